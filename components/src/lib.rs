@@ -1,0 +1,3 @@
+pub fn hello() -> maud::Markup {
+    maud::html! { p { "hi" } }
+}

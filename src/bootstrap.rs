@@ -1,0 +1,152 @@
+//! First-start and every-start preparation of the database: secrets that
+//! were not configured, the initial administrator and the CLI client.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto::password;
+use crate::crypto::random::Random;
+use crate::domain::user::Role;
+use crate::store::{self, NewClient, NewUser, Store};
+
+/// Scopes the seeded CLI client may request.
+pub const CLI_CLIENT_SCOPES: &str = "read write";
+const CLI_CLIENT_NAME: &str = "AuthGate CLI";
+
+/// The secrets the server runs with, explicit or generated.
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    pub jwt: SecretString,
+    pub session: SecretString,
+}
+
+/// Uses the configured secrets, or generates missing ones once and keeps
+/// them in the database, so restarts (and other instances on the same
+/// database) keep tokens and sessions valid.
+pub async fn secrets(
+    config: &Config,
+    store: &Store,
+    clock: &dyn Clock,
+    random: &Random,
+) -> store::Result<Secrets> {
+    let jwt = resolve_secret(
+        store,
+        clock,
+        random,
+        "jwt_secret",
+        "JWT_SECRET",
+        &config.jwt_secret,
+    )
+    .await?;
+    let session = resolve_secret(
+        store,
+        clock,
+        random,
+        "session_secret",
+        "SESSION_SECRET",
+        &config.session_secret,
+    )
+    .await?;
+    Ok(Secrets { jwt, session })
+}
+
+async fn resolve_secret(
+    store: &Store,
+    clock: &dyn Clock,
+    random: &Random,
+    key: &str,
+    variable: &str,
+    configured: &Option<SecretString>,
+) -> store::Result<SecretString> {
+    if let Some(secret) = configured {
+        return Ok(secret.clone());
+    }
+    let value = store
+        .setting_or_insert(key, &random.token(32), clock.now_secs())
+        .await?;
+    tracing::warn!(
+        "{variable} is not set: using a generated secret kept in the database; \
+         set {variable} explicitly for production"
+    );
+    Ok(SecretString::from(value))
+}
+
+/// What seeding found or created, for the start-up log and tests.
+#[derive(Debug, Clone)]
+pub struct Seeded {
+    pub cli_client_id: String,
+    /// Set only when an administrator was created with a generated password.
+    pub generated_admin_password: Option<String>,
+}
+
+/// Creates the administrator on an empty database and makes sure the CLI
+/// client exists. Safe to run on every start and from several instances.
+pub async fn seed(
+    config: &Config,
+    store: &Store,
+    clock: &dyn Clock,
+    random: &Random,
+) -> anyhow::Result<Seeded> {
+    let now = clock.now_secs();
+    let mut generated_admin_password = None;
+    if store.count_users().await? == 0 {
+        let (plain, generated) = match &config.admin_password {
+            Some(pw) => (pw.expose_secret().to_owned(), false),
+            None => (random.token(18), true),
+        };
+        let user = NewUser {
+            id: random.uuid(),
+            username: config.admin_username.clone(),
+            password_hash: password::hash(plain.clone()).await?,
+            role: Role::Admin,
+            now,
+        };
+        match store.insert_user(&user).await {
+            Ok(()) => {
+                if generated {
+                    // Printed once: the hash is all that is stored.
+                    tracing::warn!(
+                        username = %config.admin_username,
+                        password = %plain,
+                        "created the administrator with a generated password; \
+                         note it now, it will not be shown again"
+                    );
+                    generated_admin_password = Some(plain);
+                } else {
+                    tracing::info!(username = %config.admin_username, "created the administrator");
+                }
+            }
+            // Another instance seeded first.
+            Err(store::Error::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+
+    let cli_client_id = match &config.cli_client_id {
+        Some(id) => id.clone(),
+        None => {
+            store
+                .setting_or_insert("cli_client_id", &random.uuid(), now)
+                .await?
+        }
+    };
+    if store.find_client(&cli_client_id).await?.is_none() {
+        let client = NewClient {
+            id: cli_client_id.clone(),
+            name: CLI_CLIENT_NAME.to_owned(),
+            secret_hash: None,
+            allowed_scopes: CLI_CLIENT_SCOPES.to_owned(),
+            now,
+        };
+        match store.insert_client(&client).await {
+            Ok(()) | Err(store::Error::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tracing::info!(client_id = %cli_client_id, "public OAuth client \"{CLI_CLIENT_NAME}\" is ready");
+    Ok(Seeded {
+        cli_client_id,
+        generated_admin_password,
+    })
+}

@@ -1,0 +1,218 @@
+//! The command line: every subcommand and option of the `authgate` binary.
+//!
+//! Every server option is also read from an environment variable of the
+//! same name (a `.env` file is loaded first when present).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Version, commit and build date, as `authgate --version` prints them.
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("AUTHGATE_GIT_COMMIT"),
+    ", built ",
+    env!("AUTHGATE_BUILD_DATE"),
+    ")"
+);
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "authgate",
+    version = LONG_VERSION,
+    about = "AuthGate: an OAuth 2.0 Device Authorization Grant server (RFC 8628)",
+    long_about = "AuthGate lets CLI tools, TVs and other input-constrained devices obtain a \
+                  user's access token: the device shows a short code, the user approves it \
+                  in a browser, the device receives a token."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Log output format.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_name = "LOG_FORMAT",
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (OAuth endpoints, verification pages, admin).
+    Server(Box<ServerArgs>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// Options of `authgate server`.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "SERVER_ADDR",
+        value_name = "SERVER_ADDR",
+        default_value = "0.0.0.0:8080"
+    )]
+    pub addr: SocketAddr,
+
+    /// Public URL of this server; `verification_uri` is BASE_URL/device.
+    #[arg(
+        long,
+        env = "BASE_URL",
+        value_name = "BASE_URL",
+        default_value = "http://localhost:8080"
+    )]
+    pub base_url: String,
+
+    /// Key for signing access tokens (HS256). Generated and kept in the
+    /// database when unset (not allowed in production).
+    #[arg(
+        long,
+        env = "JWT_SECRET",
+        value_name = "JWT_SECRET",
+        hide_env_values = true
+    )]
+    pub jwt_secret: Option<String>,
+
+    /// Key for session-bound secrets (CSRF tokens). Generated and kept in
+    /// the database when unset (not allowed in production).
+    #[arg(
+        long,
+        env = "SESSION_SECRET",
+        value_name = "SESSION_SECRET",
+        hide_env_values = true
+    )]
+    pub session_secret: Option<String>,
+
+    /// Database: sqlite://PATH or postgres://USER:PASS@HOST/DB
+    /// [default: sqlite://authgate.db]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Path of the SQLite database file (alias kept from the Go AuthGate;
+    /// DATABASE_URL wins when both are set).
+    #[arg(long, env = "DATABASE_PATH", value_name = "DATABASE_PATH")]
+    pub database_path: Option<PathBuf>,
+
+    /// Maximum database connections in the pool.
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        value_name = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 8
+    )]
+    pub database_max_connections: u32,
+
+    /// How long a device code stays valid (e.g. 30m, 900s).
+    #[arg(long, env = "DEVICE_CODE_EXPIRATION", value_name = "DEVICE_CODE_EXPIRATION", default_value = "30m", value_parser = parse_duration)]
+    pub device_code_expiration: Duration,
+
+    /// Minimum interval between token polls handed to devices (e.g. 5s).
+    #[arg(long, env = "POLLING_INTERVAL", value_name = "POLLING_INTERVAL", default_value = "5s", value_parser = parse_duration)]
+    pub polling_interval: Duration,
+
+    /// Lifetime of access tokens (e.g. 1h).
+    #[arg(long, env = "JWT_EXPIRATION", value_name = "JWT_EXPIRATION", default_value = "1h", value_parser = parse_duration)]
+    pub jwt_expiration: Duration,
+
+    /// Username of the administrator created on first start.
+    #[arg(
+        long,
+        env = "ADMIN_USERNAME",
+        value_name = "ADMIN_USERNAME",
+        default_value = "admin"
+    )]
+    pub admin_username: String,
+
+    /// Password of the administrator created on first start; generated and
+    /// printed once in the log when unset.
+    #[arg(
+        long,
+        env = "ADMIN_PASSWORD",
+        value_name = "ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
+    pub admin_password: Option<String>,
+
+    /// client_id of the public "AuthGate CLI" client created on first start
+    /// (a random UUID when unset).
+    #[arg(long, env = "CLI_CLIENT_ID", value_name = "CLI_CLIENT_ID")]
+    pub cli_client_id: Option<String>,
+
+    /// Deployment environment; `production` refuses generated or short secrets.
+    #[arg(
+        long = "env",
+        env = "AUTHGATE_ENV",
+        value_name = "AUTHGATE_ENV",
+        default_value = "development"
+    )]
+    pub environment: Environment,
+
+    /// Shorthand for `--env production`.
+    #[arg(long)]
+    pub production: bool,
+
+    /// Longest time a request may take before it is answered 408.
+    #[arg(long, env = "REQUEST_TIMEOUT", value_name = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// How long shutdown waits for in-flight requests.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", value_name = "SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+/// Parses `30m`, `5s`, `1h30m`, `250ms` or a bare number of seconds.
+pub fn parse_duration(input: &str) -> Result<Duration, String> {
+    let s = input.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{e}; use a duration such as 30s, 5m or 1h"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_human_forms() {
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-5s").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,246 @@
+//! Validated server configuration.
+//!
+//! [`Config::from_args`] turns parsed command-line/environment options into
+//! a configuration that is known to be usable, or one [`ConfigError`] that
+//! names the variable and the problem.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::cli::{Environment, ServerArgs};
+use crate::store::{Backend, PoolSettings};
+
+/// The shortest secret accepted in production mode, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// A configuration problem: the variable it concerns and what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn bad(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    /// Public base URL without a trailing slash.
+    pub base_url: String,
+    pub database_url: String,
+    pub pool: PoolSettings,
+    /// Explicit secrets; `None` means "generate and keep in the database".
+    pub jwt_secret: Option<SecretString>,
+    pub session_secret: Option<SecretString>,
+    pub device_code_ttl: Duration,
+    pub poll_interval: Duration,
+    pub access_token_ttl: Duration,
+    pub admin_username: String,
+    pub admin_password: Option<SecretString>,
+    pub cli_client_id: Option<String>,
+    pub production: bool,
+    pub request_timeout: Duration,
+    pub shutdown_timeout: Duration,
+}
+
+impl Config {
+    pub fn from_args(args: ServerArgs) -> Result<Self, ConfigError> {
+        let production = args.production || args.environment == Environment::Production;
+        let base_url = normalize_base_url(&args.base_url)?;
+        let database_url = match (args.database_url, args.database_path) {
+            (Some(url), _) => url,
+            (None, Some(path)) => format!("sqlite://{}", path.display()),
+            (None, None) => "sqlite://authgate.db".to_owned(),
+        };
+        if Backend::from_url(&database_url).is_none() {
+            return Err(bad(
+                "DATABASE_URL",
+                "must start with sqlite:, postgres:// or postgresql://",
+            ));
+        }
+        if args.database_max_connections == 0 {
+            return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        at_least("DEVICE_CODE_EXPIRATION", args.device_code_expiration, 10)?;
+        at_least("POLLING_INTERVAL", args.polling_interval, 1)?;
+        at_least("JWT_EXPIRATION", args.jwt_expiration, 10)?;
+        if args.polling_interval >= args.device_code_expiration {
+            return Err(bad(
+                "POLLING_INTERVAL",
+                "must be shorter than DEVICE_CODE_EXPIRATION",
+            ));
+        }
+        crate::domain::user::validate_username(&args.admin_username)
+            .map_err(|e| bad("ADMIN_USERNAME", e.to_string()))?;
+        if let Some(pw) = &args.admin_password
+            && pw.len() < 8
+        {
+            return Err(bad("ADMIN_PASSWORD", "must be at least 8 characters"));
+        }
+        if let Some(id) = &args.cli_client_id
+            && (id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control() || c == ' '))
+        {
+            return Err(bad(
+                "CLI_CLIENT_ID",
+                "must be 1 to 128 characters without spaces",
+            ));
+        }
+        let config = Self {
+            addr: args.addr,
+            base_url,
+            database_url,
+            pool: PoolSettings {
+                max_connections: args.database_max_connections,
+                ..PoolSettings::default()
+            },
+            jwt_secret: args.jwt_secret.map(SecretString::from),
+            session_secret: args.session_secret.map(SecretString::from),
+            device_code_ttl: args.device_code_expiration,
+            poll_interval: args.polling_interval,
+            access_token_ttl: args.jwt_expiration,
+            admin_username: args.admin_username,
+            admin_password: args.admin_password.map(SecretString::from),
+            cli_client_id: args.cli_client_id,
+            production,
+            request_timeout: args.request_timeout,
+            shutdown_timeout: args.shutdown_timeout,
+        };
+        if production {
+            config.check_production()?;
+        }
+        Ok(config)
+    }
+
+    /// Production refuses generated or short secrets: a secret that lives
+    /// only in the database is lost with it, and a short one can be guessed.
+    fn check_production(&self) -> Result<(), ConfigError> {
+        for (variable, secret) in [
+            ("JWT_SECRET", &self.jwt_secret),
+            ("SESSION_SECRET", &self.session_secret),
+        ] {
+            match secret {
+                None => return Err(bad(variable, "must be set in production mode")),
+                Some(s) if s.expose_secret().len() < MIN_SECRET_BYTES => {
+                    return Err(bad(
+                        variable,
+                        format!("must be at least {MIN_SECRET_BYTES} bytes in production mode"),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A development configuration for `database_url` with every default:
+    /// the starting point of tests and embedders.
+    pub fn development(database_url: impl Into<String>) -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            base_url: "http://localhost:8080".to_owned(),
+            database_url: database_url.into(),
+            pool: PoolSettings::default(),
+            jwt_secret: None,
+            session_secret: None,
+            device_code_ttl: Duration::from_secs(30 * 60),
+            poll_interval: Duration::from_secs(5),
+            access_token_ttl: Duration::from_secs(3600),
+            admin_username: "admin".to_owned(),
+            admin_password: None,
+            cli_client_id: None,
+            production: false,
+            request_timeout: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+fn at_least(variable: &'static str, value: Duration, secs: u64) -> Result<(), ConfigError> {
+    if value < Duration::from_secs(secs) {
+        Err(bad(variable, format!("must be at least {secs} seconds")))
+    } else {
+        Ok(())
+    }
+}
+
+fn normalize_base_url(raw: &str) -> Result<String, ConfigError> {
+    let url = url::Url::parse(raw).map_err(|e| bad("BASE_URL", format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("BASE_URL", "must be an http:// or https:// URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("BASE_URL", "must not have a query or fragment"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn parse(extra: &[&str]) -> Result<Config, ConfigError> {
+        let mut argv = vec!["authgate", "server"];
+        argv.extend_from_slice(extra);
+        let cli = Cli::try_parse_from(argv).map_err(|e| bad("ARGS", e.to_string()))?;
+        let Command::Server(args) = cli.command;
+        Config::from_args(*args)
+    }
+
+    #[test]
+    fn defaults_are_usable() {
+        // The test process may carry env vars from a developer's shell; only
+        // assert what the flags pin down.
+        let c = parse(&[
+            "--base-url",
+            "http://localhost:8080/",
+            "--database-url",
+            "sqlite://x.db",
+        ])
+        .expect("defaults");
+        assert_eq!(c.base_url, "http://localhost:8080");
+        assert_eq!(c.database_url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn production_requires_long_secrets() {
+        let err = parse(&[
+            "--production",
+            "--jwt-secret",
+            "short",
+            "--session-secret",
+            "x",
+        ])
+        .expect_err("short secrets refused");
+        assert_eq!(err.variable, "JWT_SECRET");
+        let long = "0123456789abcdef0123456789abcdef";
+        let c = parse(&[
+            "--production",
+            "--jwt-secret",
+            long,
+            "--session-secret",
+            long,
+        ])
+        .expect("long secrets accepted");
+        assert!(c.production);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let err = parse(&["--base-url", "ftp://x"]).expect_err("ftp refused");
+        assert_eq!(err.variable, "BASE_URL");
+        let err = parse(&["--database-url", "mysql://x"]).expect_err("mysql refused");
+        assert_eq!(err.variable, "DATABASE_URL");
+        let err = parse(&["--polling-interval", "0s"]).expect_err("zero interval refused");
+        assert_eq!(err.variable, "POLLING_INTERVAL");
+    }
+}

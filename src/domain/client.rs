@@ -1,0 +1,66 @@
+//! OAuth clients and how they authenticate (RFC 6749 §2.3).
+
+use super::scope::Scopes;
+use super::{Core, Error, Result};
+use crate::crypto::{constant_time_eq, hash_secret};
+
+/// A registered OAuth client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    /// SHA-256 of the secret for confidential clients; `None` for public ones.
+    pub secret_hash: Option<String>,
+    pub allowed_scopes: Scopes,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl Client {
+    pub fn is_confidential(&self) -> bool {
+        self.secret_hash.is_some()
+    }
+}
+
+/// How a request identified its client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    /// The presented secret; an empty one counts as none.
+    pub secret: Option<String>,
+    /// Whether the credentials came in an HTTP Basic `Authorization` header.
+    pub via_basic: bool,
+}
+
+/// Looks the client up and checks its secret.
+///
+/// Unknown and disabled clients, a confidential client without or with a
+/// wrong secret, and a public client presenting a secret all fail with
+/// `invalid_client` (RFC 6749 §5.2).
+pub async fn authenticate(core: &Core, creds: &ClientCredentials) -> Result<Client> {
+    let invalid = |description: &str| Error::InvalidClient {
+        description: description.to_owned(),
+        basic_auth: creds.via_basic,
+    };
+    let client = core
+        .store
+        .find_client(&creds.client_id)
+        .await?
+        .ok_or_else(|| invalid("unknown client"))?;
+    if client.disabled {
+        return Err(invalid("this client is disabled"));
+    }
+    let presented = creds.secret.as_deref().filter(|s| !s.is_empty());
+    match (&client.secret_hash, presented) {
+        (None, None) => Ok(client),
+        (None, Some(_)) => Err(invalid("public clients must not present a client secret")),
+        (Some(_), None) => Err(invalid("client authentication is required for this client")),
+        (Some(stored), Some(secret)) => {
+            if constant_time_eq(stored.as_bytes(), hash_secret(secret).as_bytes()) {
+                Ok(client)
+            } else {
+                Err(invalid("client authentication failed"))
+            }
+        }
+    }
+}

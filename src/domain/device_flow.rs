@@ -1,0 +1,504 @@
+//! The device authorization grant (RFC 8628) as a state machine.
+//!
+//! A device code is `Pending` until a signed-in user approves or denies it;
+//! an approved code is redeemed exactly once for a token. Expiry is derived
+//! from the clock, never stored as a state. Every transition in the store
+//! names the state it leaves in its `WHERE` clause, so a lost race changes
+//! zero rows and becomes an error instead of a second token.
+
+use super::client::{self, Client, ClientCredentials};
+use super::scope::Scopes;
+use super::token::{self, IssuedToken};
+use super::{Core, Error, Result, secs};
+use crate::crypto::hash_secret;
+use crate::crypto::random::{USER_CODE_ALPHABET, USER_CODE_LEN};
+use crate::store::{self, NewDeviceCode};
+
+/// RFC 8628 §3.5: after `slow_down` the interval grows by 5 seconds, for
+/// this and every later request.
+pub const SLOW_DOWN_STEP_SECS: i64 = 5;
+/// Polls up to this much earlier than the interval are accepted: network
+/// jitter and timer rounding must not push a polite client into `slow_down`.
+pub const POLL_TOLERANCE_MS: i64 = 1_000;
+/// One immediate repeat per polling tick is answered like the poll before it.
+/// Go's `x/oauth2` retries a failed token request at once with the other
+/// client-authentication style, so every tick arrives twice; without this
+/// allowance such clients would slow down for ever.
+pub const REPEAT_WINDOW_MS: i64 = 2_000;
+/// Finished and expired codes are kept this long, so late polls still get
+/// `expired_token` or `invalid_grant` (and the admin view shows history).
+pub const RETENTION_SECS: i64 = 24 * 60 * 60;
+/// The longest User-Agent kept with a request.
+const MAX_USER_AGENT: usize = 512;
+
+/// Where a device code is in its life. Each state carries only its own data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceState {
+    Pending,
+    Approved {
+        user_id: String,
+        decided_at: i64,
+    },
+    Denied {
+        user_id: String,
+        decided_at: i64,
+    },
+    Redeemed {
+        user_id: String,
+        decided_at: i64,
+        redeemed_at: i64,
+    },
+}
+
+impl DeviceState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeviceState::Pending => "pending",
+            DeviceState::Approved { .. } => "approved",
+            DeviceState::Denied { .. } => "denied",
+            DeviceState::Redeemed { .. } => "redeemed",
+        }
+    }
+}
+
+/// A device authorization request as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCode {
+    pub id: String,
+    pub client_id: String,
+    /// Normalised: eight letters, no separator.
+    pub user_code: String,
+    pub scope: String,
+    pub interval_secs: i64,
+    pub last_poll_at_ms: Option<i64>,
+    pub poll_repeat_used: bool,
+    pub requester_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub state: DeviceState,
+}
+
+impl DeviceCode {
+    pub fn is_expired(&self, now_secs: i64) -> bool {
+        now_secs >= self.expires_at
+    }
+}
+
+/// Turns what a person typed into a stored user code: case-insensitive,
+/// ignoring spaces, dashes and other punctuation. `None` if what remains is
+/// not eight letters of the user-code alphabet.
+pub fn normalize_user_code(input: &str) -> Option<String> {
+    let code: String = input
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let valid =
+        code.len() == USER_CODE_LEN && code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b));
+    valid.then_some(code)
+}
+
+/// The displayed form of a normalised user code: `XXXX-XXXX`.
+pub fn format_user_code(code: &str) -> String {
+    match (code.get(..4), code.get(4..)) {
+        (Some(a), Some(b)) if !b.is_empty() => format!("{a}-{b}"),
+        _ => code.to_owned(),
+    }
+}
+
+/// A device's request for authorization (RFC 8628 §3.1).
+#[derive(Debug, Clone)]
+pub struct StartRequest {
+    pub client: ClientCredentials,
+    pub scope: Option<String>,
+    pub requester_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The answer to a device (RFC 8628 §3.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub device_code: String,
+    /// Display form, `XXXX-XXXX`.
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    pub expires_in: i64,
+    pub interval: i64,
+}
+
+/// Issues a device code and user code to an authenticated client.
+pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
+    let client = client::authenticate(core, &req.client).await?;
+    let scope = resolve_scope(&client, req.scope.as_deref())?;
+    let device_code = core.random.token(32);
+    let now = core.clock.now_secs();
+    let expires_in = secs(core.policy.device_code_ttl);
+    let interval = secs(core.policy.poll_interval);
+    let user_agent = req.user_agent.map(|ua| truncate(ua, MAX_USER_AGENT));
+    // A clash among 20^8 codes is rare but possible; try a few fresh ones.
+    for _ in 0..8 {
+        let user_code = core.random.user_code();
+        let row = NewDeviceCode {
+            id: core.random.uuid(),
+            device_code_hash: hash_secret(&device_code),
+            user_code: user_code.clone(),
+            client_id: client.id.clone(),
+            scope: scope.to_string(),
+            interval_secs: interval,
+            requester_ip: req.requester_ip.clone(),
+            user_agent: user_agent.clone(),
+            created_at: now,
+            expires_at: now + expires_in,
+        };
+        match core.store.insert_device_code(&row).await {
+            Ok(()) => {
+                tracing::info!(client_id = %client.id, "device code issued");
+                let verification_uri = core.policy.verification_uri();
+                let display = format_user_code(&user_code);
+                return Ok(Started {
+                    device_code,
+                    verification_uri_complete: format!("{verification_uri}?user_code={display}"),
+                    verification_uri,
+                    user_code: display,
+                    expires_in,
+                    interval,
+                });
+            }
+            Err(store::Error::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(Error::Internal(
+        "could not allocate a unique user code".into(),
+    ))
+}
+
+/// The requested scope, or all the client may have when none is requested.
+fn resolve_scope(client: &Client, requested: Option<&str>) -> Result<Scopes> {
+    let requested = Scopes::parse(requested.unwrap_or("")).map_err(Error::InvalidScope)?;
+    if requested.is_empty() {
+        return Ok(client.allowed_scopes.clone());
+    }
+    let missing: Vec<&str> = requested.missing_from(&client.allowed_scopes).collect();
+    if missing.is_empty() {
+        Ok(requested)
+    } else {
+        Err(Error::InvalidScope(format!(
+            "scope not allowed for this client: {}",
+            missing.join(" ")
+        )))
+    }
+}
+
+fn truncate(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// What a poll's bookkeeping writes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollUpdate {
+    pub last_poll_at_ms: i64,
+    pub interval_secs: i64,
+    pub repeat_used: bool,
+}
+
+/// The outcome of one poll, decided from the stored code and the clock alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollVerdict {
+    Pending(PollUpdate),
+    SlowDown(PollUpdate),
+    Denied,
+    Expired,
+    Redeem {
+        user_id: String,
+    },
+    /// The code was already exchanged for a token: it has leaked.
+    Replayed,
+}
+
+/// Applies RFC 8628 §3.5 to one poll at `now_ms`.
+pub fn judge_poll(code: &DeviceCode, now_ms: i64) -> PollVerdict {
+    match &code.state {
+        DeviceState::Redeemed { .. } => return PollVerdict::Replayed,
+        DeviceState::Denied { .. } => return PollVerdict::Denied,
+        DeviceState::Pending | DeviceState::Approved { .. } => {}
+    }
+    if now_ms >= code.expires_at.saturating_mul(1000) {
+        return PollVerdict::Expired;
+    }
+    if let DeviceState::Approved { user_id, .. } = &code.state {
+        return PollVerdict::Redeem {
+            user_id: user_id.clone(),
+        };
+    }
+    let accepted = PollUpdate {
+        last_poll_at_ms: now_ms,
+        interval_secs: code.interval_secs,
+        repeat_used: false,
+    };
+    let Some(last) = code.last_poll_at_ms else {
+        // The first poll is never throttled.
+        return PollVerdict::Pending(accepted);
+    };
+    let elapsed = now_ms - last;
+    if elapsed >= code.interval_secs * 1000 - POLL_TOLERANCE_MS {
+        PollVerdict::Pending(accepted)
+    } else if elapsed < REPEAT_WINDOW_MS && !code.poll_repeat_used {
+        PollVerdict::Pending(PollUpdate {
+            last_poll_at_ms: last,
+            interval_secs: code.interval_secs,
+            repeat_used: true,
+        })
+    } else {
+        PollVerdict::SlowDown(PollUpdate {
+            last_poll_at_ms: now_ms,
+            interval_secs: code.interval_secs + SLOW_DOWN_STEP_SECS,
+            repeat_used: false,
+        })
+    }
+}
+
+/// A device's token request with the device-code grant (RFC 8628 §3.4).
+#[derive(Debug, Clone)]
+pub struct PollRequest {
+    pub client: ClientCredentials,
+    pub device_code: String,
+}
+
+/// Answers one poll: an error that speaks RFC 8628 §3.5, or the token.
+pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
+    let client = client::authenticate(core, &req.client).await?;
+    let code = core
+        .store
+        .find_device_code_by_hash(&hash_secret(&req.device_code))
+        .await?
+        .ok_or_else(|| Error::InvalidGrant("unknown device code".into()))?;
+    if code.client_id != client.id {
+        return Err(Error::InvalidGrant(
+            "the device code was issued to another client".into(),
+        ));
+    }
+    match judge_poll(&code, core.clock.now_ms()) {
+        PollVerdict::Pending(update) => {
+            core.store.record_poll(&code.id, &update).await?;
+            Err(Error::AuthorizationPending)
+        }
+        PollVerdict::SlowDown(update) => {
+            core.store.record_poll(&code.id, &update).await?;
+            Err(Error::SlowDown {
+                interval: update.interval_secs,
+            })
+        }
+        PollVerdict::Denied => Err(Error::AccessDenied),
+        PollVerdict::Expired => Err(Error::ExpiredToken),
+        PollVerdict::Redeem { user_id } => token::redeem_device_code(core, &code, &user_id).await,
+        PollVerdict::Replayed => {
+            let revoked = core
+                .store
+                .revoke_tokens_of_device_code(&code.id, core.clock.now_secs())
+                .await?;
+            tracing::warn!(
+                client_id = %client.id,
+                revoked,
+                "redeemed device code presented again; its tokens are revoked"
+            );
+            Err(Error::InvalidGrant(
+                "the device code has already been used".into(),
+            ))
+        }
+    }
+}
+
+/// A person's decision on a device request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Deny,
+}
+
+/// Finds the live, undecided request behind what a person typed, with its
+/// client, for the consent page.
+pub async fn find_pending(core: &Core, typed: &str) -> Result<(DeviceCode, Client)> {
+    let user_code = normalize_user_code(typed).ok_or(Error::UnknownUserCode)?;
+    let code = core
+        .store
+        .find_device_code_by_user_code(&user_code)
+        .await?
+        .ok_or(Error::UnknownUserCode)?;
+    if code.state != DeviceState::Pending {
+        return Err(Error::UserCodeAlreadyUsed);
+    }
+    if code.is_expired(core.clock.now_secs()) {
+        return Err(Error::ExpiredUserCode);
+    }
+    let client = core
+        .store
+        .find_client(&code.client_id)
+        .await?
+        .ok_or(Error::UnknownUserCode)?;
+    Ok((code, client))
+}
+
+/// Records a signed-in user's approval or denial of the request behind
+/// `typed`. A denial reaches the device at its next poll as `access_denied`.
+pub async fn decide(
+    core: &Core,
+    user_id: &str,
+    typed: &str,
+    decision: Decision,
+) -> Result<DeviceCode> {
+    let (code, _client) = find_pending(core, typed).await?;
+    let now = core.clock.now_secs();
+    let changed = core
+        .store
+        .decide_device_code(&code.id, decision, user_id, now)
+        .await?;
+    if !changed {
+        // Someone decided first, or it expired between the read and the write.
+        return Err(if code.is_expired(core.clock.now_secs()) {
+            Error::ExpiredUserCode
+        } else {
+            Error::UserCodeAlreadyUsed
+        });
+    }
+    tracing::info!(client_id = %code.client_id, ?decision, "device code decided");
+    let state = match decision {
+        Decision::Approve => DeviceState::Approved {
+            user_id: user_id.to_owned(),
+            decided_at: now,
+        },
+        Decision::Deny => DeviceState::Denied {
+            user_id: user_id.to_owned(),
+            decided_at: now,
+        },
+    };
+    Ok(DeviceCode { state, ..code })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(interval: i64, last: Option<i64>, repeat_used: bool) -> DeviceCode {
+        DeviceCode {
+            id: "id".into(),
+            client_id: "c".into(),
+            user_code: "BCDFGHJK".into(),
+            scope: "read".into(),
+            interval_secs: interval,
+            last_poll_at_ms: last,
+            poll_repeat_used: repeat_used,
+            requester_ip: None,
+            user_agent: None,
+            created_at: 0,
+            expires_at: 1_000,
+            state: DeviceState::Pending,
+        }
+    }
+
+    #[test]
+    fn normalizes_forgiving_input() {
+        assert_eq!(
+            normalize_user_code("bcdf-ghjk").as_deref(),
+            Some("BCDFGHJK")
+        );
+        assert_eq!(
+            normalize_user_code(" BCDF GHJK ").as_deref(),
+            Some("BCDFGHJK")
+        );
+        assert_eq!(
+            normalize_user_code("bc.df–gh_jk").as_deref(),
+            Some("BCDFGHJK")
+        );
+        assert_eq!(normalize_user_code("BCDFGHJ"), None);
+        assert_eq!(
+            normalize_user_code("ABCDEFGH"),
+            None,
+            "vowels are not in the alphabet"
+        );
+        assert_eq!(normalize_user_code("BCDFGHJ1"), None);
+        assert_eq!(normalize_user_code(""), None);
+    }
+
+    #[test]
+    fn formats_with_a_dash() {
+        assert_eq!(format_user_code("BCDFGHJK"), "BCDF-GHJK");
+    }
+
+    #[test]
+    fn first_poll_is_never_throttled() {
+        let v = judge_poll(&pending(5, None, false), 10_000);
+        assert!(matches!(v, PollVerdict::Pending(u) if u.last_poll_at_ms == 10_000));
+    }
+
+    #[test]
+    fn poll_within_tolerance_is_accepted() {
+        let v = judge_poll(&pending(5, Some(10_000), false), 14_100);
+        assert!(matches!(v, PollVerdict::Pending(u) if u.last_poll_at_ms == 14_100));
+    }
+
+    #[test]
+    fn one_immediate_repeat_is_allowed_then_slow_down() {
+        let code = pending(5, Some(10_000), false);
+        let PollVerdict::Pending(update) = judge_poll(&code, 10_050) else {
+            unreachable!("a single repeat is tolerated")
+        };
+        assert_eq!(
+            update.last_poll_at_ms, 10_000,
+            "the repeat does not move the tick"
+        );
+        assert!(update.repeat_used);
+        let code = pending(5, Some(10_000), true);
+        assert_eq!(
+            judge_poll(&code, 10_100),
+            PollVerdict::SlowDown(PollUpdate {
+                last_poll_at_ms: 10_100,
+                interval_secs: 10,
+                repeat_used: false
+            })
+        );
+    }
+
+    #[test]
+    fn fast_poll_outside_repeat_window_slows_down() {
+        let v = judge_poll(&pending(5, Some(10_000), false), 12_500);
+        assert!(matches!(v, PollVerdict::SlowDown(u) if u.interval_secs == 10));
+    }
+
+    #[test]
+    fn expiry_beats_pending_and_approval_but_not_denial() {
+        let mut code = pending(5, None, false);
+        assert_eq!(judge_poll(&code, 1_000_000), PollVerdict::Expired);
+        code.state = DeviceState::Approved {
+            user_id: "u".into(),
+            decided_at: 1,
+        };
+        assert_eq!(judge_poll(&code, 1_000_000), PollVerdict::Expired);
+        assert_eq!(
+            judge_poll(&code, 5_000),
+            PollVerdict::Redeem {
+                user_id: "u".into()
+            }
+        );
+        code.state = DeviceState::Denied {
+            user_id: "u".into(),
+            decided_at: 1,
+        };
+        assert_eq!(judge_poll(&code, 1_000_000), PollVerdict::Denied);
+        code.state = DeviceState::Redeemed {
+            user_id: "u".into(),
+            decided_at: 1,
+            redeemed_at: 2,
+        };
+        assert_eq!(judge_poll(&code, 5_000), PollVerdict::Replayed);
+    }
+}

@@ -1,0 +1,133 @@
+//! The rules of AuthGate, free of HTTP and SQL.
+//!
+//! Functions here take typed inputs and a [`Core`] (store, clock, randomness,
+//! signer, policy) and return typed results or an [`Error`] that speaks the
+//! OAuth RFCs; `http/error.rs` turns those into responses.
+
+pub mod client;
+pub mod device_flow;
+pub mod scope;
+pub mod token;
+pub mod user;
+
+use std::time::Duration;
+
+use crate::clock::SharedClock;
+use crate::crypto::jwt::TokenSigner;
+use crate::crypto::random::Random;
+use crate::store::Store;
+
+/// What every domain operation needs; built once at start-up.
+#[derive(Clone, Debug)]
+pub struct Core {
+    pub store: Store,
+    pub clock: SharedClock,
+    pub random: Random,
+    pub signer: TokenSigner,
+    pub policy: Policy,
+}
+
+/// The tunable rules of the device flow and tokens.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// `iss` of issued tokens and the base of `verification_uri`, without a
+    /// trailing slash.
+    pub issuer: String,
+    /// How long a device code lives (RFC 8628 `expires_in`).
+    pub device_code_ttl: Duration,
+    /// The minimum polling interval handed to devices (RFC 8628 `interval`).
+    pub poll_interval: Duration,
+    /// Lifetime of access tokens.
+    pub access_token_ttl: Duration,
+}
+
+impl Policy {
+    pub fn verification_uri(&self) -> String {
+        format!("{}/device", self.issuer)
+    }
+}
+
+/// Errors of the domain, named after the RFC error codes they become.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// RFC 6749 §5.2 `invalid_request`: missing, repeated or malformed input.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// RFC 6749 §5.2 `invalid_client`. `basic_auth` records whether the
+    /// client tried HTTP Basic, which makes the answer a 401 with a challenge.
+    #[error("{description}")]
+    InvalidClient {
+        description: String,
+        basic_auth: bool,
+    },
+    /// RFC 6749 §5.2 `invalid_grant`.
+    #[error("{0}")]
+    InvalidGrant(String),
+    /// RFC 6749 §5.2 `unauthorized_client`.
+    #[error("{0}")]
+    UnauthorizedClient(String),
+    /// RFC 6749 §5.2 `unsupported_grant_type`.
+    #[error("{0}")]
+    UnsupportedGrantType(String),
+    /// RFC 6749 §5.2 `invalid_scope`.
+    #[error("{0}")]
+    InvalidScope(String),
+    /// RFC 8628 §3.5: the user has not decided yet.
+    #[error("the user has not yet approved or denied this request")]
+    AuthorizationPending,
+    /// RFC 8628 §3.5: polled too fast; `interval` is the new interval.
+    #[error("polling too fast: wait at least {interval} seconds between requests")]
+    SlowDown { interval: i64 },
+    /// RFC 8628 §3.5: the user (or an administrator) denied the request.
+    #[error("the user denied the authorization request")]
+    AccessDenied,
+    /// RFC 8628 §3.5: the device code expired before it was approved.
+    #[error("the device code has expired; start a new device authorization")]
+    ExpiredToken,
+    /// RFC 6750 §3.1 `invalid_token`: bad, expired or revoked access token.
+    #[error("{0}")]
+    InvalidToken(String),
+    /// A person typed a user code that matches no device request.
+    #[error("that code is not valid; check it and try again")]
+    UnknownUserCode,
+    /// A person typed the code of a request that has expired.
+    #[error("that code has expired; start again on your device")]
+    ExpiredUserCode,
+    /// A person typed the code of a request that was already decided.
+    #[error("that code has already been used")]
+    UserCodeAlreadyUsed,
+    /// A username or password was wrong, or the account is disabled.
+    #[error("incorrect username or password")]
+    BadCredentials,
+    /// A request body above the configured limit.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl From<crate::crypto::password::PasswordError> for Error {
+    fn from(e: crate::crypto::password::PasswordError) -> Self {
+        Error::Internal(e.to_string())
+    }
+}
+
+impl From<crate::crypto::jwt::JwtError> for Error {
+    fn from(e: crate::crypto::jwt::JwtError) -> Self {
+        match e {
+            crate::crypto::jwt::JwtError::Invalid => Error::InvalidToken(
+                "the access token is malformed or its signature is invalid".into(),
+            ),
+            other => Error::Internal(other.to_string()),
+        }
+    }
+}
+
+/// Whole seconds of a duration, as stored and sent on the wire.
+pub fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,90 @@
+//! People who sign in and approve devices.
+
+use super::{Core, Error, Result};
+use crate::crypto::password;
+use crate::store::NewUser;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "user" => Some(Role::User),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+/// Usernames: 1 to 64 characters of letters, digits and `._@-`.
+pub fn validate_username(username: &str) -> Result<()> {
+    let ok = !username.is_empty()
+        && username.len() <= 64
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidRequest(
+            "usernames are 1 to 64 letters, digits, '.', '_', '@' or '-'".into(),
+        ))
+    }
+}
+
+/// Creates a user with an argon2id-hashed password.
+pub async fn create(core: &Core, username: &str, plain_password: &str, role: Role) -> Result<User> {
+    validate_username(username)?;
+    if plain_password.len() < 8 {
+        return Err(Error::InvalidRequest(
+            "passwords must be at least 8 characters".into(),
+        ));
+    }
+    let password_hash = password::hash(plain_password.to_owned()).await?;
+    let now = core.clock.now_secs();
+    let user = NewUser {
+        id: core.random.uuid(),
+        username: username.to_owned(),
+        password_hash,
+        role,
+        now,
+    };
+    core.store.insert_user(&user).await?;
+    core.store
+        .find_user_by_id(&user.id)
+        .await?
+        .ok_or_else(|| Error::Internal("user vanished after insert".into()))
+}
+
+/// Checks a username and password. Unknown users cost the same argon2 time
+/// as known ones, and every failure is the same [`Error::BadCredentials`].
+pub async fn authenticate(core: &Core, username: &str, plain_password: &str) -> Result<User> {
+    let user = core.store.find_user_by_username(username).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = password::verify(plain_password.to_owned(), stored).await?;
+    match user {
+        Some(user) if ok && !user.disabled => Ok(user),
+        _ => Err(Error::BadCredentials),
+    }
+}

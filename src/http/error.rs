@@ -1,0 +1,119 @@
+//! Presenting errors: domain and storage errors become RFC 6749 §5.2 JSON
+//! for OAuth endpoints. A 5xx never shows internal text; it is logged once.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::domain::Error;
+
+/// An error answered as OAuth JSON.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+/// The body of an OAuth error (RFC 6749 §5.2).
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub error: &'static str,
+    pub error_description: String,
+    /// RFC 8628 §3.5 `slow_down`: the interval now in force (as GitHub sends).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<i64>,
+}
+
+impl ApiError {
+    /// The RFC error code and HTTP status for this error.
+    fn code_and_status(&self) -> (&'static str, StatusCode) {
+        match &self.0 {
+            Error::InvalidRequest(_) => ("invalid_request", StatusCode::BAD_REQUEST),
+            Error::InvalidClient {
+                basic_auth: true, ..
+            } => ("invalid_client", StatusCode::UNAUTHORIZED),
+            Error::InvalidClient {
+                basic_auth: false, ..
+            } => ("invalid_client", StatusCode::BAD_REQUEST),
+            Error::InvalidGrant(_) => ("invalid_grant", StatusCode::BAD_REQUEST),
+            Error::UnauthorizedClient(_) => ("unauthorized_client", StatusCode::BAD_REQUEST),
+            Error::UnsupportedGrantType(_) => ("unsupported_grant_type", StatusCode::BAD_REQUEST),
+            Error::InvalidScope(_) => ("invalid_scope", StatusCode::BAD_REQUEST),
+            Error::AuthorizationPending => ("authorization_pending", StatusCode::BAD_REQUEST),
+            Error::SlowDown { .. } => ("slow_down", StatusCode::BAD_REQUEST),
+            Error::AccessDenied => ("access_denied", StatusCode::BAD_REQUEST),
+            Error::ExpiredToken => ("expired_token", StatusCode::BAD_REQUEST),
+            Error::InvalidToken(_) => ("invalid_token", StatusCode::UNAUTHORIZED),
+            Error::UnknownUserCode | Error::ExpiredUserCode | Error::UserCodeAlreadyUsed => {
+                ("invalid_request", StatusCode::BAD_REQUEST)
+            }
+            Error::PayloadTooLarge => ("invalid_request", StatusCode::PAYLOAD_TOO_LARGE),
+            Error::BadCredentials => ("invalid_grant", StatusCode::BAD_REQUEST),
+            Error::Store(_) | Error::Internal(_) => {
+                ("server_error", StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (error, status) = self.code_and_status();
+        let error_description = if status.is_server_error() {
+            tracing::error!(error = %self.0, "request failed");
+            "the server could not complete the request; try again later".to_owned()
+        } else {
+            self.0.to_string()
+        };
+        let interval = match self.0 {
+            Error::SlowDown { interval } => Some(interval),
+            _ => None,
+        };
+        let mut response = (
+            status,
+            Json(ErrorBody {
+                error,
+                error_description,
+                interval,
+            }),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        no_store(headers);
+        match &self.0 {
+            Error::InvalidClient {
+                basic_auth: true, ..
+            } => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"authgate\", charset=\"UTF-8\""),
+                );
+            }
+            Error::InvalidToken(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"authgate\", error=\"invalid_token\""),
+                );
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// RFC 6749 §5.1: responses carrying tokens or codes must not be cached.
+pub fn no_store(headers: &mut axum::http::HeaderMap) {
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+/// A JSON success response with `Cache-Control: no-store`.
+pub fn json_no_store<T: Serialize>(body: T) -> Response {
+    let mut response = Json(body).into_response();
+    no_store(response.headers_mut());
+    response
+}

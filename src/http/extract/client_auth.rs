@@ -1,0 +1,98 @@
+//! Client identification (RFC 6749 §2.3): HTTP Basic or form parameters.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::domain::Error;
+use crate::domain::client::ClientCredentials;
+use crate::http::error::ApiError;
+
+/// Credentials from an `Authorization: Basic` header, if one was sent.
+/// Other schemes are ignored; a malformed Basic header is `invalid_client`.
+#[derive(Debug, Clone, Default)]
+pub struct ClientAuth(pub Option<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(ClientAuth(None));
+        };
+        let malformed = || {
+            ApiError(Error::InvalidClient {
+                description: "malformed HTTP Basic credentials".into(),
+                basic_auth: true,
+            })
+        };
+        let value = value.to_str().map_err(|_| malformed())?;
+        let Some((scheme, encoded)) = value.split_once(' ') else {
+            return Ok(ClientAuth(None));
+        };
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return Ok(ClientAuth(None));
+        }
+        let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
+        let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
+        let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+        // RFC 6749 §2.3.1: both parts are form-urlencoded before encoding.
+        let id = form_decode(id).ok_or_else(malformed)?;
+        let secret = form_decode(secret).ok_or_else(malformed)?;
+        if id.is_empty() {
+            return Err(malformed());
+        }
+        Ok(ClientAuth(Some((id, secret))))
+    }
+}
+
+fn form_decode(s: &str) -> Option<String> {
+    let plus_as_space = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_as_space)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
+/// Combines header and body credentials into one [`ClientCredentials`].
+///
+/// A `client_id` in the body that repeats the Basic one is tolerated; a
+/// different one, or a secret in both places, is `invalid_request` (RFC 6749
+/// §2.3: one authentication method per request).
+pub fn client_credentials(
+    auth: ClientAuth,
+    body_client_id: Option<String>,
+    body_secret: Option<String>,
+) -> Result<ClientCredentials, Error> {
+    match auth.0 {
+        Some((client_id, secret)) => {
+            if body_client_id.as_ref().is_some_and(|b| *b != client_id) {
+                return Err(Error::InvalidRequest(
+                    "client_id in the body differs from the Authorization header".into(),
+                ));
+            }
+            if body_secret.as_ref().is_some_and(|s| !s.is_empty()) {
+                return Err(Error::InvalidRequest(
+                    "use only one client authentication method".into(),
+                ));
+            }
+            Ok(ClientCredentials {
+                client_id,
+                secret: Some(secret).filter(|s| !s.is_empty()),
+                via_basic: true,
+            })
+        }
+        None => {
+            let client_id = body_client_id
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| Error::InvalidRequest("client_id is required".into()))?;
+            Ok(ClientCredentials {
+                client_id,
+                secret: body_secret.filter(|s| !s.is_empty()),
+                via_basic: false,
+            })
+        }
+    }
+}

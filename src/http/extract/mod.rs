@@ -1,0 +1,10 @@
+//! Our own extractors: every rejection becomes an RFC error, never axum's
+//! plain-text default.
+
+mod client_auth;
+mod client_ip;
+pub mod form;
+
+pub use client_auth::{ClientAuth, client_credentials};
+pub use client_ip::{ClientIp, UserAgent};
+pub use form::OAuthForm;

@@ -1,0 +1,52 @@
+//! `GET /health`: liveness with a real database round trip.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    pub database: &'static str,
+    pub database_kind: &'static str,
+    pub database_latency_ms: f64,
+    pub timestamp: String,
+    pub version: &'static str,
+}
+
+pub async fn health(State(state): State<AppState>) -> Response {
+    let core = &state.core;
+    let started = core.clock.now_ms();
+    #[allow(clippy::disallowed_methods)] // latency, not business time
+    let timer = std::time::Instant::now();
+    let ping = core.store.ping().await;
+    let latency = timer.elapsed().as_secs_f64() * 1000.0;
+    let timestamp = OffsetDateTime::from_unix_timestamp(started.div_euclid(1000))
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default();
+    let (status, healthy, database) = match &ping {
+        Ok(()) => (StatusCode::OK, "healthy", "connected"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "unhealthy", "unreachable")
+        }
+    };
+    let body = Health {
+        status: healthy,
+        database,
+        database_kind: core.store.backend().as_str(),
+        database_latency_ms: (latency * 1000.0).round() / 1000.0,
+        timestamp,
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let mut response = (status, Json(body)).into_response();
+    crate::http::error::no_store(response.headers_mut());
+    response
+}

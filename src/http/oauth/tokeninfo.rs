@@ -1,0 +1,81 @@
+//! `GET /oauth/tokeninfo`: lets a resource server check an access token.
+
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::http::header;
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::domain::{Error, token};
+use crate::http::error::{ApiError, json_no_store};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct TokenInfoResponse {
+    pub active: bool,
+    pub sub: String,
+    pub user_id: String,
+    pub username: String,
+    pub client_id: String,
+    pub scope: String,
+    pub token_type: &'static str,
+    pub iat: i64,
+    pub exp: i64,
+    pub expires_in: i64,
+    pub jti: String,
+    pub iss: String,
+}
+
+/// The token comes from `Authorization: Bearer` or the `access_token`
+/// query parameter (RFC 6750 §2.1, §2.3); sending both is `invalid_request`.
+pub async fn tokeninfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let from_query = query.as_deref().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(name, _)| name == "access_token")
+            .map(|(_, value)| value.into_owned())
+            .filter(|t| !t.is_empty())
+    });
+    let from_header = bearer(&headers);
+    let token = match (from_header, from_query) {
+        (Some(_), Some(_)) => {
+            return Err(
+                Error::InvalidRequest("send the access token in one place only".into()).into(),
+            );
+        }
+        (Some(t), None) | (None, Some(t)) => t,
+        (None, None) => {
+            return Err(Error::InvalidRequest(
+                "an access token is required (Authorization: Bearer or access_token)".into(),
+            )
+            .into());
+        }
+    };
+    let info = token::inspect(&state.core, &token).await?;
+    Ok(json_no_store(TokenInfoResponse {
+        active: true,
+        sub: info.user_id.clone(),
+        user_id: info.user_id,
+        username: info.username,
+        client_id: info.client_id,
+        scope: info.scope,
+        token_type: "Bearer",
+        iat: info.issued_at,
+        exp: info.expires_at,
+        expires_in: (info.expires_at - state.core.clock.now_secs()).max(0),
+        jti: info.jti,
+        iss: state.core.policy.issuer.clone(),
+    }))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}

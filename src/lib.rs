@@ -1,0 +1,104 @@
+//! AuthGate: an OAuth 2.0 Device Authorization Grant server (RFC 8628).
+//!
+//! `main.rs` parses configuration and calls [`run`]; tests build the same
+//! router with [`build_app`] and serve it on `127.0.0.1:0` with [`serve`].
+
+pub mod bootstrap;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod domain;
+pub mod http;
+pub mod shutdown;
+pub mod state;
+pub mod store;
+pub mod tasks;
+pub mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::crypto::random::Random;
+use crate::state::AppState;
+
+/// The complete HTTP application for `state`.
+pub fn build_app(state: AppState) -> Router {
+    http::router(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then stops
+/// accepting and gives in-flight requests up to `grace` to finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let stop = CancellationToken::new();
+    let stopped = stop.clone();
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { stopped.cancelled().await });
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => return result,
+        () = shutdown => stop.cancel(),
+    }
+    match tokio::time::timeout(grace, server).await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::warn!(
+                ?grace,
+                "in-flight requests did not finish in time; closing them"
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Runs the server described by `config` until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let prepared = AppState::prepare(&config, Arc::new(SystemClock), Random::os()).await?;
+    let state = prepared.state;
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("SERVER_ADDR: cannot listen on {}: {e}", config.addr))?;
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        base_url = %config.base_url,
+        database = state.core.store.backend().as_str(),
+        production = config.production,
+        "AuthGate {} listening",
+        cli::LONG_VERSION
+    );
+    let stop_tasks = CancellationToken::new();
+    let cleanup = tasks::spawn_cleanup(
+        (*state.core).clone(),
+        tasks::CLEANUP_PERIOD,
+        stop_tasks.clone(),
+    );
+    let store = state.core.store.clone();
+    let result = serve(
+        listener,
+        build_app(state),
+        shutdown::signal(),
+        config.shutdown_timeout,
+    )
+    .await;
+    stop_tasks.cancel();
+    let _ = cleanup.await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(result?)
+}

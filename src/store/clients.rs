@@ -1,0 +1,80 @@
+//! OAuth client rows.
+
+use super::{Error, Result, Store, on_pool};
+use crate::domain::client::Client;
+use crate::domain::scope::Scopes;
+
+/// A client to register. `secret_hash` is `None` for public clients.
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub id: String,
+    pub name: String,
+    pub secret_hash: Option<String>,
+    pub allowed_scopes: String,
+    pub now: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    id: String,
+    name: String,
+    secret_hash: Option<String>,
+    allowed_scopes: String,
+    disabled: bool,
+    created_at: i64,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = Error;
+
+    fn try_from(row: ClientRow) -> Result<Self> {
+        let allowed_scopes = Scopes::parse(&row.allowed_scopes)
+            .map_err(|e| Error::Corrupt(format!("client {}: {e}", row.id)))?;
+        Ok(Client {
+            id: row.id,
+            name: row.name,
+            secret_hash: row.secret_hash,
+            allowed_scopes,
+            disabled: row.disabled,
+            created_at: row.created_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, name, secret_hash, allowed_scopes, disabled, created_at";
+
+impl Store {
+    pub async fn find_client(&self, id: &str) -> Result<Option<Client>> {
+        let sql = format!("SELECT {COLUMNS} FROM oauth_clients WHERE id = $1");
+        let row: Option<ClientRow> = on_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+        });
+        row.map(Client::try_from).transpose()
+    }
+
+    pub async fn insert_client(&self, client: &NewClient) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO oauth_clients \
+                 (id, name, secret_hash, allowed_scopes, disabled, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+            )
+            .bind(&client.id)
+            .bind(&client.name)
+            .bind(&client.secret_hash)
+            .bind(&client.allowed_scopes)
+            .bind(false)
+            .bind(client.now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn count_clients(&self) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*) FROM oauth_clients").fetch_one(pool).await?
+        });
+        Ok(n)
+    }
+}

@@ -1,0 +1,254 @@
+//! Device code rows and their state transitions.
+//!
+//! A row decodes into exactly one [`DeviceState`]; a row that fits none is
+//! [`Error::Corrupt`]. Every transition names the state it leaves in its
+//! `WHERE` clause: zero rows changed means another request won.
+
+use super::{Error, Result, Store, on_pool};
+use crate::domain::device_flow::{Decision, DeviceCode, DeviceState, PollUpdate};
+use crate::store::NewAccessToken;
+
+/// A freshly issued device code; `device_code_hash` is the SHA-256 of the
+/// secret the device holds, which itself is never stored.
+#[derive(Debug, Clone)]
+pub struct NewDeviceCode {
+    pub id: String,
+    pub device_code_hash: String,
+    pub user_code: String,
+    pub client_id: String,
+    pub scope: String,
+    pub interval_secs: i64,
+    pub requester_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeviceCodeRow {
+    id: String,
+    user_code: String,
+    client_id: String,
+    scope: String,
+    status: String,
+    user_id: Option<String>,
+    interval_secs: i64,
+    last_poll_at_ms: Option<i64>,
+    poll_grace_used: bool,
+    requester_ip: Option<String>,
+    user_agent: Option<String>,
+    created_at: i64,
+    expires_at: i64,
+    decided_at: Option<i64>,
+    redeemed_at: Option<i64>,
+}
+
+impl TryFrom<DeviceCodeRow> for DeviceCode {
+    type Error = Error;
+
+    fn try_from(row: DeviceCodeRow) -> Result<Self> {
+        let state = match (
+            row.status.as_str(),
+            row.user_id,
+            row.decided_at,
+            row.redeemed_at,
+        ) {
+            ("pending", None, None, None) => DeviceState::Pending,
+            ("approved", Some(user_id), Some(decided_at), None) => DeviceState::Approved {
+                user_id,
+                decided_at,
+            },
+            ("denied", Some(user_id), Some(decided_at), None) => DeviceState::Denied {
+                user_id,
+                decided_at,
+            },
+            ("redeemed", Some(user_id), Some(decided_at), Some(redeemed_at)) => {
+                DeviceState::Redeemed {
+                    user_id,
+                    decided_at,
+                    redeemed_at,
+                }
+            }
+            (status, ..) => {
+                return Err(Error::Corrupt(format!(
+                    "device code {} in status {status} has inconsistent columns",
+                    row.id
+                )));
+            }
+        };
+        Ok(DeviceCode {
+            id: row.id,
+            client_id: row.client_id,
+            user_code: row.user_code,
+            scope: row.scope,
+            interval_secs: row.interval_secs,
+            last_poll_at_ms: row.last_poll_at_ms,
+            poll_repeat_used: row.poll_grace_used,
+            requester_ip: row.requester_ip,
+            user_agent: row.user_agent,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            state,
+        })
+    }
+}
+
+macro_rules! select_device_code {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, user_code, client_id, scope, status, user_id, interval_secs, \
+             last_poll_at_ms, poll_grace_used, requester_ip, user_agent, created_at, \
+             expires_at, decided_at, redeemed_at FROM device_codes WHERE ",
+            $where
+        )
+    };
+}
+
+impl Store {
+    /// Inserts a new pending code; [`Error::Conflict`] if its user code is taken.
+    pub async fn insert_device_code(&self, code: &NewDeviceCode) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO device_codes (id, device_code_hash, user_code, client_id, scope, \
+                 status, interval_secs, poll_grace_used, requester_ip, user_agent, created_at, \
+                 expires_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&code.id)
+            .bind(&code.device_code_hash)
+            .bind(&code.user_code)
+            .bind(&code.client_id)
+            .bind(&code.scope)
+            .bind(code.interval_secs)
+            .bind(false)
+            .bind(&code.requester_ip)
+            .bind(&code.user_agent)
+            .bind(code.created_at)
+            .bind(code.expires_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn find_device_code_by_hash(&self, hash: &str) -> Result<Option<DeviceCode>> {
+        let row: Option<DeviceCodeRow> = on_pool!(self, pool => {
+            sqlx::query_as(select_device_code!("device_code_hash = $1"))
+                .bind(hash)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(DeviceCode::try_from).transpose()
+    }
+
+    pub async fn find_device_code_by_user_code(
+        &self,
+        user_code: &str,
+    ) -> Result<Option<DeviceCode>> {
+        let row: Option<DeviceCodeRow> = on_pool!(self, pool => {
+            sqlx::query_as(select_device_code!("user_code = $1"))
+                .bind(user_code)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(DeviceCode::try_from).transpose()
+    }
+
+    /// Stores a pending code's polling bookkeeping (RFC 8628 §3.5).
+    pub async fn record_poll(&self, id: &str, update: &PollUpdate) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE device_codes SET last_poll_at_ms = $1, interval_secs = $2, \
+                 poll_grace_used = $3 WHERE id = $4 AND status = 'pending'",
+            )
+            .bind(update.last_poll_at_ms)
+            .bind(update.interval_secs)
+            .bind(update.repeat_used)
+            .bind(id)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// Moves a live pending code to approved or denied. `false` when it was
+    /// no longer pending or had expired.
+    pub async fn decide_device_code(
+        &self,
+        id: &str,
+        decision: Decision,
+        user_id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let status = match decision {
+            Decision::Approve => "approved",
+            Decision::Deny => "denied",
+        };
+        let affected = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE device_codes SET status = $1, user_id = $2, decided_at = $3 \
+                 WHERE id = $4 AND status = 'pending' AND expires_at > $3",
+            )
+            .bind(status)
+            .bind(user_id)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(affected == 1)
+    }
+
+    /// Marks an approved code redeemed and records its token, atomically.
+    /// `false` (and nothing written) when the code was not approved and live.
+    pub async fn redeem_device_code(
+        &self,
+        id: &str,
+        now: i64,
+        token: &NewAccessToken,
+    ) -> Result<bool> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            // The first statement writes, so SQLite takes its write lock at
+            // once instead of upgrading a read snapshot (which can fail).
+            let won = sqlx::query(
+                "UPDATE device_codes SET status = 'redeemed', redeemed_at = $1 \
+                 WHERE id = $2 AND status = 'approved' AND expires_at > $1",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !won {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            sqlx::query(super::tokens::INSERT_TOKEN)
+                .bind(&token.jti)
+                .bind(&token.user_id)
+                .bind(&token.client_id)
+                .bind(&token.scope)
+                .bind(&token.device_code_id)
+                .bind(token.issued_at)
+                .bind(token.expires_at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(true)
+    }
+
+    /// Deletes codes that expired more than `retention_secs` ago.
+    pub async fn delete_stale_device_codes(&self, now: i64, retention_secs: i64) -> Result<u64> {
+        let n = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM device_codes WHERE expires_at < $1")
+                .bind(now - retention_secs)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+}

@@ -1,0 +1,85 @@
+//! Access token records, keyed by the JWT's `jti`.
+
+use super::{Result, Store, on_pool};
+
+#[derive(Debug, Clone)]
+pub struct NewAccessToken {
+    pub jti: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub scope: String,
+    pub device_code_id: Option<String>,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// An access token row joined with the state of its user and client.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccessTokenRecord {
+    pub jti: String,
+    pub user_id: String,
+    pub username: String,
+    pub client_id: String,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub user_disabled: bool,
+    pub client_disabled: bool,
+}
+
+pub(super) const INSERT_TOKEN: &str = "INSERT INTO access_tokens \
+    (jti, user_id, client_id, scope, device_code_id, issued_at, expires_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+impl Store {
+    pub async fn find_access_token(&self, jti: &str) -> Result<Option<AccessTokenRecord>> {
+        let row: Option<AccessTokenRecord> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT t.jti, t.user_id, u.username, t.client_id, t.scope, t.issued_at, \
+                 t.expires_at, t.revoked_at, u.disabled AS user_disabled, \
+                 c.disabled AS client_disabled \
+                 FROM access_tokens t \
+                 JOIN users u ON u.id = t.user_id \
+                 JOIN oauth_clients c ON c.id = t.client_id \
+                 WHERE t.jti = $1",
+            )
+            .bind(jti)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row)
+    }
+
+    /// Revokes every live token minted from one device code. Returns how many.
+    pub async fn revoke_tokens_of_device_code(
+        &self,
+        device_code_id: &str,
+        now: i64,
+    ) -> Result<u64> {
+        let n = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE access_tokens SET revoked_at = $1 \
+                 WHERE device_code_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(device_code_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n)
+    }
+
+    /// Deletes token rows that expired more than `retention_secs` ago.
+    pub async fn delete_stale_access_tokens(&self, now: i64, retention_secs: i64) -> Result<u64> {
+        let n = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
+                .bind(now - retention_secs)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+}

@@ -1,0 +1,53 @@
+//! Periodic background work: removing expired device codes and tokens.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::Core;
+use crate::domain::device_flow::RETENTION_SECS;
+
+/// How often the cleanup runs.
+pub const CLEANUP_PERIOD: Duration = Duration::from_secs(60);
+/// Expired token rows are kept this long for audit and listings.
+pub const TOKEN_RETENTION_SECS: i64 = 7 * 24 * 60 * 60;
+
+/// Deletes device codes and token rows past their retention. Returns the
+/// numbers deleted.
+pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
+    let now = core.clock.now_secs();
+    let codes = core
+        .store
+        .delete_stale_device_codes(now, RETENTION_SECS)
+        .await?;
+    let tokens = core
+        .store
+        .delete_stale_access_tokens(now, TOKEN_RETENTION_SECS)
+        .await?;
+    if codes + tokens > 0 {
+        tracing::info!(codes, tokens, "removed expired rows");
+    }
+    Ok((codes, tokens))
+}
+
+/// Runs [`cleanup_once`] every `period` until `stop` is cancelled.
+pub fn spawn_cleanup(
+    core: Core,
+    period: Duration,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = ticker.tick() => {
+                    if let Err(e) = cleanup_once(&core).await {
+                        tracing::error!(error = %e, "cleanup failed");
+                    }
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,163 @@
+//! The `authgate` binary itself: configuration errors, version, start-up
+//! with no configuration, and graceful shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_authgate");
+
+/// A command with none of the developer's AuthGate variables leaking in.
+fn authgate(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
+#[test]
+fn version_names_commit_and_build_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = authgate(dir.path()).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("authgate 0."), "{text}");
+    assert!(text.contains("commit "), "{text}");
+    assert!(text.contains("built "), "{text}");
+}
+
+#[test]
+fn help_documents_the_server_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = authgate(dir.path())
+        .args(["server", "--help"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for var in [
+        "SERVER_ADDR",
+        "BASE_URL",
+        "JWT_SECRET",
+        "DATABASE_URL",
+        "POLLING_INTERVAL",
+        "CLI_CLIENT_ID",
+    ] {
+        assert!(text.contains(var), "--help mentions {var}");
+    }
+}
+
+#[test]
+fn invalid_configuration_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("POLLING_INTERVAL", "fast"),
+        ("BASE_URL", "ftp://example.com"),
+        ("SERVER_ADDR", "nowhere"),
+        ("DATABASE_URL", "mysql://db"),
+    ] {
+        let out = authgate(dir.path())
+            .arg("server")
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(var), "{err} names {var}");
+    }
+}
+
+#[test]
+fn production_mode_refuses_missing_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = authgate(dir.path())
+        .args(["server", "--production"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("JWT_SECRET")
+    );
+    let out = authgate(dir.path())
+        .arg("server")
+        .env("AUTHGATE_ENV", "production")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// With no configuration at all the server starts, answers, and exits 0
+/// on SIGTERM.
+#[test]
+fn starts_with_no_configuration_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = authgate(dir.path())
+        .arg("server")
+        .env("SERVER_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut addr = None;
+    let mut saw_password = false;
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+        if v["password"].is_string() {
+            saw_password = true;
+        }
+        if let Some(a) = v["addr"].as_str() {
+            addr = Some(a.to_owned());
+            break;
+        }
+    }
+    let addr = addr.expect("listening line");
+    assert!(saw_password, "the generated admin password is printed once");
+    assert!(
+        dir.path().join("authgate.db").exists(),
+        "default database file"
+    );
+
+    let body = http_get(&addr, "/health");
+    assert!(body.contains("\"healthy\""), "{body}");
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // At most 15 s in 50 ms steps.
+    for attempt in 0.. {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+            break;
+        }
+        assert!(attempt < 300, "server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Drain the rest of the log so nothing blocks.
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("SIGTERM")), "{rest:?}");
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    out
+}

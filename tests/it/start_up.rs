@@ -1,0 +1,137 @@
+//! Start-up: seeding, generated secrets and restarts.
+
+use std::sync::Arc;
+
+use authgate::domain::user;
+use secrecy::SecretString;
+
+use crate::support::{ADMIN_PASSWORD, TestApp};
+
+#[tokio::test]
+async fn seeds_an_admin_with_an_argon2id_hash_and_the_cli_client() {
+    let app = TestApp::spawn().await;
+    let admin = app
+        .core
+        .store
+        .find_user_by_username("admin")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(admin.role, user::Role::Admin);
+    assert!(admin.password_hash.starts_with("$argon2id$"));
+    assert!(
+        user::authenticate(&app.core, "admin", ADMIN_PASSWORD)
+            .await
+            .is_ok()
+    );
+    assert!(
+        user::authenticate(&app.core, "admin", "wrong-password")
+            .await
+            .is_err()
+    );
+    assert!(
+        user::authenticate(&app.core, "nobody", ADMIN_PASSWORD)
+            .await
+            .is_err()
+    );
+
+    let client = app
+        .core
+        .store
+        .find_client(&app.cli_client_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(client.name, "AuthGate CLI");
+    assert!(!client.is_confidential());
+    assert!(uuid_like(&app.cli_client_id));
+}
+
+fn uuid_like(s: &str) -> bool {
+    s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4
+}
+
+#[tokio::test]
+async fn configured_cli_client_id_and_generated_admin_password() {
+    let app = TestApp::spawn_with(|c| {
+        c.cli_client_id = Some("my-cli".into());
+        c.admin_password = None;
+        c.admin_username = "root".into();
+    })
+    .await;
+    assert_eq!(app.cli_client_id, "my-cli");
+    assert!(
+        app.core
+            .store
+            .find_client("my-cli")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let root = app
+        .core
+        .store
+        .find_user_by_username("root")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(root.password_hash.starts_with("$argon2id$"));
+}
+
+#[tokio::test]
+async fn restart_keeps_generated_secrets_tokens_and_client() {
+    let first = TestApp::spawn().await;
+    let dir = first.dir.clone();
+    let token = first.issue_token().await;
+    let client_id = first.cli_client_id.clone();
+    first.shutdown().await;
+
+    let second = TestApp::spawn_in(dir, |_| {}).await;
+    assert_eq!(
+        second.cli_client_id, client_id,
+        "the same CLI client after restart"
+    );
+    assert_eq!(
+        second.core.store.count_users().await.unwrap(),
+        1,
+        "no second admin"
+    );
+    let r = second.tokeninfo(&token).await;
+    assert_eq!(
+        r.status, 200,
+        "the generated JWT secret survived the restart"
+    );
+}
+
+#[tokio::test]
+async fn explicit_secret_overrides_the_generated_one() {
+    let first = TestApp::spawn().await;
+    let token = first.issue_token().await;
+    let dir = Arc::clone(&first.dir);
+    first.shutdown().await;
+    let second = TestApp::spawn_in(dir, |c| {
+        c.jwt_secret = Some(SecretString::from("an-explicit-secret-of-32-bytes!!"));
+    })
+    .await;
+    assert_eq!(second.tokeninfo(&token).await.status, 401);
+}
+
+#[tokio::test]
+async fn cleanup_removes_only_stale_rows() {
+    let app = TestApp::spawn().await;
+    let (fresh, _) = app.start_flow().await;
+    let token = app.issue_token().await;
+    assert_eq!(
+        authgate::tasks::cleanup_once(&app.core).await.unwrap(),
+        (0, 0)
+    );
+    // Past the device-code retention but within the token retention.
+    app.advance(2 * 24 * 3600);
+    let (codes, tokens) = authgate::tasks::cleanup_once(&app.core).await.unwrap();
+    assert_eq!((codes, tokens), (2, 0));
+    assert_eq!(app.poll(&fresh).await.error(), "invalid_grant");
+    app.advance(8 * 24 * 3600);
+    let (_, tokens) = authgate::tasks::cleanup_once(&app.core).await.unwrap();
+    assert_eq!(tokens, 1);
+    assert_eq!(app.tokeninfo(&token).await.status, 401);
+}

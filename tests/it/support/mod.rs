@@ -1,0 +1,233 @@
+//! `TestApp`: the real router on a fresh database, served on 127.0.0.1:0,
+//! with a manual clock and an HTTP client with one helper per endpoint.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use authgate::clock::ManualClock;
+use authgate::config::Config;
+use authgate::crypto::random::Random;
+use authgate::domain::Core;
+use authgate::domain::device_flow::{self, Decision};
+use authgate::state::AppState;
+use authgate::{build_app, serve};
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub core: Arc<Core>,
+    pub clock: Arc<ManualClock>,
+    pub cli_client_id: String,
+    pub admin_id: String,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    // Keeps the SQLite file alive for the app's lifetime.
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+/// A parsed HTTP response: status, headers and JSON body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: Value,
+}
+
+impl Reply {
+    pub fn error(&self) -> &str {
+        self.json["error"].as_str().unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Spawns with a configuration adjusted by `adjust`.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
+        Self::spawn_in(dir, adjust).await
+    }
+
+    /// Spawns on the database in `dir` (shared with an earlier app, to
+    /// test restarts).
+    pub async fn spawn_in(dir: Arc<tempfile::TempDir>, adjust: impl FnOnce(&mut Config)) -> Self {
+        let url = format!("sqlite://{}", dir.path().join("authgate.db").display());
+        let mut config = Config::development(url);
+        config.admin_password = Some(SecretString::from(ADMIN_PASSWORD));
+        adjust(&mut config);
+        let clock = Arc::new(ManualClock::starting_now());
+        let prepared = AppState::prepare(&config, clock.clone(), Random::os())
+            .await
+            .expect("prepare state");
+        let state = prepared.state;
+        let core = state.core.clone();
+        let admin_id = core
+            .store
+            .find_user_by_username(&config.admin_username)
+            .await
+            .expect("query admin")
+            .expect("admin seeded")
+            .id;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            listener,
+            build_app(state),
+            async move {
+                let _ = rx.await;
+            },
+            Duration::from_secs(5),
+        ));
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("authgate-tests/1.0")
+            .build()
+            .expect("client");
+        TestApp {
+            base: format!("http://{addr}"),
+            http,
+            core,
+            clock,
+            cli_client_id: prepared.seeded.cli_client_id,
+            admin_id,
+            stop: Some(tx),
+            server: Some(server),
+            dir,
+        }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("join").expect("serve");
+        }
+        self.core.store.close().await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn reply(resp: reqwest::Response) -> Reply {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("body");
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("send");
+        Self::reply(resp).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let resp = self.http.get(self.url(path)).send().await.expect("send");
+        Self::reply(resp).await
+    }
+
+    /// `POST /oauth/device/code` for the CLI client.
+    pub async fn device_code(&self, scope: Option<&str>) -> Reply {
+        let mut form = vec![("client_id", self.cli_client_id.as_str())];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.post_form("/oauth/device/code", &form).await
+    }
+
+    /// A device code request that must succeed; returns (device_code, user_code).
+    pub async fn start_flow(&self) -> (String, String) {
+        let reply = self.device_code(None).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        (
+            reply.json["device_code"]
+                .as_str()
+                .expect("device_code")
+                .to_owned(),
+            reply.json["user_code"]
+                .as_str()
+                .expect("user_code")
+                .to_owned(),
+        )
+    }
+
+    /// One token poll for the CLI client.
+    pub async fn poll(&self, device_code: &str) -> Reply {
+        self.post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", DEVICE_GRANT),
+                ("device_code", device_code),
+                ("client_id", &self.cli_client_id),
+            ],
+        )
+        .await
+    }
+
+    /// Approves or denies as the seeded administrator, through the domain
+    /// function the verification page uses.
+    pub async fn decide(&self, user_code: &str, decision: Decision) {
+        device_flow::decide(&self.core, &self.admin_id, user_code, decision)
+            .await
+            .expect("decide");
+    }
+
+    pub async fn approve(&self, user_code: &str) {
+        self.decide(user_code, Decision::Approve).await;
+    }
+
+    /// Runs a complete flow and returns the access token.
+    pub async fn issue_token(&self) -> String {
+        let (device_code, user_code) = self.start_flow().await;
+        self.approve(&user_code).await;
+        let reply = self.poll(&device_code).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        reply.json["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
+    pub async fn tokeninfo(&self, token: &str) -> Reply {
+        let resp = self
+            .http
+            .get(self.url("/oauth/tokeninfo"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("send");
+        Self::reply(resp).await
+    }
+
+    pub fn advance(&self, secs: u64) {
+        self.clock.advance(Duration::from_secs(secs));
+    }
+}
