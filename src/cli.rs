@@ -177,6 +177,15 @@ pub struct ServerArgs {
     #[arg(long)]
     pub production: bool,
 
+    /// How long a browser session lasts without activity (e.g. 7d).
+    #[arg(long, env = "SESSION_LIFETIME", value_name = "SESSION_LIFETIME", default_value = "7d", value_parser = parse_duration)]
+    pub session_lifetime: Duration,
+
+    /// Development mode: serve assets from disk and reload the browser when
+    /// they change. Never use in production.
+    #[arg(long)]
+    pub dev: bool,
+
     /// Longest time a request may take before it is answered 408.
     #[arg(long, env = "REQUEST_TIMEOUT", value_name = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,

@@ -47,6 +47,9 @@ pub struct Config {
     pub admin_password: Option<SecretString>,
     pub cli_client_id: Option<String>,
     pub production: bool,
+    /// Serve assets from disk with live reload (`--dev`).
+    pub dev: bool,
+    pub session_lifetime: Duration,
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
 }
@@ -110,10 +113,19 @@ impl Config {
             admin_password: args.admin_password.map(SecretString::from),
             cli_client_id: args.cli_client_id,
             production,
+            dev: args.dev,
+            session_lifetime: args.session_lifetime,
             request_timeout: args.request_timeout,
             shutdown_timeout: args.shutdown_timeout,
         };
+        at_least("SESSION_LIFETIME", config.session_lifetime, 60)?;
         if production {
+            if config.dev {
+                return Err(bad(
+                    "AUTHGATE_ENV",
+                    "--dev cannot be used in production mode",
+                ));
+            }
             config.check_production()?;
         }
         Ok(config)
@@ -142,6 +154,11 @@ impl Config {
 
     /// A development configuration for `database_url` with every default:
     /// the starting point of tests and embedders.
+    /// Whether cookies must carry `Secure`: when the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
     pub fn development(database_url: impl Into<String>) -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -157,6 +174,8 @@ impl Config {
             admin_password: None,
             cli_client_id: None,
             production: false,
+            dev: false,
+            session_lifetime: Duration::from_secs(7 * 24 * 3600),
             request_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
         }

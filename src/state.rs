@@ -1,9 +1,12 @@
 //! The application state shared by every request, and how it is built.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
+use sha2::{Digest, Sha512};
+use tower_sessions::cookie::Key;
 
 use crate::bootstrap::{self, Seeded};
 use crate::clock::SharedClock;
@@ -11,14 +14,36 @@ use crate::config::Config;
 use crate::crypto::jwt::TokenSigner;
 use crate::crypto::random::Random;
 use crate::domain::{Core, Policy};
-use crate::store::Store;
+use crate::http::assets;
+use crate::store::{Sessions, Store};
 
 /// Settings of the HTTP layer itself.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Largest request body accepted, in bytes.
     pub body_limit: usize,
+    /// `Secure` on cookies: the public URL is https.
+    pub secure_cookies: bool,
+    pub session_lifetime: Duration,
+    /// Signs the session cookie; derived from SESSION_SECRET.
+    pub session_key: Key,
+    /// `--dev`: assets come from `assets_dir` on disk, with live reload.
+    pub dev: bool,
+    pub assets_dir: PathBuf,
+    /// Versioned URLs of the embedded assets.
+    pub assets: components::Assets,
+}
+
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpSettings")
+            .field("request_timeout", &self.request_timeout)
+            .field("body_limit", &self.body_limit)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("dev", &self.dev)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Cheap to clone: everything inside is shared.
@@ -26,6 +51,7 @@ pub struct HttpSettings {
 pub struct AppState {
     pub core: Arc<Core>,
     pub http: Arc<HttpSettings>,
+    pub sessions: Sessions,
 }
 
 /// A ready-to-serve state plus what start-up created.
@@ -45,6 +71,8 @@ impl AppState {
     ) -> anyhow::Result<Prepared> {
         let store = Store::connect(&config.database_url, &config.pool).await?;
         store.migrate().await?;
+        let sessions = store.sessions();
+        sessions.migrate().await?;
         let secrets = bootstrap::secrets(config, &store, clock.as_ref(), &random).await?;
         let seeded = bootstrap::seed(config, &store, clock.as_ref(), &random).await?;
         let signer = TokenSigner::hs256(
@@ -52,6 +80,8 @@ impl AppState {
             &config.base_url,
             &config.base_url,
         );
+        // The cookie library wants exactly 64 bytes of key material.
+        let session_key = Key::from(&Sha512::digest(secrets.session.expose_secret().as_bytes()));
         let core = Core {
             store,
             clock,
@@ -69,8 +99,26 @@ impl AppState {
             http: Arc::new(HttpSettings {
                 request_timeout: config.request_timeout,
                 body_limit: 64 * 1024,
+                secure_cookies: config.secure_cookies(),
+                session_lifetime: config.session_lifetime,
+                session_key,
+                dev: config.dev,
+                assets_dir: assets_dir(),
+                assets: assets::versioned_urls(),
             }),
+            sessions,
         };
         Ok(Prepared { state, seeded })
+    }
+}
+
+/// `assets/` in the working directory when there is one (a checkout),
+/// else the source tree this binary was built from.
+fn assets_dir() -> PathBuf {
+    let here = PathBuf::from("assets");
+    if here.join("src/app.css").is_file() {
+        here
+    } else {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets")
     }
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::domain::Core;
 use crate::domain::device_flow::RETENTION_SECS;
@@ -30,12 +31,14 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
     Ok((codes, tokens))
 }
 
-/// Runs [`cleanup_once`] every `period` until `stop` is cancelled.
+/// Runs [`cleanup_once`] (and expired-session deletion) every `period`
+/// until `stop` is cancelled.
 pub fn spawn_cleanup(
     core: Core,
     period: Duration,
     stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
+    let sessions = core.store.sessions();
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -45,6 +48,9 @@ pub fn spawn_cleanup(
                 _ = ticker.tick() => {
                     if let Err(e) = cleanup_once(&core).await {
                         tracing::error!(error = %e, "cleanup failed");
+                    }
+                    if let Err(e) = sessions.delete_expired().await {
+                        tracing::error!(error = %e, "session cleanup failed");
                     }
                 }
             }

@@ -9,6 +9,7 @@ pub mod device_flow;
 pub mod scope;
 pub mod token;
 pub mod user;
+pub mod user_agent;
 
 use std::time::Duration;
 

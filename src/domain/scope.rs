@@ -53,6 +53,20 @@ impl fmt::Display for Scopes {
     }
 }
 
+/// What a scope lets an application do, in plain words for the consent page.
+pub fn describe(scope: &str) -> String {
+    match scope {
+        "read" => "Read your data".to_owned(),
+        "write" => "Create and change data on your behalf".to_owned(),
+        "openid" => "Confirm your identity".to_owned(),
+        "profile" => "See your username and profile".to_owned(),
+        "email" => "See your email address".to_owned(),
+        "offline_access" => "Stay signed in until you revoke it".to_owned(),
+        "admin" => "Administer AuthGate with your rights".to_owned(),
+        other => format!("Use the \u{201c}{other}\u{201d} permission"),
+    }
+}
+
 fn is_scope_char(c: char) -> bool {
     matches!(c, '\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
 }

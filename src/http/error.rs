@@ -117,3 +117,55 @@ pub fn json_no_store<T: Serialize>(body: T) -> Response {
     no_store(response.headers_mut());
     response
 }
+
+/// An error answered to a person as an HTML page in the site's style.
+#[derive(Debug)]
+pub enum PageError {
+    BadRequest(String),
+    /// A forged or stale form (CSRF token mismatch).
+    Forbidden(String),
+    NotFound,
+    Internal(String),
+}
+
+impl From<Error> for PageError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Store(_) | Error::Internal(_) => PageError::Internal(e.to_string()),
+            other => PageError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+impl From<tower_sessions::session::Error> for PageError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        PageError::Internal(format!("session: {e}"))
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match &self {
+            PageError::BadRequest(msg) => (
+                StatusCode::BAD_REQUEST,
+                "Something is not right",
+                msg.as_str(),
+            ),
+            PageError::Forbidden(msg) => (StatusCode::FORBIDDEN, "Request refused", msg.as_str()),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address. Check the link, or start again.",
+            ),
+            PageError::Internal(detail) => {
+                tracing::error!(error = %detail, "page failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "AuthGate could not complete this request. Please try again in a moment.",
+                )
+            }
+        };
+        crate::http::ui::render::error_page(status, title, message)
+    }
+}

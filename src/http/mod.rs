@@ -1,17 +1,21 @@
 //! The HTTP layer: routes, middleware order, and the mapping of errors to
 //! responses. Handlers are thin: extract, call one domain function, render.
 
+pub mod assets;
+pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod oauth;
 pub mod paths;
+pub mod security_headers;
+pub mod ui;
 
 use std::any::Any;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request, StatusCode};
+use axum::http::{HeaderMap, HeaderName, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
@@ -19,19 +23,37 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::service::SignedCookie;
+use tower_sessions::{Expiry, SessionManagerLayer};
 use tracing::Level;
 
 use crate::domain::Error;
 use crate::state::AppState;
+use crate::store::Sessions;
 use error::ApiError;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// All routes with their middleware. Outermost first: request id, tracing,
-/// panic catching, timeout, body limit.
+/// All routes with their middleware. Outermost first: request id,
+/// security headers, tracing, panic catching, timeout, body limit; browser
+/// pages also get the session layer, the JSON API does not.
 pub fn router(state: AppState) -> Router {
     let timeout = state.http.request_timeout;
     let body_limit = state.http.body_limit;
+    let https = state.http.secure_cookies;
+    let dev = state.http.dev;
+    let pages = Router::new()
+        .route(paths::HOME, get(ui::login::home))
+        .route(paths::LOGIN, get(ui::login::show).post(ui::login::submit))
+        .route(paths::LOGOUT, post(ui::login::logout))
+        .route(
+            paths::DEVICE,
+            get(ui::device::show).post(ui::device::submit_code),
+        )
+        .route(paths::DEVICE_DECISION, post(ui::device::decide))
+        .route(paths::DEVICE_RESULT, get(ui::device::result))
+        .layer(session_layer(&state));
     let routes = Router::new()
         .route(paths::HEALTH, get(health::health))
         .route(
@@ -40,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::TOKEN, post(oauth::token::token))
         .route(paths::TOKEN_INFO, get(oauth::tokeninfo::tokeninfo))
+        .route(paths::ASSET, get(assets::serve))
+        .merge(pages)
         .fallback(not_found)
         .with_state(state);
 
@@ -59,9 +83,8 @@ pub fn router(state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
-    routes.layer(
+    let inner = routes.layer(
         ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(trace)
             .layer(CatchPanicLayer::custom(panic_response))
@@ -70,18 +93,45 @@ pub fn router(state: AppState) -> Router {
                 timeout,
             ))
             .layer(DefaultBodyLimit::max(body_limit)),
-    )
+    );
+    security_headers::apply(inner, https, dev)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        axum::Json(serde_json::json!({
-            "error": "not_found",
-            "error_description": "no such endpoint",
-        })),
-    )
-        .into_response()
+/// Browser sessions: signed cookie, `HttpOnly`, `SameSite=Lax`, `Secure`
+/// behind https, expiring after the configured inactivity.
+fn session_layer(state: &AppState) -> SessionManagerLayer<Sessions, SignedCookie> {
+    let lifetime = time::Duration::seconds(
+        i64::try_from(state.http.session_lifetime.as_secs()).unwrap_or(i64::MAX),
+    );
+    SessionManagerLayer::new(state.sessions.clone())
+        .with_name("authgate_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.http.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(lifetime))
+        .with_signed(state.http.session_key.clone())
+}
+
+/// 404: JSON for API clients, a page for people.
+async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
+    let wants_json = uri.path().starts_with("/oauth/")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"));
+    if wants_json {
+        (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({
+                "error": "not_found",
+                "error_description": "no such endpoint",
+            })),
+        )
+            .into_response()
+    } else {
+        error::PageError::NotFound.into_response()
+    }
 }
 
 /// A panic is a bug: log it and answer like any other internal error.

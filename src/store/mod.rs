@@ -7,6 +7,7 @@
 
 mod clients;
 mod device_codes;
+mod sessions;
 mod settings;
 mod tokens;
 mod users;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{
 
 pub use clients::NewClient;
 pub use device_codes::NewDeviceCode;
+pub use sessions::Sessions;
 pub use tokens::{AccessTokenRecord, NewAccessToken};
 pub use users::NewUser;
 

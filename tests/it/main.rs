@@ -7,6 +7,7 @@ mod binary;
 mod device_authorization;
 mod health;
 mod oauth2_client;
+mod pages;
 mod start_up;
 mod token_polling;
 mod tokeninfo;

@@ -30,6 +30,7 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     // Keeps the SQLite file alive for the app's lifetime.
     pub dir: Arc<tempfile::TempDir>,
+    _dev: Option<authgate::http::dev::DevReload>,
 }
 
 /// A parsed HTTP response: status, headers and JSON body.
@@ -84,9 +85,17 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
+        let mut app = build_app(state.clone());
+        let mut dev = None;
+        if config.dev {
+            let (wrapped, guard) =
+                authgate::http::dev::wrap(app, &state.http.assets_dir).expect("dev reload");
+            app = wrapped;
+            dev = Some(guard);
+        }
         let server = tokio::spawn(serve(
             listener,
-            build_app(state),
+            app,
             async move {
                 let _ = rx.await;
             },
@@ -108,6 +117,7 @@ impl TestApp {
             stop: Some(tx),
             server: Some(server),
             dir,
+            _dev: dev,
         }
     }
 
@@ -229,5 +239,86 @@ impl TestApp {
 
     pub fn advance(&self, secs: u64) {
         self.clock.advance(Duration::from_secs(secs));
+    }
+}
+
+/// A fetched HTML page.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The value of the first `csrf_token` hidden field.
+    pub fn csrf(&self) -> String {
+        let marker = r#"name="csrf_token" value=""#;
+        let start = self.body.find(marker).expect("page has a CSRF field") + marker.len();
+        let end = self.body[start..].find('"').expect("closing quote") + start;
+        self.body[start..end].to_owned()
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+}
+
+impl TestApp {
+    pub async fn page(&self, path: &str) -> Page {
+        let resp = self.http.get(self.url(path)).send().await.expect("send");
+        Self::to_page(resp).await
+    }
+
+    pub async fn to_page(resp: reqwest::Response) -> Page {
+        Page {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            body: resp.text().await.expect("body"),
+        }
+    }
+
+    /// Posts a browser form (optionally as htmx).
+    pub async fn submit(&self, path: &str, form: &[(&str, &str)], htmx: bool) -> Page {
+        let mut req = self.http.post(self.url(path)).form(form);
+        if htmx {
+            req = req.header("HX-Request", "true");
+        }
+        Self::to_page(req.send().await.expect("send")).await
+    }
+
+    /// Signs in through the real form as `username`.
+    pub async fn sign_in_as(&self, username: &str, password: &str) -> Page {
+        let login = self.page("/login").await;
+        self.submit(
+            "/login",
+            &[
+                ("csrf_token", &login.csrf()),
+                ("username", username),
+                ("password", password),
+                ("next", "/device"),
+            ],
+            false,
+        )
+        .await
+    }
+
+    pub async fn sign_in(&self) -> Page {
+        let page = self.sign_in_as("admin", ADMIN_PASSWORD).await;
+        assert_eq!(page.status, 303, "sign-in succeeds");
+        page
+    }
+
+    /// The session cookie's current value.
+    pub fn session_cookie(&self, jar_header: &str) -> Option<String> {
+        jar_header
+            .split(';')
+            .map(str::trim)
+            .find_map(|c| c.strip_prefix("authgate_session="))
+            .map(str::to_owned)
     }
 }

@@ -1,0 +1,62 @@
+# AuthGate developer commands. `make help` lists them.
+#
+# `make test` is the whole suite (what CI runs): it installs what the tests
+# need on a fresh Debian machine (Chromium, npm packages), then lints,
+# checks the committed CSS, runs the Rust tests and the Playwright suite
+# against the release binary.
+
+CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN := $(TARGET_DIR)/release/authgate
+
+.PHONY: help run dev build release test deps lint fmt unit css css-check e2e clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+run: ## Run the server on SQLite (./authgate.db) with defaults
+	$(CARGO) run --release -- server
+
+dev: ## Development server: Tailwind watcher + live reload (cargo-watch rebuilds if installed)
+	@npm run --silent css:watch & \
+	if command -v cargo-watch >/dev/null 2>&1; then \
+		$(CARGO) watch -w src -w components -w migrations -x 'run -- server --dev'; \
+	else \
+		echo "tip: cargo install cargo-watch --locked to rebuild on Rust changes"; \
+		$(CARGO) run -- server --dev; \
+	fi
+
+build: ## Build the release binary
+	$(CARGO) build --release --locked
+
+release: build ## Build the release binary and print its version
+	$(BIN) --version
+
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+deps: ## Install what the tests need: Debian chromium, npm packages
+	bash e2e/install-deps.sh
+
+lint: ## Check formatting and clippy (warnings are errors)
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+
+css: ## Rebuild assets/dist/app.css from the templates
+	npm run --silent css
+
+css-check: ## Fail if the committed CSS is stale
+	npm run --silent css:check
+
+unit: ## Unit and integration tests (cargo test)
+	$(CARGO) test --locked
+
+e2e: build ## Playwright end-to-end tests against the release binary
+	AUTHGATE_BIN=$(abspath $(BIN)) npm run --silent e2e
+
+test: deps lint css-check unit e2e ## The whole suite (CI runs this)
+	@echo "all checks passed"
+
+clean: ## Remove build outputs
+	$(CARGO) clean
+	rm -rf e2e/test-results e2e/playwright-report e2e/artifacts

@@ -1,0 +1,59 @@
+//! Sign-in.
+
+use maud::{Markup, html};
+
+use crate::feedback::{Tone, alert, card};
+use crate::form::{Button, Field, csrf_field, field, submit};
+use crate::layout::heading;
+
+/// Props of the sign-in form.
+#[derive(Debug, Clone)]
+pub struct LoginForm<'a> {
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    /// Where to go after signing in (a validated local path).
+    pub next: &'a str,
+    pub error: Option<&'a str>,
+    /// Explains why the person was sent here, e.g. to approve a device.
+    pub notice: Option<&'a str>,
+}
+
+pub fn login_form(p: &LoginForm<'_>) -> Markup {
+    card(html! {
+        (heading("Sign in", Some("Use your AuthGate account to continue.")))
+        @if let Some(notice) = p.notice {
+            div class="mb-5" { (alert(Tone::Info, notice)) }
+        }
+        form method="post" action=(p.action) class="space-y-5" novalidate {
+            (csrf_field(p.csrf))
+            input type="hidden" name="next" value=(p.next);
+            @if let Some(error) = p.error {
+                (alert(Tone::Error, error))
+            }
+            (field(&Field {
+                id: "username",
+                name: "username",
+                label: "Username",
+                kind: "text",
+                value: p.username,
+                autocomplete: "username",
+                required: true,
+                autofocus: p.username.is_empty(),
+                literal: true,
+                ..Field::default()
+            }))
+            (field(&Field {
+                id: "password",
+                name: "password",
+                label: "Password",
+                kind: "password",
+                autocomplete: "current-password",
+                required: true,
+                autofocus: !p.username.is_empty(),
+                ..Field::default()
+            }))
+            (submit(Button::primary("Sign in")))
+        }
+    })
+}

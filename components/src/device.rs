@@ -1,0 +1,254 @@
+//! The device verification journey: code entry, consent, result.
+
+use maud::{Markup, html};
+
+use crate::feedback::card;
+use crate::form::{Button, ButtonStyle, Field, csrf_field, field, submit};
+use crate::icons;
+use crate::layout::heading;
+
+/// The id of the element htmx swaps when the code is submitted.
+pub const PANEL_ID: &str = "device-panel";
+
+/// Props of the code entry form.
+#[derive(Debug, Clone)]
+pub struct CodeEntry<'a> {
+    pub action: &'a str,
+    pub csrf: &'a str,
+    /// What the person typed, or the code from `verification_uri_complete`.
+    pub value: &'a str,
+    pub error: Option<&'a str>,
+    /// True when the code arrived pre-filled: the person only confirms.
+    pub prefilled: bool,
+}
+
+/// The code entry card, as the inside of the swappable panel.
+pub fn code_entry(p: &CodeEntry<'_>) -> Markup {
+    let subtitle = if p.prefilled {
+        "Check that this code matches the one shown on your device, then continue."
+    } else {
+        "Enter the code shown on your device."
+    };
+    card(html! {
+        div class="mb-6 flex justify-center" {
+            div class="grid size-14 place-items-center rounded-2xl bg-brand-50 text-brand-600 dark:bg-brand-950 dark:text-brand-300" {
+                (icons::device("size-7"))
+            }
+        }
+        div class="text-center" { (heading("Connect a device", Some(subtitle))) }
+        form method="post" action=(p.action) hx-post=(p.action)
+            hx-target={ "#" (PANEL_ID) } hx-swap="innerHTML" class="space-y-5" novalidate {
+            (csrf_field(p.csrf))
+            (field(&Field {
+                id: "user_code",
+                name: "user_code",
+                label: "Code",
+                kind: "text",
+                value: p.value,
+                autocomplete: "off",
+                error: p.error,
+                hint: Some("8 letters, for example BCDF-GHJK. Dashes and case don't matter."),
+                required: true,
+                autofocus: !p.prefilled || p.error.is_some(),
+                input_class: "text-center font-mono text-2xl font-semibold uppercase tracking-[0.3em] py-3",
+                inputmode: Some("text"),
+                literal: true,
+                user_code: true,
+            }))
+            (submit(Button::primary("Continue")))
+        }
+    })
+}
+
+/// Props of the consent view (RFC 8628 §5.4: enough to tell one's own
+/// device from a phishing attempt).
+#[derive(Debug, Clone)]
+pub struct Consent<'a> {
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub app_name: &'a str,
+    /// Display form, `XXXX-XXXX`.
+    pub user_code: &'a str,
+    /// The requesting browser or tool, from its User-Agent.
+    pub device: &'a str,
+    pub address: Option<&'a str>,
+    /// How long ago the device asked, in seconds.
+    pub requested_secs_ago: i64,
+    /// Plain-words descriptions of the requested scopes.
+    pub scopes: Vec<(&'a str, &'a str)>,
+    pub account: &'a str,
+}
+
+pub fn consent(p: &Consent<'_>) -> Markup {
+    card(html! {
+        (heading(&format!("Authorize {}?", p.app_name), Some("A device is asking to act on your behalf. Only approve if you started this on a device you own.")))
+        div class="mb-6 rounded-xl border border-slate-200 bg-slate-50 p-4 text-center dark:border-slate-800 dark:bg-slate-950" {
+            p class="text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400" { "Code on your device" }
+            p class="mt-1 font-mono text-3xl font-bold tracking-[0.25em] text-slate-900 dark:text-white" data-testid="consent-code" { (p.user_code) }
+            p class="mt-1 text-xs text-slate-500 dark:text-slate-400" { "It must match exactly." }
+        }
+        dl class="mb-6 divide-y divide-slate-200 text-sm dark:divide-slate-800" {
+            (detail("Application", html! { (p.app_name) }))
+            (detail("Device", html! { (p.device) }))
+            @if let Some(address) = p.address {
+                (detail("From address", html! { span class="font-mono" { (address) } }))
+            }
+            (detail("Requested", html! { (ago(p.requested_secs_ago)) }))
+            (detail("Your account", html! { (p.account) }))
+        }
+        div class="mb-6" {
+            h2 class="mb-2 text-sm font-semibold text-slate-900 dark:text-white" { "It will be able to:" }
+            ul class="space-y-2" {
+                @for (scope, words) in &p.scopes {
+                    li class="flex items-start gap-2 text-sm" {
+                        (icons::check_circle("mt-0.5 size-4 shrink-0 text-emerald-600 dark:text-emerald-400"))
+                        span { (words) " " span class="font-mono text-xs text-slate-500 dark:text-slate-400" { "(" (scope) ")" } }
+                    }
+                }
+            }
+        }
+        form method="post" action=(p.action) class="grid grid-cols-2 gap-3" {
+            (csrf_field(p.csrf))
+            input type="hidden" name="user_code" value=(p.user_code);
+            (submit(Button { label: "Deny", style: ButtonStyle::Neutral, name: Some("decision"), value: Some("deny"), full_width: true }))
+            (submit(Button { label: "Approve", style: ButtonStyle::Primary, name: Some("decision"), value: Some("approve"), full_width: true }))
+        }
+    })
+}
+
+fn detail(term: &str, value: Markup) -> Markup {
+    html! {
+        div class="flex items-baseline justify-between gap-4 py-2.5" {
+            dt class="text-slate-500 dark:text-slate-400" { (term) }
+            dd class="text-right font-medium text-slate-900 break-all dark:text-white" { (value) }
+        }
+    }
+}
+
+/// "just now", "3 minutes ago", "2 hours ago".
+pub fn ago(secs: i64) -> String {
+    match secs {
+        s if s < 45 => "just now".to_owned(),
+        s if s < 90 => "a minute ago".to_owned(),
+        s if s < 3600 => format!("{} minutes ago", (s + 30) / 60),
+        s if s < 5400 => "an hour ago".to_owned(),
+        s => format!("{} hours ago", (s + 1800) / 3600),
+    }
+}
+
+/// Which ending the journey reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Approved,
+    Denied,
+    Expired,
+}
+
+/// Props of a result card.
+#[derive(Debug, Clone)]
+pub struct ResultCard<'a> {
+    pub outcome: Outcome,
+    pub app_name: Option<&'a str>,
+    pub another_device: &'a str,
+    pub logout: &'a str,
+    pub csrf: &'a str,
+}
+
+pub fn result(p: &ResultCard<'_>) -> Markup {
+    let app = p.app_name.unwrap_or("the application");
+    let (icon, tint, title, message) = match p.outcome {
+        Outcome::Approved => (
+            icons::check_circle("size-8"),
+            "bg-emerald-50 text-emerald-600 dark:bg-emerald-950 dark:text-emerald-300",
+            "Device connected",
+            format!(
+                "You approved {app}. You can return to your device; it will continue on its own."
+            ),
+        ),
+        Outcome::Denied => (
+            icons::x_circle("size-8"),
+            "bg-red-50 text-red-600 dark:bg-red-950 dark:text-red-300",
+            "Request denied",
+            format!("You denied {app}. The device has been told and will not get access."),
+        ),
+        Outcome::Expired => (
+            icons::clock("size-8"),
+            "bg-amber-50 text-amber-600 dark:bg-amber-950 dark:text-amber-300",
+            "Code expired",
+            "This code is no longer valid. Start again on your device to get a new code."
+                .to_owned(),
+        ),
+    };
+    card(html! {
+        div class="space-y-4 text-center" {
+            div class={ "mx-auto grid size-16 place-items-center rounded-full " (tint) } { (icon) }
+            h1 class="text-2xl font-bold tracking-tight" { (title) }
+            p class="text-slate-600 dark:text-slate-300" role="status" { (message) }
+        }
+        div class="mt-8 grid gap-3 sm:grid-cols-2" {
+            a href=(p.another_device) class="inline-flex min-h-11 items-center justify-center rounded-lg bg-brand-600 px-4 py-2.5 font-semibold text-white shadow-sm hover:bg-brand-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600 dark:bg-brand-500" {
+                "Authorize another device"
+            }
+            form method="post" action=(p.logout) {
+                (csrf_field(p.csrf))
+                (submit(Button { label: "Sign out", style: ButtonStyle::Quiet, name: None, value: None, full_width: true }))
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ago_reads_naturally() {
+        assert_eq!(ago(5), "just now");
+        assert_eq!(ago(70), "a minute ago");
+        assert_eq!(ago(300), "5 minutes ago");
+        assert_eq!(ago(4000), "an hour ago");
+        assert_eq!(ago(7200), "2 hours ago");
+    }
+
+    #[test]
+    fn consent_escapes_request_data() {
+        let html = consent(&Consent {
+            action: "/device/decision",
+            csrf: "t",
+            app_name: "<script>alert(1)</script>",
+            user_code: "BCDF-GHJK",
+            device: "\"><img src=x onerror=alert(1)>",
+            address: Some("127.0.0.1"),
+            requested_secs_ago: 10,
+            scopes: vec![("read", "Read your data")],
+            account: "alice",
+        })
+        .into_string();
+        assert!(!html.contains("<script>alert(1)"));
+        assert!(!html.contains("<img src=x"));
+        assert!(html.contains("&lt;script&gt;"));
+        assert!(html.contains(r#"name="decision" value="approve""#));
+        assert!(html.contains(r#"name="decision" value="deny""#));
+    }
+
+    #[test]
+    fn code_field_is_labelled_and_phone_friendly() {
+        let html = code_entry(&CodeEntry {
+            action: "/device",
+            csrf: "t",
+            value: "BCDF-GHJK",
+            error: Some("That code is not valid"),
+            prefilled: true,
+        })
+        .into_string();
+        assert!(html.contains(r#"<label for="user_code""#));
+        assert!(html.contains(">Code</label>"));
+        assert!(html.contains(r#"autocapitalize="characters""#));
+        assert!(html.contains(r#"autocorrect="off""#));
+        assert!(html.contains(r#"spellcheck="false""#));
+        assert!(html.contains(r#"aria-invalid="true""#));
+        assert!(html.contains(r#"aria-describedby="user_code-hint user_code-error""#));
+        assert!(html.contains(r#"role="alert""#));
+        assert!(html.contains(r#"name="csrf_token" value="t""#));
+    }
+}

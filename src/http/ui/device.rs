@@ -1,0 +1,221 @@
+//! The verification journey: `GET /device` (code entry), `POST /device`
+//! (consent, as an htmx partial), `POST /device/decision`, and the result
+//! pages.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use components::device::{self as view, CodeEntry, Consent, Outcome, ResultCard};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::render::{html as html_response, page, page_or_fragment, query_param};
+use super::session::{CsrfForm, SignedIn, WebSession};
+use crate::domain::device_flow::{self, Decision, format_user_code, normalize_user_code};
+use crate::domain::{Error, scope, user_agent};
+use crate::http::error::PageError;
+use crate::http::paths;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct CodeFields {
+    #[serde(default)]
+    pub user_code: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecisionFields {
+    #[serde(default)]
+    pub user_code: String,
+    #[serde(default)]
+    pub decision: String,
+}
+
+/// The swappable panel around the journey's current card.
+fn panel(inner: Markup) -> Markup {
+    html! { div id=(view::PANEL_ID) { (inner) } }
+}
+
+/// What a person typed, shown back to them: the canonical form when it is
+/// a valid code, otherwise their text (bounded).
+fn echo(typed: &str) -> String {
+    normalize_user_code(typed)
+        .map(|c| format_user_code(&c))
+        .unwrap_or_else(|| typed.chars().take(32).collect())
+}
+
+fn entry_markup(web: &WebSession, value: &str, error: Option<&str>, prefilled: bool) -> Markup {
+    view::code_entry(&CodeEntry {
+        action: paths::DEVICE,
+        csrf: &web.csrf,
+        value,
+        error,
+        prefilled,
+    })
+}
+
+/// `GET /device[?user_code=...]`.
+pub async fn show(
+    State(state): State<AppState>,
+    SignedIn { web, .. }: SignedIn,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let typed = query_param(query.as_deref(), "user_code").unwrap_or_default();
+    let value = echo(&typed);
+    let body = panel(entry_markup(&web, &value, None, !typed.is_empty()));
+    html_response(StatusCode::OK, page(&state, &web, "Connect a device", body))
+}
+
+/// The message shown under the field for a code that cannot be used.
+fn code_problem(e: &Error) -> Option<&'static str> {
+    match e {
+        Error::UnknownUserCode => {
+            Some("That code is not valid. Check it on your device and try again.")
+        }
+        Error::ExpiredUserCode => {
+            Some("That code has expired. Start again on your device to get a new one.")
+        }
+        Error::UserCodeAlreadyUsed => {
+            Some("That code has already been used. Start again on your device.")
+        }
+        _ => None,
+    }
+}
+
+/// `POST /device`: the typed code leads to the consent view, or back to
+/// the field with an inline error (422, swapped in by htmx).
+pub async fn submit_code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    SignedIn { user, .. }: SignedIn,
+    CsrfForm { web, form }: CsrfForm<CodeFields>,
+) -> Result<Response, PageError> {
+    let typed = form.user_code.trim();
+    match device_flow::find_pending(&state.core, typed).await {
+        Ok((code, client)) => {
+            let now = state.core.clock.now_secs();
+            let scopes: Vec<String> = code
+                .scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
+            let device = user_agent::describe(code.user_agent.as_deref());
+            let display = format_user_code(&code.user_code);
+            let consent = view::consent(&Consent {
+                action: paths::DEVICE_DECISION,
+                csrf: &web.csrf,
+                app_name: &client.name,
+                user_code: &display,
+                device: &device,
+                address: code.requester_ip.as_deref(),
+                requested_secs_ago: (now - code.created_at).max(0),
+                scopes: scopes
+                    .iter()
+                    .map(String::as_str)
+                    .zip(words.iter().map(String::as_str))
+                    .collect(),
+                account: &user.username,
+            });
+            Ok(page_or_fragment(
+                &state,
+                &web,
+                &headers,
+                StatusCode::OK,
+                "Authorize device",
+                consent,
+                panel,
+            ))
+        }
+        Err(e) => match code_problem(&e) {
+            Some(message) => {
+                tracing::info!(user_id = %user.id, "code entry refused");
+                let entry = entry_markup(&web, &echo(typed), Some(message), false);
+                Ok(page_or_fragment(
+                    &state,
+                    &web,
+                    &headers,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Connect a device",
+                    entry,
+                    panel,
+                ))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// `POST /device/decision`: approve or deny, then the result page.
+pub async fn decide(
+    State(state): State<AppState>,
+    SignedIn { user, .. }: SignedIn,
+    CsrfForm { web, form }: CsrfForm<DecisionFields>,
+) -> Result<Response, PageError> {
+    let decision = match form.decision.as_str() {
+        "approve" => Decision::Approve,
+        "deny" => Decision::Deny,
+        _ => return Err(PageError::BadRequest("Choose Approve or Deny.".into())),
+    };
+    let app = match device_flow::find_pending(&state.core, &form.user_code).await {
+        Ok((_, client)) => Some(client.name),
+        Err(_) => None,
+    };
+    match device_flow::decide(&state.core, &user.id, &form.user_code, decision).await {
+        Ok(_) => {
+            if let Some(app) = &app {
+                web.remember_app(app).await?;
+            }
+            let outcome = match decision {
+                Decision::Approve => "approved",
+                Decision::Deny => "denied",
+            };
+            Ok(Redirect::to(&paths::device_result(outcome)).into_response())
+        }
+        Err(Error::ExpiredUserCode) => {
+            Ok(Redirect::to(&paths::device_result("expired")).into_response())
+        }
+        Err(e) => match code_problem(&e) {
+            Some(message) => {
+                let body = panel(entry_markup(
+                    &web,
+                    &echo(&form.user_code),
+                    Some(message),
+                    false,
+                ));
+                Ok(html_response(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    page(&state, &web, "Connect a device", body),
+                ))
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+/// `GET /device/{approved|denied|expired}`.
+pub async fn result(
+    State(state): State<AppState>,
+    SignedIn { web, .. }: SignedIn,
+    Path(outcome): Path<String>,
+) -> Result<Response, PageError> {
+    let (outcome, title) = match outcome.as_str() {
+        "approved" => (Outcome::Approved, "Device connected"),
+        "denied" => (Outcome::Denied, "Request denied"),
+        "expired" => (Outcome::Expired, "Code expired"),
+        _ => return Err(PageError::NotFound),
+    };
+    let app = web.last_app().await?;
+    let body = view::result(&ResultCard {
+        outcome,
+        app_name: app.as_deref(),
+        another_device: paths::DEVICE,
+        logout: paths::LOGOUT,
+        csrf: &web.csrf,
+    });
+    Ok(html_response(
+        StatusCode::OK,
+        page(&state, &web, title, body),
+    ))
+}

@@ -1,0 +1,98 @@
+//! `GET/POST /login` and `POST /logout`.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use components::auth::{LoginForm, login_form};
+use serde::Deserialize;
+
+use super::render::query_param;
+use super::render::{html, page};
+use super::session::{CsrfForm, WebSession, safe_next};
+use crate::domain::{Error, user};
+use crate::http::error::PageError;
+use crate::http::paths;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginFields {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Empty {}
+
+fn notice_for(next: &str) -> Option<&'static str> {
+    next.starts_with(paths::DEVICE)
+        .then_some("Sign in to connect your device. You will come back to the code afterwards.")
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    web: WebSession,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let next = safe_next(query_param(query.as_deref(), "next").as_deref());
+    if web.user.is_some() {
+        return Redirect::to(&next).into_response();
+    }
+    let body = login_form(&LoginForm {
+        action: paths::LOGIN,
+        csrf: &web.csrf,
+        username: "",
+        next: &next,
+        error: None,
+        notice: notice_for(&next),
+    });
+    html(StatusCode::OK, page(&state, &web, "Sign in", body))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    CsrfForm { mut web, form }: CsrfForm<LoginFields>,
+) -> Result<Response, PageError> {
+    let next = safe_next(form.next.as_deref());
+    let username = form.username.trim();
+    let error = if username.is_empty() || form.password.is_empty() {
+        "Enter your username and password."
+    } else {
+        match user::authenticate(&state.core, username, &form.password).await {
+            Ok(user) => {
+                tracing::info!(user_id = %user.id, "signed in");
+                web.sign_in(user, state.core.random.token(32)).await?;
+                return Ok(Redirect::to(&next).into_response());
+            }
+            Err(Error::BadCredentials) => {
+                tracing::info!("sign-in failed");
+                "Incorrect username or password."
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let body = login_form(&LoginForm {
+        action: paths::LOGIN,
+        csrf: &web.csrf,
+        username,
+        next: &next,
+        error: Some(error),
+        notice: None,
+    });
+    Ok(html(
+        StatusCode::UNAUTHORIZED,
+        page(&state, &web, "Sign in", body),
+    ))
+}
+
+pub async fn logout(CsrfForm { web, .. }: CsrfForm<Empty>) -> Result<Response, PageError> {
+    web.sign_out().await?;
+    Ok(Redirect::to(paths::LOGIN).into_response())
+}
+
+/// `/`: people land on the device page.
+pub async fn home() -> Redirect {
+    Redirect::to(paths::DEVICE)
+}

@@ -1,0 +1,6 @@
+//! Pages for people: sign-in and the device verification journey.
+
+pub mod device;
+pub mod login;
+pub mod render;
+pub mod session;

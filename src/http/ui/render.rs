@@ -1,0 +1,97 @@
+//! Turning components into responses: full pages, htmx partials, errors.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use components::error_page::{ErrorPage, error_body};
+use components::layout;
+use components::{Account, PageCtx};
+use maud::Markup;
+
+use super::session::WebSession;
+use crate::http::{assets, paths};
+use crate::state::AppState;
+
+/// Whether the request came from htmx and wants only a fragment.
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|v| v == "true")
+}
+
+/// A full page for the session's person.
+pub fn page(state: &AppState, web: &WebSession, title: &str, body: Markup) -> Markup {
+    let ctx = PageCtx {
+        title,
+        assets: &state.http.assets,
+        links: &paths::LINKS,
+        account: web.user.as_ref().map(|u| Account {
+            username: &u.username,
+        }),
+        csrf: &web.csrf,
+    };
+    layout::page(&ctx, body)
+}
+
+/// `fragment` alone for htmx, or wrapped in a full page; `Vary` tells
+/// caches the two differ.
+pub fn page_or_fragment(
+    state: &AppState,
+    web: &WebSession,
+    headers: &HeaderMap,
+    status: StatusCode,
+    title: &str,
+    fragment: Markup,
+    wrap: impl FnOnce(Markup) -> Markup,
+) -> Response {
+    let markup = if is_htmx(headers) {
+        fragment
+    } else {
+        page(state, web, title, wrap(fragment))
+    };
+    let mut response = (status, Html(markup.into_string())).into_response();
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    no_store(&mut response);
+    response
+}
+
+/// A full page response that must not be cached (it carries a CSRF token
+/// and personal data).
+pub fn html(status: StatusCode, markup: Markup) -> Response {
+    let mut response = (status, Html(markup.into_string())).into_response();
+    no_store(&mut response);
+    response
+}
+
+fn no_store(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// An error page without session context (no account menu).
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let assets = assets::versioned_urls();
+    let ctx = PageCtx {
+        title,
+        assets: &assets,
+        links: &paths::LINKS,
+        account: None,
+        csrf: "",
+    };
+    let body = error_body(&ErrorPage {
+        status: status.as_u16(),
+        title,
+        message,
+        request_id: None,
+        home: paths::HOME,
+    });
+    html(status, layout::page(&ctx, body))
+}
+
+/// One parameter of a query string; malformed input just yields `None`,
+/// never axum's plain-text rejection.
+pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}

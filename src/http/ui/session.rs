@@ -1,0 +1,223 @@
+//! Browser sessions: who is signed in, the CSRF token, and the extractors
+//! that enforce both.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tower_sessions::Session;
+
+use crate::crypto::constant_time_eq;
+use crate::domain::user::User;
+use crate::http::error::PageError;
+use crate::http::paths;
+use crate::state::AppState;
+
+const USER_ID: &str = "user_id";
+const CSRF: &str = "csrf_token";
+/// The application last decided on, for the result page.
+const LAST_APP: &str = "last_app";
+
+/// The session of a browser, its CSRF token and its signed-in user.
+#[derive(Debug, Clone)]
+pub struct WebSession {
+    pub session: Session,
+    pub csrf: String,
+    pub user: Option<User>,
+}
+
+impl FromRequestParts<AppState> for WebSession {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, msg)| PageError::Internal(msg.to_owned()))?;
+        let csrf = match session.get::<String>(CSRF).await? {
+            Some(token) => token,
+            None => {
+                let token = state.core.random.token(32);
+                session.insert(CSRF, &token).await?;
+                token
+            }
+        };
+        let user = match session.get::<String>(USER_ID).await? {
+            Some(id) => match state
+                .core
+                .store
+                .find_user_by_id(&id)
+                .await
+                .map_err(crate::domain::Error::from)?
+            {
+                Some(user) if !user.disabled => Some(user),
+                // Deleted or disabled since sign-in: the session is void.
+                _ => {
+                    session.remove::<String>(USER_ID).await?;
+                    None
+                }
+            },
+            None => None,
+        };
+        Ok(WebSession {
+            session,
+            csrf,
+            user,
+        })
+    }
+}
+
+impl WebSession {
+    /// Signs `user` in: a new session id (no fixation), a new CSRF token.
+    pub async fn sign_in(&mut self, user: User, new_csrf: String) -> Result<(), PageError> {
+        self.session.cycle_id().await?;
+        self.session.insert(USER_ID, &user.id).await?;
+        self.session.insert(CSRF, &new_csrf).await?;
+        self.csrf = new_csrf;
+        self.user = Some(user);
+        Ok(())
+    }
+
+    /// Destroys the session server-side and clears the cookie.
+    pub async fn sign_out(&self) -> Result<(), PageError> {
+        self.session.flush().await?;
+        Ok(())
+    }
+
+    pub async fn remember_app(&self, name: &str) -> Result<(), PageError> {
+        self.session.insert(LAST_APP, name).await?;
+        Ok(())
+    }
+
+    pub async fn last_app(&self) -> Result<Option<String>, PageError> {
+        Ok(self.session.get::<String>(LAST_APP).await?)
+    }
+}
+
+/// A signed-in person. Without one, the request is redirected to sign-in
+/// and comes back to the same address afterwards.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub web: WebSession,
+    pub user: User,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let web = WebSession::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        match web.user.clone() {
+            Some(user) => Ok(SignedIn { web, user }),
+            None => {
+                let here = parts
+                    .uri
+                    .path_and_query()
+                    .map(|pq| pq.as_str())
+                    .unwrap_or(paths::DEVICE);
+                Err(Redirect::to(&login_url(here)).into_response())
+            }
+        }
+    }
+}
+
+/// `/login?next=<here>`, with `here` form-encoded.
+pub fn login_url(here: &str) -> String {
+    let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
+    format!("{}?next={next}", paths::LOGIN)
+}
+
+/// Where to go after sign-in: only local absolute paths, never another
+/// origin (`//evil`, `/\evil`, `https://...`), else the device page.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && n.len() <= 512
+                && !n.chars().any(|c| c.is_control() || c == '\\') =>
+        {
+            n.to_owned()
+        }
+        _ => paths::DEVICE.to_owned(),
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+/// A form body whose `csrf_token` matched the session's: every
+/// state-changing form goes through this. A mismatch is a 403 page.
+#[derive(Debug)]
+pub struct CsrfForm<T> {
+    pub web: WebSession,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let web = WebSession::from_request_parts(&mut parts, state).await?;
+        let bytes = Bytes::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|r| {
+                PageError::BadRequest(format!("The form could not be read: {}", r.body_text()))
+            })?;
+        let presented: CsrfOnly = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| PageError::BadRequest("The form could not be read.".into()))?;
+        if presented.csrf_token.is_empty()
+            || !constant_time_eq(presented.csrf_token.as_bytes(), web.csrf.as_bytes())
+        {
+            tracing::warn!("form refused: CSRF token missing or wrong");
+            return Err(PageError::Forbidden(
+                "This form has expired or did not come from AuthGate. Go back, reload the page and try again."
+                    .into(),
+            ));
+        }
+        let form = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| PageError::BadRequest("The form is incomplete or malformed.".into()))?;
+        Ok(CsrfForm { web, form })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_limited_to_local_paths() {
+        assert_eq!(
+            safe_next(Some("/device?user_code=BCDF-GHJK")),
+            "/device?user_code=BCDF-GHJK"
+        );
+        assert_eq!(safe_next(Some("//evil.example")), "/device");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/device");
+        assert_eq!(safe_next(Some("https://evil.example")), "/device");
+        assert_eq!(safe_next(Some("javascript:alert(1)")), "/device");
+        assert_eq!(safe_next(Some("/ok\r\nSet-Cookie: x")), "/device");
+        assert_eq!(safe_next(None), "/device");
+    }
+
+    #[test]
+    fn login_url_encodes_the_return_address() {
+        assert_eq!(
+            login_url("/device?user_code=BCDF-GHJK"),
+            "/login?next=%2Fdevice%3Fuser_code%3DBCDF-GHJK"
+        );
+    }
+}
