@@ -6,9 +6,11 @@ pub fn describe(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent.map(str::trim).filter(|s| !s.is_empty()) else {
         return "Unknown device".to_owned();
     };
+    // woothee knows browsers well; for tools ("HTTP Library") the product
+    // token below says more.
     if let Some(r) = woothee::parser::Parser::new().parse(ua)
         && r.name != "UNKNOWN"
-        && r.category != "crawler"
+        && matches!(r.category, "pc" | "smartphone" | "mobilephone" | "appliance")
     {
         let mut out = r.name.to_owned();
         if !r.version.is_empty() && r.version != "UNKNOWN" {
