@@ -10,7 +10,10 @@ pub fn describe(user_agent: Option<&str>) -> String {
     // token below says more.
     if let Some(r) = woothee::parser::Parser::new().parse(ua)
         && r.name != "UNKNOWN"
-        && matches!(r.category, "pc" | "smartphone" | "mobilephone" | "appliance")
+        && matches!(
+            r.category,
+            "pc" | "smartphone" | "mobilephone" | "appliance"
+        )
     {
         let mut out = r.name.to_owned();
         if !r.version.is_empty() && r.version != "UNKNOWN" {
