@@ -2,14 +2,16 @@
 #
 # `make test` is the whole suite (what CI runs): it installs what the tests
 # need on a fresh Debian machine (Chromium, npm packages), then lints,
-# checks the committed CSS, runs the Rust tests and the Playwright suite
+# checks the committed CSS, runs the Rust tests on SQLite and again (the
+# integration tests) on a throwaway PostgreSQL cluster (.ci/postgres.sh
+# installs Debian's postgresql when missing), and the Playwright suite
 # against the release binary.
 
 CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/authgate
 
-.PHONY: help run dev build release test deps lint fmt unit css css-check e2e clean
+.PHONY: help run dev build release test deps lint fmt unit unit-pg pg pg-stop css css-check e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -48,13 +50,22 @@ css: ## Rebuild assets/dist/app.css from the templates
 css-check: ## Fail if the committed CSS is stale
 	npm run --silent css:check
 
-unit: ## Unit and integration tests (cargo test)
+unit: ## Unit and integration tests on SQLite (cargo test)
 	$(CARGO) test --locked
+
+unit-pg: ## Integration tests on a throwaway PostgreSQL cluster, removed afterwards
+	bash .ci/postgres.sh run $(CARGO) test --locked --test it
+
+pg: ## Start (or find) a local PostgreSQL for development; prints its DATABASE_URL
+	@bash .ci/postgres.sh start
+
+pg-stop: ## Stop and delete the cluster `make pg` started
+	@bash .ci/postgres.sh stop
 
 e2e: build ## Playwright end-to-end tests against the release binary
 	AUTHGATE_BIN=$(abspath $(BIN)) npm run --silent e2e
 
-test: deps lint css-check unit e2e ## The whole suite (CI runs this)
+test: deps lint css-check unit unit-pg e2e ## The whole suite (CI runs this)
 	@echo "all checks passed"
 
 clean: ## Remove build outputs

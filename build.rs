@@ -8,6 +8,8 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/refs/heads");
+    // sqlx::migrate! embeds these; new files must trigger a rebuild.
+    println!("cargo:rerun-if-changed=migrations");
 
     let commit = std::env::var("AUTHGATE_GIT_COMMIT")
         .ok()

@@ -30,12 +30,34 @@ export const MESSAGES = {
   usedCode: 'That code has already been used. Start again on your device.',
 } as const;
 
-export const test = base.extend<{ device: APIRequestContext }>({
+/**
+ * Console errors the journey causes on purpose: the browser logs every 4xx
+ * response, and a failed sign-in answers 401, a refused code 422.
+ */
+const EXPECTED_CONSOLE_ERRORS = /^Failed to load resource: the server responded with a status of (401|422) /;
+
+export const test = base.extend<{ device: APIRequestContext; consoleGuard: void }>({
   device: async ({ playwright, baseURL }, use) => {
     const device = await playwright.request.newContext({ baseURL, userAgent: DEVICE_USER_AGENT });
     await use(device);
     await device.dispose();
   },
+
+  // Fails a test whose page logged an unexpected console error or threw:
+  // a CSP violation that blocks htmx or app.js shows up here first.
+  consoleGuard: [
+    async ({ page }, use) => {
+      const problems: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() !== 'error' || EXPECTED_CONSOLE_ERRORS.test(message.text())) return;
+        problems.push(`console error at ${message.location().url}: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => problems.push(`uncaught exception: ${error.message}`));
+      await use();
+      expect(problems, 'the page logged errors').toEqual([]);
+    },
+    { auto: true },
+  ],
 });
 
 /** `/login?next=<next>` as the server builds it (next form-encoded). */

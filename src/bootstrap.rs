@@ -8,11 +8,40 @@ use crate::config::Config;
 use crate::crypto::password;
 use crate::crypto::random::Random;
 use crate::domain::user::Role;
-use crate::store::{self, NewClient, NewUser, Store};
+use crate::store::{self, NewClient, NewUser, Sessions, Store};
 
 /// Scopes the seeded CLI client may request.
 pub const CLI_CLIENT_SCOPES: &str = "read write";
 const CLI_CLIENT_NAME: &str = "AuthGate CLI";
+
+/// Brings the schema up to date (`DATABASE_MIGRATE=true`, the default), or
+/// with `false` only checks it and refuses to start when it is behind: the
+/// operator migrates separately (`authgate migrate`), for instance before a
+/// rolling upgrade of several instances.
+pub async fn schema(config: &Config, store: &Store, sessions: &Sessions) -> anyhow::Result<()> {
+    if config.database_migrate {
+        store.migrate().await?;
+        sessions.migrate().await?;
+        return Ok(());
+    }
+    let pending = store.pending_migrations().await?;
+    if !pending.is_empty() {
+        anyhow::bail!(
+            "DATABASE_MIGRATE is false but the database schema is behind \
+             ({} migration(s) not applied: {}); run `authgate migrate` \
+             or start once with DATABASE_MIGRATE=true",
+            pending.len(),
+            pending.join(", ")
+        );
+    }
+    sessions.check().await.map_err(|e| {
+        anyhow::anyhow!(
+            "DATABASE_MIGRATE is false but the session table is not usable ({e}); \
+             run `authgate migrate` or start once with DATABASE_MIGRATE=true"
+        )
+    })?;
+    Ok(())
+}
 
 /// The secrets the server runs with, explicit or generated.
 #[derive(Debug, Clone)]
@@ -137,6 +166,7 @@ pub async fn seed(
             name: CLI_CLIENT_NAME.to_owned(),
             secret_hash: None,
             allowed_scopes: CLI_CLIENT_SCOPES.to_owned(),
+            refresh_tokens: true,
             now,
         };
         match store.insert_client(&client).await {

@@ -7,7 +7,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::crypto::keys::SigningAlg;
 
 /// Version, commit and build date, as `authgate --version` prints them.
 pub const LONG_VERSION: &str = concat!(
@@ -47,6 +50,27 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP server (OAuth endpoints, verification pages, admin).
     Server(Box<ServerArgs>),
+    /// Apply the database migrations and exit (for deployments whose
+    /// servers run with DATABASE_MIGRATE=false).
+    Migrate(MigrateArgs),
+}
+
+/// Options of `authgate migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// Database: sqlite://PATH or postgres://USER:PASS@HOST/DB
+    /// [default: sqlite://authgate.db]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Path of the SQLite database file (DATABASE_URL wins when both are set).
+    #[arg(long, env = "DATABASE_PATH", value_name = "DATABASE_PATH")]
+    pub database_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,6 +152,16 @@ pub struct ServerArgs {
     )]
     pub database_max_connections: u32,
 
+    /// PostgreSQL: longest a statement may run (statement_timeout); SQLite:
+    /// how long a statement waits for the database lock (busy timeout).
+    #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT", value_name = "DATABASE_STATEMENT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub database_statement_timeout: Duration,
+
+    /// Apply database migrations at start-up (true/false). When false and
+    /// the schema is behind, start-up fails: run `authgate migrate` first.
+    #[arg(long, env = "DATABASE_MIGRATE", value_name = "DATABASE_MIGRATE", default_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    pub database_migrate: bool,
+
     /// How long a device code stays valid (e.g. 30m, 900s).
     #[arg(long, env = "DEVICE_CODE_EXPIRATION", value_name = "DEVICE_CODE_EXPIRATION", default_value = "30m", value_parser = parse_duration)]
     pub device_code_expiration: Duration,
@@ -135,6 +169,26 @@ pub struct ServerArgs {
     /// Minimum interval between token polls handed to devices (e.g. 5s).
     #[arg(long, env = "POLLING_INTERVAL", value_name = "POLLING_INTERVAL", default_value = "5s", value_parser = parse_duration)]
     pub polling_interval: Duration,
+
+    /// Signature algorithm of access tokens: ES256, EdDSA, RS256 (keys
+    /// generated and kept in the database, published at /.well-known/jwks.json)
+    /// or HS256 (JWT_SECRET).
+    #[arg(long, env = "JWT_SIGNING_ALG", value_name = "JWT_SIGNING_ALG", default_value = "ES256", value_parser = parse_alg)]
+    pub jwt_signing_alg: SigningAlg,
+
+    /// Lifetime of refresh tokens (e.g. 30d).
+    #[arg(long, env = "REFRESH_TOKEN_EXPIRATION", value_name = "REFRESH_TOKEN_EXPIRATION", default_value = "30d", value_parser = parse_duration)]
+    pub refresh_token_expiration: Duration,
+
+    /// Bearer token that resource servers may present to /oauth/introspect
+    /// instead of client credentials.
+    #[arg(
+        long,
+        env = "INTROSPECTION_TOKEN",
+        value_name = "INTROSPECTION_TOKEN",
+        hide_env_values = true
+    )]
+    pub introspection_token: Option<String>,
 
     /// Lifetime of access tokens (e.g. 1h).
     #[arg(long, env = "JWT_EXPIRATION", value_name = "JWT_EXPIRATION", default_value = "1h", value_parser = parse_duration)]
@@ -193,6 +247,10 @@ pub struct ServerArgs {
     /// How long shutdown waits for in-flight requests.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", value_name = "SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
+}
+
+fn parse_alg(s: &str) -> Result<SigningAlg, String> {
+    SigningAlg::parse(s).ok_or_else(|| "use ES256, EdDSA, RS256 or HS256".to_owned())
 }
 
 /// Parses `30m`, `5s`, `1h30m`, `250ms` or a bare number of seconds.

@@ -5,11 +5,13 @@
 //! names the variable and the problem.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::cli::{Environment, ServerArgs};
+use crate::crypto::keys::SigningAlg;
 use crate::store::{Backend, PoolSettings};
 
 /// The shortest secret accepted in production mode, in bytes.
@@ -37,12 +39,18 @@ pub struct Config {
     pub base_url: String,
     pub database_url: String,
     pub pool: PoolSettings,
+    /// Apply migrations at start-up; when false, refuse to start on a
+    /// schema that is behind (`DATABASE_MIGRATE`).
+    pub database_migrate: bool,
     /// Explicit secrets; `None` means "generate and keep in the database".
     pub jwt_secret: Option<SecretString>,
     pub session_secret: Option<SecretString>,
     pub device_code_ttl: Duration,
     pub poll_interval: Duration,
     pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub signing_alg: SigningAlg,
+    pub introspection_token: Option<SecretString>,
     pub admin_username: String,
     pub admin_password: Option<SecretString>,
     pub cli_client_id: Option<String>,
@@ -58,23 +66,26 @@ impl Config {
     pub fn from_args(args: ServerArgs) -> Result<Self, ConfigError> {
         let production = args.production || args.environment == Environment::Production;
         let base_url = normalize_base_url(&args.base_url)?;
-        let database_url = match (args.database_url, args.database_path) {
-            (Some(url), _) => url,
-            (None, Some(path)) => format!("sqlite://{}", path.display()),
-            (None, None) => "sqlite://authgate.db".to_owned(),
-        };
-        if Backend::from_url(&database_url).is_none() {
-            return Err(bad(
-                "DATABASE_URL",
-                "must start with sqlite:, postgres:// or postgresql://",
-            ));
-        }
+        let database_url = database_url(args.database_url, args.database_path)?;
         if args.database_max_connections == 0 {
             return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
+        }
+        if args.database_statement_timeout < Duration::from_millis(100) {
+            return Err(bad("DATABASE_STATEMENT_TIMEOUT", "must be at least 100ms"));
         }
         at_least("DEVICE_CODE_EXPIRATION", args.device_code_expiration, 10)?;
         at_least("POLLING_INTERVAL", args.polling_interval, 1)?;
         at_least("JWT_EXPIRATION", args.jwt_expiration, 10)?;
+        at_least(
+            "REFRESH_TOKEN_EXPIRATION",
+            args.refresh_token_expiration,
+            60,
+        )?;
+        if let Some(token) = &args.introspection_token
+            && token.len() < 16
+        {
+            return Err(bad("INTROSPECTION_TOKEN", "must be at least 16 characters"));
+        }
         if args.polling_interval >= args.device_code_expiration {
             return Err(bad(
                 "POLLING_INTERVAL",
@@ -102,13 +113,18 @@ impl Config {
             database_url,
             pool: PoolSettings {
                 max_connections: args.database_max_connections,
+                statement_timeout: args.database_statement_timeout,
                 ..PoolSettings::default()
             },
+            database_migrate: args.database_migrate,
             jwt_secret: args.jwt_secret.map(SecretString::from),
             session_secret: args.session_secret.map(SecretString::from),
             device_code_ttl: args.device_code_expiration,
             poll_interval: args.polling_interval,
             access_token_ttl: args.jwt_expiration,
+            refresh_token_ttl: args.refresh_token_expiration,
+            signing_alg: args.jwt_signing_alg,
+            introspection_token: args.introspection_token.map(SecretString::from),
             admin_username: args.admin_username,
             admin_password: args.admin_password.map(SecretString::from),
             cli_client_id: args.cli_client_id,
@@ -165,11 +181,15 @@ impl Config {
             base_url: "http://localhost:8080".to_owned(),
             database_url: database_url.into(),
             pool: PoolSettings::default(),
+            database_migrate: true,
             jwt_secret: None,
             session_secret: None,
             device_code_ttl: Duration::from_secs(30 * 60),
             poll_interval: Duration::from_secs(5),
             access_token_ttl: Duration::from_secs(3600),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            signing_alg: SigningAlg::Es256,
+            introspection_token: None,
             admin_username: "admin".to_owned(),
             admin_password: None,
             cli_client_id: None,
@@ -180,6 +200,23 @@ impl Config {
             shutdown_timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// The database URL from `DATABASE_URL`, else `DATABASE_PATH`, else the
+/// default SQLite file; refused unless it names a supported engine.
+pub fn database_url(url: Option<String>, path: Option<PathBuf>) -> Result<String, ConfigError> {
+    let url = match (url, path) {
+        (Some(url), _) => url,
+        (None, Some(path)) => format!("sqlite://{}", path.display()),
+        (None, None) => "sqlite://authgate.db".to_owned(),
+    };
+    if Backend::from_url(&url).is_none() {
+        return Err(bad(
+            "DATABASE_URL",
+            "must start with sqlite:, postgres:// or postgresql://",
+        ));
+    }
+    Ok(url)
 }
 
 fn at_least(variable: &'static str, value: Duration, secs: u64) -> Result<(), ConfigError> {
@@ -211,7 +248,9 @@ mod tests {
         let mut argv = vec!["authgate", "server"];
         argv.extend_from_slice(extra);
         let cli = Cli::try_parse_from(argv).map_err(|e| bad("ARGS", e.to_string()))?;
-        let Command::Server(args) = cli.command;
+        let Command::Server(args) = cli.command else {
+            return Err(bad("ARGS", "not the server command"));
+        };
         Config::from_args(*args)
     }
 
@@ -261,5 +300,28 @@ mod tests {
         assert_eq!(err.variable, "DATABASE_URL");
         let err = parse(&["--polling-interval", "0s"]).expect_err("zero interval refused");
         assert_eq!(err.variable, "POLLING_INTERVAL");
+        let err = parse(&["--database-statement-timeout", "10ms"]).expect_err("too short");
+        assert_eq!(err.variable, "DATABASE_STATEMENT_TIMEOUT");
+    }
+
+    #[test]
+    fn database_settings_have_flags() {
+        let c = parse(&[
+            "--database-url",
+            "postgres://u:p@127.0.0.1/db",
+            "--database-max-connections",
+            "3",
+            "--database-statement-timeout",
+            "2s",
+            "--database-migrate",
+            "false",
+        ])
+        .expect("valid database settings");
+        assert_eq!(c.pool.max_connections, 3);
+        assert_eq!(c.pool.statement_timeout, Duration::from_secs(2));
+        assert!(!c.database_migrate);
+        let c = parse(&["--database-migrate", "yes"]).expect("yes is true");
+        assert!(c.database_migrate);
+        assert!(parse(&["--database-migrate", "maybe"]).is_err());
     }
 }

@@ -67,6 +67,26 @@ pub async fn serve(
     }
 }
 
+/// `authgate migrate`: applies the embedded migrations and creates the
+/// session table on `database_url`, then returns.
+pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let pool = store::PoolSettings {
+        max_connections: 1,
+        ..store::PoolSettings::default()
+    };
+    let store = store::Store::connect(database_url, &pool).await?;
+    let pending = store.pending_migrations().await?;
+    store.migrate().await?;
+    store.sessions().migrate().await?;
+    tracing::info!(
+        database = store.backend().as_str(),
+        applied = ?pending,
+        "the database schema is up to date"
+    );
+    store.close().await;
+    Ok(())
+}
+
 /// Runs the server described by `config` until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let prepared = AppState::prepare(&config, Arc::new(SystemClock), Random::os()).await?;

@@ -40,30 +40,42 @@ fn main() -> ExitCode {
         }
     };
     authgate::telemetry::init(cli.log_format);
-    match cli.command {
-        Command::Server(args) => {
-            let config = match Config::from_args(*args) {
-                Ok(c) => c,
+    let (config, migrate_only) = match cli.command {
+        Command::Server(args) => match Config::from_args(*args) {
+            Ok(c) => (c, false),
+            Err(e) => {
+                eprintln!("authgate: configuration error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Command::Migrate(args) => {
+            match authgate::config::database_url(args.database_url, args.database_path) {
+                Ok(url) => (Config::development(url), true),
                 Err(e) => {
                     eprintln!("authgate: configuration error: {e}");
                     return ExitCode::from(2);
                 }
-            };
-            let runtime = match tokio::runtime::Runtime::new() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    eprintln!("authgate: cannot start the async runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(authgate::run(config)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!("{e:#}");
-                    eprintln!("authgate: {e:#}");
-                    ExitCode::FAILURE
-                }
             }
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("authgate: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = if migrate_only {
+        runtime.block_on(authgate::migrate(&config.database_url))
+    } else {
+        runtime.block_on(authgate::run(config))
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("authgate: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::jwt::TokenSigner;
 use crate::crypto::random::Random;
+use crate::domain::keys::{self, KeyPolicy};
 use crate::domain::{Core, Policy};
 use crate::http::assets;
 use crate::store::{Sessions, Store};
@@ -31,6 +32,8 @@ pub struct HttpSettings {
     /// `--dev`: assets come from `assets_dir` on disk, with live reload.
     pub dev: bool,
     pub assets_dir: PathBuf,
+    /// Bearer token accepted by /oauth/introspect (INTROSPECTION_TOKEN).
+    pub introspection_token: Option<secrecy::SecretString>,
     /// Versioned URLs of the embedded assets.
     pub assets: components::Assets,
 }
@@ -70,16 +73,18 @@ impl AppState {
         random: Random,
     ) -> anyhow::Result<Prepared> {
         let store = Store::connect(&config.database_url, &config.pool).await?;
-        store.migrate().await?;
         let sessions = store.sessions();
-        sessions.migrate().await?;
+        bootstrap::schema(config, &store, &sessions).await?;
         let secrets = bootstrap::secrets(config, &store, clock.as_ref(), &random).await?;
         let seeded = bootstrap::seed(config, &store, clock.as_ref(), &random).await?;
-        let signer = TokenSigner::hs256(
-            secrets.jwt.expose_secret().as_bytes(),
-            &config.base_url,
-            &config.base_url,
-        );
+        let key_policy = KeyPolicy {
+            alg: config.signing_alg,
+            hmac_secret: secrets.jwt.clone(),
+            issuer: config.base_url.clone(),
+            access_token_ttl: config.access_token_ttl,
+        };
+        let ring = keys::load_ring(&store, &key_policy, clock.as_ref()).await?;
+        let signer = Arc::new(TokenSigner::new(ring));
         // The cookie library wants exactly 64 bytes of key material.
         let session_key = Key::from(&Sha512::digest(secrets.session.expose_secret().as_bytes()));
         let core = Core {
@@ -87,11 +92,13 @@ impl AppState {
             clock,
             random,
             signer,
+            keys: key_policy,
             policy: Policy {
                 issuer: config.base_url.clone(),
                 device_code_ttl: config.device_code_ttl,
                 poll_interval: config.poll_interval,
                 access_token_ttl: config.access_token_ttl,
+                refresh_token_ttl: config.refresh_token_ttl,
             },
         };
         let state = AppState {
@@ -104,6 +111,7 @@ impl AppState {
                 session_key,
                 dev: config.dev,
                 assets_dir: assets_dir(),
+                introspection_token: config.introspection_token.clone(),
                 assets: assets::versioned_urls(),
             }),
             sessions,

@@ -24,7 +24,11 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
     let tokens = core
         .store
         .delete_stale_access_tokens(now, TOKEN_RETENTION_SECS)
-        .await?;
+        .await?
+        + core
+            .store
+            .delete_stale_refresh_tokens(now, TOKEN_RETENTION_SECS)
+            .await?;
     if codes + tokens > 0 {
         tracing::info!(codes, tokens, "removed expired rows");
     }
@@ -51,6 +55,15 @@ pub fn spawn_cleanup(
                     }
                     if let Err(e) = sessions.delete_expired().await {
                         tracing::error!(error = %e, "session cleanup failed");
+                    }
+                    // Pick up keys rotated by `authgate keys rotate` or
+                    // another instance, and drop fully expired ones.
+                    match crate::domain::keys::load_ring(&core.store, &core.keys, core.clock.as_ref()).await {
+                        Ok(ring) => core.signer.replace(ring),
+                        Err(e) => tracing::error!(error = %e, "signing key reload failed"),
+                    }
+                    if let Err(e) = crate::domain::keys::prune(&core.store, &core.keys, core.clock.now_secs()).await {
+                        tracing::error!(error = %e, "signing key pruning failed");
                     }
                 }
             }

@@ -15,15 +15,15 @@ pub struct LoginForm<'a> {
     /// Where to go after signing in (a validated local path).
     pub next: &'a str,
     pub error: Option<&'a str>,
-    /// Explains why the person was sent here, e.g. to approve a device.
-    pub notice: Option<&'a str>,
+    /// Explains why the person is here (to approve a device, or signed out).
+    pub notice: Option<(Tone, &'a str)>,
 }
 
 pub fn login_form(p: &LoginForm<'_>) -> Markup {
     card(html! {
         (heading("Sign in", Some("Use your AuthGate account to continue.")))
-        @if let Some(notice) = p.notice {
-            div class="mb-5" { (alert(Tone::Info, notice)) }
+        @if let Some((tone, notice)) = p.notice {
+            div class="mb-5" { (alert(tone, notice)) }
         }
         form method="post" action=(p.action) class="space-y-5" novalidate {
             (csrf_field(p.csrf))

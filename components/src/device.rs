@@ -55,7 +55,8 @@ pub fn code_entry(p: &CodeEntry<'_>) -> Markup {
                 literal: true,
                 user_code: true,
             }))
-            (submit(Button::primary("Continue")))
+            // Pre-filled: the person only confirms, so Enter continues.
+            (submit(Button { autofocus: p.prefilled && p.error.is_none(), ..Button::primary("Continue") }))
         }
     })
 }
@@ -80,8 +81,14 @@ pub struct Consent<'a> {
 }
 
 pub fn consent(p: &Consent<'_>) -> Markup {
+    let title = format!("Authorize {}?", p.app_name);
     card(html! {
-        (heading(&format!("Authorize {}?", p.app_name), Some("A device is asking to act on your behalf. Only approve if you started this on a device you own.")))
+        // htmx moves focus to the autofocus heading after the swap, so
+        // keyboard and screen-reader users land on the question.
+        div class="mb-6 space-y-1.5" {
+            h1 class="text-2xl font-bold tracking-tight text-slate-900 focus:outline-none dark:text-white" tabindex="-1" autofocus { (title) }
+            p class="text-sm text-slate-600 dark:text-slate-300" { "A device is asking to act on your behalf. Only approve if you started this on a device you own." }
+        }
         div class="mb-6 rounded-xl border border-slate-200 bg-slate-50 p-4 text-center dark:border-slate-800 dark:bg-slate-950" {
             p class="text-xs font-medium uppercase tracking-wide text-slate-500 dark:text-slate-400" { "Code on your device" }
             p class="mt-1 font-mono text-3xl font-bold tracking-[0.25em] text-slate-900 dark:text-white" data-testid="consent-code" { (p.user_code) }
@@ -110,8 +117,8 @@ pub fn consent(p: &Consent<'_>) -> Markup {
         form method="post" action=(p.action) class="grid grid-cols-2 gap-3" {
             (csrf_field(p.csrf))
             input type="hidden" name="user_code" value=(p.user_code);
-            (submit(Button { label: "Deny", style: ButtonStyle::Neutral, name: Some("decision"), value: Some("deny"), full_width: true }))
-            (submit(Button { label: "Approve", style: ButtonStyle::Primary, name: Some("decision"), value: Some("approve"), full_width: true }))
+            (submit(Button::styled("Deny", ButtonStyle::Neutral).with_value("decision", "deny")))
+            (submit(Button::primary("Approve").with_value("decision", "approve")))
         }
     })
 }
@@ -185,13 +192,13 @@ pub fn result(p: &ResultCard<'_>) -> Markup {
             h1 class="text-2xl font-bold tracking-tight" { (title) }
             p class="text-slate-600 dark:text-slate-300" role="status" { (message) }
         }
-        div class="mt-8 grid gap-3 sm:grid-cols-2" {
+        div class="mt-8 grid gap-3" {
             a href=(p.another_device) class="inline-flex min-h-11 items-center justify-center rounded-lg bg-brand-600 px-4 py-2.5 font-semibold text-white shadow-sm hover:bg-brand-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600 dark:bg-brand-500" {
                 "Authorize another device"
             }
             form method="post" action=(p.logout) {
                 (csrf_field(p.csrf))
-                (submit(Button { label: "Sign out", style: ButtonStyle::Quiet, name: None, value: None, full_width: true }))
+                (submit(Button::styled("Sign out", ButtonStyle::Quiet)))
             }
         }
     })

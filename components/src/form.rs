@@ -65,11 +65,11 @@ pub fn field(f: &Field<'_>) -> Markup {
                 autofocus[f.autofocus]
                 aria-invalid=[f.error.map(|_| "true")]
                 aria-describedby=[(!described.is_empty()).then(|| described.join(" "))];
-            @if let Some(hint) = f.hint {
-                p id=(hint_id) class="text-sm text-slate-500 dark:text-slate-400" { (hint) }
-            }
             @if let Some(error) = f.error {
                 p id=(error_id) role="alert" class="text-sm font-medium text-red-600 dark:text-red-400" { (error) }
+            }
+            @if let Some(hint) = f.hint {
+                p id=(hint_id) class="text-sm text-slate-500 dark:text-slate-400" { (hint) }
             }
         }
     }
@@ -96,6 +96,7 @@ pub struct Button<'a> {
     pub name: Option<&'a str>,
     pub value: Option<&'a str>,
     pub full_width: bool,
+    pub autofocus: bool,
 }
 
 impl<'a> Button<'a> {
@@ -106,6 +107,23 @@ impl<'a> Button<'a> {
             name: None,
             value: None,
             full_width: true,
+            autofocus: false,
+        }
+    }
+
+    pub fn styled(label: &'a str, style: ButtonStyle) -> Self {
+        Self {
+            style,
+            ..Self::primary(label)
+        }
+    }
+
+    /// The same button submitting `name=value`.
+    pub fn with_value(self, name: &'a str, value: &'a str) -> Self {
+        Self {
+            name: Some(name),
+            value: Some(value),
+            ..self
         }
     }
 }
@@ -119,12 +137,12 @@ pub fn submit(b: Button<'_>) -> Markup {
             "bg-slate-800 text-white hover:bg-slate-900 focus-visible:outline-slate-800 dark:bg-slate-200 dark:text-slate-900 dark:hover:bg-white"
         }
         ButtonStyle::Quiet => {
-            "bg-transparent text-slate-700 hover:bg-slate-100 focus-visible:outline-slate-500 dark:text-slate-200 dark:hover:bg-slate-800"
+            "border border-slate-300 bg-white text-slate-700 shadow-none hover:bg-slate-50 focus-visible:outline-slate-500 dark:border-slate-700 dark:bg-transparent dark:text-slate-200 dark:hover:bg-slate-800"
         }
     };
     let width = if b.full_width { "w-full" } else { "" };
     html! {
-        button type="submit" name=[b.name] value=[b.value]
+        button type="submit" name=[b.name] value=[b.value] autofocus[b.autofocus]
             class={ "inline-flex min-h-11 items-center justify-center gap-2 rounded-lg px-4 py-2.5 text-base font-semibold shadow-sm transition focus-visible:outline-2 focus-visible:outline-offset-2 disabled:opacity-60 " (look) " " (width) } {
             (b.label)
         }

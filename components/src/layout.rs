@@ -58,6 +58,9 @@ fn header(ctx: &PageCtx<'_>) -> Markup {
                         span class="hidden text-slate-600 sm:inline dark:text-slate-300" {
                             "Signed in as " strong class="font-semibold text-slate-900 dark:text-white" { (account.username) }
                         }
+                        a href=(ctx.links.account) class="rounded-md px-2.5 py-1.5 font-medium text-slate-700 hover:bg-slate-100 dark:text-slate-200 dark:hover:bg-slate-800" {
+                            "Devices"
+                        }
                         form method="post" action=(ctx.links.logout) {
                             (csrf_field(ctx.csrf))
                             button type="submit" class="rounded-md px-2.5 py-1.5 font-medium text-slate-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-brand-600 dark:text-slate-200 dark:hover:bg-slate-800" {

@@ -5,6 +5,7 @@
 //! Request data is only ever interpolated through maud's escaping, never
 //! with `PreEscaped`, and never into `<script>`, `style` or `on*=`.
 
+pub mod account;
 pub mod auth;
 pub mod device;
 pub mod error_page;
@@ -22,6 +23,7 @@ pub struct Links {
     pub logout: &'static str,
     pub device: &'static str,
     pub device_decision: &'static str,
+    pub account: &'static str,
 }
 
 /// Versioned asset URLs.

@@ -1,11 +1,17 @@
-//! Access tokens as JWTs.
+//! Access tokens as JWTs, signed by the current [`KeyRing`].
 //!
-//! Keys are built once at start-up and held in application state; signing a
-//! token never re-parses a key. Expiry is checked against the injected clock,
-//! not the library's wall clock, so tests can move time.
+//! The ring is built once per key (re)load and swapped atomically, so
+//! signing never re-parses a key and a rotation by another instance can be
+//! picked up without a restart. Expiry is checked against the injected
+//! clock by the caller, not the library's wall clock.
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
+
+use super::keys::KeyRing;
 
 /// The claims of every access token AuthGate issues.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,48 +34,71 @@ pub enum JwtError {
     Invalid,
 }
 
-/// Signs and verifies access tokens with one HMAC-SHA256 key.
-#[derive(Clone)]
+/// Signs and verifies access tokens with the keys in force.
 pub struct TokenSigner {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    header: Header,
+    ring: ArcSwap<KeyRing>,
+    /// When the ring was last reloaded because of an unknown key id (ms).
+    last_reload_ms: AtomicI64,
 }
+
+/// Unknown key ids trigger at most one reload per this many milliseconds,
+/// so forged tokens with random `kid`s cannot hammer the database.
+pub const RELOAD_EVERY_MS: i64 = 10_000;
 
 impl std::fmt::Debug for TokenSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenSigner(HS256, key redacted)")
+        write!(f, "TokenSigner({})", self.ring.load().signing_kid())
     }
 }
 
 impl TokenSigner {
-    /// An HS256 signer. `issuer` and `audience` are enforced on verification.
-    pub fn hs256(secret: &[u8], issuer: &str, audience: &str) -> Self {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
-        // Expiry is checked by the caller against the injected clock.
-        validation.validate_exp = false;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    pub fn new(ring: KeyRing) -> Self {
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-            header: Header::new(Algorithm::HS256),
+            ring: ArcSwap::from_pointee(ring),
+            last_reload_ms: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// An HS256-only signer: for tests and tools.
+    pub fn hs256(secret: &[u8], issuer: &str, audience: &str) -> Self {
+        match KeyRing::new(None, &[], secret, issuer, audience) {
+            Ok(ring) => Self::new(ring),
+            // An HS256 ring parses no stored key, so it cannot fail.
+            Err(e) => unreachable!("HS256 key ring: {e}"),
         }
     }
 
     pub fn sign(&self, claims: &AccessClaims) -> Result<String, JwtError> {
-        jsonwebtoken::encode(&self.header, claims, &self.encoding)
+        self.ring
+            .load()
+            .sign(claims)
             .map_err(|e| JwtError::Sign(e.to_string()))
     }
 
     /// Verifies signature, algorithm, issuer and audience; not expiry.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, JwtError> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|_| JwtError::Invalid)
+        self.ring.load().verify(token).ok_or(JwtError::Invalid)
+    }
+
+    /// The ring in force (for the JWK Set and key-id checks).
+    pub fn ring(&self) -> Arc<KeyRing> {
+        self.ring.load_full()
+    }
+
+    /// Claims the right to reload now (`now_ms`): true at most once per
+    /// [`RELOAD_EVERY_MS`].
+    pub fn may_reload(&self, now_ms: i64) -> bool {
+        let last = self.last_reload_ms.load(Ordering::Relaxed);
+        now_ms.saturating_sub(last) >= RELOAD_EVERY_MS
+            && self
+                .last_reload_ms
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Puts a freshly loaded ring in force.
+    pub fn replace(&self, ring: KeyRing) {
+        self.ring.store(Arc::new(ring));
     }
 }
 

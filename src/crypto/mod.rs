@@ -2,6 +2,7 @@
 //! and hashing of bearer secrets. Nothing here knows about HTTP or SQL.
 
 pub mod jwt;
+pub mod keys;
 pub mod password;
 pub mod random;
 

@@ -13,6 +13,8 @@ pub struct Client {
     pub secret_hash: Option<String>,
     pub allowed_scopes: Scopes,
     pub disabled: bool,
+    /// Whether the device grant also issues a refresh token.
+    pub refresh_tokens: bool,
     pub created_at: i64,
 }
 

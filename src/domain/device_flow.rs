@@ -300,12 +300,18 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
         }
         PollVerdict::Denied => Err(Error::AccessDenied),
         PollVerdict::Expired => Err(Error::ExpiredToken),
-        PollVerdict::Redeem { user_id } => token::redeem_device_code(core, &code, &user_id).await,
+        PollVerdict::Redeem { user_id } => {
+            token::redeem_device_code(core, &client, &code, &user_id).await
+        }
         PollVerdict::Replayed => {
-            let revoked = core
+            let now = core.clock.now_secs();
+            let mut revoked = core
                 .store
-                .revoke_tokens_of_device_code(&code.id, core.clock.now_secs())
+                .revoke_tokens_of_device_code(&code.id, now)
                 .await?;
+            if let Some(grant) = core.store.grant_of_device_code(&code.id).await? {
+                revoked += u64::from(core.store.revoke_grant(&grant, None, now).await?);
+            }
             tracing::warn!(
                 client_id = %client.id,
                 revoked,

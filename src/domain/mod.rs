@@ -4,13 +4,16 @@
 //! signer, policy) and return typed results or an [`Error`] that speaks the
 //! OAuth RFCs; `http/error.rs` turns those into responses.
 
+pub mod audit;
 pub mod client;
 pub mod device_flow;
+pub mod keys;
 pub mod scope;
 pub mod token;
 pub mod user;
 pub mod user_agent;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::SharedClock;
@@ -24,7 +27,8 @@ pub struct Core {
     pub store: Store,
     pub clock: SharedClock,
     pub random: Random,
-    pub signer: TokenSigner,
+    pub signer: Arc<TokenSigner>,
+    pub keys: keys::KeyPolicy,
     pub policy: Policy,
 }
 
@@ -40,6 +44,8 @@ pub struct Policy {
     pub poll_interval: Duration,
     /// Lifetime of access tokens.
     pub access_token_ttl: Duration,
+    /// Lifetime of refresh tokens.
+    pub refresh_token_ttl: Duration,
 }
 
 impl Policy {

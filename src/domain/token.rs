@@ -1,9 +1,16 @@
-//! Access tokens: issuing them at redemption and inspecting them later.
+//! Tokens: issuing them at redemption and refresh, inspecting, revoking.
+//!
+//! Access tokens are JWTs recorded by `jti`; refresh tokens are opaque
+//! 256-bit values stored only as SHA-256. Both belong to a grant (one
+//! approval); revoking the grant revokes them all.
 
+use super::client::{self, Client, ClientCredentials};
 use super::device_flow::DeviceCode;
-use super::{Core, Error, Result, secs};
+use super::scope::Scopes;
+use super::{Core, Error, Result, audit, secs, user_agent};
+use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
-use crate::store::NewAccessToken;
+use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken};
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,51 +18,246 @@ pub struct IssuedToken {
     pub access_token: String,
     pub expires_in: i64,
     pub scope: String,
+    pub refresh_token: Option<String>,
 }
 
-/// Exchanges an approved device code for an access token, once.
-///
-/// The state change and the token row commit in one transaction whose
-/// `UPDATE` requires the code to still be approved: of any number of
-/// concurrent redemptions exactly one succeeds; the others get
-/// `invalid_grant`.
-pub async fn redeem_device_code(
+/// A signed access token and the row that records it.
+struct MintedAccess {
+    jwt: String,
+    row: NewAccessToken,
+}
+
+fn mint_access(
     core: &Core,
-    code: &DeviceCode,
     user_id: &str,
-) -> Result<IssuedToken> {
+    client_id: &str,
+    scope: &str,
+    device_code_id: Option<&str>,
+) -> Result<MintedAccess> {
     let now = core.clock.now_secs();
-    let ttl = secs(core.policy.access_token_ttl);
     let claims = AccessClaims {
         iss: core.policy.issuer.clone(),
         sub: user_id.to_owned(),
         aud: core.policy.issuer.clone(),
-        client_id: code.client_id.clone(),
-        scope: code.scope.clone(),
+        client_id: client_id.to_owned(),
+        scope: scope.to_owned(),
         iat: now,
-        exp: now + ttl,
+        exp: now + secs(core.policy.access_token_ttl),
         jti: core.random.uuid(),
     };
-    let access_token = core.signer.sign(&claims)?;
-    let row = NewAccessToken {
-        jti: claims.jti.clone(),
+    let jwt = core.signer.sign(&claims)?;
+    Ok(MintedAccess {
+        jwt,
+        row: NewAccessToken {
+            jti: claims.jti,
+            user_id: claims.sub,
+            client_id: claims.client_id,
+            scope: claims.scope,
+            device_code_id: device_code_id.map(str::to_owned),
+            issued_at: now,
+            expires_at: claims.exp,
+        },
+    })
+}
+
+/// A new refresh token: the secret for the client, the row for the store.
+fn mint_refresh(
+    core: &Core,
+    grant_id: &str,
+    user_id: &str,
+    client_id: &str,
+    scope: &str,
+) -> (String, NewRefreshToken) {
+    let now = core.clock.now_secs();
+    let secret = core.random.token(32);
+    let row = NewRefreshToken {
+        id: core.random.uuid(),
+        token_hash: hash_secret(&secret),
+        grant_id: grant_id.to_owned(),
+        client_id: client_id.to_owned(),
+        user_id: user_id.to_owned(),
+        scope: scope.to_owned(),
+        issued_at: now,
+        expires_at: now + secs(core.policy.refresh_token_ttl),
+    };
+    (secret, row)
+}
+
+/// Exchanges an approved device code for tokens, once.
+///
+/// The state change, the grant and the tokens commit in one transaction
+/// whose `UPDATE` requires the code to still be approved: of any number of
+/// concurrent redemptions exactly one succeeds; the others get
+/// `invalid_grant`.
+pub async fn redeem_device_code(
+    core: &Core,
+    client: &Client,
+    code: &DeviceCode,
+    user_id: &str,
+) -> Result<IssuedToken> {
+    let now = core.clock.now_secs();
+    let grant = NewGrant {
+        id: core.random.uuid(),
         user_id: user_id.to_owned(),
         client_id: code.client_id.clone(),
         scope: code.scope.clone(),
         device_code_id: Some(code.id.clone()),
-        issued_at: now,
-        expires_at: claims.exp,
+        device_label: Some(user_agent::describe(code.user_agent.as_deref())),
+        requester_ip: code.requester_ip.clone(),
+        now,
     };
-    if !core.store.redeem_device_code(&code.id, now, &row).await? {
+    let access = mint_access(core, user_id, &code.client_id, &code.scope, Some(&code.id))?;
+    let refresh = client
+        .refresh_tokens
+        .then(|| mint_refresh(core, &grant.id, user_id, &code.client_id, &code.scope));
+    let won = core
+        .store
+        .redeem_device_code(
+            &code.id,
+            now,
+            &grant,
+            &access.row,
+            refresh.as_ref().map(|(_, row)| row),
+        )
+        .await?;
+    if !won {
         return Err(Error::InvalidGrant(
             "the device code has already been used".into(),
         ));
     }
-    tracing::info!(client_id = %code.client_id, jti = %claims.jti, "access token issued");
+    tracing::info!(client_id = %code.client_id, jti = %access.row.jti, "access token issued");
+    audit::record(
+        core,
+        NewAuditEvent {
+            action: "token.issued",
+            actor: Some(user_id.to_owned()),
+            client_id: Some(code.client_id.clone()),
+            target: Some(access.row.jti.clone()),
+            ip: code.requester_ip.clone(),
+            detail: Some(format!("device grant, scope {}", code.scope)),
+            ..NewAuditEvent::default()
+        },
+    )
+    .await;
     Ok(IssuedToken {
-        access_token,
-        expires_in: ttl,
+        access_token: access.jwt,
+        expires_in: secs(core.policy.access_token_ttl),
         scope: code.scope.clone(),
+        refresh_token: refresh.map(|(secret, _)| secret),
+    })
+}
+
+/// A `grant_type=refresh_token` request (RFC 6749 §6).
+#[derive(Debug, Clone)]
+pub struct RefreshRequest {
+    pub client: ClientCredentials,
+    pub refresh_token: String,
+    pub scope: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// Rotates a refresh token: a new access token (scope narrowed if asked,
+/// never widened) and a new refresh token with the grant's full scope.
+/// Presenting an already-used refresh token revokes the whole grant
+/// (OAuth 2.0 Security BCP §4.14: reuse means it leaked).
+pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
+    let client = client::authenticate(core, &req.client).await?;
+    let invalid = |why: &str| Error::InvalidGrant(why.to_owned());
+    let record = core
+        .store
+        .find_refresh_token(&hash_secret(&req.refresh_token))
+        .await?
+        .ok_or_else(|| invalid("unknown refresh token"))?;
+    if record.client_id != client.id {
+        return Err(invalid("the refresh token was issued to another client"));
+    }
+    let now = core.clock.now_secs();
+    if record.consumed_at.is_some()
+        && record.revoked_at.is_none()
+        && record.grant_revoked_at.is_none()
+    {
+        core.store.revoke_grant(&record.grant_id, None, now).await?;
+        tracing::warn!(client_id = %client.id, grant_id = %record.grant_id, "refresh token reused; grant revoked");
+        audit::record(
+            core,
+            NewAuditEvent {
+                action: "refresh_token.reused",
+                actor: Some(record.user_id.clone()),
+                client_id: Some(client.id.clone()),
+                target: Some(record.grant_id.clone()),
+                ip: req.ip.clone(),
+                detail: Some(
+                    "an already-used refresh token was presented; all tokens of the grant revoked"
+                        .into(),
+                ),
+                ..NewAuditEvent::default()
+            },
+        )
+        .await;
+        return Err(invalid("the refresh token has already been used"));
+    }
+    if record.revoked_at.is_some()
+        || record.grant_revoked_at.is_some()
+        || record.consumed_at.is_some()
+    {
+        return Err(invalid("the refresh token has been revoked"));
+    }
+    if now >= record.expires_at {
+        return Err(invalid("the refresh token has expired"));
+    }
+    if record.user_disabled {
+        return Err(invalid("the user is disabled"));
+    }
+    let granted = Scopes::parse(&record.scope).map_err(Error::Internal)?;
+    let requested =
+        Scopes::parse(req.scope.as_deref().unwrap_or("")).map_err(Error::InvalidScope)?;
+    let scope = if requested.is_empty() {
+        granted.clone()
+    } else if requested.is_subset_of(&granted) {
+        requested
+    } else {
+        let wider: Vec<&str> = requested.missing_from(&granted).collect();
+        return Err(Error::InvalidScope(format!(
+            "a refresh cannot widen the scope: {} was not granted",
+            wider.join(" ")
+        )));
+    };
+    let access = mint_access(core, &record.user_id, &client.id, &scope.to_string(), None)?;
+    let (secret, next) = mint_refresh(
+        core,
+        &record.grant_id,
+        &record.user_id,
+        &client.id,
+        &record.scope,
+    );
+    if !core
+        .store
+        .rotate_refresh_token(&record.id, now, &access.row, &next)
+        .await?
+    {
+        // A concurrent refresh won the race with the same token: that is a
+        // reuse too, and the grant goes.
+        core.store.revoke_grant(&record.grant_id, None, now).await?;
+        return Err(invalid("the refresh token has already been used"));
+    }
+    audit::record(
+        core,
+        NewAuditEvent {
+            action: "token.refreshed",
+            actor: Some(record.user_id.clone()),
+            client_id: Some(client.id.clone()),
+            target: Some(access.row.jti.clone()),
+            ip: req.ip,
+            detail: Some(format!("scope {scope}")),
+            ..NewAuditEvent::default()
+        },
+    )
+    .await;
+    Ok(IssuedToken {
+        access_token: access.jwt,
+        expires_in: secs(core.policy.access_token_ttl),
+        scope: scope.to_string(),
+        refresh_token: Some(secret),
     })
 }
 
@@ -71,11 +273,30 @@ pub struct TokenInfo {
     pub expires_at: i64,
 }
 
+/// Verifies a JWT, reloading the key ring once when it names a key this
+/// instance has not seen (another instance may have rotated keys).
+async fn verify_jwt(core: &Core, token: &str) -> Result<AccessClaims> {
+    match core.signer.verify(token) {
+        Ok(claims) => Ok(claims),
+        Err(e) => {
+            if !core.signer.ring().knows_kid_of(token)
+                && core.signer.may_reload(core.clock.now_ms())
+            {
+                let ring =
+                    super::keys::load_ring(&core.store, &core.keys, core.clock.as_ref()).await?;
+                core.signer.replace(ring);
+                return Ok(core.signer.verify(token)?);
+            }
+            Err(e.into())
+        }
+    }
+}
+
 /// Validates an access token: signature, issuer, audience, expiry by the
 /// injected clock, and that it is recorded, unrevoked, and its user and
 /// client are still enabled.
 pub async fn inspect(core: &Core, token: &str) -> Result<TokenInfo> {
-    let claims = core.signer.verify(token)?;
+    let claims = verify_jwt(core, token).await?;
     if core.clock.now_secs() >= claims.exp {
         return Err(Error::InvalidToken("the access token has expired".into()));
     }
@@ -103,4 +324,161 @@ pub async fn inspect(core: &Core, token: &str) -> Result<TokenInfo> {
         issued_at: record.issued_at,
         expires_at: record.expires_at,
     })
+}
+
+/// Which kind of token a caller says it holds (RFC 7009 §2.1, RFC 7662 §2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenHint {
+    AccessToken,
+    RefreshToken,
+    None,
+}
+
+impl TokenHint {
+    /// Unknown hints are ignored, as both RFCs allow.
+    pub fn parse(hint: Option<&str>) -> Self {
+        match hint {
+            Some("access_token") => TokenHint::AccessToken,
+            Some("refresh_token") => TokenHint::RefreshToken,
+            _ => TokenHint::None,
+        }
+    }
+}
+
+/// Revokes a token presented by its client (RFC 7009). Unknown tokens,
+/// and tokens of other clients, are not an error: the answer is the same
+/// 200 either way, so it reveals nothing.
+pub async fn revoke(
+    core: &Core,
+    creds: &ClientCredentials,
+    token: &str,
+    hint: TokenHint,
+    ip: Option<String>,
+) -> Result<()> {
+    let client = client::authenticate(core, creds).await?;
+    let now = core.clock.now_secs();
+    let try_refresh = || async {
+        core.store
+            .revoke_refresh_token(&hash_secret(token), &client.id, now)
+            .await
+            .map_err(Error::from)
+    };
+    let try_access = || async {
+        match core.signer.verify(token) {
+            Ok(claims) => core
+                .store
+                .revoke_access_token(&claims.jti, &client.id, now)
+                .await
+                .map_err(Error::from),
+            Err(_) => Ok(false),
+        }
+    };
+    let revoked = match hint {
+        TokenHint::RefreshToken => try_refresh().await? || try_access().await?,
+        _ => try_access().await? || try_refresh().await?,
+    };
+    if revoked {
+        audit::record(
+            core,
+            NewAuditEvent {
+                action: "token.revoked",
+                client_id: Some(client.id.clone()),
+                ip,
+                detail: Some("revoked by its client (RFC 7009)".into()),
+                ..NewAuditEvent::default()
+            },
+        )
+        .await;
+    }
+    Ok(())
+}
+
+/// The answer of the introspection endpoint (RFC 7662 §2.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Introspection {
+    Inactive,
+    Active {
+        token_type: &'static str,
+        scope: String,
+        client_id: String,
+        username: String,
+        sub: String,
+        exp: i64,
+        iat: i64,
+        jti: Option<String>,
+    },
+}
+
+/// Describes any token; everything not currently valid is `Inactive`.
+pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Introspection> {
+    let as_access = || async {
+        match inspect(core, token).await {
+            Ok(info) => Ok(Some(Introspection::Active {
+                token_type: "Bearer",
+                scope: info.scope,
+                client_id: info.client_id,
+                username: info.username,
+                sub: info.user_id,
+                exp: info.expires_at,
+                iat: info.issued_at,
+                jti: Some(info.jti),
+            })),
+            Err(Error::InvalidToken(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    let as_refresh = || async {
+        let Some(r) = core.store.find_refresh_token(&hash_secret(token)).await? else {
+            return Ok(None);
+        };
+        let live = r.consumed_at.is_none()
+            && r.revoked_at.is_none()
+            && r.grant_revoked_at.is_none()
+            && !r.user_disabled
+            && !r.client_disabled
+            && core.clock.now_secs() < r.expires_at;
+        Ok::<_, Error>(live.then_some(Introspection::Active {
+            token_type: "refresh_token",
+            scope: r.scope,
+            client_id: r.client_id,
+            username: r.username,
+            sub: r.user_id,
+            exp: r.expires_at,
+            iat: r.issued_at,
+            jti: None,
+        }))
+    };
+    let found = match hint {
+        TokenHint::RefreshToken => match as_refresh().await? {
+            Some(i) => Some(i),
+            None => as_access().await?,
+        },
+        _ => match as_access().await? {
+            Some(i) => Some(i),
+            None => as_refresh().await?,
+        },
+    };
+    Ok(found.unwrap_or(Introspection::Inactive))
+}
+
+/// Revokes one of `user_id`'s own grants (from /account).
+pub async fn revoke_own_grant(core: &Core, user_id: &str, grant_id: &str) -> Result<bool> {
+    let revoked = core
+        .store
+        .revoke_grant(grant_id, Some(user_id), core.clock.now_secs())
+        .await?;
+    if revoked {
+        audit::record(
+            core,
+            NewAuditEvent {
+                action: "grant.revoked",
+                actor: Some(user_id.to_owned()),
+                target: Some(grant_id.to_owned()),
+                detail: Some("revoked by the user".into()),
+                ..NewAuditEvent::default()
+            },
+        )
+        .await;
+    }
+    Ok(revoked)
 }

@@ -11,6 +11,8 @@ pub struct NewClient {
     pub name: String,
     pub secret_hash: Option<String>,
     pub allowed_scopes: String,
+    /// Whether the device grant also issues refresh tokens.
+    pub refresh_tokens: bool,
     pub now: i64,
 }
 
@@ -21,6 +23,7 @@ struct ClientRow {
     secret_hash: Option<String>,
     allowed_scopes: String,
     disabled: bool,
+    refresh_tokens: bool,
     created_at: i64,
 }
 
@@ -36,12 +39,13 @@ impl TryFrom<ClientRow> for Client {
             secret_hash: row.secret_hash,
             allowed_scopes,
             disabled: row.disabled,
+            refresh_tokens: row.refresh_tokens,
             created_at: row.created_at,
         })
     }
 }
 
-const COLUMNS: &str = "id, name, secret_hash, allowed_scopes, disabled, created_at";
+const COLUMNS: &str = "id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, created_at";
 
 impl Store {
     pub async fn find_client(&self, id: &str) -> Result<Option<Client>> {
@@ -56,19 +60,39 @@ impl Store {
         on_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO oauth_clients \
-                 (id, name, secret_hash, allowed_scopes, disabled, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                 (id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
             )
             .bind(&client.id)
             .bind(&client.name)
             .bind(&client.secret_hash)
             .bind(&client.allowed_scopes)
             .bind(false)
+            .bind(client.refresh_tokens)
             .bind(client.now)
             .execute(pool)
             .await?;
         });
         Ok(())
+    }
+
+    /// Every scope some enabled client may request (for RFC 8414 metadata).
+    pub async fn all_client_scopes(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT allowed_scopes FROM oauth_clients WHERE disabled = $1")
+                .bind(false)
+                .fetch_all(pool)
+                .await?
+        });
+        let mut scopes: Vec<String> = rows
+            .iter()
+            .flat_map(|(s,)| s.split(' '))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        Ok(scopes)
     }
 
     pub async fn count_clients(&self) -> Result<i64> {

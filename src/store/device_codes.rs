@@ -4,6 +4,7 @@
 //! [`Error::Corrupt`]. Every transition names the state it leaves in its
 //! `WHERE` clause: zero rows changed means another request won.
 
+use super::grants::{NewGrant, NewRefreshToken, insert_grant, insert_tokens};
 use super::{Error, Result, Store, on_pool};
 use crate::domain::device_flow::{Decision, DeviceCode, DeviceState, PollUpdate};
 use crate::store::NewAccessToken;
@@ -199,13 +200,16 @@ impl Store {
         Ok(affected == 1)
     }
 
-    /// Marks an approved code redeemed and records its token, atomically.
-    /// `false` (and nothing written) when the code was not approved and live.
+    /// Marks an approved code redeemed and records its grant and tokens,
+    /// atomically. `false` (and nothing written) when the code was not
+    /// approved and live.
     pub async fn redeem_device_code(
         &self,
         id: &str,
         now: i64,
-        token: &NewAccessToken,
+        grant: &NewGrant,
+        access: &NewAccessToken,
+        refresh: Option<&NewRefreshToken>,
     ) -> Result<bool> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -225,16 +229,8 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(false);
             }
-            sqlx::query(super::tokens::INSERT_TOKEN)
-                .bind(&token.jti)
-                .bind(&token.user_id)
-                .bind(&token.client_id)
-                .bind(&token.scope)
-                .bind(&token.device_code_id)
-                .bind(token.issued_at)
-                .bind(token.expires_at)
-                .execute(&mut *tx)
-                .await?;
+            insert_grant!(tx, grant);
+            insert_tokens!(tx, &grant.id, access, refresh);
             tx.commit().await?;
         });
         Ok(true)

@@ -5,23 +5,29 @@
 //! which type-checks the same code against each backend. Handlers and domain
 //! code never see SQL; they call the methods in the submodules.
 
+mod audit;
 mod clients;
 mod device_codes;
+mod grants;
 mod sessions;
 mod settings;
+mod signing_keys;
 mod tokens;
 mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use audit::{AuditEvent, NewAuditEvent};
 pub use clients::NewClient;
 pub use device_codes::NewDeviceCode;
+pub use grants::{GrantView, NewGrant, NewRefreshToken, RefreshTokenRecord};
 pub use sessions::Sessions;
 pub use tokens::{AccessTokenRecord, NewAccessToken};
 pub use users::NewUser;
@@ -86,6 +92,10 @@ impl Backend {
 pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// PostgreSQL: the `statement_timeout` of every connection (a longer
+    /// statement is cancelled with SQLSTATE 57014). SQLite: how long a
+    /// statement waits for another connection's lock (the busy timeout).
+    pub statement_timeout: Duration,
 }
 
 impl Default for PoolSettings {
@@ -93,9 +103,14 @@ impl Default for PoolSettings {
         Self {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(10),
+            statement_timeout: Duration::from_secs(10),
         }
     }
 }
+
+/// The schema of each dialect, embedded in the binary.
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Clone, Debug)]
 enum Db {
@@ -134,7 +149,7 @@ impl Store {
                     // mode; only an OS crash can lose the last commits.
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(5));
+                    .busy_timeout(pool.statement_timeout);
                 let pool = SqlitePoolOptions::new()
                     .max_connections(pool.max_connections)
                     .acquire_timeout(pool.acquire_timeout)
@@ -143,10 +158,16 @@ impl Store {
                 Db::Sqlite(pool)
             }
             Some(Backend::Postgres) => {
+                // Sent at connection start-up, so it holds on every pooled
+                // connection without an extra round trip (and adds to any
+                // `?options=` the URL carries).
+                let timeout_ms = pool.statement_timeout.as_millis().max(1);
+                let options = PgConnectOptions::from_str(url)?
+                    .options([("statement_timeout", timeout_ms.to_string())]);
                 let pool = PgPoolOptions::new()
                     .max_connections(pool.max_connections)
                     .acquire_timeout(pool.acquire_timeout)
-                    .connect(url)
+                    .connect_with(options)
                     .await?;
                 Db::Postgres(pool)
             }
@@ -183,13 +204,68 @@ impl Store {
         }
     }
 
-    /// Applies the embedded migrations for this backend.
+    /// Applies the embedded migrations for this backend. On PostgreSQL sqlx
+    /// holds an advisory lock meanwhile, so instances starting together on
+    /// one database apply each migration once.
     pub async fn migrate(&self) -> Result<()> {
         match &self.db {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
-            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Db::Postgres(p) => {
+                // A migration may rewrite a big table, and waiting for
+                // another instance's migration lock is normal: no statement
+                // timeout on this connection while migrating.
+                let mut conn = p.acquire().await?;
+                sqlx::query("SET statement_timeout = 0")
+                    .execute(&mut *conn)
+                    .await?;
+                let result = POSTGRES_MIGRATIONS.run(&mut *conn).await;
+                if result.is_ok() {
+                    // Back to the value sent at connection start-up.
+                    sqlx::query("RESET statement_timeout")
+                        .execute(&mut *conn)
+                        .await?;
+                } else {
+                    conn.close_on_drop();
+                }
+                result?;
+            }
         }
         Ok(())
+    }
+
+    /// The embedded migrations this database has not applied yet, as
+    /// `0002 tokens`; empty when the schema is current. Changes nothing.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>> {
+        let (migrator, table_exists) = match self.backend() {
+            Backend::Sqlite => (
+                &SQLITE_MIGRATIONS,
+                "SELECT COUNT(*) FROM sqlite_master \
+                 WHERE type = 'table' AND name = '_sqlx_migrations'",
+            ),
+            Backend::Postgres => (
+                &POSTGRES_MIGRATIONS,
+                "SELECT COUNT(*) FROM (SELECT to_regclass('_sqlx_migrations') AS t) m \
+                 WHERE t IS NOT NULL",
+            ),
+        };
+        let (tables,): (i64,) = on_pool!(self, pool => {
+            sqlx::query_as(table_exists).fetch_one(pool).await?
+        });
+        let applied: Vec<(i64,)> = if tables == 0 {
+            Vec::new()
+        } else {
+            on_pool!(self, pool => {
+                sqlx::query_as("SELECT version FROM _sqlx_migrations WHERE success")
+                    .fetch_all(pool)
+                    .await?
+            })
+        };
+        Ok(migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .filter(|m| !applied.iter().any(|(v,)| *v == m.version))
+            .map(|m| format!("{:04} {}", m.version, m.description))
+            .collect())
     }
 
     /// One round trip to the database, for health checks.

@@ -34,6 +34,12 @@ impl Sessions {
         }
         Ok(())
     }
+
+    /// Fails when the session table is missing (start-up with
+    /// `DATABASE_MIGRATE=false`): loads an id that cannot be there.
+    pub async fn check(&self) -> session_store::Result<()> {
+        self.load(&Id(0)).await.map(|_| ())
+    }
 }
 
 #[async_trait]

@@ -24,20 +24,17 @@ pub struct AccessTokenRecord {
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
+    pub grant_id: Option<String>,
     pub user_disabled: bool,
     pub client_disabled: bool,
 }
-
-pub(super) const INSERT_TOKEN: &str = "INSERT INTO access_tokens \
-    (jti, user_id, client_id, scope, device_code_id, issued_at, expires_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 impl Store {
     pub async fn find_access_token(&self, jti: &str) -> Result<Option<AccessTokenRecord>> {
         let row: Option<AccessTokenRecord> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT t.jti, t.user_id, u.username, t.client_id, t.scope, t.issued_at, \
-                 t.expires_at, t.revoked_at, u.disabled AS user_disabled, \
+                 t.expires_at, t.revoked_at, t.grant_id, u.disabled AS user_disabled, \
                  c.disabled AS client_disabled \
                  FROM access_tokens t \
                  JOIN users u ON u.id = t.user_id \
@@ -49,6 +46,24 @@ impl Store {
             .await?
         });
         Ok(row)
+    }
+
+    /// Revokes one access token of `client_id`. `false` when there was no
+    /// such live token.
+    pub async fn revoke_access_token(&self, jti: &str, client_id: &str, now: i64) -> Result<bool> {
+        let n = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE access_tokens SET revoked_at = $1 \
+                 WHERE jti = $2 AND client_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(jti)
+            .bind(client_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
     }
 
     /// Revokes every live token minted from one device code. Returns how many.

@@ -5,7 +5,18 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::{TestApp, TestDb, backend};
+
 const BIN: &str = env!("CARGO_BIN_EXE_authgate");
+
+/// Runs `future` to completion outside any test runtime.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
 
 /// A command with none of the developer's AuthGate variables leaking in.
 fn authgate(dir: &std::path::Path) -> Command {
@@ -90,11 +101,17 @@ fn production_mode_refuses_missing_secrets() {
 }
 
 /// With no configuration at all the server starts, answers, and exits 0
-/// on SIGTERM.
+/// on SIGTERM. On a PostgreSQL run the one setting given is DATABASE_URL
+/// (a fresh database), and no SQLite file may appear.
 #[test]
 fn starts_with_no_configuration_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = authgate(dir.path())
+    let db = (backend() == "postgres").then(|| block_on(TestDb::fresh()));
+    let mut cmd = authgate(dir.path());
+    if let Some(db) = &db {
+        cmd.env("DATABASE_URL", &db.url);
+    }
+    let mut child = cmd
         .arg("server")
         .env("SERVER_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
@@ -119,13 +136,16 @@ fn starts_with_no_configuration_and_stops_on_sigterm() {
     }
     let addr = addr.expect("listening line");
     assert!(saw_password, "the generated admin password is printed once");
-    assert!(
+    assert_eq!(
         dir.path().join("authgate.db").exists(),
-        "default database file"
+        db.is_none(),
+        "the default SQLite file exactly when no DATABASE_URL is given"
     );
 
     let body = http_get(&addr, "/health");
     assert!(body.contains("\"healthy\""), "{body}");
+    let kind = format!("\"database_kind\":\"{}\"", backend());
+    assert!(body.contains(&kind), "{body}");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -160,4 +180,70 @@ fn http_get(addr: &str, path: &str) -> String {
     let mut out = String::new();
     stream.read_to_string(&mut out).unwrap();
     out
+}
+
+/// With DATABASE_MIGRATE=false a schema that is behind stops start-up with
+/// one line; `authgate migrate` brings it up to date, and then the server
+/// starts without migrating.
+#[tokio::test]
+async fn without_migrations_on_start_a_schema_behind_is_refused() {
+    let db = TestDb::fresh().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = authgate(dir.path())
+        .arg("server")
+        .env("DATABASE_URL", &db.url)
+        .env("DATABASE_MIGRATE", "false")
+        .env("SERVER_ADDR", "127.0.0.1:0")
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("DATABASE_MIGRATE"), "{err}");
+    assert!(err.contains("0001 init"), "names what is missing: {err}");
+    assert!(err.contains("authgate migrate"), "says what to do: {err}");
+
+    let out = authgate(dir.path())
+        .arg("migrate")
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        !dir.path().join("authgate.db").exists(),
+        "DATABASE_URL was used, not the default file"
+    );
+
+    let app = TestApp::spawn_in(db, |c| c.database_migrate = false).await;
+    assert_eq!(app.get("/health").await.json["database_kind"], backend());
+    assert!(
+        app.core
+            .store
+            .pending_migrations()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    app.issue_token().await;
+}
+
+#[test]
+fn invalid_database_settings_are_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (var, value) in [
+        ("DATABASE_MIGRATE", "perhaps"),
+        ("DATABASE_STATEMENT_TIMEOUT", "1ms"),
+        ("DATABASE_MAX_CONNECTIONS", "0"),
+    ] {
+        let out = authgate(dir.path())
+            .arg("server")
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(err.contains(var), "{err} names {var}");
+    }
 }

@@ -192,6 +192,7 @@ async fn basic_auth_is_url_decoded_and_may_repeat_the_body_client_id() {
             name: "TV".into(),
             secret_hash: None,
             allowed_scopes: "read".into(),
+            refresh_tokens: true,
             now: 0,
         })
         .await
@@ -242,6 +243,7 @@ async fn confidential_clients_must_authenticate() {
             name: "Service".into(),
             secret_hash: Some(authgate::crypto::hash_secret("s3cret-value")),
             allowed_scopes: "read".into(),
+            refresh_tokens: true,
             now: 0,
         })
         .await

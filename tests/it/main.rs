@@ -1,15 +1,19 @@
 //! AuthGate's integration tests: one binary, one module per area. Each test
-//! drives the real HTTP app over TCP against a fresh SQLite database.
+//! drives the real HTTP app over TCP against a fresh database: SQLite, or
+//! PostgreSQL when `TEST_DATABASE_URL` is set (`make unit-pg`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod binary;
+mod database;
 mod device_authorization;
 mod health;
 mod oauth2_client;
 mod pages;
+mod scale_out;
 mod start_up;
 mod token_polling;
 mod tokeninfo;
+mod tokens;
 
 mod support;

@@ -185,7 +185,7 @@ async fn session_id_is_renewed_at_sign_in_and_destroyed_at_sign_out() {
         .submit("/logout", &[("csrf_token", &device.csrf())], false)
         .await;
     assert_eq!(out.status, 303);
-    assert_eq!(out.location(), Some("/login"));
+    assert_eq!(out.location(), Some("/login?signed_out=1"));
     // Replaying the old cookie after sign-out does not work: destroyed server-side.
     let resp = fixated
         .get(app.url("/device"))
@@ -451,4 +451,129 @@ async fn dev_mode_injects_live_reload_into_pages_but_not_fragments() {
         !fragment.body.contains("data-event-stream"),
         "htmx fragments stay clean"
     );
+}
+
+#[tokio::test]
+async fn result_pages_show_only_this_sessions_own_decision() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    for outcome in ["approved", "denied", "expired"] {
+        let page = app.page(&format!("/device/{outcome}")).await;
+        assert_eq!(page.status, 303, "{outcome} without a decision");
+        assert_eq!(page.location(), Some("/device"));
+    }
+    let (_, user_code) = app.start_flow().await;
+    let device = app.page("/device").await;
+    app.submit(
+        "/device/decision",
+        &[
+            ("csrf_token", &device.csrf()),
+            ("user_code", &user_code),
+            ("decision", "deny"),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(app.page("/device/denied").await.status, 200);
+    assert_eq!(app.page("/device/approved").await.status, 303);
+}
+
+#[tokio::test]
+async fn sign_in_notice_only_when_returning_to_a_device() {
+    let app = TestApp::spawn().await;
+    assert!(
+        !app.page("/login")
+            .await
+            .body
+            .contains("connect your device")
+    );
+    assert!(
+        !app.page("/login?next=https://evil.example")
+            .await
+            .body
+            .contains("connect your device")
+    );
+    assert!(
+        app.page("/login?next=%2Fdevice")
+            .await
+            .body
+            .contains("connect your device")
+    );
+    app.sign_in().await;
+    let device = app.page("/device").await;
+    let out = app
+        .submit("/logout", &[("csrf_token", &device.csrf())], false)
+        .await;
+    assert_eq!(out.location(), Some("/login?signed_out=1"));
+    assert!(
+        app.page("/login?signed_out=1")
+            .await
+            .body
+            .contains("You have signed out.")
+    );
+}
+
+#[tokio::test]
+async fn account_lists_and_revokes_the_users_own_grants() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let empty = app.page("/account").await;
+    assert!(empty.body.contains("No device has access"));
+
+    let t = app.issue_tokens().await;
+    let account = app.page("/account").await;
+    assert_eq!(account.status, 200);
+    assert!(account.body.contains("AuthGate CLI"));
+    assert!(account.body.contains("authgate-tests 1.0"));
+    assert!(account.body.contains("Read your data"));
+    let marker = "/account/grants/";
+    let start = account.body.find(marker).unwrap();
+    let action = &account.body[start..start + account.body[start..].find('"').unwrap()];
+
+    // Another user cannot revoke it.
+    authgate::domain::user::create(
+        &app.core,
+        "mallory",
+        "mallory-password",
+        authgate::domain::user::Role::User,
+    )
+    .await
+    .unwrap();
+    let other = TestApp::reply_client(&app).await;
+    let login = TestApp::to_page(other.get(app.url("/login")).send().await.unwrap()).await;
+    TestApp::to_page(
+        other
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf_token", login.csrf().as_str()),
+                ("username", "mallory"),
+                ("password", "mallory-password"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let mallory_page = TestApp::to_page(other.get(app.url("/account")).send().await.unwrap()).await;
+    let stolen = TestApp::to_page(
+        other
+            .post(app.url(action))
+            .form(&[("csrf_token", mallory_page.csrf().as_str())])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(stolen.status, 404);
+    assert_eq!(app.tokeninfo(&t.access).await.status, 200);
+
+    let done = app
+        .submit(action, &[("csrf_token", &account.csrf())], false)
+        .await;
+    assert_eq!(done.location(), Some("/account?revoked=1"));
+    assert_eq!(app.tokeninfo(&t.access).await.status, 401);
+    assert_eq!(app.refresh(&t.refresh, None).await.error(), "invalid_grant");
+    let after = app.page("/account?revoked=1").await;
+    assert!(after.body.contains("Access revoked"));
+    assert!(after.body.contains("No device has access"));
 }

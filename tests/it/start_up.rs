@@ -105,11 +105,15 @@ async fn restart_keeps_generated_secrets_tokens_and_client() {
 
 #[tokio::test]
 async fn explicit_secret_overrides_the_generated_one() {
-    let first = TestApp::spawn().await;
+    let hs256 = |c: &mut authgate::config::Config| {
+        c.signing_alg = authgate::crypto::keys::SigningAlg::Hs256
+    };
+    let first = TestApp::spawn_with(hs256).await;
     let token = first.issue_token().await;
     let dir = Arc::clone(&first.dir);
     first.shutdown().await;
     let second = TestApp::spawn_in(dir, |c| {
+        hs256(c);
         c.jwt_secret = Some(SecretString::from("an-explicit-secret-of-32-bytes!!"));
     })
     .await;

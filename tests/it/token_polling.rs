@@ -59,7 +59,12 @@ async fn pending_then_approved_yields_a_jwt() {
         .decode(header)
         .unwrap();
     let header: serde_json::Value = serde_json::from_slice(&header).unwrap();
-    assert_eq!(header["alg"], "HS256");
+    assert_eq!(header["alg"], "ES256", "asymmetric by default");
+    assert!(header["kid"].as_str().unwrap().starts_with("es256-"));
+    assert!(
+        r.json["refresh_token"].as_str().unwrap().len() >= 43,
+        "a refresh token comes along"
+    );
 }
 
 #[tokio::test]
@@ -209,6 +214,7 @@ async fn unknown_foreign_and_malformed_requests() {
             name: "Other".into(),
             secret_hash: None,
             allowed_scopes: "read".into(),
+            refresh_tokens: true,
             now: 0,
         })
         .await

@@ -96,3 +96,13 @@ pub fn client_credentials(
         }
     }
 }
+
+/// The token of an `Authorization: Bearer` header (RFC 6750 §2.1).
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}

@@ -2,12 +2,12 @@
 
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
-use axum::http::header;
 use axum::response::Response;
 use serde::Serialize;
 
 use crate::domain::{Error, token};
 use crate::http::error::{ApiError, json_no_store};
+use crate::http::extract::bearer_token;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
@@ -39,7 +39,7 @@ pub async fn tokeninfo(
             .map(|(_, value)| value.into_owned())
             .filter(|t| !t.is_empty())
     });
-    let from_header = bearer(&headers);
+    let from_header = bearer_token(&headers);
     let token = match (from_header, from_query) {
         (Some(_), Some(_)) => {
             return Err(
@@ -69,13 +69,4 @@ pub async fn tokeninfo(
         jti: info.jti,
         iss: state.core.policy.issuer.clone(),
     }))
-}
-
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
-        .filter(|t| !t.is_empty())
 }

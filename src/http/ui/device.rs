@@ -164,16 +164,15 @@ pub async fn decide(
     };
     match device_flow::decide(&state.core, &user.id, &form.user_code, decision).await {
         Ok(_) => {
-            if let Some(app) = &app {
-                web.remember_app(app).await?;
-            }
             let outcome = match decision {
                 Decision::Approve => "approved",
                 Decision::Deny => "denied",
             };
+            web.remember_outcome(outcome, app.as_deref()).await?;
             Ok(Redirect::to(&paths::device_result(outcome)).into_response())
         }
         Err(Error::ExpiredUserCode) => {
+            web.remember_outcome("expired", None).await?;
             Ok(Redirect::to(&paths::device_result("expired")).into_response())
         }
         Err(e) => match code_problem(&e) {
@@ -200,13 +199,17 @@ pub async fn result(
     SignedIn { web, .. }: SignedIn,
     Path(outcome): Path<String>,
 ) -> Result<Response, PageError> {
-    let (outcome, title) = match outcome.as_str() {
+    let (kind, title) = match outcome.as_str() {
         "approved" => (Outcome::Approved, "Device connected"),
         "denied" => (Outcome::Denied, "Request denied"),
         "expired" => (Outcome::Expired, "Code expired"),
         _ => return Err(PageError::NotFound),
     };
-    let app = web.last_app().await?;
+    // Only the outcome of this session's own last decision is shown.
+    let Some(app) = web.outcome_app(&outcome).await? else {
+        return Ok(Redirect::to(paths::DEVICE).into_response());
+    };
+    let outcome = kind;
     let body = view::result(&ResultCard {
         outcome,
         app_name: app.as_deref(),

@@ -4,6 +4,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use components::auth::{LoginForm, login_form};
+use components::feedback::Tone;
 use serde::Deserialize;
 
 use super::render::query_param;
@@ -26,9 +27,20 @@ pub struct LoginFields {
 #[derive(Debug, Deserialize)]
 pub struct Empty {}
 
-fn notice_for(next: &str) -> Option<&'static str> {
-    next.starts_with(paths::DEVICE)
-        .then_some("Sign in to connect your device. You will come back to the code afterwards.")
+/// Why the person is on the sign-in page, judged from the raw query: only
+/// an explicit return to the device page earns the device notice.
+fn notice_for(query: Option<&str>) -> Option<(Tone, &'static str)> {
+    if query_param(query, "signed_out").is_some() {
+        return Some((Tone::Success, "You have signed out."));
+    }
+    query_param(query, "next")
+        .filter(|n| n.starts_with(paths::DEVICE))
+        .map(|_| {
+            (
+                Tone::Info,
+                "Sign in to connect your device. You will come back to the code afterwards.",
+            )
+        })
 }
 
 pub async fn show(
@@ -46,7 +58,7 @@ pub async fn show(
         username: "",
         next: &next,
         error: None,
-        notice: notice_for(&next),
+        notice: notice_for(query.as_deref()),
     });
     html(StatusCode::OK, page(&state, &web, "Sign in", body))
 }
@@ -89,7 +101,7 @@ pub async fn submit(
 
 pub async fn logout(CsrfForm { web, .. }: CsrfForm<Empty>) -> Result<Response, PageError> {
     web.sign_out().await?;
-    Ok(Redirect::to(paths::LOGIN).into_response())
+    Ok(Redirect::to(&format!("{}?signed_out=1", paths::LOGIN)).into_response())
 }
 
 /// `/`: people land on the device page.

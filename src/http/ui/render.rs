@@ -42,7 +42,8 @@ pub fn page_or_fragment(
     wrap: impl FnOnce(Markup) -> Markup,
 ) -> Response {
     let markup = if is_htmx(headers) {
-        fragment
+        // htmx sets the document title from a <title> in the fragment.
+        maud::html! { title { (title) " · AuthGate" } (fragment) }
     } else {
         page(state, web, title, wrap(fragment))
     };

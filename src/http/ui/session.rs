@@ -19,6 +19,8 @@ const USER_ID: &str = "user_id";
 const CSRF: &str = "csrf_token";
 /// The application last decided on, for the result page.
 const LAST_APP: &str = "last_app";
+/// The outcome of the last decision, so result pages show only real ones.
+const LAST_OUTCOME: &str = "last_outcome";
 
 /// The session of a browser, its CSRF token and its signed-in user.
 #[derive(Debug, Clone)]
@@ -88,13 +90,28 @@ impl WebSession {
         Ok(())
     }
 
-    pub async fn remember_app(&self, name: &str) -> Result<(), PageError> {
-        self.session.insert(LAST_APP, name).await?;
+    /// Remembers a decision's outcome (and application) for its result page.
+    pub async fn remember_outcome(
+        &self,
+        outcome: &str,
+        app: Option<&str>,
+    ) -> Result<(), PageError> {
+        self.session.insert(LAST_OUTCOME, outcome).await?;
+        match app {
+            Some(name) => self.session.insert(LAST_APP, name).await?,
+            None => {
+                self.session.remove::<String>(LAST_APP).await?;
+            }
+        }
         Ok(())
     }
 
-    pub async fn last_app(&self) -> Result<Option<String>, PageError> {
-        Ok(self.session.get::<String>(LAST_APP).await?)
+    /// The application of the last decision, if its outcome is `outcome`.
+    pub async fn outcome_app(&self, outcome: &str) -> Result<Option<Option<String>>, PageError> {
+        if self.session.get::<String>(LAST_OUTCOME).await?.as_deref() != Some(outcome) {
+            return Ok(None);
+        }
+        Ok(Some(self.session.get::<String>(LAST_APP).await?))
     }
 }
 

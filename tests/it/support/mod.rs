@@ -1,5 +1,10 @@
 //! `TestApp`: the real router on a fresh database, served on 127.0.0.1:0,
 //! with a manual clock and an HTTP client with one helper per endpoint.
+//!
+//! The database is a SQLite file in a temporary directory, or, when
+//! `TEST_DATABASE_URL` names a PostgreSQL database (`make unit-pg`), a new
+//! PostgreSQL database created for the test through that URL and dropped
+//! afterwards, so tests stay independent and run in parallel.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +18,7 @@ use authgate::state::AppState;
 use authgate::{build_app, serve};
 use secrecy::SecretString;
 use serde_json::Value;
+use sqlx::{Connection, Executor, PgConnection};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -28,8 +34,9 @@ pub struct TestApp {
     pub admin_id: String,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    // Keeps the SQLite file alive for the app's lifetime.
-    pub dir: Arc<tempfile::TempDir>,
+    /// The app's database, kept alive for its lifetime; pass it to
+    /// [`TestApp::spawn_in`] to restart on the same data.
+    pub dir: Arc<TestDb>,
     _dev: Option<authgate::http::dev::DevReload>,
 }
 
@@ -58,18 +65,26 @@ impl TestApp {
 
     /// Spawns with a configuration adjusted by `adjust`.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        let dir = Arc::new(tempfile::tempdir().expect("tempdir"));
-        Self::spawn_in(dir, adjust).await
+        Self::spawn_in(TestDb::fresh().await, adjust).await
     }
 
-    /// Spawns on the database in `dir` (shared with an earlier app, to
-    /// test restarts).
-    pub async fn spawn_in(dir: Arc<tempfile::TempDir>, adjust: impl FnOnce(&mut Config)) -> Self {
-        let url = format!("sqlite://{}", dir.path().join("authgate.db").display());
-        let mut config = Config::development(url);
+    /// Spawns on the database `dir` (shared with an earlier app, to test
+    /// restarts).
+    pub async fn spawn_in(dir: Arc<TestDb>, adjust: impl FnOnce(&mut Config)) -> Self {
+        let clock = Arc::new(ManualClock::starting_now());
+        Self::spawn_on(dir, clock, adjust).await
+    }
+
+    /// Spawns on the database `dir` with the clock `clock`: several
+    /// instances of one deployment share both.
+    pub async fn spawn_on(
+        dir: Arc<TestDb>,
+        clock: Arc<ManualClock>,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
+        let mut config = Config::development(dir.url.clone());
         config.admin_password = Some(SecretString::from(ADMIN_PASSWORD));
         adjust(&mut config);
-        let clock = Arc::new(ManualClock::starting_now());
         let prepared = AppState::prepare(&config, clock.clone(), Random::os())
             .await
             .expect("prepare state");
@@ -320,5 +335,172 @@ impl TestApp {
             .map(str::trim)
             .find_map(|c| c.strip_prefix("authgate_session="))
             .map(str::to_owned)
+    }
+}
+
+/// The engine the suite runs on: `"postgres"` when `TEST_DATABASE_URL` is
+/// set, else `"sqlite"` (as `/health` names them).
+pub fn backend() -> &'static str {
+    if test_database_url().is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+/// `TEST_DATABASE_URL` when set and not empty; it must name PostgreSQL.
+fn test_database_url() -> Option<String> {
+    let url = std::env::var("TEST_DATABASE_URL").ok()?;
+    if url.is_empty() {
+        return None;
+    }
+    assert!(
+        url.starts_with("postgres://") || url.starts_with("postgresql://"),
+        "TEST_DATABASE_URL must be a postgres:// URL, not {url}"
+    );
+    Some(url)
+}
+
+/// One test's database: a SQLite file in a temporary directory, or a
+/// PostgreSQL database of its own (dropped when this value is).
+pub struct TestDb {
+    /// What `DATABASE_URL` would be.
+    pub url: String,
+    /// Holds the SQLite file; removed when this value is dropped.
+    _tmp: tempfile::TempDir,
+    /// `(admin URL, database name)` of a PostgreSQL database to drop.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A new, empty database on the engine the suite runs on.
+    pub async fn fresh() -> Arc<Self> {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let Some(admin_url) = test_database_url() else {
+            let url = format!("sqlite://{}", tmp.path().join("authgate.db").display());
+            return Arc::new(TestDb {
+                url,
+                _tmp: tmp,
+                postgres: None,
+            });
+        };
+        let name = format!("authgate_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL (is the cluster running? `make unit-pg`)");
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .expect("CREATE DATABASE (the role needs CREATEDB)");
+        let _ = admin.close().await;
+        let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        Arc::new(TestDb {
+            url: url.to_string(),
+            _tmp: tmp,
+            postgres: Some((admin_url, name)),
+        })
+    }
+}
+
+impl Drop for TestDb {
+    /// Drops the PostgreSQL database, closing connections a test left open.
+    /// Runs on a thread of its own: `Drop` cannot await, and the test's
+    /// runtime may be the one being torn down.
+    fn drop(&mut self) {
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect(&admin_url).await?;
+                admin
+                    .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+                    .await?;
+                admin.close().await?;
+                Ok::<(), sqlx::Error>(())
+            })?;
+            Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+        })
+        .join();
+        if let Ok(Err(e)) = dropped {
+            eprintln!("warning: could not drop a test database: {e}");
+        }
+    }
+}
+
+/// Tokens from one completed device flow.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    /// Runs a complete flow and returns both tokens.
+    pub async fn issue_tokens(&self) -> Tokens {
+        let (device_code, user_code) = self.start_flow().await;
+        self.approve(&user_code).await;
+        let reply = self.poll(&device_code).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.json);
+        Tokens {
+            access: reply.json["access_token"]
+                .as_str()
+                .expect("access")
+                .to_owned(),
+            refresh: reply.json["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        }
+    }
+
+    /// `grant_type=refresh_token` for the CLI client.
+    pub async fn refresh(&self, refresh_token: &str, scope: Option<&str>) -> Reply {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", self.cli_client_id.as_str()),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        self.post_form("/oauth/token", &form).await
+    }
+
+    /// Registers a client directly in the store.
+    pub async fn add_client(
+        &self,
+        id: &str,
+        secret: Option<&str>,
+        scopes: &str,
+        refresh_tokens: bool,
+    ) {
+        self.core
+            .store
+            .insert_client(&authgate::store::NewClient {
+                id: id.into(),
+                name: format!("Client {id}"),
+                secret_hash: secret.map(authgate::crypto::hash_secret),
+                allowed_scopes: scopes.into(),
+                refresh_tokens,
+                now: 0,
+            })
+            .await
+            .expect("insert client");
+    }
+}
+
+impl TestApp {
+    /// A second browser: its own cookie jar, no redirects followed.
+    pub async fn reply_client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
     }
 }

@@ -1,0 +1,418 @@
+//! Token signing keys: generation, their public JWK, and the key ring that
+//! signs new tokens and verifies old ones.
+//!
+//! Asymmetric keys (ES256 by default, EdDSA, RS256) are generated on first
+//! start and kept in the database as PKCS#8/PKCS#1 DER; their public halves
+//! are published as a JWK Set so resource servers can verify tokens without
+//! calling back. HS256 with `JWT_SECRET` remains available for deployments
+//! coming from the Go AuthGate.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand_core_06::OsRng;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// The signature algorithm of access tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningAlg {
+    Es256,
+    EdDsa,
+    Rs256,
+    Hs256,
+}
+
+impl SigningAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::Es256 => "ES256",
+            SigningAlg::EdDsa => "EdDSA",
+            SigningAlg::Rs256 => "RS256",
+            SigningAlg::Hs256 => "HS256",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "ES256" => Some(SigningAlg::Es256),
+            "EDDSA" => Some(SigningAlg::EdDsa),
+            "RS256" => Some(SigningAlg::Rs256),
+            "HS256" => Some(SigningAlg::Hs256),
+            _ => None,
+        }
+    }
+
+    fn jwt(self) -> Algorithm {
+        match self {
+            SigningAlg::Es256 => Algorithm::ES256,
+            SigningAlg::EdDsa => Algorithm::EdDSA,
+            SigningAlg::Rs256 => Algorithm::RS256,
+            SigningAlg::Hs256 => Algorithm::HS256,
+        }
+    }
+
+    pub fn is_asymmetric(self) -> bool {
+        self != SigningAlg::Hs256
+    }
+}
+
+impl fmt::Display for SigningAlg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("key generation failed: {0}")]
+    Generate(String),
+    #[error("stored key {kid} is unusable: {reason}")]
+    Unusable { kid: String, reason: String },
+}
+
+/// An asymmetric key as stored: private DER and public JWK.
+#[derive(Clone)]
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: SigningAlg,
+    pub private_der: Vec<u8>,
+    /// The public JWK (with `kid`, `alg`, `use`).
+    pub public_jwk: Value,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+impl fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A key id derived from the public key: stable, and it reveals nothing.
+fn thumbprint(public: &[u8]) -> String {
+    b64(&Sha256::digest(public)[..12])
+}
+
+/// Generates a new asymmetric key of `alg`.
+pub fn generate(alg: SigningAlg, now: i64) -> Result<StoredKey, KeyError> {
+    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+    let gen_err = |e: &dyn fmt::Display| KeyError::Generate(e.to_string());
+    let (private_der, public_fields, public_bytes) = match alg {
+        SigningAlg::Es256 => {
+            let key = p256::ecdsa::SigningKey::random(&mut OsRng);
+            let der = p256::pkcs8::EncodePrivateKey::to_pkcs8_der(&key).map_err(|e| gen_err(&e))?;
+            let point = key.verifying_key().to_encoded_point(false);
+            let (Some(x), Some(y)) = (point.x(), point.y()) else {
+                return Err(KeyError::Generate("P-256 point has no coordinates".into()));
+            };
+            (
+                der.as_bytes().to_vec(),
+                json!({"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y)}),
+                point.as_bytes().to_vec(),
+            )
+        }
+        SigningAlg::EdDsa => {
+            let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
+            let der = key.to_pkcs8_der().map_err(|e| gen_err(&e))?;
+            let public = key.verifying_key().to_bytes();
+            (
+                der.as_bytes().to_vec(),
+                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&public)}),
+                public.to_vec(),
+            )
+        }
+        SigningAlg::Rs256 => {
+            use rsa::pkcs1::EncodeRsaPrivateKey as _;
+            use rsa::traits::PublicKeyParts as _;
+            let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048).map_err(|e| gen_err(&e))?;
+            let der = key.to_pkcs1_der().map_err(|e| gen_err(&e))?;
+            let n = key.n().to_bytes_be();
+            let e = key.e().to_bytes_be();
+            (
+                der.as_bytes().to_vec(),
+                json!({"kty": "RSA", "n": b64(&n), "e": b64(&e)}),
+                n,
+            )
+        }
+        SigningAlg::Hs256 => {
+            return Err(KeyError::Generate("HS256 keys come from JWT_SECRET".into()));
+        }
+    };
+    let kid = format!(
+        "{}-{}",
+        alg.as_str().to_ascii_lowercase(),
+        thumbprint(&public_bytes)
+    );
+    let mut public_jwk = public_fields;
+    if let Some(map) = public_jwk.as_object_mut() {
+        map.insert("kid".into(), json!(kid));
+        map.insert("alg".into(), json!(alg.as_str()));
+        map.insert("use".into(), json!("sig"));
+    }
+    Ok(StoredKey {
+        kid,
+        alg,
+        private_der,
+        public_jwk,
+        created_at: now,
+        retired_at: None,
+    })
+}
+
+/// A verifier for one key id.
+#[derive(Clone)]
+struct Verifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+/// The keys in force: one signs, all verify, the asymmetric ones are
+/// published. Built once per (re)load and shared read-only.
+#[derive(Clone)]
+pub struct KeyRing {
+    signing_kid: String,
+    signing_key: EncodingKey,
+    header: Header,
+    verifiers: HashMap<String, Verifier>,
+    /// Verifies tokens that carry no `kid` (issued by the Go AuthGate).
+    legacy_hs256: Verifier,
+    published: Vec<Value>,
+}
+
+impl fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("signing_kid", &self.signing_kid)
+            .field("verifiers", &self.verifiers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
+    let mut v = Validation::new(alg);
+    v.set_issuer(&[issuer]);
+    v.set_audience(&[audience]);
+    // Expiry is checked by the caller against the injected clock.
+    v.validate_exp = false;
+    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    v
+}
+
+impl KeyRing {
+    /// Builds the ring. `signing` is the stored key to sign with (`None`
+    /// signs with HS256 and `hmac_secret`); `published` are the asymmetric
+    /// keys still verifying (including `signing`).
+    pub fn new(
+        signing: Option<&StoredKey>,
+        published: &[StoredKey],
+        hmac_secret: &[u8],
+        issuer: &str,
+        audience: &str,
+    ) -> Result<Self, KeyError> {
+        let hs_kid = format!("hs256-{}", thumbprint(hmac_secret));
+        let legacy_hs256 = Verifier {
+            key: DecodingKey::from_secret(hmac_secret),
+            validation: validation(Algorithm::HS256, issuer, audience),
+        };
+        let mut verifiers = HashMap::new();
+        verifiers.insert(hs_kid.clone(), legacy_hs256.clone());
+        for key in published {
+            let unusable = |reason: String| KeyError::Unusable {
+                kid: key.kid.clone(),
+                reason,
+            };
+            let jwk: Jwk = serde_json::from_value(key.public_jwk.clone())
+                .map_err(|e| unusable(e.to_string()))?;
+            let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| unusable(e.to_string()))?;
+            verifiers.insert(
+                key.kid.clone(),
+                Verifier {
+                    key: decoding,
+                    validation: validation(key.alg.jwt(), issuer, audience),
+                },
+            );
+        }
+        let (signing_kid, signing_key, alg) = match signing {
+            Some(key) => {
+                let encoding = match key.alg {
+                    SigningAlg::Es256 => EncodingKey::from_ec_der(&key.private_der),
+                    SigningAlg::EdDsa => EncodingKey::from_ed_der(&key.private_der),
+                    SigningAlg::Rs256 => EncodingKey::from_rsa_der(&key.private_der),
+                    SigningAlg::Hs256 => EncodingKey::from_secret(hmac_secret),
+                };
+                (key.kid.clone(), encoding, key.alg.jwt())
+            }
+            None => (
+                hs_kid,
+                EncodingKey::from_secret(hmac_secret),
+                Algorithm::HS256,
+            ),
+        };
+        let mut header = Header::new(alg);
+        header.kid = Some(signing_kid.clone());
+        Ok(Self {
+            signing_kid,
+            signing_key,
+            header,
+            verifiers,
+            legacy_hs256,
+            published: published.iter().map(|k| k.public_jwk.clone()).collect(),
+        })
+    }
+
+    pub fn signing_kid(&self) -> &str {
+        &self.signing_kid
+    }
+
+    pub fn sign<T: serde::Serialize>(
+        &self,
+        claims: &T,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        jsonwebtoken::encode(&self.header, claims, &self.signing_key)
+    }
+
+    /// Verifies signature, algorithm (the one registered for the token's
+    /// `kid`, never the header's word alone), issuer and audience.
+    pub fn verify<T: serde::de::DeserializeOwned>(&self, token: &str) -> Option<T> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        let verifier = match header.kid.as_deref() {
+            Some(kid) => self.verifiers.get(kid)?,
+            None => &self.legacy_hs256,
+        };
+        jsonwebtoken::decode::<T>(token, &verifier.key, &verifier.validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+
+    /// Whether a token names a key id this ring does not know (a reason to
+    /// reload keys another instance may have rotated in).
+    pub fn knows_kid_of(&self, token: &str) -> bool {
+        match jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid) {
+            Some(kid) => self.verifiers.contains_key(&kid),
+            None => true,
+        }
+    }
+
+    /// The JWK Set document (RFC 7517 §5): public keys only.
+    pub fn jwks(&self) -> Value {
+        json!({ "keys": self.published })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Claims {
+        iss: String,
+        aud: String,
+        sub: String,
+        exp: i64,
+    }
+
+    fn claims() -> Claims {
+        Claims {
+            iss: "http://i".into(),
+            aud: "http://i".into(),
+            sub: "u".into(),
+            exp: 10,
+        }
+    }
+
+    #[test]
+    fn every_algorithm_signs_and_verifies_from_its_jwk() {
+        for alg in [SigningAlg::Es256, SigningAlg::EdDsa, SigningAlg::Rs256] {
+            let key = generate(alg, 1).expect("generate");
+            assert_eq!(key.public_jwk["alg"], alg.as_str());
+            assert!(
+                key.public_jwk.get("d").is_none(),
+                "no private part published"
+            );
+            let ring = KeyRing::new(
+                Some(&key),
+                std::slice::from_ref(&key),
+                b"secret",
+                "http://i",
+                "http://i",
+            )
+            .expect("ring");
+            let token = ring.sign(&claims()).expect("sign");
+            assert_eq!(ring.verify::<Claims>(&token), Some(claims()), "{alg}");
+            let header = jsonwebtoken::decode_header(&token).expect("header");
+            assert_eq!(header.kid.as_deref(), Some(key.kid.as_str()));
+        }
+    }
+
+    #[test]
+    fn hs256_ring_and_legacy_tokens_without_kid() {
+        let ring = KeyRing::new(
+            None,
+            &[],
+            b"0123456789abcdef0123456789abcdef",
+            "http://i",
+            "http://i",
+        )
+        .expect("ring");
+        let token = ring.sign(&claims()).expect("sign");
+        assert!(ring.verify::<Claims>(&token).is_some());
+        let legacy = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims(),
+            &EncodingKey::from_secret(b"0123456789abcdef0123456789abcdef"),
+        )
+        .expect("encode");
+        assert!(ring.verify::<Claims>(&legacy).is_some());
+        assert_eq!(ring.jwks()["keys"].as_array().map(Vec::len), Some(0));
+    }
+
+    #[test]
+    fn a_token_for_another_kid_or_alg_is_refused() {
+        let a = generate(SigningAlg::Es256, 1).expect("a");
+        let b = generate(SigningAlg::Es256, 1).expect("b");
+        let ring_a = KeyRing::new(
+            Some(&a),
+            std::slice::from_ref(&a),
+            b"s",
+            "http://i",
+            "http://i",
+        )
+        .expect("ring");
+        let ring_b = KeyRing::new(
+            Some(&b),
+            std::slice::from_ref(&b),
+            b"s",
+            "http://i",
+            "http://i",
+        )
+        .expect("ring");
+        let token = ring_b.sign(&claims()).expect("sign");
+        assert!(ring_a.verify::<Claims>(&token).is_none());
+        assert!(!ring_a.knows_kid_of(&token));
+        // An HS256 token forged with the public key as secret (alg confusion)
+        // names the ES256 kid and is checked with ES256 only.
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(a.kid.clone());
+        let forged = jsonwebtoken::encode(
+            &header,
+            &claims(),
+            &EncodingKey::from_secret(a.public_jwk.to_string().as_bytes()),
+        )
+        .expect("encode");
+        assert!(ring_a.verify::<Claims>(&forged).is_none());
+    }
+}

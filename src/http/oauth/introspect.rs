@@ -1,0 +1,130 @@
+//! `POST /oauth/introspect`: token introspection for resource servers
+//! (RFC 7662).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use validator::Validate;
+
+use crate::crypto::constant_time_eq;
+use crate::domain::token::{self, Introspection, TokenHint};
+use crate::domain::{Error, client};
+use crate::http::error::{ApiError, json_no_store};
+use crate::http::extract::{ClientAuth, OAuthForm, bearer_token, client_credentials};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, Validate)]
+pub struct IntrospectForm {
+    #[validate(length(max = 4096, message = "must be at most 4096 characters"))]
+    pub token: Option<String>,
+    #[validate(length(max = 64, message = "must be at most 64 characters"))]
+    pub token_type_hint: Option<String>,
+    #[validate(length(max = 255, message = "must be at most 255 characters"))]
+    pub client_id: Option<String>,
+    #[validate(length(max = 512, message = "must be at most 512 characters"))]
+    pub client_secret: Option<String>,
+}
+
+/// RFC 7662 §2.2; only `active` for inactive tokens.
+#[derive(Debug, Serialize)]
+pub struct IntrospectionResponse {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+/// Callers authenticate as a confidential client or with the configured
+/// introspection bearer token (RFC 7662 §2.1); public clients may not
+/// probe tokens.
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    auth: ClientAuth,
+    OAuthForm(form): OAuthForm<IntrospectForm>,
+) -> Result<Response, ApiError> {
+    let bearer = bearer_token(&headers);
+    let authorised = match (&bearer, &state.http.introspection_token) {
+        (Some(presented), Some(expected)) => {
+            constant_time_eq(presented.as_bytes(), expected.expose_secret().as_bytes())
+        }
+        (Some(_), None) => false,
+        (None, _) => {
+            let creds = client_credentials(auth, form.client_id, form.client_secret)?;
+            let client = client::authenticate(&state.core, &creds).await?;
+            client.is_confidential()
+        }
+    };
+    if !authorised {
+        return Err(Error::InvalidClient {
+            description:
+                "introspection needs confidential client credentials or the introspection token"
+                    .into(),
+            basic_auth: true,
+        }
+        .into());
+    }
+    let token = form
+        .token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::InvalidRequest("token is required".into()))?;
+    let hint = TokenHint::parse(form.token_type_hint.as_deref());
+    let issuer = &state.core.policy.issuer;
+    let body = match token::introspect(&state.core, &token, hint).await? {
+        Introspection::Inactive => IntrospectionResponse {
+            active: false,
+            scope: None,
+            client_id: None,
+            username: None,
+            token_type: None,
+            exp: None,
+            iat: None,
+            sub: None,
+            aud: None,
+            iss: None,
+            jti: None,
+        },
+        Introspection::Active {
+            token_type,
+            scope,
+            client_id,
+            username,
+            sub,
+            exp,
+            iat,
+            jti,
+        } => IntrospectionResponse {
+            active: true,
+            scope: Some(scope),
+            client_id: Some(client_id),
+            username: Some(username),
+            token_type: Some(token_type),
+            exp: Some(exp),
+            iat: Some(iat),
+            sub: Some(sub),
+            aud: Some(issuer.clone()),
+            iss: Some(issuer.clone()),
+            jti,
+        },
+    };
+    Ok(json_no_store(body))
+}

@@ -1,0 +1,72 @@
+//! `/account`: the signed-in user's own authorisations, and revoking them.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use components::account::{AccountPage, GrantRow, account};
+
+use super::render::{html, page, query_param};
+use super::session::{CsrfForm, SignedIn};
+use crate::domain::{Error, scope, token};
+use crate::http::error::PageError;
+use crate::http::paths;
+use crate::http::ui::login::Empty;
+use crate::state::AppState;
+
+pub async fn show(
+    State(state): State<AppState>,
+    SignedIn { web, user }: SignedIn,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let grants = state
+        .core
+        .store
+        .list_user_grants(&user.id)
+        .await
+        .map_err(Error::from)?;
+    let now = state.core.clock.now_secs();
+    let rows: Vec<GrantRow<'_>> = grants
+        .iter()
+        .map(|g| GrantRow {
+            app_name: &g.client_name,
+            device: g.device_label.as_deref(),
+            address: g.requester_ip.as_deref(),
+            scopes: g
+                .scope
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(scope::describe)
+                .collect(),
+            approved_secs_ago: (now - g.created_at).max(0),
+            used_secs_ago: (now - g.last_used_at).max(0),
+            revoke_action: paths::account_revoke(&g.id),
+        })
+        .collect();
+    let notice = query_param(query.as_deref(), "revoked")
+        .map(|_| "Access revoked. That device is signed out.");
+    let body = account(&AccountPage {
+        username: &user.username,
+        csrf: &web.csrf,
+        grants: rows,
+        notice,
+        device_link: paths::DEVICE,
+    });
+    Ok(html(
+        StatusCode::OK,
+        page(&state, &web, "Connected devices", body),
+    ))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    SignedIn { user, .. }: SignedIn,
+    Path(id): Path<String>,
+    CsrfForm { .. }: CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    // Another user's grant id simply matches nothing.
+    if token::revoke_own_grant(&state.core, &user.id, &id).await? {
+        Ok(Redirect::to(&format!("{}?revoked=1", paths::ACCOUNT)).into_response())
+    } else {
+        Err(PageError::NotFound)
+    }
+}

@@ -1,0 +1,407 @@
+//! Several instances of one deployment on one PostgreSQL database (issue 7):
+//! a code requested on one instance is approved through another's pages and
+//! redeemed exactly once whichever instance the polls reach; generated
+//! secrets, signing keys, browser sessions and `slow_down` state are shared.
+//!
+//! The instances are full apps with their own listener, state and pool,
+//! started together on one fresh database and one manual clock (as hosts
+//! kept in step by NTP); `real_processes_share_one_database` runs actual
+//! `authgate` processes. These tests need `TEST_DATABASE_URL` (`make
+//! unit-pg`); on SQLite they print a note and pass, since one SQLite file
+//! is not a multi-instance deployment.
+
+use std::sync::Arc;
+
+use authgate::clock::ManualClock;
+use futures::future::join_all;
+
+use crate::support::{ADMIN_PASSWORD, DEVICE_GRANT, Page, Reply, TestApp, TestDb, backend};
+
+/// `true` (with a note on stderr) when the suite is not on PostgreSQL.
+fn skipped(test: &str) -> bool {
+    if backend() == "postgres" {
+        return false;
+    }
+    eprintln!(
+        "note: scale_out::{test} skipped: it needs TEST_DATABASE_URL (PostgreSQL); \
+         run `make unit-pg`"
+    );
+    true
+}
+
+/// `n` instances started at the same moment on one fresh database, so
+/// their first starts race on migrations, secrets, seeding and keys.
+async fn deployment(n: usize) -> Vec<TestApp> {
+    let db = TestDb::fresh().await;
+    let clock = Arc::new(ManualClock::starting_now());
+    let apps = join_all((0..n).map(|_| TestApp::spawn_on(db.clone(), clock.clone(), |_| {}))).await;
+    for app in &apps[1..] {
+        assert_eq!(
+            app.cli_client_id, apps[0].cli_client_id,
+            "one seeded CLI client"
+        );
+        assert_eq!(app.admin_id, apps[0].admin_id, "one seeded administrator");
+    }
+    assert_eq!(apps[0].core.store.count_users().await.unwrap(), 1);
+    assert_eq!(apps[0].core.store.count_clients().await.unwrap(), 1);
+    apps
+}
+
+/// `GET path` on `on`, sent by `browser`'s HTTP client (and cookie jar):
+/// a load balancer may route each request of one browser anywhere.
+async fn page_via(browser: &TestApp, on: &TestApp, path: &str) -> Page {
+    let resp = browser.http.get(on.url(path)).send().await.unwrap();
+    TestApp::to_page(resp).await
+}
+
+/// A form post by `browser` to `on`.
+async fn submit_via(browser: &TestApp, on: &TestApp, path: &str, form: &[(&str, &str)]) -> Page {
+    let resp = browser
+        .http
+        .post(on.url(path))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    TestApp::to_page(resp).await
+}
+
+#[tokio::test]
+async fn code_from_one_instance_approved_on_another_is_redeemed_once() {
+    if skipped("code_from_one_instance_approved_on_another_is_redeemed_once") {
+        return;
+    }
+    let apps = deployment(3).await;
+    let (a, b, c) = (&apps[0], &apps[1], &apps[2]);
+
+    let (device_code, user_code) = a.start_flow().await;
+    assert_eq!(c.poll(&device_code).await.error(), "authorization_pending");
+
+    // The person signs in and decides through B's pages, CSRF tokens and all.
+    b.sign_in().await;
+    let device = b.page("/device").await;
+    assert_eq!(device.status, 200, "signed in on B");
+    let consent = b
+        .submit(
+            "/device",
+            &[("csrf_token", &device.csrf()), ("user_code", &user_code)],
+            true,
+        )
+        .await;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    assert!(consent.body.contains("Authorize AuthGate CLI?"));
+    assert!(consent.body.contains(&user_code));
+    let done = b
+        .submit(
+            "/device/decision",
+            &[
+                ("csrf_token", &device.csrf()),
+                ("user_code", &user_code),
+                ("decision", "approve"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), Some("/device/approved"));
+
+    // Every instance polls at once, several times: one token in total.
+    a.advance(5);
+    let polls = (0..18).map(|i| apps[i % 3].poll(&device_code));
+    let replies: Vec<Reply> = join_all(polls).await;
+    let winners: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(winners.len(), 1, "exactly one token: {replies:#?}");
+    assert!(winners[0].json["access_token"].is_string());
+    assert_eq!(winners[0].json["token_type"], "Bearer");
+    for r in replies.iter().filter(|r| r.status != 200) {
+        assert_eq!(r.status, 400, "{:?}", r.json);
+        assert_eq!(r.error(), "invalid_grant", "{:?}", r.json);
+        assert!(r.json["error_description"].is_string());
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+    }
+    // And the code stays used up everywhere.
+    for app in &apps {
+        assert_eq!(app.poll(&device_code).await.error(), "invalid_grant");
+    }
+}
+
+#[tokio::test]
+async fn secrets_and_keys_generated_at_first_start_are_shared() {
+    if skipped("secrets_and_keys_generated_at_first_start_are_shared") {
+        return;
+    }
+    let apps = deployment(3).await;
+    for (i, issuer) in apps.iter().enumerate() {
+        let token = issuer.issue_token().await;
+        for (j, verifier) in apps.iter().enumerate() {
+            let r = verifier.tokeninfo(&token).await;
+            assert_eq!(
+                r.status, 200,
+                "token of instance {i} on instance {j}: {:?}",
+                r.json
+            );
+            assert_eq!(r.json["active"], true);
+        }
+    }
+    // A restarted instance keeps agreeing with the others.
+    let db = apps[0].dir.clone();
+    let token = apps[0].issue_token().await;
+    let clock = apps[0].clock.clone();
+    let again = TestApp::spawn_on(db, clock, |_| {}).await;
+    assert_eq!(again.tokeninfo(&token).await.status, 200);
+    assert_eq!(again.cli_client_id, apps[0].cli_client_id);
+}
+
+#[tokio::test]
+async fn a_browser_session_holds_on_every_instance() {
+    if skipped("a_browser_session_holds_on_every_instance") {
+        return;
+    }
+    let apps = deployment(3).await;
+    let (a, b, c) = (&apps[0], &apps[1], &apps[2]);
+    // One browser (A's cookie jar) whose requests land on any instance.
+    let login = page_via(a, b, "/login").await;
+    let signed_in = submit_via(
+        a,
+        c,
+        "/login",
+        &[
+            ("csrf_token", &login.csrf()),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+            ("next", "/device"),
+        ],
+    )
+    .await;
+    assert_eq!(signed_in.status, 303, "a CSRF token from B is good on C");
+    for app in &apps {
+        assert_eq!(page_via(a, app, "/device").await.status, 200);
+    }
+    let (device_code, user_code) = b.start_flow().await;
+    let device = page_via(a, a, "/device").await;
+    let done = submit_via(
+        a,
+        b,
+        "/device/decision",
+        &[
+            ("csrf_token", &device.csrf()),
+            ("user_code", &user_code),
+            ("decision", "deny"),
+        ],
+    )
+    .await;
+    assert_eq!(done.location(), Some("/device/denied"));
+    assert_eq!(c.poll(&device_code).await.error(), "access_denied");
+
+    // Signing out on one instance ends the session on all.
+    let out = submit_via(a, c, "/logout", &[("csrf_token", &device.csrf())]).await;
+    assert_eq!(out.status, 303);
+    for app in &apps {
+        assert_eq!(
+            page_via(a, app, "/device").await.status,
+            303,
+            "signed out everywhere"
+        );
+    }
+}
+
+#[tokio::test]
+async fn slow_down_state_is_shared() {
+    if skipped("slow_down_state_is_shared") {
+        return;
+    }
+    let apps = deployment(3).await;
+    let (a, b, c) = (&apps[0], &apps[1], &apps[2]);
+    let (device_code, _) = a.start_flow().await;
+
+    // RFC 8628 §3.5, with AuthGate's allowance of one immediate repeat.
+    assert_eq!(a.poll(&device_code).await.error(), "authorization_pending");
+    assert_eq!(
+        b.poll(&device_code).await.error(),
+        "authorization_pending",
+        "the one immediate repeat, even on another instance"
+    );
+    let r = c.poll(&device_code).await;
+    assert_eq!(r.error(), "slow_down", "B's repeat was seen by C");
+    assert_eq!(r.json["interval"], 10);
+
+    // Too fast for the grown interval, on yet another instance.
+    a.advance(6);
+    let r = b.poll(&device_code).await;
+    assert_eq!(r.error(), "slow_down", "{:?}", r.json);
+    assert_eq!(r.json["interval"], 15);
+
+    // Polite again: the grown interval holds everywhere.
+    a.advance(15);
+    assert_eq!(a.poll(&device_code).await.error(), "authorization_pending");
+    a.advance(15);
+    assert_eq!(c.poll(&device_code).await.error(), "authorization_pending");
+    // And a too-fast poll on B right after one on A is slowed down.
+    a.advance(15);
+    assert_eq!(a.poll(&device_code).await.error(), "authorization_pending");
+    a.advance(3);
+    assert_eq!(b.poll(&device_code).await.error(), "slow_down");
+}
+
+/// Two real `authgate` processes (wall clock, own runtimes) on one
+/// database: request on one, approve through the other's pages, poll both.
+#[tokio::test]
+async fn real_processes_share_one_database() {
+    if skipped("real_processes_share_one_database") {
+        return;
+    }
+    let db = TestDb::fresh().await;
+    let servers: Vec<Server> = join_all((0..2).map(|_| Server::start(&db.url))).await;
+    let (p, q) = (&servers[0], &servers[1]);
+    let http = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let health: serde_json::Value = http
+        .get(format!("{}/health", q.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["database_kind"], "postgres");
+    assert!(health["database_latency_ms"].as_f64().unwrap() >= 0.0);
+
+    let client_id = p.cli_client_id.as_str();
+    assert_eq!(client_id, q.cli_client_id, "one seeded CLI client");
+    let code: serde_json::Value = http
+        .post(format!("{}/oauth/device/code", p.base))
+        .form(&[("client_id", client_id)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let device_code = code["device_code"].as_str().unwrap();
+    let user_code = code["user_code"].as_str().unwrap();
+
+    // Sign in and approve through Q's pages.
+    let page = |path: &str| {
+        let url = format!("{}{path}", q.base);
+        let http = http.clone();
+        async move { TestApp::to_page(http.get(url).send().await.unwrap()).await }
+    };
+    let post = |path: &str, form: Vec<(&'static str, String)>| {
+        let url = format!("{}{path}", q.base);
+        let http = http.clone();
+        async move { TestApp::to_page(http.post(url).form(&form).send().await.unwrap()).await }
+    };
+    let login = page("/login").await;
+    let signed_in = post(
+        "/login",
+        vec![
+            ("csrf_token", login.csrf()),
+            ("username", "admin".into()),
+            ("password", ADMIN_PASSWORD.into()),
+            ("next", "/device".into()),
+        ],
+    )
+    .await;
+    assert_eq!(signed_in.status, 303);
+    let device = page("/device").await;
+    let done = post(
+        "/device/decision",
+        vec![
+            ("csrf_token", device.csrf()),
+            ("user_code", user_code.into()),
+            ("decision", "approve".into()),
+        ],
+    )
+    .await;
+    assert_eq!(done.location(), Some("/device/approved"));
+
+    let polls = (0..10).map(|i| {
+        let base = &servers[i % 2].base;
+        let form = [
+            ("grant_type", DEVICE_GRANT),
+            ("device_code", device_code),
+            ("client_id", client_id),
+        ];
+        let request = http.post(format!("{base}/oauth/token")).form(&form).send();
+        async move { TestApp::reply(request.await.unwrap()).await }
+    });
+    let replies: Vec<Reply> = join_all(polls).await;
+    let tokens: Vec<&str> = replies
+        .iter()
+        .filter_map(|r| r.json["access_token"].as_str())
+        .collect();
+    assert_eq!(tokens.len(), 1, "exactly one token: {replies:#?}");
+    for r in replies.iter().filter(|r| r.status != 200) {
+        assert_eq!(
+            (r.status, r.error()),
+            (400, "invalid_grant"),
+            "{:?}",
+            r.json
+        );
+    }
+    drop(servers);
+}
+
+/// A running `authgate server` process, killed when dropped.
+struct Server {
+    child: std::process::Child,
+    base: String,
+    cli_client_id: String,
+}
+
+impl Server {
+    async fn start(database_url: &str) -> Server {
+        let database_url = database_url.to_owned();
+        tokio::task::spawn_blocking(move || Server::start_blocking(&database_url))
+            .await
+            .unwrap()
+    }
+
+    fn start_blocking(database_url: &str) -> Server {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
+            .arg("server")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SERVER_ADDR", "127.0.0.1:0")
+            .env("DATABASE_URL", database_url)
+            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("LOG_FORMAT", "json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut cli_client_id = None;
+        let mut addr = None;
+        for line in lines.by_ref() {
+            let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap_or_default();
+            if let Some(id) = v["client_id"].as_str() {
+                cli_client_id = Some(id.to_owned());
+            }
+            if let Some(a) = v["addr"].as_str() {
+                addr = Some(a.to_owned());
+                break;
+            }
+        }
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server {
+            child,
+            base: format!("http://{}", addr.expect("listening line")),
+            cli_client_id: cli_client_id.expect("client_id in the start-up log"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
