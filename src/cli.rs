@@ -240,6 +240,31 @@ pub struct ServerArgs {
     #[arg(long)]
     pub dev: bool,
 
+    /// Reverse proxies whose X-Forwarded-For header is believed: IPs or
+    /// CIDR ranges, comma-separated (e.g. 127.0.0.1,10.0.0.0/8).
+    #[arg(
+        long,
+        env = "TRUSTED_PROXIES",
+        value_name = "TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+
+    /// Device authorization requests allowed per client address per minute
+    /// (0 turns the limit off).
+    #[arg(
+        long,
+        env = "RATE_LIMIT_DEVICE_CODE",
+        value_name = "RATE_LIMIT_DEVICE_CODE",
+        default_value_t = 60
+    )]
+    pub rate_limit_device_code: u32,
+
+    /// Allow an http:// BASE_URL in production mode (e.g. behind a proxy
+    /// that terminates TLS and forwards plain http to a non-public URL).
+    #[arg(long, env = "ALLOW_INSECURE_HTTP", value_name = "ALLOW_INSECURE_HTTP")]
+    pub allow_insecure_http: bool,
+
     /// Longest time a request may take before it is answered 408.
     #[arg(long, env = "REQUEST_TIMEOUT", value_name = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,

@@ -55,6 +55,10 @@ pub struct Config {
     pub admin_password: Option<SecretString>,
     pub cli_client_id: Option<String>,
     pub production: bool,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Device authorization requests per address per minute; 0 is off.
+    pub rate_limit_device_code: u32,
+    pub allow_insecure_http: bool,
     /// Serve assets from disk with live reload (`--dev`).
     pub dev: bool,
     pub session_lifetime: Duration,
@@ -107,6 +111,13 @@ impl Config {
                 "must be 1 to 128 characters without spaces",
             ));
         }
+        let trusted_proxies = args
+            .trusted_proxies
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(parse_net)
+            .collect::<Result<Vec<_>, _>>()?;
         let config = Self {
             addr: args.addr,
             base_url,
@@ -129,6 +140,9 @@ impl Config {
             admin_password: args.admin_password.map(SecretString::from),
             cli_client_id: args.cli_client_id,
             production,
+            trusted_proxies,
+            rate_limit_device_code: args.rate_limit_device_code,
+            allow_insecure_http: args.allow_insecure_http,
             dev: args.dev,
             session_lifetime: args.session_lifetime,
             request_timeout: args.request_timeout,
@@ -143,6 +157,12 @@ impl Config {
                 ));
             }
             config.check_production()?;
+            if !config.secure_cookies() && !config.allow_insecure_http {
+                return Err(bad(
+                    "BASE_URL",
+                    "must be https:// in production mode (or set ALLOW_INSECURE_HTTP=true)",
+                ));
+            }
         }
         Ok(config)
     }
@@ -194,6 +214,9 @@ impl Config {
             admin_password: None,
             cli_client_id: None,
             production: false,
+            trusted_proxies: Vec::new(),
+            rate_limit_device_code: 60,
+            allow_insecure_http: false,
             dev: false,
             session_lifetime: Duration::from_secs(7 * 24 * 3600),
             request_timeout: Duration::from_secs(30),
@@ -217,6 +240,18 @@ pub fn database_url(url: Option<String>, path: Option<PathBuf>) -> Result<String
         ));
     }
     Ok(url)
+}
+
+/// An IP address or CIDR range.
+fn parse_net(s: &str) -> Result<ipnet::IpNet, ConfigError> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            bad(
+                "TRUSTED_PROXIES",
+                format!("{s:?} is not an IP address or CIDR range"),
+            )
+        })
 }
 
 fn at_least(variable: &'static str, value: Duration, secs: u64) -> Result<(), ConfigError> {
@@ -281,15 +316,36 @@ mod tests {
         .expect_err("short secrets refused");
         assert_eq!(err.variable, "JWT_SECRET");
         let long = "0123456789abcdef0123456789abcdef";
-        let c = parse(&[
+        let err = parse(&[
             "--production",
             "--jwt-secret",
             long,
             "--session-secret",
             long,
         ])
-        .expect("long secrets accepted");
+        .expect_err("plain http refused in production");
+        assert_eq!(err.variable, "BASE_URL");
+        let c = parse(&[
+            "--production",
+            "--jwt-secret",
+            long,
+            "--session-secret",
+            long,
+            "--base-url",
+            "https://auth.example.com",
+        ])
+        .expect("long secrets and https accepted");
         assert!(c.production);
+        let c = parse(&[
+            "--production",
+            "--jwt-secret",
+            long,
+            "--session-secret",
+            long,
+            "--allow-insecure-http",
+        ])
+        .expect("http allowed explicitly");
+        assert!(c.allow_insecure_http);
     }
 
     #[test]

@@ -102,7 +102,31 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "AuthGate {} listening",
         cli::LONG_VERSION
     );
+    tracing::info!(
+        production = config.production,
+        secure_cookies = config.secure_cookies(),
+        hsts = config.secure_cookies(),
+        signing_alg = %config.signing_alg,
+        explicit_secrets = config.jwt_secret.is_some() && config.session_secret.is_some(),
+        device_code_rate_limit_per_minute = config.rate_limit_device_code,
+        trusted_proxies = config.trusted_proxies.len(),
+        introspection_token = config.introspection_token.is_some(),
+        dev_mode = config.dev,
+        "protections: CSP without inline script, frame-ancestors none, CSRF tokens, \
+         sign-in lock-outs, code-entry limits"
+    );
     let stop_tasks = CancellationToken::new();
+    let limits = state.limits.clone();
+    let stop_limits = stop_tasks.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(tasks::CLEANUP_PERIOD);
+        loop {
+            tokio::select! {
+                () = stop_limits.cancelled() => break,
+                _ = tick.tick() => limits.retain_recent(),
+            }
+        }
+    });
     let cleanup = tasks::spawn_cleanup(
         (*state.core).clone(),
         tasks::CLEANUP_PERIOD,

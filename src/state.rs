@@ -16,6 +16,7 @@ use crate::crypto::random::Random;
 use crate::domain::keys::{self, KeyPolicy};
 use crate::domain::{Core, Policy};
 use crate::http::assets;
+use crate::http::limits::Limits;
 use crate::store::{Sessions, Store};
 
 /// Settings of the HTTP layer itself.
@@ -32,6 +33,8 @@ pub struct HttpSettings {
     /// `--dev`: assets come from `assets_dir` on disk, with live reload.
     pub dev: bool,
     pub assets_dir: PathBuf,
+    /// Proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Bearer token accepted by /oauth/introspect (INTROSPECTION_TOKEN).
     pub introspection_token: Option<secrecy::SecretString>,
     /// Versioned URLs of the embedded assets.
@@ -55,6 +58,7 @@ pub struct AppState {
     pub core: Arc<Core>,
     pub http: Arc<HttpSettings>,
     pub sessions: Sessions,
+    pub limits: Arc<Limits>,
 }
 
 /// A ready-to-serve state plus what start-up created.
@@ -112,9 +116,11 @@ impl AppState {
                 dev: config.dev,
                 assets_dir: assets_dir(),
                 introspection_token: config.introspection_token.clone(),
+                trusted_proxies: config.trusted_proxies.clone(),
                 assets: assets::versioned_urls(),
             }),
             sessions,
+            limits: Arc::new(Limits::new(config.rate_limit_device_code)),
         };
         Ok(Prepared { state, seeded })
     }

@@ -8,7 +8,7 @@ use crate::{PageCtx, icons};
 /// htmx 2 settings: swap 422 (a form re-rendered with its errors) like a
 /// success, and never inject inline styles (the CSP forbids them; the
 /// indicator styles live in app.css).
-const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"attributesToSettle":["class","width","height"],"allowEval":false,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}"#;
+const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"attributesToSettle":["class","width","height"],"allowEval":false,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"429","swap":true},{"code":"[45]..","swap":false,"error":true}]}"#;
 
 /// A complete HTML page around `body`.
 pub fn page(ctx: &PageCtx<'_>, body: Markup) -> Markup {

@@ -9,6 +9,7 @@ pub mod client;
 pub mod device_flow;
 pub mod keys;
 pub mod scope;
+pub mod throttle;
 pub mod token;
 pub mod user;
 pub mod user_agent;
@@ -103,6 +104,9 @@ pub enum Error {
     /// A person typed the code of a request that was already decided.
     #[error("that code has already been used")]
     UserCodeAlreadyUsed,
+    /// Too many attempts: try again after `retry_after_secs`.
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: i64 },
     /// A username or password was wrong, or the account is disabled.
     #[error("incorrect username or password")]
     BadCredentials,

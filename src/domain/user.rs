@@ -88,3 +88,45 @@ pub async fn authenticate(core: &Core, username: &str, plain_password: &str) -> 
         _ => Err(Error::BadCredentials),
     }
 }
+
+/// Signs a person in: refuses while the account or address is locked out
+/// after repeated failures, checks the password, and audits the outcome.
+pub async fn sign_in(
+    core: &Core,
+    username: &str,
+    plain_password: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<User> {
+    super::throttle::check_sign_in(core, username, ip).await?;
+    let event = |action: &'static str, actor: Option<String>, detail: Option<String>| {
+        crate::store::NewAuditEvent {
+            action,
+            actor,
+            ip: ip.map(|ip| ip.to_string()),
+            target: Some(username.chars().take(64).collect()),
+            detail,
+            ..crate::store::NewAuditEvent::default()
+        }
+    };
+    match authenticate(core, username, plain_password).await {
+        Ok(user) => {
+            super::throttle::sign_in_succeeded(core, username).await?;
+            super::audit::record(core, event("auth.sign_in", Some(user.id.clone()), None)).await;
+            Ok(user)
+        }
+        Err(Error::BadCredentials) => {
+            super::throttle::sign_in_failed(core, username, ip).await?;
+            super::audit::record(
+                core,
+                event(
+                    "auth.sign_in_failed",
+                    None,
+                    Some("wrong username or password".into()),
+                ),
+            )
+            .await;
+            Err(Error::BadCredentials)
+        }
+        Err(e) => Err(e),
+    }
+}

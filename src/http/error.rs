@@ -51,6 +51,9 @@ impl ApiError {
             Error::UnknownUserCode | Error::ExpiredUserCode | Error::UserCodeAlreadyUsed => {
                 ("invalid_request", StatusCode::BAD_REQUEST)
             }
+            Error::TooManyAttempts { .. } => {
+                ("temporarily_unavailable", StatusCode::TOO_MANY_REQUESTS)
+            }
             Error::PayloadTooLarge => ("invalid_request", StatusCode::PAYLOAD_TOO_LARGE),
             Error::BadCredentials => ("invalid_grant", StatusCode::BAD_REQUEST),
             Error::Store(_) | Error::Internal(_) => {
@@ -91,6 +94,12 @@ impl IntoResponse for ApiError {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Basic realm=\"authgate\", charset=\"UTF-8\""),
+                );
+            }
+            Error::TooManyAttempts { retry_after_secs } => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from((*retry_after_secs).max(1)),
                 );
             }
             Error::InvalidToken(_) => {

@@ -6,6 +6,7 @@ pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod limits;
 pub mod oauth;
 pub mod paths;
 pub mod security_headers;

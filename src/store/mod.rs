@@ -12,6 +12,7 @@ mod grants;
 mod sessions;
 mod settings;
 mod signing_keys;
+mod throttle;
 mod tokens;
 mod users;
 

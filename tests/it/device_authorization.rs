@@ -284,3 +284,15 @@ async fn confidential_clients_must_authenticate() {
         .await;
     assert_eq!((r.status, r.error()), (400, "invalid_client"));
 }
+
+#[tokio::test]
+async fn device_code_requests_are_rate_limited_per_address() {
+    let app = TestApp::spawn_with(|c| c.rate_limit_device_code = 3).await;
+    for _ in 0..3 {
+        assert_eq!(app.device_code(None).await.status, 200);
+    }
+    let r = app.device_code(None).await;
+    assert_eq!((r.status, r.error()), (429, "temporarily_unavailable"));
+    let retry: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+}

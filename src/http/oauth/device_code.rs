@@ -5,9 +5,11 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
+use crate::domain::Error;
 use crate::domain::device_flow::{self, StartRequest};
 use crate::http::error::{ApiError, json_no_store};
 use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, UserAgent, client_credentials};
+use crate::http::limits;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, Validate)]
@@ -39,6 +41,11 @@ pub async fn request_device_code(
     auth: ClientAuth,
     OAuthForm(form): OAuthForm<DeviceCodeForm>,
 ) -> Result<Response, ApiError> {
+    if let (Some(limiter), Some(ip)) = (&state.limits.device_code, ip)
+        && let Err(retry_after_secs) = limits::take(limiter, &ip)
+    {
+        return Err(Error::TooManyAttempts { retry_after_secs }.into());
+    }
     let client = client_credentials(auth, form.client_id, form.client_secret)?;
     let started = device_flow::start(
         &state.core,

@@ -12,8 +12,10 @@ use serde::Deserialize;
 use super::render::{html as html_response, page, page_or_fragment, query_param};
 use super::session::{CsrfForm, SignedIn, WebSession};
 use crate::domain::device_flow::{self, Decision, format_user_code, normalize_user_code};
-use crate::domain::{Error, scope, user_agent};
+use crate::domain::{Error, scope, throttle, user_agent};
 use crate::http::error::PageError;
+use crate::http::extract::ClientIp;
+use crate::http::limits;
 use crate::http::paths;
 use crate::state::AppState;
 
@@ -87,10 +89,45 @@ fn code_problem(e: &Error) -> Option<&'static str> {
 pub async fn submit_code(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientIp(ip): ClientIp,
     SignedIn { user, .. }: SignedIn,
     CsrfForm { web, form }: CsrfForm<CodeFields>,
 ) -> Result<Response, PageError> {
     let typed = form.user_code.trim();
+    let refuse = |status: StatusCode, message: &str| {
+        let entry = entry_markup(&web, &echo(typed), Some(message), false);
+        page_or_fragment(
+            &state,
+            &web,
+            &headers,
+            status,
+            "Connect a device",
+            entry,
+            panel,
+        )
+    };
+    // RFC 8628 §5.1: limit guessing per session, account and address, and
+    // globally relative to the number of live codes.
+    let limited = limits::take(&state.limits.code_entry_session, &web.csrf)
+        .and_then(|()| limits::take(&state.limits.code_entry_account, &user.id))
+        .and_then(|()| match ip {
+            Some(ip) => limits::take(&state.limits.code_entry_address, &ip),
+            None => Ok(()),
+        });
+    let budget = match limited {
+        Err(wait) => Err(Error::TooManyAttempts {
+            retry_after_secs: wait,
+        }),
+        Ok(()) => throttle::check_code_entry_budget(&state.core).await,
+    };
+    if let Err(Error::TooManyAttempts { retry_after_secs }) = budget {
+        let message = format!(
+            "Too many attempts. Wait {} seconds, then try again.",
+            retry_after_secs.max(1)
+        );
+        return Ok(refuse(StatusCode::TOO_MANY_REQUESTS, &message));
+    }
+    budget?;
     match device_flow::find_pending(&state.core, typed).await {
         Ok((code, client)) => {
             let now = state.core.clock.now_secs();
@@ -130,17 +167,11 @@ pub async fn submit_code(
         }
         Err(e) => match code_problem(&e) {
             Some(message) => {
+                if matches!(e, Error::UnknownUserCode) {
+                    throttle::code_entry_failed(&state.core, &user.id, ip, typed).await;
+                }
                 tracing::info!(user_id = %user.id, "code entry refused");
-                let entry = entry_markup(&web, &echo(typed), Some(message), false);
-                Ok(page_or_fragment(
-                    &state,
-                    &web,
-                    &headers,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "Connect a device",
-                    entry,
-                    panel,
-                ))
+                Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, message))
             }
             None => Err(e.into()),
         },

@@ -12,6 +12,7 @@ use super::render::{html, page};
 use super::session::{CsrfForm, WebSession, safe_next};
 use crate::domain::{Error, user};
 use crate::http::error::PageError;
+use crate::http::extract::ClientIp;
 use crate::http::paths;
 use crate::state::AppState;
 
@@ -65,14 +66,16 @@ pub async fn show(
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     CsrfForm { mut web, form }: CsrfForm<LoginFields>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref());
     let username = form.username.trim();
+    let mut status = StatusCode::UNAUTHORIZED;
     let error = if username.is_empty() || form.password.is_empty() {
-        "Enter your username and password."
+        "Enter your username and password.".to_owned()
     } else {
-        match user::authenticate(&state.core, username, &form.password).await {
+        match user::sign_in(&state.core, username, &form.password, ip).await {
             Ok(user) => {
                 tracing::info!(user_id = %user.id, "signed in");
                 web.sign_in(user, state.core.random.token(32)).await?;
@@ -80,7 +83,14 @@ pub async fn submit(
             }
             Err(Error::BadCredentials) => {
                 tracing::info!("sign-in failed");
-                "Incorrect username or password."
+                "Incorrect username or password.".to_owned()
+            }
+            Err(Error::TooManyAttempts { retry_after_secs }) => {
+                status = StatusCode::TOO_MANY_REQUESTS;
+                format!(
+                    "Too many failed sign-ins. Try again in {} seconds.",
+                    retry_after_secs.max(1)
+                )
             }
             Err(e) => return Err(e.into()),
         }
@@ -90,13 +100,10 @@ pub async fn submit(
         csrf: &web.csrf,
         username,
         next: &next,
-        error: Some(error),
+        error: Some(&error),
         notice: None,
     });
-    Ok(html(
-        StatusCode::UNAUTHORIZED,
-        page(&state, &web, "Sign in", body),
-    ))
+    Ok(html(status, page(&state, &web, "Sign in", body)))
 }
 
 pub async fn logout(CsrfForm { web, .. }: CsrfForm<Empty>) -> Result<Response, PageError> {
