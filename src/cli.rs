@@ -53,6 +53,8 @@ pub enum Command {
     /// Apply the database migrations and exit (for deployments whose
     /// servers run with DATABASE_MIGRATE=false).
     Migrate(MigrateArgs),
+    /// Manage token signing keys (list, rotate).
+    Keys(crate::commands::keys::KeysArgs),
 }
 
 /// Options of `authgate migrate`.
@@ -180,6 +182,11 @@ pub struct ServerArgs {
     #[arg(long, env = "REFRESH_TOKEN_EXPIRATION", value_name = "REFRESH_TOKEN_EXPIRATION", default_value = "30d", value_parser = parse_duration)]
     pub refresh_token_expiration: Duration,
 
+    /// How long the audit log keeps events (e.g. 90d); older ones are
+    /// deleted by the periodic cleanup.
+    #[arg(long, env = "AUDIT_RETENTION", value_name = "AUDIT_RETENTION", default_value = "90d", value_parser = parse_duration)]
+    pub audit_retention: Duration,
+
     /// Bearer token that resource servers may present to /oauth/introspect
     /// instead of client credentials.
     #[arg(
@@ -274,7 +281,7 @@ pub struct ServerArgs {
     pub shutdown_timeout: Duration,
 }
 
-fn parse_alg(s: &str) -> Result<SigningAlg, String> {
+pub fn parse_alg(s: &str) -> Result<SigningAlg, String> {
     SigningAlg::parse(s).ok_or_else(|| "use ES256, EdDSA, RS256 or HS256".to_owned())
 }
 

@@ -6,6 +6,7 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod domain;

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use authgate::cli::{Cli, Command};
 use authgate::config::Config;
+use authgate::telemetry::Sink;
 use clap::Parser;
 use clap::error::ErrorKind;
 
@@ -39,25 +40,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    authgate::telemetry::init(cli.log_format);
-    let (config, migrate_only) = match cli.command {
-        Command::Server(args) => match Config::from_args(*args) {
-            Ok(c) => (c, false),
-            Err(e) => {
-                eprintln!("authgate: configuration error: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        Command::Migrate(args) => {
-            match authgate::config::database_url(args.database_url, args.database_path) {
-                Ok(url) => (Config::development(url), true),
-                Err(e) => {
-                    eprintln!("authgate: configuration error: {e}");
-                    return ExitCode::from(2);
-                }
-            }
-        }
+    let sink = match cli.command {
+        Command::Server(_) => Sink::Stdout,
+        _ => Sink::Stderr,
     };
+    authgate::telemetry::init(cli.log_format, sink);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -65,10 +52,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = if migrate_only {
-        runtime.block_on(authgate::migrate(&config.database_url))
-    } else {
-        runtime.block_on(authgate::run(config))
+    let result = match cli.command {
+        Command::Server(args) => match Config::from_args(*args) {
+            Ok(config) => runtime.block_on(authgate::run(config)),
+            Err(e) => return config_error(&e),
+        },
+        Command::Migrate(args) => {
+            match authgate::config::database_url(args.database_url, args.database_path) {
+                Ok(url) => runtime.block_on(authgate::migrate(&url)),
+                Err(e) => return config_error(&e),
+            }
+        }
+        Command::Keys(args) => runtime.block_on(authgate::commands::keys::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -78,4 +73,10 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// One line naming the variable and the problem; exit code 2.
+fn config_error(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("authgate: configuration error: {e}");
+    ExitCode::from(2)
 }

@@ -247,3 +247,30 @@ fn invalid_database_settings_are_one_clear_line() {
         assert!(err.contains(var), "{err} names {var}");
     }
 }
+
+#[test]
+fn keys_rotate_and_list_on_the_configured_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = authgate(dir.path()).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run(&["keys", "rotate"]);
+    assert!(first.contains("new signing key es256-"), "{first}");
+    let second = run(&["keys", "rotate"]);
+    let list = run(&["keys", "list"]);
+    assert_eq!(list.lines().count(), 3, "header and two keys: {list}");
+    assert!(list.contains("signing"));
+    assert!(list.contains("retired, published for"));
+    let new_kid = second.split_whitespace().nth(3).unwrap();
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(new_kid) && l.ends_with("signing")),
+        "{list}"
+    );
+}

@@ -1,0 +1,3 @@
+//! Subcommands of the binary other than `server`, for operators and scripts.
+
+pub mod keys;
