@@ -25,13 +25,12 @@ pub struct Field<'a> {
     pub user_code: bool,
 }
 
+/// Focus shows as the site-wide `:focus-visible` outline (assets/src/app.css),
+/// which, unlike a box-shadow ring, survives forced-colours mode.
 const INPUT: &str = "block w-full rounded-lg border bg-white px-3.5 py-2.5 text-base shadow-sm \
-    placeholder:text-slate-400 transition focus:outline-none focus:ring-4 \
-    dark:bg-slate-950 dark:placeholder:text-slate-500";
-const INPUT_OK: &str =
-    "border-slate-300 focus:border-brand-500 focus:ring-brand-500/20 dark:border-slate-700";
-const INPUT_BAD: &str =
-    "border-red-500 focus:border-red-500 focus:ring-red-500/20 dark:border-red-500";
+    placeholder:text-slate-400 transition dark:bg-slate-950 dark:placeholder:text-slate-500";
+const INPUT_OK: &str = "border-slate-300 focus:border-brand-500 dark:border-slate-700";
+const INPUT_BAD: &str = "border-red-500 focus:border-red-500 dark:border-red-500";
 
 /// A `<label>` and its input, with hint and error wired up through
 /// `aria-describedby`; an error also sets `aria-invalid`.
