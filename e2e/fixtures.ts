@@ -28,7 +28,13 @@ export const MESSAGES = {
   unknownCode: 'That code is not valid. Check it on your device and try again.',
   expiredCode: 'That code has expired. Start again on your device to get a new one.',
   usedCode: 'That code has already been used. Start again on your device.',
+  signedOut: 'You have signed out.',
+  accessRevoked: 'Access revoked. That device is signed out.',
+  noDevices: 'No device has access to your account.',
 } as const;
+
+/** document.title of the consent view (set by htmx from the fragment's <title>). */
+export const CONSENT_TITLE = 'Authorize device · AuthGate';
 
 /**
  * Console errors the journey causes on purpose: the browser logs every 4xx
@@ -71,6 +77,14 @@ export function exactPath(pathname: string): (url: URL) => boolean {
   return (url) => url.pathname === pathname && url.search === '';
 }
 
+/** A URL with exactly this path and query string (`search` includes the "?"). */
+export function exactPathAndQuery(pathname: string, search: string): (url: URL) => boolean {
+  return (url) => url.pathname === pathname && url.search === search;
+}
+
+/** Where signing out lands: `/login?signed_out=1`. */
+export const signedOutURL = exactPathAndQuery('/login', '?signed_out=1');
+
 export const codeField = (page: Page): Locator => page.getByLabel('Code', { exact: true });
 
 /** The value of one row of the consent page's details list. */
@@ -83,6 +97,19 @@ export async function expectSignInPage(page: Page): Promise<void> {
   await expect(page.getByRole('heading', { name: 'Sign in', exact: true })).toBeVisible();
   await expect(page.getByLabel('Username', { exact: true })).toBeVisible();
   await expect(page.getByLabel('Password', { exact: true })).toBeVisible();
+}
+
+/**
+ * Asserts the page after signing out: the sign-in form with the "You have
+ * signed out." notice, no device notice, and no account menu.
+ */
+export async function expectSignedOutPage(page: Page): Promise<void> {
+  await expect(page).toHaveURL(signedOutURL);
+  await expectSignInPage(page);
+  await expect(page.getByRole('status')).toHaveText(MESSAGES.signedOut);
+  await expect(page.getByText(MESSAGES.signInNotice)).toHaveCount(0);
+  await expect(page.getByRole('banner')).not.toContainText('Signed in as');
+  await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
 }
 
 /** Fills in and submits the sign-in form (the page must show it). */
@@ -109,12 +136,27 @@ export async function openDevicePageSignedIn(page: Page): Promise<void> {
   await expectCodeEntry(page);
 }
 
-/** Asserts the consent view for `userCode` is shown. */
+export const consentHeading = (page: Page): Locator =>
+  page.getByRole('heading', { name: `Authorize ${CLI_CLIENT_NAME}?`, exact: true });
+
+/** Asserts the consent view for `userCode` is shown, with its title. */
 export async function expectConsent(page: Page, userCode: string): Promise<void> {
-  await expect(page.getByRole('heading', { name: `Authorize ${CLI_CLIENT_NAME}?`, exact: true })).toBeVisible();
+  await expect(consentHeading(page)).toBeVisible();
   await expect(page.getByTestId('consent-code')).toHaveText(userCode);
   await expect(page.getByRole('button', { name: 'Approve', exact: true })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Deny', exact: true })).toBeVisible();
+  await expect(page).toHaveTitle(CONSENT_TITLE);
+}
+
+/**
+ * Asserts where focus went after Continue swapped in the consent view: the
+ * question itself (h1, tabindex=-1, autofocus), so keyboard and screen
+ * reader users start there.
+ */
+export async function expectFocusOnConsentHeading(page: Page): Promise<void> {
+  const heading = consentHeading(page);
+  await expect(heading).toBeFocused();
+  await expect(heading).toHaveAttribute('tabindex', '-1');
 }
 
 /** Types `text` into the code field key by key (app.js reacts to input events). */

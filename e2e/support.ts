@@ -1,4 +1,5 @@
 // Helpers shared by the end-to-end specs.
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { test, type APIRequestContext, type Page } from '@playwright/test';
 
@@ -57,6 +58,63 @@ export async function pollToken(
     json = { unparsed: text };
   }
   return { status: res.status(), json };
+}
+
+/** Parses a response body as JSON, or keeps the text when it is not JSON. */
+async function jsonOrText(res: { text(): Promise<string> }): Promise<any> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { unparsed: text };
+  }
+}
+
+/** One refresh_token grant request as the CLI client; any status is returned. */
+export async function refreshToken(
+  request: APIRequestContext,
+  refresh: string,
+): Promise<{ status: number; json: any }> {
+  const res = await request.post('/oauth/token', {
+    form: { grant_type: 'refresh_token', refresh_token: refresh, client_id: CLI_CLIENT_ID },
+  });
+  return { status: res.status(), json: await jsonOrText(res) };
+}
+
+/** GET /oauth/tokeninfo with `Authorization: Bearer <token>`; any status is returned. */
+export async function tokenInfo(
+  request: APIRequestContext,
+  accessToken: string,
+): Promise<{ status: number; json: any }> {
+  const res = await request.get('/oauth/tokeninfo', {
+    headers: { Authorization: `Bearer ${accessToken}` },
+  });
+  return { status: res.status(), json: await jsonOrText(res) };
+}
+
+/** The decoded header and payload of a compact JWS (no verification). */
+export function decodeJwt(token: string): { header: any; payload: any; signingInput: string; signature: Buffer } {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new Error(`not a compact JWS (${parts.length} parts)`);
+  const [h, p, s] = parts;
+  return {
+    header: JSON.parse(Buffer.from(h, 'base64url').toString('utf8')),
+    payload: JSON.parse(Buffer.from(p, 'base64url').toString('utf8')),
+    signingInput: `${h}.${p}`,
+    signature: Buffer.from(s, 'base64url'),
+  };
+}
+
+/**
+ * Verifies an ES256 JWT against a JWK Set: finds the key by `kid` and
+ * checks the signature (JWS uses the raw r||s form, IEEE P1363).
+ */
+export function verifyES256(token: string, jwks: { keys: any[] }): boolean {
+  const { header, signingInput, signature } = decodeJwt(token);
+  const jwk = jwks.keys.find((k) => k.kid === header.kid);
+  if (!jwk) throw new Error(`no key with kid ${header.kid} in the JWK Set`);
+  const key = crypto.createPublicKey({ key: jwk, format: 'jwk' });
+  return crypto.verify('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
 /**

@@ -31,3 +31,39 @@ test('polling a fresh device code answers 400 authorization_pending', async ({ r
   expect(status).toBe(400);
   expect(json.error).toBe('authorization_pending');
 });
+
+test('the authorization server metadata lists the endpoints (RFC 8414)', async ({ request, baseURL }) => {
+  const res = await request.get('/.well-known/oauth-authorization-server');
+  expect(res.status()).toBe(200);
+  const meta = await res.json();
+  expect(meta.issuer).toBe(baseURL);
+  expect(meta.device_authorization_endpoint).toBe(`${baseURL}/oauth/device/code`);
+  expect(meta.token_endpoint).toBe(`${baseURL}/oauth/token`);
+  expect(meta.revocation_endpoint).toBe(`${baseURL}/oauth/revoke`);
+  expect(meta.introspection_endpoint).toBe(`${baseURL}/oauth/introspect`);
+  expect(meta.jwks_uri).toBe(`${baseURL}/.well-known/jwks.json`);
+  expect(meta.grant_types_supported).toEqual(
+    expect.arrayContaining(['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token']),
+  );
+  expect(meta.scopes_supported).toEqual(expect.arrayContaining(['read', 'write']));
+});
+
+test('the JWK Set publishes an ES256 public key with a kid, and no private part', async ({ request }) => {
+  const res = await request.get('/.well-known/jwks.json');
+  expect(res.status()).toBe(200);
+  const jwks = await res.json();
+  expect(Array.isArray(jwks.keys)).toBe(true);
+  const es256 = jwks.keys.filter((k: any) => k.alg === 'ES256');
+  expect(es256.length, JSON.stringify(jwks)).toBeGreaterThan(0);
+  for (const key of es256) {
+    expect(key.kty).toBe('EC');
+    expect(key.crv).toBe('P-256');
+    expect(key.kid).toEqual(expect.any(String));
+    expect(key.kid.length).toBeGreaterThan(0);
+    expect(key.x).toEqual(expect.any(String));
+    expect(key.y).toEqual(expect.any(String));
+  }
+  for (const key of jwks.keys) {
+    expect(key, 'a JWK Set must not carry private keys').not.toHaveProperty('d');
+  }
+});

@@ -9,8 +9,10 @@ import {
   exactPath,
   expect,
   expectConsent,
+  expectFocusOnConsentHeading,
   expectNoHorizontalScroll,
   expectSignInPage,
+  expectSignedOutPage,
   loginURL,
   signIn,
   submitCode,
@@ -54,6 +56,7 @@ test('mobile: approving a device at 360 px', async ({ page, device }) => {
   await page.goto(dc.verification_uri);
   await expect(page).toHaveURL(loginURL('/device'));
   await expectSignInPage(page);
+  await expect(page.getByRole('status')).toHaveText(MESSAGES.signInNotice);
   await check(page, 'login');
 
   // A wrong password first, for the error layout.
@@ -65,9 +68,11 @@ test('mobile: approving a device at 360 px', async ({ page, device }) => {
 
   await signIn(page);
   await expect(page).toHaveURL(exactPath('/device'));
-  // Below the sm breakpoint the header keeps only the Sign out button.
+  // Below the sm breakpoint the header keeps only the Devices link and the
+  // Sign out button.
   const header = page.getByRole('banner');
   await expect(header.getByText('Signed in as')).toBeHidden();
+  await expect(header.getByRole('link', { name: 'Devices', exact: true })).toBeInViewport();
   await expect(header.getByRole('button', { name: 'Sign out', exact: true })).toBeInViewport();
   for (const el of [codeField(page), page.getByRole('button', { name: 'Continue', exact: true })]) {
     const b = await box(el);
@@ -85,6 +90,7 @@ test('mobile: approving a device at 360 px', async ({ page, device }) => {
   await expect(codeField(page)).toHaveValue(dc.user_code);
   await page.getByRole('button', { name: 'Continue', exact: true }).tap();
   await expectConsent(page, dc.user_code);
+  await expectFocusOnConsentHeading(page);
   await check(page, 'consent');
 
   // Both buttons fully on screen, side by side without overlapping, not
@@ -125,10 +131,12 @@ test('mobile: the pre-filled link, denying, and signing out at 360 px', async ({
   await signIn(page);
   await expect(page).toHaveURL(dc.verification_uri_complete);
   await expect(codeField(page)).toHaveValue(dc.user_code);
+  await expect(page.getByRole('button', { name: 'Continue', exact: true })).toBeFocused();
   await check(page, 'device-prefilled');
 
   await page.getByRole('button', { name: 'Continue', exact: true }).tap();
   await expectConsent(page, dc.user_code);
+  await expectFocusOnConsentHeading(page);
   await page.getByRole('button', { name: 'Deny', exact: true }).tap();
   await expect(page).toHaveURL(exactPath('/device/denied'));
   await expect(page.getByRole('main')).toContainText(`You denied ${CLI_CLIENT_NAME}.`);
@@ -139,8 +147,7 @@ test('mobile: the pre-filled link, denying, and signing out at 360 px', async ({
   expect(json.error).toBe('access_denied');
 
   await page.getByRole('main').getByRole('button', { name: 'Sign out', exact: true }).tap();
-  await expect(page).toHaveURL(exactPath('/login'));
-  await expectSignInPage(page);
+  await expectSignedOutPage(page);
   await check(page, 'signed-out');
   await page.goto('/device');
   await expect(page).toHaveURL(loginURL('/device'));

@@ -10,6 +10,7 @@ import {
   expect,
   expectCodeEntry,
   expectConsent,
+  expectFocusOnConsentHeading,
   loginURL,
   markDocument,
   openDevicePageSignedIn,
@@ -19,7 +20,15 @@ import {
   typeCode,
   typo,
 } from '../fixtures';
-import { CLI_CLIENT_ID, pollToken, requestDeviceCode, shot } from '../support';
+import {
+  CLI_CLIENT_ID,
+  decodeJwt,
+  pollToken,
+  requestDeviceCode,
+  shot,
+  tokenInfo,
+  verifyES256,
+} from '../support';
 
 test('approving a device: sign in, type the code, approve; the device gets a working token', async ({
   page,
@@ -52,6 +61,8 @@ test('approving a device: sign in, type the code, approve; the device gets a wor
 
   await submitCode(page);
   await expectConsent(page, dc.user_code);
+  // Focus moves to the question, and the tab title follows the view.
+  await expectFocusOnConsentHeading(page);
   expect(await isSameDocument(), 'Continue swaps the panel in place (htmx)').toBe(true);
   await expect(page).toHaveURL(exactPath('/device'));
   await expect(detail(page, 'Application')).toHaveText(CLI_CLIENT_NAME);
@@ -75,6 +86,15 @@ test('approving a device: sign in, type the code, approve; the device gets a wor
   await expect(main.getByRole('button', { name: 'Sign out' })).toBeVisible();
   await shot(page, 'approved');
 
+  // The result page is this session's own decision: a reload keeps it, but
+  // another outcome's page is not shown (no decision of that kind).
+  await page.reload();
+  await expect(page).toHaveURL(exactPath('/device/approved'));
+  await expect(page.getByRole('heading', { name: 'Device connected', exact: true })).toBeVisible();
+  await page.goto('/device/denied');
+  await expect(page).toHaveURL(exactPath('/device'));
+  await expectCodeEntry(page);
+
   // The device's next poll gets the token, and the token works.
   const { status, json } = await pollToken(device, dc.device_code);
   expect(status, JSON.stringify(json)).toBe(200);
@@ -83,12 +103,23 @@ test('approving a device: sign in, type the code, approve; the device gets a wor
   expect(json.access_token.length).toBeGreaterThan(20);
   expect(json.expires_in).toBeGreaterThan(0);
   expect(json.scope).toBe('read write');
+  expect(json.refresh_token).toEqual(expect.any(String));
+  expect(json.refresh_token.length).toBeGreaterThan(20);
+  expect(json.refresh_token).not.toBe(json.access_token);
 
-  const res = await device.get('/oauth/tokeninfo', {
-    headers: { Authorization: `Bearer ${json.access_token}` },
-  });
-  expect(res.status(), await res.text()).toBe(200);
-  const info = await res.json();
+  // An ES256 JWT whose kid names a key of the published JWK Set.
+  const { header, payload } = decodeJwt(json.access_token);
+  expect(header.alg).toBe('ES256');
+  expect(header.kid).toEqual(expect.any(String));
+  const jwks = await (await device.get('/.well-known/jwks.json')).json();
+  expect(jwks.keys.map((k: any) => k.kid)).toContain(header.kid);
+  expect(verifyES256(json.access_token, jwks), 'the signature verifies with the published key').toBe(true);
+  expect(payload.client_id).toBe(CLI_CLIENT_ID);
+  expect(payload.scope).toBe('read write');
+  expect(payload.iss).toBe(new URL(page.url()).origin);
+
+  const { status: infoStatus, json: info } = await tokenInfo(device, json.access_token);
+  expect(infoStatus, JSON.stringify(info)).toBe(200);
   expect(info.active).toBe(true);
   expect(info.username).toBe('admin');
   expect(info.client_id).toBe(CLI_CLIENT_ID);
@@ -129,7 +160,7 @@ test('denying a device: the device is told access_denied and the code cannot be 
   await shot(page, 'used-code');
 });
 
-test('verification_uri_complete pre-fills the code; one click on Continue reaches consent', async ({
+test('verification_uri_complete pre-fills the code; Enter on the focused Continue reaches consent', async ({
   page,
   device,
 }) => {
@@ -148,8 +179,15 @@ test('verification_uri_complete pre-fills the code; one click on Continue reache
   await expect(page.getByRole('main')).toContainText('Check that this code matches the one shown on your device');
   await shot(page, 'device-prefilled');
 
-  await submitCode(page);
+  // The person only confirms: Continue has focus (autofocus), the field not.
+  const continueButton = page.getByRole('button', { name: 'Continue', exact: true });
+  await expect(continueButton).toBeFocused();
+  await expect(codeField(page)).not.toBeFocused();
+  const isSameDocument = await markDocument(page);
+  await page.keyboard.press('Enter');
   await expectConsent(page, dc.user_code);
+  await expectFocusOnConsentHeading(page);
+  expect(await isSameDocument(), 'Enter submits through htmx too').toBe(true);
 });
 
 test('a mistyped code shows an inline error; the right code then continues without a reload', async ({
@@ -176,18 +214,44 @@ test('a mistyped code shows an inline error; the right code then continues witho
   await expect(field).toHaveAttribute('aria-invalid', 'true');
   await expect(field).toHaveAccessibleDescription(new RegExp(MESSAGES.unknownCode.replace(/\./g, '\\.')));
   await expect(field).toBeFocused();
-  // The message sits under the field, not somewhere else on the page.
+  await expect(page).toHaveTitle('Connect a device · AuthGate');
+  // The message sits directly under the field, above the hint.
+  const hint = page.getByText('8 letters, for example BCDF-GHJK.');
+  await expect(hint).toBeVisible();
   const fieldBox = (await field.boundingBox())!;
   const errorBox = (await error.boundingBox())!;
-  expect(errorBox.y).toBeGreaterThanOrEqual(fieldBox.y + fieldBox.height);
-  expect(errorBox.y - (fieldBox.y + fieldBox.height)).toBeLessThan(80);
+  const hintBox = (await hint.boundingBox())!;
+  const fieldBottom = fieldBox.y + fieldBox.height;
+  expect(errorBox.y, 'error below the field').toBeGreaterThanOrEqual(fieldBottom);
+  expect(errorBox.y - fieldBottom, 'error directly under the field').toBeLessThan(16);
+  expect(hintBox.y, 'hint below the error').toBeGreaterThanOrEqual(errorBox.y + errorBox.height);
   await shot(page, 'wrong-code');
 
   await typeCode(page, dc.user_code);
   await submitCode(page);
   await expectConsent(page, dc.user_code);
+  await expectFocusOnConsentHeading(page);
 
   await expect(page).toHaveURL(exactPath('/device'));
   expect(await isSameDocument(), 'the page was not reloaded').toBe(true);
   expect(navigations, 'no navigation of the main frame').toEqual([]);
+});
+
+test('result pages show only the session\'s own last decision; a direct visit goes to /device', async ({
+  page,
+}) => {
+  await openDevicePageSignedIn(page);
+  for (const outcome of ['approved', 'denied', 'expired']) {
+    // The redirect itself: 303 to the code entry page.
+    const res = await page.request.get(`/device/${outcome}`, { maxRedirects: 0 });
+    expect(res.status(), `GET /device/${outcome}`).toBe(303);
+    expect(res.headers()['location']).toBe('/device');
+
+    await page.goto(`/device/${outcome}`);
+    await expect(page).toHaveURL(exactPath('/device'));
+    await expectCodeEntry(page);
+  }
+  // An unknown outcome is not a result page at all.
+  const unknown = await page.request.get('/device/approvedd', { maxRedirects: 0 });
+  expect(unknown.status()).toBe(404);
 });

@@ -59,21 +59,73 @@ test('the sign-in form can be completed with Tab and Enter alone, focus always v
 });
 
 // The stylesheet's base rule gives every :focus-visible element a 2px
-// outline (assets/src/app.css), but the inputs' `focus:outline-none`
-// utility wins and removes it; their only indicator is a box-shadow ring,
-// which forced-colors (high contrast) mode does not draw.
-test('a focused input keeps an outline (known bug: focus:outline-none removes it)', async ({ page }) => {
-  test.fail(true, 'inputs use Tailwind v4 focus:outline-none: outline-style is none when focused');
+// outline (assets/src/app.css). Inputs must keep it (no
+// `focus:outline-none`): a box-shadow ring alone is not drawn in
+// forced-colors (high contrast) mode.
+test('a focused input shows the site-wide focus outline', async ({ page }) => {
   await page.goto('/login');
   const username = page.getByLabel('Username', { exact: true });
   await expect(username).toBeFocused();
+  const usernameFocus = await focusStyle(username);
+  expect(usernameFocus.outlineStyle, 'outline of the focused Username field').not.toBe('none');
+  expect(usernameFocus.outlineWidth, 'outline width of the focused Username field').toBe(2);
+
   await page.keyboard.press('Tab');
   const password = page.getByLabel('Password', { exact: true });
   await expect(password).toBeFocused();
-  for (const field of [username, password]) {
-    await field.focus();
-    expect((await focusStyle(field)).outlineStyle, 'outline of a focused input').not.toBe('none');
+  const passwordFocus = await focusStyle(password);
+  expect(passwordFocus.outlineStyle, 'outline of the focused Password field').not.toBe('none');
+  expect(passwordFocus.outlineWidth, 'outline width of the focused Password field').toBe(2);
+});
+
+test('the device notice shows only when sign-in leads back to the device page', async ({ page }) => {
+  // A bare /login: no notice at all.
+  await page.goto('/login');
+  await expectSignInPage(page);
+  await expect(page.getByRole('status')).toHaveCount(0);
+  await expect(page.getByText(MESSAGES.signInNotice)).toHaveCount(0);
+
+  // Another local destination: still no device notice.
+  await page.goto(`/login?next=${encodeURIComponent('/account')}`);
+  await expectSignInPage(page);
+  await expect(page.getByText(MESSAGES.signInNotice)).toHaveCount(0);
+
+  // On the way to the device page (with or without a code): the notice.
+  for (const next of ['/device', '/device?user_code=BCDF-GHJK']) {
+    await page.goto(`/login?next=${encodeURIComponent(next)}`);
+    await expectSignInPage(page);
+    await expect(page.getByRole('status')).toHaveText(MESSAGES.signInNotice);
   }
+});
+
+// The server runs without --dev, as a release does: no live-reload script
+// may be injected, and the CSP keeps forbidding inline scripts.
+test('pages carry no live-reload or inline script, under a strict CSP', async ({ page, request }) => {
+  const res = await request.get('/login');
+  expect(res.status()).toBe(200);
+  const csp = res.headers()['content-security-policy'];
+  expect(csp, 'content-security-policy header').toBeTruthy();
+  expect(csp).toContain("script-src 'self'");
+  expect(csp).not.toContain('unsafe-inline');
+  expect(csp).not.toContain('unsafe-eval');
+
+  const htmlText = await res.text();
+  expect(htmlText).not.toContain('data-event-stream');
+  expect(htmlText.toLowerCase()).not.toContain('livereload');
+  const scripts = htmlText.match(/<script\b[^>]*>/gi) ?? [];
+  expect(scripts.length, 'the page loads its scripts').toBeGreaterThan(0);
+  const inline = scripts.filter((tag) => !/\ssrc\s*=/i.test(tag));
+  expect(inline, 'inline <script> elements (no src)').toEqual([]);
+
+  // The same in the browser, signed in, on the device page.
+  await page.goto('/login');
+  await signIn(page);
+  await expect(page).toHaveURL(exactPath('/device'));
+  await expect(page.locator('script:not([src])')).toHaveCount(0);
+  await expect(page.locator('[data-event-stream]')).toHaveCount(0);
+  const deviceCsp = (await page.request.get('/device')).headers()['content-security-policy'];
+  expect(deviceCsp).toContain("script-src 'self'");
+  expect(deviceCsp).not.toContain('unsafe-inline');
 });
 
 test('wrong credentials: the form comes back with an alert and the username kept', async ({ page }) => {

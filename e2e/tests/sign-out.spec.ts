@@ -1,11 +1,14 @@
 // Signing out, from the page header and from a result page.
 import {
+  MESSAGES,
   exactPath,
   expect,
   expectConsent,
   expectSignInPage,
+  expectSignedOutPage,
   loginURL,
   openDevicePageSignedIn,
+  signIn,
   submitCode,
   test,
   typeCode,
@@ -21,10 +24,9 @@ test('signing out from the header ends the session', async ({ page, browser, bas
   expect(before.cookies.length).toBeGreaterThan(0);
 
   await header.getByRole('button', { name: 'Sign out', exact: true }).click();
-  await expect(page).toHaveURL(exactPath('/login'));
-  await expectSignInPage(page);
-  await expect(page.getByRole('banner')).not.toContainText('Signed in as');
-  await expect(page.getByRole('button', { name: 'Sign out' })).toHaveCount(0);
+  // /login?signed_out=1: the form with a success notice, no device notice.
+  await expectSignedOutPage(page);
+  await expect(page).toHaveTitle(/Sign in/);
   await shot(page, 'signed-out');
 
   await page.goto('/device');
@@ -53,10 +55,25 @@ test('signing out from a result page ends the session', async ({ page, device })
 
   // The card's own button, not the header's.
   await page.getByRole('main').getByRole('button', { name: 'Sign out', exact: true }).click();
-  await expect(page).toHaveURL(exactPath('/login'));
+  await expectSignedOutPage(page);
+
+  // The result page belonged to the old session.
+  await page.goto('/device/approved');
+  await expect(page).toHaveURL(loginURL('/device/approved'));
   await expectSignInPage(page);
 
   await page.goto('/device');
   await expect(page).toHaveURL(loginURL('/device'));
   await expectSignInPage(page);
+});
+
+test('signing in again after signing out: the notice does not stick', async ({ page }) => {
+  await openDevicePageSignedIn(page);
+  await page.getByRole('banner').getByRole('button', { name: 'Sign out', exact: true }).click();
+  await expectSignedOutPage(page);
+
+  // Signing in from /login?signed_out=1 goes to the device page as usual.
+  await signIn(page);
+  await expect(page).toHaveURL(exactPath('/device'));
+  await expect(page.getByText(MESSAGES.signedOut)).toHaveCount(0);
 });
