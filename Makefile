@@ -11,7 +11,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/release/authgate
 
-.PHONY: help run dev build release test deps lint fmt unit unit-pg pg pg-stop css css-check e2e clean
+.PHONY: bench help run dev build release test deps lint fmt unit unit-pg pg pg-stop css css-check e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,10 @@ e2e: build ## Playwright end-to-end tests against the release binary
 
 test: deps lint css-check unit unit-pg e2e ## The whole suite (CI runs this)
 	@echo "all checks passed"
+
+bench: ## Load benchmark against the release server (prints a table, writes bench-results/latest.json)
+	$(CARGO) build --release --locked --bins
+	$(TARGET_DIR)/release/authgate-bench --bin $(BIN) $(BENCH_ARGS)
 
 clean: ## Remove build outputs
 	$(CARGO) clean
