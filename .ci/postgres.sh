@@ -45,7 +45,7 @@ fi
 # wrapper, and Debian keeps the real ones out of PATH).
 pg_bindir() {
     local dir
-    dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
     if [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
         echo "$dir"
     fi
@@ -171,7 +171,7 @@ stop() {
 run() {
     [ "$#" -gt 0 ] || die "usage: $0 run COMMAND [ARGS...]"
     if [ -z "${AUTHGATE_PG_DIR:-}" ]; then
-        DIR="$(mktemp -d "${TMPDIR:-/tmp}/authgate-pg.XXXXXX")"
+        DIR="$(mktemp -d /tmp/authgate-pg.XXXXXX)"
         DATA="$DIR/data" SOCK="$DIR/sock" LOG="$DIR/server.log" URL_FILE="$DIR/url"
     fi
     trap stop EXIT
