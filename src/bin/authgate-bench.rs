@@ -109,7 +109,9 @@ fn start_server(args: &Args) -> Result<Server> {
         .database_url
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let child = Command::new(&args.bin)
+    // The server runs in its own temporary directory: resolve the path first.
+    let bin = std::fs::canonicalize(&args.bin).with_context(|| format!("server binary {}", args.bin.display()))?;
+    let child = Command::new(&bin)
         .arg("server")
         .current_dir(dir.path())
         .env("SERVER_ADDR", format!("127.0.0.1:{port}"))
@@ -124,7 +126,7 @@ fn start_server(args: &Args) -> Result<Server> {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .with_context(|| format!("starting {}", args.bin.display()))?;
+        .with_context(|| format!("starting {}", bin.display()))?;
     Ok(Server {
         child,
         base,
