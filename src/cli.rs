@@ -55,6 +55,23 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Manage token signing keys (list, rotate).
     Keys(crate::commands::keys::KeysArgs),
+    /// Manage users on the database (add, list, disable, enable, set-password).
+    User(crate::commands::user::UserArgs),
+    /// Manage OAuth clients on the database (add, list, disable, enable).
+    Client(crate::commands::client::ClientArgs),
+    /// Write a consistent copy of the SQLite database, also while servers run.
+    Backup(crate::commands::backup::BackupArgs),
+    /// Check a running server's /health (exit 0 when healthy): the
+    /// container HEALTHCHECK.
+    Health(crate::commands::health::HealthArgs),
+    /// Client: sign in to an AuthGate server with the device flow.
+    Login(crate::client::login::LoginArgs),
+    /// Client: print a valid access token (renewed when it expires within a minute).
+    Token(crate::client::token::TokenArgs),
+    /// Client: show who is signed in, and until when.
+    Status(crate::client::status::StatusArgs),
+    /// Client: revoke the stored tokens and delete them.
+    Logout(crate::client::logout::LogoutArgs),
 }
 
 /// Options of `authgate migrate`.
@@ -275,6 +292,24 @@ pub struct ServerArgs {
     /// Longest time a request may take before it is answered 408.
     #[arg(long, env = "REQUEST_TIMEOUT", value_name = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
+
+    /// Serve Prometheus metrics at /metrics (true/false).
+    #[arg(long, env = "METRICS", value_name = "METRICS", default_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    pub metrics: bool,
+
+    /// Bearer token a scraper must present to read /metrics (16+ characters).
+    #[arg(
+        long,
+        env = "METRICS_TOKEN",
+        value_name = "METRICS_TOKEN",
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
+    /// Serve /metrics on this address (e.g. 127.0.0.1:9090) instead of
+    /// SERVER_ADDR, so it need not be reachable through the public port.
+    #[arg(long, env = "METRICS_ADDR", value_name = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 
     /// How long shutdown waits for in-flight requests.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", value_name = "SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]

@@ -49,6 +49,8 @@ pub struct Config {
     pub poll_interval: Duration,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+    /// How long audit events are kept (AUDIT_RETENTION).
+    pub audit_retention: Duration,
     pub signing_alg: SigningAlg,
     pub introspection_token: Option<SecretString>,
     pub admin_username: String,
@@ -64,13 +66,32 @@ pub struct Config {
     pub session_lifetime: Duration,
     pub request_timeout: Duration,
     pub shutdown_timeout: Duration,
+    /// Serve Prometheus metrics (METRICS).
+    pub metrics: bool,
+    /// Bearer token required at /metrics (METRICS_TOKEN).
+    pub metrics_token: Option<SecretString>,
+    /// A separate listen address for /metrics (METRICS_ADDR).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Config {
-    pub fn from_args(args: ServerArgs) -> Result<Self, ConfigError> {
+    pub fn from_args(mut args: ServerArgs) -> Result<Self, ConfigError> {
+        // An empty variable (`SESSION_SECRET=`, or `${SESSION_SECRET:-}` in
+        // a compose file) means "not set", never an empty secret: a cookie
+        // key derived from "" would be known to everyone.
+        for secret in [
+            &mut args.jwt_secret,
+            &mut args.session_secret,
+            &mut args.admin_password,
+            &mut args.metrics_token,
+        ] {
+            if secret.as_deref().is_some_and(str::is_empty) {
+                *secret = None;
+            }
+        }
         let production = args.production || args.environment == Environment::Production;
         let base_url = normalize_base_url(&args.base_url)?;
-        let database_url = database_url(args.database_url, args.database_path)?;
+        let database_url = database_url(args.database_url.clone(), args.database_path.clone())?;
         if args.database_max_connections == 0 {
             return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
         }
@@ -80,6 +101,7 @@ impl Config {
         at_least("DEVICE_CODE_EXPIRATION", args.device_code_expiration, 10)?;
         at_least("POLLING_INTERVAL", args.polling_interval, 1)?;
         at_least("JWT_EXPIRATION", args.jwt_expiration, 10)?;
+        at_least("AUDIT_RETENTION", args.audit_retention, 3600)?;
         at_least(
             "REFRESH_TOKEN_EXPIRATION",
             args.refresh_token_expiration,
@@ -90,6 +112,12 @@ impl Config {
         {
             return Err(bad("INTROSPECTION_TOKEN", "must be at least 16 characters"));
         }
+        check_metrics(
+            args.addr,
+            args.metrics,
+            args.metrics_token.as_deref(),
+            args.metrics_addr,
+        )?;
         if args.polling_interval >= args.device_code_expiration {
             return Err(bad(
                 "POLLING_INTERVAL",
@@ -134,6 +162,7 @@ impl Config {
             poll_interval: args.polling_interval,
             access_token_ttl: args.jwt_expiration,
             refresh_token_ttl: args.refresh_token_expiration,
+            audit_retention: args.audit_retention,
             signing_alg: args.jwt_signing_alg,
             introspection_token: args.introspection_token.map(SecretString::from),
             admin_username: args.admin_username,
@@ -147,6 +176,9 @@ impl Config {
             session_lifetime: args.session_lifetime,
             request_timeout: args.request_timeout,
             shutdown_timeout: args.shutdown_timeout,
+            metrics: args.metrics,
+            metrics_token: args.metrics_token.map(SecretString::from),
+            metrics_addr: args.metrics_addr,
         };
         at_least("SESSION_LIFETIME", config.session_lifetime, 60)?;
         if production {
@@ -208,6 +240,7 @@ impl Config {
             poll_interval: Duration::from_secs(5),
             access_token_ttl: Duration::from_secs(3600),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            audit_retention: Duration::from_secs(90 * 24 * 3600),
             signing_alg: SigningAlg::Es256,
             introspection_token: None,
             admin_username: "admin".to_owned(),
@@ -221,6 +254,9 @@ impl Config {
             session_lifetime: Duration::from_secs(7 * 24 * 3600),
             request_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(10),
+            metrics: true,
+            metrics_token: None,
+            metrics_addr: None,
         }
     }
 }
@@ -240,6 +276,34 @@ pub fn database_url(url: Option<String>, path: Option<PathBuf>) -> Result<String
         ));
     }
     Ok(url)
+}
+
+/// METRICS_TOKEN is long enough; METRICS_ADDR is not SERVER_ADDR and is
+/// only given while metrics are on.
+fn check_metrics(
+    server_addr: SocketAddr,
+    metrics: bool,
+    token: Option<&str>,
+    metrics_addr: Option<SocketAddr>,
+) -> Result<(), ConfigError> {
+    if let Some(token) = token
+        && token.len() < 16
+    {
+        return Err(bad("METRICS_TOKEN", "must be at least 16 characters"));
+    }
+    if let Some(addr) = metrics_addr {
+        if !metrics {
+            return Err(bad("METRICS_ADDR", "is set but METRICS=false"));
+        }
+        // Port 0 (any free port) twice gives two different ports.
+        if addr == server_addr && addr.port() != 0 {
+            return Err(bad(
+                "METRICS_ADDR",
+                "must differ from SERVER_ADDR (leave it unset to serve /metrics there)",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An IP address or CIDR range.
@@ -358,6 +422,54 @@ mod tests {
         assert_eq!(err.variable, "POLLING_INTERVAL");
         let err = parse(&["--database-statement-timeout", "10ms"]).expect_err("too short");
         assert_eq!(err.variable, "DATABASE_STATEMENT_TIMEOUT");
+    }
+
+    #[test]
+    fn empty_secrets_are_unset() {
+        let c = parse(&[
+            "--session-secret",
+            "",
+            "--jwt-secret",
+            "",
+            "--admin-password",
+            "",
+        ])
+        .expect("empty values are accepted as unset");
+        assert!(c.session_secret.is_none() && c.jwt_secret.is_none());
+        assert!(c.admin_password.is_none());
+        let err = parse(&["--production", "--jwt-secret", "", "--session-secret", ""])
+            .expect_err("production still wants them");
+        assert_eq!(err.problem, "must be set in production mode");
+    }
+
+    #[test]
+    fn metrics_settings_are_checked() {
+        let c = parse(&[
+            "--metrics-token",
+            "0123456789abcdef",
+            "--metrics-addr",
+            "127.0.0.1:9090",
+        ])
+        .expect("valid metrics settings");
+        assert!(c.metrics && c.metrics_token.is_some());
+        assert_eq!(
+            c.metrics_addr,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9090)))
+        );
+        let err = parse(&["--metrics-token", "short"]).expect_err("short token");
+        assert_eq!(err.variable, "METRICS_TOKEN");
+        let err = parse(&["--metrics", "false", "--metrics-addr", "127.0.0.1:9090"])
+            .expect_err("address without metrics");
+        assert_eq!(err.variable, "METRICS_ADDR");
+        let err = parse(&[
+            "--addr",
+            "127.0.0.1:9090",
+            "--metrics-addr",
+            "127.0.0.1:9090",
+        ])
+        .expect_err("same address twice");
+        assert_eq!(err.variable, "METRICS_ADDR");
+        assert!(!parse(&["--metrics", "off"]).expect("off is false").metrics);
     }
 
     #[test]

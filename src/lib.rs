@@ -5,12 +5,14 @@
 
 pub mod bootstrap;
 pub mod cli;
+pub mod client;
 pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod crypto;
 pub mod domain;
 pub mod http;
+pub mod metrics;
 pub mod shutdown;
 pub mod state;
 pub mod store;
@@ -117,14 +119,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
          sign-in lock-outs, code-entry limits"
     );
     let stop_tasks = CancellationToken::new();
+    let metrics_server = serve_metrics(&config, &state, stop_tasks.clone()).await?;
     let limits = state.limits.clone();
+    let metrics = state.core.metrics.clone();
     let stop_limits = stop_tasks.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(tasks::CLEANUP_PERIOD);
         loop {
             tokio::select! {
                 () = stop_limits.cancelled() => break,
-                _ = tick.tick() => limits.retain_recent(),
+                _ = tick.tick() => {
+                    limits.retain_recent();
+                    metrics.upkeep();
+                }
             }
         }
     });
@@ -143,7 +150,34 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .await;
     stop_tasks.cancel();
     let _ = cleanup.await;
+    if let Some(server) = metrics_server {
+        let _ = server.await;
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(result?)
+}
+
+/// Starts the METRICS_ADDR listener when one is configured; it stops when
+/// `stop` is cancelled.
+async fn serve_metrics(
+    config: &Config,
+    state: &AppState,
+    stop: CancellationToken,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<std::io::Result<()>>>> {
+    let Some(addr) = config.metrics_addr.filter(|_| config.metrics) else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("METRICS_ADDR: cannot listen on {addr}: {e}"))?;
+    tracing::info!(metrics_addr = %listener.local_addr()?, "metrics listening");
+    let app = http::metrics::router(state.clone());
+    let grace = config.shutdown_timeout;
+    Ok(Some(tokio::spawn(serve(
+        listener,
+        app,
+        async move { stop.cancelled().await },
+        grace,
+    ))))
 }

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use authgate::cli::{Cli, Command};
+use authgate::client;
 use authgate::config::Config;
 use authgate::telemetry::Sink;
 use clap::Parser;
@@ -64,11 +65,22 @@ fn main() -> ExitCode {
             }
         }
         Command::Keys(args) => runtime.block_on(authgate::commands::keys::run(args)),
+        Command::User(args) => runtime.block_on(authgate::commands::user::run(args)),
+        Command::Client(args) => runtime.block_on(authgate::commands::client::run(args)),
+        Command::Backup(args) => runtime.block_on(authgate::commands::backup::run(args)),
+        Command::Health(args) => return runtime.block_on(authgate::commands::health::run(args)),
+        Command::Login(args) => return client::exit(runtime.block_on(client::login::run(args))),
+        Command::Token(args) => return client::exit(runtime.block_on(client::token::run(args))),
+        Command::Status(args) => return client::exit(runtime.block_on(client::status::run(args))),
+        Command::Logout(args) => return client::exit(runtime.block_on(client::logout::run(args))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e:#}");
+            // Commands other than `server` log to stderr already: one line.
+            if sink == Sink::Stdout {
+                tracing::error!("{e:#}");
+            }
             eprintln!("authgate: {e:#}");
             ExitCode::FAILURE
         }

@@ -37,6 +37,10 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Bearer token accepted by /oauth/introspect (INTROSPECTION_TOKEN).
     pub introspection_token: Option<secrecy::SecretString>,
+    /// Whether the main router serves /metrics (METRICS on, no METRICS_ADDR).
+    pub metrics_on_main: bool,
+    /// Bearer token required at /metrics (METRICS_TOKEN).
+    pub metrics_token: Option<secrecy::SecretString>,
     /// Versioned URLs of the embedded assets.
     pub assets: components::Assets,
 }
@@ -103,7 +107,9 @@ impl AppState {
                 poll_interval: config.poll_interval,
                 access_token_ttl: config.access_token_ttl,
                 refresh_token_ttl: config.refresh_token_ttl,
+                audit_retention: config.audit_retention,
             },
+            metrics: crate::metrics::Metrics::new(),
         };
         let state = AppState {
             core: Arc::new(core),
@@ -116,6 +122,8 @@ impl AppState {
                 dev: config.dev,
                 assets_dir: assets_dir(),
                 introspection_token: config.introspection_token.clone(),
+                metrics_on_main: config.metrics && config.metrics_addr.is_none(),
+                metrics_token: config.metrics_token.clone(),
                 trusted_proxies: config.trusted_proxies.clone(),
                 assets: assets::versioned_urls(),
             }),

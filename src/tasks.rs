@@ -1,4 +1,5 @@
-//! Periodic background work: removing expired device codes and tokens.
+//! Periodic background work: removing expired device codes and tokens,
+//! and audit events older than AUDIT_RETENTION.
 
 use std::time::Duration;
 
@@ -13,8 +14,8 @@ pub const CLEANUP_PERIOD: Duration = Duration::from_secs(60);
 /// Expired token rows are kept this long for audit and listings.
 pub const TOKEN_RETENTION_SECS: i64 = 7 * 24 * 60 * 60;
 
-/// Deletes device codes and token rows past their retention. Returns the
-/// numbers deleted.
+/// Deletes device codes, token rows and audit events past their retention.
+/// Returns the numbers of device codes and tokens deleted.
 pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
     let now = core.clock.now_secs();
     let codes = core
@@ -29,8 +30,12 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
             .store
             .delete_stale_refresh_tokens(now, TOKEN_RETENTION_SECS)
             .await?;
-    if codes + tokens > 0 {
-        tracing::info!(codes, tokens, "removed expired rows");
+    let audit_events = core
+        .store
+        .delete_audit_events_before(now - crate::domain::secs(core.policy.audit_retention))
+        .await?;
+    if codes + tokens + audit_events > 0 {
+        tracing::info!(codes, tokens, audit_events, "removed expired rows");
     }
     Ok((codes, tokens))
 }

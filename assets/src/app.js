@@ -48,3 +48,20 @@
     formatAll(event.target);
   });
 })();
+
+// Live admin tables (hx-trigger="every 5s", data-pause-on-focus) skip a
+// refresh while keyboard focus is inside them, so a person tabbing to a
+// button is not thrown back to the top of the page by the swap.
+(function () {
+  "use strict";
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-pause-on-focus")) return;
+    if (event.detail.requestConfig && event.detail.requestConfig.verb !== "get") return;
+    var active = document.activeElement;
+    if (active && active !== document.body && elt.contains(active)) {
+      event.preventDefault();
+    }
+  });
+})();

@@ -6,6 +6,7 @@
 //! with `PreEscaped`, and never into `<script>`, `style` or `on*=`.
 
 pub mod account;
+pub mod admin;
 pub mod auth;
 pub mod device;
 pub mod error_page;
@@ -24,6 +25,8 @@ pub struct Links {
     pub device: &'static str,
     pub device_decision: &'static str,
     pub account: &'static str,
+    /// The admin dashboard, linked in the header for administrators.
+    pub admin: &'static str,
 }
 
 /// Versioned asset URLs.
@@ -39,6 +42,8 @@ pub struct Assets {
 #[derive(Debug, Clone)]
 pub struct Account<'a> {
     pub username: &'a str,
+    /// Administrators get a link to the dashboard.
+    pub is_admin: bool,
 }
 
 /// What every page needs besides its own content.

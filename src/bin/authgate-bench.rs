@@ -110,7 +110,8 @@ fn start_server(args: &Args) -> Result<Server> {
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
     // The server runs in its own temporary directory: resolve the path first.
-    let bin = std::fs::canonicalize(&args.bin).with_context(|| format!("server binary {}", args.bin.display()))?;
+    let bin = std::fs::canonicalize(&args.bin)
+        .with_context(|| format!("server binary {}", args.bin.display()))?;
     let child = Command::new(&bin)
         .arg("server")
         .current_dir(dir.path())

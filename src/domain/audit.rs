@@ -2,16 +2,23 @@
 //! logged loudly but does not undo or fail the action it describes.
 
 use super::Core;
-use crate::store::NewAuditEvent;
+use crate::clock::Clock;
+use crate::crypto::random::Random;
+use crate::store::{NewAuditEvent, Store};
 
 /// Writes `event` (its id and time are filled in here).
 pub async fn record(core: &Core, event: NewAuditEvent) {
+    write(&core.store, core.clock.as_ref(), &core.random, event).await;
+}
+
+/// [`record`] for callers without a [`Core`] (the admin commands).
+pub async fn write(store: &Store, clock: &dyn Clock, random: &Random, event: NewAuditEvent) {
     let event = NewAuditEvent {
-        id: core.random.uuid(),
-        at: core.clock.now_secs(),
+        id: random.uuid(),
+        at: clock.now_secs(),
         ..event
     };
-    if let Err(e) = core.store.insert_audit_event(&event).await {
+    if let Err(e) = store.insert_audit_event(&event).await {
         tracing::error!(error = %e, action = event.action, "could not write an audit event");
     }
 }

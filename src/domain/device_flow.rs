@@ -155,6 +155,8 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
         match core.store.insert_device_code(&row).await {
             Ok(()) => {
                 tracing::info!(client_id = %client.id, "device code issued");
+                core.metrics
+                    .device_code(crate::metrics::DeviceCodeEvent::Issued);
                 let verification_uri = core.policy.verification_uri();
                 let display = format_user_code(&user_code);
                 return Ok(Started {
@@ -299,7 +301,11 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
             })
         }
         PollVerdict::Denied => Err(Error::AccessDenied),
-        PollVerdict::Expired => Err(Error::ExpiredToken),
+        PollVerdict::Expired => {
+            core.metrics
+                .device_code(crate::metrics::DeviceCodeEvent::Expired);
+            Err(Error::ExpiredToken)
+        }
         PollVerdict::Redeem { user_id } => {
             token::redeem_device_code(core, &client, &code, &user_id).await
         }
@@ -317,6 +323,9 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
                 revoked,
                 "redeemed device code presented again; its tokens are revoked"
             );
+            if revoked > 0 {
+                core.metrics.tokens_revoked(crate::metrics::Revoker::Replay);
+            }
             Err(Error::InvalidGrant(
                 "the device code has already been used".into(),
             ))
@@ -362,6 +371,17 @@ pub async fn decide(
     typed: &str,
     decision: Decision,
 ) -> Result<DeviceCode> {
+    decide_from(core, user_id, typed, decision, None).await
+}
+
+/// [`decide`] by a person at `ip`, which the audit log records.
+pub async fn decide_from(
+    core: &Core,
+    user_id: &str,
+    typed: &str,
+    decision: Decision,
+    ip: Option<String>,
+) -> Result<DeviceCode> {
     let (code, _client) = find_pending(core, typed).await?;
     let now = core.clock.now_secs();
     let changed = core
@@ -377,6 +397,26 @@ pub async fn decide(
         });
     }
     tracing::info!(client_id = %code.client_id, ?decision, "device code decided");
+    core.metrics.device_code(match decision {
+        Decision::Approve => crate::metrics::DeviceCodeEvent::Approved,
+        Decision::Deny => crate::metrics::DeviceCodeEvent::Denied,
+    });
+    super::audit::record(
+        core,
+        crate::store::NewAuditEvent {
+            action: match decision {
+                Decision::Approve => "device.approved",
+                Decision::Deny => "device.denied",
+            },
+            actor: Some(user_id.to_owned()),
+            client_id: Some(code.client_id.clone()),
+            target: Some(format_user_code(&code.user_code)),
+            ip,
+            detail: Some(format!("scope {}", code.scope)),
+            ..crate::store::NewAuditEvent::default()
+        },
+    )
+    .await;
     let state = match decision {
         Decision::Approve => DeviceState::Approved {
             user_id: user_id.to_owned(),

@@ -4,6 +4,7 @@
 //! signer, policy) and return typed results or an [`Error`] that speaks the
 //! OAuth RFCs; `http/error.rs` turns those into responses.
 
+pub mod admin;
 pub mod audit;
 pub mod client;
 pub mod device_flow;
@@ -31,6 +32,8 @@ pub struct Core {
     pub signer: Arc<TokenSigner>,
     pub keys: keys::KeyPolicy,
     pub policy: Policy,
+    /// This app's Prometheus counters (device codes, tokens, sign-ins...).
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// The tunable rules of the device flow and tokens.
@@ -47,6 +50,8 @@ pub struct Policy {
     pub access_token_ttl: Duration,
     /// Lifetime of refresh tokens.
     pub refresh_token_ttl: Duration,
+    /// How long audit events are kept (AUDIT_RETENTION).
+    pub audit_retention: Duration,
 }
 
 impl Policy {
@@ -107,6 +112,14 @@ pub enum Error {
     /// Too many attempts: try again after `retry_after_secs`.
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: i64 },
+    /// Something an administrator named (a user, client, token, request)
+    /// does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// An action the rules refuse whoever asks (an administrator disabling
+    /// or demoting themselves).
+    #[error("{0}")]
+    Refused(String),
     /// A username or password was wrong, or the account is disabled.
     #[error("incorrect username or password")]
     BadCredentials,

@@ -11,6 +11,7 @@
 use std::net::IpAddr;
 
 use super::{Core, Error, Result, audit};
+use crate::metrics::Limit;
 use crate::store::NewAuditEvent;
 
 /// Failures older than this are forgotten.
@@ -58,6 +59,7 @@ pub async fn check_sign_in(core: &Core, username: &str, ip: Option<IpAddr>) -> R
         }
     }
     if wait > 0 {
+        core.metrics.rate_limited(Limit::SignIn);
         Err(Error::TooManyAttempts {
             retry_after_secs: wait,
         })
@@ -104,6 +106,7 @@ pub async fn check_code_entry_budget(core: &Core) -> Result<()> {
     let live = core.store.count_live_pending_codes(now).await?;
     if failures >= CODE_GUESS_FLOOR + live {
         tracing::warn!(failures, live, "global cap on failed code entries reached");
+        core.metrics.rate_limited(Limit::CodeEntry);
         return Err(Error::TooManyAttempts {
             retry_after_secs: 300,
         });

@@ -10,6 +10,7 @@ use super::scope::Scopes;
 use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
+use crate::metrics::{Grant, Revoker};
 use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken};
 
 /// A successful token response (RFC 6749 §5.1).
@@ -126,6 +127,7 @@ pub async fn redeem_device_code(
         ));
     }
     tracing::info!(client_id = %code.client_id, jti = %access.row.jti, "access token issued");
+    core.metrics.token_issued(Grant::DeviceCode);
     audit::record(
         core,
         NewAuditEvent {
@@ -178,6 +180,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
     {
         core.store.revoke_grant(&record.grant_id, None, now).await?;
         tracing::warn!(client_id = %client.id, grant_id = %record.grant_id, "refresh token reused; grant revoked");
+        core.metrics.tokens_revoked(Revoker::Replay);
         audit::record(
             core,
             NewAuditEvent {
@@ -238,8 +241,10 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         // A concurrent refresh won the race with the same token: that is a
         // reuse too, and the grant goes.
         core.store.revoke_grant(&record.grant_id, None, now).await?;
+        core.metrics.tokens_revoked(Revoker::Replay);
         return Err(invalid("the refresh token has already been used"));
     }
+    core.metrics.token_issued(Grant::RefreshToken);
     audit::record(
         core,
         NewAuditEvent {
@@ -378,6 +383,7 @@ pub async fn revoke(
         _ => try_access().await? || try_refresh().await?,
     };
     if revoked {
+        core.metrics.tokens_revoked(Revoker::Client);
         audit::record(
             core,
             NewAuditEvent {
@@ -468,6 +474,7 @@ pub async fn revoke_own_grant(core: &Core, user_id: &str, grant_id: &str) -> Res
         .revoke_grant(grant_id, Some(user_id), core.clock.now_secs())
         .await?;
     if revoked {
+        core.metrics.tokens_revoked(Revoker::User);
         audit::record(
             core,
             NewAuditEvent {

@@ -115,6 +115,7 @@ pub async fn sign_in(
             Ok(user)
         }
         Err(Error::BadCredentials) => {
+            core.metrics.sign_in_failed();
             super::throttle::sign_in_failed(core, username, ip).await?;
             super::audit::record(
                 core,

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::Error;
 
@@ -19,9 +20,12 @@ impl<E: Into<Error>> From<E> for ApiError {
 }
 
 /// The body of an OAuth error (RFC 6749 §5.2).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
+    /// The RFC 6749 §5.2 / RFC 8628 §3.5 error code.
+    #[schema(value_type = String, example = "authorization_pending")]
     pub error: &'static str,
+    /// What went wrong, for developers; never internal details.
     pub error_description: String,
     /// RFC 8628 §3.5 `slow_down`: the interval now in force (as GitHub sends).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,6 +60,9 @@ impl ApiError {
             }
             Error::PayloadTooLarge => ("invalid_request", StatusCode::PAYLOAD_TOO_LARGE),
             Error::BadCredentials => ("invalid_grant", StatusCode::BAD_REQUEST),
+            // Administrative errors; no OAuth endpoint produces them.
+            Error::NotFound(_) => ("invalid_request", StatusCode::NOT_FOUND),
+            Error::Refused(_) => ("access_denied", StatusCode::FORBIDDEN),
             Error::Store(_) | Error::Internal(_) => {
                 ("server_error", StatusCode::INTERNAL_SERVER_ERROR)
             }
@@ -141,6 +148,8 @@ impl From<Error> for PageError {
     fn from(e: Error) -> Self {
         match e {
             Error::Store(_) | Error::Internal(_) => PageError::Internal(e.to_string()),
+            Error::NotFound(_) => PageError::NotFound,
+            Error::Refused(msg) => PageError::Forbidden(msg),
             other => PageError::BadRequest(other.to_string()),
         }
     }

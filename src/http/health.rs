@@ -7,19 +7,38 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
+    /// `healthy` or `unhealthy`.
+    #[schema(value_type = String, example = "healthy")]
     pub status: &'static str,
+    /// `connected` or `unreachable`.
+    #[schema(value_type = String, example = "connected")]
     pub database: &'static str,
+    /// `sqlite` or `postgres`.
+    #[schema(value_type = String, example = "sqlite")]
     pub database_kind: &'static str,
     pub database_latency_ms: f64,
+    /// RFC 3339.
     pub timestamp: String,
+    #[schema(value_type = String)]
     pub version: &'static str,
 }
 
+/// Liveness, with a round trip to the database.
+#[utoipa::path(
+    get,
+    path = crate::http::paths::HEALTH,
+    tag = "operations",
+    responses(
+        (status = 200, description = "Healthy", body = Health),
+        (status = 503, description = "The database is unreachable", body = Health),
+    )
+)]
 pub async fn health(State(state): State<AppState>) -> Response {
     let core = &state.core;
     let started = core.clock.now_ms();

@@ -1,13 +1,16 @@
 //! The HTTP layer: routes, middleware order, and the mapping of errors to
 //! responses. Handlers are thin: extract, call one domain function, render.
 
+pub mod admin;
 pub mod assets;
 pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod limits;
+pub mod metrics;
 pub mod oauth;
+pub mod openapi;
 pub mod paths;
 pub mod security_headers;
 pub mod ui;
@@ -37,13 +40,15 @@ use error::ApiError;
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// All routes with their middleware. Outermost first: request id,
-/// security headers, tracing, panic catching, timeout, body limit; browser
-/// pages also get the session layer, the JSON API does not.
+/// request metrics (see metrics.rs), security headers, tracing, panic
+/// catching, timeout, body limit; browser pages also get the session
+/// layer, the JSON API does not.
 pub fn router(state: AppState) -> Router {
     let timeout = state.http.request_timeout;
     let body_limit = state.http.body_limit;
     let https = state.http.secure_cookies;
     let dev = state.http.dev;
+    let request_metrics = state.core.metrics.clone();
     let pages = Router::new()
         .route(paths::HOME, get(ui::login::home))
         .route(paths::LOGIN, get(ui::login::show).post(ui::login::submit))
@@ -56,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::DEVICE_RESULT, get(ui::device::result))
         .route(paths::ACCOUNT, get(ui::account::show))
         .route(paths::ACCOUNT_REVOKE, post(ui::account::revoke))
+        .merge(admin::routes())
         .layer(session_layer(&state));
     let routes = Router::new()
         .route(paths::HEALTH, get(health::health))
@@ -70,8 +76,11 @@ pub fn router(state: AppState) -> Router {
         .route(paths::METADATA, get(oauth::metadata::metadata))
         .route(paths::OPENID_CONFIGURATION, get(oauth::metadata::metadata))
         .route(paths::JWKS, get(oauth::metadata::jwks))
+        .route(paths::OPENAPI, get(openapi::openapi))
         .route(paths::ASSET, get(assets::serve))
         .merge(pages)
+        .merge(metrics::public_route(&state))
+        .route_layer(axum::middleware::from_fn(metrics::mark_route))
         .fallback(not_found)
         .with_state(state);
 
@@ -103,6 +112,10 @@ pub fn router(state: AppState) -> Router {
             .layer(DefaultBodyLimit::max(body_limit)),
     );
     security_headers::apply(inner, https, dev)
+        .layer(axum::middleware::from_fn_with_state(
+            request_metrics,
+            metrics::track,
+        ))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 

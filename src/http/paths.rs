@@ -2,6 +2,8 @@
 
 pub const HOME: &str = "/";
 pub const HEALTH: &str = "/health";
+/// Prometheus metrics (unless METRICS=false or moved to METRICS_ADDR).
+pub const METRICS: &str = "/metrics";
 pub const DEVICE_AUTHORIZATION: &str = "/oauth/device/code";
 pub const TOKEN: &str = "/oauth/token";
 pub const TOKEN_INFO: &str = "/oauth/tokeninfo";
@@ -10,6 +12,8 @@ pub const INTROSPECT: &str = "/oauth/introspect";
 pub const METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
 pub const JWKS: &str = "/.well-known/jwks.json";
+/// The OpenAPI description of the JSON endpoints.
+pub const OPENAPI: &str = "/openapi.json";
 /// The signed-in user's own authorisations.
 pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_REVOKE: &str = "/account/grants/{id}/revoke";
@@ -31,6 +35,7 @@ pub const LINKS: components::Links = components::Links {
     device: DEVICE,
     device_decision: DEVICE_DECISION,
     account: ACCOUNT,
+    admin: ADMIN,
 };
 
 /// The form action that revokes one of the user's grants.
@@ -41,4 +46,67 @@ pub fn account_revoke(grant_id: &str) -> String {
 /// The result page of a device decision.
 pub fn device_result(outcome: &str) -> String {
     format!("{DEVICE}/{outcome}")
+}
+
+// The admin dashboard (administrators only; see http/admin). A GET on an
+// action path shows its confirmation, the POST does it.
+pub const ADMIN: &str = "/admin";
+/// The overview's live part, polled by htmx.
+pub const ADMIN_LIVE: &str = "/admin/live";
+pub const ADMIN_DEVICE_CODES: &str = "/admin/device-codes";
+pub const ADMIN_DEVICE_CODES_LIVE: &str = "/admin/device-codes/live";
+pub const ADMIN_DEVICE_CODE_CANCEL: &str = "/admin/device-codes/{id}/cancel";
+pub const ADMIN_TOKENS: &str = "/admin/tokens";
+/// `?jti=`, `?user=` or `?client=`: one token, a user's, a client's.
+pub const ADMIN_TOKENS_REVOKE: &str = "/admin/tokens/revoke";
+pub const ADMIN_CLIENTS: &str = "/admin/clients";
+pub const ADMIN_CLIENTS_NEW: &str = "/admin/clients/new";
+pub const ADMIN_CLIENT: &str = "/admin/clients/{id}";
+pub const ADMIN_CLIENT_DISABLE: &str = "/admin/clients/{id}/disable";
+pub const ADMIN_CLIENT_ENABLE: &str = "/admin/clients/{id}/enable";
+pub const ADMIN_CLIENT_SECRET: &str = "/admin/clients/{id}/secret";
+pub const ADMIN_USERS: &str = "/admin/users";
+pub const ADMIN_USERS_NEW: &str = "/admin/users/new";
+pub const ADMIN_USER: &str = "/admin/users/{id}";
+pub const ADMIN_USER_DISABLE: &str = "/admin/users/{id}/disable";
+pub const ADMIN_USER_ENABLE: &str = "/admin/users/{id}/enable";
+pub const ADMIN_USER_PASSWORD: &str = "/admin/users/{id}/password";
+pub const ADMIN_USER_ROLE: &str = "/admin/users/{id}/role";
+pub const ADMIN_AUDIT: &str = "/admin/audit";
+
+/// The admin navigation, from the same constants as the router.
+pub const ADMIN_LINKS: components::admin::AdminLinks = components::admin::AdminLinks {
+    overview: ADMIN,
+    device_codes: ADMIN_DEVICE_CODES,
+    tokens: ADMIN_TOKENS,
+    clients: ADMIN_CLIENTS,
+    users: ADMIN_USERS,
+    audit: ADMIN_AUDIT,
+};
+
+/// `template` with its `{id}` replaced by `id`, percent-encoded as one
+/// path segment (client ids are chosen by operators and may hold anything).
+pub fn with_id(template: &str, id: &str) -> String {
+    // RFC 3986 §2.3: unreserved characters stay as they are.
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let segment: String = percent_encoding::utf8_percent_encode(id, SEGMENT).collect();
+    template.replace("{id}", &segment)
+}
+
+/// `path?name=value&...`, form-encoded; pairs with an empty value are left out.
+pub fn with_query(path: &str, pairs: &[(&str, &str)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs.iter().filter(|(_, v)| !v.is_empty()) {
+        query.append_pair(name, value);
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
 }

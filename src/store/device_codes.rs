@@ -25,8 +25,9 @@ pub struct NewDeviceCode {
     pub expires_at: i64,
 }
 
+/// A `device_codes` row as selected; decoded into exactly one state.
 #[derive(sqlx::FromRow)]
-struct DeviceCodeRow {
+pub(super) struct DeviceCodeRow {
     id: String,
     user_code: String,
     client_id: String,

@@ -5,10 +5,13 @@
 //! which type-checks the same code against each backend. Handlers and domain
 //! code never see SQL; they call the methods in the submodules.
 
+mod admin;
 mod audit;
+mod backup;
 mod clients;
 mod device_codes;
 mod grants;
+mod pool_stats;
 mod sessions;
 mod settings;
 mod signing_keys;
@@ -25,7 +28,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use admin::{
+    AuditFilter, AuditListing, ClientListing, Cursor, DashboardCounts, DeviceCodeFilter,
+    DeviceCodeListing, Page, PageAt, TokenFilter, TokenListing, TokenOwner, UserListing,
+};
 pub use audit::{AuditEvent, NewAuditEvent};
+pub use backup::{check_sqlite_file, sqlite_file};
 pub use clients::NewClient;
 pub use device_codes::NewDeviceCode;
 pub use grants::{GrantView, NewGrant, NewRefreshToken, RefreshTokenRecord};
@@ -281,5 +289,27 @@ impl Store {
     /// (for SQLite this also checkpoints the WAL).
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Both dialects must carry the same numbered migrations: a schema
+    /// change made for one engine only would break the other at start-up.
+    #[test]
+    fn migration_folders_are_twins() {
+        let names = |m: &Migrator| {
+            m.iter()
+                .map(|m| (m.version, m.description.to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&SQLITE_MIGRATIONS),
+            names(&POSTGRES_MIGRATIONS),
+            "migrations/sqlite and migrations/postgres differ"
+        );
+        assert!(!names(&SQLITE_MIGRATIONS).is_empty());
     }
 }

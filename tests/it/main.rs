@@ -4,12 +4,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod binary;
+mod cli_client;
+mod crash;
 mod database;
 mod device_authorization;
+mod fuzz_regressions;
 mod health;
+mod metrics;
 mod oauth2_client;
+mod openapi;
+mod operations;
 mod pages;
+mod properties;
 mod scale_out;
 mod start_up;
 mod token_polling;

@@ -41,7 +41,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAuth {
         // RFC 6749 §2.3.1: both parts are form-urlencoded before encoding.
         let id = form_decode(id).ok_or_else(malformed)?;
         let secret = form_decode(secret).ok_or_else(malformed)?;
-        if id.is_empty() {
+        // NUL never belongs to a client id or secret, and PostgreSQL text
+        // cannot hold it (the lookup would fail instead of finding nothing).
+        if id.is_empty() || id.contains('\0') || secret.contains('\0') {
             return Err(malformed());
         }
         Ok(ClientAuth(Some((id, secret))))

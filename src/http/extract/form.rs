@@ -10,8 +10,9 @@ use crate::domain::Error;
 use crate::http::error::ApiError;
 
 /// A validated OAuth form body. Rejects a wrong content type, a body that
-/// is not valid form encoding or UTF-8, a repeated parameter (RFC 6749
-/// §3.1), and input failing `T`'s validation — all as `invalid_request`.
+/// is not valid form encoding or UTF-8, a NUL character anywhere, a
+/// repeated parameter (RFC 6749 §3.1), and input failing `T`'s validation
+/// — all as `invalid_request`.
 /// Unknown parameters are ignored, as RFC 6749 §3.1 requires.
 #[derive(Debug)]
 pub struct OAuthForm<T>(pub T);
@@ -62,7 +63,15 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError>
         return Err(invalid("the request body is not valid UTF-8"));
     }
     let mut seen: Vec<std::borrow::Cow<'_, str>> = Vec::new();
-    for (name, _) in form_urlencoded::parse(body) {
+    for (name, value) in form_urlencoded::parse(body) {
+        // PostgreSQL text cannot hold NUL: it would fail the query (a 500)
+        // instead of the lookup simply finding nothing.
+        if name.contains('\0') || value.contains('\0') {
+            return Err(invalid(&format!(
+                "parameter {} must not contain NUL characters",
+                name.replace('\0', "")
+            )));
+        }
         if seen.contains(&name) {
             return Err(invalid(&format!("parameter {name} must not be repeated")));
         }

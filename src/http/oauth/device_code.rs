@@ -3,37 +3,79 @@
 use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::domain::Error;
 use crate::domain::device_flow::{self, StartRequest};
-use crate::http::error::{ApiError, json_no_store};
+use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, UserAgent, client_credentials};
 use crate::http::limits;
+use crate::http::openapi::FORM;
+use crate::http::paths;
+use crate::metrics::Limit;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Validate)]
+/// RFC 8628 §3.1 device authorization request.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct DeviceCodeForm {
+    /// The client; required unless sent with HTTP Basic.
     #[validate(length(max = 255, message = "must be at most 255 characters"))]
+    #[schema(max_length = 255)]
     pub client_id: Option<String>,
+    /// Confidential clients only (`client_secret_post`); or use HTTP Basic.
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
+    #[schema(max_length = 512)]
     pub client_secret: Option<String>,
+    /// Space-delimited scopes (RFC 6749 §3.3); all the client may have
+    /// when absent.
     #[validate(length(max = 1024, message = "must be at most 1024 characters"))]
+    #[schema(max_length = 1024, example = "read")]
     pub scope: Option<String>,
 }
 
 /// RFC 8628 §3.2. `expires_in` and `interval` are always present: some
 /// widely used clients fail without them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeviceCodeResponse {
+    /// Secret the device polls the token endpoint with.
     pub device_code: String,
+    /// What the user types, `XXXX-XXXX`.
+    #[schema(example = "BCDF-GHJK")]
     pub user_code: String,
+    #[schema(example = "http://localhost:8080/device")]
     pub verification_uri: String,
+    #[schema(example = "http://localhost:8080/device?user_code=BCDF-GHJK")]
     pub verification_uri_complete: String,
+    /// Seconds until the codes expire.
     pub expires_in: i64,
+    /// Minimum seconds between polls.
     pub interval: i64,
 }
 
+/// Issues a device code and a user code to a client (RFC 8628 §3.1).
+///
+/// Public clients send `client_id` in the body; confidential clients
+/// authenticate with HTTP Basic or `client_secret_post`. Requests are
+/// rate-limited per client address.
+#[utoipa::path(
+    post,
+    path = paths::DEVICE_AUTHORIZATION,
+    tag = "device flow",
+    request_body(content = DeviceCodeForm, content_type = FORM),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 200, description = "Codes issued", body = DeviceCodeResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "`invalid_request`, `invalid_client` (no HTTP Basic) or `invalid_scope`", body = ErrorBody),
+        (status = 401, description = "`invalid_client` with HTTP Basic", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 413, description = "`invalid_request`: body over 64 KiB", body = ErrorBody),
+        (status = 429, description = "`temporarily_unavailable`: too many requests from this address", body = ErrorBody,
+            headers(("Retry-After" = i64, description = "seconds to wait"))),
+        (status = 500, description = "`server_error`", body = ErrorBody),
+    )
+)]
 pub async fn request_device_code(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -44,6 +86,7 @@ pub async fn request_device_code(
     if let (Some(limiter), Some(ip)) = (&state.limits.device_code, ip)
         && let Err(retry_after_secs) = limits::take(limiter, &ip)
     {
+        state.core.metrics.rate_limited(Limit::DeviceCode);
         return Err(Error::TooManyAttempts { retry_after_secs }.into());
     }
     let client = client_credentials(auth, form.client_id, form.client_secret)?;

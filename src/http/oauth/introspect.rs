@@ -6,29 +6,41 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::crypto::constant_time_eq;
 use crate::domain::token::{self, Introspection, TokenHint};
 use crate::domain::{Error, client};
-use crate::http::error::{ApiError, json_no_store};
+use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{ClientAuth, OAuthForm, bearer_token, client_credentials};
+use crate::http::openapi::FORM;
+use crate::http::paths;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Validate)]
+/// RFC 7662 §2.1 introspection request.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct IntrospectForm {
+    /// The token to examine; required.
     #[validate(length(max = 4096, message = "must be at most 4096 characters"))]
+    #[schema(max_length = 4096)]
     pub token: Option<String>,
+    /// `access_token` or `refresh_token`; other values are ignored.
     #[validate(length(max = 64, message = "must be at most 64 characters"))]
+    #[schema(max_length = 64, example = "access_token")]
     pub token_type_hint: Option<String>,
+    /// A confidential client (`client_secret_post`), when not using HTTP
+    /// Basic or the introspection bearer token.
     #[validate(length(max = 255, message = "must be at most 255 characters"))]
+    #[schema(max_length = 255)]
     pub client_id: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
+    #[schema(max_length = 512)]
     pub client_secret: Option<String>,
 }
 
 /// RFC 7662 §2.2; only `active` for inactive tokens.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IntrospectionResponse {
     pub active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,7 +49,9 @@ pub struct IntrospectionResponse {
     pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// `access_token` or `refresh_token`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub token_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
@@ -53,9 +67,27 @@ pub struct IntrospectionResponse {
     pub jti: Option<String>,
 }
 
+/// Token introspection for resource servers (RFC 7662).
+///
 /// Callers authenticate as a confidential client or with the configured
 /// introspection bearer token (RFC 7662 §2.1); public clients may not
 /// probe tokens.
+#[utoipa::path(
+    post,
+    path = paths::INTROSPECT,
+    tag = "resource servers",
+    request_body(content = IntrospectForm, content_type = FORM),
+    security(("client_basic" = []), ("introspection_token" = []), ()),
+    responses(
+        (status = 200, description = "The token's state; only `active: false` for an unusable token",
+            body = IntrospectionResponse),
+        (status = 400, description = "`invalid_request`, or `invalid_client` with `client_secret_post`", body = ErrorBody),
+        (status = 401, description = "`invalid_client`: not a confidential client nor the introspection token", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 413, description = "`invalid_request`: body over 64 KiB", body = ErrorBody),
+        (status = 500, description = "`server_error`", body = ErrorBody),
+    )
+)]
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,

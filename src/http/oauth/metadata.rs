@@ -5,13 +5,15 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::oauth::token::{DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT};
 use crate::http::paths;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+/// Authorization server metadata (RFC 8414 §2).
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Metadata {
     pub issuer: String,
     pub device_authorization_endpoint: String,
@@ -19,20 +21,41 @@ pub struct Metadata {
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
     pub jwks_uri: String,
+    #[schema(value_type = Vec<String>)]
     pub grant_types_supported: [&'static str; 2],
+    /// Empty: there is no authorization endpoint.
+    #[schema(value_type = Vec<String>)]
     pub response_types_supported: [&'static str; 0],
     pub scopes_supported: Vec<String>,
+    #[schema(value_type = Vec<String>)]
     pub token_endpoint_auth_methods_supported: [&'static str; 3],
+    #[schema(value_type = Vec<String>)]
     pub revocation_endpoint_auth_methods_supported: [&'static str; 3],
+    #[schema(value_type = Vec<String>)]
     pub introspection_endpoint_auth_methods_supported: [&'static str; 2],
+    #[schema(value_type = Vec<String>)]
     pub id_token_signing_alg_values_supported: [&'static str; 0],
+    #[schema(value_type = Vec<String>)]
     pub token_endpoint_auth_signing_alg_values_supported: [&'static str; 0],
+    #[schema(value_type = Vec<String>)]
     pub subject_types_supported: [&'static str; 1],
     pub service_documentation: String,
 }
 
-/// `GET /.well-known/oauth-authorization-server` (also served as
-/// `/.well-known/openid-configuration` for clients that look there).
+/// The authorization server's metadata (RFC 8414).
+///
+/// Also served as `/.well-known/openid-configuration` for clients that
+/// look there (the OpenAPI document lists both paths).
+#[utoipa::path(
+    get,
+    path = paths::METADATA,
+    tag = "discovery",
+    responses(
+        (status = 200, description = "The metadata document", body = Metadata,
+            headers(("Cache-Control" = String, description = "`public, max-age=300`"))),
+        (status = 500, description = "`server_error`", body = ErrorBody),
+    )
+)]
 pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiError> {
     let issuer = state.core.policy.issuer.clone();
     let url = |path: &str| format!("{issuer}{path}");
@@ -73,7 +96,44 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
     Ok(cached(Json(body).into_response()))
 }
 
-/// `GET /.well-known/jwks.json`: the public keys that verify access tokens.
+/// One public key (RFC 7517 §4); which members appear depends on `kty`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Jwk {
+    /// `EC`, `OKP` or `RSA`.
+    pub kty: String,
+    pub kid: String,
+    /// `ES256`, `EdDSA` or `RS256`.
+    pub alg: String,
+    /// Always `sig`.
+    #[serde(rename = "use")]
+    pub use_: String,
+    /// `P-256` or `Ed25519` (EC and OKP keys).
+    pub crv: Option<String>,
+    pub x: Option<String>,
+    pub y: Option<String>,
+    /// RSA modulus and exponent.
+    pub n: Option<String>,
+    pub e: Option<String>,
+}
+
+/// A JWK Set (RFC 7517 §5): the shape of [`jwks`]' answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JwkSet {
+    pub keys: Vec<Jwk>,
+}
+
+/// The public keys that verify access tokens (a JWK Set).
+///
+/// Empty while tokens are signed with the shared HS256 secret.
+#[utoipa::path(
+    get,
+    path = paths::JWKS,
+    tag = "discovery",
+    responses(
+        (status = 200, description = "The JWK Set", body = JwkSet, content_type = "application/jwk-set+json",
+            headers(("Cache-Control" = String, description = "`public, max-age=300`"))),
+    )
+)]
 pub async fn jwks(State(state): State<AppState>) -> Response {
     let mut response = Json(state.core.signer.ring().jwks()).into_response();
     response.headers_mut().insert(

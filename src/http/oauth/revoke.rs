@@ -3,28 +3,60 @@
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::domain::Error;
 use crate::domain::token::{self, TokenHint};
-use crate::http::error::{ApiError, json_no_store};
+use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, client_credentials};
+use crate::http::openapi::FORM;
+use crate::http::paths;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize, Validate)]
+/// RFC 7009 §2.1 revocation request.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct RevokeForm {
+    /// An access or refresh token; required.
     #[validate(length(max = 4096, message = "must be at most 4096 characters"))]
+    #[schema(max_length = 4096)]
     pub token: Option<String>,
+    /// `access_token` or `refresh_token`; other values are ignored.
     #[validate(length(max = 64, message = "must be at most 64 characters"))]
+    #[schema(max_length = 64, example = "refresh_token")]
     pub token_type_hint: Option<String>,
+    /// Required unless sent with HTTP Basic.
     #[validate(length(max = 255, message = "must be at most 255 characters"))]
+    #[schema(max_length = 255)]
     pub client_id: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
+    #[schema(max_length = 512)]
     pub client_secret: Option<String>,
 }
 
+/// An empty JSON object.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Empty {}
+
+/// Revokes a token the client holds (RFC 7009).
+///
 /// RFC 7009 §2.2: 200 with an empty body whether or not the token was
 /// known, so the answer reveals nothing about it.
+#[utoipa::path(
+    post,
+    path = paths::REVOKE,
+    tag = "device flow",
+    request_body(content = RevokeForm, content_type = FORM),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 200, description = "Revoked, or not a token of this client", body = Empty),
+        (status = 400, description = "`invalid_request` or `invalid_client` (no HTTP Basic)", body = ErrorBody),
+        (status = 401, description = "`invalid_client` with HTTP Basic", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 413, description = "`invalid_request`: body over 64 KiB", body = ErrorBody),
+        (status = 500, description = "`server_error`", body = ErrorBody),
+    )
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -45,5 +77,5 @@ pub async fn revoke(
         ip.map(|ip| ip.to_string()),
     )
     .await?;
-    Ok(json_no_store(serde_json::json!({})))
+    Ok(json_no_store(Empty {}))
 }

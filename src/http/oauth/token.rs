@@ -3,14 +3,17 @@
 use axum::extract::State;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::domain::Error;
 use crate::domain::device_flow::{self, PollRequest};
 use crate::domain::scope::Scopes;
 use crate::domain::token::{self, RefreshRequest};
-use crate::http::error::{ApiError, json_no_store};
+use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, client_credentials};
+use crate::http::openapi::FORM;
+use crate::http::paths;
 use crate::state::AppState;
 
 /// The device-code grant type of RFC 8628 §3.4.
@@ -34,17 +37,92 @@ pub struct TokenForm {
     pub refresh_token: Option<String>,
 }
 
+/// The token request as documented: one shape per grant. [`TokenForm`]
+/// parses leniently so that a missing or wrong field is answered with the
+/// RFC error code rather than a deserialisation failure.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum TokenRequest {
+    DeviceCode(DeviceCodeGrant),
+    RefreshToken(RefreshTokenGrant),
+}
+
+/// RFC 8628 §3.4: redeem a device code. The client authenticates as on the
+/// device authorization endpoint (`client_id`, `client_secret_post` or
+/// HTTP Basic).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeviceCodeGrant {
+    #[schema(value_type = String, pattern = "^urn:ietf:params:oauth:grant-type:device_code$", example = "urn:ietf:params:oauth:grant-type:device_code")]
+    pub grant_type: String,
+    #[schema(max_length = 512)]
+    pub device_code: String,
+    /// Required unless sent with HTTP Basic.
+    #[schema(max_length = 255)]
+    pub client_id: Option<String>,
+    #[schema(max_length = 512)]
+    pub client_secret: Option<String>,
+    /// Tolerated and only checked for syntax: the grant fixed the scope.
+    #[schema(max_length = 1024)]
+    pub scope: Option<String>,
+}
+
+/// RFC 6749 §6: exchange a refresh token (rotated on every use) for a new
+/// access token, optionally with a narrower scope.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshTokenGrant {
+    #[schema(value_type = String, pattern = "^refresh_token$", example = "refresh_token")]
+    pub grant_type: String,
+    #[schema(max_length = 512)]
+    pub refresh_token: String,
+    /// Required unless sent with HTTP Basic.
+    #[schema(max_length = 255)]
+    pub client_id: Option<String>,
+    #[schema(max_length = 512)]
+    pub client_secret: Option<String>,
+    /// A subset of the granted scope.
+    #[schema(max_length = 1024)]
+    pub scope: Option<String>,
+}
+
 /// RFC 6749 §5.1.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
+    /// A signed JWT.
     pub access_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
+    /// Seconds until the access token expires.
     pub expires_in: i64,
     pub scope: String,
+    /// When the client may have refresh tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
 
+/// The token endpoint: device-code and refresh-token grants.
+///
+/// Device-flow polling answers follow RFC 8628 §3.5: `authorization_pending`,
+/// `slow_down` (with the new `interval`), `access_denied` and
+/// `expired_token` are all 400. A device code redeemed twice is
+/// `invalid_grant` and revokes the tokens it produced.
+#[utoipa::path(
+    post,
+    path = paths::TOKEN,
+    tag = "device flow",
+    request_body(content = TokenRequest, content_type = FORM),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 200, description = "Tokens issued", body = TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        (status = 400, description = "`invalid_request`, `invalid_client` (no HTTP Basic), `invalid_grant`, \
+            `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `authorization_pending`, \
+            `slow_down` (with `interval`), `access_denied` or `expired_token`", body = ErrorBody),
+        (status = 401, description = "`invalid_client` with HTTP Basic", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 413, description = "`invalid_request`: body over 64 KiB", body = ErrorBody),
+        (status = 500, description = "`server_error`", body = ErrorBody),
+    )
+)]
 pub async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

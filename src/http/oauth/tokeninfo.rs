@@ -4,30 +4,54 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::domain::{Error, token};
-use crate::http::error::{ApiError, json_no_store};
+use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::bearer_token;
+use crate::http::paths;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenInfoResponse {
+    /// Always `true`: an unusable token is a 401.
     pub active: bool,
     pub sub: String,
+    /// Same as `sub`.
     pub user_id: String,
     pub username: String,
     pub client_id: String,
     pub scope: String,
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
+    /// Issued at, Unix seconds.
     pub iat: i64,
+    /// Expires at, Unix seconds.
     pub exp: i64,
+    /// Seconds left.
     pub expires_in: i64,
     pub jti: String,
     pub iss: String,
 }
 
+/// Checks an access token for a resource server.
+///
 /// The token comes from `Authorization: Bearer` or the `access_token`
 /// query parameter (RFC 6750 §2.1, §2.3); sending both is `invalid_request`.
+#[utoipa::path(
+    get,
+    path = paths::TOKEN_INFO,
+    tag = "resource servers",
+    params(("access_token" = Option<String>, Query, description = "The token, when not sent as a bearer token")),
+    security(("access_token" = []), ()),
+    responses(
+        (status = 200, description = "The token is valid", body = TokenInfoResponse),
+        (status = 400, description = "`invalid_request`: no token, or a token in both places", body = ErrorBody),
+        (status = 401, description = "`invalid_token`: unknown, expired, revoked or badly signed", body = ErrorBody,
+            headers(("WWW-Authenticate" = String))),
+        (status = 500, description = "`server_error`", body = ErrorBody),
+    )
+)]
 pub async fn tokeninfo(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -63,8 +63,9 @@ pub async fn revoke(
     Path(id): Path<String>,
     CsrfForm { .. }: CsrfForm<Empty>,
 ) -> Result<Response, PageError> {
-    // Another user's grant id simply matches nothing.
-    if token::revoke_own_grant(&state.core, &user.id, &id).await? {
+    // Another user's grant id simply matches nothing. A NUL (`%00`) is in
+    // no id, and PostgreSQL text cannot hold it: a query would fail.
+    if !id.contains('\0') && token::revoke_own_grant(&state.core, &user.id, &id).await? {
         Ok(Redirect::to(&format!("{}?revoked=1", paths::ACCOUNT)).into_response())
     } else {
         Err(PageError::NotFound)

@@ -115,9 +115,15 @@ pub async fn submit_code(
             None => Ok(()),
         });
     let budget = match limited {
-        Err(wait) => Err(Error::TooManyAttempts {
-            retry_after_secs: wait,
-        }),
+        Err(wait) => {
+            state
+                .core
+                .metrics
+                .rate_limited(crate::metrics::Limit::CodeEntry);
+            Err(Error::TooManyAttempts {
+                retry_after_secs: wait,
+            })
+        }
         Ok(()) => throttle::check_code_entry_budget(&state.core).await,
     };
     if let Err(Error::TooManyAttempts { retry_after_secs }) = budget {
@@ -181,6 +187,7 @@ pub async fn submit_code(
 /// `POST /device/decision`: approve or deny, then the result page.
 pub async fn decide(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     SignedIn { user, .. }: SignedIn,
     CsrfForm { web, form }: CsrfForm<DecisionFields>,
 ) -> Result<Response, PageError> {
@@ -193,7 +200,8 @@ pub async fn decide(
         Ok((_, client)) => Some(client.name),
         Err(_) => None,
     };
-    match device_flow::decide(&state.core, &user.id, &form.user_code, decision).await {
+    let ip = ip.map(|ip| ip.to_string());
+    match device_flow::decide_from(&state.core, &user.id, &form.user_code, decision, ip).await {
         Ok(_) => {
             let outcome = match decision {
                 Decision::Approve => "approved",

@@ -18,16 +18,28 @@ pub fn is_htmx(headers: &HeaderMap) -> bool {
 
 /// A full page for the session's person.
 pub fn page(state: &AppState, web: &WebSession, title: &str, body: Markup) -> Markup {
+    page_with(state, web, title, layout::Width::Narrow, body)
+}
+
+/// [`page`] with a main column of `width` (the admin pages are wide).
+pub fn page_with(
+    state: &AppState,
+    web: &WebSession,
+    title: &str,
+    width: layout::Width,
+    body: Markup,
+) -> Markup {
     let ctx = PageCtx {
         title,
         assets: &state.http.assets,
         links: &paths::LINKS,
         account: web.user.as_ref().map(|u| Account {
             username: &u.username,
+            is_admin: u.role == crate::domain::user::Role::Admin,
         }),
         csrf: &web.csrf,
     };
-    layout::page(&ctx, body)
+    layout::page_with(&ctx, width, body)
 }
 
 /// `fragment` alone for htmx, or wrapped in a full page; `Vary` tells

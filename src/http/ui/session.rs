@@ -206,6 +206,13 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
                     .into(),
             ));
         }
+        // PostgreSQL text cannot hold NUL: refuse it here rather than fail
+        // a query with a 500 (no form field has a use for it).
+        if form_urlencoded::parse(&bytes).any(|(n, v)| n.contains('\0') || v.contains('\0')) {
+            return Err(PageError::BadRequest(
+                "The form contains characters that are not allowed.".into(),
+            ));
+        }
         let form = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| PageError::BadRequest("The form is incomplete or malformed.".into()))?;
         Ok(CsrfForm { web, form })

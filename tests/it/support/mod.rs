@@ -82,7 +82,12 @@ impl TestApp {
         clock: Arc<ManualClock>,
         adjust: impl FnOnce(&mut Config),
     ) -> Self {
+        // Bound first so `adjust` can see the address (`config.addr`), e.g.
+        // to make BASE_URL the real one for clients that follow metadata.
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
         let mut config = Config::development(dir.url.clone());
+        config.addr = addr;
         config.admin_password = Some(SecretString::from(ADMIN_PASSWORD));
         adjust(&mut config);
         let prepared = AppState::prepare(&config, clock.clone(), Random::os())
@@ -97,8 +102,6 @@ impl TestApp {
             .expect("query admin")
             .expect("admin seeded")
             .id;
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let mut app = build_app(state.clone());
         let mut dev = None;

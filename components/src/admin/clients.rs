@@ -1,0 +1,235 @@
+//! `/admin/clients`: OAuth clients, their settings and secrets.
+
+use maud::{Markup, html};
+
+use super::{
+    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Hue, TD, When, badge, checkbox, details, empty_row,
+    filter_bar, filter_input, link, panel, table, when,
+};
+use crate::form::{Field, csrf_field, field};
+
+#[derive(Debug, Clone)]
+pub struct ClientRow<'a> {
+    pub name: &'a str,
+    pub id: &'a str,
+    pub href: String,
+    pub confidential: bool,
+    pub scopes: &'a str,
+    pub refresh_tokens: bool,
+    pub disabled: bool,
+    pub active_tokens: i64,
+    pub tokens_href: String,
+    pub created: When,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientsPage<'a> {
+    pub form_action: &'a str,
+    pub search: &'a str,
+    pub new_href: &'a str,
+    pub rows: Vec<ClientRow<'a>>,
+}
+
+const HEAD: [&str; 7] = [
+    "Name",
+    "Client ID",
+    "Type",
+    "Scopes",
+    "Status",
+    "Active tokens",
+    "Created",
+];
+
+pub fn clients_page(p: &ClientsPage<'_>) -> Markup {
+    html! {
+        div class="space-y-4" {
+            div class="flex flex-col gap-3 sm:flex-row sm:items-end sm:justify-between" {
+                div class="min-w-0 flex-1" {
+                    (filter_bar("Search clients", p.form_action, html! {
+                        (filter_input("clients-q", "q", "Search", p.search, "name or client ID"))
+                    }, p.form_action))
+                }
+                a href=(p.new_href) class={ (BTN_PRIMARY) " self-start sm:self-auto" } { "New client" }
+            }
+            (table("OAuth clients", &HEAD, html! {
+                @if p.rows.is_empty() { (empty_row(HEAD.len(), "No clients match.")) }
+                @for c in &p.rows {
+                    tr {
+                        td class=(TD) { (link(&c.href, c.name)) }
+                        td class={ (TD) " max-w-64 break-all" } { code class="font-mono text-xs" { (c.id) } }
+                        td class=(TD) {
+                            @if c.confidential { (badge(Hue::Info, "Confidential")) } @else { (badge(Hue::Neutral, "Public")) }
+                            @if c.refresh_tokens {
+                                div class="mt-1 text-xs text-slate-500 dark:text-slate-400" { "refresh tokens" }
+                            }
+                        }
+                        td class=(TD) { span class="font-mono text-xs" { (c.scopes) } }
+                        td class=(TD) {
+                            @if c.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) }
+                        }
+                        td class={ (TD) " tabular-nums" } { a href=(c.tokens_href) class="hover:underline" { (c.active_tokens) } }
+                        td class=(TD) { (when(&c.created)) }
+                    }
+                }
+            }))
+        }
+    }
+}
+
+/// Problems with the client form, field by field.
+#[derive(Debug, Clone, Default)]
+pub struct ClientErrors<'a> {
+    pub name: Option<&'a str>,
+    pub scopes: Option<&'a str>,
+}
+
+/// The create and edit form.
+#[derive(Debug, Clone)]
+pub struct ClientForm<'a> {
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub name: &'a str,
+    pub scopes: &'a str,
+    pub refresh_tokens: bool,
+    /// `Some(confidential)` on creation (the type is chosen once).
+    pub kind: Option<bool>,
+    pub errors: ClientErrors<'a>,
+    pub submit: &'a str,
+    pub cancel: &'a str,
+}
+
+pub fn client_form(p: &ClientForm<'_>) -> Markup {
+    panel(
+        None,
+        html! {
+            form method="post" action=(p.action) class="max-w-2xl space-y-5" novalidate {
+                (csrf_field(p.csrf))
+                (field(&Field {
+                    id: "client-name",
+                    name: "name",
+                    label: "Name",
+                    kind: "text",
+                    value: p.name,
+                    autocomplete: "off",
+                    error: p.errors.name,
+                    hint: Some("Shown to people on the consent page."),
+                    required: true,
+                    autofocus: p.errors.name.is_some() || (p.errors.scopes.is_none() && p.name.is_empty()),
+                    ..Field::default()
+                }))
+                (field(&Field {
+                    id: "client-scopes",
+                    name: "scopes",
+                    label: "Allowed scopes",
+                    kind: "text",
+                    value: p.scopes,
+                    autocomplete: "off",
+                    error: p.errors.scopes,
+                    hint: Some("Separated by spaces, for example: read write"),
+                    required: true,
+                    autofocus: p.errors.name.is_none() && p.errors.scopes.is_some(),
+                    literal: true,
+                    input_class: "font-mono",
+                    ..Field::default()
+                }))
+                @if let Some(confidential) = p.kind {
+                    fieldset class="space-y-2" {
+                        legend class="text-sm font-medium text-slate-700 dark:text-slate-200" { "Type" }
+                        (radio("client-public", "public", !confidential, "Public",
+                            "Runs on the user's device (CLI, TV app) and cannot keep a secret."))
+                        (radio("client-confidential", "confidential", confidential, "Confidential",
+                            "Runs on a server and authenticates with a secret, shown once after creation."))
+                    }
+                }
+                (checkbox("client-refresh", "refresh_tokens", "Issue refresh tokens", p.refresh_tokens,
+                    Some("The device can renew its access without asking the user again.")))
+                div class="flex flex-wrap gap-3" {
+                    button type="submit" class=(BTN_PRIMARY) { (p.submit) }
+                    a href=(p.cancel) class=(BTN_QUIET) { "Cancel" }
+                }
+            }
+        },
+    )
+}
+
+fn radio(id: &str, value: &str, checked: bool, label: &str, hint: &str) -> Markup {
+    let hint_id = format!("{id}-hint");
+    html! {
+        div class="flex items-start gap-3" {
+            input id=(id) name="kind" type="radio" value=(value) checked[checked] aria-describedby=(hint_id)
+                class="mt-0.5 size-5 shrink-0 accent-brand-600 dark:accent-brand-400";
+            div {
+                label for=(id) class="text-sm font-medium text-slate-800 dark:text-slate-100" { (label) }
+                p id=(hint_id) class="text-sm text-slate-500 dark:text-slate-400" { (hint) }
+            }
+        }
+    }
+}
+
+/// An action on the client page: a link to its confirmation, or a form.
+#[derive(Debug, Clone)]
+pub enum ClientAction<'a> {
+    Link {
+        href: String,
+        label: &'a str,
+        danger: bool,
+    },
+    Post {
+        action: String,
+        label: &'a str,
+    },
+}
+
+/// The client page: settings form and what can be done to it.
+#[derive(Debug, Clone)]
+pub struct ClientPage<'a> {
+    pub id: &'a str,
+    pub confidential: bool,
+    pub disabled: bool,
+    pub active_tokens: i64,
+    pub created: When,
+    pub csrf: &'a str,
+    pub actions: Vec<ClientAction<'a>>,
+}
+
+pub fn client_page(p: &ClientPage<'_>, form: Markup) -> Markup {
+    html! {
+        div class="grid gap-6 lg:grid-cols-3" {
+            div class="min-w-0 lg:col-span-2" { (form) }
+            div class="min-w-0 space-y-6" {
+                (panel(Some("Client"), details(&[
+                    ("Client ID", html! { code class="break-all font-mono text-xs" data-testid="client-id" { (p.id) } }),
+                    ("Type", html! { @if p.confidential { "Confidential" } @else { "Public" } }),
+                    ("Status", html! { @if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) } }),
+                    ("Active tokens", html! { (p.active_tokens) }),
+                    ("Created", when(&p.created)),
+                ])))
+                (panel(Some("Actions"), html! {
+                    ul class="flex flex-col gap-2" {
+                        @for a in &p.actions {
+                            li { (action_markup(a, p.csrf)) }
+                        }
+                    }
+                }))
+            }
+        }
+    }
+}
+
+fn action_markup(a: &ClientAction<'_>, csrf: &str) -> Markup {
+    match a {
+        ClientAction::Link {
+            href,
+            label,
+            danger,
+        } => html! {
+            a href=(href) class={ (if *danger { BTN_QUIET_DANGER } else { BTN_QUIET }) " w-full" } { (label) }
+        },
+        ClientAction::Post { action, label } => html! {
+            form method="post" action=(action) {
+                (csrf_field(csrf))
+                button type="submit" class={ (BTN_QUIET) " w-full" } { (label) }
+            }
+        },
+    }
+}

@@ -1,0 +1,155 @@
+//! `/admin/device-codes`: pending and recent device requests, live.
+
+use maud::{Markup, html};
+
+use super::{
+    BTN_ROW_DANGER, Hue, TD, When, badge, empty_row, filter_bar, live, live_marker, live_status,
+    select, table, when,
+};
+use crate::form::csrf_field;
+
+/// The id of the polled element and of its announcer.
+pub const LIVE_ID: &str = "device-codes-live";
+pub const STATUS_ID: &str = "device-codes-status";
+
+/// One device request.
+#[derive(Debug, Clone)]
+pub struct CodeRow<'a> {
+    /// Display form, `XXXX-XXXX`.
+    pub user_code: String,
+    pub client_name: &'a str,
+    pub client_id: &'a str,
+    pub status: &'a str,
+    pub hue: Hue,
+    pub scope: &'a str,
+    pub address: Option<&'a str>,
+    /// The requesting tool in words, from its User-Agent.
+    pub device: String,
+    /// The raw User-Agent.
+    pub user_agent: Option<&'a str>,
+    pub requested: When,
+    pub last_poll: Option<When>,
+    pub decided_by: Option<&'a str>,
+    pub expires: When,
+    /// Where the Deny button posts; set for live pending requests.
+    pub cancel_action: Option<String>,
+}
+
+const HEAD: [&str; 9] = [
+    "Code",
+    "Client",
+    "Status",
+    "Requested by",
+    "Requested",
+    "Last poll",
+    "Decided by",
+    "Expires",
+    "Action",
+];
+
+/// The table inside the polled element.
+pub fn codes_table(rows: &[CodeRow<'_>], csrf: &str) -> Markup {
+    table(
+        "Device requests",
+        &HEAD,
+        html! {
+            @if rows.is_empty() { (empty_row(HEAD.len(), "No device requests match.")) }
+            @for r in rows {
+                tr data-user-code=(r.user_code) {
+                    td class=(TD) { span class="whitespace-nowrap font-mono font-semibold tracking-wider" { (r.user_code) } }
+                    td class=(TD) {
+                        div class="font-medium" { (r.client_name) }
+                        div class="text-xs text-slate-500 dark:text-slate-400" { "scope " (r.scope) }
+                    }
+                    td class=(TD) { (badge(r.hue, r.status)) }
+                    td class={ (TD) " max-w-64" } {
+                        div { (r.device) }
+                        div class="font-mono text-xs text-slate-500 dark:text-slate-400" { (r.address.unwrap_or("unknown address")) }
+                        @if let Some(ua) = r.user_agent {
+                            div class="truncate text-xs text-slate-500 dark:text-slate-400" title=(ua) { (ua) }
+                        }
+                    }
+                    td class=(TD) { (when(&r.requested)) }
+                    td class=(TD) {
+                        @match &r.last_poll { Some(w) => { (when(w)) }, None => { span class="text-slate-500 dark:text-slate-400" { "never" } } }
+                    }
+                    td class=(TD) { (r.decided_by.unwrap_or("—")) }
+                    td class=(TD) { (when(&r.expires)) }
+                    td class=(TD) {
+                        @if let Some(action) = &r.cancel_action {
+                            form method="post" action=(action) hx-post=(action)
+                                hx-target={ "#" (LIVE_ID) } hx-swap="outerHTML"
+                                hx-confirm={ "Deny request " (r.user_code) "? The device will be refused (access_denied)." } {
+                                (csrf_field(csrf))
+                                button type="submit" id={ "cancel-" (r.user_code) } class=(BTN_ROW_DANGER)
+                                    aria-label={ "Deny request " (r.user_code) } { "Deny" }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The device-codes page.
+#[derive(Debug, Clone)]
+pub struct CodesPage<'a> {
+    pub form_action: &'a str,
+    pub status: &'a str,
+    pub status_options: Vec<(&'a str, &'a str)>,
+    pub client: &'a str,
+    pub client_options: Vec<(&'a str, &'a str)>,
+    /// The polled URL, with the version of `inner`.
+    pub live_url: &'a str,
+    pub summary: &'a str,
+}
+
+pub fn codes_page(p: &CodesPage<'_>, inner: Markup) -> Markup {
+    html! {
+        div class="space-y-4" {
+            (filter_bar("Filter device requests", p.form_action, html! {
+                (select("dc-status", "status", "Status", &p.status_options, p.status))
+                (select("dc-client", "client", "Client", &p.client_options, p.client))
+            }, p.form_action))
+            div class="flex flex-wrap items-center justify-between gap-2" {
+                p class="text-sm text-slate-600 dark:text-slate-300" {
+                    "Pending requests first. Denying one refuses the waiting device at its next poll."
+                }
+                (live_marker())
+            }
+            (live_status(STATUS_ID, p.summary))
+            (live(LIVE_ID, p.live_url, inner))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_rows_offer_a_protected_deny() {
+        let row = CodeRow {
+            user_code: "BCDF-GHJK".into(),
+            client_name: "<b>CLI</b>",
+            client_id: "c",
+            status: "Pending",
+            hue: Hue::Warn,
+            scope: "read",
+            address: Some("127.0.0.1"),
+            device: "curl 8".into(),
+            user_agent: Some("curl/8.0 \"><script>"),
+            requested: When::default(),
+            last_poll: None,
+            decided_by: None,
+            expires: When::default(),
+            cancel_action: Some("/admin/device-codes/x/cancel".into()),
+        };
+        let html = codes_table(&[row], "tok").into_string();
+        assert!(html.contains(r#"name="csrf_token" value="tok""#));
+        assert!(html.contains(r#"hx-post="/admin/device-codes/x/cancel""#));
+        assert!(html.contains("&lt;b&gt;CLI"));
+        assert!(!html.contains("<script>"));
+    }
+}

@@ -1,0 +1,97 @@
+//! `/admin/tokens`: access tokens, searchable, with revocation.
+
+use maud::{Markup, html};
+
+use super::{
+    BTN_QUIET, BTN_ROW_DANGER, Hue, Pager, TD, When, badge, empty_row, filter_bar, filter_input,
+    link, pager, select, short_id, table, when,
+};
+
+#[derive(Debug, Clone)]
+pub struct TokenRow<'a> {
+    pub jti: &'a str,
+    pub username: &'a str,
+    /// The token list filtered to this user.
+    pub user_href: String,
+    pub client_name: &'a str,
+    pub client_href: String,
+    pub scope: &'a str,
+    pub status: &'a str,
+    pub hue: Hue,
+    pub issued: When,
+    pub expires: When,
+    /// The confirmation page of revoking it; set for active tokens.
+    pub revoke_href: Option<String>,
+}
+
+/// A bulk revocation offered when the list is narrowed to one user or client.
+#[derive(Debug, Clone)]
+pub struct BulkRevoke<'a> {
+    /// "Revoke all tokens of alice".
+    pub label: &'a str,
+    pub href: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokensPage<'a> {
+    pub form_action: &'a str,
+    pub search: &'a str,
+    pub status: &'a str,
+    pub status_options: Vec<(&'a str, &'a str)>,
+    pub client: &'a str,
+    pub client_options: Vec<(&'a str, &'a str)>,
+    /// The user the list is narrowed to (by a link), kept by the filter form.
+    pub user: Option<(&'a str, &'a str)>,
+    pub rows: Vec<TokenRow<'a>>,
+    pub pager: Pager,
+    pub bulk: Vec<BulkRevoke<'a>>,
+}
+
+const HEAD: [&str; 8] = [
+    "Token", "User", "Client", "Scope", "Status", "Issued", "Expires", "Action",
+];
+
+pub fn tokens_page(p: &TokensPage<'_>) -> Markup {
+    html! {
+        div class="space-y-4" {
+            (filter_bar("Search tokens", p.form_action, html! {
+                (filter_input("tokens-q", "q", "Search", p.search, "username, client or token id"))
+                (select("tokens-status", "status", "Status", &p.status_options, p.status))
+                (select("tokens-client", "client", "Client", &p.client_options, p.client))
+                @if let Some((id, _)) = p.user {
+                    input type="hidden" name="user" value=(id);
+                }
+            }, p.form_action))
+            @if p.user.is_some() || !p.bulk.is_empty() {
+                div class="flex flex-wrap items-center gap-3" {
+                    @if let Some((_, name)) = p.user {
+                        p class="text-sm text-slate-700 dark:text-slate-200" { "Tokens of " strong { (name) } "." }
+                    }
+                    @for b in &p.bulk {
+                        a href=(b.href) class=(BTN_QUIET) { (b.label) }
+                    }
+                }
+            }
+            (table("Access tokens", &HEAD, html! {
+                @if p.rows.is_empty() { (empty_row(HEAD.len(), "No tokens match.")) }
+                @for t in &p.rows {
+                    tr {
+                        td class=(TD) { (short_id(t.jti)) }
+                        td class=(TD) { (link(&t.user_href, t.username)) }
+                        td class=(TD) { (link(&t.client_href, t.client_name)) }
+                        td class=(TD) { span class="font-mono text-xs" { (t.scope) } }
+                        td class=(TD) { (badge(t.hue, t.status)) }
+                        td class=(TD) { (when(&t.issued)) }
+                        td class=(TD) { (when(&t.expires)) }
+                        td class=(TD) {
+                            @if let Some(href) = &t.revoke_href {
+                                a href=(href) class=(BTN_ROW_DANGER) aria-label={ "Revoke token " (t.jti) } { "Revoke…" }
+                            }
+                        }
+                    }
+                }
+            }))
+            (pager(&p.pager))
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! `/admin/users`: accounts, roles, passwords.
+
+use maud::{Markup, html};
+
+use super::{
+    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Hue, TD, When, badge, checkbox, details, empty_row,
+    filter_bar, filter_input, link, panel, table, when,
+};
+use crate::feedback::{Tone, alert};
+use crate::form::{Field, csrf_field, field};
+
+#[derive(Debug, Clone)]
+pub struct UserRow<'a> {
+    pub username: &'a str,
+    pub href: String,
+    pub admin: bool,
+    pub disabled: bool,
+    pub active_tokens: i64,
+    pub tokens_href: String,
+    pub created: When,
+    /// The signed-in administrator's own row.
+    pub is_you: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct UsersPage<'a> {
+    pub form_action: &'a str,
+    pub search: &'a str,
+    pub new_href: &'a str,
+    pub rows: Vec<UserRow<'a>>,
+    /// The next page, when there is one.
+    pub next: Option<String>,
+    /// The first page, when this is not it.
+    pub first: Option<&'a str>,
+}
+
+const HEAD: [&str; 5] = ["Username", "Role", "Status", "Active tokens", "Created"];
+
+pub fn users_page(p: &UsersPage<'_>) -> Markup {
+    html! {
+        div class="space-y-4" {
+            div class="flex flex-col gap-3 sm:flex-row sm:items-end sm:justify-between" {
+                div class="min-w-0 flex-1" {
+                    (filter_bar("Search users", p.form_action, html! {
+                        (filter_input("users-q", "q", "Search", p.search, "username"))
+                    }, p.form_action))
+                }
+                a href=(p.new_href) class={ (BTN_PRIMARY) " self-start sm:self-auto" } { "New user" }
+            }
+            (table("Users", &HEAD, html! {
+                @if p.rows.is_empty() { (empty_row(HEAD.len(), "No users match.")) }
+                @for u in &p.rows {
+                    tr {
+                        td class=(TD) {
+                            (link(&u.href, u.username))
+                            @if u.is_you { span class="ml-1 text-xs text-slate-500 dark:text-slate-400" { "(you)" } }
+                        }
+                        td class=(TD) { @if u.admin { (badge(Hue::Info, "Admin")) } @else { (badge(Hue::Neutral, "User")) } }
+                        td class=(TD) { @if u.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Active")) } }
+                        td class={ (TD) " tabular-nums" } { a href=(u.tokens_href) class="hover:underline" { (u.active_tokens) } }
+                        td class=(TD) { (when(&u.created)) }
+                    }
+                }
+            }))
+            @if p.next.is_some() || p.first.is_some() {
+                nav aria-label="Pages" class="flex items-center justify-between gap-3" {
+                    @if let Some(first) = p.first { a href=(first) class=(BTN_QUIET) { "← First page" } } @else { span {} }
+                    @if let Some(next) = &p.next { a href=(next) class=(BTN_QUIET) rel="next" { "Next →" } }
+                }
+            }
+        }
+    }
+}
+
+/// Problems with the new-user form.
+#[derive(Debug, Clone, Default)]
+pub struct UserErrors<'a> {
+    pub username: Option<&'a str>,
+    pub password: Option<&'a str>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUserForm<'a> {
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub admin: bool,
+    pub errors: UserErrors<'a>,
+    pub cancel: &'a str,
+}
+
+fn password_field(error: Option<&str>, autofocus: bool) -> Markup {
+    field(&Field {
+        id: "user-password",
+        name: "password",
+        label: "Password",
+        kind: "password",
+        autocomplete: "new-password",
+        error,
+        hint: Some("At least 8 characters. Leave it empty to generate one, shown once."),
+        autofocus,
+        ..Field::default()
+    })
+}
+
+pub fn new_user_form(p: &NewUserForm<'_>) -> Markup {
+    panel(
+        None,
+        html! {
+            form method="post" action=(p.action) class="max-w-2xl space-y-5" novalidate {
+                (csrf_field(p.csrf))
+                (field(&Field {
+                    id: "user-username",
+                    name: "username",
+                    label: "Username",
+                    kind: "text",
+                    value: p.username,
+                    autocomplete: "off",
+                    error: p.errors.username,
+                    hint: Some("Letters, digits, dots, dashes, underscores or @; at most 64."),
+                    required: true,
+                    autofocus: p.errors.username.is_some() || p.errors.password.is_none(),
+                    literal: true,
+                    ..Field::default()
+                }))
+                (password_field(p.errors.password, p.errors.username.is_none() && p.errors.password.is_some()))
+                (checkbox("user-admin", "admin", "Administrator", p.admin,
+                    Some("Administrators can open this dashboard and manage everything in it.")))
+                div class="flex flex-wrap gap-3" {
+                    button type="submit" class=(BTN_PRIMARY) { "Create user" }
+                    a href=(p.cancel) class=(BTN_QUIET) { "Cancel" }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Debug, Clone)]
+pub struct PasswordForm<'a> {
+    pub action: &'a str,
+    pub csrf: &'a str,
+    pub username: &'a str,
+    pub error: Option<&'a str>,
+    pub cancel: &'a str,
+}
+
+pub fn password_form(p: &PasswordForm<'_>) -> Markup {
+    panel(
+        None,
+        html! {
+            form method="post" action=(p.action) class="max-w-2xl space-y-5" novalidate {
+                (csrf_field(p.csrf))
+                p class="text-sm text-slate-700 dark:text-slate-200" {
+                    "A new password for " strong { (p.username) } ". Their current password stops working at once; signed-in sessions and tokens are not affected."
+                }
+                (password_field(p.error, true))
+                div class="flex flex-wrap gap-3" {
+                    button type="submit" class=(BTN_PRIMARY) { "Set password" }
+                    a href=(p.cancel) class=(BTN_QUIET) { "Cancel" }
+                }
+            }
+        },
+    )
+}
+
+/// The user page: details and actions.
+#[derive(Debug, Clone)]
+pub struct UserPage<'a> {
+    pub username: &'a str,
+    pub admin: bool,
+    pub disabled: bool,
+    pub created: When,
+    pub active_tokens: i64,
+    pub is_you: bool,
+    pub csrf: &'a str,
+    pub tokens_href: String,
+    pub revoke_tokens_href: String,
+    pub password_href: String,
+    /// POST: grant or remove the administrator role.
+    pub role_action: String,
+    /// GET: the confirmation of disabling; POST to enable.
+    pub disable_href: String,
+    pub enable_action: String,
+}
+
+pub fn user_page(p: &UserPage<'_>) -> Markup {
+    html! {
+        div class="grid gap-6 lg:grid-cols-3" {
+            div class="min-w-0 lg:col-span-2" {
+                (panel(Some("Account"), details(&[
+                    ("Username", html! { (p.username) @if p.is_you { " (you)" } }),
+                    ("Role", html! { @if p.admin { (badge(Hue::Info, "Admin")) } @else { (badge(Hue::Neutral, "User")) } }),
+                    ("Status", html! { @if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Active")) } }),
+                    ("Active tokens", html! { (link(&p.tokens_href, &p.active_tokens.to_string())) }),
+                    ("Created", when(&p.created)),
+                ])))
+            }
+            div class="min-w-0" {
+                (panel(Some("Actions"), html! {
+                    @if p.is_you {
+                        div class="mb-3" { (alert(Tone::Info, "This is your own account: you cannot disable it or remove its administrator role.")) }
+                    }
+                    ul class="flex flex-col gap-2" {
+                        li { a href=(p.password_href) class={ (BTN_QUIET) " w-full" } { "Reset password…" } }
+                        li {
+                            form method="post" action=(p.role_action) {
+                                (csrf_field(p.csrf))
+                                @if p.admin {
+                                    input type="hidden" name="role" value="user";
+                                    button type="submit" class={ (BTN_QUIET) " w-full" } disabled[p.is_you] { "Remove administrator role" }
+                                } @else {
+                                    input type="hidden" name="role" value="admin";
+                                    button type="submit" class={ (BTN_QUIET) " w-full" } { "Make administrator" }
+                                }
+                            }
+                        }
+                        li { a href=(p.revoke_tokens_href) class={ (BTN_QUIET_DANGER) " w-full" } { "Revoke all tokens…" } }
+                        li {
+                            @if p.disabled {
+                                form method="post" action=(p.enable_action) {
+                                    (csrf_field(p.csrf))
+                                    button type="submit" class={ (BTN_QUIET) " w-full" } { "Enable account" }
+                                }
+                            } @else if p.is_you {
+                                button type="button" class={ (BTN_QUIET_DANGER) " w-full" } disabled { "Disable account…" }
+                            } @else {
+                                a href=(p.disable_href) class={ (BTN_QUIET_DANGER) " w-full" } { "Disable account…" }
+                            }
+                        }
+                    }
+                }))
+            }
+        }
+    }
+}

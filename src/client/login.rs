@@ -1,0 +1,188 @@
+//! `authgate login`: the device flow from the device's side (RFC 8628).
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::credentials::{CredentialStore, Credentials, normalize_server};
+use super::oauth::{Client, DeviceAuthorization, Poll, TokenResponse};
+use super::{Failure, Result, now_secs, prompt, relative, utc};
+
+/// RFC 8628 §3.5: `slow_down` adds 5 seconds to the interval.
+const SLOW_DOWN_STEP: u64 = 5;
+/// RFC 8628 §3.2: the interval when the server names none.
+const DEFAULT_INTERVAL: u64 = 5;
+/// After network errors the interval doubles up to this (RFC 8628 §3.5
+/// asks clients to back off when the connection times out).
+const MAX_BACKOFF: u64 = 60;
+
+/// Options of `authgate login`.
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// The AuthGate server (its BASE_URL), e.g. https://auth.example.com
+    #[arg(long, env = "AUTHGATE_SERVER", value_name = "URL")]
+    pub server: String,
+
+    /// The OAuth client this tool signs in as (the server logs the seeded
+    /// CLI client's id at start-up).
+    #[arg(long, env = "AUTHGATE_CLIENT_ID", value_name = "ID")]
+    pub client_id: String,
+
+    /// Space-separated scopes to ask for (all the client may have when
+    /// left out).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Option<String>,
+
+    /// Do not open a browser; only print the URL and code.
+    #[arg(long)]
+    pub no_browser: bool,
+
+    /// Do not draw the QR code.
+    #[arg(long)]
+    pub no_qr: bool,
+}
+
+pub async fn run(args: LoginArgs) -> Result<()> {
+    let server = normalize_server(&args.server)?;
+    warn_if_plain_http(&server);
+    let store = CredentialStore::open()?;
+    let client = Client::new(&server)?;
+    let endpoints = client.discover().await?;
+    let device_endpoint = endpoints
+        .device_authorization_endpoint
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("{server} does not offer the device authorization grant"))?;
+    let auth = client
+        .device_authorization(&device_endpoint, &args.client_id, args.scope.as_deref())
+        .await?;
+    let interactive = prompt::interactive();
+    eprint!(
+        "{}",
+        prompt::instructions(&server, &auth, interactive && !args.no_qr)
+    );
+    if !args.no_browser && interactive && prompt::can_open_browser() {
+        let url = auth
+            .verification_uri_complete
+            .as_deref()
+            .unwrap_or(&auth.verification_uri);
+        if prompt::open_browser(url).await {
+            eprintln!("Opened the page in your browser.");
+        }
+    }
+    eprintln!();
+    let tokens =
+        wait_for_approval(&client, &endpoints.token_endpoint, &args.client_id, &auth).await?;
+    let now = now_secs();
+    let creds = Credentials {
+        server: server.clone(),
+        client_id: args.client_id,
+        access_token: tokens.access_token,
+        refresh_token: tokens.refresh_token,
+        expires_at: tokens.expires_in.map(|s| now + s),
+        scope: tokens.scope,
+        token_endpoint: endpoints.token_endpoint,
+        revocation_endpoint: endpoints.revocation_endpoint,
+    };
+    let path = store.save(&creds)?;
+    let who = match client.tokeninfo(&creds.access_token).await {
+        Ok(Some(info)) => info.username.map(|u| format!(" as {u}")),
+        _ => None,
+    }
+    .unwrap_or_default();
+    eprintln!("Signed in to {server}{who}.");
+    if let Some(scope) = creds.scope.as_deref().filter(|s| !s.is_empty()) {
+        eprintln!("Scope: {scope}");
+    }
+    if let Some(at) = creds.expires_at {
+        let renewal = if creds.refresh_token.is_some() {
+            "; `authgate token` renews it"
+        } else {
+            ""
+        };
+        eprintln!(
+            "The access token is valid until {} ({}){renewal}.",
+            utc(at),
+            relative(at - now)
+        );
+    }
+    eprintln!("Tokens stored in {}", path.display());
+    Ok(())
+}
+
+/// Polls until the person decides or the code expires (RFC 8628 §3.4-3.5).
+async fn wait_for_approval(
+    client: &Client,
+    token_endpoint: &str,
+    client_id: &str,
+    auth: &DeviceAuthorization,
+) -> Result<TokenResponse> {
+    let deadline = now_secs() + i64::try_from(auth.expires_in).unwrap_or(i64::MAX);
+    let mut interval = auth.interval.unwrap_or(DEFAULT_INTERVAL).max(1);
+    let spinner = prompt::spinner();
+    if !prompt::interactive() {
+        eprintln!(
+            "Waiting for approval (checking every {interval} s; the code expires {}).",
+            relative(deadline - now_secs())
+        );
+    }
+    let mut backoff = 0;
+    let outcome = loop {
+        let left = deadline - now_secs();
+        spinner.set_message(format!(
+            "Waiting for approval in the browser (the code expires {})",
+            relative(left)
+        ));
+        tokio::time::sleep(Duration::from_secs(interval.max(backoff))).await;
+        if now_secs() >= deadline {
+            break Err(Failure::Expired);
+        }
+        match client
+            .poll(token_endpoint, client_id, &auth.device_code)
+            .await
+        {
+            Ok(Poll::Granted(tokens)) => break Ok(tokens),
+            Ok(Poll::Pending) => backoff = 0,
+            Ok(Poll::SlowDown(server_interval)) => {
+                // RFC 8628 §3.5: +5 s for this and all later polls; AuthGate
+                // also says the new interval, which wins when larger.
+                interval = server_interval.unwrap_or(0).max(interval + SLOW_DOWN_STEP);
+                backoff = 0;
+            }
+            Ok(Poll::Denied) => break Err(Failure::Denied),
+            Ok(Poll::Expired) => break Err(Failure::Expired),
+            Err(e) if is_transient(&e) => {
+                backoff = (interval.max(backoff) * 2).min(MAX_BACKOFF);
+                spinner.suspend(|| eprintln!("warning: {e:#}; retrying in {backoff} s"));
+            }
+            Err(e) => break Err(e.into()),
+        }
+    };
+    spinner.finish_and_clear();
+    outcome
+}
+
+/// Connection problems and timeouts are worth another try; a malformed
+/// answer or an unexpected OAuth error is not.
+fn is_transient(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<reqwest::Error>())
+        .any(|e| e.is_connect() || e.is_timeout() || e.is_request())
+}
+
+/// RFC 6749 §3.2: the token endpoint requires TLS; plain http is for a
+/// server on this machine.
+fn warn_if_plain_http(server: &str) {
+    let loopback = url::Url::parse(server)
+        .ok()
+        .is_some_and(|u| match u.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        });
+    if server.starts_with("http://") && !loopback {
+        eprintln!(
+            "warning: {server} is plain http: codes and tokens cross the network unencrypted"
+        );
+    }
+}

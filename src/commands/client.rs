@@ -1,0 +1,169 @@
+//! `authgate client add|list|disable|enable`: managing OAuth clients on the
+//! configured database, without a running server. Changes are audited like
+//! an administrator's, marked "(command line)".
+
+use std::io::Write as _;
+
+use clap::{Args, Subcommand};
+
+use super::database::DatabaseArgs;
+use super::user::date;
+use crate::clock::SystemClock;
+use crate::crypto::random::Random;
+use crate::domain::admin::{self, Actor, ClientKind, Ctx};
+use crate::store::Store;
+
+/// Options of `authgate client`.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    #[command(subcommand)]
+    pub action: ClientAction,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ClientAction {
+    /// Register a client and print its client_id (and, for a confidential
+    /// client, its secret, once: only a hash is kept).
+    Add {
+        /// Shown to people on the consent page.
+        name: String,
+        /// Scopes it may request, separated by spaces.
+        #[arg(long, default_value = crate::bootstrap::CLI_CLIENT_SCOPES)]
+        scopes: String,
+        /// A server-side client that authenticates with a secret.
+        #[arg(long)]
+        confidential: bool,
+        /// Do not issue refresh tokens to it.
+        #[arg(long)]
+        no_refresh_tokens: bool,
+    },
+    /// List clients: client_id, name, type, status, scopes.
+    List {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a client: its requests fail with invalid_client and its
+    /// tokens stop working.
+    Disable { client_id: String },
+    /// Enable a disabled client again.
+    Enable { client_id: String },
+}
+
+pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
+    let store = args.database.open().await?;
+    let result = execute(&store, args.action).await;
+    store.close().await;
+    result
+}
+
+async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
+    let random = Random::os();
+    let ctx = Ctx {
+        store,
+        clock: &SystemClock,
+        random: &random,
+    };
+    let actor = Actor::command_line();
+    let mut out = std::io::stdout().lock();
+    match action {
+        ClientAction::Add {
+            name,
+            scopes,
+            confidential,
+            no_refresh_tokens,
+        } => {
+            let spec =
+                admin::client_spec(&name, &scopes, !no_refresh_tokens).map_err(|errors| {
+                    anyhow::anyhow!(
+                        "{}",
+                        errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                })?;
+            let kind = if confidential {
+                ClientKind::Confidential
+            } else {
+                ClientKind::Public
+            };
+            let created = admin::create_client(&ctx, &actor, &spec, kind).await?;
+            writeln!(out, "client_id: {}", created.client_id)?;
+            if let Some(secret) = created.secret {
+                writeln!(out, "client_secret: {secret}")?;
+            }
+        }
+        ClientAction::List { json } => {
+            let clients = admin::clients(&ctx, None).await?;
+            if !json {
+                writeln!(
+                    out,
+                    "{:<36} {:<24} {:<12} {:<8} scopes",
+                    "client_id", "name", "type", "status"
+                )?;
+            }
+            for c in clients {
+                let kind = if c.confidential {
+                    "confidential"
+                } else {
+                    "public"
+                };
+                let status = if c.disabled { "disabled" } else { "enabled" };
+                if json {
+                    let line = serde_json::json!({
+                        "client_id": c.id,
+                        "name": c.name,
+                        "type": kind,
+                        "disabled": c.disabled,
+                        "allowed_scopes": c.allowed_scopes,
+                        "refresh_tokens": c.refresh_tokens,
+                        "active_tokens": c.active_tokens,
+                        "created_at": c.created_at,
+                    });
+                    writeln!(out, "{line}")?;
+                } else {
+                    writeln!(
+                        out,
+                        "{:<36} {:<24} {:<12} {:<8} {} (created {})",
+                        c.id,
+                        c.name,
+                        kind,
+                        status,
+                        c.allowed_scopes,
+                        date(c.created_at)
+                    )?;
+                }
+            }
+        }
+        ClientAction::Disable { client_id } => {
+            let changed = admin::set_client_disabled(&ctx, &actor, &client_id, true).await?;
+            writeln!(
+                out,
+                "client {client_id} {}",
+                if changed {
+                    "disabled"
+                } else {
+                    "was already disabled"
+                }
+            )?;
+        }
+        ClientAction::Enable { client_id } => {
+            let changed = admin::set_client_disabled(&ctx, &actor, &client_id, false).await?;
+            writeln!(
+                out,
+                "client {client_id} {}",
+                if changed {
+                    "enabled"
+                } else {
+                    "was already enabled"
+                }
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! `authgate user add|list|disable|enable|set-password`: managing users on
+//! the configured database, without a running server. Changes are audited
+//! like an administrator's, marked "(command line)".
+
+use std::io::Write as _;
+
+use clap::{Args, Subcommand};
+
+use super::database::{DatabaseArgs, password_from_stdin};
+use crate::clock::SystemClock;
+use crate::crypto::random::Random;
+use crate::domain::admin::{self, Actor, Ctx};
+use crate::domain::user::{Role, User};
+use crate::store::Store;
+
+/// Options of `authgate user`.
+#[derive(Debug, Clone, Args)]
+pub struct UserArgs {
+    #[command(subcommand)]
+    pub action: UserAction,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserAction {
+    /// Create a user. Without --password-stdin a password is generated and
+    /// printed once.
+    Add {
+        username: String,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users: username, role, status, creation date.
+    List {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a user: no sign-in, and their tokens stop working.
+    Disable { username: String },
+    /// Enable a disabled user again.
+    Enable { username: String },
+    /// Set a user's password. Without --password-stdin a password is
+    /// generated and printed once.
+    SetPassword {
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+async fn find(store: &Store, username: &str) -> anyhow::Result<User> {
+    store
+        .find_user_by_username(username)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no user named {username:?}"))
+}
+
+/// The typed password, checked, or `None` to generate one.
+fn password(from_stdin: bool) -> anyhow::Result<Option<String>> {
+    if !from_stdin {
+        return Ok(None);
+    }
+    let typed = password_from_stdin()?;
+    if typed.is_empty() {
+        anyhow::bail!("--password-stdin: standard input held no password");
+    }
+    admin::password_spec(&typed).map_err(|e| anyhow::anyhow!("password: {}", e.message))
+}
+
+pub async fn run(args: UserArgs) -> anyhow::Result<()> {
+    let store = args.database.open().await?;
+    let result = execute(&store, args.action).await;
+    store.close().await;
+    result
+}
+
+async fn execute(store: &Store, action: UserAction) -> anyhow::Result<()> {
+    let random = Random::os();
+    let ctx = Ctx {
+        store,
+        clock: &SystemClock,
+        random: &random,
+    };
+    let actor = Actor::command_line();
+    let mut out = std::io::stdout().lock();
+    match action {
+        UserAction::Add {
+            username,
+            admin: is_admin,
+            password_stdin,
+        } => {
+            let typed = password(password_stdin)?;
+            let role = if is_admin { Role::Admin } else { Role::User };
+            let spec = admin::user_spec(&username, typed.as_deref().unwrap_or(""), role).map_err(
+                |errors| {
+                    anyhow::anyhow!(
+                        "{}",
+                        errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                },
+            )?;
+            let created = admin::create_user(&ctx, &actor, &spec).await?;
+            writeln!(
+                out,
+                "created user {} ({})",
+                created.user.username,
+                created.user.role.as_str()
+            )?;
+            if let Some(p) = created.generated_password {
+                writeln!(out, "password: {p}")?;
+            }
+        }
+        UserAction::List { json } => {
+            if !json {
+                writeln!(
+                    out,
+                    "{:<32} {:<6} {:<9} {:>6} created",
+                    "username", "role", "status", "tokens"
+                )?;
+            }
+            let mut after: Option<String> = None;
+            loop {
+                let page = admin::users(&ctx, None, after.as_deref()).await?;
+                for u in &page.rows {
+                    let status = if u.disabled { "disabled" } else { "active" };
+                    let created = date(u.created_at);
+                    if json {
+                        let line = serde_json::json!({
+                            "id": u.id,
+                            "username": u.username,
+                            "role": u.role.as_str(),
+                            "disabled": u.disabled,
+                            "active_tokens": u.active_tokens,
+                            "created_at": u.created_at,
+                        });
+                        writeln!(out, "{line}")?;
+                    } else {
+                        writeln!(
+                            out,
+                            "{:<32} {:<6} {:<9} {:>6} {created}",
+                            u.username,
+                            u.role.as_str(),
+                            status,
+                            u.active_tokens
+                        )?;
+                    }
+                }
+                match page.next_after {
+                    Some(a) => after = Some(a),
+                    None => break,
+                }
+            }
+        }
+        UserAction::Disable { username } => {
+            let user = find(store, &username).await?;
+            let changed = admin::set_user_disabled(&ctx, &actor, &user.id, true).await?;
+            writeln!(
+                out,
+                "user {username} {}",
+                if changed {
+                    "disabled"
+                } else {
+                    "was already disabled"
+                }
+            )?;
+        }
+        UserAction::Enable { username } => {
+            let user = find(store, &username).await?;
+            let changed = admin::set_user_disabled(&ctx, &actor, &user.id, false).await?;
+            writeln!(
+                out,
+                "user {username} {}",
+                if changed {
+                    "enabled"
+                } else {
+                    "was already enabled"
+                }
+            )?;
+        }
+        UserAction::SetPassword {
+            username,
+            password_stdin,
+        } => {
+            let typed = password(password_stdin)?;
+            let user = find(store, &username).await?;
+            let generated = admin::set_user_password(&ctx, &actor, &user.id, typed).await?;
+            writeln!(out, "password of {username} changed")?;
+            if let Some(p) = generated {
+                writeln!(out, "password: {p}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DD` of a Unix time.
+pub(super) fn date(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default()
+}

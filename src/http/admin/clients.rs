@@ -1,0 +1,371 @@
+//! `/admin/clients`: list, create, edit, disable and enable OAuth clients,
+//! and rotate a confidential client's secret.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use components::admin::clients::{
+    ClientAction, ClientErrors, ClientForm, ClientPage, ClientRow, ClientsPage, client_form,
+    client_page, clients_page,
+};
+use components::admin::{Confirm, SecretOnce, Section, confirm, secret_once};
+use components::feedback::Tone;
+use maud::html;
+use serde::Deserialize;
+
+use super::extract::{AdminUser, IdPath};
+use super::render::{Frame, admin_page, field_message, notice, when};
+use crate::domain::admin::{self, ClientKind, ClientSpec, Ctx, FieldError};
+use crate::domain::client::Client;
+use crate::http::error::PageError;
+use crate::http::paths::{self, with_id, with_query};
+use crate::http::ui::login::Empty;
+use crate::http::ui::render::query_param;
+use crate::http::ui::session::CsrfForm;
+use crate::state::AppState;
+use crate::store::TokenOwner;
+
+#[derive(Debug, Deserialize)]
+pub struct ClientFields {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub scopes: String,
+    /// `public` or `confidential` (creation only).
+    #[serde(default)]
+    pub kind: String,
+    /// A checkbox: present when ticked.
+    pub refresh_tokens: Option<String>,
+}
+
+impl ClientFields {
+    fn spec(&self) -> Result<ClientSpec, Vec<FieldError>> {
+        admin::client_spec(&self.name, &self.scopes, self.refresh_tokens.is_some())
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let q = query.as_deref();
+    let search = query_param(q, "q").unwrap_or_default();
+    let clients = admin::clients(&Ctx::of(&state.core), Some(&search)).await?;
+    let now = state.core.clock.now_secs();
+    let rows = clients
+        .iter()
+        .map(|c| ClientRow {
+            name: &c.name,
+            id: &c.id,
+            href: with_id(paths::ADMIN_CLIENT, &c.id),
+            confidential: c.confidential,
+            scopes: &c.allowed_scopes,
+            refresh_tokens: c.refresh_tokens,
+            disabled: c.disabled,
+            active_tokens: c.active_tokens,
+            tokens_href: with_query(
+                paths::ADMIN_TOKENS,
+                &[("client", &c.id), ("status", "active")],
+            ),
+            created: when(c.created_at, now),
+        })
+        .collect();
+    let body = clients_page(&ClientsPage {
+        form_action: paths::ADMIN_CLIENTS,
+        search: search.trim(),
+        new_href: paths::ADMIN_CLIENTS_NEW,
+        rows,
+    });
+    let frame = Frame::new(Section::Clients, "Clients")
+        .subtitle("The applications and devices that may ask users for access.");
+    Ok(admin_page(&state, &admin, StatusCode::OK, frame, body))
+}
+
+fn new_page(
+    state: &AppState,
+    admin: &AdminUser,
+    status: StatusCode,
+    fields: &ClientFields,
+    errors: &[FieldError],
+) -> Response {
+    let body = client_form(&ClientForm {
+        action: paths::ADMIN_CLIENTS,
+        csrf: &admin.web.csrf,
+        name: &fields.name,
+        scopes: &fields.scopes,
+        refresh_tokens: fields.refresh_tokens.is_some(),
+        kind: Some(fields.kind == "confidential"),
+        errors: ClientErrors {
+            name: field_message(errors, "name"),
+            scopes: field_message(errors, "scopes"),
+        },
+        submit: "Create client",
+        cancel: paths::ADMIN_CLIENTS,
+    });
+    let frame = Frame::new(Section::Clients, "New client")
+        .notice((!errors.is_empty()).then_some((Tone::Error, "Check the highlighted fields.")));
+    admin_page(state, admin, status, frame, body)
+}
+
+pub async fn new_form(State(state): State<AppState>, admin: AdminUser) -> Response {
+    let fields = ClientFields {
+        name: String::new(),
+        scopes: crate::bootstrap::CLI_CLIENT_SCOPES.to_owned(),
+        kind: "public".to_owned(),
+        refresh_tokens: Some("on".to_owned()),
+    };
+    new_page(&state, &admin, StatusCode::OK, &fields, &[])
+}
+
+/// `POST /admin/clients`: registers a client and shows its id (and secret)
+/// once.
+pub async fn create(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    CsrfForm { form, .. }: CsrfForm<ClientFields>,
+) -> Result<Response, PageError> {
+    let spec = match form.spec() {
+        Ok(spec) => spec,
+        Err(errors) => {
+            return Ok(new_page(
+                &state,
+                &admin,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form,
+                &errors,
+            ));
+        }
+    };
+    let kind = if form.kind == "confidential" {
+        ClientKind::Confidential
+    } else {
+        ClientKind::Public
+    };
+    let created = admin::create_client(&Ctx::of(&state.core), &admin.actor(), &spec, kind).await?;
+    let next = with_id(paths::ADMIN_CLIENT, &created.client_id);
+    let mut values = vec![("Client ID", created.client_id.as_str())];
+    if let Some(secret) = &created.secret {
+        values.push(("Client secret", secret.as_str()));
+    }
+    let message = if created.secret.is_some() {
+        "The client authenticates with this ID and secret (HTTP Basic or client_secret_post)."
+    } else {
+        "Devices identify themselves with this client ID; public clients have no secret."
+    };
+    let body = secret_once(&SecretOnce {
+        title: &format!("Client \"{}\" created", spec.name),
+        message,
+        values,
+        secret: created.secret.is_some(),
+        next: &next,
+        next_label: "Go to the client",
+    });
+    let frame = Frame::new(Section::Clients, "Client created");
+    Ok(admin_page(&state, &admin, StatusCode::CREATED, frame, body))
+}
+
+fn actions(client: &Client) -> Vec<ClientAction<'static>> {
+    let mut actions = vec![ClientAction::Link {
+        href: with_query(paths::ADMIN_TOKENS, &[("client", &client.id)]),
+        label: "View tokens",
+        danger: false,
+    }];
+    if client.is_confidential() {
+        actions.push(ClientAction::Link {
+            href: with_id(paths::ADMIN_CLIENT_SECRET, &client.id),
+            label: "Rotate secret…",
+            danger: false,
+        });
+    }
+    actions.push(ClientAction::Link {
+        href: with_query(paths::ADMIN_TOKENS_REVOKE, &[("client", &client.id)]),
+        label: "Revoke all tokens…",
+        danger: true,
+    });
+    actions.push(if client.disabled {
+        ClientAction::Post {
+            action: with_id(paths::ADMIN_CLIENT_ENABLE, &client.id),
+            label: "Enable client",
+        }
+    } else {
+        ClientAction::Link {
+            href: with_id(paths::ADMIN_CLIENT_DISABLE, &client.id),
+            label: "Disable client…",
+            danger: true,
+        }
+    });
+    actions
+}
+
+async fn edit_page(
+    state: &AppState,
+    admin: &AdminUser,
+    status: StatusCode,
+    client: &Client,
+    fields: &ClientFields,
+    errors: &[FieldError],
+    notice: Option<(Tone, &str)>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::of(&state.core);
+    let live = admin::live_tokens(&ctx, TokenOwner::Client(&client.id)).await?;
+    let action = with_id(paths::ADMIN_CLIENT, &client.id);
+    let form = client_form(&ClientForm {
+        action: &action,
+        csrf: &admin.web.csrf,
+        name: &fields.name,
+        scopes: &fields.scopes,
+        refresh_tokens: fields.refresh_tokens.is_some(),
+        kind: None,
+        errors: ClientErrors {
+            name: field_message(errors, "name"),
+            scopes: field_message(errors, "scopes"),
+        },
+        submit: "Save changes",
+        cancel: paths::ADMIN_CLIENTS,
+    });
+    let body = client_page(
+        &ClientPage {
+            id: &client.id,
+            confidential: client.is_confidential(),
+            disabled: client.disabled,
+            active_tokens: live,
+            created: when(client.created_at, state.core.clock.now_secs()),
+            csrf: &admin.web.csrf,
+            actions: actions(client),
+        },
+        form,
+    );
+    let notice =
+        notice.or((!errors.is_empty()).then_some((Tone::Error, "Check the highlighted fields.")));
+    let frame = Frame::new(Section::Clients, &client.name).notice(notice);
+    Ok(admin_page(state, admin, status, frame, body))
+}
+
+fn fields_of(client: &Client) -> ClientFields {
+    ClientFields {
+        name: client.name.clone(),
+        scopes: client.allowed_scopes.to_string(),
+        kind: String::new(),
+        refresh_tokens: client.refresh_tokens.then(|| "on".to_owned()),
+    }
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    IdPath(id): IdPath,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let client = admin::find_client(&Ctx::of(&state.core), &id).await?;
+    let notice = notice(
+        query.as_deref(),
+        &[
+            ("saved", "Changes saved."),
+            (
+                "disabled",
+                "Client disabled. Its requests now fail with invalid_client and its tokens stop working.",
+            ),
+            ("enabled", "Client enabled."),
+        ],
+    );
+    let fields = fields_of(&client);
+    edit_page(
+        &state,
+        &admin,
+        StatusCode::OK,
+        &client,
+        &fields,
+        &[],
+        notice.map(|n| (Tone::Success, n)),
+    )
+    .await
+}
+
+/// `POST /admin/clients/{id}`: saves name, scopes and the refresh setting.
+pub async fn update(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    IdPath(id): IdPath,
+    CsrfForm { form, .. }: CsrfForm<ClientFields>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::of(&state.core);
+    let client = admin::find_client(&ctx, &id).await?;
+    match form.spec() {
+        Ok(spec) => {
+            admin::update_client(&ctx, &admin.actor(), &client.id, &spec).await?;
+            let back = with_query(&with_id(paths::ADMIN_CLIENT, &client.id), &[("saved", "1")]);
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(errors) => {
+            edit_page(
+                &state,
+                &admin,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &client,
+                &form,
+                &errors,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn confirm_disable(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    IdPath(id): IdPath,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::of(&state.core);
+    let client = admin::find_client(&ctx, &id).await?;
+    let live = admin::live_tokens(&ctx, TokenOwner::Client(&client.id)).await?;
+    let action = with_id(paths::ADMIN_CLIENT_DISABLE, &client.id);
+    let cancel = with_id(paths::ADMIN_CLIENT, &client.id);
+    let body = confirm(&Confirm {
+        title: &format!("Disable {}?", client.name),
+        message: "Every request of this client then fails with invalid_client, and its tokens stop working while it is disabled. You can enable it again later.",
+        details: vec![
+            (
+                "Client ID",
+                html! { code class="break-all font-mono text-xs" { (client.id) } },
+            ),
+            ("Active tokens", html! { (live) }),
+        ],
+        action: &action,
+        csrf: &admin.web.csrf,
+        hidden: vec![],
+        confirm_label: "Disable client",
+        cancel: &cancel,
+        danger: true,
+    });
+    Ok(admin_page(
+        &state,
+        &admin,
+        StatusCode::OK,
+        Frame::new(Section::Clients, "Disable client"),
+        body,
+    ))
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    IdPath(id): IdPath,
+    CsrfForm { .. }: CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    admin::set_client_disabled(&Ctx::of(&state.core), &admin.actor(), &id, true).await?;
+    let back = with_query(&with_id(paths::ADMIN_CLIENT, &id), &[("disabled", "1")]);
+    Ok(Redirect::to(&back).into_response())
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    IdPath(id): IdPath,
+    CsrfForm { .. }: CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    admin::set_client_disabled(&Ctx::of(&state.core), &admin.actor(), &id, false).await?;
+    let back = with_query(&with_id(paths::ADMIN_CLIENT, &id), &[("enabled", "1")]);
+    Ok(Redirect::to(&back).into_response())
+}

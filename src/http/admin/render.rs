@@ -1,0 +1,279 @@
+//! Rendering admin pages: the wide layout with the admin navigation,
+//! htmx fragments of live parts, and the presentation of times, statuses
+//! and audit actions.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use components::admin::{self as view, Hue, Section, Shell, When};
+use components::feedback::Tone;
+use components::layout::Width;
+use maud::Markup;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::extract::AdminUser;
+use crate::domain::admin::{DeviceCodeStatus, FieldError, TokenStatus, actions};
+use crate::http::paths;
+use crate::http::ui::render::{html, page_with};
+use crate::state::AppState;
+
+/// What an admin page shows around its body.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub section: Section,
+    pub title: &'a str,
+    pub subtitle: Option<&'a str>,
+    pub notice: Option<(Tone, &'a str)>,
+}
+
+impl<'a> Frame<'a> {
+    pub fn new(section: Section, title: &'a str) -> Self {
+        Self {
+            section,
+            title,
+            subtitle: None,
+            notice: None,
+        }
+    }
+
+    pub fn subtitle(self, subtitle: &'a str) -> Self {
+        Self {
+            subtitle: Some(subtitle),
+            ..self
+        }
+    }
+
+    pub fn notice(self, notice: Option<(Tone, &'a str)>) -> Self {
+        Self { notice, ..self }
+    }
+}
+
+/// A full admin page (never cached: it carries a CSRF token and data).
+pub fn admin_page(
+    state: &AppState,
+    admin: &AdminUser,
+    status: StatusCode,
+    frame: Frame<'_>,
+    body: Markup,
+) -> Response {
+    let shell = view::shell(
+        &Shell {
+            links: &paths::ADMIN_LINKS,
+            section: frame.section,
+            title: frame.title,
+            subtitle: frame.subtitle,
+            notice: frame.notice,
+        },
+        body,
+    );
+    html(
+        status,
+        page_with(state, &admin.web, frame.title, Width::Wide, shell),
+    )
+}
+
+/// An htmx fragment (no layout), not cached.
+pub fn fragment(markup: Markup) -> Response {
+    let mut response = (StatusCode::OK, Html(markup.into_string())).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// "Nothing changed" to a polling live part: htmx swaps nothing on 204.
+pub fn unchanged() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A short fingerprint of rendered markup: the version a live part
+/// carries in its polling URL, so the server can answer 204 while it
+/// would render the same thing.
+pub fn fingerprint(markup: &Markup) -> String {
+    text_fingerprint(&markup.0)
+}
+
+pub fn text_fingerprint(text: &str) -> String {
+    hex::encode(&Sha256::digest(text.as_bytes())[..8])
+}
+
+/// The URL a live part polls: `path` with its filters, the version of its
+/// content (`v`) and of its announcement (`s`).
+pub fn live_url(path: &str, filters: &[(&str, &str)], inner: &Markup, summary: &str) -> String {
+    let v = fingerprint(inner);
+    let s = text_fingerprint(summary);
+    let mut pairs = filters.to_vec();
+    pairs.push(("v", &v));
+    pairs.push(("s", &s));
+    paths::with_query(path, &pairs)
+}
+
+/// What a poll answers: nothing (204) when the client already shows
+/// `inner`; otherwise the new live element, plus the announcement when it
+/// changed (so screen readers hear news, not repeats).
+pub fn live_answer(
+    query: Option<&str>,
+    id: &str,
+    url: &str,
+    inner: Markup,
+    status_id: &str,
+    summary: &str,
+) -> Response {
+    let shown = crate::http::ui::render::query_param(query, "v");
+    if shown.as_deref() == Some(fingerprint(&inner).as_str()) {
+        return unchanged();
+    }
+    let said = crate::http::ui::render::query_param(query, "s");
+    let announce = said.as_deref() != Some(text_fingerprint(summary).as_str());
+    fragment(maud::html! {
+        (view::live(id, url, inner))
+        @if announce { (view::live_status_update(status_id, summary)) }
+    })
+}
+
+/// A Unix time as the tables show it, relative to `now`.
+pub fn when(at: i64, now: i64) -> When {
+    let (absolute, iso) = match OffsetDateTime::from_unix_timestamp(at) {
+        Ok(t) => (
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            t.format(&Rfc3339).unwrap_or_default(),
+        ),
+        Err(_) => (String::new(), String::new()),
+    };
+    When {
+        relative: view::relative(at - now),
+        absolute,
+        iso,
+    }
+}
+
+pub fn device_status(s: DeviceCodeStatus) -> (&'static str, Hue) {
+    match s {
+        DeviceCodeStatus::Pending => ("Pending", Hue::Warn),
+        DeviceCodeStatus::Approved => ("Approved", Hue::Good),
+        DeviceCodeStatus::Redeemed => ("Token issued", Hue::Info),
+        DeviceCodeStatus::Denied => ("Denied", Hue::Bad),
+        DeviceCodeStatus::Expired => ("Expired", Hue::Neutral),
+    }
+}
+
+pub fn token_status(s: TokenStatus) -> (&'static str, Hue) {
+    match s {
+        TokenStatus::Active => ("Active", Hue::Good),
+        TokenStatus::Revoked => ("Revoked", Hue::Bad),
+        TokenStatus::Expired => ("Expired", Hue::Neutral),
+    }
+}
+
+/// Every audit action AuthGate records, in words.
+pub const ACTIONS: &[(&str, &str, Hue)] = &[
+    ("auth.sign_in", "Signed in", Hue::Good),
+    ("auth.sign_in_failed", "Sign-in failed", Hue::Bad),
+    ("user_code.failed", "Wrong code entered", Hue::Warn),
+    ("device.approved", "Device approved", Hue::Good),
+    ("device.denied", "Device denied", Hue::Warn),
+    ("token.issued", "Token issued", Hue::Good),
+    ("token.refreshed", "Token refreshed", Hue::Neutral),
+    ("token.revoked", "Token revoked by its client", Hue::Warn),
+    ("refresh_token.reused", "Refresh token reused", Hue::Bad),
+    ("grant.revoked", "Access revoked by the user", Hue::Warn),
+    (
+        actions::DEVICE_CODE_CANCELLED,
+        "Device request denied by admin",
+        Hue::Info,
+    ),
+    (actions::TOKEN_REVOKED, "Token revoked by admin", Hue::Info),
+    (
+        actions::USER_TOKENS_REVOKED,
+        "User's tokens revoked",
+        Hue::Info,
+    ),
+    (
+        actions::CLIENT_TOKENS_REVOKED,
+        "Client's tokens revoked",
+        Hue::Info,
+    ),
+    (actions::CLIENT_CREATED, "Client created", Hue::Info),
+    (actions::CLIENT_UPDATED, "Client edited", Hue::Info),
+    (actions::CLIENT_DISABLED, "Client disabled", Hue::Info),
+    (actions::CLIENT_ENABLED, "Client enabled", Hue::Info),
+    (
+        actions::CLIENT_SECRET_ROTATED,
+        "Client secret rotated",
+        Hue::Info,
+    ),
+    (actions::USER_CREATED, "User created", Hue::Info),
+    (actions::USER_DISABLED, "User disabled", Hue::Info),
+    (actions::USER_ENABLED, "User enabled", Hue::Info),
+    (actions::USER_PASSWORD_RESET, "Password reset", Hue::Info),
+    (actions::USER_ROLE_CHANGED, "Role changed", Hue::Info),
+];
+
+/// The words and colour of an audit action; unknown ones show as is.
+pub fn action_label(action: &str) -> (&str, Hue) {
+    ACTIONS
+        .iter()
+        .find(|(a, ..)| *a == action)
+        .map(|(_, label, hue)| (*label, *hue))
+        .unwrap_or((action, Hue::Neutral))
+}
+
+/// Every known action with its label, for the audit filter.
+pub fn known_actions() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ACTIONS.iter().map(|(a, label, _)| (*a, *label))
+}
+
+/// The message of `field` among a form's problems.
+pub fn field_message<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message.as_str())
+}
+
+/// The notice a page shows after a redirect: the message of the first
+/// `(query parameter, message)` present in `query`.
+pub fn notice<'a>(query: Option<&str>, messages: &[(&str, &'a str)]) -> Option<&'a str> {
+    messages
+        .iter()
+        .find(|(name, _)| crate::http::ui::render::query_param(query, name).is_some())
+        .map(|(_, message)| *message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_have_absolute_and_machine_forms() {
+        let w = when(1_700_000_000, 1_700_000_300);
+        assert_eq!(w.relative, "5 minutes ago");
+        assert_eq!(w.absolute, "2023-11-14 22:13:20 UTC");
+        assert_eq!(w.iso, "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn every_admin_action_has_words() {
+        for action in [
+            actions::DEVICE_CODE_CANCELLED,
+            actions::USER_PASSWORD_RESET,
+            actions::USER_ROLE_CHANGED,
+            crate::domain::throttle::CODE_ENTRY_FAILED,
+        ] {
+            assert_ne!(action_label(action).0, action, "{action}");
+        }
+    }
+}

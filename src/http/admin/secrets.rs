@@ -1,0 +1,84 @@
+//! `/admin/clients/{id}/secret`: rotating a confidential client's secret,
+//! after a confirmation; the new one is shown once.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use components::admin::{Confirm, SecretOnce, Section, confirm, secret_once};
+use maud::html;
+
+use super::extract::{AdminUser, IdPath};
+use super::render::{Frame, admin_page};
+use crate::domain::admin::{self, Ctx};
+use crate::http::error::PageError;
+use crate::http::paths::{self, with_id};
+use crate::http::ui::login::Empty;
+use crate::http::ui::session::CsrfForm;
+use crate::state::AppState;
+
+pub async fn confirm_rotate(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    IdPath(id): IdPath,
+) -> Result<Response, PageError> {
+    let client = admin::find_client(&Ctx::of(&state.core), &id).await?;
+    if !client.is_confidential() {
+        return Err(PageError::BadRequest(
+            "Public clients have no secret to rotate.".into(),
+        ));
+    }
+    let action = with_id(paths::ADMIN_CLIENT_SECRET, &client.id);
+    let cancel = with_id(paths::ADMIN_CLIENT, &client.id);
+    let body = confirm(&Confirm {
+        title: &format!("Rotate the secret of {}?", client.name),
+        message: "A new secret is generated and shown once. The current secret stops working at once: update the client's configuration right after.",
+        details: vec![(
+            "Client ID",
+            html! { code class="break-all font-mono text-xs" { (client.id) } },
+        )],
+        action: &action,
+        csrf: &admin.web.csrf,
+        hidden: vec![],
+        confirm_label: "Rotate secret",
+        cancel: &cancel,
+        danger: true,
+    });
+    Ok(admin_page(
+        &state,
+        &admin,
+        StatusCode::OK,
+        Frame::new(Section::Clients, "Rotate secret"),
+        body,
+    ))
+}
+
+/// `POST /admin/clients/{id}/secret`: a new secret, shown once.
+pub async fn rotate(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    IdPath(id): IdPath,
+    CsrfForm { .. }: CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let ctx = Ctx::of(&state.core);
+    let client = admin::find_client(&ctx, &id).await?;
+    let secret = admin::rotate_client_secret(&ctx, &admin.actor(), &client.id).await?;
+    let next = with_id(paths::ADMIN_CLIENT, &client.id);
+    let body = secret_once(&SecretOnce {
+        title: &format!("New secret for {}", client.name),
+        message: "The previous secret no longer works.",
+        values: vec![
+            ("Client ID", client.id.as_str()),
+            ("Client secret", secret.as_str()),
+        ],
+        secret: true,
+        next: &next,
+        next_label: "Back to the client",
+    });
+    Ok(admin_page(
+        &state,
+        &admin,
+        StatusCode::OK,
+        Frame::new(Section::Clients, "Secret rotated"),
+        body,
+    ))
+}

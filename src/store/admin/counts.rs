@@ -1,0 +1,45 @@
+//! The overview's numbers.
+
+use crate::store::{Result, Store, on_pool};
+
+/// What the overview counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct DashboardCounts {
+    /// Undecided and not expired.
+    pub pending: i64,
+    /// Approved and still collectable, or already exchanged for a token.
+    pub approved: i64,
+    pub denied: i64,
+    /// Pending or approved when they expired (expiry is derived, not stored).
+    pub expired: i64,
+    /// Neither revoked nor expired.
+    pub active_tokens: i64,
+    pub revoked_tokens: i64,
+    pub users: i64,
+    pub clients: i64,
+}
+
+impl Store {
+    /// The overview's numbers at `now`.
+    pub async fn dashboard_counts(&self, now: i64) -> Result<DashboardCounts> {
+        let counts = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT \
+                 (SELECT COUNT(*) FROM device_codes WHERE status = 'pending' AND expires_at > $1) AS pending, \
+                 (SELECT COUNT(*) FROM device_codes \
+                    WHERE status = 'redeemed' OR (status = 'approved' AND expires_at > $1)) AS approved, \
+                 (SELECT COUNT(*) FROM device_codes WHERE status = 'denied') AS denied, \
+                 (SELECT COUNT(*) FROM device_codes \
+                    WHERE status IN ('pending', 'approved') AND expires_at <= $1) AS expired, \
+                 (SELECT COUNT(*) FROM access_tokens WHERE revoked_at IS NULL AND expires_at > $1) AS active_tokens, \
+                 (SELECT COUNT(*) FROM access_tokens WHERE revoked_at IS NOT NULL) AS revoked_tokens, \
+                 (SELECT COUNT(*) FROM users) AS users, \
+                 (SELECT COUNT(*) FROM oauth_clients) AS clients",
+            )
+            .bind(now)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(counts)
+    }
+}

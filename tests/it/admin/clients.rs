@@ -1,0 +1,254 @@
+//! Creating, editing, disabling and rotating OAuth clients.
+
+use authgate::domain::admin::actions;
+
+use super::{admin_app, audit, text_after};
+use crate::support::TestApp;
+
+/// Creates a client through the form; returns (client_id, secret).
+async fn create_client(
+    app: &TestApp,
+    csrf: &str,
+    form: &[(&str, &str)],
+) -> (String, Option<String>) {
+    let mut fields = vec![("csrf_token", csrf)];
+    fields.extend_from_slice(form);
+    let page = app.submit("/admin/clients", &fields, false).await;
+    assert_eq!(page.status, 201, "{}", page.body);
+    let id = text_after(&page.body, r#"data-testid="secret-0""#);
+    let secret = page
+        .body
+        .contains(r#"data-testid="secret-1""#)
+        .then(|| text_after(&page.body, r#"data-testid="secret-1""#));
+    (id, secret)
+}
+
+#[tokio::test]
+async fn clients_are_created_edited_disabled_and_rotated() {
+    let (app, csrf) = admin_app().await;
+
+    // Invalid input comes back with messages at the fields.
+    let bad = app
+        .submit(
+            "/admin/clients",
+            &[
+                ("csrf_token", &csrf),
+                ("name", ""),
+                ("scopes", "re\"ad"),
+                ("kind", "public"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains(r#"id="client-name-error""#));
+    assert!(bad.body.contains(r#"id="client-scopes-error""#));
+    assert!(bad.body.contains(r#"aria-invalid="true""#));
+
+    // A public client: an id, no secret; devices can use it at once.
+    let (public_id, secret) = create_client(
+        &app,
+        &csrf,
+        &[("name", "Smart TV"), ("scopes", "read"), ("kind", "public")],
+    )
+    .await;
+    assert!(secret.is_none());
+    let r = app
+        .post_form("/oauth/device/code", &[("client_id", &public_id)])
+        .await;
+    assert_eq!(r.status, 200);
+    let r = app
+        .post_form(
+            "/oauth/device/code",
+            &[("client_id", &public_id), ("scope", "write")],
+        )
+        .await;
+    assert_eq!(r.error(), "invalid_scope", "only the allowed scopes");
+    let stored = app
+        .core
+        .store
+        .find_client(&public_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.refresh_tokens, "the checkbox was not ticked");
+
+    // A confidential one: its secret is shown once and stored hashed.
+    let (conf_id, secret) = create_client(
+        &app,
+        &csrf,
+        &[
+            ("name", "Build server"),
+            ("scopes", "read deploy"),
+            ("kind", "confidential"),
+            ("refresh_tokens", "on"),
+        ],
+    )
+    .await;
+    let secret = secret.expect("a secret");
+    let stored = app.core.store.find_client(&conf_id).await.unwrap().unwrap();
+    assert_eq!(
+        stored.secret_hash.as_deref(),
+        Some(authgate::crypto::hash_secret(&secret).as_str())
+    );
+    assert!(stored.refresh_tokens);
+    let with = |s: &str| {
+        let (id, s) = (conf_id.clone(), s.to_owned());
+        let app = &app;
+        async move {
+            app.post_form(
+                "/oauth/device/code",
+                &[("client_id", &id), ("client_secret", &s)],
+            )
+            .await
+        }
+    };
+    assert_eq!(with(&secret).await.status, 200);
+    assert_eq!(with("wrong").await.error(), "invalid_client");
+    let page = app.page(&format!("/admin/clients/{conf_id}")).await;
+    assert!(!page.body.contains(&secret), "never shown again");
+    assert!(page.body.contains("Rotate secret…"));
+
+    // Rotation: a confirmation, then a new secret; the old one stops working.
+    let confirm = app.page(&format!("/admin/clients/{conf_id}/secret")).await;
+    assert!(confirm.body.contains("Rotate the secret of Build server?"));
+    let rotated = app
+        .submit(
+            &format!("/admin/clients/{conf_id}/secret"),
+            &[("csrf_token", &csrf)],
+            false,
+        )
+        .await;
+    assert_eq!(rotated.status, 200);
+    let new_secret = text_after(&rotated.body, r#"data-testid="secret-1""#);
+    assert_ne!(new_secret, secret);
+    assert_eq!(with(&secret).await.error(), "invalid_client");
+    assert_eq!(with(&new_secret).await.status, 200);
+    // A public client has no secret to rotate.
+    let public_rotate = app
+        .submit(
+            &format!("/admin/clients/{public_id}/secret"),
+            &[("csrf_token", &csrf)],
+            false,
+        )
+        .await;
+    assert_eq!(public_rotate.status, 400);
+
+    // Editing: name, scopes and refresh tokens.
+    let edited = app
+        .submit(
+            &format!("/admin/clients/{public_id}"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Living-room TV"),
+                ("scopes", "read write"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(
+        edited.location(),
+        Some(format!("/admin/clients/{public_id}?saved=1").as_str())
+    );
+    let r = app
+        .post_form(
+            "/oauth/device/code",
+            &[("client_id", &public_id), ("scope", "write")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    let invalid = app
+        .submit(
+            &format!("/admin/clients/{public_id}"),
+            &[("csrf_token", &csrf), ("name", "TV"), ("scopes", "")],
+            false,
+        )
+        .await;
+    assert_eq!(invalid.status, 422);
+    let page = app
+        .page(&format!("/admin/clients/{public_id}?saved=1"))
+        .await;
+    assert!(page.body.contains("Changes saved."));
+    assert!(page.body.contains(r#"value="Living-room TV""#));
+
+    // Disabling: a confirmation, then invalid_client for the client and
+    // its tokens stop working; enabling restores it.
+    let token = {
+        let r = app
+            .post_form("/oauth/device/code", &[("client_id", &public_id)])
+            .await;
+        let (dc, uc) = (
+            r.json["device_code"].as_str().unwrap().to_owned(),
+            r.json["user_code"].as_str().unwrap().to_owned(),
+        );
+        app.approve(&uc).await;
+        app.post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", crate::support::DEVICE_GRANT),
+                ("device_code", &dc),
+                ("client_id", &public_id),
+            ],
+        )
+        .await
+        .json["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(app.tokeninfo(&token).await.status, 200);
+    let confirm = app
+        .page(&format!("/admin/clients/{public_id}/disable"))
+        .await;
+    assert!(confirm.body.contains("Disable Living-room TV?"));
+    let done = app
+        .submit(
+            &format!("/admin/clients/{public_id}/disable"),
+            &[("csrf_token", &csrf)],
+            false,
+        )
+        .await;
+    assert_eq!(done.status, 303);
+    let r = app
+        .post_form("/oauth/device/code", &[("client_id", &public_id)])
+        .await;
+    assert_eq!(r.error(), "invalid_client");
+    assert_eq!(app.tokeninfo(&token).await.status, 401);
+    let list = app.page("/admin/clients").await;
+    assert!(list.body.contains("Disabled"));
+    app.submit(
+        &format!("/admin/clients/{public_id}/enable"),
+        &[("csrf_token", &csrf)],
+        false,
+    )
+    .await;
+    let r = app
+        .post_form("/oauth/device/code", &[("client_id", &public_id)])
+        .await;
+    assert_eq!(r.status, 200);
+
+    // Each change is audited with the administrator and the client.
+    for action in [
+        actions::CLIENT_CREATED,
+        actions::CLIENT_SECRET_ROTATED,
+        actions::CLIENT_UPDATED,
+        actions::CLIENT_DISABLED,
+        actions::CLIENT_ENABLED,
+    ] {
+        let events = audit(&app, action).await;
+        assert!(!events.is_empty(), "{action}");
+        assert_eq!(
+            events[0].actor.as_deref(),
+            Some(app.admin_id.as_str()),
+            "{action}"
+        );
+    }
+    let updated = audit(&app, actions::CLIENT_UPDATED).await;
+    assert!(
+        updated[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("Living-room TV")
+    );
+}

@@ -1,0 +1,109 @@
+//! Regressions found while fuzzing (`make fuzz`, tests/it/properties.rs).
+//!
+//! A NUL character (`%00`) in a client id, a username or a path id went
+//! straight into a query. SQLite stores NUL in text, so it simply matched
+//! nothing; PostgreSQL refuses it ("invalid byte sequence for encoding
+//! UTF8: 0x00"), so the query failed and the answer was a 500. NUL is now
+//! refused where input enters: OAuth forms (`invalid_request`), HTTP Basic
+//! credentials (`invalid_client`), browser forms (a 400 page) and grant ids
+//! (404). These tests run on both engines (`make unit-pg`).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::support::{DEVICE_GRANT, TestApp};
+
+#[tokio::test]
+async fn nul_in_oauth_forms_is_invalid_request() {
+    let app = TestApp::spawn().await;
+    let cases: [(&str, &[(&str, &str)]); 5] = [
+        ("/oauth/device/code", &[("client_id", "a\0b")]),
+        (
+            "/oauth/device/code",
+            &[("client_id", "x"), ("scope\0", "read")],
+        ),
+        (
+            "/oauth/token",
+            &[
+                ("grant_type", DEVICE_GRANT),
+                ("device_code", "d"),
+                ("client_id", "a\0b"),
+            ],
+        ),
+        ("/oauth/revoke", &[("token", "t"), ("client_id", "\0")]),
+        (
+            "/oauth/introspect",
+            &[("token", "t"), ("client_id", "c\0"), ("client_secret", "s")],
+        ),
+    ];
+    for (path, form) in cases {
+        let reply = app.post_form(path, form).await;
+        assert_eq!(
+            (reply.status, reply.error()),
+            (400, "invalid_request"),
+            "{path} {form:?}: {:?}",
+            reply.json
+        );
+        let description = reply.json["error_description"].as_str().unwrap();
+        assert!(description.contains("NUL"), "{description}");
+    }
+    // The real client still works afterwards.
+    assert_eq!(app.device_code(None).await.status, 200);
+}
+
+#[tokio::test]
+async fn nul_in_basic_credentials_is_invalid_client() {
+    let app = TestApp::spawn().await;
+    for raw in [
+        format!("{}%00:", app.cli_client_id),
+        "a\0b:".to_owned(),
+        format!("{}:se%00cret", app.cli_client_id),
+    ] {
+        let resp = app
+            .http
+            .post(app.url("/oauth/device/code"))
+            .header("authorization", format!("Basic {}", STANDARD.encode(&raw)))
+            .form(&[("scope", "read")])
+            .send()
+            .await
+            .unwrap();
+        let reply = TestApp::reply(resp).await;
+        assert_eq!(
+            (reply.status, reply.error()),
+            (401, "invalid_client"),
+            "{raw:?}: {:?}",
+            reply.json
+        );
+    }
+}
+
+#[tokio::test]
+async fn nul_in_browser_forms_and_grant_ids_is_refused() {
+    let app = TestApp::spawn().await;
+    let login = app.page("/login").await;
+    let page = app
+        .submit(
+            "/login",
+            &[
+                ("csrf_token", &login.csrf()),
+                ("username", "ad\0min"),
+                ("password", "x"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert!(page.body.contains("not allowed"));
+
+    app.sign_in().await;
+    let account = app.page("/account").await;
+    let page = app
+        .submit(
+            "/account/grants/a%00b/revoke",
+            &[("csrf_token", &account.csrf())],
+            false,
+        )
+        .await;
+    assert_eq!(page.status, 404);
+    assert_eq!(app.get("/health").await.status, 200);
+}

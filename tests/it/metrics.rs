@@ -1,0 +1,212 @@
+//! `/metrics`: what it counts after real traffic, and its three settings
+//! (METRICS, METRICS_TOKEN, METRICS_ADDR).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use authgate::domain::device_flow::Decision;
+use secrecy::SecretString;
+
+use crate::support::{TestApp, TestDb};
+
+async fn scrape(app: &TestApp, token: Option<&str>) -> (u16, String, String) {
+    let mut req = app.http.get(app.url("/metrics"));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (status, content_type, resp.text().await.unwrap())
+}
+
+/// The value of the series `series` (name and labels, as rendered).
+fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_the_device_flow() {
+    let app = TestApp::spawn_with(|c| c.rate_limit_device_code = 3).await;
+    // Approved and redeemed; then revoked by its client.
+    let tokens = app.issue_tokens().await;
+    let reply = app
+        .post_form(
+            "/oauth/revoke",
+            &[
+                ("token", &tokens.refresh),
+                ("client_id", &app.cli_client_id),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 200);
+    // Denied.
+    let (_, user_code) = app.start_flow().await;
+    app.decide(&user_code, Decision::Deny).await;
+    // Expired: the device polls after the code's lifetime.
+    let (device_code, _) = app.start_flow().await;
+    app.advance(31 * 60);
+    assert_eq!(app.poll(&device_code).await.error(), "expired_token");
+    // Rate-limited (3 per minute per address).
+    assert_eq!(app.device_code(None).await.status, 429);
+    // A failed sign-in.
+    let page = app.sign_in_as("admin", "wrong password").await;
+    assert_eq!(page.status, 401);
+    // Routes are templates, and unknown paths do not make series.
+    let result_status = app.page("/device/approved").await.status;
+    assert_eq!(app.get("/no/such/path/42").await.status, 404);
+
+    let (status, content_type, text) = scrape(&app, None).await;
+    assert_eq!(status, 200);
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    for (series, expected) in [
+        (r#"authgate_device_codes_total{event="issued"}"#, 3.0),
+        (r#"authgate_device_codes_total{event="approved"}"#, 1.0),
+        (r#"authgate_device_codes_total{event="denied"}"#, 1.0),
+        (r#"authgate_device_codes_total{event="expired"}"#, 1.0),
+        (
+            r#"authgate_tokens_issued_total{grant_type="device_code"}"#,
+            1.0,
+        ),
+        (
+            r#"authgate_tokens_issued_total{grant_type="refresh_token"}"#,
+            0.0,
+        ),
+        (r#"authgate_tokens_revoked_total{by="client"}"#, 1.0),
+        ("authgate_sign_in_failures_total", 1.0),
+        (r#"authgate_rate_limited_total{limit="device_code"}"#, 1.0),
+        (
+            r#"authgate_http_requests_total{method="POST",route="/oauth/device/code",status="429"}"#,
+            1.0,
+        ),
+        (
+            r#"authgate_http_requests_total{method="POST",route="/oauth/token",status="200"}"#,
+            1.0,
+        ),
+        (
+            r#"authgate_http_requests_total{method="GET",route="unmatched",status="404"}"#,
+            1.0,
+        ),
+    ] {
+        assert_eq!(value(&text, series), Some(expected), "{series}\n{text}");
+    }
+    let templated = format!(
+        r#"authgate_http_requests_total{{method="GET",route="/device/{{outcome}}",status="{result_status}"}}"#
+    );
+    assert_eq!(value(&text, &templated), Some(1.0), "{templated}\n{text}");
+    assert!(!text.contains("/device/approved"), "paths are templates");
+    assert!(
+        !text.contains("/no/such/path"),
+        "raw paths never become labels"
+    );
+    assert!(text.contains(
+        r#"authgate_http_request_duration_seconds_bucket{method="POST",route="/oauth/token",status="200",le="+Inf"} 1"#
+    ));
+    assert!(value(&text, "authgate_db_pool_connections").is_some_and(|n| n >= 1.0));
+    assert!(value(&text, "authgate_db_pool_idle_connections").is_some());
+    assert_eq!(value(&text, "authgate_db_pool_max_connections"), Some(8.0));
+    assert!(text.contains("authgate_build_info{version=\""));
+}
+
+#[tokio::test]
+async fn metrics_token_is_enforced() {
+    let token = "scrape-token-0123456789";
+    let app = TestApp::spawn_with(|c| c.metrics_token = Some(SecretString::from(token))).await;
+    let (status, _, _) = scrape(&app, None).await;
+    assert_eq!(status, 401);
+    let (status, _, _) = scrape(&app, Some("scrape-token-0123456780")).await;
+    assert_eq!(status, 401);
+    let (status, _, text) = scrape(&app, Some(token)).await;
+    assert_eq!(status, 200);
+    assert!(text.contains("authgate_device_codes_total"));
+}
+
+#[tokio::test]
+async fn metrics_can_be_turned_off() {
+    let app = TestApp::spawn_with(|c| c.metrics = false).await;
+    let (status, _, _) = scrape(&app, None).await;
+    assert_eq!(status, 404);
+}
+
+/// With METRICS_ADDR, /metrics moves to its own listener (the real
+/// binary, whose log names both addresses).
+#[test]
+fn metrics_move_to_their_own_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = runtime.block_on(TestDb::fresh());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authgate"));
+    cmd.current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SERVER_ADDR", "127.0.0.1:0")
+        .env("METRICS_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .env("DATABASE_URL", &db.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = Running(cmd.arg("server").spawn().unwrap());
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let (mut main, mut metrics) = (None, None);
+    for line in lines.by_ref() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap_or_default();
+        if let Some(a) = v["metrics_addr"].as_str() {
+            metrics = Some(a.to_owned());
+        }
+        if let Some(a) = v["addr"].as_str() {
+            main = Some(a.to_owned());
+        }
+        if main.is_some() && metrics.is_some() {
+            break;
+        }
+    }
+    let get = |addr: &str, path: &str| -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        stream.read_to_string(&mut out).unwrap();
+        out
+    };
+    let main = main.expect("listening line");
+    let metrics = metrics.expect("metrics listening line");
+    let on_main = get(&main, "/metrics");
+    let on_own = get(&metrics, "/metrics");
+    let elsewhere = get(&metrics, "/health");
+    drop(child);
+    assert!(on_main.starts_with("HTTP/1.1 404"), "{on_main}");
+    assert!(on_own.starts_with("HTTP/1.1 200"), "{on_own}");
+    assert!(on_own.contains("authgate_build_info"), "{on_own}");
+    assert!(elsewhere.starts_with("HTTP/1.1 404"), "only /metrics there");
+}
+
+/// A server process, killed when dropped (also when an assertion fails).
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
