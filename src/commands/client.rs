@@ -2,12 +2,12 @@
 //! configured database, without a running server. Changes are audited like
 //! an administrator's, marked "(command line)".
 
-use std::io::Write as _;
+use std::io::Write;
 
 use clap::{Args, Subcommand};
 
 use super::database::DatabaseArgs;
-use super::user::date;
+use super::user::{date, problems};
 use crate::clock::SystemClock;
 use crate::crypto::random::Random;
 use crate::domain::admin::{self, Actor, ClientKind, Ctx};
@@ -76,17 +76,8 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             confidential,
             no_refresh_tokens,
         } => {
-            let spec =
-                admin::client_spec(&name, &scopes, !no_refresh_tokens).map_err(|errors| {
-                    anyhow::anyhow!(
-                        "{}",
-                        errors
-                            .iter()
-                            .map(|e| format!("{}: {}", e.field, e.message))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    )
-                })?;
+            let spec = admin::client_spec(&name, &scopes, !no_refresh_tokens)
+                .map_err(|errors| problems(&errors))?;
             let kind = if confidential {
                 ClientKind::Confidential
             } else {
@@ -97,73 +88,74 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             if let Some(secret) = created.secret {
                 writeln!(out, "client_secret: {secret}")?;
             }
+            Ok(())
         }
-        ClientAction::List { json } => {
-            let clients = admin::clients(&ctx, None).await?;
-            if !json {
-                writeln!(
-                    out,
-                    "{:<36} {:<24} {:<12} {:<8} scopes",
-                    "client_id", "name", "type", "status"
-                )?;
-            }
-            for c in clients {
-                let kind = if c.confidential {
-                    "confidential"
-                } else {
-                    "public"
-                };
-                let status = if c.disabled { "disabled" } else { "enabled" };
-                if json {
-                    let line = serde_json::json!({
-                        "client_id": c.id,
-                        "name": c.name,
-                        "type": kind,
-                        "disabled": c.disabled,
-                        "allowed_scopes": c.allowed_scopes,
-                        "refresh_tokens": c.refresh_tokens,
-                        "active_tokens": c.active_tokens,
-                        "created_at": c.created_at,
-                    });
-                    writeln!(out, "{line}")?;
-                } else {
-                    writeln!(
-                        out,
-                        "{:<36} {:<24} {:<12} {:<8} {} (created {})",
-                        c.id,
-                        c.name,
-                        kind,
-                        status,
-                        c.allowed_scopes,
-                        date(c.created_at)
-                    )?;
-                }
-            }
-        }
+        ClientAction::List { json } => list(&ctx, &mut out, json).await,
         ClientAction::Disable { client_id } => {
-            let changed = admin::set_client_disabled(&ctx, &actor, &client_id, true).await?;
-            writeln!(
-                out,
-                "client {client_id} {}",
-                if changed {
-                    "disabled"
-                } else {
-                    "was already disabled"
-                }
-            )?;
+            set_disabled(&ctx, &actor, &mut out, &client_id, true).await
         }
         ClientAction::Enable { client_id } => {
-            let changed = admin::set_client_disabled(&ctx, &actor, &client_id, false).await?;
+            set_disabled(&ctx, &actor, &mut out, &client_id, false).await
+        }
+    }
+}
+
+async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result<()> {
+    if !json {
+        writeln!(
+            out,
+            "{:<36} {:<24} {:<12} {:<8} scopes",
+            "client_id", "name", "type", "status"
+        )?;
+    }
+    for c in admin::clients(ctx, None).await? {
+        let kind = if c.confidential {
+            "confidential"
+        } else {
+            "public"
+        };
+        if json {
+            let line = serde_json::json!({
+                "client_id": c.id,
+                "name": c.name,
+                "type": kind,
+                "disabled": c.disabled,
+                "allowed_scopes": c.allowed_scopes,
+                "refresh_tokens": c.refresh_tokens,
+                "active_tokens": c.active_tokens,
+                "created_at": c.created_at,
+            });
+            writeln!(out, "{line}")?;
+        } else {
+            let status = if c.disabled { "disabled" } else { "enabled" };
             writeln!(
                 out,
-                "client {client_id} {}",
-                if changed {
-                    "enabled"
-                } else {
-                    "was already enabled"
-                }
+                "{:<36} {:<24} {:<12} {:<8} {} (created {})",
+                c.id,
+                c.name,
+                kind,
+                status,
+                c.allowed_scopes,
+                date(c.created_at)
             )?;
         }
+    }
+    Ok(())
+}
+
+async fn set_disabled(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    out: &mut impl Write,
+    client_id: &str,
+    disabled: bool,
+) -> anyhow::Result<()> {
+    let changed = admin::set_client_disabled(ctx, actor, client_id, disabled).await?;
+    let what = if disabled { "disabled" } else { "enabled" };
+    if changed {
+        writeln!(out, "client {client_id} {what}")?;
+    } else {
+        writeln!(out, "client {client_id} was already {what}")?;
     }
     Ok(())
 }

@@ -2,14 +2,14 @@
 //! the configured database, without a running server. Changes are audited
 //! like an administrator's, marked "(command line)".
 
-use std::io::Write as _;
+use std::io::Write;
 
 use clap::{Args, Subcommand};
 
 use super::database::{DatabaseArgs, password_from_stdin};
 use crate::clock::SystemClock;
 use crate::crypto::random::Random;
-use crate::domain::admin::{self, Actor, Ctx};
+use crate::domain::admin::{self, Actor, Ctx, FieldError};
 use crate::domain::user::{Role, User};
 use crate::store::Store;
 
@@ -97,97 +97,15 @@ async fn execute(store: &Store, action: UserAction) -> anyhow::Result<()> {
             admin: is_admin,
             password_stdin,
         } => {
-            let typed = password(password_stdin)?;
             let role = if is_admin { Role::Admin } else { Role::User };
-            let spec = admin::user_spec(&username, typed.as_deref().unwrap_or(""), role).map_err(
-                |errors| {
-                    anyhow::anyhow!(
-                        "{}",
-                        errors
-                            .iter()
-                            .map(|e| format!("{}: {}", e.field, e.message))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    )
-                },
-            )?;
-            let created = admin::create_user(&ctx, &actor, &spec).await?;
-            writeln!(
-                out,
-                "created user {} ({})",
-                created.user.username,
-                created.user.role.as_str()
-            )?;
-            if let Some(p) = created.generated_password {
-                writeln!(out, "password: {p}")?;
-            }
+            add(&ctx, &actor, &mut out, &username, role, password_stdin).await
         }
-        UserAction::List { json } => {
-            if !json {
-                writeln!(
-                    out,
-                    "{:<32} {:<6} {:<9} {:>6} created",
-                    "username", "role", "status", "tokens"
-                )?;
-            }
-            let mut after: Option<String> = None;
-            loop {
-                let page = admin::users(&ctx, None, after.as_deref()).await?;
-                for u in &page.rows {
-                    let status = if u.disabled { "disabled" } else { "active" };
-                    let created = date(u.created_at);
-                    if json {
-                        let line = serde_json::json!({
-                            "id": u.id,
-                            "username": u.username,
-                            "role": u.role.as_str(),
-                            "disabled": u.disabled,
-                            "active_tokens": u.active_tokens,
-                            "created_at": u.created_at,
-                        });
-                        writeln!(out, "{line}")?;
-                    } else {
-                        writeln!(
-                            out,
-                            "{:<32} {:<6} {:<9} {:>6} {created}",
-                            u.username,
-                            u.role.as_str(),
-                            status,
-                            u.active_tokens
-                        )?;
-                    }
-                }
-                match page.next_after {
-                    Some(a) => after = Some(a),
-                    None => break,
-                }
-            }
-        }
+        UserAction::List { json } => list(&ctx, &mut out, json).await,
         UserAction::Disable { username } => {
-            let user = find(store, &username).await?;
-            let changed = admin::set_user_disabled(&ctx, &actor, &user.id, true).await?;
-            writeln!(
-                out,
-                "user {username} {}",
-                if changed {
-                    "disabled"
-                } else {
-                    "was already disabled"
-                }
-            )?;
+            set_disabled(&ctx, &actor, &mut out, &username, true).await
         }
         UserAction::Enable { username } => {
-            let user = find(store, &username).await?;
-            let changed = admin::set_user_disabled(&ctx, &actor, &user.id, false).await?;
-            writeln!(
-                out,
-                "user {username} {}",
-                if changed {
-                    "enabled"
-                } else {
-                    "was already enabled"
-                }
-            )?;
+            set_disabled(&ctx, &actor, &mut out, &username, false).await
         }
         UserAction::SetPassword {
             username,
@@ -200,7 +118,100 @@ async fn execute(store: &Store, action: UserAction) -> anyhow::Result<()> {
             if let Some(p) = generated {
                 writeln!(out, "password: {p}")?;
             }
+            Ok(())
         }
+    }
+}
+
+/// Field problems as one line: "username: ...; password: ...".
+pub(super) fn problems(errors: &[FieldError]) -> anyhow::Error {
+    let line: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect();
+    anyhow::anyhow!("{}", line.join("; "))
+}
+
+async fn add(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    out: &mut impl Write,
+    username: &str,
+    role: Role,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let typed = password(password_stdin)?;
+    let spec = admin::user_spec(username, typed.as_deref().unwrap_or(""), role)
+        .map_err(|errors| problems(&errors))?;
+    let created = admin::create_user(ctx, actor, &spec).await?;
+    writeln!(
+        out,
+        "created user {} ({})",
+        created.user.username,
+        created.user.role.as_str()
+    )?;
+    if let Some(p) = created.generated_password {
+        writeln!(out, "password: {p}")?;
+    }
+    Ok(())
+}
+
+async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result<()> {
+    if !json {
+        writeln!(
+            out,
+            "{:<32} {:<6} {:<9} {:>6} created",
+            "username", "role", "status", "tokens"
+        )?;
+    }
+    let mut after: Option<String> = None;
+    loop {
+        let page = admin::users(ctx, None, after.as_deref()).await?;
+        for u in &page.rows {
+            if json {
+                let line = serde_json::json!({
+                    "id": u.id,
+                    "username": u.username,
+                    "role": u.role.as_str(),
+                    "disabled": u.disabled,
+                    "active_tokens": u.active_tokens,
+                    "created_at": u.created_at,
+                });
+                writeln!(out, "{line}")?;
+            } else {
+                let status = if u.disabled { "disabled" } else { "active" };
+                writeln!(
+                    out,
+                    "{:<32} {:<6} {:<9} {:>6} {}",
+                    u.username,
+                    u.role.as_str(),
+                    status,
+                    u.active_tokens,
+                    date(u.created_at)
+                )?;
+            }
+        }
+        match page.next_after {
+            Some(a) => after = Some(a),
+            None => return Ok(()),
+        }
+    }
+}
+
+async fn set_disabled(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    out: &mut impl Write,
+    username: &str,
+    disabled: bool,
+) -> anyhow::Result<()> {
+    let user = find(ctx.store, username).await?;
+    let changed = admin::set_user_disabled(ctx, actor, &user.id, disabled).await?;
+    let what = if disabled { "disabled" } else { "enabled" };
+    if changed {
+        writeln!(out, "user {username} {what}")?;
+    } else {
+        writeln!(out, "user {username} was already {what}")?;
     }
     Ok(())
 }

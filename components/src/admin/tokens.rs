@@ -26,9 +26,9 @@ pub struct TokenRow<'a> {
 
 /// A bulk revocation offered when the list is narrowed to one user or client.
 #[derive(Debug, Clone)]
-pub struct BulkRevoke<'a> {
-    /// "Revoke all tokens of alice".
-    pub label: &'a str,
+pub struct BulkRevoke {
+    /// "Revoke all tokens of alice…".
+    pub label: String,
     pub href: String,
 }
 
@@ -44,7 +44,7 @@ pub struct TokensPage<'a> {
     pub user: Option<(&'a str, &'a str)>,
     pub rows: Vec<TokenRow<'a>>,
     pub pager: Pager,
-    pub bulk: Vec<BulkRevoke<'a>>,
+    pub bulk: Vec<BulkRevoke>,
 }
 
 const HEAD: [&str; 8] = [

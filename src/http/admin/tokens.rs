@@ -7,13 +7,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use components::admin::tokens::{BulkRevoke, TokenRow, TokensPage, tokens_page};
 use components::admin::{Confirm, Section, confirm};
 use components::feedback::Tone;
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::audit::{page_at, pager};
 use super::extract::AdminUser;
 use super::render::{Frame, admin_page, token_status, when};
+use crate::domain::Error;
 use crate::domain::admin::{self, Ctx, TokenEntry, TokenStatus};
+use crate::domain::user::User;
 use crate::http::error::PageError;
 use crate::http::paths::{self, with_query};
 use crate::http::ui::render::query_param;
@@ -51,6 +53,69 @@ fn rows(entries: &[TokenEntry], now: i64) -> Vec<TokenRow<'_>> {
         .collect()
 }
 
+/// The list's filters, from the query string.
+struct Filters {
+    search: String,
+    status: Option<TokenStatus>,
+    user_id: String,
+    client_id: String,
+}
+
+impl Filters {
+    fn parse(q: Option<&str>) -> Self {
+        Filters {
+            search: param(q, "q").unwrap_or_default(),
+            status: param(q, "status").and_then(|s| TokenStatus::parse(&s)),
+            user_id: param(q, "user").unwrap_or_default(),
+            client_id: param(q, "client").unwrap_or_default(),
+        }
+    }
+
+    fn store(&self) -> TokenFilter<'_> {
+        fn set(s: &str) -> Option<&str> {
+            (!s.is_empty()).then_some(s)
+        }
+        TokenFilter {
+            search: set(&self.search),
+            status: self.status,
+            user_id: set(&self.user_id),
+            client_id: set(&self.client_id),
+        }
+    }
+
+    /// As query parameters, for the pager.
+    fn pairs(&self) -> [(&'static str, &str); 4] {
+        [
+            ("q", &self.search),
+            ("status", self.status.map(TokenStatus::as_str).unwrap_or("")),
+            ("user", &self.user_id),
+            ("client", &self.client_id),
+        ]
+    }
+}
+
+/// "Revoke all tokens of …" for the user and client the list is narrowed to.
+fn bulk_revokes(user: Option<&User>, client: Option<&(String, String)>) -> Vec<BulkRevoke> {
+    let revoke = |name: &str, param: &str, id: &str| BulkRevoke {
+        label: format!("Revoke all tokens of {name}…"),
+        href: with_query(paths::ADMIN_TOKENS_REVOKE, &[(param, id)]),
+    };
+    let mut bulk = Vec::new();
+    bulk.extend(user.map(|u| revoke(&u.username, "user", &u.id)));
+    bulk.extend(client.map(|(id, name)| revoke(name, "client", id)));
+    bulk
+}
+
+/// The notice after a revocation (`?revoked=N`).
+fn revoked_notice(q: Option<&str>) -> Option<String> {
+    param(q, "revoked")
+        .and_then(|n| n.parse::<u64>().ok())
+        .map(|n| match n {
+            1 => "1 active token revoked. It fails /oauth/tokeninfo from now on.".to_owned(),
+            n => format!("{n} active tokens revoked. They fail /oauth/tokeninfo from now on."),
+        })
+}
+
 pub async fn show(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -58,90 +123,44 @@ pub async fn show(
 ) -> Result<Response, PageError> {
     let q = query.as_deref();
     let ctx = Ctx::of(&state.core);
-    let search = param(q, "q");
-    let status = param(q, "status").and_then(|s| TokenStatus::parse(&s));
-    let user_id = param(q, "user");
-    let client_id = param(q, "client");
-    let filter = TokenFilter {
-        search: search.as_deref(),
-        status,
-        user_id: user_id.as_deref(),
-        client_id: client_id.as_deref(),
-    };
-    let page = admin::tokens(&ctx, &filter, &page_at(q)).await?;
+    let filters = Filters::parse(q);
+    let page = admin::tokens(&ctx, &filters.store(), &page_at(q)).await?;
     let clients = admin::client_choices(&ctx).await?;
-    let user = match &user_id {
-        Some(id) => ctx
-            .store
-            .find_user_by_id(id)
-            .await
-            .map_err(crate::domain::Error::from)?,
-        None => None,
+    let user = match filters.user_id.as_str() {
+        "" => None,
+        id => ctx.store.find_user_by_id(id).await.map_err(Error::from)?,
     };
-    let now = state.core.clock.now_secs();
-    let status_str = status.map(TokenStatus::as_str).unwrap_or("");
-    let search_str = search.as_deref().unwrap_or("");
-    let user_str = user_id.as_deref().unwrap_or("");
-    let client_str = client_id.as_deref().unwrap_or("");
-    let filters = [
-        ("q", search_str),
-        ("status", status_str),
-        ("user", user_str),
-        ("client", client_str),
-    ];
+    let client = clients.iter().find(|(id, _)| *id == filters.client_id);
     let mut client_options = vec![("", "All clients")];
     client_options.extend(
         clients
             .iter()
             .map(|(id, name)| (id.as_str(), name.as_str())),
     );
-    let user_label = user
-        .as_ref()
-        .map(|u| format!("Revoke all tokens of {}…", u.username));
-    let client = clients
-        .iter()
-        .find(|(id, _)| Some(id) == client_id.as_ref());
-    let client_label = client.map(|(_, name)| format!("Revoke all tokens of {name}…"));
-    let mut bulk = Vec::new();
-    if let (Some(u), Some(label)) = (&user, &user_label) {
-        bulk.push(BulkRevoke {
-            label,
-            href: with_query(paths::ADMIN_TOKENS_REVOKE, &[("user", &u.id)]),
-        });
-    }
-    if let (Some((id, _)), Some(label)) = (client, &client_label) {
-        bulk.push(BulkRevoke {
-            label,
-            href: with_query(paths::ADMIN_TOKENS_REVOKE, &[("client", id)]),
-        });
-    }
-    let revoked = param(q, "revoked").and_then(|n| n.parse::<u64>().ok());
-    let notice = revoked.map(|n| match n {
-        1 => "1 active token revoked. It fails /oauth/tokeninfo from now on.".to_owned(),
-        n => format!("{n} active tokens revoked. They fail /oauth/tokeninfo from now on."),
-    });
+    let pairs = filters.pairs();
     let body = tokens_page(&TokensPage {
         form_action: paths::ADMIN_TOKENS,
-        search: search_str,
-        status: status_str,
+        search: &filters.search,
+        status: pairs[1].1,
         status_options: vec![
             ("", "All"),
             ("active", "Active"),
             ("revoked", "Revoked"),
             ("expired", "Expired"),
         ],
-        client: client_str,
+        client: &filters.client_id,
         client_options,
         user: user.as_ref().map(|u| (u.id.as_str(), u.username.as_str())),
-        rows: rows(&page.rows, now),
+        rows: rows(&page.rows, state.core.clock.now_secs()),
         pager: pager(
             paths::ADMIN_TOKENS,
-            &filters,
+            &pairs,
             page.newer.as_ref(),
             page.older.as_ref(),
         ),
-        bulk,
+        bulk: bulk_revokes(user.as_ref(), client),
     });
+    let notice = revoked_notice(q);
     let frame = Frame::new(Section::Tokens, "Tokens")
         .subtitle("Access tokens, newest first. Revoking one stops it at once.")
         .notice(notice.as_deref().map(|n| (Tone::Success, n)));
@@ -178,6 +197,82 @@ impl RevokeFields {
     }
 }
 
+/// What a confirmation page says about one revocation.
+struct Confirmation {
+    title: String,
+    message: String,
+    details: Vec<(&'static str, Markup)>,
+    /// The hidden field naming the target.
+    field: (&'static str, String),
+    cancel: String,
+}
+
+async fn describe(state: &AppState, target: Target) -> Result<Confirmation, PageError> {
+    let ctx = Ctx::of(&state.core);
+    let code = |s: &str| html! { code class="break-all font-mono text-xs" { (s) } };
+    Ok(match target {
+        Target::Token(jti) => {
+            let token = ctx
+                .store
+                .find_access_token(&jti)
+                .await
+                .map_err(Error::from)?
+                .ok_or(PageError::NotFound)?;
+            let client = admin::find_client(&ctx, &token.client_id).await?;
+            let expires = when(token.expires_at, state.core.clock.now_secs());
+            Confirmation {
+                title: "Revoke this token?".to_owned(),
+                message: "The token fails /oauth/tokeninfo at once. The device's refresh token \
+                          from the same approval is revoked too, so it cannot get a new one: \
+                          the user must approve it again."
+                    .to_owned(),
+                details: vec![
+                    ("Token", code(&token.jti)),
+                    ("User", html! { (token.username) }),
+                    ("Client", html! { (client.name) }),
+                    ("Scope", html! { span class="font-mono" { (token.scope) } }),
+                    ("Expires", components::admin::when(&expires)),
+                ],
+                field: ("jti", jti),
+                cancel: paths::ADMIN_TOKENS.to_owned(),
+            }
+        }
+        Target::User(id) => {
+            let user = admin::find_user(&ctx, &id).await?;
+            let live = admin::live_tokens(&ctx, TokenOwner::User(&user.id)).await?;
+            Confirmation {
+                title: format!("Revoke all tokens of {}?", user.username),
+                message: format!(
+                    "Every access and refresh token of {} stops working at once ({live} active). \
+                     Their devices must be approved again.",
+                    user.username
+                ),
+                details: vec![("Active tokens", html! { (live) })],
+                cancel: with_query(paths::ADMIN_TOKENS, &[("user", &user.id)]),
+                field: ("user", user.id),
+            }
+        }
+        Target::Client(id) => {
+            let client = admin::find_client(&ctx, &id).await?;
+            let live = admin::live_tokens(&ctx, TokenOwner::Client(&client.id)).await?;
+            Confirmation {
+                title: format!("Revoke all tokens of {}?", client.name),
+                message: format!(
+                    "Every access and refresh token issued to {} stops working at once \
+                     ({live} active), for every user.",
+                    client.name
+                ),
+                details: vec![
+                    ("Client ID", code(&client.id)),
+                    ("Active tokens", html! { (live) }),
+                ],
+                cancel: with_query(paths::ADMIN_TOKENS, &[("client", &client.id)]),
+                field: ("client", client.id),
+            }
+        }
+    })
+}
+
 /// `GET /admin/tokens/revoke?jti=|user=|client=`: what will be revoked.
 pub async fn confirm_revoke(
     State(state): State<AppState>,
@@ -190,82 +285,16 @@ pub async fn confirm_revoke(
         user: query_param(q, "user").unwrap_or_default(),
         client: query_param(q, "client").unwrap_or_default(),
     };
-    let ctx = Ctx::of(&state.core);
-    let now = state.core.clock.now_secs();
-    let (title, message, details, hidden, cancel) = match fields.target()? {
-        Target::Token(jti) => {
-            let token = ctx
-                .store
-                .find_access_token(&jti)
-                .await
-                .map_err(crate::domain::Error::from)?
-                .ok_or(PageError::NotFound)?;
-            let client = admin::find_client(&ctx, &token.client_id).await?;
-            let details = vec![
-                (
-                    "Token",
-                    html! { code class="break-all font-mono text-xs" { (token.jti) } },
-                ),
-                ("User", html! { (token.username) }),
-                ("Client", html! { (client.name) }),
-                ("Scope", html! { span class="font-mono" { (token.scope) } }),
-                (
-                    "Expires",
-                    components::admin::when(&when(token.expires_at, now)),
-                ),
-            ];
-            (
-                "Revoke this token?".to_owned(),
-                "The token fails /oauth/tokeninfo at once. The device's refresh token from the same approval is revoked too, so it cannot get a new one: the user must approve it again.".to_owned(),
-                details,
-                ("jti", jti),
-                with_query(paths::ADMIN_TOKENS, &[]),
-            )
-        }
-        Target::User(id) => {
-            let user = admin::find_user(&ctx, &id).await?;
-            let live = admin::live_tokens(&ctx, TokenOwner::User(&user.id)).await?;
-            (
-                format!("Revoke all tokens of {}?", user.username),
-                format!(
-                    "Every access and refresh token of {} stops working at once ({live} active). Their devices must be approved again.",
-                    user.username
-                ),
-                vec![("Active tokens", html! { (live) })],
-                ("user", user.id.clone()),
-                with_query(paths::ADMIN_TOKENS, &[("user", &user.id)]),
-            )
-        }
-        Target::Client(id) => {
-            let client = admin::find_client(&ctx, &id).await?;
-            let live = admin::live_tokens(&ctx, TokenOwner::Client(&client.id)).await?;
-            (
-                format!("Revoke all tokens of {}?", client.name),
-                format!(
-                    "Every access and refresh token issued to {} stops working at once ({live} active), for every user.",
-                    client.name
-                ),
-                vec![
-                    (
-                        "Client ID",
-                        html! { code class="break-all font-mono text-xs" { (client.id) } },
-                    ),
-                    ("Active tokens", html! { (live) }),
-                ],
-                ("client", client.id.clone()),
-                with_query(paths::ADMIN_TOKENS, &[("client", &client.id)]),
-            )
-        }
-    };
+    let c = describe(&state, fields.target()?).await?;
     let body = confirm(&Confirm {
-        title: &title,
-        message: &message,
-        details,
+        title: &c.title,
+        message: &c.message,
+        details: c.details,
         action: paths::ADMIN_TOKENS_REVOKE,
         csrf: &admin.web.csrf,
-        hidden: vec![(hidden.0, &hidden.1)],
+        hidden: vec![(c.field.0, &c.field.1)],
         confirm_label: "Revoke",
-        cancel: &cancel,
+        cancel: &c.cancel,
         danger: true,
     });
     let frame = Frame::new(Section::Tokens, "Revoke tokens");

@@ -5,11 +5,11 @@ use std::time::Instant;
 use super::admin_app;
 use crate::support::Page;
 
-/// 100,000 tokens: every page, filter and search stays fast, and keyset
-/// pages neither skip nor repeat rows.
+/// 100,000 tokens: every page, filter and search answers (timings printed
+/// for the record), and keyset pages neither skip nor repeat rows.
 #[tokio::test]
 #[allow(clippy::disallowed_methods)] // Instant::now: measuring latency
-async fn the_token_list_stays_fast_with_100k_rows() {
+async fn the_token_list_pages_through_100k_rows() {
     let (app, _) = admin_app().await;
     let now = authgate::clock::Clock::now_secs(app.clock.as_ref());
     let insert = "INSERT INTO access_tokens (jti, user_id, client_id, scope, issued_at, expires_at, revoked_at) \
@@ -40,7 +40,7 @@ async fn the_token_list_stays_fast_with_100k_rows() {
     }
     eprintln!("inserted 100,000 tokens in {:?}", started.elapsed());
 
-    let timed = |path: String| {
+    let fetch = |path: String| {
         let app = &app;
         async move {
             let started = Instant::now();
@@ -48,9 +48,9 @@ async fn the_token_list_stays_fast_with_100k_rows() {
             let took = started.elapsed();
             assert_eq!(page.status, 200, "{path}");
             eprintln!("{path}: {took:?}");
-            // Generous for unoptimised builds on a busy machine; a full
-            // scan and sort of 100k rows per page would be far slower.
-            assert!(took.as_millis() < 2_000, "{path} took {took:?}");
+            // Timings are reported, never asserted (a shared machine is
+            // noisy); that listings use an index and no sort is proved by
+            // the query-plan unit test in src/store/admin.
             page
         }
     };
@@ -79,7 +79,7 @@ async fn the_token_list_stays_fast_with_100k_rows() {
         page.body[href..end].replace("&amp;", "&")
     };
 
-    let first = timed("/admin/tokens".into()).await;
+    let first = fetch("/admin/tokens".into()).await;
     let p1 = rows(&first);
     assert_eq!(p1.len(), 50);
     assert_eq!(
@@ -87,35 +87,35 @@ async fn the_token_list_stays_fast_with_100k_rows() {
         ["bulk-2", "bulk-1", "bulk-5"],
         "newest first, ties by id"
     );
-    let second = timed(next(&first, "next")).await;
+    let second = fetch(next(&first, "next")).await;
     let p2 = rows(&second);
     assert_eq!(p2.len(), 50);
     assert!(p1.iter().all(|j| !p2.contains(j)), "no repeats");
-    let back = timed(next(&second, "prev")).await;
+    let back = fetch(next(&second, "prev")).await;
     assert_eq!(rows(&back), p1, "newer leads back to the first page");
     // Deep in the list: the keyset is as cheap as the first page.
-    let deep = timed(format!("/admin/tokens?after={}.bulk-99000", now - 33_000)).await;
+    let deep = fetch(format!("/admin/tokens?after={}.bulk-99000", now - 33_000)).await;
     assert_eq!(rows(&deep).len(), 50, "{:?}", rows(&deep));
-    let revoked = timed("/admin/tokens?status=revoked".into()).await;
+    let revoked = fetch("/admin/tokens?status=revoked".into()).await;
     assert!(
         rows(&revoked)
             .iter()
             .all(|j| j.trim_start_matches("bulk-").parse::<u32>().unwrap() % 10 == 0)
     );
-    timed("/admin/tokens?status=active".into()).await;
-    timed(format!(
+    fetch("/admin/tokens?status=active".into()).await;
+    fetch(format!(
         "/admin/tokens?client={}&status=active",
         app.cli_client_id
     ))
     .await;
-    timed(format!("/admin/tokens?user={}", app.admin_id)).await;
-    timed("/admin/tokens?q=bulk-77777".into()).await;
-    timed("/admin/tokens?q=nobody-matches".into()).await;
+    fetch(format!("/admin/tokens?user={}", app.admin_id)).await;
+    fetch("/admin/tokens?q=bulk-77777".into()).await;
+    fetch("/admin/tokens?q=nobody-matches".into()).await;
     // A search matching every row (the one user's name).
-    let all = timed("/admin/tokens?q=admin".into()).await;
+    let all = fetch("/admin/tokens?q=admin".into()).await;
     assert_eq!(rows(&all).len(), 50);
-    timed("/admin".into()).await;
+    fetch("/admin".into()).await;
     // The pages that count each client's and user's live tokens.
-    timed("/admin/clients".into()).await;
-    timed("/admin/users".into()).await;
+    fetch("/admin/clients".into()).await;
+    fetch("/admin/users".into()).await;
 }
