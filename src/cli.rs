@@ -195,6 +195,16 @@ pub struct ServerArgs {
     #[arg(long, env = "JWT_SIGNING_ALG", value_name = "JWT_SIGNING_ALG", default_value = "ES256", value_parser = parse_alg)]
     pub jwt_signing_alg: SigningAlg,
 
+    /// PEM file with the private key that signs access tokens (PKCS#8;
+    /// EC P-256 for ES256, Ed25519 for EdDSA, RSA for RS256), instead of a
+    /// key generated and kept in the database.
+    #[arg(
+        long,
+        env = "JWT_PRIVATE_KEY_FILE",
+        value_name = "JWT_PRIVATE_KEY_FILE"
+    )]
+    pub jwt_private_key_file: Option<PathBuf>,
+
     /// Lifetime of refresh tokens (e.g. 30d).
     #[arg(long, env = "REFRESH_TOKEN_EXPIRATION", value_name = "REFRESH_TOKEN_EXPIRATION", default_value = "30d", value_parser = parse_duration)]
     pub refresh_token_expiration: Duration,

@@ -52,6 +52,8 @@ pub struct Config {
     /// How long audit events are kept (AUDIT_RETENTION).
     pub audit_retention: Duration,
     pub signing_alg: SigningAlg,
+    /// The signing key from JWT_PRIVATE_KEY_FILE, parsed at start-up.
+    pub signing_key_file: Option<crate::crypto::keys::StoredKey>,
     pub introspection_token: Option<SecretString>,
     pub admin_username: String,
     pub admin_password: Option<SecretString>,
@@ -139,6 +141,20 @@ impl Config {
                 "must be 1 to 128 characters without spaces",
             ));
         }
+        let signing_key_file = match &args.jwt_private_key_file {
+            None => None,
+            Some(path) => {
+                let pem = std::fs::read_to_string(path).map_err(|e| {
+                    bad(
+                        "JWT_PRIVATE_KEY_FILE",
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                })?;
+                let key = crate::crypto::keys::from_pem(args.jwt_signing_alg, &pem, 0)
+                    .map_err(|e| bad("JWT_PRIVATE_KEY_FILE", e.to_string()))?;
+                Some(key)
+            }
+        };
         let trusted_proxies = args
             .trusted_proxies
             .iter()
@@ -164,6 +180,7 @@ impl Config {
             refresh_token_ttl: args.refresh_token_expiration,
             audit_retention: args.audit_retention,
             signing_alg: args.jwt_signing_alg,
+            signing_key_file,
             introspection_token: args.introspection_token.map(SecretString::from),
             admin_username: args.admin_username,
             admin_password: args.admin_password.map(SecretString::from),
@@ -242,6 +259,7 @@ impl Config {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             audit_retention: Duration::from_secs(90 * 24 * 3600),
             signing_alg: SigningAlg::Es256,
+            signing_key_file: None,
             introspection_token: None,
             admin_username: "admin".to_owned(),
             admin_password: None,

@@ -90,6 +90,7 @@ impl AppState {
             hmac_secret: secrets.jwt.clone(),
             issuer: config.base_url.clone(),
             access_token_ttl: config.access_token_ttl,
+            file_key: config.signing_key_file.clone(),
         };
         let ring = keys::load_ring(&store, &key_policy, clock.as_ref()).await?;
         let signer = Arc::new(TokenSigner::new(ring));

@@ -51,6 +51,7 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
         hmac_secret: SecretString::from(String::new()),
         issuer: String::new(),
         access_token_ttl: args.jwt_expiration,
+        file_key: None,
     };
     let mut out = std::io::stdout().lock();
     match args.action {

@@ -107,51 +107,57 @@ fn thumbprint(public: &[u8]) -> String {
     b64(&Sha256::digest(public)[..12])
 }
 
-/// Generates a new asymmetric key of `alg`.
-pub fn generate(alg: SigningAlg, now: i64) -> Result<StoredKey, KeyError> {
-    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
-    let gen_err = |e: &dyn fmt::Display| KeyError::Generate(e.to_string());
-    let (private_der, public_fields, public_bytes) = match alg {
-        SigningAlg::Es256 => {
-            let key = p256::ecdsa::SigningKey::random(&mut OsRng);
-            let der = p256::pkcs8::EncodePrivateKey::to_pkcs8_der(&key).map_err(|e| gen_err(&e))?;
-            let point = key.verifying_key().to_encoded_point(false);
-            let (Some(x), Some(y)) = (point.x(), point.y()) else {
-                return Err(KeyError::Generate("P-256 point has no coordinates".into()));
-            };
-            (
-                der.as_bytes().to_vec(),
-                json!({"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y)}),
-                point.as_bytes().to_vec(),
-            )
-        }
-        SigningAlg::EdDsa => {
-            let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
-            let der = key.to_pkcs8_der().map_err(|e| gen_err(&e))?;
-            let public = key.verifying_key().to_bytes();
-            (
-                der.as_bytes().to_vec(),
-                json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&public)}),
-                public.to_vec(),
-            )
-        }
-        SigningAlg::Rs256 => {
-            use rsa::pkcs1::EncodeRsaPrivateKey as _;
-            use rsa::traits::PublicKeyParts as _;
-            let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048).map_err(|e| gen_err(&e))?;
-            let der = key.to_pkcs1_der().map_err(|e| gen_err(&e))?;
-            let n = key.n().to_bytes_be();
-            let e = key.e().to_bytes_be();
-            (
-                der.as_bytes().to_vec(),
-                json!({"kty": "RSA", "n": b64(&n), "e": b64(&e)}),
-                n,
-            )
-        }
-        SigningAlg::Hs256 => {
-            return Err(KeyError::Generate("HS256 keys come from JWT_SECRET".into()));
-        }
+/// The stored form of a key: private DER (PKCS#8, or PKCS#1 for RSA as
+/// the JWT library expects), the public JWK, and the bytes the kid hashes.
+type Parts = (Vec<u8>, Value, Vec<u8>);
+
+fn es256_parts(key: &p256::ecdsa::SigningKey) -> Result<Parts, KeyError> {
+    let der = p256::pkcs8::EncodePrivateKey::to_pkcs8_der(key)
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    let point = key.verifying_key().to_encoded_point(false);
+    let (Some(x), Some(y)) = (point.x(), point.y()) else {
+        return Err(KeyError::Generate("P-256 point has no coordinates".into()));
     };
+    Ok((
+        der.as_bytes().to_vec(),
+        json!({"kty": "EC", "crv": "P-256", "x": b64(x), "y": b64(y)}),
+        point.as_bytes().to_vec(),
+    ))
+}
+
+fn eddsa_parts(key: &ed25519_dalek::SigningKey) -> Result<Parts, KeyError> {
+    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+    let der = key
+        .to_pkcs8_der()
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    let public = key.verifying_key().to_bytes();
+    Ok((
+        der.as_bytes().to_vec(),
+        json!({"kty": "OKP", "crv": "Ed25519", "x": b64(&public)}),
+        public.to_vec(),
+    ))
+}
+
+fn rs256_parts(key: &rsa::RsaPrivateKey) -> Result<Parts, KeyError> {
+    use rsa::pkcs1::EncodeRsaPrivateKey as _;
+    use rsa::traits::PublicKeyParts as _;
+    let der = key
+        .to_pkcs1_der()
+        .map_err(|e| KeyError::Generate(e.to_string()))?;
+    let n = key.n().to_bytes_be();
+    let e = key.e().to_bytes_be();
+    Ok((
+        der.as_bytes().to_vec(),
+        json!({"kty": "RSA", "n": b64(&n), "e": b64(&e)}),
+        n,
+    ))
+}
+
+fn stored(
+    alg: SigningAlg,
+    (private_der, public_fields, public_bytes): Parts,
+    now: i64,
+) -> StoredKey {
     let kid = format!(
         "{}-{}",
         alg.as_str().to_ascii_lowercase(),
@@ -163,14 +169,61 @@ pub fn generate(alg: SigningAlg, now: i64) -> Result<StoredKey, KeyError> {
         map.insert("alg".into(), json!(alg.as_str()));
         map.insert("use".into(), json!("sig"));
     }
-    Ok(StoredKey {
+    StoredKey {
         kid,
         alg,
         private_der,
         public_jwk,
         created_at: now,
         retired_at: None,
-    })
+    }
+}
+
+/// Generates a new asymmetric key of `alg`.
+pub fn generate(alg: SigningAlg, now: i64) -> Result<StoredKey, KeyError> {
+    let parts = match alg {
+        SigningAlg::Es256 => es256_parts(&p256::ecdsa::SigningKey::random(&mut OsRng))?,
+        SigningAlg::EdDsa => eddsa_parts(&ed25519_dalek::SigningKey::generate(&mut OsRng))?,
+        SigningAlg::Rs256 => {
+            let key = rsa::RsaPrivateKey::new(&mut OsRng, 2048)
+                .map_err(|e| KeyError::Generate(e.to_string()))?;
+            rs256_parts(&key)?
+        }
+        SigningAlg::Hs256 => {
+            return Err(KeyError::Generate("HS256 keys come from JWT_SECRET".into()));
+        }
+    };
+    Ok(stored(alg, parts, now))
+}
+
+/// Loads an operator's private key from PEM (PKCS#8; PKCS#1 also for
+/// RSA). Its kid is derived from the public key, so every instance given
+/// the same file agrees on it.
+pub fn from_pem(alg: SigningAlg, pem: &str, now: i64) -> Result<StoredKey, KeyError> {
+    let bad = |e: &dyn fmt::Display| KeyError::Unusable {
+        kid: "JWT_PRIVATE_KEY_FILE".into(),
+        reason: format!("not a {alg} private key in PEM: {e}"),
+    };
+    let parts = match alg {
+        SigningAlg::Es256 => {
+            use p256::pkcs8::DecodePrivateKey as _;
+            es256_parts(&p256::ecdsa::SigningKey::from_pkcs8_pem(pem).map_err(|e| bad(&e))?)?
+        }
+        SigningAlg::EdDsa => {
+            use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+            eddsa_parts(&ed25519_dalek::SigningKey::from_pkcs8_pem(pem).map_err(|e| bad(&e))?)?
+        }
+        SigningAlg::Rs256 => {
+            use rsa::pkcs1::DecodeRsaPrivateKey as _;
+            use rsa::pkcs8::DecodePrivateKey as _;
+            let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
+                .map_err(|e| bad(&e))?;
+            rs256_parts(&key)?
+        }
+        SigningAlg::Hs256 => return Err(bad(&"HS256 uses JWT_SECRET, not a key file")),
+    };
+    Ok(stored(alg, parts, now))
 }
 
 /// A verifier for one key id.
@@ -356,6 +409,31 @@ mod tests {
             let header = jsonwebtoken::decode_header(&token).expect("header");
             assert_eq!(header.kid.as_deref(), Some(key.kid.as_str()));
         }
+    }
+
+    #[test]
+    fn pem_keys_load_with_a_stable_kid() {
+        use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
+        let key = p256::ecdsa::SigningKey::random(&mut OsRng);
+        let pem = key.to_pkcs8_pem(LineEnding::LF).expect("pem");
+        let a = from_pem(SigningAlg::Es256, &pem, 1).expect("load");
+        let b = from_pem(SigningAlg::Es256, &pem, 2).expect("load");
+        assert_eq!(a.kid, b.kid, "same file, same kid");
+        let ring = KeyRing::new(
+            Some(&a),
+            std::slice::from_ref(&a),
+            b"s",
+            "http://i",
+            "http://i",
+        )
+        .expect("ring");
+        let token = ring.sign(&claims()).expect("sign");
+        assert_eq!(ring.verify::<Claims>(&token), Some(claims()));
+        assert!(
+            from_pem(SigningAlg::EdDsa, &pem, 1).is_err(),
+            "wrong key type"
+        );
+        assert!(from_pem(SigningAlg::Es256, "garbage", 1).is_err());
     }
 
     #[test]

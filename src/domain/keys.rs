@@ -22,6 +22,9 @@ pub struct KeyPolicy {
     pub hmac_secret: SecretString,
     pub issuer: String,
     pub access_token_ttl: Duration,
+    /// A key loaded from JWT_PRIVATE_KEY_FILE: it signs, instead of a
+    /// generated one (which stays published while its tokens live).
+    pub file_key: Option<StoredKey>,
 }
 
 impl KeyPolicy {
@@ -49,6 +52,22 @@ pub async fn load_ring(store: &Store, policy: &KeyPolicy, clock: &dyn Clock) -> 
             .find(|k| k.alg == policy.alg && k.retired_at.is_none())
             .cloned()
     };
+    if let Some(file_key) = &policy.file_key {
+        let window = policy.publish_window();
+        let mut published: Vec<StoredKey> = stored
+            .into_iter()
+            .filter(|k| k.kid != file_key.kid && k.retired_at.is_none_or(|r| r + window > now))
+            .collect();
+        published.push(file_key.clone());
+        return KeyRing::new(
+            Some(file_key),
+            &published,
+            policy.hmac_secret.expose_secret().as_bytes(),
+            &policy.issuer,
+            &policy.issuer,
+        )
+        .map_err(|e| Error::Internal(e.to_string()));
+    }
     if policy.alg.is_asymmetric() && active_of_alg(&stored).is_none() {
         let key = generate(policy.alg, now).await?;
         tracing::info!(kid = %key.kid, alg = %policy.alg, "generated a token signing key");

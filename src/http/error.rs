@@ -29,6 +29,7 @@ pub struct ErrorBody {
     pub error_description: String,
     /// RFC 8628 §3.5 `slow_down`: the interval now in force (as GitHub sends).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub interval: Option<i64>,
 }
 

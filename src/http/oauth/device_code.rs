@@ -21,16 +21,16 @@ use crate::state::AppState;
 pub struct DeviceCodeForm {
     /// The client; required unless sent with HTTP Basic.
     #[validate(length(max = 255, message = "must be at most 255 characters"))]
-    #[schema(max_length = 255)]
+    #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
     /// Confidential clients only (`client_secret_post`); or use HTTP Basic.
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
-    #[schema(max_length = 512)]
+    #[schema(max_length = 512, nullable = false)]
     pub client_secret: Option<String>,
     /// Space-delimited scopes (RFC 6749 §3.3); all the client may have
     /// when absent.
     #[validate(length(max = 1024, message = "must be at most 1024 characters"))]
-    #[schema(max_length = 1024, example = "read")]
+    #[schema(max_length = 1024, example = "read", nullable = false)]
     pub scope: Option<String>,
 }
 

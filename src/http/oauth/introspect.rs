@@ -23,19 +23,19 @@ use crate::state::AppState;
 pub struct IntrospectForm {
     /// The token to examine; required.
     #[validate(length(max = 4096, message = "must be at most 4096 characters"))]
-    #[schema(max_length = 4096)]
+    #[schema(max_length = 4096, nullable = false)]
     pub token: Option<String>,
     /// `access_token` or `refresh_token`; other values are ignored.
     #[validate(length(max = 64, message = "must be at most 64 characters"))]
-    #[schema(max_length = 64, example = "access_token")]
+    #[schema(max_length = 64, example = "access_token", nullable = false)]
     pub token_type_hint: Option<String>,
     /// A confidential client (`client_secret_post`), when not using HTTP
     /// Basic or the introspection bearer token.
     #[validate(length(max = 255, message = "must be at most 255 characters"))]
-    #[schema(max_length = 255)]
+    #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
-    #[schema(max_length = 512)]
+    #[schema(max_length = 512, nullable = false)]
     pub client_secret: Option<String>,
 }
 
@@ -44,26 +44,35 @@ pub struct IntrospectForm {
 pub struct IntrospectionResponse {
     pub active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub scope: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub username: Option<String>,
     /// `access_token` or `refresh_token`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, nullable = false)]
     pub token_type: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub exp: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub iat: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub sub: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub aud: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub iss: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub jti: Option<String>,
 }
 

@@ -108,11 +108,16 @@ pub struct Jwk {
     #[serde(rename = "use")]
     pub use_: String,
     /// `P-256` or `Ed25519` (EC and OKP keys).
+    #[schema(nullable = false)]
     pub crv: Option<String>,
+    #[schema(nullable = false)]
     pub x: Option<String>,
+    #[schema(nullable = false)]
     pub y: Option<String>,
     /// RSA modulus and exponent.
+    #[schema(nullable = false)]
     pub n: Option<String>,
+    #[schema(nullable = false)]
     pub e: Option<String>,
 }
 

@@ -19,18 +19,18 @@ use crate::state::AppState;
 pub struct RevokeForm {
     /// An access or refresh token; required.
     #[validate(length(max = 4096, message = "must be at most 4096 characters"))]
-    #[schema(max_length = 4096)]
+    #[schema(max_length = 4096, nullable = false)]
     pub token: Option<String>,
     /// `access_token` or `refresh_token`; other values are ignored.
     #[validate(length(max = 64, message = "must be at most 64 characters"))]
-    #[schema(max_length = 64, example = "refresh_token")]
+    #[schema(max_length = 64, example = "refresh_token", nullable = false)]
     pub token_type_hint: Option<String>,
     /// Required unless sent with HTTP Basic.
     #[validate(length(max = 255, message = "must be at most 255 characters"))]
-    #[schema(max_length = 255)]
+    #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
-    #[schema(max_length = 512)]
+    #[schema(max_length = 512, nullable = false)]
     pub client_secret: Option<String>,
 }
 

@@ -57,12 +57,12 @@ pub struct DeviceCodeGrant {
     #[schema(max_length = 512)]
     pub device_code: String,
     /// Required unless sent with HTTP Basic.
-    #[schema(max_length = 255)]
+    #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
-    #[schema(max_length = 512)]
+    #[schema(max_length = 512, nullable = false)]
     pub client_secret: Option<String>,
     /// Tolerated and only checked for syntax: the grant fixed the scope.
-    #[schema(max_length = 1024)]
+    #[schema(max_length = 1024, nullable = false)]
     pub scope: Option<String>,
 }
 
@@ -75,12 +75,12 @@ pub struct RefreshTokenGrant {
     #[schema(max_length = 512)]
     pub refresh_token: String,
     /// Required unless sent with HTTP Basic.
-    #[schema(max_length = 255)]
+    #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
-    #[schema(max_length = 512)]
+    #[schema(max_length = 512, nullable = false)]
     pub client_secret: Option<String>,
     /// A subset of the granted scope.
-    #[schema(max_length = 1024)]
+    #[schema(max_length = 1024, nullable = false)]
     pub scope: Option<String>,
 }
 
@@ -96,6 +96,7 @@ pub struct TokenResponse {
     pub scope: String,
     /// When the client may have refresh tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub refresh_token: Option<String>,
 }
 
