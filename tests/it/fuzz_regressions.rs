@@ -105,5 +105,9 @@ async fn nul_in_browser_forms_and_grant_ids_is_refused() {
         )
         .await;
     assert_eq!(page.status, 404);
+    // The admin pages take ids from the path too.
+    for path in ["/admin/users/a%00b", "/admin/clients/a%00b"] {
+        assert_eq!(app.page(path).await.status, 404, "{path}");
+    }
     assert_eq!(app.get("/health").await.status, 200);
 }

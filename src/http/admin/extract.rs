@@ -115,9 +115,13 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // PostgreSQL cannot store NUL in text: such an id matches nothing,
+        // so it is a 404 here rather than a database error later.
         Path::<String>::from_request_parts(parts, state)
             .await
+            .ok()
+            .filter(|Path(id)| !id.contains('\0'))
             .map(|Path(id)| IdPath(id))
-            .map_err(|_| PageError::NotFound)
+            .ok_or(PageError::NotFound)
     }
 }
