@@ -266,15 +266,7 @@ async fn code_entry_consent_and_approval() {
         "authorization_pending"
     );
     let done = app
-        .submit(
-            "/device/decision",
-            &[
-                ("csrf_token", &device.csrf()),
-                ("user_code", &user_code),
-                ("decision", "approve"),
-            ],
-            false,
-        )
+        .decide_in_browser(&device.csrf(), &user_code, "approve")
         .await;
     assert_eq!(done.status, 303);
     assert_eq!(done.location(), Some("/device/approved"));
@@ -304,15 +296,7 @@ async fn denial_reaches_the_device_at_once() {
     let (device_code, user_code) = app.start_flow().await;
     let device = app.page("/device").await;
     let done = app
-        .submit(
-            "/device/decision",
-            &[
-                ("csrf_token", &device.csrf()),
-                ("user_code", &user_code),
-                ("decision", "deny"),
-            ],
-            false,
-        )
+        .decide_in_browser(&device.csrf(), &user_code, "deny")
         .await;
     assert_eq!(done.location(), Some("/device/denied"));
     assert!(
@@ -341,15 +325,7 @@ async fn expired_codes_show_inline_and_on_decision() {
     assert_eq!(page.status, 422);
     assert!(page.body.contains("expired"));
     let done = app
-        .submit(
-            "/device/decision",
-            &[
-                ("csrf_token", &device.csrf()),
-                ("user_code", &user_code),
-                ("decision", "approve"),
-            ],
-            false,
-        )
+        .decide_in_browser(&device.csrf(), &user_code, "approve")
         .await;
     assert_eq!(done.location(), Some("/device/expired"));
     assert!(
@@ -464,16 +440,8 @@ async fn result_pages_show_only_this_sessions_own_decision() {
     }
     let (_, user_code) = app.start_flow().await;
     let device = app.page("/device").await;
-    app.submit(
-        "/device/decision",
-        &[
-            ("csrf_token", &device.csrf()),
-            ("user_code", &user_code),
-            ("decision", "deny"),
-        ],
-        false,
-    )
-    .await;
+    app.decide_in_browser(&device.csrf(), &user_code, "deny")
+        .await;
     assert_eq!(app.page("/device/denied").await.status, 200);
     assert_eq!(app.page("/device/approved").await.status, 303);
 }

@@ -507,3 +507,20 @@ impl TestApp {
             .expect("client")
     }
 }
+
+impl TestApp {
+    /// Approves or denies `user_code` through the consent form, with the
+    /// session's CSRF token, as the browser does.
+    pub async fn decide_in_browser(&self, csrf: &str, user_code: &str, decision: &str) -> Page {
+        self.submit(
+            "/device/decision",
+            &[
+                ("csrf_token", csrf),
+                ("user_code", user_code),
+                ("decision", decision),
+            ],
+            false,
+        )
+        .await
+    }
+}
