@@ -140,6 +140,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         tasks::CLEANUP_PERIOD,
         stop_tasks.clone(),
     );
+    let caches = tasks::spawn_cache_upkeep((*state.core).clone(), stop_tasks.clone());
     let store = state.core.store.clone();
     let result = serve(
         listener,
@@ -150,6 +151,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .await;
     stop_tasks.cancel();
     let _ = cleanup.await;
+    let _ = caches.await;
     if let Some(server) = metrics_server {
         let _ = server.await;
     }

@@ -111,6 +111,7 @@ impl AppState {
                 audit_retention: config.audit_retention,
             },
             metrics: crate::metrics::Metrics::new(),
+            caches: Arc::default(),
         };
         let state = AppState {
             core: Arc::new(core),

@@ -14,6 +14,54 @@ pub const CLEANUP_PERIOD: Duration = Duration::from_secs(60);
 /// Expired token rows are kept this long for audit and listings.
 pub const TOKEN_RETENTION_SECS: i64 = 7 * 24 * 60 * 60;
 
+/// How often the pacing of live polls is written to the database.
+pub const WRITE_BEHIND_PERIOD: Duration = Duration::from_secs(1);
+
+/// How often SQLite's WAL is checkpointed in the background.
+pub const CHECKPOINT_PERIOD: Duration = Duration::from_millis(250);
+
+/// Keeps the in-process caches honest until `stop`: on PostgreSQL it
+/// applies the changes other instances announce, and on both engines it
+/// writes live poll pacing behind every [`WRITE_BEHIND_PERIOD`], once more
+/// when stopping. On SQLite it also checkpoints the WAL every
+/// [`CHECKPOINT_PERIOD`], off the request path.
+pub fn spawn_cache_upkeep(core: Core, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let listen = core.store.listen(stop.clone());
+        let write_behind = async {
+            let mut ticker = tokio::time::interval(WRITE_BEHIND_PERIOD);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let stopping = tokio::select! {
+                    () = stop.cancelled() => true,
+                    _ = ticker.tick() => false,
+                };
+                if let Err(e) = crate::domain::device_flow::write_behind_polls(&core).await {
+                    tracing::error!(error = %e, "writing poll state behind failed");
+                }
+                if stopping {
+                    break;
+                }
+            }
+        };
+        let checkpoint = async {
+            let mut ticker = tokio::time::interval(CHECKPOINT_PERIOD);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    _ = ticker.tick() => {
+                        if let Err(e) = core.store.checkpoint().await {
+                            tracing::warn!(error = %e, "WAL checkpoint failed");
+                        }
+                    }
+                }
+            }
+        };
+        tokio::join!(listen, write_behind, checkpoint);
+    })
+}
+
 /// Deletes device codes, token rows and audit events past their retention.
 /// Returns the numbers of device codes and tokens deleted.
 pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
@@ -58,6 +106,9 @@ pub fn spawn_cleanup(
                     if let Err(e) = cleanup_once(&core).await {
                         tracing::error!(error = %e, "cleanup failed");
                     }
+                    let now_ms = core.clock.now_ms();
+                    core.caches.tokens.prune(now_ms);
+                    core.caches.clients.prune(now_ms);
                     if let Err(e) = sessions.delete_expired().await {
                         tracing::error!(error = %e, "session cleanup failed");
                     }

@@ -14,7 +14,7 @@
 
 #![allow(clippy::print_stdout)] // a command-line report
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -22,16 +22,25 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
+use bytes::Bytes;
 use clap::Parser;
 use hdrhistogram::Histogram;
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, HeaderName};
+use hyper::{Request, StatusCode};
+use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use serde_json::Value;
+use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const CLIENT_ID: &str = "bench-cli";
 const ADMIN_PASSWORD: &str = "bench-admin-password";
 const INTROSPECTION_TOKEN: &str = "bench-introspection-token";
+/// Browsers signing in at once during the `poll_signin` scenario.
+const SIGN_IN_BURST: usize = 8;
 
 #[derive(Debug, Parser)]
 #[command(name = "authgate-bench", about = "Load benchmark for AuthGate")]
@@ -57,7 +66,8 @@ struct Args {
     /// Where to write the JSON report.
     #[arg(long, default_value = "bench-results/latest.json")]
     json: PathBuf,
-    /// Only these scenarios (comma-separated).
+    /// Only these scenarios (comma-separated): health, device_code, poll,
+    /// poll_signin, tokeninfo, introspect, flow.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -87,6 +97,7 @@ struct Report {
 struct Server {
     child: Child,
     base: String,
+    addr: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
@@ -123,14 +134,23 @@ fn start_server(args: &Args) -> Result<Server> {
         .env("POLLING_INTERVAL", "5s")
         .env("RATE_LIMIT_DEVICE_CODE", "0")
         .env("INTROSPECTION_TOKEN", INTROSPECTION_TOKEN)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        // BENCH_SERVER_LOG shows the server's own logs (e.g. `authgate=debug`).
+        .env(
+            "RUST_LOG",
+            std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .stdout(if std::env::var_os("BENCH_SERVER_LOG").is_some() {
+            Stdio::from(std::io::stderr())
+        } else {
+            Stdio::null()
+        })
         .stderr(Stdio::inherit())
         .spawn()
         .with_context(|| format!("starting {}", bin.display()))?;
     Ok(Server {
         child,
         base,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
         _dir: dir,
     })
 }
@@ -149,17 +169,77 @@ fn memory_kb(pid: u32) -> (u64, u64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
-fn client() -> Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .pool_max_idle_per_host(1024)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()?)
+/// One keep-alive HTTP/1.1 connection to the server, reopened after an
+/// error. Bare hyper rather than a pooled client: the generator shares the
+/// two cores with the server, so every cycle it saves is the server's.
+#[derive(Clone)]
+struct Conn {
+    addr: SocketAddr,
+    sender: Arc<Mutex<Option<SendRequest<Full<Bytes>>>>>,
 }
 
-async fn wait_healthy(http: &reqwest::Client, base: &str) -> Result<()> {
+impl Conn {
+    fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            sender: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    async fn open(addr: SocketAddr) -> Result<SendRequest<Full<Bytes>>> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        Ok(sender)
+    }
+
+    /// Sends one request and reads the whole answer.
+    async fn send(&self, req: Request<Full<Bytes>>) -> Result<(StatusCode, Bytes)> {
+        let mut guard = self.sender.lock().await;
+        let sender = match guard.take() {
+            Some(s) if !s.is_closed() => s,
+            _ => Self::open(self.addr).await?,
+        };
+        let mut sender = sender;
+        sender.ready().await?;
+        let response = sender.send_request(req).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        *guard = Some(sender);
+        Ok((status, body))
+    }
+
+    async fn get(&self, path: &str, bearer: Option<&str>) -> Result<(StatusCode, Bytes)> {
+        let mut req = Request::get(path).header(HOST, "127.0.0.1");
+        if let Some(token) = bearer {
+            req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(req.body(Full::new(Bytes::new()))?).await
+    }
+
+    async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(HeaderName, &str)],
+    ) -> Result<(StatusCode, Bytes)> {
+        let body = serde_urlencoded::to_string(form)?;
+        let mut req = Request::post(path)
+            .header(HOST, "127.0.0.1")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+        for (name, value) in headers {
+            req = req.header(name, *value);
+        }
+        self.send(req.body(Full::new(Bytes::from(body)))?).await
+    }
+}
+
+async fn wait_healthy(conn: &Conn) -> Result<()> {
     for _ in 0..300 {
-        if let Ok(r) = http.get(format!("{base}/health")).send().await
-            && r.status() == 200
+        if let Ok((status, _)) = conn.get("/health", None).await
+            && status == StatusCode::OK
         {
             return Ok(());
         }
@@ -168,30 +248,38 @@ async fn wait_healthy(http: &reqwest::Client, base: &str) -> Result<()> {
     bail!("the server did not become healthy")
 }
 
-async fn device_code(http: &reqwest::Client, base: &str) -> Result<Value> {
-    let r = http
-        .post(format!("{base}/oauth/device/code"))
-        .form(&[("client_id", CLIENT_ID)])
-        .send()
+async fn device_code(conn: &Conn) -> Result<Value> {
+    let (status, body) = conn
+        .post_form("/oauth/device/code", &[("client_id", CLIENT_ID)], &[])
         .await?;
-    if r.status() != 200 {
-        bail!("device code: {}", r.status());
+    if status != StatusCode::OK {
+        bail!("device code: {status}");
     }
-    Ok(r.json().await?)
+    Ok(serde_json::from_slice(&body)?)
 }
 
-/// A signed-in browser session and its CSRF token, for approvals.
-async fn sign_in(base: &str) -> Result<(reqwest::Client, String)> {
+/// A signed-in browser session: its cookie and CSRF token, for approvals.
+#[derive(Clone)]
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+fn csrf_field(html: &str) -> Result<String> {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = html.find(marker).ok_or_else(|| anyhow!("no csrf field"))? + marker.len();
+    let end = html[start..].find('"').ok_or_else(|| anyhow!("no quote"))? + start;
+    Ok(html[start..end].to_owned())
+}
+
+/// Signs the administrator in the way a browser does (reqwest keeps the
+/// cookies), and keeps the session cookie for the approvals.
+async fn sign_in(base: &str) -> Result<Browser> {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
     let browser = reqwest::Client::builder()
-        .cookie_store(true)
+        .cookie_provider(jar.clone())
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let csrf = |html: &str| -> Result<String> {
-        let marker = r#"name="csrf_token" value=""#;
-        let start = html.find(marker).ok_or_else(|| anyhow!("no csrf field"))? + marker.len();
-        let end = html[start..].find('"').ok_or_else(|| anyhow!("no quote"))? + start;
-        Ok(html[start..end].to_owned())
-    };
     let page = browser
         .get(format!("{base}/login"))
         .send()
@@ -201,7 +289,7 @@ async fn sign_in(base: &str) -> Result<(reqwest::Client, String)> {
     let r = browser
         .post(format!("{base}/login"))
         .form(&[
-            ("csrf_token", csrf(&page)?.as_str()),
+            ("csrf_token", csrf_field(&page)?.as_str()),
             ("username", "admin"),
             ("password", ADMIN_PASSWORD),
         ])
@@ -216,55 +304,59 @@ async fn sign_in(base: &str) -> Result<(reqwest::Client, String)> {
         .await?
         .text()
         .await?;
-    let token = csrf(&page)?;
-    Ok((browser, token))
+    let url = reqwest::Url::parse(base)?;
+    let cookie = reqwest::cookie::CookieStore::cookies(jar.as_ref(), &url)
+        .and_then(|v| v.to_str().ok().map(str::to_owned))
+        .ok_or_else(|| anyhow!("no session cookie"))?;
+    Ok(Browser {
+        cookie,
+        csrf: csrf_field(&page)?,
+    })
 }
 
-async fn approve(browser: &reqwest::Client, csrf: &str, base: &str, user_code: &str) -> Result<()> {
-    let r = browser
-        .post(format!("{base}/device/decision"))
-        .form(&[
-            ("csrf_token", csrf),
-            ("user_code", user_code),
-            ("decision", "approve"),
-        ])
-        .send()
+async fn approve(conn: &Conn, browser: &Browser, user_code: &str) -> Result<()> {
+    let (status, _) = conn
+        .post_form(
+            "/device/decision",
+            &[
+                ("csrf_token", browser.csrf.as_str()),
+                ("user_code", user_code),
+                ("decision", "approve"),
+            ],
+            &[(COOKIE, browser.cookie.as_str())],
+        )
         .await?;
-    if r.status() != 303 {
-        bail!("approval failed: {}", r.status());
+    if status != StatusCode::SEE_OTHER {
+        bail!("approval failed: {status}");
     }
     Ok(())
 }
 
-async fn poll(http: &reqwest::Client, base: &str, code: &str) -> Result<reqwest::Response> {
-    Ok(http
-        .post(format!("{base}/oauth/token"))
-        .form(&[
+async fn poll(conn: &Conn, code: &str) -> Result<(StatusCode, Bytes)> {
+    conn.post_form(
+        "/oauth/token",
+        &[
             ("grant_type", DEVICE_GRANT),
             ("device_code", code),
             ("client_id", CLIENT_ID),
-        ])
-        .send()
-        .await?)
+        ],
+        &[],
+    )
+    .await
 }
 
 /// One issued access token, through a complete flow.
-async fn issue_token(
-    http: &reqwest::Client,
-    browser: &reqwest::Client,
-    csrf: &str,
-    base: &str,
-) -> Result<String> {
-    let dc = device_code(http, base).await?;
+async fn issue_token(conn: &Conn, browser: &Browser) -> Result<String> {
+    let dc = device_code(conn).await?;
     let user_code = dc["user_code"]
         .as_str()
         .ok_or_else(|| anyhow!("no user_code"))?;
-    approve(browser, csrf, base, user_code).await?;
+    approve(conn, browser, user_code).await?;
     let device_code = dc["device_code"]
         .as_str()
         .ok_or_else(|| anyhow!("no device_code"))?;
-    let r = poll(http, base, device_code).await?;
-    let body: Value = r.json().await?;
+    let (_, body) = poll(conn, device_code).await?;
+    let body: Value = serde_json::from_slice(&body)?;
     body["access_token"]
         .as_str()
         .map(str::to_owned)
@@ -273,9 +365,9 @@ async fn issue_token(
 
 /// Runs `op` from `workers` tasks for `seconds`; `op` returns how many
 /// requests it made and whether the answer was the expected one.
-async fn measure<F, Fut>(name: &str, workers: usize, seconds: u64, op: F) -> Row
+async fn measure<F, Fut>(name: &str, addr: SocketAddr, workers: usize, seconds: u64, op: F) -> Row
 where
-    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    F: Fn(Conn, usize, u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = (u64, bool)> + Send,
 {
     let op = Arc::new(op);
@@ -297,13 +389,14 @@ where
             errors.clone(),
         );
         tasks.push(tokio::spawn(async move {
+            let conn = Conn::new(addr);
             let mut local = Histogram::<u64>::new(3).unwrap_or_else(|_| unreachable!());
             let mut i = 0u64;
             #[allow(clippy::disallowed_methods)]
             while Instant::now() < deadline {
                 #[allow(clippy::disallowed_methods)]
                 let t = Instant::now();
-                let (n, ok) = op(worker, i).await;
+                let (n, ok) = op(conn.clone(), worker, i).await;
                 let micros = u64::try_from(t.elapsed().as_micros())
                     .unwrap_or(u64::MAX)
                     .max(1);
@@ -347,12 +440,13 @@ async fn main() -> Result<()> {
     let server = start_server(&args)?;
     let pid = server.child.id();
     let base = server.base.clone();
-    let http = client()?;
-    wait_healthy(&http, &base).await?;
-    let (browser, csrf) = sign_in(&base).await?;
+    let addr = server.addr;
+    let conn = Conn::new(addr);
+    wait_healthy(&conn).await?;
+    let browser = sign_in(&base).await?;
     // Warm-up: a few flows and requests of every kind.
     for _ in 0..50 {
-        issue_token(&http, &browser, &csrf, &base).await?;
+        issue_token(&conn, &browser).await?;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (_, idle_rss_kb) = memory_kb(pid);
@@ -361,54 +455,54 @@ async fn main() -> Result<()> {
     let mut rows = Vec::new();
 
     if wanted(&args, "health") {
-        let (h, b) = (http.clone(), base.clone());
         rows.push(
-            measure("health", workers, seconds, move |_, _| {
-                let (h, b) = (h.clone(), b.clone());
-                async move {
-                    let ok = matches!(h.get(format!("{b}/health")).send().await, Ok(r) if r.status() == 200);
-                    (1, ok)
-                }
+            measure("health", addr, workers, seconds, |c, _, _| async move {
+                let ok = matches!(c.get("/health", None).await, Ok((s, _)) if s == StatusCode::OK);
+                (1, ok)
             })
             .await,
         );
     }
     if wanted(&args, "device_code") {
-        let (h, b) = (http.clone(), base.clone());
         rows.push(
-            measure("device_code", workers, seconds, move |_, _| {
-                let (h, b) = (h.clone(), b.clone());
-                async move { (1, device_code(&h, &b).await.is_ok()) }
-            })
+            measure(
+                "device_code",
+                addr,
+                workers,
+                seconds,
+                |c, _, _| async move { (1, device_code(&c).await.is_ok()) },
+            )
             .await,
         );
     }
     if wanted(&args, "poll") {
         let mut codes = Vec::with_capacity(args.codes);
         for _ in 0..args.codes {
-            let dc = device_code(&http, &base).await?;
+            let dc = device_code(&conn).await?;
             codes.push(dc["device_code"].as_str().unwrap_or_default().to_owned());
         }
         let codes = Arc::new(codes);
         let pending = Arc::new(AtomicUsize::new(0));
         let slow = Arc::new(AtomicUsize::new(0));
-        let (h, b, p, s) = (http.clone(), base.clone(), pending.clone(), slow.clone());
-        let mut row = measure("poll", workers, seconds, move |w, i| {
-            let (h, b, codes, p, s) = (h.clone(), b.clone(), codes.clone(), p.clone(), s.clone());
+        let (p, s) = (pending.clone(), slow.clone());
+        let mut row = measure("poll", addr, workers, seconds, move |c, w, i| {
+            let (codes, p, s) = (codes.clone(), p.clone(), s.clone());
             async move {
                 let code = &codes[(w * 7919 + usize::try_from(i).unwrap_or(0)) % codes.len()];
-                let ok = match poll(&h, &b, code).await {
-                    Ok(r) if r.status() == 400 => match r.json::<Value>().await {
-                        Ok(v) if v["error"] == "authorization_pending" => {
-                            p.fetch_add(1, Ordering::Relaxed);
-                            true
+                let ok = match poll(&c, code).await {
+                    Ok((status, body)) if status == StatusCode::BAD_REQUEST => {
+                        match serde_json::from_slice::<Value>(&body) {
+                            Ok(v) if v["error"] == "authorization_pending" => {
+                                p.fetch_add(1, Ordering::Relaxed);
+                                true
+                            }
+                            Ok(v) if v["error"] == "slow_down" => {
+                                s.fetch_add(1, Ordering::Relaxed);
+                                true
+                            }
+                            _ => false,
                         }
-                        Ok(v) if v["error"] == "slow_down" => {
-                            s.fetch_add(1, Ordering::Relaxed);
-                            true
-                        }
-                        _ => false,
-                    },
+                    }
                     _ => false,
                 };
                 (1, ok)
@@ -422,49 +516,89 @@ async fn main() -> Result<()> {
         );
         rows.push(row);
     }
+    if wanted(&args, "poll_signin") {
+        // Polls while browsers sign in at full speed: Argon2 runs off the
+        // async workers, so polling must keep most of its pace.
+        let mut codes = Vec::with_capacity(args.codes);
+        for _ in 0..args.codes {
+            let dc = device_code(&conn).await?;
+            codes.push(dc["device_code"].as_str().unwrap_or_default().to_owned());
+        }
+        let codes = Arc::new(codes);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let signed_in = Arc::new(AtomicUsize::new(0));
+        let mut burst = Vec::new();
+        for _ in 0..SIGN_IN_BURST {
+            let (base, stop, signed_in) = (base.clone(), stop.clone(), signed_in.clone());
+            burst.push(tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    if sign_in(&base).await.is_ok() {
+                        signed_in.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        let mut row = measure("poll_signin", addr, workers, seconds, move |c, w, i| {
+            let codes = codes.clone();
+            async move {
+                let code = &codes[(w * 7919 + usize::try_from(i).unwrap_or(0)) % codes.len()];
+                let ok = matches!(poll(&c, code).await, Ok((s, _)) if s == StatusCode::BAD_REQUEST);
+                (1, ok)
+            }
+        })
+        .await;
+        stop.store(true, Ordering::Relaxed);
+        for task in burst {
+            let _ = task.await;
+        }
+        row.scenario = format!(
+            "poll during sign-ins ({} sign-ins)",
+            signed_in.load(Ordering::Relaxed)
+        );
+        rows.push(row);
+    }
     let tokens = if wanted(&args, "tokeninfo") || wanted(&args, "introspect") {
         let mut tokens = Vec::new();
         for _ in 0..200 {
-            tokens.push(issue_token(&http, &browser, &csrf, &base).await?);
+            tokens.push(issue_token(&conn, &browser).await?);
         }
         Arc::new(tokens)
     } else {
         Arc::new(Vec::new())
     };
     if wanted(&args, "tokeninfo") {
-        let (h, b, t) = (http.clone(), base.clone(), tokens.clone());
+        let t = tokens.clone();
         rows.push(
-            measure("tokeninfo", workers, seconds, move |w, i| {
-                let (h, b, t) = (h.clone(), b.clone(), t.clone());
+            measure("tokeninfo", addr, workers, seconds, move |c, w, i| {
+                let t = t.clone();
                 async move {
                     let token = &t[(w + usize::try_from(i).unwrap_or(0)) % t.len()];
-                    let r = h
-                        .get(format!("{b}/oauth/tokeninfo"))
-                        .bearer_auth(token)
-                        .send()
-                        .await;
-                    (1, matches!(r, Ok(r) if r.status() == 200))
+                    let r = c.get("/oauth/tokeninfo", Some(token)).await;
+                    (1, matches!(r, Ok((s, _)) if s == StatusCode::OK))
                 }
             })
             .await,
         );
     }
     if wanted(&args, "introspect") {
-        let (h, b, t) = (http.clone(), base.clone(), tokens.clone());
+        let t = tokens.clone();
+        let auth = format!("Bearer {INTROSPECTION_TOKEN}");
         rows.push(
-            measure("introspect", workers, seconds, move |w, i| {
-                let (h, b, t) = (h.clone(), b.clone(), t.clone());
+            measure("introspect", addr, workers, seconds, move |c, w, i| {
+                let (t, auth) = (t.clone(), auth.clone());
                 async move {
                     let token = &t[(w + usize::try_from(i).unwrap_or(0)) % t.len()];
-                    let r = h
-                        .post(format!("{b}/oauth/introspect"))
-                        .bearer_auth(INTROSPECTION_TOKEN)
-                        .form(&[("token", token.as_str())])
-                        .send()
+                    let r = c
+                        .post_form(
+                            "/oauth/introspect",
+                            &[("token", token.as_str())],
+                            &[(AUTHORIZATION, auth.as_str())],
+                        )
                         .await;
                     let ok = match r {
-                        Ok(r) if r.status() == 200 => {
-                            r.json::<Value>().await.is_ok_and(|v| v["active"] == true)
+                        Ok((s, body)) if s == StatusCode::OK => {
+                            serde_json::from_slice::<Value>(&body)
+                                .is_ok_and(|v| v["active"] == true)
                         }
                         _ => false,
                     };
@@ -475,15 +609,16 @@ async fn main() -> Result<()> {
         );
     }
     if wanted(&args, "flow") {
-        let (h, b, br, c) = (http.clone(), base.clone(), browser.clone(), csrf.clone());
+        let b = browser.clone();
         rows.push(
             measure(
                 "complete flow (3 requests)",
+                addr,
                 args.flows,
                 seconds,
-                move |_, _| {
-                    let (h, b, br, c) = (h.clone(), b.clone(), br.clone(), c.clone());
-                    async move { (3, issue_token(&h, &br, &c, &b).await.is_ok()) }
+                move |c, _, _| {
+                    let b = b.clone();
+                    async move { (3, issue_token(&c, &b).await.is_ok()) }
                 },
             )
             .await,

@@ -86,6 +86,20 @@ impl Random {
             .to_string()
     }
 
+    /// A time-ordered (version 7) UUID as text, for rows inserted at a high
+    /// rate: consecutive ids land next to each other in the primary-key
+    /// index instead of on a random page each, which keeps inserts cheap.
+    /// 74 random bits remain, and nothing relies on ids being unguessable.
+    pub fn ordered_id(&self, now_ms: i64) -> String {
+        let mut buf = [0u8; 10];
+        self.fill(&mut buf);
+        let ms = u64::try_from(now_ms).unwrap_or(0);
+        uuid::Builder::from_unix_timestamp_millis(ms, &buf)
+            .into_uuid()
+            .hyphenated()
+            .to_string()
+    }
+
     /// A normalised user code: [`USER_CODE_LEN`] letters from
     /// [`USER_CODE_ALPHABET`], drawn without modulo bias.
     pub fn user_code(&self) -> String {

@@ -14,7 +14,7 @@ pub async fn record(core: &Core, event: NewAuditEvent) {
 /// [`record`] for callers without a [`Core`] (the admin commands).
 pub async fn write(store: &Store, clock: &dyn Clock, random: &Random, event: NewAuditEvent) {
     let event = NewAuditEvent {
-        id: random.uuid(),
+        id: random.ordered_id(clock.now_ms()),
         at: clock.now_secs(),
         ..event
     };

@@ -1,8 +1,11 @@
 //! OAuth clients and how they authenticate (RFC 6749 §2.3).
 
+use std::sync::Arc;
+
 use super::scope::Scopes;
 use super::{Core, Error, Result};
 use crate::crypto::{constant_time_eq, hash_secret};
+use crate::store::Topic;
 
 /// A registered OAuth client.
 #[derive(Debug, Clone)]
@@ -34,6 +37,22 @@ pub struct ClientCredentials {
     pub via_basic: bool,
 }
 
+/// A client by id, from the cache when it holds a current copy.
+pub async fn find(core: &Core, id: &str) -> Result<Option<Client>> {
+    let now_ms = core.clock.now_ms();
+    let generation = core.store.changes().generation(Topic::Clients);
+    if let Some(client) = core.caches.clients.get(&id.to_owned(), generation, now_ms) {
+        return Ok(Some((*client).clone()));
+    }
+    let found = core.store.find_client(id).await?;
+    if let Some(client) = &found {
+        core.caches
+            .clients
+            .insert(id.to_owned(), Arc::new(client.clone()), generation, now_ms);
+    }
+    Ok(found)
+}
+
 /// Looks the client up and checks its secret.
 ///
 /// Unknown and disabled clients, a confidential client without or with a
@@ -44,9 +63,7 @@ pub async fn authenticate(core: &Core, creds: &ClientCredentials) -> Result<Clie
         description: description.to_owned(),
         basic_auth: creds.via_basic,
     };
-    let client = core
-        .store
-        .find_client(&creds.client_id)
+    let client = find(core, &creds.client_id)
         .await?
         .ok_or_else(|| invalid("unknown client"))?;
     if client.disabled {

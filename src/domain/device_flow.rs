@@ -12,7 +12,7 @@ use super::token::{self, IssuedToken};
 use super::{Core, Error, Result, secs};
 use crate::crypto::hash_secret;
 use crate::crypto::random::{USER_CODE_ALPHABET, USER_CODE_LEN};
-use crate::store::{self, NewDeviceCode};
+use crate::store::{self, LivePoll, NewDeviceCode};
 
 /// RFC 8628 §3.5: after `slow_down` the interval grows by 5 seconds, for
 /// this and every later request.
@@ -141,7 +141,7 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
     for _ in 0..8 {
         let user_code = core.random.user_code();
         let row = NewDeviceCode {
-            id: core.random.uuid(),
+            id: core.random.ordered_id(core.clock.now_ms()),
             device_code_hash: hash_secret(&device_code),
             user_code: user_code.clone(),
             client_id: client.id.clone(),
@@ -227,6 +227,14 @@ pub enum PollVerdict {
     Replayed,
 }
 
+/// How a pending code has been polled: the RFC 8628 §3.5 bookkeeping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pacing {
+    pub interval_secs: i64,
+    pub last_poll_at_ms: Option<i64>,
+    pub repeat_used: bool,
+}
+
 /// Applies RFC 8628 §3.5 to one poll at `now_ms`.
 pub fn judge_poll(code: &DeviceCode, now_ms: i64) -> PollVerdict {
     match &code.state {
@@ -242,31 +250,78 @@ pub fn judge_poll(code: &DeviceCode, now_ms: i64) -> PollVerdict {
             user_id: user_id.clone(),
         };
     }
+    pace(
+        Pacing {
+            interval_secs: code.interval_secs,
+            last_poll_at_ms: code.last_poll_at_ms,
+            repeat_used: code.poll_repeat_used,
+        },
+        now_ms,
+    )
+}
+
+/// The pacing rule alone, for a live pending code: `Pending` or `SlowDown`.
+pub fn pace(pacing: Pacing, now_ms: i64) -> PollVerdict {
     let accepted = PollUpdate {
         last_poll_at_ms: now_ms,
-        interval_secs: code.interval_secs,
+        interval_secs: pacing.interval_secs,
         repeat_used: false,
     };
-    let Some(last) = code.last_poll_at_ms else {
+    let Some(last) = pacing.last_poll_at_ms else {
         // The first poll is never throttled.
         return PollVerdict::Pending(accepted);
     };
     let elapsed = now_ms - last;
-    if elapsed >= code.interval_secs * 1000 - POLL_TOLERANCE_MS {
+    if elapsed >= pacing.interval_secs * 1000 - POLL_TOLERANCE_MS {
         PollVerdict::Pending(accepted)
-    } else if elapsed < REPEAT_WINDOW_MS && !code.poll_repeat_used {
+    } else if elapsed < REPEAT_WINDOW_MS && !pacing.repeat_used {
         PollVerdict::Pending(PollUpdate {
             last_poll_at_ms: last,
-            interval_secs: code.interval_secs,
+            interval_secs: pacing.interval_secs,
             repeat_used: true,
         })
     } else {
         PollVerdict::SlowDown(PollUpdate {
             last_poll_at_ms: now_ms,
-            interval_secs: code.interval_secs + SLOW_DOWN_STEP_SECS,
+            interval_secs: pacing.interval_secs + SLOW_DOWN_STEP_SECS,
             repeat_used: false,
         })
     }
+}
+
+/// Answers a poll from the live state of a pending code, or `None` when
+/// it has expired (the database path then answers).
+fn answer_live(live: &mut LivePoll, client_id: &str, now_ms: i64) -> Option<Result<IssuedToken>> {
+    if now_ms >= live.expires_at.saturating_mul(1000) {
+        return None;
+    }
+    if live.client_id != client_id {
+        return Some(Err(foreign_code()));
+    }
+    let pacing = Pacing {
+        interval_secs: live.interval_secs,
+        last_poll_at_ms: live.last_poll_at_ms,
+        repeat_used: live.repeat_used,
+    };
+    let (update, answer) = match pace(pacing, now_ms) {
+        PollVerdict::SlowDown(u) => (
+            u,
+            Error::SlowDown {
+                interval: u.interval_secs,
+            },
+        ),
+        PollVerdict::Pending(u) => (u, Error::AuthorizationPending),
+        _ => return None,
+    };
+    live.last_poll_at_ms = Some(update.last_poll_at_ms);
+    live.interval_secs = update.interval_secs;
+    live.repeat_used = update.repeat_used;
+    live.dirty = true;
+    Some(Err(answer))
+}
+
+fn foreign_code() -> Error {
+    Error::InvalidGrant("the device code was issued to another client".into())
 }
 
 /// A device's token request with the device-code grant (RFC 8628 §3.4).
@@ -277,19 +332,55 @@ pub struct PollRequest {
 }
 
 /// Answers one poll: an error that speaks RFC 8628 §3.5, or the token.
+///
+/// A pending code's polls are answered from memory (see
+/// [`crate::store::Changes`]): the first poll loads it, later ones only
+/// pace it, and the pacing is written behind ([`write_behind_polls`]). A
+/// decision makes the store forget the code, so the next poll reads the
+/// database again and meets the approval or denial.
 pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
     let client = client::authenticate(core, &req.client).await?;
+    let hash = hash_secret(&req.device_code);
+    let changes = core.store.changes();
+    let now_ms = core.clock.now_ms();
+    if let Some(answer) = changes
+        .with_live_poll(&hash, now_ms, |live| answer_live(live, &client.id, now_ms))
+        .flatten()
+    {
+        return answer;
+    }
+    // Read before the database, so a decision racing this read is noticed.
+    let epoch = changes.codes_epoch();
     let code = core
         .store
-        .find_device_code_by_hash(&hash_secret(&req.device_code))
+        .find_device_code_by_hash(&hash)
         .await?
         .ok_or_else(|| Error::InvalidGrant("unknown device code".into()))?;
     if code.client_id != client.id {
-        return Err(Error::InvalidGrant(
-            "the device code was issued to another client".into(),
-        ));
+        return Err(foreign_code());
     }
-    match judge_poll(&code, core.clock.now_ms()) {
+    if code.state == DeviceState::Pending && !code.is_expired(now_ms.div_euclid(1000)) {
+        let live = LivePoll {
+            id: code.id.clone(),
+            client_id: code.client_id.clone(),
+            expires_at: code.expires_at,
+            interval_secs: code.interval_secs,
+            last_poll_at_ms: code.last_poll_at_ms,
+            repeat_used: code.poll_repeat_used,
+            loaded_at_ms: now_ms,
+            dirty: false,
+        };
+        if changes.remember_poll(&hash, epoch, live)
+            && let Some(answer) = changes
+                .with_live_poll(&hash, now_ms, |live| answer_live(live, &client.id, now_ms))
+                .flatten()
+        {
+            return answer;
+        }
+    } else {
+        changes.drop_poll(&hash);
+    }
+    match judge_poll(&code, now_ms) {
         PollVerdict::Pending(update) => {
             core.store.record_poll(&code.id, &update).await?;
             Err(Error::AuthorizationPending)
@@ -355,9 +446,7 @@ pub async fn find_pending(core: &Core, typed: &str) -> Result<(DeviceCode, Clien
     if code.is_expired(core.clock.now_secs()) {
         return Err(Error::ExpiredUserCode);
     }
-    let client = core
-        .store
-        .find_client(&code.client_id)
+    let client = client::find(core, &code.client_id)
         .await?
         .ok_or(Error::UnknownUserCode)?;
     Ok((code, client))
@@ -371,18 +460,21 @@ pub async fn decide(
     typed: &str,
     decision: Decision,
 ) -> Result<DeviceCode> {
-    decide_from(core, user_id, typed, decision, None).await
+    decide_from(core, user_id, typed, decision, None)
+        .await
+        .map(|(code, _)| code)
 }
 
-/// [`decide`] by a person at `ip`, which the audit log records.
+/// [`decide`] by a person at `ip`, which the audit log records; also
+/// returns the client, for the result page.
 pub async fn decide_from(
     core: &Core,
     user_id: &str,
     typed: &str,
     decision: Decision,
     ip: Option<String>,
-) -> Result<DeviceCode> {
-    let (code, _client) = find_pending(core, typed).await?;
+) -> Result<(DeviceCode, Client)> {
+    let (code, client) = find_pending(core, typed).await?;
     let now = core.clock.now_secs();
     let changed = core
         .store
@@ -427,7 +519,18 @@ pub async fn decide_from(
             decided_at: now,
         },
     };
-    Ok(DeviceCode { state, ..code })
+    Ok((DeviceCode { state, ..code }, client))
+}
+
+/// Writes the pacing of live polls to the database: for the admin views,
+/// for other instances, and so a restart keeps grown intervals. Returns how
+/// many codes were written. Run every second and at shutdown.
+pub async fn write_behind_polls(core: &Core) -> Result<usize> {
+    let dirty = core.store.changes().take_dirty_polls(core.clock.now_secs());
+    if !dirty.is_empty() {
+        core.store.record_polls(&dirty).await?;
+    }
+    Ok(dirty.len())
 }
 
 #[cfg(test)]

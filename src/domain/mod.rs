@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod cache;
 pub mod client;
 pub mod device_flow;
 pub mod keys;
@@ -34,6 +35,8 @@ pub struct Core {
     pub policy: Policy,
     /// This app's Prometheus counters (device codes, tokens, sign-ins...).
     pub metrics: crate::metrics::Metrics,
+    /// Client rows and checked tokens, kept coherent by the store.
+    pub caches: Arc<cache::Caches>,
 }
 
 /// The tunable rules of the device flow and tokens.

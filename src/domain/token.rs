@@ -4,6 +4,10 @@
 //! 256-bit values stored only as SHA-256. Both belong to a grant (one
 //! approval); revoking the grant revokes them all.
 
+use std::sync::Arc;
+
+use sha2::Digest;
+
 use super::client::{self, Client, ClientCredentials};
 use super::device_flow::DeviceCode;
 use super::scope::Scopes;
@@ -11,7 +15,7 @@ use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
 use crate::metrics::{Grant, Revoker};
-use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken};
+use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, Topic};
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +48,7 @@ fn mint_access(
         scope: scope.to_owned(),
         iat: now,
         exp: now + secs(core.policy.access_token_ttl),
-        jti: core.random.uuid(),
+        jti: core.random.ordered_id(core.clock.now_ms()),
     };
     let jwt = core.signer.sign(&claims)?;
     Ok(MintedAccess {
@@ -72,7 +76,7 @@ fn mint_refresh(
     let now = core.clock.now_secs();
     let secret = core.random.token(32);
     let row = NewRefreshToken {
-        id: core.random.uuid(),
+        id: core.random.ordered_id(core.clock.now_ms()),
         token_hash: hash_secret(&secret),
         grant_id: grant_id.to_owned(),
         client_id: client_id.to_owned(),
@@ -98,7 +102,7 @@ pub async fn redeem_device_code(
 ) -> Result<IssuedToken> {
     let now = core.clock.now_secs();
     let grant = NewGrant {
-        id: core.random.uuid(),
+        id: core.random.ordered_id(core.clock.now_ms()),
         user_id: user_id.to_owned(),
         client_id: code.client_id.clone(),
         scope: code.scope.clone(),
@@ -300,7 +304,28 @@ async fn verify_jwt(core: &Core, token: &str) -> Result<AccessClaims> {
 /// Validates an access token: signature, issuer, audience, expiry by the
 /// injected clock, and that it is recorded, unrevoked, and its user and
 /// client are still enabled.
+///
+/// A token found active is remembered by its SHA-256 (see
+/// [`super::cache`]), so checking it again costs a map lookup instead of a
+/// signature verification and a database read, until something that could
+/// change the answer happens.
 pub async fn inspect(core: &Core, token: &str) -> Result<TokenInfo> {
+    let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+    let now_ms = core.clock.now_ms();
+    let generation = core.store.changes().generation(Topic::Tokens);
+    if let Some(info) = core.caches.tokens.get(&key, generation, now_ms)
+        && now_ms.div_euclid(1000) < info.expires_at
+    {
+        return Ok((*info).clone());
+    }
+    let info = inspect_uncached(core, token).await?;
+    core.caches
+        .tokens
+        .insert(key, Arc::new(info.clone()), generation, now_ms);
+    Ok(info)
+}
+
+async fn inspect_uncached(core: &Core, token: &str) -> Result<TokenInfo> {
     let claims = verify_jwt(core, token).await?;
     if core.clock.now_secs() >= claims.exp {
         return Err(Error::InvalidToken("the access token has expired".into()));

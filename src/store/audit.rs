@@ -1,6 +1,7 @@
 //! The audit log.
 
-use super::{Result, Store, on_pool};
+use super::batch::{Batched, Value, bind_row};
+use super::{Error, Result, Store, on_pool};
 
 /// One audit event as written.
 #[derive(Debug, Clone, Default)]
@@ -18,6 +19,19 @@ pub struct NewAuditEvent {
     pub detail: Option<String>,
 }
 
+impl Batched for NewAuditEvent {
+    const WHAT: &'static str = "audit event";
+    const TABLE: &'static str = "audit_events";
+    const COLUMNS: &'static str = "id, at, action, actor, client_id, target, ip, detail";
+    const ROW: &'static [Value] = &[Value::Param; 8];
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    bind_row!(e => e.id, e.at, e.action, e.actor, e.client_id, e.target, e.ip, e.detail);
+}
+
 /// An audit event as read back.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditEvent {
@@ -32,24 +46,12 @@ pub struct AuditEvent {
 }
 
 impl Store {
+    /// Writes one event; concurrent events share a statement (batch.rs).
     pub async fn insert_audit_event(&self, e: &NewAuditEvent) -> Result<()> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO audit_events (id, at, action, actor, client_id, target, ip, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(&e.id)
-            .bind(e.at)
-            .bind(e.action)
-            .bind(&e.actor)
-            .bind(&e.client_id)
-            .bind(&e.target)
-            .bind(&e.ip)
-            .bind(&e.detail)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+        match self.audit_events.insert(e.clone()).await? {
+            true => Ok(()),
+            false => Err(Error::Conflict(format!("audit event {} exists", e.id))),
+        }
     }
 
     /// The newest events, optionally of one action only.

@@ -4,6 +4,7 @@
 //! [`Error::Corrupt`]. Every transition names the state it leaves in its
 //! `WHERE` clause: zero rows changed means another request won.
 
+use super::batch::{Batched, Value, bind_row};
 use super::grants::{NewGrant, NewRefreshToken, insert_grant, insert_tokens};
 use super::{Error, Result, Store, on_pool};
 use crate::domain::device_flow::{Decision, DeviceCode, DeviceState, PollUpdate};
@@ -95,6 +96,35 @@ impl TryFrom<DeviceCodeRow> for DeviceCode {
     }
 }
 
+impl Batched for NewDeviceCode {
+    const WHAT: &'static str = "device code";
+    const TABLE: &'static str = "device_codes";
+    const COLUMNS: &'static str = "id, device_code_hash, user_code, client_id, scope, status, \
+        interval_secs, poll_grace_used, requester_ip, user_agent, created_at, expires_at";
+    const ROW: &'static [Value] = &[
+        Value::Param,
+        Value::Param,
+        Value::Param,
+        Value::Param,
+        Value::Param,
+        Value::Literal("'pending'"),
+        Value::Param,
+        Value::Param,
+        Value::Param,
+        Value::Param,
+        Value::Param,
+        Value::Param,
+    ];
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    bind_row!(code => code.id, code.device_code_hash, code.user_code, code.client_id, code.scope,
+        code.interval_secs, false, code.requester_ip, code.user_agent, code.created_at,
+        code.expires_at);
+}
+
 macro_rules! select_device_code {
     ($where:literal) => {
         concat!(
@@ -107,29 +137,14 @@ macro_rules! select_device_code {
 }
 
 impl Store {
-    /// Inserts a new pending code; [`Error::Conflict`] if its user code is taken.
+    /// Inserts a new pending code; [`Error::Conflict`] if its user code is
+    /// taken. Concurrent inserts share one statement (see batch.rs); this
+    /// returns once the statement holding this code has committed.
     pub async fn insert_device_code(&self, code: &NewDeviceCode) -> Result<()> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO device_codes (id, device_code_hash, user_code, client_id, scope, \
-                 status, interval_secs, poll_grace_used, requester_ip, user_agent, created_at, \
-                 expires_at) VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(&code.id)
-            .bind(&code.device_code_hash)
-            .bind(&code.user_code)
-            .bind(&code.client_id)
-            .bind(&code.scope)
-            .bind(code.interval_secs)
-            .bind(false)
-            .bind(&code.requester_ip)
-            .bind(&code.user_agent)
-            .bind(code.created_at)
-            .bind(code.expires_at)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+        match self.device_codes.insert(code.clone()).await? {
+            true => Ok(()),
+            false => Err(Error::Conflict("device code or user code taken".into())),
+        }
     }
 
     pub async fn find_device_code_by_hash(&self, hash: &str) -> Result<Option<DeviceCode>> {
@@ -157,7 +172,7 @@ impl Store {
 
     /// Stores a pending code's polling bookkeeping (RFC 8628 §3.5).
     pub async fn record_poll(&self, id: &str, update: &PollUpdate) -> Result<()> {
-        on_pool!(self, pool => {
+        on_pool!(writer self, pool => {
             sqlx::query(
                 "UPDATE device_codes SET last_poll_at_ms = $1, interval_secs = $2, \
                  poll_grace_used = $3 WHERE id = $4 AND status = 'pending'",
@@ -168,6 +183,32 @@ impl Store {
             .bind(id)
             .execute(pool)
             .await?;
+        });
+        Ok(())
+    }
+
+    /// Writes the pacing of many live polls in one transaction; codes no
+    /// longer pending are left alone.
+    pub async fn record_polls(&self, polls: &[super::LivePoll]) -> Result<()> {
+        on_pool!(writer self, pool => {
+            let mut tx = pool.begin().await?;
+            for poll in polls {
+                sqlx::query(
+                    // Another instance may have written a later poll or
+                    // a longer interval: keep whichever is greater.
+                    "UPDATE device_codes SET \
+                     last_poll_at_ms = CASE WHEN last_poll_at_ms > $1 THEN last_poll_at_ms ELSE $1 END, \
+                     interval_secs = CASE WHEN interval_secs > $2 THEN interval_secs ELSE $2 END, \
+                     poll_grace_used = $3 WHERE id = $4 AND status = 'pending'",
+                )
+                .bind(poll.last_poll_at_ms)
+                .bind(poll.interval_secs)
+                .bind(poll.repeat_used)
+                .bind(&poll.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
@@ -185,20 +226,26 @@ impl Store {
             Decision::Approve => "approved",
             Decision::Deny => "denied",
         };
-        let affected = on_pool!(self, pool => {
-            sqlx::query(
+        let changed: Option<(String,)> = on_pool!(writer self, pool => {
+            sqlx::query_as(
                 "UPDATE device_codes SET status = $1, user_id = $2, decided_at = $3 \
-                 WHERE id = $4 AND status = 'pending' AND expires_at > $3",
+                 WHERE id = $4 AND status = 'pending' AND expires_at > $3 \
+                 RETURNING device_code_hash",
             )
             .bind(status)
             .bind(user_id)
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .fetch_optional(pool)
             .await?
-            .rows_affected()
         });
-        Ok(affected == 1)
+        match changed {
+            Some((hash,)) => {
+                self.code_changed(&hash).await;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
     }
 
     /// Marks an approved code redeemed and records its grant and tokens,
@@ -212,7 +259,7 @@ impl Store {
         access: &NewAccessToken,
         refresh: Option<&NewRefreshToken>,
     ) -> Result<bool> {
-        on_pool!(self, pool => {
+        on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
             // The first statement writes, so SQLite takes its write lock at
             // once instead of upgrading a read snapshot (which can fail).
@@ -239,7 +286,7 @@ impl Store {
 
     /// Deletes codes that expired more than `retention_secs` ago.
     pub async fn delete_stale_device_codes(&self, now: i64, retention_secs: i64) -> Result<u64> {
-        let n = on_pool!(self, pool => {
+        let n = on_pool!(writer self, pool => {
             sqlx::query("DELETE FROM device_codes WHERE expires_at < $1")
                 .bind(now - retention_secs)
                 .execute(pool)

@@ -5,7 +5,7 @@
 //! the same transaction that stores its successors, and only if it was
 //! still unconsumed — so a token can be exchanged once.
 
-use super::{Result, Store, on_pool};
+use super::{Result, Store, Topic, on_pool};
 use crate::store::NewAccessToken;
 
 #[derive(Debug, Clone)]
@@ -144,7 +144,7 @@ impl Store {
     /// Revokes a grant and all its tokens. With `owner`, only that user's
     /// grant. `false` when there was no such live grant.
     pub async fn revoke_grant(&self, id: &str, owner: Option<&str>, now: i64) -> Result<bool> {
-        on_pool!(self, pool => {
+        on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
             let changed = sqlx::query(
                 "UPDATE grants SET revoked_at = $1 \
@@ -172,6 +172,7 @@ impl Store {
                 .await?;
             tx.commit().await?;
         });
+        self.changed(Topic::Tokens).await;
         Ok(true)
     }
 
@@ -214,7 +215,7 @@ impl Store {
         access: &NewAccessToken,
         refresh: &NewRefreshToken,
     ) -> Result<bool> {
-        on_pool!(self, pool => {
+        on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
             let won = sqlx::query(
                 "UPDATE refresh_tokens SET consumed_at = $1 \
@@ -264,7 +265,7 @@ impl Store {
 
     /// Deletes refresh tokens that expired more than `retention_secs` ago.
     pub async fn delete_stale_refresh_tokens(&self, now: i64, retention_secs: i64) -> Result<u64> {
-        let n = on_pool!(self, pool => {
+        let n = on_pool!(writer self, pool => {
             sqlx::query("DELETE FROM refresh_tokens WHERE expires_at < $1")
                 .bind(now - retention_secs)
                 .execute(pool)

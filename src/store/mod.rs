@@ -8,6 +8,8 @@
 mod admin;
 mod audit;
 mod backup;
+mod batch;
+mod changes;
 mod clients;
 mod device_codes;
 mod grants;
@@ -34,6 +36,7 @@ pub use admin::{
 };
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use backup::{check_sqlite_file, sqlite_file};
+pub use changes::{Changes, LivePoll, MAX_AGE_MS, Topic};
 pub use clients::NewClient;
 pub use device_codes::NewDeviceCode;
 pub use grants::{GrantView, NewGrant, NewRefreshToken, RefreshTokenRecord};
@@ -52,6 +55,9 @@ pub enum Error {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// A statement shared by many requests failed (see the batch writers).
+    #[error("database error: {0}")]
+    Batch(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
@@ -117,6 +123,9 @@ impl Default for PoolSettings {
     }
 }
 
+/// SQLite's automatic checkpoint threshold (its default is 1,000 pages).
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 20_000;
+
 /// The schema of each dialect, embedded in the binary.
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -131,11 +140,28 @@ enum Db {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// Where the hot paths write. SQLite: one dedicated connection, so
+    /// concurrent writers queue in the pool (in order, woken at once)
+    /// instead of colliding on SQLite's lock and sleeping in its busy
+    /// handler. PostgreSQL: the same pool as `db`.
+    writer: Db,
+    /// What in-process caches must forget; shared by every clone.
+    changes: std::sync::Arc<Changes>,
+    /// Group commit of the rows written on hot paths (see batch.rs).
+    device_codes: batch::Batcher<NewDeviceCode>,
+    audit_events: batch::Batcher<NewAuditEvent>,
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body
-/// is compiled once per backend, so one query text serves both.
+/// is compiled once per backend, so one query text serves both. With
+/// `writer` first, the body runs on the writer pool (see [`Store`]).
 macro_rules! on_pool {
+    (writer $store:expr, $pool:ident => $body:expr) => {
+        match &$store.writer {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.db {
             $crate::store::Db::Sqlite($pool) => $body,
@@ -149,7 +175,7 @@ impl Store {
     /// Connects to `url` (`sqlite://...` or `postgres://...`). A SQLite file
     /// is created when missing and runs in WAL mode with foreign keys on.
     pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self> {
-        let db = match Backend::from_url(url) {
+        let (db, writer) = match Backend::from_url(url) {
             Some(Backend::Sqlite) => {
                 let options = SqliteConnectOptions::from_str(url)?
                     .create_if_missing(true)
@@ -158,13 +184,27 @@ impl Store {
                     // mode; only an OS crash can lose the last commits.
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(pool.statement_timeout);
-                let pool = SqlitePoolOptions::new()
+                    .busy_timeout(pool.statement_timeout)
+                    // The running server checkpoints in the background
+                    // (`checkpoint`), so a commit never waits for one; this
+                    // high mark only bounds the WAL of other processes.
+                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
+                // No ping before handing out a connection: a SQLite
+                // connection is a local thread that cannot drop, and the ping
+                // would double the round trips of every query.
+                let readers = SqlitePoolOptions::new()
+                    .test_before_acquire(false)
                     .max_connections(pool.max_connections)
+                    .acquire_timeout(pool.acquire_timeout)
+                    .connect_with(options.clone())
+                    .await?;
+                let writer = SqlitePoolOptions::new()
+                    .test_before_acquire(false)
+                    .max_connections(1)
                     .acquire_timeout(pool.acquire_timeout)
                     .connect_with(options)
                     .await?;
-                Db::Sqlite(pool)
+                (Db::Sqlite(readers), Db::Sqlite(writer))
             }
             Some(Backend::Postgres) => {
                 // Sent at connection start-up, so it holds on every pooled
@@ -178,7 +218,7 @@ impl Store {
                     .acquire_timeout(pool.acquire_timeout)
                     .connect_with(options)
                     .await?;
-                Db::Postgres(pool)
+                (Db::Postgres(pool.clone()), Db::Postgres(pool))
             }
             None => {
                 return Err(Error::Database(sqlx::Error::Configuration(
@@ -186,7 +226,13 @@ impl Store {
                 )));
             }
         };
-        Ok(Self { db })
+        Ok(Self {
+            changes: std::sync::Arc::default(),
+            device_codes: batch::Batcher::spawn(writer.clone()),
+            audit_events: batch::Batcher::spawn(writer.clone()),
+            db,
+            writer,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -277,6 +323,19 @@ impl Store {
             .collect())
     }
 
+    /// SQLite: copies committed WAL frames back into the database file
+    /// without blocking writers (a PASSIVE checkpoint). Run periodically
+    /// by the server, so that commits on the request path never pay for
+    /// a checkpoint. Nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<()> {
+        if let Db::Sqlite(pool) = &self.db {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// One round trip to the database, for health checks.
     pub async fn ping(&self) -> Result<()> {
         on_pool!(self, pool => {
@@ -288,6 +347,7 @@ impl Store {
     /// Waits for checked-out connections to return, then closes the pool
     /// (for SQLite this also checkpoints the WAL).
     pub async fn close(&self) {
+        on_pool!(writer self, pool => pool.close().await);
         on_pool!(self, pool => pool.close().await)
     }
 }

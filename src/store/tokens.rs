@@ -1,6 +1,6 @@
 //! Access token records, keyed by the JWT's `jti`.
 
-use super::{Result, Store, on_pool};
+use super::{Result, Store, Topic, on_pool};
 
 #[derive(Debug, Clone)]
 pub struct NewAccessToken {
@@ -51,7 +51,7 @@ impl Store {
     /// Revokes one access token of `client_id`. `false` when there was no
     /// such live token.
     pub async fn revoke_access_token(&self, jti: &str, client_id: &str, now: i64) -> Result<bool> {
-        let n = on_pool!(self, pool => {
+        let n = on_pool!(writer self, pool => {
             sqlx::query(
                 "UPDATE access_tokens SET revoked_at = $1 \
                  WHERE jti = $2 AND client_id = $3 AND revoked_at IS NULL",
@@ -63,6 +63,9 @@ impl Store {
             .await?
             .rows_affected()
         });
+        if n > 0 {
+            self.changed(Topic::Tokens).await;
+        }
         Ok(n == 1)
     }
 
@@ -72,7 +75,7 @@ impl Store {
         device_code_id: &str,
         now: i64,
     ) -> Result<u64> {
-        let n = on_pool!(self, pool => {
+        let n = on_pool!(writer self, pool => {
             sqlx::query(
                 "UPDATE access_tokens SET revoked_at = $1 \
                  WHERE device_code_id = $2 AND revoked_at IS NULL",
@@ -83,12 +86,15 @@ impl Store {
             .await?
             .rows_affected()
         });
+        if n > 0 {
+            self.changed(Topic::Tokens).await;
+        }
         Ok(n)
     }
 
     /// Deletes token rows that expired more than `retention_secs` ago.
     pub async fn delete_stale_access_tokens(&self, now: i64, retention_secs: i64) -> Result<u64> {
-        let n = on_pool!(self, pool => {
+        let n = on_pool!(writer self, pool => {
             sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
                 .bind(now - retention_secs)
                 .execute(pool)

@@ -6,6 +6,7 @@
 
 mod admin;
 mod binary;
+mod caches;
 mod cli_client;
 mod crash;
 mod database;

@@ -1,7 +1,8 @@
 //! Several instances of one deployment on one PostgreSQL database (issue 7):
 //! a code requested on one instance is approved through another's pages and
 //! redeemed exactly once whichever instance the polls reach; generated
-//! secrets, signing keys, browser sessions and `slow_down` state are shared.
+//! secrets, signing keys and browser sessions are shared, and a grown polling
+//! interval follows the client.
 //!
 //! The instances are full apps with their own listener, state and pool,
 //! started together on one fresh database and one manual clock (as hosts
@@ -13,6 +14,7 @@
 use std::sync::Arc;
 
 use authgate::clock::ManualClock;
+use authgate::domain::device_flow;
 use futures::future::join_all;
 
 use crate::support::{ADMIN_PASSWORD, DEVICE_GRANT, Page, Reply, TestApp, TestDb, backend};
@@ -213,42 +215,46 @@ async fn a_browser_session_holds_on_every_instance() {
     }
 }
 
+/// Polls are paced in each instance's memory (issue 8) and the pacing is
+/// written behind to the database, where an instance that first meets the
+/// code picks it up: a grown interval follows a client that moves.
 #[tokio::test]
-async fn slow_down_state_is_shared() {
+async fn slow_down_state_follows_the_client_to_other_instances() {
     if skipped() {
         return;
     }
     let apps = deployment(3).await;
     let (a, b, c) = (&apps[0], &apps[1], &apps[2]);
     let (device_code, _) = a.start_flow().await;
+    let write_behind = |app: &TestApp| {
+        let core = app.core.clone();
+        async move { device_flow::write_behind_polls(&core).await.unwrap() }
+    };
 
-    // RFC 8628 §3.5, with AuthGate's allowance of one immediate repeat.
+    // RFC 8628 §3.5 on one instance, with the one immediate repeat.
     assert_eq!(a.poll(&device_code).await.error(), "authorization_pending");
-    assert_eq!(
-        b.poll(&device_code).await.error(),
-        "authorization_pending",
-        "the one immediate repeat, even on another instance"
-    );
-    let r = c.poll(&device_code).await;
-    assert_eq!(r.error(), "slow_down", "B's repeat was seen by C");
+    assert_eq!(a.poll(&device_code).await.error(), "authorization_pending");
+    let r = a.poll(&device_code).await;
+    assert_eq!(r.error(), "slow_down");
     assert_eq!(r.json["interval"], 10);
+    assert_eq!(write_behind(a).await, 1);
 
-    // Too fast for the grown interval, on yet another instance.
+    // Too fast for the grown interval, on another instance.
     a.advance(6);
     let r = b.poll(&device_code).await;
     assert_eq!(r.error(), "slow_down", "{:?}", r.json);
     assert_eq!(r.json["interval"], 15);
+    assert_eq!(write_behind(b).await, 1);
 
-    // Polite again: the grown interval holds everywhere.
-    a.advance(15);
-    assert_eq!(a.poll(&device_code).await.error(), "authorization_pending");
+    // Polite for the grown interval: accepted on a third.
     a.advance(15);
     assert_eq!(c.poll(&device_code).await.error(), "authorization_pending");
-    // And a too-fast poll on B right after one on A is slowed down.
-    a.advance(15);
+    // An instance that knew the code earlier merges what others wrote.
+    write_behind(c).await;
+    a.advance(31);
     assert_eq!(a.poll(&device_code).await.error(), "authorization_pending");
     a.advance(3);
-    assert_eq!(b.poll(&device_code).await.error(), "slow_down");
+    assert_eq!(a.poll(&device_code).await.error(), "slow_down");
 }
 
 /// Two real `authgate` processes (wall clock, own runtimes) on one
@@ -412,4 +418,48 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Answers come from each instance's memory (issue 8); a decision or a
+/// revocation made through one instance reaches the others' caches by
+/// PostgreSQL `NOTIFY`, within moments and without waiting for entries to
+/// age out (the manual clock does not move here).
+#[tokio::test]
+async fn changes_on_one_instance_reach_the_caches_of_the_others() {
+    if skipped() {
+        return;
+    }
+    let apps = deployment(2).await;
+    let (a, b) = (&apps[0], &apps[1]);
+    let (device_code, user_code) = a.start_flow().await;
+    assert_eq!(a.poll(&device_code).await.error(), "authorization_pending");
+    b.approve(&user_code).await;
+    let mut token = None;
+    for _ in 0..100 {
+        let r = a.poll(&device_code).await;
+        if r.status == 200 {
+            token = r.json["access_token"].as_str().map(str::to_owned);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let token = token.expect("A saw B's approval");
+
+    assert_eq!(a.tokeninfo(&token).await.status, 200, "cached on A");
+    let r = b
+        .post_form(
+            "/oauth/revoke",
+            &[("token", token.as_str()), ("client_id", &b.cli_client_id)],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let mut refused = false;
+    for _ in 0..100 {
+        if a.tokeninfo(&token).await.status == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(refused, "A heard of B's revocation");
 }

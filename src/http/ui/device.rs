@@ -196,18 +196,14 @@ pub async fn decide(
         "deny" => Decision::Deny,
         _ => return Err(PageError::BadRequest("Choose Approve or Deny.".into())),
     };
-    let app = match device_flow::find_pending(&state.core, &form.user_code).await {
-        Ok((_, client)) => Some(client.name),
-        Err(_) => None,
-    };
     let ip = ip.map(|ip| ip.to_string());
     match device_flow::decide_from(&state.core, &user.id, &form.user_code, decision, ip).await {
-        Ok(_) => {
+        Ok((_, client)) => {
             let outcome = match decision {
                 Decision::Approve => "approved",
                 Decision::Deny => "denied",
             };
-            web.remember_outcome(outcome, app.as_deref()).await?;
+            web.remember_outcome(outcome, Some(&client.name)).await?;
             Ok(Redirect::to(&paths::device_result(outcome)).into_response())
         }
         Err(Error::ExpiredUserCode) => {

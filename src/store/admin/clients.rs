@@ -1,7 +1,7 @@
 //! OAuth clients: the admin listing and changes.
 
 use super::{Arg, Sql, bind_all, contains_pattern};
-use crate::store::{Result, Store, on_pool};
+use crate::store::{Result, Store, Topic, on_pool};
 
 /// A client as the admin list shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -82,6 +82,9 @@ impl Store {
             .await?
             .rows_affected()
         });
+        if n > 0 {
+            self.changed(Topic::Clients).await;
+        }
         Ok(n == 1)
     }
 
@@ -99,6 +102,10 @@ impl Store {
             .await?
             .rows_affected()
         });
+        if n > 0 {
+            self.changed(Topic::Clients).await;
+            self.changed(Topic::Tokens).await;
+        }
         Ok(n == 1)
     }
 
@@ -117,6 +124,9 @@ impl Store {
             .await?
             .rows_affected()
         });
+        if n > 0 {
+            self.changed(Topic::Clients).await;
+        }
         Ok(n == 1)
     }
 }

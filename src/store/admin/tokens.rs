@@ -2,7 +2,7 @@
 
 use super::{Arg, Cursor, Page, PageAt, Sql, bind_all, contains_pattern, finish, keyset};
 use crate::domain::admin::TokenStatus;
-use crate::store::{Result, Store, on_pool};
+use crate::store::{Result, Store, Topic, on_pool};
 
 /// An access token as the admin table lists it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -152,6 +152,9 @@ impl Store {
                 .await?
                 .rows_affected()
         });
+        if n > 0 {
+            self.changed(Topic::Tokens).await;
+        }
         Ok(n == 1)
     }
 
@@ -186,6 +189,7 @@ impl Store {
             tx.commit().await?;
             n
         });
+        self.changed(Topic::Tokens).await;
         Ok(n)
     }
 }

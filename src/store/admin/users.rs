@@ -2,7 +2,7 @@
 
 use super::{Arg, Sql, bind_all, contains_pattern};
 use crate::domain::user::Role;
-use crate::store::{Error, Result, Store, on_pool};
+use crate::store::{Error, Result, Store, Topic, on_pool};
 
 /// A user as the admin list shows it.
 #[derive(Debug, Clone)]
@@ -85,6 +85,9 @@ impl Store {
                 .await?
                 .rows_affected()
         });
+        if n > 0 {
+            self.changed(Topic::Tokens).await;
+        }
         Ok(n == 1)
     }
 

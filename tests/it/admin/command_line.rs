@@ -152,6 +152,11 @@ async fn users_and_clients_are_managed_from_the_command_line() {
     assert!(list.contains("Deploy bot") && list.contains("confidential"));
     let (ok, _, _) = run(vec!["client", "disable", &id], None).await.unwrap();
     assert!(ok);
+    // Another process changed the SQLite file: the server's cached copy of
+    // the client holds for at most MAX_AGE_MS (PostgreSQL notifies at once).
+    app.clock.advance(std::time::Duration::from_millis(
+        authgate::store::MAX_AGE_MS as u64,
+    ));
     let r = app
         .post_form(
             "/oauth/device/code",

@@ -38,6 +38,8 @@ pub struct TestApp {
     /// [`TestApp::spawn_in`] to restart on the same data.
     pub dir: Arc<TestDb>,
     _dev: Option<authgate::http::dev::DevReload>,
+    /// The cache upkeep (change listener, poll write-behind), as `run` has it.
+    upkeep: Option<(tokio_util::sync::DropGuard, tokio::task::JoinHandle<()>)>,
 }
 
 /// A parsed HTTP response: status, headers and JSON body.
@@ -119,6 +121,8 @@ impl TestApp {
             },
             Duration::from_secs(5),
         ));
+        let stop_upkeep = tokio_util::sync::CancellationToken::new();
+        let upkeep = authgate::tasks::spawn_cache_upkeep((*core).clone(), stop_upkeep.clone());
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -136,6 +140,7 @@ impl TestApp {
             server: Some(server),
             dir,
             _dev: dev,
+            upkeep: Some((stop_upkeep.drop_guard(), upkeep)),
         }
     }
 
@@ -146,6 +151,10 @@ impl TestApp {
         }
         if let Some(server) = self.server.take() {
             server.await.expect("join").expect("serve");
+        }
+        if let Some((stop, task)) = self.upkeep.take() {
+            drop(stop);
+            task.await.expect("cache upkeep");
         }
         self.core.store.close().await;
     }

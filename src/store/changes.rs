@@ -1,0 +1,318 @@
+//! Telling in-process caches that the database changed under them.
+//!
+//! The hot paths (polls, client authentication, token checks) answer from
+//! memory; this is what keeps those answers true. Every store method that
+//! changes what a cache holds reports it here:
+//!
+//! - a **topic** (all tokens, all clients) gets a new generation number, and
+//!   a cached entry is only believed while it carries the current one;
+//! - a **device code** that leaves `pending` is forgotten by key, so the
+//!   next poll reads its new state from the database.
+//!
+//! On PostgreSQL each change is also sent with `NOTIFY` on one channel, and
+//! every instance applies what the others send (see [`Store::listen`]); a
+//! lost listener connection forgets everything, since notifications may
+//! have been missed meanwhile. Entries also age out after [`MAX_AGE_MS`], a
+//! bound for writers that cannot notify (the `authgate user|client`
+//! commands on a SQLite file used by a running server).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use dashmap::DashMap;
+
+use super::{Db, Store};
+
+/// The longest a cached answer is believed without news from the database.
+pub const MAX_AGE_MS: i64 = 5_000;
+/// The same for a live poll. Decisions always forget the code (locally or
+/// by `NOTIFY`), so this only bounds the harm of a lost notification.
+const POLL_MAX_AGE_MS: i64 = 30_000;
+/// The PostgreSQL channel changes travel on.
+const CHANNEL: &str = "authgate_changes";
+
+/// What a generation number covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topic {
+    /// Whether access tokens are active: revocations, and users or clients
+    /// being disabled or deleted.
+    Tokens = 0,
+    /// Client rows: secrets, scopes, names, disabling.
+    Clients = 1,
+}
+
+const TOPICS: [Topic; 2] = [Topic::Tokens, Topic::Clients];
+
+impl Topic {
+    fn wire(self) -> &'static str {
+        match self {
+            Topic::Tokens => "tokens",
+            Topic::Clients => "clients",
+        }
+    }
+}
+
+/// A pending device code's polling state, kept in memory so polls need no
+/// database round trip (RFC 8628 §3.5 pacing is decided here).
+#[derive(Debug, Clone)]
+pub struct LivePoll {
+    pub id: String,
+    pub client_id: String,
+    pub expires_at: i64,
+    pub interval_secs: i64,
+    pub last_poll_at_ms: Option<i64>,
+    pub repeat_used: bool,
+    /// When the database last confirmed the code was pending.
+    pub loaded_at_ms: i64,
+    /// Changed since the last write-behind.
+    pub dirty: bool,
+}
+
+/// Generation counters and the live poll map; shared by every clone of a
+/// [`Store`].
+#[derive(Debug, Default)]
+pub struct Changes {
+    generations: [AtomicU64; 2],
+    /// Bumped whenever a device code is forgotten, so a poll that read the
+    /// database before the change does not put back what it read.
+    codes_epoch: AtomicU64,
+    polls: DashMap<String, LivePoll>,
+}
+
+/// The most live polls kept; beyond it polls read the database.
+const MAX_LIVE_POLLS: usize = 200_000;
+
+impl Changes {
+    pub fn generation(&self, topic: Topic) -> u64 {
+        self.generations[topic as usize].load(Ordering::Acquire)
+    }
+
+    fn bump_local(&self, topic: Topic) {
+        self.generations[topic as usize].fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn codes_epoch(&self) -> u64 {
+        self.codes_epoch.load(Ordering::Acquire)
+    }
+
+    fn forget_code_local(&self, hash: &str) {
+        self.codes_epoch.fetch_add(1, Ordering::AcqRel);
+        self.polls.remove(hash);
+    }
+
+    /// Forgets everything: after a lost listener connection.
+    fn forget_all(&self) {
+        for topic in TOPICS {
+            self.bump_local(topic);
+        }
+        self.codes_epoch.fetch_add(1, Ordering::AcqRel);
+        self.polls.clear();
+    }
+
+    /// Runs `f` on the live poll state of the code with this hash, if this
+    /// instance holds a fresh one.
+    pub fn with_live_poll<R>(
+        &self,
+        hash: &str,
+        now_ms: i64,
+        f: impl FnOnce(&mut LivePoll) -> R,
+    ) -> Option<R> {
+        let mut entry = self.polls.get_mut(hash)?;
+        if now_ms - entry.loaded_at_ms > POLL_MAX_AGE_MS {
+            drop(entry);
+            // Still pending in memory, but unconfirmed for too long: the
+            // caller re-reads the database (write-behind first, so the
+            // pacing state is not lost).
+            return None;
+        }
+        Some(f(&mut entry))
+    }
+
+    /// Keeps `poll` as the live state of `hash`, unless a code was forgotten
+    /// since `epoch` (read before the database was) — then what the caller
+    /// read may already be out of date. `true` when kept. Pacing held here
+    /// merges with the database's: the later poll and the longer interval
+    /// win (another instance may have written its own behind).
+    pub fn remember_poll(&self, hash: &str, epoch: u64, poll: LivePoll) -> bool {
+        if self.codes_epoch() != epoch || self.polls.len() >= MAX_LIVE_POLLS {
+            return false;
+        }
+        self.polls
+            .entry(hash.to_owned())
+            .and_modify(|held| {
+                held.loaded_at_ms = poll.loaded_at_ms;
+                held.interval_secs = held.interval_secs.max(poll.interval_secs);
+                held.last_poll_at_ms = held.last_poll_at_ms.max(poll.last_poll_at_ms);
+            })
+            .or_insert(poll);
+        true
+    }
+
+    /// Drops the live state of a code the database says is no longer
+    /// pending.
+    pub fn drop_poll(&self, hash: &str) {
+        self.polls.remove(hash);
+    }
+
+    /// Takes the pacing changes not yet written to the database, and drops
+    /// entries of codes that have expired.
+    pub fn take_dirty_polls(&self, now_secs: i64) -> Vec<LivePoll> {
+        let mut dirty = Vec::new();
+        self.polls.retain(|_, poll| {
+            if poll.dirty {
+                poll.dirty = false;
+                dirty.push(poll.clone());
+            }
+            poll.expires_at > now_secs
+        });
+        dirty
+    }
+
+    pub fn live_polls(&self) -> usize {
+        self.polls.len()
+    }
+}
+
+impl Store {
+    pub fn changes(&self) -> &Arc<Changes> {
+        &self.changes
+    }
+
+    /// Reports a change of `topic`: local caches at once, other instances
+    /// through `NOTIFY`. Called after the change committed.
+    pub(super) async fn changed(&self, topic: Topic) {
+        self.changes.bump_local(topic);
+        self.notify(topic.wire()).await;
+    }
+
+    /// Reports that the device code with this hash left `pending`.
+    pub(super) async fn code_changed(&self, hash: &str) {
+        self.changes.forget_code_local(hash);
+        self.notify(&format!("code:{hash}")).await;
+    }
+
+    async fn notify(&self, payload: &str) {
+        if let Db::Postgres(pool) = &self.db {
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(payload)
+                .execute(pool)
+                .await;
+            if let Err(e) = sent {
+                // The change itself committed; other instances see it when
+                // their entries age out.
+                tracing::warn!(error = %e, "could not notify other instances of a change");
+            }
+        }
+    }
+
+    /// On PostgreSQL, applies the changes other instances announce until
+    /// `stop`; on SQLite there is nobody else to listen to.
+    pub async fn listen(&self, stop: tokio_util::sync::CancellationToken) {
+        let Db::Postgres(pool) = &self.db else {
+            return;
+        };
+        let changes = self.changes.clone();
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener: cannot connect; retrying");
+                    tokio::select! {
+                        () = stop.cancelled() => return,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    }
+                }
+            };
+            if let Err(e) = listener.listen(CHANNEL).await {
+                tracing::warn!(error = %e, "change listener: LISTEN failed; retrying");
+                continue;
+            }
+            // Whatever happened while no listener ran is unknown.
+            changes.forget_all();
+            loop {
+                let next = tokio::select! {
+                    () = stop.cancelled() => return,
+                    n = listener.try_recv() => n,
+                };
+                match next {
+                    Ok(Some(n)) => apply(&changes, n.payload()),
+                    // The connection dropped; notifications may be lost.
+                    Ok(None) => changes.forget_all(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "change listener failed; reconnecting");
+                        changes.forget_all();
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn apply(changes: &Changes, payload: &str) {
+    if let Some(hash) = payload.strip_prefix("code:") {
+        changes.forget_code_local(hash);
+    } else if let Some(topic) = TOPICS.into_iter().find(|t| t.wire() == payload) {
+        changes.bump_local(topic);
+    } else {
+        changes.forget_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(id: &str) -> LivePoll {
+        LivePoll {
+            id: id.into(),
+            client_id: "c".into(),
+            expires_at: 100,
+            interval_secs: 5,
+            last_poll_at_ms: None,
+            repeat_used: false,
+            loaded_at_ms: 0,
+            dirty: false,
+        }
+    }
+
+    #[test]
+    fn a_read_from_before_a_change_is_not_kept() {
+        let changes = Changes::default();
+        let epoch = changes.codes_epoch();
+        changes.forget_code_local("other");
+        changes.remember_poll("h", epoch, live("a"));
+        assert_eq!(changes.live_polls(), 0);
+        changes.remember_poll("h", changes.codes_epoch(), live("a"));
+        assert_eq!(changes.live_polls(), 1);
+    }
+
+    #[test]
+    fn notifications_apply_by_payload() {
+        let changes = Changes::default();
+        changes.remember_poll("h", 0, live("a"));
+        apply(&changes, "code:h");
+        assert_eq!(changes.live_polls(), 0);
+        apply(&changes, "tokens");
+        assert_eq!(changes.generation(Topic::Tokens), 1);
+        assert_eq!(changes.generation(Topic::Clients), 0);
+        apply(&changes, "something else");
+        assert_eq!(changes.generation(Topic::Clients), 1);
+    }
+
+    #[test]
+    fn dirty_polls_are_taken_once_and_expired_ones_dropped() {
+        let changes = Changes::default();
+        let mut a = live("a");
+        a.dirty = true;
+        changes.remember_poll("ha", 0, a);
+        let mut b = live("b");
+        b.expires_at = 10;
+        changes.remember_poll("hb", 0, b);
+        assert_eq!(changes.take_dirty_polls(50).len(), 1);
+        assert!(changes.take_dirty_polls(50).is_empty());
+        assert_eq!(changes.live_polls(), 1, "b expired");
+    }
+}
