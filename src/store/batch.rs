@@ -96,10 +96,11 @@ impl<T: Batched> fmt::Debug for Batcher<T> {
 }
 
 impl<T: Batched> Batcher<T> {
-    /// Starts the writer task; it ends when the last sender is dropped.
-    pub(super) fn spawn(db: Db) -> Self {
+    /// Starts the writer task on `runtime`; it ends when the last sender
+    /// is dropped.
+    pub(super) fn spawn(db: Db, runtime: &tokio::runtime::Handle) -> Self {
         let (queue, requests) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches::<T>(db, requests));
+        runtime.spawn(write_batches::<T>(db, requests));
         Self { queue }
     }
 
@@ -226,7 +227,8 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
-        let batcher = Batcher::<Pair>::spawn(Db::Sqlite(pool.clone()));
+        let batcher =
+            Batcher::<Pair>::spawn(Db::Sqlite(pool.clone()), &tokio::runtime::Handle::current());
         // Rows 50..100 clash on `n` with rows 0..50.
         let inserts: Vec<_> = (0..100)
             .map(|i| {

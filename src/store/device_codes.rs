@@ -5,7 +5,8 @@
 //! `WHERE` clause: zero rows changed means another request won.
 
 use super::batch::{Batched, Value, bind_row};
-use super::grants::{NewGrant, NewRefreshToken, insert_grant, insert_tokens};
+use super::grants::{NewGrant, NewRefreshToken};
+use super::writer::Job;
 use super::{Error, Result, Store, on_pool};
 use crate::domain::device_flow::{Decision, DeviceCode, DeviceState, PollUpdate};
 use crate::store::NewAccessToken;
@@ -125,6 +126,53 @@ impl Batched for NewDeviceCode {
         code.expires_at);
 }
 
+/// The guarded move out of `pending`, on `$executor`: the code's hash
+/// when it moved, `None` when it was no longer pending and live.
+macro_rules! decide_statement {
+    ($executor:expr, $status:expr, $user_id:expr, $now:expr, $id:expr) => {{
+        let row: Option<(String,)> = sqlx::query_as(
+            "UPDATE device_codes SET status = $1, user_id = $2, decided_at = $3 \
+             WHERE id = $4 AND status = 'pending' AND expires_at > $3 \
+             RETURNING device_code_hash",
+        )
+        .bind($status)
+        .bind($user_id)
+        .bind($now)
+        .bind($id)
+        .fetch_optional($executor)
+        .await?;
+        row.map(|(hash,)| hash)
+    }};
+}
+pub(super) use decide_statement;
+
+/// A redemption inside the transaction `$tx`: `true` when the code was
+/// approved and live, and is now redeemed with its grant and tokens
+/// written; `false` (nothing written) otherwise.
+macro_rules! redeem_statements {
+    ($tx:expr, $id:expr, $now:expr, $grant:expr, $access:expr, $refresh:expr) => {{
+        // The first statement writes, so SQLite takes its write lock at
+        // once instead of upgrading a read snapshot (which can fail).
+        let won = sqlx::query(
+            "UPDATE device_codes SET status = 'redeemed', redeemed_at = $1 \
+             WHERE id = $2 AND status = 'approved' AND expires_at > $1",
+        )
+        .bind($now)
+        .bind($id)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if won {
+            let grant: &$crate::store::NewGrant = $grant;
+            $crate::store::grants::insert_grant!($tx, grant);
+            $crate::store::grants::insert_tokens!($tx, &grant.id, $access, $refresh);
+        }
+        won
+    }};
+}
+pub(super) use redeem_statements;
+
 macro_rules! select_device_code {
     ($where:literal) => {
         concat!(
@@ -226,21 +274,24 @@ impl Store {
             Decision::Approve => "approved",
             Decision::Deny => "denied",
         };
-        let changed: Option<(String,)> = on_pool!(writer self, pool => {
-            sqlx::query_as(
-                "UPDATE device_codes SET status = $1, user_id = $2, decided_at = $3 \
-                 WHERE id = $4 AND status = 'pending' AND expires_at > $3 \
-                 RETURNING device_code_hash",
-            )
-            .bind(status)
-            .bind(user_id)
-            .bind(now)
-            .bind(id)
-            .fetch_optional(pool)
-            .await?
-        });
+        let changed = match &self.sqlite_writer {
+            Some(writer) => {
+                writer
+                    .submit(|reply| Job::Decide {
+                        id: id.to_owned(),
+                        status,
+                        user_id: user_id.to_owned(),
+                        now,
+                        reply,
+                    })
+                    .await?
+            }
+            None => {
+                on_pool!(writer self, pool => decide_statement!(pool, status, user_id, now, id))
+            }
+        };
         match changed {
-            Some((hash,)) => {
+            Some(hash) => {
                 self.code_changed(&hash).await;
                 Ok(true)
             }
@@ -259,29 +310,28 @@ impl Store {
         access: &NewAccessToken,
         refresh: Option<&NewRefreshToken>,
     ) -> Result<bool> {
+        if let Some(writer) = &self.sqlite_writer {
+            return writer
+                .submit(|reply| Job::Redeem {
+                    id: id.to_owned(),
+                    now,
+                    grant: Box::new(grant.clone()),
+                    access: Box::new(access.clone()),
+                    refresh: refresh.cloned().map(Box::new),
+                    reply,
+                })
+                .await;
+        }
         on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
-            // The first statement writes, so SQLite takes its write lock at
-            // once instead of upgrading a read snapshot (which can fail).
-            let won = sqlx::query(
-                "UPDATE device_codes SET status = 'redeemed', redeemed_at = $1 \
-                 WHERE id = $2 AND status = 'approved' AND expires_at > $1",
-            )
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if !won {
+            let won = redeem_statements!(tx, id, now, grant, access, refresh);
+            if won {
+                tx.commit().await?;
+            } else {
                 tx.rollback().await?;
-                return Ok(false);
             }
-            insert_grant!(tx, grant);
-            insert_tokens!(tx, &grant.id, access, refresh);
-            tx.commit().await?;
-        });
-        Ok(true)
+            Ok(won)
+        })
     }
 
     /// Deletes codes that expired more than `retention_secs` ago.

@@ -20,6 +20,7 @@ mod signing_keys;
 mod throttle;
 mod tokens;
 mod users;
+mod writer;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -150,6 +151,8 @@ pub struct Store {
     /// Group commit of the rows written on hot paths (see batch.rs).
     device_codes: batch::Batcher<NewDeviceCode>,
     audit_events: batch::Batcher<NewAuditEvent>,
+    /// SQLite: decisions and redemptions, grouped (see writer.rs).
+    sqlite_writer: Option<writer::Writer>,
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body
@@ -226,10 +229,21 @@ impl Store {
                 )));
             }
         };
+        // SQLite's writers run on a thread of their own (see writer.rs);
+        // PostgreSQL's on the caller's runtime.
+        let (runtime, sqlite_writer) = match &writer {
+            Db::Sqlite(pool) => {
+                let runtime = writer::thread()?;
+                let sqlite_writer = writer::Writer::spawn(pool.clone(), &runtime);
+                (runtime, Some(sqlite_writer))
+            }
+            Db::Postgres(_) => (tokio::runtime::Handle::current(), None),
+        };
         Ok(Self {
             changes: std::sync::Arc::default(),
-            device_codes: batch::Batcher::spawn(writer.clone()),
-            audit_events: batch::Batcher::spawn(writer.clone()),
+            device_codes: batch::Batcher::spawn(writer.clone(), &runtime),
+            audit_events: batch::Batcher::spawn(writer.clone(), &runtime),
+            sqlite_writer,
             db,
             writer,
         })
