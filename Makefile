@@ -17,7 +17,7 @@ GIT_COMMIT = $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 HOST_TRIPLE = $(shell rustc -vV | sed -n 's/^host: //p')
 DIST_NAME = authgate-$(VERSION)-$(HOST_TRIPLE)
 
-.PHONY: bench help run dev build release dist docker test deps lint fmt unit unit-pg fuzz pg pg-stop css css-check e2e clean
+.PHONY: bench bench-pg help run dev build release dist docker test deps lint fmt unit unit-pg fuzz pg pg-stop css css-check e2e clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -93,6 +93,10 @@ test: deps lint css-check unit unit-pg fuzz e2e ## The whole suite (CI runs this
 bench: ## Load benchmark against the release server (prints a table, writes bench-results/latest.json)
 	$(CARGO) build --release --locked --bins
 	$(TARGET_DIR)/release/authgate-bench --bin $(BIN) $(BENCH_ARGS)
+
+bench-pg: ## The benchmark on a throwaway PostgreSQL cluster with fsync and synchronous commit on
+	$(CARGO) build --release --locked --bins
+	AUTHGATE_PG_DURABLE=1 bash .ci/postgres.sh run sh -c '$(TARGET_DIR)/release/authgate-bench --bin $(BIN) --database-url "$$TEST_DATABASE_URL" --json bench-results/postgres.json $(BENCH_ARGS)'
 
 clean: ## Remove build outputs
 	$(CARGO) clean

@@ -128,11 +128,16 @@ start() {
         while [ -z "${AUTHGATE_PG_PORT:-}" ] && port_in_use "$PORT"; do
             PORT=$((PORT + 1))
         done
-        # Durability is pointless for a throwaway cluster; speed is not.
+        # Durability is pointless for a throwaway test cluster; speed is
+        # not. AUTHGATE_PG_DURABLE=1 keeps PostgreSQL's defaults (fsync and
+        # synchronous commit on), for benchmarks that must be honest.
+        local speed="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        if [ "${AUTHGATE_PG_DURABLE:-0}" = 1 ]; then
+            speed=""
+        fi
         if as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start -o \
             "-p $PORT -k $SOCK -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700 \
-             -c max_connections=300 -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off" >/dev/null; then
+             -c max_connections=300 $speed" >/dev/null; then
             break
         fi
         if [ -n "${AUTHGATE_PG_PORT:-}" ] || [ "$attempt" -eq 20 ]; then

@@ -2,14 +2,11 @@
 //!
 //! Argon2 is deliberately slow (tens of milliseconds) and big (7 MiB per
 //! hash); running it inline would stall every other request on that
-//! worker, so both hashing and verification go through `spawn_blocking`.
-//! And at most [`max_concurrent`] hashes run at once: a burst of sign-ins
-//! waits its turn instead of taking every core (and its memory) from token
-//! polling.
+//! worker, so both hashing and verification run on dedicated threads, at
+//! most [`max_concurrent`] at once: a burst of sign-ins waits its turn
+//! instead of taking every core (and its memory) from token polling.
 
-use std::sync::OnceLock;
-
-use tokio::sync::Semaphore;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -18,8 +15,8 @@ use argon2::{Algorithm, Argon2, Params, Version};
 pub enum PasswordError {
     #[error("password hashing failed: {0}")]
     Hash(String),
-    #[error("password hashing task failed: {0}")]
-    Join(#[from] tokio::task::JoinError),
+    #[error("no password hashing thread is running")]
+    Unavailable,
 }
 
 /// Argon2id with 7 MiB of memory and 5 passes: one of the configurations
@@ -44,17 +41,55 @@ pub fn max_concurrent() -> usize {
         .max(1)
 }
 
-/// Runs `work` on the blocking pool once a hashing slot is free.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads' queue: [`max_concurrent`] threads started at first
+/// use. Dedicated threads rather than tokio's blocking pool: each thread
+/// reuses its allocator arena, so the process keeps at most one Argon2
+/// block per thread instead of one per blocking thread that ever hashed.
+fn hashers() -> &'static Mutex<mpsc::Sender<Job>> {
+    static QUEUE: OnceLock<Mutex<mpsc::Sender<Job>>> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..max_concurrent() {
+            let receiver = receiver.clone();
+            let started = std::thread::Builder::new()
+                .name(format!("authgate-argon2-{n}"))
+                .spawn(move || {
+                    loop {
+                        let job = match receiver.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = started {
+                tracing::error!(error = %e, "cannot start a password hashing thread");
+            }
+        }
+        Mutex::new(sender)
+    })
+}
+
+/// Runs `work` on a hashing thread once one is free.
 async fn bounded<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, PasswordError> {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    let slots = SLOTS.get_or_init(|| Semaphore::new(max_concurrent()));
-    let _slot = slots
-        .acquire()
-        .await
-        .map_err(|e| PasswordError::Hash(e.to_string()))?;
-    Ok(tokio::task::spawn_blocking(work).await?)
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = reply.send(work());
+    });
+    let sent = hashers()
+        .lock()
+        .map_err(|_| PasswordError::Unavailable)?
+        .send(job);
+    sent.map_err(|_| PasswordError::Unavailable)?;
+    answer.await.map_err(|_| PasswordError::Unavailable)
 }
 
 /// Hashes `password` into a PHC string (`$argon2id$v=19$...`) with a fresh salt.
