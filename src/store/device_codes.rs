@@ -274,22 +274,16 @@ impl Store {
             Decision::Approve => "approved",
             Decision::Deny => "denied",
         };
-        let changed = match &self.sqlite_writer {
-            Some(writer) => {
-                writer
-                    .submit(|reply| Job::Decide {
-                        id: id.to_owned(),
-                        status,
-                        user_id: user_id.to_owned(),
-                        now,
-                        reply,
-                    })
-                    .await?
-            }
-            None => {
-                on_pool!(writer self, pool => decide_statement!(pool, status, user_id, now, id))
-            }
-        };
+        let changed = self
+            .grouped
+            .submit(|reply| Job::Decide {
+                id: id.to_owned(),
+                status,
+                user_id: user_id.to_owned(),
+                now,
+                reply,
+            })
+            .await?;
         match changed {
             Some(hash) => {
                 self.code_changed(&hash).await;
@@ -310,28 +304,16 @@ impl Store {
         access: &NewAccessToken,
         refresh: Option<&NewRefreshToken>,
     ) -> Result<bool> {
-        if let Some(writer) = &self.sqlite_writer {
-            return writer
-                .submit(|reply| Job::Redeem {
-                    id: id.to_owned(),
-                    now,
-                    grant: Box::new(grant.clone()),
-                    access: Box::new(access.clone()),
-                    refresh: refresh.cloned().map(Box::new),
-                    reply,
-                })
-                .await;
-        }
-        on_pool!(writer self, pool => {
-            let mut tx = pool.begin().await?;
-            let won = redeem_statements!(tx, id, now, grant, access, refresh);
-            if won {
-                tx.commit().await?;
-            } else {
-                tx.rollback().await?;
-            }
-            Ok(won)
-        })
+        self.grouped
+            .submit(|reply| Job::Redeem {
+                id: id.to_owned(),
+                now,
+                grant: Box::new(grant.clone()),
+                access: Box::new(access.clone()),
+                refresh: refresh.cloned().map(Box::new),
+                reply,
+            })
+            .await
     }
 
     /// Deletes codes that expired more than `retention_secs` ago.

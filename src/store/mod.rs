@@ -151,8 +151,8 @@ pub struct Store {
     /// Group commit of the rows written on hot paths (see batch.rs).
     device_codes: batch::Batcher<NewDeviceCode>,
     audit_events: batch::Batcher<NewAuditEvent>,
-    /// SQLite: decisions and redemptions, grouped (see writer.rs).
-    sqlite_writer: Option<writer::Writer>,
+    /// Decisions and redemptions, grouped (see writer.rs).
+    grouped: writer::Writer,
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body
@@ -178,7 +178,7 @@ impl Store {
     /// Connects to `url` (`sqlite://...` or `postgres://...`). A SQLite file
     /// is created when missing and runs in WAL mode with foreign keys on.
     pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self> {
-        let (db, writer) = match Backend::from_url(url) {
+        let (db, writer, grouped) = match Backend::from_url(url) {
             Some(Backend::Sqlite) => {
                 let options = SqliteConnectOptions::from_str(url)?
                     .create_if_missing(true)
@@ -207,7 +207,11 @@ impl Store {
                     .acquire_timeout(pool.acquire_timeout)
                     .connect_with(options)
                     .await?;
-                (Db::Sqlite(readers), Db::Sqlite(writer))
+                (
+                    Db::Sqlite(readers),
+                    Db::Sqlite(writer.clone()),
+                    Db::Sqlite(writer),
+                )
             }
             Some(Backend::Postgres) => {
                 // Sent at connection start-up, so it holds on every pooled
@@ -216,12 +220,22 @@ impl Store {
                 let timeout_ms = pool.statement_timeout.as_millis().max(1);
                 let options = PgConnectOptions::from_str(url)?
                     .options([("statement_timeout", timeout_ms.to_string())]);
+                // The grouped writer's own connection: lazy, so it is
+                // opened by the writer task, on the writer's thread.
+                let grouped = PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(pool.acquire_timeout)
+                    .connect_lazy_with(options.clone());
                 let pool = PgPoolOptions::new()
                     .max_connections(pool.max_connections)
                     .acquire_timeout(pool.acquire_timeout)
                     .connect_with(options)
                     .await?;
-                (Db::Postgres(pool.clone()), Db::Postgres(pool))
+                (
+                    Db::Postgres(pool.clone()),
+                    Db::Postgres(pool),
+                    Db::Postgres(grouped),
+                )
             }
             None => {
                 return Err(Error::Database(sqlx::Error::Configuration(
@@ -229,21 +243,20 @@ impl Store {
                 )));
             }
         };
-        // SQLite's writers run on a thread of their own (see writer.rs);
-        // PostgreSQL's on the caller's runtime.
-        let (runtime, sqlite_writer) = match &writer {
-            Db::Sqlite(pool) => {
-                let runtime = writer::thread()?;
-                let sqlite_writer = writer::Writer::spawn(pool.clone(), &runtime);
-                (runtime, Some(sqlite_writer))
-            }
-            Db::Postgres(_) => (tokio::runtime::Handle::current(), None),
+        // The grouped writer runs on a thread of its own (see writer.rs).
+        let thread = writer::thread()?;
+        let grouped = writer::Writer::spawn(grouped, &thread);
+        // SQLite's batch writers share the writer thread; PostgreSQL's use
+        // the shared pool, whose connections the caller's runtime drives.
+        let runtime = match &writer {
+            Db::Sqlite(_) => thread,
+            Db::Postgres(_) => tokio::runtime::Handle::current(),
         };
         Ok(Self {
             changes: std::sync::Arc::default(),
             device_codes: batch::Batcher::spawn(writer.clone(), &runtime),
             audit_events: batch::Batcher::spawn(writer.clone(), &runtime),
-            sqlite_writer,
+            grouped,
             db,
             writer,
         })

@@ -1,19 +1,19 @@
-//! SQLite's hot state changes — decisions and redemptions — applied by one
-//! task on a thread of its own, many to a transaction.
+//! The hot state changes — decisions and redemptions — applied by one task
+//! on a thread of its own, many to a transaction.
 //!
-//! SQLite takes one writer at a time, and a multi-statement transaction
-//! holds that lock across every round trip between the async code and
-//! SQLite's connection thread. Run from request tasks, each round trip also
-//! waits for a busy async worker to be free, and the lock is held all that
-//! while. Here a dedicated thread runs the writer, so the lock is held only
-//! for the work itself, and the jobs queued meanwhile share one commit.
-//! Callers are answered after that commit. PostgreSQL runs these writes
-//! from the request tasks instead: it has no single-writer lock.
+//! A multi-statement transaction holds its connection (and on SQLite the
+//! single write lock) across every round trip to the database. Run from
+//! request tasks, each round trip also waits for a busy async worker to be
+//! free, and the lock or connection is held all that while. Here a
+//! dedicated thread runs the writer on a connection of its own (opened on
+//! that thread, so its I/O is driven there), the lock is held only for the
+//! work itself, and the jobs queued meanwhile share one commit. Callers
+//! are answered after that commit.
 
 use tokio::sync::{mpsc, oneshot};
 
 use super::grants::{NewGrant, NewRefreshToken};
-use super::{Error, Result};
+use super::{Db, Error, Result};
 use crate::store::NewAccessToken;
 
 /// The most jobs one transaction takes.
@@ -103,9 +103,9 @@ pub(super) struct Writer {
 
 impl Writer {
     /// Starts the writer on `runtime`; it ends when the last sender is gone.
-    pub(super) fn spawn(pool: sqlx::SqlitePool, runtime: &tokio::runtime::Handle) -> Self {
+    pub(super) fn spawn(db: Db, runtime: &tokio::runtime::Handle) -> Self {
         let (jobs, queue) = mpsc::channel(8_192);
-        runtime.spawn(run(pool, queue));
+        runtime.spawn(run(db, queue));
         Self { jobs }
     }
 
@@ -120,7 +120,7 @@ impl Writer {
     }
 }
 
-async fn run(pool: sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
+async fn run(pool: Db, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_JOBS);
     while queue.recv_many(&mut jobs, MAX_JOBS).await > 0 {
         match apply_all(&pool, &jobs).await {
@@ -150,45 +150,56 @@ async fn run(pool: sqlx::SqlitePool, mut queue: mpsc::Receiver<Job>) {
 }
 
 /// Applies `jobs` in one transaction, in order.
-async fn apply_all(pool: &sqlx::SqlitePool, jobs: &[Job]) -> Result<Vec<Outcome>> {
-    let mut tx = pool.begin().await?;
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        outcomes.push(match job {
-            Job::Decide {
-                id,
-                status,
-                user_id,
-                now,
-                ..
-            } => {
-                let hash =
-                    super::device_codes::decide_statement!(&mut *tx, status, user_id, *now, id);
-                Outcome::Decided(hash)
-            }
-            Job::Redeem {
-                id,
-                now,
-                grant,
-                access,
-                refresh,
-                ..
-            } => {
-                let won = super::device_codes::redeem_statements!(
-                    tx,
-                    id,
-                    *now,
-                    grant.as_ref(),
-                    access.as_ref(),
-                    refresh.as_deref()
-                );
-                Outcome::Redeemed(won)
-            }
-        });
+async fn apply_all(db: &Db, jobs: &[Job]) -> Result<Vec<Outcome>> {
+    match db {
+        Db::Sqlite(pool) => apply_all_on!(pool, jobs),
+        Db::Postgres(pool) => apply_all_on!(pool, jobs),
     }
-    tx.commit().await?;
-    Ok(outcomes)
 }
+
+/// [`apply_all`]'s body, compiled once per backend.
+macro_rules! apply_all_on {
+    ($pool:expr, $jobs:expr) => {{
+        let mut tx = $pool.begin().await?;
+        let mut outcomes = Vec::with_capacity($jobs.len());
+        for job in $jobs {
+            outcomes.push(match job {
+                Job::Decide {
+                    id,
+                    status,
+                    user_id,
+                    now,
+                    ..
+                } => {
+                    let hash =
+                        super::device_codes::decide_statement!(&mut *tx, status, user_id, *now, id);
+                    Outcome::Decided(hash)
+                }
+                Job::Redeem {
+                    id,
+                    now,
+                    grant,
+                    access,
+                    refresh,
+                    ..
+                } => {
+                    let won = super::device_codes::redeem_statements!(
+                        tx,
+                        id,
+                        *now,
+                        grant.as_ref(),
+                        access.as_ref(),
+                        refresh.as_deref()
+                    );
+                    Outcome::Redeemed(won)
+                }
+            });
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }};
+}
+use apply_all_on;
 
 #[cfg(test)]
 mod tests {
