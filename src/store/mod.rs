@@ -218,8 +218,15 @@ impl Store {
                 // connection without an extra round trip (and adds to any
                 // `?options=` the URL carries).
                 let timeout_ms = pool.statement_timeout.as_millis().max(1);
-                let options = PgConnectOptions::from_str(url)?
-                    .options([("statement_timeout", timeout_ms.to_string())]);
+                // Custom plans only: a plan cached while a table was nearly
+                // empty (a sequential scan) would otherwise stay in use
+                // after a burst of inserts, until autovacuum analyzes the
+                // table a minute or more later. Planning these one-row
+                // statements costs less than one such scan.
+                let options = PgConnectOptions::from_str(url)?.options([
+                    ("statement_timeout", timeout_ms.to_string()),
+                    ("plan_cache_mode", "force_custom_plan".to_owned()),
+                ]);
                 // The grouped writer's own connection: lazy, so it is
                 // opened by the writer task, on the writer's thread.
                 let grouped = PgPoolOptions::new()
