@@ -1,4 +1,4 @@
-//! Hot answers kept in memory: client rows and checked access tokens.
+//! Hot answers kept in memory: client and user rows, checked access tokens.
 //!
 //! An entry is believed only while the store's generation for its topic is
 //! the one read *before* the entry was loaded (so a change racing the load
@@ -14,6 +14,7 @@ use dashmap::DashMap;
 
 use super::client::Client;
 use super::token::TokenInfo;
+use super::user::User;
 use crate::store::MAX_AGE_MS;
 
 /// The caches of one [`super::Core`].
@@ -24,6 +25,8 @@ pub struct Caches {
     /// Active access tokens by the SHA-256 of the token, for tokeninfo and
     /// introspection: a hit skips the signature check and the database.
     pub tokens: Cached<[u8; 32], Arc<TokenInfo>>,
+    /// Users by id, for the signed-in user of every page request.
+    pub users: Cached<String, Arc<User>>,
 }
 
 impl Default for Caches {
@@ -31,6 +34,7 @@ impl Default for Caches {
         Self {
             clients: Cached::new(10_000),
             tokens: Cached::new(100_000),
+            users: Cached::new(10_000),
         }
     }
 }

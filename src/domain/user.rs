@@ -1,8 +1,10 @@
 //! People who sign in and approve devices.
 
+use std::sync::Arc;
+
 use super::{Core, Error, Result};
 use crate::crypto::password;
-use crate::store::NewUser;
+use crate::store::{NewUser, Topic};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -38,6 +40,23 @@ pub struct User {
 }
 
 /// Usernames: 1 to 64 characters of letters, digits and `._@-`.
+/// A user by id, from the cache when it holds a current copy (the
+/// signed-in user of every page request).
+pub async fn find(core: &Core, id: &str) -> Result<Option<User>> {
+    let now_ms = core.clock.now_ms();
+    let generation = core.store.changes().generation(Topic::Users);
+    if let Some(user) = core.caches.users.get(&id.to_owned(), generation, now_ms) {
+        return Ok(Some((*user).clone()));
+    }
+    let found = core.store.find_user_by_id(id).await?;
+    if let Some(user) = &found {
+        core.caches
+            .users
+            .insert(id.to_owned(), Arc::new(user.clone()), generation, now_ms);
+    }
+    Ok(found)
+}
+
 pub fn validate_username(username: &str) -> Result<()> {
     let ok = !username.is_empty()
         && username.len() <= 64

@@ -40,15 +40,18 @@ pub enum Topic {
     Tokens = 0,
     /// Client rows: secrets, scopes, names, disabling.
     Clients = 1,
+    /// User rows: roles, disabling, passwords.
+    Users = 2,
 }
 
-const TOPICS: [Topic; 2] = [Topic::Tokens, Topic::Clients];
+const TOPICS: [Topic; 3] = [Topic::Tokens, Topic::Clients, Topic::Users];
 
 impl Topic {
     fn wire(self) -> &'static str {
         match self {
             Topic::Tokens => "tokens",
             Topic::Clients => "clients",
+            Topic::Users => "users",
         }
     }
 }
@@ -73,7 +76,7 @@ pub struct LivePoll {
 /// [`Store`].
 #[derive(Debug, Default)]
 pub struct Changes {
-    generations: [AtomicU64; 2],
+    generations: [AtomicU64; 3],
     /// Bumped whenever a device code is forgotten, so a poll that read the
     /// database before the change does not put back what it read.
     codes_epoch: AtomicU64,

@@ -155,3 +155,47 @@ async fn poll_pacing_is_written_behind_and_survives_a_restart() {
     assert_eq!(r.error(), "slow_down", "{:?}", r.json);
     assert_eq!(r.json["interval"], 15);
 }
+
+#[tokio::test]
+async fn a_signed_in_user_disabled_or_demoted_is_seen_at_the_next_page() {
+    let app = TestApp::spawn().await;
+    authgate::domain::user::create(
+        &app.core,
+        "second-admin",
+        "second-admin-password",
+        authgate::domain::user::Role::Admin,
+    )
+    .await
+    .unwrap();
+    app.sign_in_as("second-admin", "second-admin-password")
+        .await;
+    // Twice: the second page takes the user from the cache.
+    assert_eq!(app.page("/admin").await.status, 200);
+    assert_eq!(app.page("/admin").await.status, 200);
+    let user = app
+        .core
+        .store
+        .find_user_by_username("second-admin")
+        .await
+        .unwrap()
+        .unwrap();
+    let now = app.core.clock.now_secs();
+    assert!(
+        app.core
+            .store
+            .set_user_role(&user.id, authgate::domain::user::Role::User, now)
+            .await
+            .unwrap()
+    );
+    assert_ne!(app.page("/admin").await.status, 200, "no longer an admin");
+    assert_eq!(app.page("/account").await.status, 200);
+    assert!(
+        app.core
+            .store
+            .set_user_disabled(&user.id, true, now)
+            .await
+            .unwrap()
+    );
+    let page = app.page("/account").await;
+    assert_eq!(page.status, 303, "signed out");
+}

@@ -49,13 +49,7 @@ impl FromRequestParts<AppState> for WebSession {
             }
         };
         let user = match session.get::<String>(USER_ID).await? {
-            Some(id) => match state
-                .core
-                .store
-                .find_user_by_id(&id)
-                .await
-                .map_err(crate::domain::Error::from)?
-            {
+            Some(id) => match crate::domain::user::find(&state.core, &id).await? {
                 Some(user) if !user.disabled => Some(user),
                 // Deleted or disabled since sign-in: the session is void.
                 _ => {

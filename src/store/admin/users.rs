@@ -87,6 +87,7 @@ impl Store {
         });
         if n > 0 {
             self.changed(Topic::Tokens).await;
+            self.changed(Topic::Users).await;
         }
         Ok(n == 1)
     }
@@ -101,6 +102,9 @@ impl Store {
                 .await?
                 .rows_affected()
         });
+        if n > 0 {
+            self.changed(Topic::Users).await;
+        }
         Ok(n == 1)
     }
 
@@ -115,6 +119,9 @@ impl Store {
                 .await?
                 .rows_affected()
         });
+        if n > 0 {
+            self.changed(Topic::Users).await;
+        }
         Ok(n == 1)
     }
 }
