@@ -92,6 +92,8 @@ pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
 
 /// Runs the server described by `config` until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    // Before anything is announced: a signal during start-up stops cleanly.
+    let stop = shutdown::signal();
     let prepared = AppState::prepare(&config, Arc::new(SystemClock), Random::os()).await?;
     let state = prepared.state;
     let listener = TcpListener::bind(config.addr)
@@ -142,13 +144,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let caches = tasks::spawn_cache_upkeep((*state.core).clone(), stop_tasks.clone());
     let store = state.core.store.clone();
-    let result = serve(
-        listener,
-        build_app(state),
-        shutdown::signal(),
-        config.shutdown_timeout,
-    )
-    .await;
+    let result = serve(listener, build_app(state), stop, config.shutdown_timeout).await;
     stop_tasks.cancel();
     let _ = cleanup.await;
     let _ = caches.await;

@@ -274,3 +274,46 @@ fn keys_rotate_and_list_on_the_configured_database() {
         "{list}"
     );
 }
+
+/// A SIGTERM that arrives as soon as the server announces its address —
+/// before the graceful-shutdown future has ever run — still stops it
+/// cleanly: the handlers are installed before the announcement. (CI once
+/// saw the process killed by the default action in this window.)
+#[test]
+fn a_sigterm_right_after_start_up_stops_cleanly() {
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().unwrap();
+        let db = (backend() == "postgres").then(|| block_on(TestDb::fresh()));
+        let mut cmd = authgate(dir.path());
+        if let Some(db) = &db {
+            cmd.env("DATABASE_URL", &db.url);
+        }
+        let mut child = cmd
+            .arg("server")
+            .env("SERVER_ADDR", "127.0.0.1:0")
+            .env("LOG_FORMAT", "json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap_or_default();
+            if v["addr"].is_string() {
+                break;
+            }
+        }
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        let status = child.wait().unwrap();
+        assert!(
+            status.success(),
+            "clean exit after SIGTERM: {status:?} {rest:?}"
+        );
+    }
+}
