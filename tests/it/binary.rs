@@ -27,6 +27,62 @@ fn authgate(dir: &std::path::Path) -> Command {
     cmd
 }
 
+/// `authgate server` on a fresh database (SQLite in `dir`, or a fresh
+/// PostgreSQL database on that backend), with JSON logs on a pipe.
+struct Started {
+    child: std::process::Child,
+    /// The rest of the log, after the line announcing the address.
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    addr: String,
+    /// The log lines before the announcement.
+    before: Vec<serde_json::Value>,
+    db: Option<std::sync::Arc<TestDb>>,
+}
+
+fn start_server(dir: &std::path::Path) -> Started {
+    let db = (backend() == "postgres").then(|| block_on(TestDb::fresh()));
+    let mut cmd = authgate(dir);
+    if let Some(db) = &db {
+        cmd.env("DATABASE_URL", &db.url);
+    }
+    let mut child = cmd
+        .arg("server")
+        .env("SERVER_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut before = Vec::new();
+    for line in lines.by_ref() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap_or_default();
+        if let Some(addr) = v["addr"].as_str() {
+            let addr = addr.to_owned();
+            return Started {
+                child,
+                lines,
+                addr,
+                before,
+                db,
+            };
+        }
+        before.push(v);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("no listening line");
+}
+
+fn sigterm(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 #[test]
 fn version_names_commit_and_build_date() {
     let dir = tempfile::tempdir().unwrap();
@@ -106,36 +162,17 @@ fn production_mode_refuses_missing_secrets() {
 #[test]
 fn starts_with_no_configuration_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let db = (backend() == "postgres").then(|| block_on(TestDb::fresh()));
-    let mut cmd = authgate(dir.path());
-    if let Some(db) = &db {
-        cmd.env("DATABASE_URL", &db.url);
-    }
-    let mut child = cmd
-        .arg("server")
-        .env("SERVER_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let mut addr = None;
-    let mut saw_password = false;
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
-        if v["password"].is_string() {
-            saw_password = true;
-        }
-        if let Some(a) = v["addr"].as_str() {
-            addr = Some(a.to_owned());
-            break;
-        }
-    }
-    let addr = addr.expect("listening line");
-    assert!(saw_password, "the generated admin password is printed once");
+    let Started {
+        mut child,
+        lines,
+        addr,
+        before,
+        db,
+    } = start_server(dir.path());
+    assert!(
+        before.iter().any(|v| v["password"].is_string()),
+        "the generated admin password is printed once"
+    );
     assert_eq!(
         dir.path().join("authgate.db").exists(),
         db.is_none(),
@@ -147,11 +184,7 @@ fn starts_with_no_configuration_and_stops_on_sigterm() {
     let kind = format!("\"database_kind\":\"{}\"", backend());
     assert!(body.contains(&kind), "{body}");
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    sigterm(&child);
     // At most 15 s in 50 ms steps.
     for attempt in 0.. {
         if let Some(status) = child.try_wait().unwrap() {
@@ -283,34 +316,10 @@ fn keys_rotate_and_list_on_the_configured_database() {
 fn a_sigterm_right_after_start_up_stops_cleanly() {
     for _ in 0..3 {
         let dir = tempfile::tempdir().unwrap();
-        let db = (backend() == "postgres").then(|| block_on(TestDb::fresh()));
-        let mut cmd = authgate(dir.path());
-        if let Some(db) = &db {
-            cmd.env("DATABASE_URL", &db.url);
-        }
-        let mut child = cmd
-            .arg("server")
-            .env("SERVER_ADDR", "127.0.0.1:0")
-            .env("LOG_FORMAT", "json")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        for line in lines.by_ref() {
-            let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap_or_default();
-            if v["addr"].is_string() {
-                break;
-            }
-        }
-        let status = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let rest: Vec<String> = lines.map_while(Result::ok).collect();
-        let status = child.wait().unwrap();
+        let mut started = start_server(dir.path());
+        sigterm(&started.child);
+        let rest: Vec<String> = started.lines.map_while(Result::ok).collect();
+        let status = started.child.wait().unwrap();
         assert!(
             status.success(),
             "clean exit after SIGTERM: {status:?} {rest:?}"
