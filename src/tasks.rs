@@ -45,6 +45,10 @@ pub fn spawn_cache_upkeep(core: Core, stop: CancellationToken) -> tokio::task::J
             }
         };
         let checkpoint = async {
+            // Only SQLite has a WAL to checkpoint.
+            if core.store.backend() != crate::store::Backend::Sqlite {
+                return;
+            }
             let mut ticker = tokio::time::interval(CHECKPOINT_PERIOD);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

@@ -343,10 +343,12 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
     let hash = hash_secret(&req.device_code);
     let changes = core.store.changes();
     let now_ms = core.clock.now_ms();
-    if let Some(answer) = changes
-        .with_live_poll(&hash, now_ms, |live| answer_live(live, &client.id, now_ms))
-        .flatten()
-    {
+    let from_memory = || {
+        changes
+            .with_live_poll(&hash, now_ms, |live| answer_live(live, &client.id, now_ms))
+            .flatten()
+    };
+    if let Some(answer) = from_memory() {
         return answer;
     }
     // Read before the database, so a decision racing this read is noticed.
@@ -371,9 +373,7 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
             dirty: false,
         };
         if changes.remember_poll(&hash, epoch, live)
-            && let Some(answer) = changes
-                .with_live_poll(&hash, now_ms, |live| answer_live(live, &client.id, now_ms))
-                .flatten()
+            && let Some(answer) = from_memory()
         {
             return answer;
         }

@@ -4,7 +4,7 @@
 //! memory; this is what keeps those answers true. Every store method that
 //! changes what a cache holds reports it here:
 //!
-//! - a **topic** (all tokens, all clients) gets a new generation number, and
+//! - a **topic** (all tokens, clients or users) gets a new generation number, and
 //!   a cached entry is only believed while it carries the current one;
 //! - a **device code** that leaves `pending` is forgotten by key, so the
 //!   next poll reads its new state from the database.
@@ -123,10 +123,9 @@ impl Changes {
     ) -> Option<R> {
         let mut entry = self.polls.get_mut(hash)?;
         if now_ms - entry.loaded_at_ms > POLL_MAX_AGE_MS {
-            drop(entry);
             // Still pending in memory, but unconfirmed for too long: the
-            // caller re-reads the database (write-behind first, so the
-            // pacing state is not lost).
+            // caller re-reads the database, and `remember_poll` merges the
+            // pacing held here with what it read.
             return None;
         }
         Some(f(&mut entry))
