@@ -476,9 +476,24 @@ pub async fn decide_from(
 ) -> Result<(DeviceCode, Client)> {
     let (code, client) = find_pending(core, typed).await?;
     let now = core.clock.now_secs();
+    let audit = super::audit::stamp(
+        core,
+        crate::store::NewAuditEvent {
+            action: match decision {
+                Decision::Approve => "device.approved",
+                Decision::Deny => "device.denied",
+            },
+            actor: Some(user_id.to_owned()),
+            client_id: Some(code.client_id.clone()),
+            target: Some(format_user_code(&code.user_code)),
+            ip,
+            detail: Some(format!("scope {}", code.scope)),
+            ..crate::store::NewAuditEvent::default()
+        },
+    );
     let changed = core
         .store
-        .decide_device_code(&code.id, decision, user_id, now)
+        .decide_device_code(&code.id, decision, user_id, now, Some(&audit))
         .await?;
     if !changed {
         // Someone decided first, or it expired between the read and the write.
@@ -493,22 +508,6 @@ pub async fn decide_from(
         Decision::Approve => crate::metrics::DeviceCodeEvent::Approved,
         Decision::Deny => crate::metrics::DeviceCodeEvent::Denied,
     });
-    super::audit::record(
-        core,
-        crate::store::NewAuditEvent {
-            action: match decision {
-                Decision::Approve => "device.approved",
-                Decision::Deny => "device.denied",
-            },
-            actor: Some(user_id.to_owned()),
-            client_id: Some(code.client_id.clone()),
-            target: Some(format_user_code(&code.user_code)),
-            ip,
-            detail: Some(format!("scope {}", code.scope)),
-            ..crate::store::NewAuditEvent::default()
-        },
-    )
-    .await;
     let state = match decision {
         Decision::Approve => DeviceState::Approved {
             user_id: user_id.to_owned(),

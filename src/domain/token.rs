@@ -37,6 +37,7 @@ fn mint_access(
     user_id: &str,
     client_id: &str,
     scope: &str,
+    grant_id: &str,
     device_code_id: Option<&str>,
 ) -> Result<MintedAccess> {
     let now = core.clock.now_secs();
@@ -59,6 +60,7 @@ fn mint_access(
             client_id: claims.client_id,
             scope: claims.scope,
             device_code_id: device_code_id.map(str::to_owned),
+            grant_id: grant_id.to_owned(),
             issued_at: now,
             expires_at: claims.exp,
         },
@@ -111,28 +113,18 @@ pub async fn redeem_device_code(
         requester_ip: code.requester_ip.clone(),
         now,
     };
-    let access = mint_access(core, user_id, &code.client_id, &code.scope, Some(&code.id))?;
+    let access = mint_access(
+        core,
+        user_id,
+        &code.client_id,
+        &code.scope,
+        &grant.id,
+        Some(&code.id),
+    )?;
     let refresh = client
         .refresh_tokens
         .then(|| mint_refresh(core, &grant.id, user_id, &code.client_id, &code.scope));
-    let won = core
-        .store
-        .redeem_device_code(
-            &code.id,
-            now,
-            &grant,
-            &access.row,
-            refresh.as_ref().map(|(_, row)| row),
-        )
-        .await?;
-    if !won {
-        return Err(Error::InvalidGrant(
-            "the device code has already been used".into(),
-        ));
-    }
-    tracing::info!(client_id = %code.client_id, jti = %access.row.jti, "access token issued");
-    core.metrics.token_issued(Grant::DeviceCode);
-    audit::record(
+    let audit = audit::stamp(
         core,
         NewAuditEvent {
             action: "token.issued",
@@ -143,8 +135,25 @@ pub async fn redeem_device_code(
             detail: Some(format!("device grant, scope {}", code.scope)),
             ..NewAuditEvent::default()
         },
-    )
-    .await;
+    );
+    let won = core
+        .store
+        .redeem_device_code(
+            &code.id,
+            now,
+            &grant,
+            &access.row,
+            refresh.as_ref().map(|(_, row)| row),
+            Some(&audit),
+        )
+        .await?;
+    if !won {
+        return Err(Error::InvalidGrant(
+            "the device code has already been used".into(),
+        ));
+    }
+    tracing::info!(client_id = %code.client_id, jti = %access.row.jti, "access token issued");
+    core.metrics.token_issued(Grant::DeviceCode);
     Ok(IssuedToken {
         access_token: access.jwt,
         expires_in: secs(core.policy.access_token_ttl),
@@ -229,7 +238,14 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
             wider.join(" ")
         )));
     };
-    let access = mint_access(core, &record.user_id, &client.id, &scope.to_string(), None)?;
+    let access = mint_access(
+        core,
+        &record.user_id,
+        &client.id,
+        &scope.to_string(),
+        &record.grant_id,
+        None,
+    )?;
     let (secret, next) = mint_refresh(
         core,
         &record.grant_id,

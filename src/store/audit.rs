@@ -1,6 +1,6 @@
 //! The audit log.
 
-use super::batch::{Batched, Value, bind_row};
+use super::batch::{Batched, Column, json_row};
 use super::{Error, Result, Store, on_pool};
 
 /// One audit event as written.
@@ -20,16 +20,23 @@ pub struct NewAuditEvent {
 }
 
 impl Batched for NewAuditEvent {
-    const WHAT: &'static str = "audit event";
     const TABLE: &'static str = "audit_events";
-    const COLUMNS: &'static str = "id, at, action, actor, client_id, target, ip, detail";
-    const ROW: &'static [Value] = &[Value::Param; 8];
+    const COLUMNS: &'static [Column] = &[
+        Column::Text("id"),
+        Column::BigInt("at"),
+        Column::Text("action"),
+        Column::Text("actor"),
+        Column::Text("client_id"),
+        Column::Text("target"),
+        Column::Text("ip"),
+        Column::Text("detail"),
+    ];
 
-    fn id(&self) -> &str {
+    fn key(&self) -> &str {
         &self.id
     }
 
-    bind_row!(e => e.id, e.at, e.action, e.actor, e.client_id, e.target, e.ip, e.detail);
+    json_row!(e => e.id, e.at, e.action, e.actor, e.client_id, e.target, e.ip, e.detail);
 }
 
 /// An audit event as read back.
@@ -46,9 +53,16 @@ pub struct AuditEvent {
 }
 
 impl Store {
-    /// Writes one event; concurrent events share a statement (batch.rs).
+    /// Writes one event; concurrent events share a statement (writer.rs).
     pub async fn insert_audit_event(&self, e: &NewAuditEvent) -> Result<()> {
-        match self.audit_events.insert(e.clone()).await? {
+        let inserted = self
+            .grouped
+            .submit(|reply| super::writer::Job::Audit {
+                row: Box::new(e.clone()),
+                reply,
+            })
+            .await?;
+        match inserted {
             true => Ok(()),
             false => Err(Error::Conflict(format!("audit event {} exists", e.id))),
         }

@@ -1,195 +1,323 @@
-//! Group commit: many concurrent inserts written by one statement.
+//! Batched statements: many rows written, or many codes moved, by one
+//! statement whose text never changes.
 //!
-//! SQLite has one writer at a time, and each commit costs far more than a
-//! row, so one write per request caps a server at a few thousand rows a
-//! second. A [`Batcher`] runs one task per kind of row that takes every
-//! insert queued while its previous statement ran and writes them all with
-//! one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING id`. Each
-//! caller's answer waits for the commit of the statement holding its row,
-//! so nothing is acknowledged that a crash could lose; under light load a
-//! batch is one row and costs what a plain insert did.
+//! SQLite has one writer at a time, and each statement and commit costs
+//! far more than a row, so one write per request caps a server at a few
+//! thousand rows a second. The writer (writer.rs) takes every job queued
+//! while its previous transaction ran and writes each kind with one
+//! statement. The rows travel as one bound JSON array (`[[v1, v2, …], …]`)
+//! that the statement unpacks (`json_each` on SQLite, `json_array_elements`
+//! on PostgreSQL): a `VALUES` list would give every batch size a statement
+//! of its own, and parsing those anew was a third of the writer's time.
 
 use std::collections::HashSet;
-use std::fmt;
 
-use sqlx::postgres::{PgArguments, Postgres};
-use sqlx::sqlite::{Sqlite, SqliteArguments};
-use tokio::sync::{mpsc, oneshot};
+use serde::Serialize;
 
-use super::{Db, Error, Result};
+use super::{Error, Result};
 
-/// The most rows one statement inserts (far below either engine's limit
-/// on parameters).
-const MAX_BATCH: usize = 256;
-/// Requests waiting beyond this make callers wait for room (back-pressure).
-const QUEUE: usize = 8_192;
-
-pub(super) type SqliteQueryAs<'q> =
-    sqlx::query::QueryAs<'q, Sqlite, (String,), SqliteArguments<'q>>;
-pub(super) type PgQueryAs<'q> = sqlx::query::QueryAs<'q, Postgres, (String,), PgArguments>;
-
-/// One value of a row in the `VALUES` list.
+/// A column of a batched row, and how its JSON value is read back.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Value {
-    /// A bound parameter.
-    Param,
-    /// SQL text written as is (a constant).
-    Literal(&'static str),
+pub(super) enum Column {
+    Text(&'static str),
+    BigInt(&'static str),
+    Bool(&'static str),
+}
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::Text(name) | Column::BigInt(name) | Column::Bool(name) => name,
+        }
+    }
+
+    /// The SQL reading this column from element `i` of row `v`.
+    fn read(self, i: usize) -> String {
+        match self {
+            Column::Text(_) => format!("v.value ->> {i}"),
+            Column::BigInt(_) => format!("CAST(v.value ->> {i} AS BIGINT)"),
+            Column::Bool(_) => format!("CAST(v.value ->> {i} AS BOOLEAN)"),
+        }
+    }
+}
+
+/// How a backend unpacks the bound JSON array into rows `v.value`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The `FROM` item of the rows bound as the statement's only parameter.
+    pub(super) fn rows(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "json_each(?) AS v",
+            Backend::Postgres => "json_array_elements(CAST($1 AS JSON)) AS v(value)",
+        }
+    }
 }
 
 /// A row type that can be written in batches.
 pub(super) trait Batched: Send + Sync + 'static {
-    /// For logs: what a row is.
-    const WHAT: &'static str;
     const TABLE: &'static str;
-    const COLUMNS: &'static str;
-    /// One entry per column, in the order of [`Self::COLUMNS`].
-    const ROW: &'static [Value];
-    /// The primary key, returned by the insert when the row went in.
-    fn id(&self) -> &str;
-    fn bind_sqlite<'q>(&'q self, query: SqliteQueryAs<'q>) -> SqliteQueryAs<'q>;
-    fn bind_postgres<'q>(&'q self, query: PgQueryAs<'q>) -> PgQueryAs<'q>;
+    /// In the order [`Batched::write`] writes the values.
+    const COLUMNS: &'static [Column];
+    /// The primary key column.
+    const KEY: &'static str = "id";
+    /// This row's primary key.
+    fn key(&self) -> &str;
+    /// Appends this row's values, in the order of [`Batched::COLUMNS`].
+    fn write(&self, row: &mut JsonRow<'_>);
 }
 
-/// Implements the two `bind_*` methods of [`Batched`]: binds the listed
-/// fields of `$row` in order, once per backend.
-macro_rules! bind_row {
+/// Implements [`Batched::write`]: the listed fields of `$row`, in order.
+macro_rules! json_row {
     ($row:ident => $($value:expr),+ $(,)?) => {
-        fn bind_sqlite<'q>(
-            &'q self,
-            query: $crate::store::batch::SqliteQueryAs<'q>,
-        ) -> $crate::store::batch::SqliteQueryAs<'q> {
+        fn write(&self, out: &mut $crate::store::batch::JsonRow<'_>) {
             let $row = self;
-            query $(.bind(&$value))+
-        }
-
-        fn bind_postgres<'q>(
-            &'q self,
-            query: $crate::store::batch::PgQueryAs<'q>,
-        ) -> $crate::store::batch::PgQueryAs<'q> {
-            let $row = self;
-            query $(.bind(&$value))+
+            $(out.value(&$value);)+
         }
     };
 }
-pub(super) use bind_row;
+pub(super) use json_row;
 
-type Reply = oneshot::Sender<Result<bool>>;
-
-/// The queue of one kind of row and the task writing it.
-pub(super) struct Batcher<T: Batched> {
-    queue: mpsc::Sender<(T, Reply)>,
+/// A JSON array of rows being built: the one parameter of a batched
+/// statement.
+#[derive(Debug, Default)]
+pub(super) struct JsonRows {
+    buf: Vec<u8>,
+    rows: usize,
+    error: Option<String>,
 }
 
-impl<T: Batched> Clone for Batcher<T> {
-    fn clone(&self) -> Self {
-        Self {
-            queue: self.queue.clone(),
+/// One row of a [`JsonRows`], being written.
+pub(super) struct JsonRow<'a> {
+    rows: &'a mut JsonRows,
+    first: bool,
+}
+
+impl JsonRow<'_> {
+    pub(super) fn value<T: Serialize + ?Sized>(&mut self, value: &T) {
+        if !std::mem::take(&mut self.first) {
+            self.rows.buf.push(b',');
+        }
+        if let Err(e) = serde_json::to_writer(&mut self.rows.buf, value) {
+            self.rows.error.get_or_insert(e.to_string());
         }
     }
 }
 
-impl<T: Batched> fmt::Debug for Batcher<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Batcher").field("rows", &T::WHAT).finish()
+impl JsonRows {
+    /// Adds a row written by `write`.
+    pub(super) fn push(&mut self, write: impl FnOnce(&mut JsonRow<'_>)) {
+        self.buf.push(if self.rows == 0 { b'[' } else { b',' });
+        self.buf.push(b'[');
+        self.rows += 1;
+        write(&mut JsonRow {
+            rows: self,
+            first: true,
+        });
+        self.buf.push(b']');
+    }
+
+    /// Adds `row`'s values.
+    pub(super) fn push_row<T: Batched>(&mut self, row: &T) {
+        self.push(|out| row.write(out));
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// The array's text.
+    pub(super) fn finish(mut self) -> Result<String> {
+        if let Some(e) = self.error {
+            return Err(Error::Batch(format!("cannot encode a batch: {e}")));
+        }
+        if self.rows == 0 {
+            self.buf.push(b'[');
+        }
+        self.buf.push(b']');
+        String::from_utf8(self.buf).map_err(|e| Error::Batch(e.to_string()))
+    }
+
+    /// The rows of `rows`.
+    pub(super) fn of<T: Batched>(rows: &[&T]) -> Result<String> {
+        let mut json = JsonRows::default();
+        for row in rows {
+            json.push_row(*row);
+        }
+        json.finish()
+    }
+
+    /// One-element rows of `keys`, for `IN (...)` lookups.
+    pub(super) fn keys<'k>(keys: impl IntoIterator<Item = &'k str>) -> Result<String> {
+        let mut json = JsonRows::default();
+        for key in keys {
+            json.push(|row| row.value(key));
+        }
+        json.finish()
     }
 }
 
-impl<T: Batched> Batcher<T> {
-    /// Starts the writer task on `runtime`; it ends when the last sender
-    /// is dropped.
-    pub(super) fn spawn(db: Db, runtime: &tokio::runtime::Handle) -> Self {
-        let (queue, requests) = mpsc::channel(QUEUE);
-        runtime.spawn(write_batches::<T>(db, requests));
-        Self { queue }
-    }
+/// `column, …` of `T`.
+fn names<T: Batched>() -> String {
+    T::COLUMNS
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
-    /// `true` when inserted, `false` when a unique column clashed.
-    pub(super) async fn insert(&self, row: T) -> Result<bool> {
-        let (reply, answer) = oneshot::channel();
-        let gone = || Error::Batch(format!("the {} writer has stopped", T::WHAT));
-        self.queue.send((row, reply)).await.map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
+/// The reads of `T`'s columns from each row, starting at element `from`.
+fn reads<T: Batched>(from: usize) -> String {
+    T::COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.read(from + i))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Inserts the bound rows of `T`; a row that clashes with a unique column
+/// is skipped. No `RETURNING`: SQLite's driver hands each returned row to
+/// the caller as a message of its own, one wake-up per row.
+pub(super) fn insert<T: Batched>(backend: Backend) -> String {
+    // `WHERE true` tells SQLite's parser the `ON CONFLICT` is an upsert's.
+    format!(
+        "INSERT INTO {} ({}) SELECT {} FROM {} WHERE true ON CONFLICT DO NOTHING",
+        T::TABLE,
+        names::<T>(),
+        reads::<T>(0),
+        backend.rows()
+    )
+}
+
+/// The state a guarded row's device code must be in, and live, for the
+/// row to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Guard {
+    Pending,
+    Approved,
+}
+
+impl Guard {
+    /// The condition on device code `d` for row `v` (`[code id, time,
+    /// …]`); the writer's `UPDATE`s out of each state use the same.
+    pub(super) fn condition(self, backend: Backend) -> String {
+        let status = match self {
+            Guard::Pending => "pending",
+            Guard::Approved => "approved",
+        };
+        // SQLite would rather walk the index on `status` (or on
+        // `expires_at`) than the few rows bound: a unary `+` keeps those
+        // columns out of its index choice, so each row finds its code by
+        // primary key.
+        let plain = match backend {
+            Backend::Sqlite => "+",
+            Backend::Postgres => "",
+        };
+        format!(
+            "d.id = v.value ->> 0 AND {plain}d.status = '{status}' \
+             AND {plain}d.expires_at > CAST(v.value ->> 1 AS BIGINT)"
+        )
     }
 }
 
-async fn write_batches<T: Batched>(db: Db, mut requests: mpsc::Receiver<(T, Reply)>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let rows: Vec<&T> = batch.iter().map(|(row, _)| row).collect();
-        #[allow(clippy::disallowed_methods)] // a duration for the debug log
-        let started = std::time::Instant::now();
-        let outcome = insert_many(&db, &rows).await;
-        tracing::debug!(
-            what = T::WHAT,
-            rows = rows.len(),
-            micros = started.elapsed().as_micros(),
-            "batch written"
-        );
-        match outcome {
-            Ok(inserted) => {
-                for (row, reply) in batch.drain(..) {
-                    let _ = reply.send(Ok(inserted.contains(row.id())));
+/// Inserts the bound rows `[code id, time, …T's values]` whose device code
+/// meets `guard`. Run just before the `UPDATE` that moves those codes on,
+/// in the same transaction, it writes exactly the rows of the codes that
+/// move.
+pub(super) fn guarded_insert<T: Batched>(guard: Guard, backend: Backend) -> String {
+    format!(
+        "INSERT INTO {} ({}) SELECT {} FROM {} JOIN device_codes d ON {}",
+        T::TABLE,
+        names::<T>(),
+        reads::<T>(2),
+        backend.rows(),
+        guard.condition(backend)
+    )
+}
+
+/// The keys of `T` present among the bound one-element rows: after a batch
+/// lost rows, the rows that went in (keys are fresh random ids, so a
+/// present key is this batch's row).
+pub(super) fn present<T: Batched>(backend: Backend) -> String {
+    format!(
+        "SELECT {key} FROM {} WHERE {key} IN (SELECT v.value ->> 0 FROM {})",
+        T::TABLE,
+        backend.rows(),
+        key = T::KEY
+    )
+}
+
+/// Which rows of a batch went in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Inserted {
+    /// Every row (the usual case: only a user-code clash skips one).
+    All,
+    /// Only the rows with these keys.
+    Only(HashSet<String>),
+}
+
+impl Inserted {
+    pub(super) fn contains(&self, key: &str) -> bool {
+        match self {
+            Inserted::All => true,
+            Inserted::Only(keys) => keys.contains(key),
+        }
+    }
+}
+
+/// A connection that inserts rows in batches.
+pub(super) trait InsertRows {
+    /// Inserts `rows` with one statement (usually inside the writer's
+    /// transaction); a clash skips only its own row.
+    fn insert_rows<T: Batched>(
+        &mut self,
+        rows: &[&T],
+    ) -> impl Future<Output = Result<Inserted>> + Send;
+
+    /// Which of `rows` are in the table (after an insert lost some).
+    fn present_rows<T: Batched>(
+        &mut self,
+        rows: &[&T],
+    ) -> impl Future<Output = Result<Inserted>> + Send;
+}
+
+/// [`InsertRows`]'s bodies, compiled once per backend.
+macro_rules! insert_rows_for {
+    ($conn:ty, $backend:expr) => {
+        impl InsertRows for $conn {
+            async fn insert_rows<T: Batched>(&mut self, rows: &[&T]) -> Result<Inserted> {
+                if rows.is_empty() {
+                    return Ok(Inserted::All);
                 }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, what = T::WHAT, rows = batch.len(), "batch insert failed");
-                let message = e.to_string();
-                for (_, reply) in batch.drain(..) {
-                    let _ = reply.send(Err(Error::Batch(message.clone())));
+                let done = sqlx::query(&insert::<T>($backend))
+                    .bind(JsonRows::of(rows)?)
+                    .execute(&mut *self)
+                    .await?
+                    .rows_affected();
+                if usize::try_from(done).is_ok_and(|n| n == rows.len()) {
+                    return Ok(Inserted::All);
                 }
+                self.present_rows(rows).await
             }
-        }
-    }
-}
 
-/// `INSERT INTO table (columns) VALUES (...), (...) ON CONFLICT DO NOTHING
-/// RETURNING id` for `rows` rows, with `$n` parameters.
-fn statement<T: Batched>(rows: usize) -> String {
-    let mut sql = format!("INSERT INTO {} ({}) VALUES ", T::TABLE, T::COLUMNS);
-    let mut n = 0;
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for (i, value) in T::ROW.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
+            async fn present_rows<T: Batched>(&mut self, rows: &[&T]) -> Result<Inserted> {
+                let keys: Vec<(String,)> = sqlx::query_as(&present::<T>($backend))
+                    .bind(JsonRows::keys(rows.iter().map(|r| r.key()))?)
+                    .fetch_all(&mut *self)
+                    .await?;
+                Ok(Inserted::Only(keys.into_iter().map(|(key,)| key).collect()))
             }
-            match value {
-                Value::Param => {
-                    n += 1;
-                    sql.push('$');
-                    sql.push_str(&n.to_string());
-                }
-                Value::Literal(text) => sql.push_str(text),
-            }
-        }
-        sql.push(')');
-    }
-    sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
-    sql
-}
-
-/// One statement; returns the ids that went in (a clash skips only its row).
-async fn insert_many<T: Batched>(db: &Db, rows: &[&T]) -> Result<HashSet<String>> {
-    let sql = statement::<T>(rows.len());
-    let ids: Vec<(String,)> = match db {
-        Db::Sqlite(pool) => {
-            let mut query = sqlx::query_as(&sql);
-            for row in rows {
-                query = row.bind_sqlite(query);
-            }
-            query.fetch_all(pool).await?
-        }
-        Db::Postgres(pool) => {
-            let mut query = sqlx::query_as(&sql);
-            for row in rows {
-                query = row.bind_postgres(query);
-            }
-            query.fetch_all(pool).await?
         }
     };
-    Ok(ids.into_iter().map(|(id,)| id).collect())
 }
+
+insert_rows_for!(sqlx::SqliteConnection, Backend::Sqlite);
+insert_rows_for!(sqlx::PgConnection, Backend::Postgres);
 
 #[cfg(test)]
 mod tests {
@@ -198,61 +326,92 @@ mod tests {
     struct Pair {
         id: String,
         n: i64,
+        note: Option<String>,
+        flag: bool,
     }
 
     impl Batched for Pair {
-        const WHAT: &'static str = "pair";
         const TABLE: &'static str = "pairs";
-        const COLUMNS: &'static str = "id, n, kind";
-        const ROW: &'static [Value] = &[Value::Param, Value::Param, Value::Literal("'x'")];
-        fn id(&self) -> &str {
+        const COLUMNS: &'static [Column] = &[
+            Column::Text("id"),
+            Column::BigInt("n"),
+            Column::Text("note"),
+            Column::Bool("flag"),
+        ];
+        fn key(&self) -> &str {
             &self.id
         }
-        bind_row!(p => p.id, p.n);
+        json_row!(p => p.id, p.n, p.note, p.flag);
+    }
+
+    fn pair(i: i64) -> Pair {
+        Pair {
+            id: format!("p{i}"),
+            n: i % 50,
+            note: (i % 2 == 0).then(|| format!("\"quoted\" {i}")),
+            flag: i % 3 == 0,
+        }
     }
 
     #[test]
-    fn statements_number_parameters_across_rows() {
+    fn statements_read_typed_columns_from_the_bound_rows() {
         assert_eq!(
-            statement::<Pair>(2),
-            "INSERT INTO pairs (id, n, kind) VALUES ($1, $2, 'x'), ($3, $4, 'x') \
-             ON CONFLICT DO NOTHING RETURNING id"
+            insert::<Pair>(Backend::Postgres),
+            "INSERT INTO pairs (id, n, note, flag) SELECT v.value ->> 0, \
+             CAST(v.value ->> 1 AS BIGINT), v.value ->> 2, CAST(v.value ->> 3 AS BOOLEAN) \
+             FROM json_array_elements(CAST($1 AS JSON)) AS v(value) \
+             WHERE true ON CONFLICT DO NOTHING"
         );
+        assert_eq!(
+            guarded_insert::<Pair>(Guard::Approved, Backend::Sqlite),
+            "INSERT INTO pairs (id, n, note, flag) SELECT v.value ->> 2, \
+             CAST(v.value ->> 3 AS BIGINT), v.value ->> 4, CAST(v.value ->> 5 AS BOOLEAN) \
+             FROM json_each(?) AS v JOIN device_codes d ON d.id = v.value ->> 0 \
+             AND +d.status = 'approved' AND +d.expires_at > CAST(v.value ->> 1 AS BIGINT)"
+        );
+        let json = JsonRows::of(&[&pair(0), &pair(1)]).unwrap();
+        assert_eq!(
+            json,
+            r#"[["p0",0,"\"quoted\" 0",true],["p1",1,null,false]]"#
+        );
+        assert_eq!(JsonRows::default().finish().unwrap(), "[]");
     }
 
     #[tokio::test]
-    async fn concurrent_inserts_share_statements_and_clashes_are_reported_per_row() {
+    async fn clashes_skip_only_their_own_rows() {
         let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
-        sqlx::query("CREATE TABLE pairs (id TEXT PRIMARY KEY, n INTEGER UNIQUE, kind TEXT)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        let batcher =
-            Batcher::<Pair>::spawn(Db::Sqlite(pool.clone()), &tokio::runtime::Handle::current());
-        // Rows 50..100 clash on `n` with rows 0..50.
-        let inserts: Vec<_> = (0..100)
-            .map(|i| {
-                let b = batcher.clone();
-                tokio::spawn(async move {
-                    b.insert(Pair {
-                        id: format!("p{i}"),
-                        n: i % 50,
-                    })
-                    .await
-                })
-            })
-            .collect();
-        let mut inserted = 0;
-        for insert in inserts {
-            if insert.await.unwrap().unwrap() {
-                inserted += 1;
-            }
-        }
-        assert_eq!(inserted, 50, "one of each clashing pair");
-        let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM pairs")
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        assert_eq!(rows, 50);
+        let mut conn = pool.acquire().await.unwrap();
+        sqlx::query(
+            "CREATE TABLE pairs (id TEXT PRIMARY KEY, n INTEGER UNIQUE, note TEXT, flag INTEGER)",
+        )
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        // Rows 50..100 clash on `n` with rows 0..50, within one statement.
+        let rows: Vec<Pair> = (0..100).map(pair).collect();
+        let refs: Vec<&Pair> = rows.iter().collect();
+        let inserted = conn.insert_rows(&refs).await.unwrap();
+        assert!((0..50).all(|i| inserted.contains(&format!("p{i}"))));
+        assert!((50..100).all(|i| !inserted.contains(&format!("p{i}"))));
+        let stored: Vec<(String, i64, Option<String>, bool)> =
+            sqlx::query_as("SELECT id, n, note, flag FROM pairs ORDER BY n")
+                .fetch_all(&mut *conn)
+                .await
+                .unwrap();
+        assert_eq!(stored.len(), 50);
+        assert_eq!(
+            stored[3],
+            ("p3".to_owned(), 3, None, true),
+            "types and NULLs survive the trip through JSON"
+        );
+        assert_eq!(stored[4].2.as_deref(), Some("\"quoted\" 4"));
+        assert_eq!(conn.insert_rows::<Pair>(&[]).await.unwrap(), Inserted::All);
+        let fresh = Pair {
+            id: "q".into(),
+            n: 1_000,
+            note: None,
+            flag: false,
+        };
+        assert_eq!(conn.insert_rows(&[&fresh]).await.unwrap(), Inserted::All);
     }
 }

@@ -4,12 +4,12 @@
 //! [`Error::Corrupt`]. Every transition names the state it leaves in its
 //! `WHERE` clause: zero rows changed means another request won.
 
-use super::batch::{Batched, Value, bind_row};
+use super::batch::{Batched, Column, json_row};
 use super::grants::{NewGrant, NewRefreshToken};
 use super::writer::Job;
 use super::{Error, Result, Store, on_pool};
 use crate::domain::device_flow::{Decision, DeviceCode, DeviceState, PollUpdate};
-use crate::store::NewAccessToken;
+use crate::store::{NewAccessToken, NewAuditEvent};
 
 /// A freshly issued device code; `device_code_hash` is the SHA-256 of the
 /// secret the device holds, which itself is never stored.
@@ -98,80 +98,30 @@ impl TryFrom<DeviceCodeRow> for DeviceCode {
 }
 
 impl Batched for NewDeviceCode {
-    const WHAT: &'static str = "device code";
     const TABLE: &'static str = "device_codes";
-    const COLUMNS: &'static str = "id, device_code_hash, user_code, client_id, scope, status, \
-        interval_secs, poll_grace_used, requester_ip, user_agent, created_at, expires_at";
-    const ROW: &'static [Value] = &[
-        Value::Param,
-        Value::Param,
-        Value::Param,
-        Value::Param,
-        Value::Param,
-        Value::Literal("'pending'"),
-        Value::Param,
-        Value::Param,
-        Value::Param,
-        Value::Param,
-        Value::Param,
-        Value::Param,
+    const COLUMNS: &'static [Column] = &[
+        Column::Text("id"),
+        Column::Text("device_code_hash"),
+        Column::Text("user_code"),
+        Column::Text("client_id"),
+        Column::Text("scope"),
+        Column::Text("status"),
+        Column::BigInt("interval_secs"),
+        Column::Bool("poll_grace_used"),
+        Column::Text("requester_ip"),
+        Column::Text("user_agent"),
+        Column::BigInt("created_at"),
+        Column::BigInt("expires_at"),
     ];
 
-    fn id(&self) -> &str {
+    fn key(&self) -> &str {
         &self.id
     }
 
-    bind_row!(code => code.id, code.device_code_hash, code.user_code, code.client_id, code.scope,
-        code.interval_secs, false, code.requester_ip, code.user_agent, code.created_at,
+    json_row!(code => code.id, code.device_code_hash, code.user_code, code.client_id, code.scope,
+        "pending", code.interval_secs, false, code.requester_ip, code.user_agent, code.created_at,
         code.expires_at);
 }
-
-/// The guarded move out of `pending`, on `$executor`: the code's hash
-/// when it moved, `None` when it was no longer pending and live.
-macro_rules! decide_statement {
-    ($executor:expr, $status:expr, $user_id:expr, $now:expr, $id:expr) => {{
-        let row: Option<(String,)> = sqlx::query_as(
-            "UPDATE device_codes SET status = $1, user_id = $2, decided_at = $3 \
-             WHERE id = $4 AND status = 'pending' AND expires_at > $3 \
-             RETURNING device_code_hash",
-        )
-        .bind($status)
-        .bind($user_id)
-        .bind($now)
-        .bind($id)
-        .fetch_optional($executor)
-        .await?;
-        row.map(|(hash,)| hash)
-    }};
-}
-pub(super) use decide_statement;
-
-/// A redemption inside the transaction `$tx`: `true` when the code was
-/// approved and live, and is now redeemed with its grant and tokens
-/// written; `false` (nothing written) otherwise.
-macro_rules! redeem_statements {
-    ($tx:expr, $id:expr, $now:expr, $grant:expr, $access:expr, $refresh:expr) => {{
-        // The first statement writes, so SQLite takes its write lock at
-        // once instead of upgrading a read snapshot (which can fail).
-        let won = sqlx::query(
-            "UPDATE device_codes SET status = 'redeemed', redeemed_at = $1 \
-             WHERE id = $2 AND status = 'approved' AND expires_at > $1",
-        )
-        .bind($now)
-        .bind($id)
-        .execute(&mut *$tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if won {
-            let grant: &$crate::store::NewGrant = $grant;
-            $crate::store::grants::insert_grant!($tx, grant);
-            $crate::store::grants::insert_tokens!($tx, &grant.id, $access, $refresh);
-        }
-        won
-    }};
-}
-pub(super) use redeem_statements;
 
 macro_rules! select_device_code {
     ($where:literal) => {
@@ -186,10 +136,17 @@ macro_rules! select_device_code {
 
 impl Store {
     /// Inserts a new pending code; [`Error::Conflict`] if its user code is
-    /// taken. Concurrent inserts share one statement (see batch.rs); this
-    /// returns once the statement holding this code has committed.
+    /// taken. Concurrent inserts share one statement (see writer.rs); this
+    /// returns once the transaction holding this code has committed.
     pub async fn insert_device_code(&self, code: &NewDeviceCode) -> Result<()> {
-        match self.device_codes.insert(code.clone()).await? {
+        let inserted = self
+            .grouped
+            .submit(|reply| Job::NewCode {
+                row: Box::new(code.clone()),
+                reply,
+            })
+            .await?;
+        match inserted {
             true => Ok(()),
             false => Err(Error::Conflict("device code or user code taken".into())),
         }
@@ -261,14 +218,16 @@ impl Store {
         Ok(())
     }
 
-    /// Moves a live pending code to approved or denied. `false` when it was
-    /// no longer pending or had expired.
+    /// Moves a live pending code to approved or denied, with `audit` in
+    /// the same transaction. `false` (nothing written) when it was no
+    /// longer pending or had expired.
     pub async fn decide_device_code(
         &self,
         id: &str,
         decision: Decision,
         user_id: &str,
         now: i64,
+        audit: Option<&NewAuditEvent>,
     ) -> Result<bool> {
         let status = match decision {
             Decision::Approve => "approved",
@@ -281,6 +240,7 @@ impl Store {
                 status,
                 user_id: user_id.to_owned(),
                 now,
+                audit: audit.cloned().map(Box::new),
                 reply,
             })
             .await?;
@@ -293,9 +253,9 @@ impl Store {
         }
     }
 
-    /// Marks an approved code redeemed and records its grant and tokens,
-    /// atomically. `false` (and nothing written) when the code was not
-    /// approved and live.
+    /// Marks an approved code redeemed and records its grant, tokens and
+    /// `audit`, atomically. `false` (and nothing written) when the code was
+    /// not approved and live.
     pub async fn redeem_device_code(
         &self,
         id: &str,
@@ -303,6 +263,7 @@ impl Store {
         grant: &NewGrant,
         access: &NewAccessToken,
         refresh: Option<&NewRefreshToken>,
+        audit: Option<&NewAuditEvent>,
     ) -> Result<bool> {
         self.grouped
             .submit(|reply| Job::Redeem {
@@ -311,6 +272,7 @@ impl Store {
                 grant: Box::new(grant.clone()),
                 access: Box::new(access.clone()),
                 refresh: refresh.cloned().map(Box::new),
+                audit: audit.cloned().map(Box::new),
                 reply,
             })
             .await

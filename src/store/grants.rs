@@ -5,7 +5,8 @@
 //! the same transaction that stores its successors, and only if it was
 //! still unconsumed — so a token can be exchanged once.
 
-use super::{Result, Store, Topic, on_pool};
+use super::batch::{Batched, Column, InsertRows as _, Inserted, json_row};
+use super::{Error, Result, Store, Topic, on_pool};
 use crate::store::NewAccessToken;
 
 #[derive(Debug, Clone)]
@@ -63,65 +64,70 @@ pub struct RefreshTokenRecord {
     pub client_disabled: bool,
 }
 
-pub(super) const INSERT_GRANT: &str = "INSERT INTO grants (id, user_id, client_id, scope, device_code_id, \
-    device_label, requester_ip, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
-pub(super) const INSERT_REFRESH: &str = "INSERT INTO refresh_tokens (id, token_hash, grant_id, client_id, \
-    user_id, scope, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-pub(super) const INSERT_ACCESS: &str = "INSERT INTO access_tokens \
-    (jti, user_id, client_id, scope, device_code_id, grant_id, issued_at, expires_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+impl Batched for NewGrant {
+    const TABLE: &'static str = "grants";
+    const COLUMNS: &'static [Column] = &[
+        Column::Text("id"),
+        Column::Text("user_id"),
+        Column::Text("client_id"),
+        Column::Text("scope"),
+        Column::Text("device_code_id"),
+        Column::Text("device_label"),
+        Column::Text("requester_ip"),
+        Column::BigInt("created_at"),
+        Column::BigInt("last_used_at"),
+    ];
 
-/// Binds and runs the three inserts shared by redemption and rotation.
-macro_rules! insert_tokens {
-    ($tx:expr, $grant_id:expr, $access:expr, $refresh:expr) => {{
-        let access: &NewAccessToken = $access;
-        sqlx::query($crate::store::grants::INSERT_ACCESS)
-            .bind(&access.jti)
-            .bind(&access.user_id)
-            .bind(&access.client_id)
-            .bind(&access.scope)
-            .bind(&access.device_code_id)
-            .bind($grant_id)
-            .bind(access.issued_at)
-            .bind(access.expires_at)
-            .execute(&mut *$tx)
-            .await?;
-        if let Some(refresh) = $refresh {
-            let refresh: &NewRefreshToken = refresh;
-            sqlx::query($crate::store::grants::INSERT_REFRESH)
-                .bind(&refresh.id)
-                .bind(&refresh.token_hash)
-                .bind(&refresh.grant_id)
-                .bind(&refresh.client_id)
-                .bind(&refresh.user_id)
-                .bind(&refresh.scope)
-                .bind(refresh.issued_at)
-                .bind(refresh.expires_at)
-                .execute(&mut *$tx)
-                .await?;
-        }
-    }};
-}
-pub(super) use insert_tokens;
+    fn key(&self) -> &str {
+        &self.id
+    }
 
-/// Binds a grant insert.
-macro_rules! insert_grant {
-    ($tx:expr, $grant:expr) => {{
-        let grant: &NewGrant = $grant;
-        sqlx::query($crate::store::grants::INSERT_GRANT)
-            .bind(&grant.id)
-            .bind(&grant.user_id)
-            .bind(&grant.client_id)
-            .bind(&grant.scope)
-            .bind(&grant.device_code_id)
-            .bind(&grant.device_label)
-            .bind(&grant.requester_ip)
-            .bind(grant.now)
-            .execute(&mut *$tx)
-            .await?;
-    }};
+    json_row!(g => g.id, g.user_id, g.client_id, g.scope, g.device_code_id, g.device_label,
+        g.requester_ip, g.now, g.now);
 }
-pub(super) use insert_grant;
+
+impl Batched for NewRefreshToken {
+    const TABLE: &'static str = "refresh_tokens";
+    const COLUMNS: &'static [Column] = &[
+        Column::Text("id"),
+        Column::Text("token_hash"),
+        Column::Text("grant_id"),
+        Column::Text("client_id"),
+        Column::Text("user_id"),
+        Column::Text("scope"),
+        Column::BigInt("issued_at"),
+        Column::BigInt("expires_at"),
+    ];
+
+    fn key(&self) -> &str {
+        &self.id
+    }
+
+    json_row!(r => r.id, r.token_hash, r.grant_id, r.client_id, r.user_id, r.scope, r.issued_at,
+        r.expires_at);
+}
+
+impl Batched for NewAccessToken {
+    const TABLE: &'static str = "access_tokens";
+    const COLUMNS: &'static [Column] = &[
+        Column::Text("jti"),
+        Column::Text("user_id"),
+        Column::Text("client_id"),
+        Column::Text("scope"),
+        Column::Text("device_code_id"),
+        Column::Text("grant_id"),
+        Column::BigInt("issued_at"),
+        Column::BigInt("expires_at"),
+    ];
+    const KEY: &'static str = "jti";
+
+    fn key(&self) -> &str {
+        &self.jti
+    }
+
+    json_row!(a => a.jti, a.user_id, a.client_id, a.scope, a.device_code_id, a.grant_id,
+        a.issued_at, a.expires_at);
+}
 
 impl Store {
     /// Active grants of a user, most recently used first.
@@ -231,7 +237,12 @@ impl Store {
                 tx.rollback().await?;
                 return Ok(false);
             }
-            insert_tokens!(tx, &refresh.grant_id, access, Some(refresh));
+            // A lost row would be a bug (fresh random keys): fail loudly.
+            if tx.insert_rows(&[access]).await? != Inserted::All
+                || tx.insert_rows(&[refresh]).await? != Inserted::All
+            {
+                return Err(Error::Conflict("token id taken".into()));
+            }
             sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
                 .bind(now)
                 .bind(&refresh.grant_id)

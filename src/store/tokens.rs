@@ -9,6 +9,7 @@ pub struct NewAccessToken {
     pub client_id: String,
     pub scope: String,
     pub device_code_id: Option<String>,
+    pub grant_id: String,
     pub issued_at: i64,
     pub expires_at: i64,
 }

@@ -57,7 +57,7 @@ pub async fn cancel_device_code(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Resul
     }
     if !ctx
         .store
-        .decide_device_code(&code.id, Decision::Deny, &admin_id, now)
+        .decide_device_code(&code.id, Decision::Deny, &admin_id, now, None)
         .await?
     {
         // Decided or expired between the read and the write.
