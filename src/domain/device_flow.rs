@@ -351,6 +351,17 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
     if let Some(answer) = from_memory() {
         return answer;
     }
+    if let Some(code) = changes.take_decided(&hash, now_ms)
+        && code.client_id == client.id
+        && let PollVerdict::Redeem { user_id } = judge_poll(&code, now_ms)
+    {
+        // Decided here a moment ago. A lost redemption falls through to the
+        // database, which tells a replay (tokens revoked) from a race.
+        match token::redeem_device_code(core, &client, &code, &user_id).await {
+            Err(Error::InvalidGrant(_)) => {}
+            answer => return answer,
+        }
+    }
     // Read before the database, so a decision racing this read is noticed.
     let epoch = changes.codes_epoch();
     let code = core
@@ -495,14 +506,14 @@ pub async fn decide_from(
         .store
         .decide_device_code(&code.id, decision, user_id, now, Some(&audit))
         .await?;
-    if !changed {
+    let Some(hash) = changed else {
         // Someone decided first, or it expired between the read and the write.
         return Err(if code.is_expired(core.clock.now_secs()) {
             Error::ExpiredUserCode
         } else {
             Error::UserCodeAlreadyUsed
         });
-    }
+    };
     tracing::info!(client_id = %code.client_id, ?decision, "device code decided");
     core.metrics.device_code(match decision {
         Decision::Approve => crate::metrics::DeviceCodeEvent::Approved,
@@ -518,7 +529,11 @@ pub async fn decide_from(
             decided_at: now,
         },
     };
-    Ok((DeviceCode { state, ..code }, client))
+    let decided = DeviceCode { state, ..code };
+    core.store
+        .changes()
+        .remember_decided(&hash, decided.clone(), core.clock.now_ms());
+    Ok((decided, client))
 }
 
 /// Writes the pacing of live polls to the database: for the admin views,

@@ -22,6 +22,8 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 
+use crate::domain::device_flow::DeviceCode;
+
 use super::{Db, Store};
 
 /// The longest a cached answer is believed without news from the database.
@@ -81,6 +83,9 @@ pub struct Changes {
     /// database before the change does not put back what it read.
     codes_epoch: AtomicU64,
     polls: DashMap<String, LivePoll>,
+    /// Codes this instance just decided, with when: the device's next
+    /// poll redeems (or is denied) without reading the database.
+    decided: DashMap<String, (DeviceCode, i64)>,
 }
 
 /// The most live polls kept; beyond it polls read the database.
@@ -102,6 +107,7 @@ impl Changes {
     fn forget_code_local(&self, hash: &str) {
         self.codes_epoch.fetch_add(1, Ordering::AcqRel);
         self.polls.remove(hash);
+        self.decided.remove(hash);
     }
 
     /// Forgets everything: after a lost listener connection.
@@ -111,6 +117,22 @@ impl Changes {
         }
         self.codes_epoch.fetch_add(1, Ordering::AcqRel);
         self.polls.clear();
+        self.decided.clear();
+    }
+
+    /// Keeps `code`, just decided by this instance (after its commit), for
+    /// the device's next poll.
+    pub fn remember_decided(&self, hash: &str, code: DeviceCode, now_ms: i64) {
+        if self.decided.len() < MAX_LIVE_POLLS {
+            self.decided.insert(hash.to_owned(), (code, now_ms));
+        }
+    }
+
+    /// Takes the code this instance decided, if it did so recently. The
+    /// writer's guarded `UPDATE` still decides whether a redemption wins.
+    pub fn take_decided(&self, hash: &str, now_ms: i64) -> Option<DeviceCode> {
+        let (_, (code, at)) = self.decided.remove(hash)?;
+        (now_ms - at <= POLL_MAX_AGE_MS).then_some(code)
     }
 
     /// Runs `f` on the live poll state of the code with this hash, if this
@@ -160,6 +182,10 @@ impl Changes {
     /// Takes the pacing changes not yet written to the database, and drops
     /// entries of codes that have expired.
     pub fn take_dirty_polls(&self, now_secs: i64) -> Vec<LivePoll> {
+        // Decided codes whose device has not come back are dropped too.
+        let now_ms = now_secs.saturating_mul(1000);
+        self.decided
+            .retain(|_, (_, at)| now_ms - *at <= POLL_MAX_AGE_MS);
         let mut dirty = Vec::new();
         self.polls.retain(|_, poll| {
             if poll.dirty {
@@ -316,5 +342,48 @@ mod tests {
         assert_eq!(changes.take_dirty_polls(50).len(), 1);
         assert!(changes.take_dirty_polls(50).is_empty());
         assert_eq!(changes.live_polls(), 1, "b expired");
+    }
+
+    /// A decided code is handed to one poll, only while fresh, and is
+    /// forgotten when another instance reports the code changed.
+    #[test]
+    fn decided_codes_are_taken_once_while_fresh() {
+        use crate::domain::device_flow::DeviceState;
+        let code = DeviceCode {
+            id: "d".into(),
+            client_id: "c".into(),
+            user_code: "BCDFGHJK".into(),
+            scope: "read".into(),
+            interval_secs: 5,
+            last_poll_at_ms: None,
+            poll_repeat_used: false,
+            requester_ip: None,
+            user_agent: None,
+            created_at: 0,
+            expires_at: 100,
+            state: DeviceState::Approved {
+                user_id: "u".into(),
+                decided_at: 1,
+            },
+        };
+        let changes = Changes::default();
+        changes.remember_decided("h", code.clone(), 1_000);
+        assert_eq!(changes.take_decided("h", 2_000), Some(code.clone()));
+        assert_eq!(changes.take_decided("h", 2_000), None, "taken once");
+
+        changes.remember_decided("h", code.clone(), 1_000);
+        assert_eq!(changes.take_decided("h", 1_000 + POLL_MAX_AGE_MS + 1), None);
+
+        changes.remember_decided("h", code.clone(), 1_000);
+        apply(&changes, "code:h");
+        assert_eq!(changes.take_decided("h", 1_000), None);
+
+        changes.remember_decided("h", code, 1_000);
+        changes.take_dirty_polls(1_000 / 1000 + POLL_MAX_AGE_MS / 1000 + 1);
+        assert_eq!(
+            changes.take_decided("h", 1_000),
+            None,
+            "stale entries pruned"
+        );
     }
 }

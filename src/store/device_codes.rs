@@ -219,8 +219,8 @@ impl Store {
     }
 
     /// Moves a live pending code to approved or denied, with `audit` in
-    /// the same transaction. `false` (nothing written) when it was no
-    /// longer pending or had expired.
+    /// the same transaction; answers the code's device-code hash. `None`
+    /// (nothing written) when it was no longer pending or had expired.
     pub async fn decide_device_code(
         &self,
         id: &str,
@@ -228,7 +228,7 @@ impl Store {
         user_id: &str,
         now: i64,
         audit: Option<&NewAuditEvent>,
-    ) -> Result<bool> {
+    ) -> Result<Option<String>> {
         let status = match decision {
             Decision::Approve => "approved",
             Decision::Deny => "denied",
@@ -244,13 +244,10 @@ impl Store {
                 reply,
             })
             .await?;
-        match changed {
-            Some(hash) => {
-                self.code_changed(&hash).await;
-                Ok(true)
-            }
-            None => Ok(false),
+        if let Some(hash) = &changed {
+            self.code_changed(hash).await;
         }
+        Ok(changed)
     }
 
     /// Marks an approved code redeemed and records its grant, tokens and

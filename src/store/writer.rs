@@ -651,7 +651,7 @@ mod tests {
                 assert!(outcome.is_err(), "{outcome:?}");
                 assert_eq!(code.state, DeviceState::Pending);
             } else {
-                assert!(matches!(outcome, Ok(true)), "{outcome:?}");
+                assert!(matches!(outcome, Ok(Some(_))), "{outcome:?}");
                 assert!(matches!(code.state, DeviceState::Approved { .. }));
             }
         }
@@ -686,6 +686,7 @@ mod tests {
                     )
                     .await
                     .unwrap()
+                    .is_some()
             })
         };
         let decisions = [

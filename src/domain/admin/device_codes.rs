@@ -55,10 +55,11 @@ pub async fn cancel_device_code(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Resul
     if code.state != DeviceState::Pending || code.is_expired(now) {
         return Err(not_pending(&code));
     }
-    if !ctx
+    if ctx
         .store
         .decide_device_code(&code.id, Decision::Deny, &admin_id, now, None)
         .await?
+        .is_none()
     {
         // Decided or expired between the read and the write.
         let fresh = ctx.store.find_device_code_by_id(id).await?.unwrap_or(code);
