@@ -410,7 +410,9 @@ pub async fn revoke(
             .map_err(Error::from)
     };
     let try_access = || async {
-        match core.signer.verify(token) {
+        // As inspection does: a key rotated in by another instance is
+        // loaded, or its tokens could not be revoked here.
+        match verify_jwt(core, token).await {
             Ok(claims) => core
                 .store
                 .revoke_access_token(&claims.jti, &client.id, now)

@@ -53,7 +53,7 @@ impl Backend {
     pub(super) fn rows(self) -> &'static str {
         match self {
             Backend::Sqlite => "json_each(?) AS v",
-            Backend::Postgres => "json_array_elements(CAST($1 AS JSON)) AS v(value)",
+            Backend::Postgres => "jsonb_array_elements(CAST($1 AS JSONB)) AS v(value)",
         }
     }
 }
@@ -359,7 +359,7 @@ mod tests {
             insert::<Pair>(Backend::Postgres),
             "INSERT INTO pairs (id, n, note, flag) SELECT v.value ->> 0, \
              CAST(v.value ->> 1 AS BIGINT), v.value ->> 2, CAST(v.value ->> 3 AS BOOLEAN) \
-             FROM json_array_elements(CAST($1 AS JSON)) AS v(value) \
+             FROM jsonb_array_elements(CAST($1 AS JSONB)) AS v(value) \
              WHERE true ON CONFLICT DO NOTHING"
         );
         assert_eq!(
