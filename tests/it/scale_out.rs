@@ -465,3 +465,41 @@ async fn changes_on_one_instance_reach_the_caches_of_the_others() {
     }
     assert!(refused, "A heard of B's revocation");
 }
+
+/// An instance that has not yet loaded a key another instance rotated in
+/// still revokes that key's tokens (RFC 7009): it reloads its key ring on
+/// the unknown key id, as inspection does. Before, the revocation answered
+/// 200 and revoked nothing — and two instances racing at first start can
+/// sign with different keys, which made the test above fail now and then.
+#[tokio::test]
+async fn a_token_signed_with_a_key_new_to_this_instance_is_revoked_here() {
+    if skipped() {
+        return;
+    }
+    let apps = deployment(2).await;
+    let (a, b) = (&apps[0], &apps[1]);
+    authgate::domain::keys::rotate(&a.core.store, &a.core.keys, a.core.clock.as_ref())
+        .await
+        .unwrap();
+    let ring =
+        authgate::domain::keys::load_ring(&a.core.store, &a.core.keys, a.core.clock.as_ref())
+            .await
+            .unwrap();
+    a.core.signer.replace(ring);
+    let token = a.issue_token().await;
+    assert!(
+        !b.core.signer.ring().knows_kid_of(&token),
+        "B has not loaded A's new key"
+    );
+
+    let r = b
+        .post_form(
+            "/oauth/revoke",
+            &[("token", token.as_str()), ("client_id", &b.cli_client_id)],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let jti = a.core.signer.verify(&token).unwrap().jti;
+    let record = a.core.store.find_access_token(&jti).await.unwrap().unwrap();
+    assert!(record.revoked_at.is_some(), "B revoked the token");
+}
