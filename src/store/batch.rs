@@ -205,22 +205,19 @@ pub(super) enum Guard {
 impl Guard {
     /// The condition on device code `d` for row `v` (`[code id, time,
     /// …]`); the writer's `UPDATE`s out of each state use the same.
-    pub(super) fn condition(self, backend: Backend) -> String {
+    pub(super) fn condition(self) -> String {
         let status = match self {
             Guard::Pending => "pending",
             Guard::Approved => "approved",
         };
-        // SQLite would rather walk the index on `status` (or on
-        // `expires_at`) than the few rows bound: a unary `+` keeps those
-        // columns out of its index choice, so each row finds its code by
-        // primary key.
-        let plain = match backend {
-            Backend::Sqlite => "+",
-            Backend::Postgres => "",
-        };
+        // Both engines would rather walk the index on `status` (or on
+        // `expires_at`) than look up the few rows bound — PostgreSQL read
+        // every pending code that way, 10 ms a statement at 50,000 codes.
+        // Written as expressions, those columns cannot pick the index, so
+        // each row finds its code by primary key.
         format!(
-            "d.id = v.value ->> 0 AND {plain}d.status = '{status}' \
-             AND {plain}d.expires_at > CAST(v.value ->> 1 AS BIGINT)"
+            "d.id = v.value ->> 0 AND d.status || '' = '{status}' \
+             AND d.expires_at + 0 > CAST(v.value ->> 1 AS BIGINT)"
         )
     }
 }
@@ -236,7 +233,7 @@ pub(super) fn guarded_insert<T: Batched>(guard: Guard, backend: Backend) -> Stri
         names::<T>(),
         reads::<T>(2),
         backend.rows(),
-        guard.condition(backend)
+        guard.condition()
     )
 }
 
@@ -367,7 +364,7 @@ mod tests {
             "INSERT INTO pairs (id, n, note, flag) SELECT v.value ->> 2, \
              CAST(v.value ->> 3 AS BIGINT), v.value ->> 4, CAST(v.value ->> 5 AS BOOLEAN) \
              FROM json_each(?) AS v JOIN device_codes d ON d.id = v.value ->> 0 \
-             AND +d.status = 'approved' AND +d.expires_at > CAST(v.value ->> 1 AS BIGINT)"
+             AND d.status || '' = 'approved' AND d.expires_at + 0 > CAST(v.value ->> 1 AS BIGINT)"
         );
         let json = JsonRows::of(&[&pair(0), &pair(1)]).unwrap();
         assert_eq!(

@@ -243,7 +243,7 @@ impl Part {
                 "UPDATE device_codes AS d SET status = v.value ->> 2, user_id = v.value ->> 3, \
                  decided_at = CAST(v.value ->> 1 AS BIGINT) FROM {rows} WHERE {} \
                  RETURNING id, device_code_hash",
-                Guard::Pending.condition(backend)
+                Guard::Pending.condition()
             ),
             Part::Grants => guarded_insert::<NewGrant>(Guard::Approved, backend),
             Part::Access => guarded_insert::<NewAccessToken>(Guard::Approved, backend),
@@ -253,7 +253,7 @@ impl Part {
                 "UPDATE device_codes AS d SET status = 'redeemed', \
                  redeemed_at = CAST(v.value ->> 1 AS BIGINT) FROM {rows} WHERE {} \
                  RETURNING id, device_code_hash",
-                Guard::Approved.condition(backend)
+                Guard::Approved.condition()
             ),
         }
     }
