@@ -123,6 +123,13 @@ impl Batched for NewDeviceCode {
         code.expires_at);
 }
 
+/// Stores a pending code's pacing. Another instance may have written a
+/// later poll or a longer interval: whichever is greater is kept.
+const RECORD_POLL: &str = "UPDATE device_codes SET \
+    last_poll_at_ms = CASE WHEN last_poll_at_ms > $1 THEN last_poll_at_ms ELSE $1 END, \
+    interval_secs = CASE WHEN interval_secs > $2 THEN interval_secs ELSE $2 END, \
+    poll_grace_used = $3 WHERE id = $4 AND status = 'pending'";
+
 macro_rules! select_device_code {
     ($where:literal) => {
         concat!(
@@ -178,10 +185,7 @@ impl Store {
     /// Stores a pending code's polling bookkeeping (RFC 8628 §3.5).
     pub async fn record_poll(&self, id: &str, update: &PollUpdate) -> Result<()> {
         on_pool!(writer self, pool => {
-            sqlx::query(
-                "UPDATE device_codes SET last_poll_at_ms = $1, interval_secs = $2, \
-                 poll_grace_used = $3 WHERE id = $4 AND status = 'pending'",
-            )
+            sqlx::query(RECORD_POLL)
             .bind(update.last_poll_at_ms)
             .bind(update.interval_secs)
             .bind(update.repeat_used)
@@ -198,14 +202,7 @@ impl Store {
         on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
             for poll in polls {
-                sqlx::query(
-                    // Another instance may have written a later poll or
-                    // a longer interval: keep whichever is greater.
-                    "UPDATE device_codes SET \
-                     last_poll_at_ms = CASE WHEN last_poll_at_ms > $1 THEN last_poll_at_ms ELSE $1 END, \
-                     interval_secs = CASE WHEN interval_secs > $2 THEN interval_secs ELSE $2 END, \
-                     poll_grace_used = $3 WHERE id = $4 AND status = 'pending'",
-                )
+                sqlx::query(RECORD_POLL)
                 .bind(poll.last_poll_at_ms)
                 .bind(poll.interval_secs)
                 .bind(poll.repeat_used)

@@ -446,6 +446,18 @@ async fn inserted<C: InsertRows, T: batch::Batched>(
     }
 }
 
+/// [`inserted`] after the commit: an error counts the rows as not written.
+async fn confirmed<T: batch::Batched>(
+    conn: &mut sqlx::SqliteConnection,
+    rows: &[&T],
+    changed: u64,
+) -> Inserted {
+    inserted(conn, rows, changed).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot tell which rows of a round went in");
+        Inserted::Only(HashSet::new())
+    })
+}
+
 /// Applies `jobs` in one transaction.
 async fn apply_all(db: &Db, jobs: &[Job]) -> Result<Vec<Outcome>> {
     let mut round = Round::of(jobs);
@@ -483,9 +495,12 @@ async fn apply_all(db: &Db, jobs: &[Job]) -> Result<Vec<Outcome>> {
                     return Err(e);
                 }
             };
-            // Committed: rows present now are rows that went in.
-            let codes = inserted(&mut *conn, &round.codes, answers.codes_changed).await?;
-            let audits = inserted(&mut *conn, &round.audits, answers.audits_changed).await?;
+            // Committed: rows present now are rows that went in. The round
+            // must not fail from here on (a retry would apply it again), so
+            // rows that cannot be confirmed count as not written: a device
+            // code is then retried under a new user code.
+            let codes = confirmed(&mut conn, &round.codes, answers.codes_changed).await;
+            let audits = confirmed(&mut conn, &round.audits, answers.audits_changed).await;
             (answers, codes, audits)
         }
         Db::Postgres(pool) => {
