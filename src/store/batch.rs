@@ -283,6 +283,20 @@ pub(super) trait InsertRows {
     ) -> impl Future<Output = Result<Inserted>> + Send;
 }
 
+/// Which of `rows` went in, given how many rows their insert changed: all
+/// of them when the count says so (one lookup asks otherwise).
+pub(super) async fn inserted<C: InsertRows, T: Batched>(
+    conn: &mut C,
+    rows: &[&T],
+    changed: u64,
+) -> Result<Inserted> {
+    if usize::try_from(changed).is_ok_and(|n| n == rows.len()) {
+        Ok(Inserted::All)
+    } else {
+        conn.present_rows(rows).await
+    }
+}
+
 /// [`InsertRows`]'s bodies, compiled once per backend.
 macro_rules! insert_rows_for {
     ($conn:ty, $backend:expr) => {
@@ -296,10 +310,7 @@ macro_rules! insert_rows_for {
                     .execute(&mut *self)
                     .await?
                     .rows_affected();
-                if usize::try_from(done).is_ok_and(|n| n == rows.len()) {
-                    return Ok(Inserted::All);
-                }
-                self.present_rows(rows).await
+                inserted(self, rows, done).await
             }
 
             async fn present_rows<T: Batched>(&mut self, rows: &[&T]) -> Result<Inserted> {

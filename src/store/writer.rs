@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use tokio::sync::{mpsc, oneshot};
 
 use super::audit::NewAuditEvent;
-use super::batch::{self, Backend, Guard, InsertRows, Inserted, JsonRows, guarded_insert};
+use super::batch::{self, Backend, Guard, Inserted, JsonRows, guarded_insert, inserted};
 use super::grants::{NewGrant, NewRefreshToken};
 use super::{Db, Error, NewDeviceCode, Result};
 use crate::store::NewAccessToken;
@@ -213,6 +213,7 @@ enum Part {
     Redeem,
 }
 
+/// Every part, in declaration order (so `part as usize` indexes it).
 const PARTS: [Part; 10] = [
     Part::Codes,
     Part::Audits,
@@ -278,8 +279,9 @@ fn sqlite_round_sql() -> &'static str {
 fn postgres_sql(part: Part) -> &'static str {
     static SQL: OnceLock<Vec<String>> = OnceLock::new();
     let all = SQL.get_or_init(|| PARTS.iter().map(|p| p.sql(Backend::Postgres)).collect());
-    let i = PARTS.iter().position(|&p| p == part).unwrap_or_default();
-    all.get(i).map(String::as_str).unwrap_or_default()
+    all.get(part as usize)
+        .map(String::as_str)
+        .unwrap_or_default()
 }
 
 /// One round's jobs, as the JSON rows of each part. A code named by two
@@ -373,8 +375,7 @@ impl<'a> Round<'a> {
     }
 
     fn part(&mut self, part: Part) -> &mut JsonRows {
-        let i = PARTS.iter().position(|&p| p == part).unwrap_or_default();
-        &mut self.rows[i]
+        &mut self.rows[part as usize]
     }
 
     /// Adds `row`, to be written if code `id` moves at `at`.
@@ -432,20 +433,6 @@ impl Answers {
     }
 }
 
-/// Whether all `rows` went in, from the count changed; the rare round that
-/// lost some (a user-code clash) asks which.
-async fn inserted<C: InsertRows, T: batch::Batched>(
-    conn: &mut C,
-    rows: &[&T],
-    changed: u64,
-) -> Result<Inserted> {
-    if usize::try_from(changed).is_ok_and(|n| n == rows.len()) {
-        Ok(Inserted::All)
-    } else {
-        conn.present_rows(rows).await
-    }
-}
-
 /// [`inserted`] after the commit: an error counts the rows as not written.
 async fn confirmed<T: batch::Batched>(
     conn: &mut sqlx::SqliteConnection,
@@ -462,19 +449,16 @@ async fn confirmed<T: batch::Batched>(
 async fn apply_all(db: &Db, jobs: &[Job]) -> Result<Vec<Outcome>> {
     let mut round = Round::of(jobs);
     let rows: Vec<(Part, String)> = PARTS
-        .iter()
-        .zip(std::mem::take(&mut round.rows))
-        .map(|(&part, rows)| Ok((part, rows.len(), rows.finish()?)))
-        .collect::<Result<Vec<_>>>()?
         .into_iter()
+        .zip(std::mem::take(&mut round.rows))
         // SQLite's round runs every part but the lock (the round holds the
         // write lock); PostgreSQL's only those with rows.
-        .filter(|(part, n, _)| match db {
+        .filter(|(part, rows)| match db {
             Db::Sqlite(_) => *part != Part::Lock,
-            Db::Postgres(_) => *n > 0,
+            Db::Postgres(_) => rows.len() > 0,
         })
-        .map(|(part, _, json)| (part, json))
-        .collect();
+        .map(|(part, rows)| Ok((part, rows.finish()?)))
+        .collect::<Result<_>>()?;
     let (answers, codes, audits) = match db {
         Db::Sqlite(pool) => {
             // One query: the whole round costs one trip to SQLite's
@@ -633,6 +617,13 @@ mod tests {
                 .unwrap();
         }
         (store, dir)
+    }
+
+    #[test]
+    fn parts_are_listed_in_declaration_order() {
+        for (i, part) in super::PARTS.into_iter().enumerate() {
+            assert_eq!(part as usize, i, "{part:?}");
+        }
     }
 
     /// A job that fails inside a group (here: a decision by a user who does
