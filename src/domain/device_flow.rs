@@ -80,6 +80,24 @@ pub struct DeviceCode {
 }
 
 impl DeviceCode {
+    /// The code as `row` inserts it: pending, never polled.
+    fn issued(row: NewDeviceCode) -> Self {
+        Self {
+            id: row.id,
+            client_id: row.client_id,
+            user_code: row.user_code,
+            scope: row.scope,
+            interval_secs: row.interval_secs,
+            last_poll_at_ms: None,
+            poll_repeat_used: false,
+            requester_ip: row.requester_ip,
+            user_agent: row.user_agent,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            state: DeviceState::Pending,
+        }
+    }
+
     pub fn is_expired(&self, now_secs: i64) -> bool {
         now_secs >= self.expires_at
     }
@@ -154,6 +172,9 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
         };
         match core.store.insert_device_code(&row).await {
             Ok(()) => {
+                core.store
+                    .changes()
+                    .remember_pending(DeviceCode::issued(row), core.clock.now_ms());
                 tracing::info!(client_id = %client.id, "device code issued");
                 core.metrics
                     .device_code(crate::metrics::DeviceCodeEvent::Issued);
@@ -446,11 +467,22 @@ pub enum Decision {
 /// client, for the consent page.
 pub async fn find_pending(core: &Core, typed: &str) -> Result<(DeviceCode, Client)> {
     let user_code = normalize_user_code(typed).ok_or(Error::UnknownUserCode)?;
-    let code = core
-        .store
-        .find_device_code_by_user_code(&user_code)
-        .await?
-        .ok_or(Error::UnknownUserCode)?;
+    let changes = core.store.changes();
+    let now_ms = core.clock.now_ms();
+    let code = match changes.pending_code(&user_code, now_ms) {
+        Some(code) => code,
+        None => {
+            let code = core
+                .store
+                .find_device_code_by_user_code(&user_code)
+                .await?
+                .ok_or(Error::UnknownUserCode)?;
+            if code.state == DeviceState::Pending {
+                changes.remember_pending(code.clone(), now_ms);
+            }
+            code
+        }
+    };
     if code.state != DeviceState::Pending {
         return Err(Error::UserCodeAlreadyUsed);
     }
@@ -505,7 +537,10 @@ pub async fn decide_from(
     let changed = core
         .store
         .decide_device_code(&code.id, decision, user_id, now, Some(&audit))
-        .await?;
+        .await;
+    // Decided now, or found not pending: either way no longer to be shown.
+    core.store.changes().forget_pending(&code.user_code);
+    let changed = changed?;
     let Some(hash) = changed else {
         // Someone decided first, or it expired between the read and the write.
         return Err(if code.is_expired(core.clock.now_secs()) {

@@ -86,10 +86,19 @@ pub struct Changes {
     /// Codes this instance just decided, with when: the device's next
     /// poll redeems (or is denied) without reading the database.
     decided: DashMap<String, (DeviceCode, i64)>,
+    /// Pending codes by user code, issued here or read while pending, with
+    /// when: the verification pages and the decision need no database
+    /// read. Only shown, never trusted: the decision's guarded `UPDATE`
+    /// still finds out whether the code is pending.
+    pending: DashMap<String, (DeviceCode, i64)>,
+    /// Browser sessions as the database holds them (see sessions.rs).
+    pub(super) sessions: super::sessions::SessionCache,
 }
 
 /// The most live polls kept; beyond it polls read the database.
 const MAX_LIVE_POLLS: usize = 200_000;
+/// The most pending codes held by user code (a few hundred bytes each).
+const MAX_PENDING: usize = 20_000;
 
 impl Changes {
     pub fn generation(&self, topic: Topic) -> u64 {
@@ -118,6 +127,8 @@ impl Changes {
         self.codes_epoch.fetch_add(1, Ordering::AcqRel);
         self.polls.clear();
         self.decided.clear();
+        self.pending.clear();
+        self.sessions.clear();
     }
 
     /// Keeps `code`, just decided by this instance (after its commit), for
@@ -133,6 +144,29 @@ impl Changes {
     pub fn take_decided(&self, hash: &str, now_ms: i64) -> Option<DeviceCode> {
         let (_, (code, at)) = self.decided.remove(hash)?;
         (now_ms - at <= POLL_MAX_AGE_MS).then_some(code)
+    }
+
+    /// Holds `code`, pending as of `now_ms`, for its verification pages.
+    pub fn remember_pending(&self, code: DeviceCode, now_ms: i64) {
+        if self.pending.len() < MAX_PENDING {
+            self.pending.insert(code.user_code.clone(), (code, now_ms));
+        }
+    }
+
+    /// The pending code with this (normalised) user code, if held and
+    /// confirmed pending within [`POLL_MAX_AGE_MS`]. A code decided through
+    /// another instance may still show here as pending for that long; its
+    /// decision then fails as it would after any race.
+    pub fn pending_code(&self, user_code: &str, now_ms: i64) -> Option<DeviceCode> {
+        let entry = self.pending.get(user_code)?;
+        let (code, at) = &*entry;
+        (now_ms - at <= POLL_MAX_AGE_MS && !code.is_expired(now_ms.div_euclid(1000)))
+            .then(|| code.clone())
+    }
+
+    /// Drops the pending code with this user code (decided, or tried).
+    pub fn forget_pending(&self, user_code: &str) {
+        self.pending.remove(user_code);
     }
 
     /// Runs `f` on the live poll state of the code with this hash, if this
@@ -186,6 +220,8 @@ impl Changes {
         let now_ms = now_secs.saturating_mul(1000);
         self.decided
             .retain(|_, (_, at)| now_ms - *at <= POLL_MAX_AGE_MS);
+        self.pending
+            .retain(|_, (code, at)| now_ms - *at <= POLL_MAX_AGE_MS && !code.is_expired(now_secs));
         let mut dirty = Vec::new();
         self.polls.retain(|_, poll| {
             if poll.dirty {
@@ -220,7 +256,7 @@ impl Store {
         self.notify(&format!("code:{hash}")).await;
     }
 
-    async fn notify(&self, payload: &str) {
+    pub(super) async fn notify(&self, payload: &str) {
         if let Db::Postgres(pool) = &self.db {
             let sent = sqlx::query("SELECT pg_notify($1, $2)")
                 .bind(CHANNEL)
@@ -279,9 +315,14 @@ impl Store {
     }
 }
 
-fn apply(changes: &Changes, payload: &str) {
+pub(super) fn apply(changes: &Changes, payload: &str) {
     if let Some(hash) = payload.strip_prefix("code:") {
         changes.forget_code_local(hash);
+    } else if let Some(id) = payload
+        .strip_prefix("session:")
+        .and_then(|id| id.parse::<tower_sessions::session::Id>().ok())
+    {
+        changes.sessions.forget(&id);
     } else if let Some(topic) = TOPICS.into_iter().find(|t| t.wire() == payload) {
         changes.bump_local(topic);
     } else {
@@ -346,10 +387,8 @@ mod tests {
 
     /// A decided code is handed to one poll, only while fresh, and is
     /// forgotten when another instance reports the code changed.
-    #[test]
-    fn decided_codes_are_taken_once_while_fresh() {
-        use crate::domain::device_flow::DeviceState;
-        let code = DeviceCode {
+    fn pending_code() -> DeviceCode {
+        DeviceCode {
             id: "d".into(),
             client_id: "c".into(),
             user_code: "BCDFGHJK".into(),
@@ -361,10 +400,50 @@ mod tests {
             user_agent: None,
             created_at: 0,
             expires_at: 100,
+            state: crate::domain::device_flow::DeviceState::Pending,
+        }
+    }
+
+    #[test]
+    fn pending_codes_are_shown_while_fresh_and_until_forgotten() {
+        let changes = Changes::default();
+        let code = pending_code();
+        changes.remember_pending(code.clone(), 1_000);
+        assert_eq!(changes.pending_code("BCDFGHJK", 2_000), Some(code.clone()));
+        assert_eq!(
+            changes.pending_code("BCDFGHJK", 1_000 + POLL_MAX_AGE_MS + 1),
+            None,
+            "unconfirmed too long"
+        );
+        assert_eq!(changes.pending_code("BCDFGHJK", 100_000), None, "expired");
+        changes.forget_pending("BCDFGHJK");
+        assert_eq!(changes.pending_code("BCDFGHJK", 2_000), None);
+
+        changes.remember_pending(code.clone(), 1_000);
+        changes.take_dirty_polls(100);
+        assert_eq!(
+            changes.pending_code("BCDFGHJK", 2_000),
+            None,
+            "expired ones pruned"
+        );
+        changes.remember_pending(code, 1_000);
+        apply(&changes, "unknown payload");
+        assert_eq!(
+            changes.pending_code("BCDFGHJK", 2_000),
+            None,
+            "forgotten with everything"
+        );
+    }
+
+    #[test]
+    fn decided_codes_are_taken_once_while_fresh() {
+        use crate::domain::device_flow::DeviceState;
+        let code = DeviceCode {
             state: DeviceState::Approved {
                 user_id: "u".into(),
                 decided_at: 1,
             },
+            ..pending_code()
         };
         let changes = Changes::default();
         changes.remember_decided("h", code.clone(), 1_000);

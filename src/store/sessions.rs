@@ -1,8 +1,8 @@
 //! Browser sessions, kept in the same database through
-//! tower-sessions-sqlx-store; one type over both backends.
+//! tower-sessions-sqlx-store; one type over both backends, with the
+//! sessions in use held in memory.
 
-use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
@@ -15,17 +15,22 @@ use super::{Db, Result, Store};
 
 /// The session store for whichever database the [`Store`] uses.
 ///
+/// Every signed-in request reads its session, so sessions are kept in
+/// memory as the database holds them ([`SessionCache`]): a page view or
+/// an approval needs no database read. Every write goes to the database
+/// first, then replaces the copy here and, on PostgreSQL, makes the other
+/// instances drop theirs (`NOTIFY`), so a sign-out ends the session
+/// everywhere.
+///
 /// Sessions expire after a period of inactivity, so tower-sessions saves
 /// the session at the end of every request only to move its expiry. A
 /// save that changes nothing but an expiry moved less than
-/// [`EXPIRY_SLACK`] is skipped: a signed-in page view then costs one read
-/// instead of a read and a write, and an idle session may end up to
-/// [`EXPIRY_SLACK`] early.
+/// [`EXPIRY_SLACK`] is skipped: a signed-in page view then costs no write,
+/// and an idle session may end up to [`EXPIRY_SLACK`] early.
 #[derive(Debug, Clone)]
 pub struct Sessions {
     backend: Backend,
-    /// What the database holds for sessions this instance has seen.
-    stored: Arc<DashMap<Id, Stored>>,
+    store: Store,
 }
 
 #[derive(Debug, Clone)]
@@ -36,29 +41,73 @@ enum Backend {
 
 /// How far an expiry may lag before a save writes it anyway.
 pub const EXPIRY_SLACK: Duration = Duration::minutes(1);
-/// The most sessions remembered; beyond it the memory starts over (costing
-/// one write per session).
-const MAX_REMEMBERED: usize = 100_000;
+/// The most sessions held in memory; beyond it sessions are read from the
+/// database until the hourly prune or a restart makes room.
+const MAX_CACHED: usize = 50_000;
+/// The longest a held session is believed: only a lost notification can
+/// make it stale (every writer reports), so this only bounds that harm.
+const SESSION_MAX_AGE: Duration = Duration::seconds(30);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Stored {
-    data: u64,
-    expiry: OffsetDateTime,
+/// The sessions this instance read or wrote, as the database holds them,
+/// with when it last confirmed each. Part of [`super::Changes`], so
+/// notifications from other instances reach it.
+#[derive(Debug, Default)]
+pub struct SessionCache {
+    held: DashMap<Id, (Record, OffsetDateTime)>,
+    /// Bumped on every write, so a read that raced it is not kept.
+    epoch: AtomicU64,
 }
 
-impl Stored {
-    fn of(record: &Record) -> Self {
-        // Order-independent: the data is a hash map.
-        let data = record.data.iter().fold(0u64, |acc, (key, value)| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            key.hash(&mut h);
-            value.to_string().hash(&mut h);
-            acc.wrapping_add(h.finish())
-        });
-        Self {
-            data,
-            expiry: record.expiry_date,
+impl SessionCache {
+    /// The held record of `id`, if confirmed recently and not expired.
+    fn get(&self, id: &Id, now: OffsetDateTime) -> Option<Record> {
+        let entry = self.held.get(id)?;
+        let (record, confirmed) = &*entry;
+        (now - *confirmed < SESSION_MAX_AGE && record.expiry_date > now).then(|| record.clone())
+    }
+
+    /// What the database holds for `id` as far as this instance knows,
+    /// however old (for skipping saves that would change nothing).
+    fn stored(&self, id: &Id) -> Option<Record> {
+        self.held.get(id).map(|e| e.0.clone())
+    }
+
+    fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// Holds `record`, read or written at `epoch`; ignored when a write
+    /// came in between (the caller's copy may already be old).
+    fn keep(&self, record: &Record, epoch: u64, now: OffsetDateTime) {
+        if self.epoch() != epoch {
+            return;
         }
+        if self.held.len() >= MAX_CACHED && !self.held.contains_key(&record.id) {
+            return;
+        }
+        self.held.insert(record.id, (record.clone(), now));
+    }
+
+    /// Drops `id` (changed or deleted here or elsewhere).
+    pub(super) fn forget(&self, id: &Id) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.held.remove(id);
+    }
+
+    pub(super) fn clear(&self) {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        self.held.clear();
+    }
+
+    /// Drops expired sessions and those not confirmed for a while.
+    fn prune(&self, now: OffsetDateTime) {
+        self.held
+            .retain(|_, (r, confirmed)| r.expiry_date > now && now - *confirmed < SESSION_MAX_AGE);
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.held.is_empty()
     }
 }
 
@@ -71,8 +120,15 @@ impl Store {
         };
         Sessions {
             backend,
-            stored: Arc::default(),
+            store: self.clone(),
         }
+    }
+
+    /// Reports that the session `id` was written or deleted: the copy held
+    /// here and those of other instances are dropped.
+    async fn session_changed(&self, id: &Id) {
+        self.changes.sessions.forget(id);
+        self.notify(&format!("session:{id}")).await;
     }
 }
 
@@ -86,11 +142,15 @@ impl Sessions {
         Ok(())
     }
 
-    fn remember(&self, record: &Record) {
-        if self.stored.len() >= MAX_REMEMBERED {
-            self.stored.clear();
-        }
-        self.stored.insert(record.id, Stored::of(record));
+    fn cache(&self) -> &SessionCache {
+        &self.store.changes.sessions
+    }
+
+    /// Writes `record` and holds it as written.
+    async fn written(&self, record: &Record) {
+        self.store.session_changed(&record.id).await;
+        let cache = self.cache();
+        cache.keep(record, cache.epoch(), OffsetDateTime::now_utc());
     }
 
     /// Fails when the session table is missing (start-up with
@@ -107,16 +167,15 @@ impl SessionStore for Sessions {
             Backend::Sqlite(s) => s.create(record).await?,
             Backend::Postgres(s) => s.create(record).await?,
         }
-        self.remember(record);
+        self.written(record).await;
         Ok(())
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let now = Stored::of(record);
-        if let Some(held) = self.stored.get(&record.id).map(|s| *s)
-            && held.data == now.data
-            && now.expiry >= held.expiry
-            && now.expiry - held.expiry < EXPIRY_SLACK
+        if let Some(held) = self.cache().stored(&record.id)
+            && held.data == record.data
+            && record.expiry_date >= held.expiry_date
+            && record.expiry_date - held.expiry_date < EXPIRY_SLACK
         {
             return Ok(());
         }
@@ -124,36 +183,41 @@ impl SessionStore for Sessions {
             Backend::Sqlite(s) => s.save(record).await?,
             Backend::Postgres(s) => s.save(record).await?,
         }
-        self.remember(record);
+        self.written(record).await;
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = OffsetDateTime::now_utc();
+        if let Some(record) = self.cache().get(id, now) {
+            return Ok(Some(record));
+        }
+        let epoch = self.cache().epoch();
         let record = match &self.backend {
             Backend::Sqlite(s) => s.load(id).await?,
             Backend::Postgres(s) => s.load(id).await?,
         };
         match &record {
-            Some(r) => self.remember(r),
-            None => {
-                self.stored.remove(id);
-            }
+            Some(r) => self.cache().keep(r, epoch, now),
+            None => self.cache().forget(id),
         }
         Ok(record)
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        self.stored.remove(id);
         match &self.backend {
-            Backend::Sqlite(s) => s.delete(id).await,
-            Backend::Postgres(s) => s.delete(id).await,
+            Backend::Sqlite(s) => s.delete(id).await?,
+            Backend::Postgres(s) => s.delete(id).await?,
         }
+        self.store.session_changed(id).await;
+        Ok(())
     }
 }
 
 #[async_trait]
 impl ExpiredDeletion for Sessions {
     async fn delete_expired(&self) -> session_store::Result<()> {
+        self.cache().prune(OffsetDateTime::now_utc());
         match &self.backend {
             Backend::Sqlite(s) => s.delete_expired().await,
             Backend::Postgres(s) => s.delete_expired().await,
@@ -176,45 +240,111 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn only_data_changes_and_stale_expiries_are_written() {
+    async fn sessions() -> Sessions {
         let store = Store::connect("sqlite::memory:", &super::super::PoolSettings::default())
             .await
             .unwrap();
         let sessions = store.sessions();
         sessions.migrate().await.unwrap();
+        sessions
+    }
+
+    /// What the database holds, past the memory.
+    async fn in_db(s: &Sessions, id: &Id) -> Option<Record> {
+        match &s.backend {
+            Backend::Sqlite(b) => b.load(id).await.unwrap(),
+            Backend::Postgres(b) => b.load(id).await.unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn only_data_changes_and_stale_expiries_are_written() {
+        let sessions = sessions().await;
         let t0 = OffsetDateTime::now_utc() + Duration::hours(1);
         let mut r = record(t0, "a");
         sessions.create(&mut r).await.unwrap();
-        let at = |s: &Sessions| s.stored.get(&r.id).map(|s| *s);
-        let first = at(&sessions);
+        let stored_expiry = |r: Option<Record>| r.unwrap().expiry_date.unix_timestamp();
 
         // Same data, expiry moved a little: nothing written.
         sessions
             .save(&record(t0 + Duration::seconds(30), "a"))
             .await
             .unwrap();
-        assert_eq!(at(&sessions), first);
+        assert_eq!(
+            stored_expiry(in_db(&sessions, &r.id).await),
+            t0.unix_timestamp()
+        );
         let loaded = sessions.load(&r.id).await.unwrap().unwrap();
         assert_eq!(loaded.expiry_date.unix_timestamp(), t0.unix_timestamp());
 
         // Moved past the slack: written.
-        sessions
-            .save(&record(t0 + Duration::minutes(2), "a"))
-            .await
-            .unwrap();
-        let loaded = sessions.load(&r.id).await.unwrap().unwrap();
+        let later = t0 + Duration::minutes(2);
+        sessions.save(&record(later, "a")).await.unwrap();
         assert_eq!(
-            loaded.expiry_date.unix_timestamp(),
-            (t0 + Duration::minutes(2)).unix_timestamp()
+            stored_expiry(in_db(&sessions, &r.id).await),
+            later.unix_timestamp()
         );
+        let loaded = sessions.load(&r.id).await.unwrap().unwrap();
+        assert_eq!(loaded.expiry_date.unix_timestamp(), later.unix_timestamp());
 
         // Data changed: always written.
-        sessions
-            .save(&record(t0 + Duration::minutes(2), "b"))
-            .await
-            .unwrap();
+        sessions.save(&record(later, "b")).await.unwrap();
+        assert_eq!(
+            in_db(&sessions, &r.id).await.unwrap().data["k"],
+            serde_json::json!("b")
+        );
         let loaded = sessions.load(&r.id).await.unwrap().unwrap();
         assert_eq!(loaded.data["k"], serde_json::json!("b"));
+    }
+
+    #[tokio::test]
+    async fn held_sessions_are_read_from_memory_until_a_change_is_announced() {
+        let sessions = sessions().await;
+        let mut r = record(OffsetDateTime::now_utc() + Duration::hours(1), "a");
+        sessions.create(&mut r).await.unwrap();
+        // Removed behind the store's back: the copy in memory still answers.
+        match &sessions.backend {
+            Backend::Sqlite(b) => b.delete(&r.id).await.unwrap(),
+            Backend::Postgres(b) => b.delete(&r.id).await.unwrap(),
+        }
+        assert!(sessions.load(&r.id).await.unwrap().is_some());
+        // Another instance announces the change (as its NOTIFY arrives here).
+        super::super::changes::apply(sessions.store.changes(), &format!("session:{}", r.id));
+        assert!(sessions.load(&r.id).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_deleted_session_is_gone_at_once() {
+        let sessions = sessions().await;
+        let mut r = record(OffsetDateTime::now_utc() + Duration::hours(1), "a");
+        sessions.create(&mut r).await.unwrap();
+        assert!(sessions.load(&r.id).await.unwrap().is_some());
+        sessions.delete(&r.id).await.unwrap();
+        assert!(sessions.load(&r.id).await.unwrap().is_none());
+        assert!(in_db(&sessions, &r.id).await.is_none());
+    }
+
+    #[test]
+    fn a_read_that_raced_a_write_is_not_kept_and_old_or_expired_copies_are_not_believed() {
+        let cache = SessionCache::default();
+        let now = OffsetDateTime::now_utc();
+        let r = record(now + Duration::hours(1), "a");
+        let epoch = cache.epoch();
+        cache.forget(&Id(99));
+        cache.keep(&r, epoch, now);
+        assert!(
+            cache.get(&r.id, now).is_none(),
+            "read before a write: not kept"
+        );
+
+        cache.keep(&r, cache.epoch(), now);
+        assert!(cache.get(&r.id, now).is_some());
+        assert!(cache.get(&r.id, now + SESSION_MAX_AGE).is_none(), "too old");
+        assert!(
+            cache.get(&r.id, now + Duration::hours(1)).is_none(),
+            "expired"
+        );
+        cache.prune(now + Duration::hours(1));
+        assert!(cache.is_empty());
     }
 }

@@ -215,6 +215,58 @@ async fn a_browser_session_holds_on_every_instance() {
     }
 }
 
+/// Instances hold the sessions in use in memory (issue 8): a session
+/// ended on one instance must stop working on the others too, even for a
+/// copy of its cookie replayed there (as a thief would).
+#[tokio::test]
+async fn a_session_ended_on_one_instance_is_refused_by_the_others() {
+    if skipped() {
+        return;
+    }
+    let apps = deployment(2).await;
+    let (a, b) = (&apps[0], &apps[1]);
+    let login = page_via(a, a, "/login").await;
+    let signed_in = submit_via(
+        a,
+        a,
+        "/login",
+        &[
+            ("csrf_token", &login.csrf()),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+        ],
+    )
+    .await;
+    let cookie = a
+        .session_cookie(signed_in.header("set-cookie").expect("session cookie"))
+        .expect("session cookie");
+    let thief = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let replay = |on: &TestApp| {
+        thief
+            .get(on.url("/device"))
+            .header("cookie", format!("authgate_session={cookie}"))
+            .send()
+    };
+    assert_eq!(replay(b).await.unwrap().status(), 200, "held on B now");
+
+    let device = page_via(a, a, "/device").await;
+    let out = submit_via(a, a, "/logout", &[("csrf_token", &device.csrf())]).await;
+    assert_eq!(out.status, 303);
+    assert_eq!(replay(a).await.unwrap().status(), 303, "ended on A at once");
+    let mut refused = false;
+    for _ in 0..250 {
+        if replay(b).await.unwrap().status() == 303 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(refused, "B heard that A ended the session");
+}
+
 /// Polls are paced in each instance's memory (issue 8) and the pacing is
 /// written behind to the database, where an instance that first meets the
 /// code picks it up: a grown interval follows a client that moves.

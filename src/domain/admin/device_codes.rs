@@ -61,10 +61,13 @@ pub async fn cancel_device_code(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Resul
         .await?
         .is_none()
     {
+        ctx.store.changes().forget_pending(&code.user_code);
         // Decided or expired between the read and the write.
         let fresh = ctx.store.find_device_code_by_id(id).await?.unwrap_or(code);
         return Err(not_pending(&fresh));
     }
+    // The verification page no longer offers it.
+    ctx.store.changes().forget_pending(&code.user_code);
     let shown = format_user_code(&code.user_code);
     tracing::info!(client_id = %code.client_id, user_code = %shown, "device request cancelled by an administrator");
     record(

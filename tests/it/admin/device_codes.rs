@@ -75,6 +75,16 @@ async fn cancelling_a_pending_code_denies_the_waiting_device() {
     app.advance(5);
     let reply = app.poll(&device_code).await;
     assert_eq!((reply.status, reply.error()), (400, "access_denied"));
+    // The verification page no longer offers the code for approval.
+    let entry = app
+        .submit(
+            "/device",
+            &[("csrf_token", &csrf), ("user_code", &user_code)],
+            false,
+        )
+        .await;
+    assert_eq!(entry.status, 422);
+    assert!(entry.body.contains("already been used"));
 
     let list = app.page(done.location().unwrap()).await;
     assert!(list.body.contains(&format!("Request {user_code} denied.")));
