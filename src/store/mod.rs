@@ -224,16 +224,26 @@ impl Store {
                 // after a burst of inserts, until autovacuum analyzes the
                 // table a minute or more later. Planning these one-row
                 // statements costs less than one such scan.
-                let options = PgConnectOptions::from_str(url)?.options([
-                    ("statement_timeout", timeout_ms.to_string()),
+                let base = PgConnectOptions::from_str(url)?;
+                let timeout = ("statement_timeout", timeout_ms.to_string());
+                let options = base.clone().options([
+                    timeout.clone(),
                     ("plan_cache_mode", "force_custom_plan".to_owned()),
                 ]);
                 // The grouped writer's own connection: lazy, so it is
-                // opened by the writer task, on the writer's thread.
+                // opened by the writer task, on the writer's thread. Its
+                // own statements are never kept prepared (so each gets a
+                // custom plan, see writer.rs), which leaves the plan cache
+                // to the foreign-key checks its inserts fire: one simple
+                // primary-key lookup per key and row, which forced custom
+                // plans would plan anew every time (two fifths of the
+                // writer's backend).
                 let grouped = PgPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(pool.acquire_timeout)
-                    .connect_lazy_with(options.clone());
+                    .connect_lazy_with(
+                        base.options([timeout, ("plan_cache_mode", "auto".to_owned())]),
+                    );
                 let pool = PgPoolOptions::new()
                     .max_connections(pool.max_connections)
                     .acquire_timeout(pool.acquire_timeout)

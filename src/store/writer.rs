@@ -155,11 +155,15 @@ impl Writer {
 }
 
 async fn run(pool: Db, mut queue: mpsc::Receiver<Job>) {
+    let mut pool = Writing {
+        db: pool,
+        held: None,
+    };
     let mut jobs = Vec::with_capacity(MAX_JOBS);
     while queue.recv_many(&mut jobs, MAX_JOBS).await > 0 {
         #[allow(clippy::disallowed_methods)] // a duration for the debug log
         let started = std::time::Instant::now();
-        let outcome = apply_all(&pool, &jobs).await;
+        let outcome = apply_all(&mut pool, &jobs).await;
         tracing::debug!(
             jobs = jobs.len(),
             micros = started.elapsed().as_micros(),
@@ -176,7 +180,7 @@ async fn run(pool: Db, mut queue: mpsc::Receiver<Job>) {
                 // its own caller hears of the failure.
                 tracing::warn!(error = %e, jobs = jobs.len(), "group write failed; retrying one by one");
                 for job in jobs.drain(..) {
-                    let outcome = apply_all(&pool, std::slice::from_ref(&job))
+                    let outcome = apply_all(&mut pool, std::slice::from_ref(&job))
                         .await
                         .and_then(|mut o| o.pop().ok_or_else(|| Error::Batch("no outcome".into())));
                     job.answer(outcome);
@@ -445,8 +449,21 @@ async fn confirmed<T: batch::Batched>(
     })
 }
 
+/// Where the writer writes.
+struct Writing {
+    db: Db,
+    /// PostgreSQL: the writer's connection, kept from round to round (the
+    /// writer's pool has no other user). Handing it back to the pool and
+    /// taking it again would cost two pings, two trips to the server, per
+    /// round. Dropped after a failed round, so a broken connection is
+    /// replaced. (SQLite's writer connection is shared with other writes
+    /// and goes back to the pool after each round.)
+    held: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+}
+
 /// Applies `jobs` in one transaction.
-async fn apply_all(db: &Db, jobs: &[Job]) -> Result<Vec<Outcome>> {
+async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> {
+    let db = &writing.db;
     let mut round = Round::of(jobs);
     let rows: Vec<(Part, String)> = PARTS
         .into_iter()
@@ -488,32 +505,56 @@ async fn apply_all(db: &Db, jobs: &[Job]) -> Result<Vec<Outcome>> {
             (answers, codes, audits)
         }
         Db::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            let mut answers = Answers::default();
-            for (part, json) in &rows {
-                let query = sqlx::query(postgres_sql(*part)).bind(json);
-                match part {
-                    Part::Lock => {
-                        query.fetch_all(&mut *tx).await?;
-                    }
-                    Part::Decide | Part::Redeem => {
-                        let rows = query.fetch_all(&mut *tx).await?;
-                        let rows = rows.iter().map(returned).collect::<Result<_>>()?;
-                        answers.record(*part, 0, rows);
-                    }
-                    _ => {
-                        let changed = query.execute(&mut *tx).await?.rows_affected();
-                        answers.record(*part, changed, Vec::new());
-                    }
-                }
+            let conn = match &mut writing.held {
+                Some(conn) => conn,
+                held => held.insert(pool.acquire().await?),
+            };
+            let written = postgres_round(conn, &rows, &round).await;
+            if written.is_err() {
+                writing.held = None;
             }
-            let codes = inserted(&mut *tx, &round.codes, answers.codes_changed).await?;
-            let audits = inserted(&mut *tx, &round.audits, answers.audits_changed).await?;
-            tx.commit().await?;
-            (answers, codes, audits)
+            written?
         }
     };
     Ok(round.outcomes(jobs, &codes, &audits, answers))
+}
+
+/// Runs a round's statements on PostgreSQL in one transaction: its parts
+/// with rows, then which inserted rows went in.
+async fn postgres_round(
+    conn: &mut sqlx::PgConnection,
+    rows: &[(Part, String)],
+    round: &Round<'_>,
+) -> Result<(Answers, Inserted, Inserted)> {
+    use sqlx::Connection as _;
+    let mut tx = conn.begin().await?;
+    let mut answers = Answers::default();
+    for (part, json) in rows {
+        // Not kept prepared: the connection's plan cache would otherwise
+        // settle on a generic plan, which a burst of inserts into a nearly
+        // empty table can leave walking every row until the next ANALYZE.
+        let query = sqlx::query(postgres_sql(*part))
+            .persistent(false)
+            .bind(json);
+        match part {
+            Part::Lock => {
+                query.fetch_all(&mut *tx).await?;
+            }
+            Part::Decide | Part::Redeem => {
+                let rows = query.fetch_all(&mut *tx).await?;
+                let rows = rows.iter().map(returned).collect::<Result<_>>()?;
+                answers.record(*part, 0, rows);
+            }
+            _ => {
+                let changed = query.execute(&mut *tx).await?.rows_affected();
+                answers.record(*part, changed, Vec::new());
+            }
+        }
+    }
+    let codes = inserted(&mut *tx, &round.codes, answers.codes_changed).await?;
+    let audits = inserted(&mut *tx, &round.audits, answers.audits_changed).await?;
+    tx.commit().await?;
+    Ok((answers, codes, audits))
 }
 
 /// Runs a round's query on SQLite; `parts` name its statements after the
