@@ -32,7 +32,9 @@ pub const MAX_AGE_MS: i64 = 5_000;
 /// by `NOTIFY`), so this only bounds the harm of a lost notification.
 const POLL_MAX_AGE_MS: i64 = 30_000;
 /// The PostgreSQL channel changes travel on.
-const CHANNEL: &str = "authgate_changes";
+pub(super) const CHANNEL: &str = "authgate_changes";
+/// What a device code's notification starts with (then its hash).
+pub(super) const CODE_PREFIX: &str = "code:";
 
 /// What a generation number covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,10 +252,11 @@ impl Store {
         self.notify(topic.wire()).await;
     }
 
-    /// Reports that the device code with this hash left `pending`.
-    pub(super) async fn code_changed(&self, hash: &str) {
+    /// Reports that the device code with this hash left `pending` (it was
+    /// decided): forgotten here at once; other instances hear of it from
+    /// the writer, whose transaction sends the `NOTIFY` (see writer.rs).
+    pub(super) fn code_decided(&self, hash: &str) {
         self.changes.forget_code_local(hash);
-        self.notify(&format!("code:{hash}")).await;
     }
 
     pub(super) async fn notify(&self, payload: &str) {
@@ -316,7 +319,7 @@ impl Store {
 }
 
 pub(super) fn apply(changes: &Changes, payload: &str) {
-    if let Some(hash) = payload.strip_prefix("code:") {
+    if let Some(hash) = payload.strip_prefix(CODE_PREFIX) {
         changes.forget_code_local(hash);
     } else if let Some(id) = payload
         .strip_prefix("session:")

@@ -242,7 +242,7 @@ impl Store {
             })
             .await?;
         if let Some(hash) = &changed {
-            self.code_changed(hash).await;
+            self.code_decided(hash);
         }
         Ok(changed)
     }

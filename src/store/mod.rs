@@ -232,9 +232,9 @@ impl Store {
                 ]);
                 // The grouped writer's own connection: lazy, so it is
                 // opened by the writer task, on the writer's thread. Its
-                // own statements are never kept prepared (so each gets a
-                // custom plan, see writer.rs), which leaves the plan cache
-                // to the foreign-key checks its inserts fire: one simple
+                // own statements go as simple queries (each planned for
+                // its rows, see writer.rs), which leaves the plan cache to
+                // the foreign-key checks its inserts fire: one simple
                 // primary-key lookup per key and row, which forced custom
                 // plans would plan anew every time (two fifths of the
                 // writer's backend).

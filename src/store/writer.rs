@@ -244,12 +244,26 @@ impl Part {
                  WHERE d.id IN (SELECT v.value ->> 0 FROM {rows}) ORDER BY d.id FOR UPDATE"
             ),
             Part::DecisionAudits => guarded_insert::<NewAuditEvent>(Guard::Pending, backend),
-            Part::Decide => format!(
-                "UPDATE device_codes AS d SET status = v.value ->> 2, user_id = v.value ->> 3, \
-                 decided_at = CAST(v.value ->> 1 AS BIGINT) FROM {rows} WHERE {} \
-                 RETURNING id, device_code_hash",
-                Guard::Pending.condition()
-            ),
+            Part::Decide => {
+                let update = format!(
+                    "UPDATE device_codes AS d SET status = v.value ->> 2, user_id = v.value ->> 3, \
+                     decided_at = CAST(v.value ->> 1 AS BIGINT) FROM {rows} WHERE {} \
+                     RETURNING id, device_code_hash",
+                    Guard::Pending.condition()
+                );
+                match backend {
+                    Backend::Sqlite => update,
+                    // Other instances hear of each decision from the same
+                    // transaction: PostgreSQL sends a NOTIFY at commit, and
+                    // only then (see changes.rs).
+                    Backend::Postgres => format!(
+                        "WITH moved AS ({update}) SELECT id, device_code_hash, \
+                         pg_notify('{}', '{}' || device_code_hash) FROM moved",
+                        super::changes::CHANNEL,
+                        super::changes::CODE_PREFIX
+                    ),
+                }
+            }
             Part::Grants => guarded_insert::<NewGrant>(Guard::Approved, backend),
             Part::Access => guarded_insert::<NewAccessToken>(Guard::Approved, backend),
             Part::Refresh => guarded_insert::<NewRefreshToken>(Guard::Approved, backend),
@@ -438,8 +452,8 @@ impl Answers {
 }
 
 /// [`inserted`] after the commit: an error counts the rows as not written.
-async fn confirmed<T: batch::Batched>(
-    conn: &mut sqlx::SqliteConnection,
+async fn confirmed<C: batch::InsertRows, T: batch::Batched>(
+    conn: &mut C,
     rows: &[&T],
     changed: u64,
 ) -> Inserted {
@@ -500,8 +514,8 @@ async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> 
             // must not fail from here on (a retry would apply it again), so
             // rows that cannot be confirmed count as not written: a device
             // code is then retried under a new user code.
-            let codes = confirmed(&mut conn, &round.codes, answers.codes_changed).await;
-            let audits = confirmed(&mut conn, &round.audits, answers.audits_changed).await;
+            let codes = confirmed(&mut *conn, &round.codes, answers.codes_changed).await;
+            let audits = confirmed(&mut *conn, &round.audits, answers.audits_changed).await;
             (answers, codes, audits)
         }
         Db::Postgres(pool) => {
@@ -509,52 +523,66 @@ async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> 
                 Some(conn) => conn,
                 held => held.insert(pool.acquire().await?),
             };
-            let written = postgres_round(conn, &rows, &round).await;
-            if written.is_err() {
-                writing.held = None;
-            }
-            written?
+            let answers = match postgres_round(conn, &rows).await {
+                Ok(answers) => answers,
+                Err(e) => {
+                    // A failed statement leaves the transaction open; the
+                    // connection is replaced for the next round anyway.
+                    if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
+                        conn.close_on_drop();
+                    }
+                    writing.held = None;
+                    return Err(e);
+                }
+            };
+            // Committed: as on SQLite, the round must not fail from here on.
+            let codes = confirmed(&mut **conn, &round.codes, answers.codes_changed).await;
+            let audits = confirmed(&mut **conn, &round.audits, answers.audits_changed).await;
+            (answers, codes, audits)
         }
     };
     Ok(round.outcomes(jobs, &codes, &audits, answers))
 }
 
-/// Runs a round's statements on PostgreSQL in one transaction: its parts
-/// with rows, then which inserted rows went in.
-async fn postgres_round(
-    conn: &mut sqlx::PgConnection,
-    rows: &[(Part, String)],
-    round: &Round<'_>,
-) -> Result<(Answers, Inserted, Inserted)> {
-    use sqlx::Connection as _;
-    let mut tx = conn.begin().await?;
-    let mut answers = Answers::default();
+/// Runs a round on PostgreSQL as one simple query, `BEGIN; …; COMMIT`,
+/// each part's rows written into its statement as a string literal: one
+/// trip to the server per round instead of two per statement, and each
+/// statement planned for its own rows (a plan cached while a table was
+/// nearly empty — a sequential scan — could otherwise stay in use after a
+/// burst of inserts until the next ANALYZE). Bound parameters would need
+/// the extended protocol, a statement at a time.
+async fn postgres_round(conn: &mut sqlx::PgConnection, rows: &[(Part, String)]) -> Result<Answers> {
+    let mut sql = String::from("BEGIN;");
     for (part, json) in rows {
-        // Not kept prepared: the connection's plan cache would otherwise
-        // settle on a generic plan, which a burst of inserts into a nearly
-        // empty table can leave walking every row until the next ANALYZE.
-        let query = sqlx::query(postgres_sql(*part))
-            .persistent(false)
-            .bind(json);
-        match part {
-            Part::Lock => {
-                query.fetch_all(&mut *tx).await?;
-            }
-            Part::Decide | Part::Redeem => {
-                let rows = query.fetch_all(&mut *tx).await?;
-                let rows = rows.iter().map(returned).collect::<Result<_>>()?;
-                answers.record(*part, 0, rows);
-            }
-            _ => {
-                let changed = query.execute(&mut *tx).await?.rows_affected();
-                answers.record(*part, changed, Vec::new());
-            }
+        sql.push_str(&postgres_sql(*part).replace("$1", &escape_literal(json)));
+        sql.push(';');
+    }
+    sql.push_str("COMMIT");
+    let parts: Vec<Part> = rows.iter().map(|(part, _)| *part).collect();
+    // Deprecated by sqlx together with multi-statement queries; a simple
+    // query is what runs several statements on PostgreSQL (sqlx 0.8,
+    // pinned).
+    #[allow(deprecated)]
+    let results = sqlx::raw_sql(&sql).fetch_many(conn);
+    answers_of(results, &parts).await
+}
+
+/// `text` as a PostgreSQL escape-string constant (`E'…'`), whose meaning
+/// does not depend on `standard_conforming_strings`: inside it only a
+/// backslash and a quote are special, and both are doubled. (The rows are
+/// JSON from serde_json, which never contains a NUL.)
+fn escape_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    out.push_str("E'");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("''"),
+            c => out.push(c),
         }
     }
-    let codes = inserted(&mut *tx, &round.codes, answers.codes_changed).await?;
-    let audits = inserted(&mut *tx, &round.audits, answers.audits_changed).await?;
-    tx.commit().await?;
-    Ok((answers, codes, audits))
+    out.push('\'');
+    out
 }
 
 /// Runs a round's query on SQLite; `parts` name its statements after the
@@ -564,13 +592,33 @@ async fn sqlite_round<'q>(
     query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     parts: &[Part],
 ) -> Result<Answers> {
-    let mut answers = Answers::default();
     // Several statements in one query: deprecated by sqlx because only its
     // SQLite driver runs them, which is the one this runs on (sqlx 0.8,
     // pinned); it saves a round trip to the connection's thread per
     // statement.
     #[allow(deprecated)]
-    let mut results = query.fetch_many(conn);
+    let results = query.fetch_many(conn);
+    answers_of(results, parts).await
+}
+
+/// Reads the answers of a round run as one query: after the leading
+/// `BEGIN`, one result per statement of `parts` (with the rows it
+/// returned), then `COMMIT`'s.
+async fn answers_of<'c, R, D>(
+    results: futures_util::stream::BoxStream<
+        'c,
+        std::result::Result<sqlx::Either<D, R>, sqlx::Error>,
+    >,
+    parts: &[Part],
+) -> Result<Answers>
+where
+    R: sqlx::Row,
+    D: RowsAffected,
+    usize: sqlx::ColumnIndex<R>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut results = results;
+    let mut answers = Answers::default();
     // Statement 0 is BEGIN; the last is COMMIT.
     let mut statement = 0usize;
     let mut rows = Vec::new();
@@ -582,7 +630,13 @@ async fn sqlite_round<'q>(
                 }
                 statement += 1;
             }
-            sqlx::Either::Right(row) => rows.push(returned(&row)?),
+            // Only the moving `UPDATE`s' rows are answers (the lock's are not).
+            sqlx::Either::Right(row) => {
+                let part = statement.checked_sub(1).and_then(|i| parts.get(i));
+                if matches!(part, Some(Part::Decide | Part::Redeem)) {
+                    rows.push(returned(&row)?);
+                }
+            }
         }
     }
     if statement != parts.len() + 2 {
@@ -592,6 +646,23 @@ async fn sqlite_round<'q>(
         )));
     }
     Ok(answers)
+}
+
+/// A statement's result on either engine.
+trait RowsAffected {
+    fn rows_affected(&self) -> u64;
+}
+
+impl RowsAffected for sqlx::sqlite::SqliteQueryResult {
+    fn rows_affected(&self) -> u64 {
+        self.rows_affected()
+    }
+}
+
+impl RowsAffected for sqlx::postgres::PgQueryResult {
+    fn rows_affected(&self) -> u64 {
+        self.rows_affected()
+    }
 }
 
 /// A row returned by a moving `UPDATE`: the code's id and hash.
@@ -605,6 +676,11 @@ where
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn literals_double_quotes_and_backslashes_only() {
+        assert_eq!(super::escape_literal(r#"a'b\c"$1;"#), r#"E'a''b\\c"$1;'"#);
+    }
+
     use crate::domain::device_flow::{Decision, DeviceState};
     use crate::domain::user::Role;
     use crate::store::{

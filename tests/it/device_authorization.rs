@@ -55,6 +55,40 @@ async fn issues_codes_with_every_field() {
     );
 }
 
+/// What a client sends is stored exactly as sent, quotes, backslashes and
+/// SQL included: the writer puts rows into its statements as literals on
+/// PostgreSQL (issue 8), so this is the test of that escaping there.
+#[tokio::test]
+async fn hostile_text_is_stored_as_sent() {
+    let app = TestApp::spawn().await;
+    let agents = [
+        r"O'Brien\'); DROP TABLE device_codes; -- \",
+        r#"$1 $$ $q$ E'\x00' \' '' " \\"#,
+        r"\u0041 \n \\ \",
+    ];
+    for agent in agents {
+        let resp = app
+            .http
+            .post(app.url("/oauth/device/code"))
+            .header("user-agent", agent)
+            .form(&[("client_id", app.cli_client_id.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{agent}");
+        let json: serde_json::Value = resp.json().await.unwrap();
+        let user_code = normalize_user_code(json["user_code"].as_str().unwrap()).unwrap();
+        let stored = app
+            .core
+            .store
+            .find_device_code_by_user_code(&user_code)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.user_agent.as_deref(), Some(agent));
+    }
+}
+
 #[tokio::test]
 async fn scope_defaults_to_everything_the_client_may_have() {
     let app = TestApp::spawn().await;
