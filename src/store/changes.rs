@@ -100,7 +100,7 @@ pub struct Changes {
 /// The most live polls kept; beyond it polls read the database.
 const MAX_LIVE_POLLS: usize = 200_000;
 /// The most pending codes held by user code (a few hundred bytes each).
-const MAX_PENDING: usize = 20_000;
+const MAX_PENDING: usize = 4_096;
 
 impl Changes {
     pub fn generation(&self, topic: Topic) -> u64 {
@@ -149,10 +149,13 @@ impl Changes {
     }
 
     /// Holds `code`, pending as of `now_ms`, for its verification pages.
+    /// When full, the memory starts over: a flood of new codes then leaves
+    /// the latest ones held rather than locking out those that come next.
     pub fn remember_pending(&self, code: DeviceCode, now_ms: i64) {
-        if self.pending.len() < MAX_PENDING {
-            self.pending.insert(code.user_code.clone(), (code, now_ms));
+        if self.pending.len() >= MAX_PENDING {
+            self.pending.clear();
         }
+        self.pending.insert(code.user_code.clone(), (code, now_ms));
     }
 
     /// The pending code with this (normalised) user code, if held and
@@ -429,7 +432,19 @@ mod tests {
             None,
             "expired ones pruned"
         );
-        changes.remember_pending(code, 1_000);
+        for i in 0..MAX_PENDING {
+            let other = DeviceCode {
+                user_code: format!("{i:08}"),
+                ..pending_code()
+            };
+            changes.remember_pending(other, 1_000);
+        }
+        changes.remember_pending(code.clone(), 1_000);
+        assert!(
+            changes.pending_code("BCDFGHJK", 2_000).is_some(),
+            "held when full: the memory starts over"
+        );
+        assert_eq!(changes.pending.len(), 1);
         apply(&changes, "unknown payload");
         assert_eq!(
             changes.pending_code("BCDFGHJK", 2_000),
