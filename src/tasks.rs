@@ -17,8 +17,12 @@ pub const TOKEN_RETENTION_SECS: i64 = 7 * 24 * 60 * 60;
 /// How often the pacing of live polls is written to the database.
 pub const WRITE_BEHIND_PERIOD: Duration = Duration::from_secs(1);
 
-/// How often SQLite's WAL is checkpointed in the background.
-pub const CHECKPOINT_PERIOD: Duration = Duration::from_millis(250);
+/// How often SQLite's WAL is checkpointed in the background. The first
+/// commit after a checkpoint that emptied the WAL syncs the WAL's header,
+/// flushing what was written since: often and small stalls the writer
+/// less than seldom and big (measured: 1 s or 3 s slowed complete flows by
+/// a fifth; 100 ms against 250 ms halved the device-code p99).
+pub const CHECKPOINT_PERIOD: Duration = Duration::from_millis(100);
 
 /// Keeps the in-process caches honest until `stop`: on PostgreSQL it
 /// applies the changes other instances announce, and on both engines it
