@@ -94,6 +94,11 @@ impl SessionCache {
         self.held.remove(id);
     }
 
+    /// Drops `id`, which the database does not hold.
+    fn drop_missing(&self, id: &Id) {
+        self.held.remove(id);
+    }
+
     pub(super) fn clear(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.held.clear();
@@ -199,7 +204,9 @@ impl SessionStore for Sessions {
         };
         match &record {
             Some(r) => self.cache().keep(r, epoch, now),
-            None => self.cache().forget(id),
+            // Not a write: no epoch bump, so unknown cookies (a flood of
+            // them, say) cannot stop other sessions from being held.
+            None => self.cache().drop_missing(id),
         }
         Ok(record)
     }
@@ -322,6 +329,14 @@ mod tests {
         sessions.delete(&r.id).await.unwrap();
         assert!(sessions.load(&r.id).await.unwrap().is_none());
         assert!(in_db(&sessions, &r.id).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn unknown_session_ids_do_not_stop_others_from_being_held() {
+        let sessions = sessions().await;
+        let epoch = sessions.cache().epoch();
+        assert!(sessions.load(&Id(12345)).await.unwrap().is_none());
+        assert_eq!(sessions.cache().epoch(), epoch);
     }
 
     #[test]
