@@ -79,6 +79,28 @@ pub struct DeviceCode {
     pub state: DeviceState,
 }
 
+#[cfg(test)]
+impl DeviceCode {
+    /// A pending code of client `c` (user code `BCDFGHJK`, never polled,
+    /// expiring at 100 s), for unit tests to vary.
+    pub(crate) fn example() -> Self {
+        Self {
+            id: "d".into(),
+            client_id: "c".into(),
+            user_code: "BCDFGHJK".into(),
+            scope: "read".into(),
+            interval_secs: 5,
+            last_poll_at_ms: None,
+            poll_repeat_used: false,
+            requester_ip: None,
+            user_agent: None,
+            created_at: 0,
+            expires_at: 100,
+            state: DeviceState::Pending,
+        }
+    }
+}
+
 impl DeviceCode {
     /// The code as `row` inserts it: pending, never polled.
     fn issued(row: NewDeviceCode) -> Self {
@@ -588,18 +610,11 @@ mod tests {
 
     fn pending(interval: i64, last: Option<i64>, repeat_used: bool) -> DeviceCode {
         DeviceCode {
-            id: "id".into(),
-            client_id: "c".into(),
-            user_code: "BCDFGHJK".into(),
-            scope: "read".into(),
             interval_secs: interval,
             last_poll_at_ms: last,
             poll_repeat_used: repeat_used,
-            requester_ip: None,
-            user_agent: None,
-            created_at: 0,
             expires_at: 1_000,
-            state: DeviceState::Pending,
+            ..DeviceCode::example()
         }
     }
 

@@ -391,29 +391,10 @@ mod tests {
         assert_eq!(changes.live_polls(), 1, "b expired");
     }
 
-    /// A decided code is handed to one poll, only while fresh, and is
-    /// forgotten when another instance reports the code changed.
-    fn pending_code() -> DeviceCode {
-        DeviceCode {
-            id: "d".into(),
-            client_id: "c".into(),
-            user_code: "BCDFGHJK".into(),
-            scope: "read".into(),
-            interval_secs: 5,
-            last_poll_at_ms: None,
-            poll_repeat_used: false,
-            requester_ip: None,
-            user_agent: None,
-            created_at: 0,
-            expires_at: 100,
-            state: crate::domain::device_flow::DeviceState::Pending,
-        }
-    }
-
     #[test]
     fn pending_codes_are_shown_while_fresh_and_until_forgotten() {
         let changes = Changes::default();
-        let code = pending_code();
+        let code = DeviceCode::example();
         changes.remember_pending(code.clone(), 1_000);
         assert_eq!(changes.pending_code("BCDFGHJK", 2_000), Some(code.clone()));
         assert_eq!(
@@ -435,7 +416,7 @@ mod tests {
         for i in 0..MAX_PENDING {
             let other = DeviceCode {
                 user_code: format!("{i:08}"),
-                ..pending_code()
+                ..DeviceCode::example()
             };
             changes.remember_pending(other, 1_000);
         }
@@ -453,6 +434,8 @@ mod tests {
         );
     }
 
+    /// A decided code is handed to one poll, only while fresh, and is
+    /// forgotten when another instance reports the code changed.
     #[test]
     fn decided_codes_are_taken_once_while_fresh() {
         use crate::domain::device_flow::DeviceState;
@@ -461,7 +444,7 @@ mod tests {
                 user_id: "u".into(),
                 decided_at: 1,
             },
-            ..pending_code()
+            ..DeviceCode::example()
         };
         let changes = Changes::default();
         changes.remember_decided("h", code.clone(), 1_000);

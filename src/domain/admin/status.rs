@@ -87,20 +87,7 @@ mod tests {
 
     #[test]
     fn statuses_derive_expiry_from_the_clock() {
-        let mut code = DeviceCode {
-            id: "i".into(),
-            client_id: "c".into(),
-            user_code: "BCDFGHJK".into(),
-            scope: "read".into(),
-            interval_secs: 5,
-            last_poll_at_ms: None,
-            poll_repeat_used: false,
-            requester_ip: None,
-            user_agent: None,
-            created_at: 0,
-            expires_at: 100,
-            state: DeviceState::Pending,
-        };
+        let mut code = DeviceCode::example();
         assert_eq!(DeviceCodeStatus::of(&code, 99), DeviceCodeStatus::Pending);
         assert_eq!(DeviceCodeStatus::of(&code, 100), DeviceCodeStatus::Expired);
         code.state = DeviceState::Denied {
