@@ -76,6 +76,24 @@ async fn submit_via(browser: &TestApp, on: &TestApp, path: &str, form: &[(&str, 
     TestApp::to_page(resp).await
 }
 
+/// `browser` signs in as the administrator, back to `/device`: the
+/// sign-in page from `page_on`, the form posted to `post_on`.
+async fn sign_in_via(browser: &TestApp, page_on: &TestApp, post_on: &TestApp) -> Page {
+    let login = page_via(browser, page_on, "/login").await;
+    submit_via(
+        browser,
+        post_on,
+        "/login",
+        &[
+            ("csrf_token", &login.csrf()),
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+            ("next", "/device"),
+        ],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn code_from_one_instance_approved_on_another_is_redeemed_once() {
     if skipped() {
@@ -170,19 +188,7 @@ async fn a_browser_session_holds_on_every_instance() {
     let apps = deployment(3).await;
     let (a, b, c) = (&apps[0], &apps[1], &apps[2]);
     // One browser (A's cookie jar) whose requests land on any instance.
-    let login = page_via(a, b, "/login").await;
-    let signed_in = submit_via(
-        a,
-        c,
-        "/login",
-        &[
-            ("csrf_token", &login.csrf()),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-            ("next", "/device"),
-        ],
-    )
-    .await;
+    let signed_in = sign_in_via(a, b, c).await;
     assert_eq!(signed_in.status, 303, "a CSRF token from B is good on C");
     for app in &apps {
         assert_eq!(page_via(a, app, "/device").await.status, 200);
@@ -225,18 +231,7 @@ async fn a_session_ended_on_one_instance_is_refused_by_the_others() {
     }
     let apps = deployment(2).await;
     let (a, b) = (&apps[0], &apps[1]);
-    let login = page_via(a, a, "/login").await;
-    let signed_in = submit_via(
-        a,
-        a,
-        "/login",
-        &[
-            ("csrf_token", &login.csrf()),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
-        ],
-    )
-    .await;
+    let signed_in = sign_in_via(a, a, a).await;
     let cookie = a
         .session_cookie(signed_in.header("set-cookie").expect("session cookie"))
         .expect("session cookie");
