@@ -155,7 +155,7 @@ impl Writer {
 }
 
 async fn run(pool: Db, mut queue: mpsc::Receiver<Job>) {
-    let mut pool = Writing {
+    let mut writing = Writing {
         db: pool,
         held: None,
     };
@@ -163,7 +163,7 @@ async fn run(pool: Db, mut queue: mpsc::Receiver<Job>) {
     while queue.recv_many(&mut jobs, MAX_JOBS).await > 0 {
         #[allow(clippy::disallowed_methods)] // a duration for the debug log
         let started = std::time::Instant::now();
-        let outcome = apply_all(&mut pool, &jobs).await;
+        let outcome = apply_all(&mut writing, &jobs).await;
         tracing::debug!(
             jobs = jobs.len(),
             micros = started.elapsed().as_micros(),
@@ -180,7 +180,7 @@ async fn run(pool: Db, mut queue: mpsc::Receiver<Job>) {
                 // its own caller hears of the failure.
                 tracing::warn!(error = %e, jobs = jobs.len(), "group write failed; retrying one by one");
                 for job in jobs.drain(..) {
-                    let outcome = apply_all(&mut pool, std::slice::from_ref(&job))
+                    let outcome = apply_all(&mut writing, std::slice::from_ref(&job))
                         .await
                         .and_then(|mut o| o.pop().ok_or_else(|| Error::Batch("no outcome".into())));
                     job.answer(outcome);
@@ -233,7 +233,8 @@ const PARTS: [Part; 10] = [
 
 impl Part {
     /// This part's statement: its text depends on nothing but the backend,
-    /// so it is prepared once per connection.
+    /// so SQLite prepares it once per connection (PostgreSQL's round writes
+    /// its rows in, see [`postgres_round`]).
     fn sql(self, backend: Backend) -> String {
         let rows = backend.rows();
         match self {
@@ -490,6 +491,8 @@ async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> 
         })
         .map(|(part, rows)| Ok((part, rows.finish()?)))
         .collect::<Result<_>>()?;
+    // The statements between the round's `BEGIN` and `COMMIT`.
+    let parts: Vec<Part> = rows.iter().map(|(part, _)| *part).collect();
     let (answers, codes, audits) = match db {
         Db::Sqlite(pool) => {
             // One query: the whole round costs one trip to SQLite's
@@ -498,7 +501,6 @@ async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> 
             for (_, json) in &rows {
                 query = query.bind(json);
             }
-            let parts: Vec<Part> = rows.iter().map(|(part, _)| *part).collect();
             let mut conn = pool.acquire().await?;
             let answers = match sqlite_round(&mut conn, query, &parts).await {
                 Ok(answers) => answers,
@@ -523,7 +525,7 @@ async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> 
                 Some(conn) => conn,
                 held => held.insert(pool.acquire().await?),
             };
-            let answers = match postgres_round(conn, &rows).await {
+            let answers = match postgres_round(conn, &rows, &parts).await {
                 Ok(answers) => answers,
                 Err(e) => {
                     // A failed statement leaves the transaction open; the
@@ -551,20 +553,23 @@ async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> 
 /// nearly empty — a sequential scan — could otherwise stay in use after a
 /// burst of inserts until the next ANALYZE). Bound parameters would need
 /// the extended protocol, a statement at a time.
-async fn postgres_round(conn: &mut sqlx::PgConnection, rows: &[(Part, String)]) -> Result<Answers> {
+async fn postgres_round(
+    conn: &mut sqlx::PgConnection,
+    rows: &[(Part, String)],
+    parts: &[Part],
+) -> Result<Answers> {
     let mut sql = String::from("BEGIN;");
     for (part, json) in rows {
         sql.push_str(&postgres_sql(*part).replace("$1", &escape_literal(json)));
         sql.push(';');
     }
     sql.push_str("COMMIT");
-    let parts: Vec<Part> = rows.iter().map(|(part, _)| *part).collect();
     // Deprecated by sqlx together with multi-statement queries; a simple
     // query is what runs several statements on PostgreSQL (sqlx 0.8,
     // pinned).
     #[allow(deprecated)]
     let results = sqlx::raw_sql(&sql).fetch_many(conn);
-    answers_of(results, &parts).await
+    answers_of(results, parts).await
 }
 
 /// `text` as a PostgreSQL escape-string constant (`E'…'`), whose meaning
@@ -676,17 +681,17 @@ where
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn literals_double_quotes_and_backslashes_only() {
-        assert_eq!(super::escape_literal(r#"a'b\c"$1;"#), r#"E'a''b\\c"$1;'"#);
-    }
-
     use crate::domain::device_flow::{Decision, DeviceState};
     use crate::domain::user::Role;
     use crate::store::{
         NewAccessToken, NewAuditEvent, NewClient, NewDeviceCode, NewGrant, NewUser, PoolSettings,
         Store,
     };
+
+    #[test]
+    fn literals_double_quotes_and_backslashes_only() {
+        assert_eq!(super::escape_literal(r#"a'b\c"$1;"#), r#"E'a''b\\c"$1;'"#);
+    }
 
     async fn store_with_codes(n: usize) -> (Store, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
