@@ -35,6 +35,8 @@ const POLL_MAX_AGE_MS: i64 = 30_000;
 pub(super) const CHANNEL: &str = "authgate_changes";
 /// What a device code's notification starts with (then its hash).
 pub(super) const CODE_PREFIX: &str = "code:";
+/// What a browser session's notification starts with (then its id).
+pub(super) const SESSION_PREFIX: &str = "session:";
 
 /// What a generation number covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,7 +327,7 @@ pub(super) fn apply(changes: &Changes, payload: &str) {
     if let Some(hash) = payload.strip_prefix(CODE_PREFIX) {
         changes.forget_code_local(hash);
     } else if let Some(id) = payload
-        .strip_prefix("session:")
+        .strip_prefix(SESSION_PREFIX)
         .and_then(|id| id.parse::<tower_sessions::session::Id>().ok())
     {
         changes.sessions.forget(&id);

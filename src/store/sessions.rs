@@ -133,7 +133,8 @@ impl Store {
     /// here and those of other instances are dropped.
     async fn session_changed(&self, id: &Id) {
         self.changes.sessions.forget(id);
-        self.notify(&format!("session:{id}")).await;
+        self.notify(&format!("{}{id}", super::changes::SESSION_PREFIX))
+            .await;
     }
 }
 

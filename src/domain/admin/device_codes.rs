@@ -55,19 +55,18 @@ pub async fn cancel_device_code(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Resul
     if code.state != DeviceState::Pending || code.is_expired(now) {
         return Err(not_pending(&code));
     }
-    if ctx
+    let denied = ctx
         .store
         .decide_device_code(&code.id, Decision::Deny, &admin_id, now, None)
-        .await?
-        .is_none()
-    {
-        ctx.store.changes().forget_pending(&code.user_code);
+        .await?;
+    // Denied now, or found no longer pending: the verification page no
+    // longer offers it either way.
+    ctx.store.changes().forget_pending(&code.user_code);
+    if denied.is_none() {
         // Decided or expired between the read and the write.
         let fresh = ctx.store.find_device_code_by_id(id).await?.unwrap_or(code);
         return Err(not_pending(&fresh));
     }
-    // The verification page no longer offers it.
-    ctx.store.changes().forget_pending(&code.user_code);
     let shown = format_user_code(&code.user_code);
     tracing::info!(client_id = %code.client_id, user_code = %shown, "device request cancelled by an administrator");
     record(
