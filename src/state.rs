@@ -112,6 +112,11 @@ impl AppState {
             },
             metrics: crate::metrics::Metrics::new(),
             caches: Arc::default(),
+            guesses: Arc::default(),
+            consent: Arc::new(crate::crypto::seal::Sealer::new(
+                secrets.session.expose_secret().as_bytes(),
+                "consent ticket",
+            )),
         };
         let state = AppState {
             core: Arc::new(core),

@@ -90,8 +90,21 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
         .store
         .delete_audit_events_before(now - crate::domain::secs(core.policy.audit_retention))
         .await?;
-    if codes + tokens + audit_events > 0 {
-        tracing::info!(codes, tokens, audit_events, "removed expired rows");
+    let sign_in_counts = core
+        .store
+        .delete_stale_login_failures(
+            now - crate::domain::throttle::FORGET_AFTER_SECS,
+            now - crate::domain::throttle::KNOWN_ORIGIN_SECS,
+        )
+        .await?;
+    if codes + tokens + audit_events + sign_in_counts > 0 {
+        tracing::info!(
+            codes,
+            tokens,
+            audit_events,
+            sign_in_counts,
+            "removed expired rows"
+        );
     }
     Ok((codes, tokens))
 }
@@ -118,6 +131,7 @@ pub fn spawn_cleanup(
                     core.caches.tokens.prune(now_ms);
                     core.caches.clients.prune(now_ms);
                     core.caches.users.prune(now_ms);
+                    core.guesses.prune(now_ms);
                     if let Err(e) = sessions.delete_expired().await {
                         tracing::error!(error = %e, "session cleanup failed");
                     }

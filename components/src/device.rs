@@ -70,6 +70,9 @@ pub struct Consent<'a> {
     pub app_name: &'a str,
     /// Display form, `XXXX-XXXX`.
     pub user_code: &'a str,
+    /// The consent ticket the decision form posts back (never the code:
+    /// the decision endpoint must not be a way to try codes).
+    pub ticket: &'a str,
     /// The requesting browser or tool, from its User-Agent.
     pub device: &'a str,
     pub address: Option<&'a str>,
@@ -116,7 +119,7 @@ pub fn consent(p: &Consent<'_>) -> Markup {
         }
         form method="post" action=(p.action) class="grid grid-cols-2 gap-3" {
             (csrf_field(p.csrf))
-            input type="hidden" name="user_code" value=(p.user_code);
+            input type="hidden" name="consent" value=(p.ticket);
             (submit(Button::styled("Deny", ButtonStyle::Neutral).with_value("decision", "deny")))
             (submit(Button::primary("Approve").with_value("decision", "approve")))
         }
@@ -224,6 +227,7 @@ mod tests {
             csrf: "t",
             app_name: "<script>alert(1)</script>",
             user_code: "BCDF-GHJK",
+            ticket: "sealed.ticket",
             device: "\"><img src=x onerror=alert(1)>",
             address: Some("127.0.0.1"),
             requested_secs_ago: 10,
@@ -236,6 +240,11 @@ mod tests {
         assert!(html.contains("&lt;script&gt;"));
         assert!(html.contains(r#"name="decision" value="approve""#));
         assert!(html.contains(r#"name="decision" value="deny""#));
+        assert!(html.contains(r#"name="consent" value="sealed.ticket""#));
+        assert!(
+            !html.contains(r#"name="user_code""#),
+            "the decision form carries no code"
+        );
     }
 
     #[test]

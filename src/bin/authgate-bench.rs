@@ -5,8 +5,8 @@
 //! with a fixed number of concurrent connections: `/health` (the server's
 //! own ceiling), device-code requests, token polls on pending codes (spread
 //! over many codes, so both `authorization_pending` and `slow_down` occur),
-//! `tokeninfo`, introspection, and complete flows (request, approve,
-//! redeem). It prints a table — requests/s, p50, p99, errors, and each
+//! `tokeninfo`, introspection, and complete flows (request, code entry,
+//! approval, redemption). It prints a table — requests/s, p50, p99, errors, and each
 //! figure as a ratio to `/health` in the same run — plus the server's idle
 //! and peak memory, and writes the same as JSON.
 //!
@@ -265,11 +265,19 @@ struct Browser {
     csrf: String,
 }
 
-fn csrf_field(html: &str) -> Result<String> {
-    let marker = r#"name="csrf_token" value=""#;
-    let start = html.find(marker).ok_or_else(|| anyhow!("no csrf field"))? + marker.len();
+/// The value of the hidden field `name` in `html`.
+fn hidden_field(html: &str, name: &str) -> Result<String> {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html
+        .find(&marker)
+        .ok_or_else(|| anyhow!("no {name} field"))?
+        + marker.len();
     let end = html[start..].find('"').ok_or_else(|| anyhow!("no quote"))? + start;
     Ok(html[start..end].to_owned())
+}
+
+fn csrf_field(html: &str) -> Result<String> {
+    hidden_field(html, "csrf_token")
 }
 
 /// Signs the administrator in the way a browser does (reqwest keeps the
@@ -314,16 +322,33 @@ async fn sign_in(base: &str) -> Result<Browser> {
     })
 }
 
+/// Approves as a person does: enters the code (the consent view, with its
+/// ticket), then answers the consent form.
 async fn approve(conn: &Conn, browser: &Browser, user_code: &str) -> Result<()> {
+    let cookie = [(COOKIE, browser.cookie.as_str())];
+    let (status, consent) = conn
+        .post_form(
+            "/device",
+            &[
+                ("csrf_token", browser.csrf.as_str()),
+                ("user_code", user_code),
+            ],
+            &cookie,
+        )
+        .await?;
+    if status != StatusCode::OK {
+        bail!("code entry failed: {status}");
+    }
+    let ticket = hidden_field(std::str::from_utf8(&consent)?, "consent")?;
     let (status, _) = conn
         .post_form(
             "/device/decision",
             &[
                 ("csrf_token", browser.csrf.as_str()),
-                ("user_code", user_code),
+                ("consent", ticket.as_str()),
                 ("decision", "approve"),
             ],
-            &[(COOKIE, browser.cookie.as_str())],
+            &cookie,
         )
         .await?;
     if status != StatusCode::SEE_OTHER {
@@ -612,13 +637,13 @@ async fn main() -> Result<()> {
         let b = browser.clone();
         rows.push(
             measure(
-                "complete flow (3 requests)",
+                "complete flow (4 requests)",
                 addr,
                 args.flows,
                 seconds,
                 move |c, _, _| {
                     let b = b.clone();
-                    async move { (3, issue_token(&c, &b).await.is_ok()) }
+                    async move { (4, issue_token(&c, &b).await.is_ok()) }
                 },
             )
             .await,

@@ -1,4 +1,4 @@
-//! `authgate user add|list|disable|enable|set-password`: managing users on
+//! `authgate user add|list|disable|enable|set-password|unlock`: managing users on
 //! the configured database, without a running server. Changes are audited
 //! like an administrator's, marked "(command line)".
 
@@ -46,7 +46,8 @@ pub enum UserAction {
     Disable { username: String },
     /// Enable a disabled user again.
     Enable { username: String },
-    /// Set a user's password. Without --password-stdin a password is
+    /// Set a user's password (this also ends their other sessions and
+    /// clears sign-in lock-outs). Without --password-stdin a password is
     /// generated and printed once.
     SetPassword {
         username: String,
@@ -54,6 +55,8 @@ pub enum UserAction {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Clear a user's sign-in lock-outs, from every address.
+    Unlock { username: String },
 }
 
 async fn find(store: &Store, username: &str) -> anyhow::Result<User> {
@@ -117,6 +120,15 @@ async fn execute(store: &Store, action: UserAction) -> anyhow::Result<()> {
             writeln!(out, "password of {username} changed")?;
             if let Some(p) = generated {
                 writeln!(out, "password: {p}")?;
+            }
+            Ok(())
+        }
+        UserAction::Unlock { username } => {
+            let user = find(store, &username).await?;
+            if admin::unlock_user(&ctx, &actor, &user.id).await? {
+                writeln!(out, "sign-in lock-outs of {username} cleared")?;
+            } else {
+                writeln!(out, "{username} was not locked out (counts cleared)")?;
             }
             Ok(())
         }

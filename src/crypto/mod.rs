@@ -5,6 +5,7 @@ pub mod jwt;
 pub mod keys;
 pub mod password;
 pub mod random;
+pub mod seal;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;

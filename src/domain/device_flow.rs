@@ -485,18 +485,18 @@ pub enum Decision {
     Deny,
 }
 
-/// Finds the live, undecided request behind what a person typed, with its
-/// client, for the consent page.
-pub async fn find_pending(core: &Core, typed: &str) -> Result<(DeviceCode, Client)> {
-    let user_code = normalize_user_code(typed).ok_or(Error::UnknownUserCode)?;
+/// The live, undecided request with the normalised `user_code`, with its
+/// client. Guessing is not limited here: pages reach this only through
+/// [`super::code_guard::find_pending`] or with a consent ticket.
+pub(crate) async fn lookup_pending(core: &Core, user_code: &str) -> Result<(DeviceCode, Client)> {
     let changes = core.store.changes();
     let now_ms = core.clock.now_ms();
-    let code = match changes.pending_code(&user_code, now_ms) {
+    let code = match changes.pending_code(user_code, now_ms) {
         Some(code) => code,
         None => {
             let code = core
                 .store
-                .find_device_code_by_user_code(&user_code)
+                .find_device_code_by_user_code(user_code)
                 .await?
                 .ok_or(Error::UnknownUserCode)?;
             if code.state == DeviceState::Pending {
@@ -517,29 +517,33 @@ pub async fn find_pending(core: &Core, typed: &str) -> Result<(DeviceCode, Clien
     Ok((code, client))
 }
 
-/// Records a signed-in user's approval or denial of the request behind
-/// `typed`. A denial reaches the device at its next poll as `access_denied`.
+/// Records `user_id`'s approval or denial of the request with `user_code`,
+/// for callers that are trusted with the code itself (the test harness,
+/// tools); pages decide through a consent ticket (`consent.rs`). A denial
+/// reaches the device at its next poll as `access_denied`.
 pub async fn decide(
     core: &Core,
     user_id: &str,
-    typed: &str,
+    user_code: &str,
     decision: Decision,
 ) -> Result<DeviceCode> {
-    decide_from(core, user_id, typed, decision, None)
+    let user_code = normalize_user_code(user_code).ok_or(Error::UnknownUserCode)?;
+    let (code, client) = lookup_pending(core, &user_code).await?;
+    decide_code(core, user_id, code, client, decision, None)
         .await
         .map(|(code, _)| code)
 }
 
-/// [`decide`] by a person at `ip`, which the audit log records; also
-/// returns the client, for the result page.
-pub async fn decide_from(
+/// Decides the pending `code` as `user_id`, a person at `ip` (which the
+/// audit log records); returns the decided code and its client.
+pub(crate) async fn decide_code(
     core: &Core,
     user_id: &str,
-    typed: &str,
+    code: DeviceCode,
+    client: Client,
     decision: Decision,
     ip: Option<String>,
 ) -> Result<(DeviceCode, Client)> {
-    let (code, client) = find_pending(core, typed).await?;
     let now = core.clock.now_secs();
     let audit = super::audit::stamp(
         core,

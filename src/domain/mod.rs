@@ -8,6 +8,8 @@ pub mod admin;
 pub mod audit;
 pub mod cache;
 pub mod client;
+pub mod code_guard;
+pub mod consent;
 pub mod device_flow;
 pub mod keys;
 pub mod scope;
@@ -37,6 +39,10 @@ pub struct Core {
     pub metrics: crate::metrics::Metrics,
     /// Client rows and checked tokens, kept coherent by the store.
     pub caches: Arc<cache::Caches>,
+    /// This instance's budgets for user-code guesses.
+    pub guesses: Arc<code_guard::GuessLimits>,
+    /// Seals consent tickets (keyed from the session secret).
+    pub consent: Arc<crate::crypto::seal::Sealer>,
 }
 
 /// The tunable rules of the device flow and tokens.
@@ -109,6 +115,10 @@ pub enum Error {
     /// A person typed the code of a request that has expired.
     #[error("that code has expired; start again on your device")]
     ExpiredUserCode,
+    /// A consent ticket that is forged, from another session, or too old:
+    /// the person must enter the code again.
+    #[error("this approval page has expired; enter the code again")]
+    StaleConsent,
     /// A person typed the code of a request that was already decided.
     #[error("that code has already been used")]
     UserCodeAlreadyUsed,

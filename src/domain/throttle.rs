@@ -1,138 +1,200 @@
-//! Brute-force defences whose state lives in the database, so that every
-//! instance enforces the same limits.
+//! Sign-in lock-outs, in the database so that every instance enforces the
+//! same limits.
 //!
-//! - Sign-in: per account and per address, growing delays after repeated
-//!   failures (doubling from 2 s up to 15 min), audited.
-//! - User-code entry (RFC 8628 §5.1): besides the per-session, per-account
-//!   and per-address limiters in the HTTP layer, a global cap on failed
-//!   entries per hour relative to the number of live codes bounds the odds
-//!   of guessing any code; README.md works out the figures.
+//! Every attempt is counted before its password is checked (see
+//! `store/throttle.rs`: one statement per key counts it or refuses it), so
+//! concurrent guesses cannot slip past a lock that is still being written.
+//! A success gives its attempt back. Three keys:
+//!
+//! - **account and address together**: the hard lock. After 3 free
+//!   attempts a day, 2, 4, 8 … seconds up to 15 minutes. Guessing from one
+//!   place locks out that place only, so an attacker elsewhere cannot lock
+//!   out the owner.
+//! - **address** (an IPv4 address or an IPv6 /64): 10 free attempts a day
+//!   across all accounts (offices share addresses), then the same delays.
+//! - **account**: a backstop against guessing one account from many
+//!   addresses. After 10 free attempts a day, delays of 2, 4, then 8
+//!   seconds at most, never longer; networks the owner signed in from in
+//!   the last 30 days are spared it, so a steady trickle of guesses from
+//!   elsewhere cannot keep the owner out either.
+//!
+//! Administrators clear an account's locks (`authgate user unlock`, the
+//! Unlock action); setting a password clears them too.
 
 use std::net::IpAddr;
 
-use super::{Core, Error, Result, audit};
+use super::{Core, Error, Result};
 use crate::metrics::Limit;
-use crate::store::NewAuditEvent;
+use crate::store::{LockRule, Reservation, Store};
 
-/// Failures older than this are forgotten.
+/// Attempts older than this are forgotten.
 pub const FORGET_AFTER_SECS: i64 = 24 * 60 * 60;
-/// The longest lock-out after failed sign-ins.
+/// The longest hard lock-out.
 pub const MAX_LOCK_SECS: i64 = 15 * 60;
-/// Failed sign-ins an account may have before delays begin.
-pub const FREE_ACCOUNT_FAILURES: i64 = 3;
-/// Failed sign-ins an address may have before delays begin (offices and
-/// schools share addresses, so it is more lenient than per account).
-pub const FREE_ADDRESS_FAILURES: i64 = 10;
-/// The window of the global cap on failed user-code entries.
-pub const CODE_GUESS_WINDOW_SECS: i64 = 60 * 60;
-/// Failed entries allowed per window regardless of live codes.
-pub const CODE_GUESS_FLOOR: i64 = 100;
+/// The longest delay of the account-wide backstop.
+pub const BACKSTOP_MAX_SECS: i64 = 8;
+/// How long a network the owner signed in from is spared the backstop.
+pub const KNOWN_ORIGIN_SECS: i64 = 30 * 24 * 60 * 60;
 
-/// Seconds of lock-out after the `failures`-th failure, when the first
-/// `free` ones cost nothing: 2, 4, 8 ... seconds, at most [`MAX_LOCK_SECS`].
-pub fn lock_delay(failures: i64, free: i64) -> i64 {
-    if failures <= free {
-        return 0;
+/// One account from one address.
+pub const PAIR_RULE: LockRule = LockRule {
+    free: 3,
+    max_lock_secs: MAX_LOCK_SECS,
+};
+/// One address, all accounts.
+pub const ADDRESS_RULE: LockRule = LockRule {
+    free: 10,
+    max_lock_secs: MAX_LOCK_SECS,
+};
+/// One account, all addresses.
+pub const ACCOUNT_RULE: LockRule = LockRule {
+    free: 10,
+    max_lock_secs: BACKSTOP_MAX_SECS,
+};
+
+/// The network an address is limited as: IPv4 addresses one by one, IPv6
+/// by /64 (one host usually holds a whole /64, so keying on the full
+/// address would give an attacker 2^64 fresh budgets). IPv4-mapped IPv6
+/// addresses count as the IPv4 address they carry.
+pub fn network_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let bits = u128::from(v6) & (u128::MAX << 64);
+                IpAddr::V6(bits.into())
+            }
+        },
     }
-    let exponent = u32::try_from((failures - free).min(20)).unwrap_or(20);
-    2_i64.saturating_pow(exponent).min(MAX_LOCK_SECS)
 }
 
-fn account_key(username: &str) -> String {
-    format!("account:{}", username.to_lowercase())
+fn account_name(username: &str) -> String {
+    username.to_lowercase()
 }
 
-fn address_key(ip: IpAddr) -> String {
-    format!("address:{ip}")
+fn network_name(ip: Option<IpAddr>) -> String {
+    ip.map_or_else(|| "-".to_owned(), |ip| network_of(ip).to_string())
 }
 
-/// Refuses a sign-in attempt while its account or address is locked out.
-/// Unknown usernames are throttled exactly like known ones.
-pub async fn check_sign_in(core: &Core, username: &str, ip: Option<IpAddr>) -> Result<()> {
+fn account_key(account: &str) -> String {
+    format!("account:{account}")
+}
+
+/// Every pair key of `account` starts with this.
+fn pair_prefix(account: &str) -> String {
+    format!("pair:{account}|")
+}
+
+fn pair_key(account: &str, network: &str) -> String {
+    format!("{}{network}", pair_prefix(account))
+}
+
+fn address_key(network: &str) -> String {
+    format!("address:{network}")
+}
+
+/// An attempt counted against its keys; give it back with
+/// [`Attempt::succeeded`] when the password was right.
+#[derive(Debug)]
+pub struct Attempt {
+    account: String,
+    network: String,
+    reserved: Vec<(String, Reservation)>,
+}
+
+/// Counts a sign-in attempt before its password is checked, or refuses
+/// it while any of its keys is locked. Unknown usernames are counted
+/// exactly like known ones.
+pub async fn begin_sign_in(core: &Core, username: &str, ip: Option<IpAddr>) -> Result<Attempt> {
     let now = core.clock.now_secs();
-    let mut keys = vec![account_key(username)];
-    keys.extend(ip.map(address_key));
-    let mut wait = 0;
-    for key in keys {
-        if let Some(until) = core.store.login_locked_until(&key).await? {
-            wait = wait.max(until - now);
+    let account = account_name(username);
+    let network = network_name(ip);
+    let mut keys = vec![(pair_key(&account, &network), PAIR_RULE)];
+    if ip.is_some() {
+        keys.push((address_key(&network), ADDRESS_RULE));
+    }
+    let known = core
+        .store
+        .is_sign_in_origin(&account, &network, now - KNOWN_ORIGIN_SECS)
+        .await?;
+    if !known {
+        keys.push((account_key(&account), ACCOUNT_RULE));
+    }
+    let mut attempt = Attempt {
+        account,
+        network,
+        reserved: Vec::with_capacity(keys.len()),
+    };
+    for (key, rule) in keys {
+        let counted = core
+            .store
+            .reserve_attempt(&key, rule, now, now - FORGET_AFTER_SECS)
+            .await;
+        match counted {
+            Ok(Some(reservation)) => attempt.reserved.push((key, reservation)),
+            Ok(None) => {
+                let until = core.store.login_locked_until(&key).await;
+                release(core, &attempt.reserved).await;
+                core.metrics.rate_limited(Limit::SignIn);
+                return Err(Error::TooManyAttempts {
+                    retry_after_secs: (until?.unwrap_or(now) - now).max(1),
+                });
+            }
+            Err(e) => {
+                release(core, &attempt.reserved).await;
+                return Err(e.into());
+            }
         }
     }
-    if wait > 0 {
-        core.metrics.rate_limited(Limit::SignIn);
-        Err(Error::TooManyAttempts {
-            retry_after_secs: wait,
-        })
-    } else {
+    Ok(attempt)
+}
+
+/// Gives back the attempts counted on `keys` (best effort: a failure
+/// leaves one attempt counted too many, which only errs on the safe side).
+async fn release(core: &Core, keys: &[(String, Reservation)]) {
+    for (key, reservation) in keys {
+        if let Err(e) = core.store.release_attempt(key, reservation).await {
+            tracing::warn!(error = %e, "could not give back a sign-in attempt");
+        }
+    }
+}
+
+impl Attempt {
+    /// The password was right: the attempt is given back, the account's
+    /// lock from this network forgotten, and the network remembered as
+    /// the owner's.
+    pub async fn succeeded(self, core: &Core) -> Result<()> {
+        let pair = pair_key(&self.account, &self.network);
+        let others: Vec<_> = self
+            .reserved
+            .into_iter()
+            .filter(|(key, _)| *key != pair)
+            .collect();
+        release(core, &others).await;
+        core.store.clear_login_failures(&pair).await?;
+        core.store
+            .remember_sign_in_origin(&self.account, &self.network, core.clock.now_secs())
+            .await?;
         Ok(())
     }
 }
 
-/// Counts a failed sign-in against the account and the address.
-pub async fn sign_in_failed(core: &Core, username: &str, ip: Option<IpAddr>) -> Result<()> {
-    let now = core.clock.now_secs();
-    let mut keys = vec![(account_key(username), FREE_ACCOUNT_FAILURES)];
-    keys.extend(ip.map(|ip| (address_key(ip), FREE_ADDRESS_FAILURES)));
-    for (key, free) in keys {
-        let failures = core
-            .store
-            .record_login_failure(&key, now, now - FORGET_AFTER_SECS)
-            .await?;
-        let delay = lock_delay(failures, free);
-        if delay > 0 {
-            core.store.lock_login(&key, now + delay).await?;
-        }
-    }
-    Ok(())
-}
-
-/// A successful sign-in clears the account's failures (not the address's:
-/// one valid account must not reset an attacker's address budget).
-pub async fn sign_in_succeeded(core: &Core, username: &str) -> Result<()> {
-    Ok(core
-        .store
-        .clear_login_failures(&account_key(username))
+/// Clears every sign-in lock and count of `username` (all addresses);
+/// returns how many locks were in force at `now`.
+pub async fn unlock(store: &Store, username: &str, now: i64) -> Result<u64> {
+    let account = account_name(username);
+    Ok(store
+        .clear_login_failures_like(&account_key(&account), &pair_prefix(&account), now)
         .await?)
 }
 
-/// The global cap on failed user-code entries: refuses further entries
-/// once the last hour saw `CODE_GUESS_FLOOR + live codes` failures.
-pub async fn check_code_entry_budget(core: &Core) -> Result<()> {
-    let now = core.clock.now_secs();
-    let failures = core
-        .store
-        .count_audit_events_since(CODE_ENTRY_FAILED, now - CODE_GUESS_WINDOW_SECS)
-        .await?;
-    let live = core.store.count_live_pending_codes(now).await?;
-    if failures >= CODE_GUESS_FLOOR + live {
-        tracing::warn!(failures, live, "global cap on failed code entries reached");
-        core.metrics.rate_limited(Limit::CodeEntry);
-        return Err(Error::TooManyAttempts {
-            retry_after_secs: 300,
-        });
-    }
-    Ok(())
-}
-
-/// The audit action of a failed user-code entry.
-pub const CODE_ENTRY_FAILED: &str = "user_code.failed";
-
-/// Audits a failed user-code entry (and so feeds the global cap).
-pub async fn code_entry_failed(core: &Core, user_id: &str, ip: Option<IpAddr>, typed: &str) {
-    audit::record(
-        core,
-        NewAuditEvent {
-            action: CODE_ENTRY_FAILED,
-            actor: Some(user_id.to_owned()),
-            ip: ip.map(|ip| ip.to_string()),
-            detail: Some(format!(
-                "entered {:?}",
-                typed.chars().take(16).collect::<String>()
-            )),
-            ..NewAuditEvent::default()
-        },
-    )
-    .await;
+/// Until when some sign-in lock of `username` holds at `now`, if one does.
+pub async fn locked_until(store: &Store, username: &str, now: i64) -> Result<Option<i64>> {
+    let account = account_name(username);
+    Ok(store
+        .latest_lock_like(&account_key(&account), &pair_prefix(&account), now)
+        .await?)
 }
 
 #[cfg(test)]
@@ -140,12 +202,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn delays_grow_then_cap() {
-        assert_eq!(lock_delay(3, 3), 0);
-        assert_eq!(lock_delay(4, 3), 2);
-        assert_eq!(lock_delay(5, 3), 4);
-        assert_eq!(lock_delay(12, 3), 512);
-        assert_eq!(lock_delay(13, 3), MAX_LOCK_SECS);
-        assert_eq!(lock_delay(1_000, 3), MAX_LOCK_SECS);
+    fn ipv6_addresses_are_limited_by_their_64() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(network_of(a), network_of(b));
+        assert_ne!(network_of(a), network_of(c));
+        assert_eq!(network_of(a).to_string(), "2001:db8:1:2::");
+        let v4: IpAddr = "192.0.2.7".parse().unwrap();
+        assert_eq!(network_of(v4), v4);
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(network_of(mapped), v4);
+    }
+
+    #[test]
+    fn the_backstop_never_locks_for_long() {
+        assert_eq!(ACCOUNT_RULE.delay(10), 0);
+        assert_eq!(ACCOUNT_RULE.delay(11), 2);
+        assert_eq!(ACCOUNT_RULE.delay(1_000), BACKSTOP_MAX_SECS);
+        assert_eq!(PAIR_RULE.delay(1_000), MAX_LOCK_SECS);
     }
 }

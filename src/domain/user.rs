@@ -108,15 +108,15 @@ pub async fn authenticate(core: &Core, username: &str, plain_password: &str) -> 
     }
 }
 
-/// Signs a person in: refuses while the account or address is locked out
-/// after repeated failures, checks the password, and audits the outcome.
+/// Signs a person in: counts the attempt (refusing it while the account or
+/// address is locked out), checks the password, and audits the outcome.
 pub async fn sign_in(
     core: &Core,
     username: &str,
     plain_password: &str,
     ip: Option<std::net::IpAddr>,
 ) -> Result<User> {
-    super::throttle::check_sign_in(core, username, ip).await?;
+    let attempt = super::throttle::begin_sign_in(core, username, ip).await?;
     let event = |action: &'static str, actor: Option<String>, detail: Option<String>| {
         crate::store::NewAuditEvent {
             action,
@@ -129,13 +129,12 @@ pub async fn sign_in(
     };
     match authenticate(core, username, plain_password).await {
         Ok(user) => {
-            super::throttle::sign_in_succeeded(core, username).await?;
+            attempt.succeeded(core).await?;
             super::audit::record(core, event("auth.sign_in", Some(user.id.clone()), None)).await;
             Ok(user)
         }
         Err(Error::BadCredentials) => {
             core.metrics.sign_in_failed();
-            super::throttle::sign_in_failed(core, username, ip).await?;
             super::audit::record(
                 core,
                 event(

@@ -53,9 +53,10 @@ impl ApiError {
             Error::AccessDenied => ("access_denied", StatusCode::BAD_REQUEST),
             Error::ExpiredToken => ("expired_token", StatusCode::BAD_REQUEST),
             Error::InvalidToken(_) => ("invalid_token", StatusCode::UNAUTHORIZED),
-            Error::UnknownUserCode | Error::ExpiredUserCode | Error::UserCodeAlreadyUsed => {
-                ("invalid_request", StatusCode::BAD_REQUEST)
-            }
+            Error::UnknownUserCode
+            | Error::ExpiredUserCode
+            | Error::UserCodeAlreadyUsed
+            | Error::StaleConsent => ("invalid_request", StatusCode::BAD_REQUEST),
             Error::TooManyAttempts { .. } => {
                 ("temporarily_unavailable", StatusCode::TOO_MANY_REQUESTS)
             }

@@ -1,8 +1,7 @@
-//! In-memory rate limits (governor's GCRA), per instance: requests per
-//! address on the device authorization endpoint, and code entries per
-//! session, account and address. The limits that must hold across
-//! instances (sign-in lock-outs, the global cap on code guesses) live in
-//! the database; see domain/throttle.rs.
+//! In-memory rate limits of the JSON API (governor's GCRA), per instance:
+//! device authorization requests per client network (an IPv4 address or
+//! an IPv6 /64). The guessing limits of code entry live in
+//! `domain/code_guard.rs`, the sign-in lock-outs in `domain/throttle.rs`.
 
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -13,24 +12,14 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 pub type KeyedLimiter<K> = DefaultKeyedRateLimiter<K>;
 
-/// Code entries a session may make per minute.
-pub const CODE_ENTRIES_PER_SESSION_PER_MINUTE: u32 = 5;
-/// Code entries an account may make per hour (burst 10).
-pub const CODE_ENTRIES_PER_ACCOUNT_PER_HOUR: u32 = 20;
-/// Code entries an address may make per hour (burst 20).
-pub const CODE_ENTRIES_PER_ADDRESS_PER_HOUR: u32 = 60;
-
 fn nz(n: u32) -> NonZeroU32 {
     NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)
 }
 
 #[derive(Debug)]
 pub struct Limits {
-    /// `None` when RATE_LIMIT_DEVICE_CODE is 0 (off).
+    /// `None` when RATE_LIMIT_DEVICE_CODE is 0 (off). Keyed by network.
     pub device_code: Option<KeyedLimiter<IpAddr>>,
-    pub code_entry_session: KeyedLimiter<String>,
-    pub code_entry_account: KeyedLimiter<String>,
-    pub code_entry_address: KeyedLimiter<IpAddr>,
 }
 
 impl Limits {
@@ -38,15 +27,6 @@ impl Limits {
         Self {
             device_code: (device_code_per_minute > 0)
                 .then(|| RateLimiter::keyed(Quota::per_minute(nz(device_code_per_minute)))),
-            code_entry_session: RateLimiter::keyed(Quota::per_minute(nz(
-                CODE_ENTRIES_PER_SESSION_PER_MINUTE,
-            ))),
-            code_entry_account: RateLimiter::keyed(
-                Quota::per_hour(nz(CODE_ENTRIES_PER_ACCOUNT_PER_HOUR)).allow_burst(nz(10)),
-            ),
-            code_entry_address: RateLimiter::keyed(
-                Quota::per_hour(nz(CODE_ENTRIES_PER_ADDRESS_PER_HOUR)).allow_burst(nz(20)),
-            ),
         }
     }
 
@@ -55,9 +35,6 @@ impl Limits {
         if let Some(l) = &self.device_code {
             l.retain_recent();
         }
-        self.code_entry_session.retain_recent();
-        self.code_entry_account.retain_recent();
-        self.code_entry_address.retain_recent();
     }
 }
 
@@ -74,21 +51,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn session_entries_are_limited_per_key() {
+    fn device_code_requests_are_limited_per_key() {
         let limits = Limits::new(2);
-        for _ in 0..CODE_ENTRIES_PER_SESSION_PER_MINUTE {
-            assert!(take(&limits.code_entry_session, &"a".to_owned()).is_ok());
-        }
-        let wait = take(&limits.code_entry_session, &"a".to_owned()).unwrap_err();
-        assert!((1..=60).contains(&wait));
-        assert!(
-            take(&limits.code_entry_session, &"b".to_owned()).is_ok(),
-            "other keys unaffected"
-        );
         let ip: IpAddr = [10, 0, 0, 1].into();
+        let other: IpAddr = [10, 0, 0, 2].into();
         let device = limits.device_code.as_ref().expect("on");
         assert!(take(device, &ip).is_ok() && take(device, &ip).is_ok());
-        assert!(take(device, &ip).is_err());
+        let wait = take(device, &ip).unwrap_err();
+        assert!((1..=60).contains(&wait));
+        assert!(take(device, &other).is_ok(), "other keys unaffected");
         assert!(Limits::new(0).device_code.is_none(), "0 turns it off");
     }
 }

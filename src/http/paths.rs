@@ -72,6 +72,7 @@ pub const ADMIN_USER_DISABLE: &str = "/admin/users/{id}/disable";
 pub const ADMIN_USER_ENABLE: &str = "/admin/users/{id}/enable";
 pub const ADMIN_USER_PASSWORD: &str = "/admin/users/{id}/password";
 pub const ADMIN_USER_ROLE: &str = "/admin/users/{id}/role";
+pub const ADMIN_USER_UNLOCK: &str = "/admin/users/{id}/unlock";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 
 /// The admin navigation, from the same constants as the router.

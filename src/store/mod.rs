@@ -42,6 +42,7 @@ pub use clients::NewClient;
 pub use device_codes::NewDeviceCode;
 pub use grants::{GrantView, NewGrant, NewRefreshToken, RefreshTokenRecord};
 pub use sessions::Sessions;
+pub use throttle::{LockRule, Reservation};
 pub use tokens::{AccessTokenRecord, NewAccessToken};
 pub use users::NewUser;
 

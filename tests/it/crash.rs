@@ -149,10 +149,7 @@ fn client() -> reqwest::Client {
 }
 
 fn csrf(body: &str) -> String {
-    let marker = r#"name="csrf_token" value=""#;
-    let start = body.find(marker).expect("page has a CSRF field") + marker.len();
-    let end = body[start..].find('"').expect("closing quote") + start;
-    body[start..end].to_owned()
+    crate::support::hidden_field(body, "csrf_token").expect("page has a CSRF field")
 }
 
 /// A browser signed in as the administrator, with its CSRF token.
@@ -191,11 +188,21 @@ async fn approve(
     (browser, csrf): &(reqwest::Client, String),
     user_code: &str,
 ) -> reqwest::Result<bool> {
+    let consent = browser
+        .post(server.url("/device"))
+        .form(&[("csrf_token", csrf.as_str()), ("user_code", user_code)])
+        .send()
+        .await?
+        .text()
+        .await?;
+    let Some(ticket) = crate::support::hidden_field(&consent, "consent") else {
+        return Ok(false);
+    };
     let resp = browser
         .post(server.url("/device/decision"))
         .form(&[
             ("csrf_token", csrf.as_str()),
-            ("user_code", user_code),
+            ("consent", ticket.as_str()),
             ("decision", "approve"),
         ])
         .send()

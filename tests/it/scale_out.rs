@@ -124,7 +124,7 @@ async fn code_from_one_instance_approved_on_another_is_redeemed_once() {
             "/device/decision",
             &[
                 ("csrf_token", &device.csrf()),
-                ("user_code", &user_code),
+                ("consent", &consent.consent()),
                 ("decision", "approve"),
             ],
             false,
@@ -195,13 +195,20 @@ async fn a_browser_session_holds_on_every_instance() {
     }
     let (device_code, user_code) = b.start_flow().await;
     let device = page_via(a, a, "/device").await;
+    let consent = submit_via(
+        a,
+        c,
+        "/device",
+        &[("csrf_token", &device.csrf()), ("user_code", &user_code)],
+    )
+    .await;
     let done = submit_via(
         a,
         b,
         "/device/decision",
         &[
             ("csrf_token", &device.csrf()),
-            ("user_code", &user_code),
+            ("consent", &consent.consent()),
             ("decision", "deny"),
         ],
     )
@@ -369,11 +376,19 @@ async fn real_processes_share_one_database() {
     .await;
     assert_eq!(signed_in.status, 303);
     let device = page("/device").await;
+    let consent = post(
+        "/device",
+        vec![
+            ("csrf_token", device.csrf()),
+            ("user_code", user_code.into()),
+        ],
+    )
+    .await;
     let done = post(
         "/device/decision",
         vec![
             ("csrf_token", device.csrf()),
-            ("user_code", user_code.into()),
+            ("consent", consent.consent()),
             ("decision", "approve".into()),
         ],
     )

@@ -181,6 +181,10 @@ pub struct UserPage<'a> {
     /// GET: the confirmation of disabling; POST to enable.
     pub disable_href: String,
     pub enable_action: String,
+    /// Until when a sign-in lock-out holds, if one does.
+    pub locked_until: Option<When>,
+    /// POST: clear the account's sign-in lock-outs.
+    pub unlock_action: String,
 }
 
 pub fn user_page(p: &UserPage<'_>) -> Markup {
@@ -191,6 +195,13 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                     ("Username", html! { (p.username) @if p.is_you { " (you)" } }),
                     ("Role", html! { @if p.admin { (badge(Hue::Info, "Admin")) } @else { (badge(Hue::Neutral, "User")) } }),
                     ("Status", html! { @if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Active")) } }),
+                    ("Sign-in", html! {
+                        @if let Some(until) = &p.locked_until {
+                            (badge(Hue::Warn, "Locked out")) " until " (when(until))
+                        } @else {
+                            (badge(Hue::Neutral, "Not locked"))
+                        }
+                    }),
                     ("Active tokens", html! { (link(&p.tokens_href, &p.active_tokens.to_string())) }),
                     ("Created", when(&p.created)),
                 ])))
@@ -212,6 +223,12 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                                     input type="hidden" name="role" value="admin";
                                     button type="submit" class={ (BTN_QUIET) " w-full" } { "Make administrator" }
                                 }
+                            }
+                        }
+                        li {
+                            form method="post" action=(p.unlock_action) {
+                                (csrf_field(p.csrf))
+                                button type="submit" class={ (BTN_QUIET) " w-full" } { "Clear sign-in lock-outs" }
                             }
                         }
                         li { a href=(p.revoke_tokens_href) class={ (BTN_QUIET_DANGER) " w-full" } { "Revoke all tokens…" } }

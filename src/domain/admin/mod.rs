@@ -47,6 +47,7 @@ pub mod actions {
     pub const USER_ENABLED: &str = "admin.user.enabled";
     pub const USER_PASSWORD_RESET: &str = "admin.user.password_reset";
     pub const USER_ROLE_CHANGED: &str = "admin.user.role_changed";
+    pub const USER_UNLOCKED: &str = "admin.user.unlocked";
 }
 
 /// Rows per page of the token and audit listings.

@@ -5,7 +5,7 @@ use super::{
 };
 use crate::crypto::password;
 use crate::domain::user::{Role, User, validate_username};
-use crate::domain::{Error, Result};
+use crate::domain::{Error, Result, throttle};
 use crate::store::{self, NewUser, UserListing};
 
 /// A new user, validated.
@@ -192,9 +192,12 @@ pub async fn set_user_password(
         .then(|| ctx.random.token(GENERATED_PASSWORD_BYTES));
     let plain = password.or_else(|| generated.clone()).unwrap_or_default();
     let hash = password::hash(plain).await?;
+    let now = ctx.clock.now_secs();
     ctx.store
-        .set_user_password_hash(&user.id, &hash, ctx.clock.now_secs())
+        .set_user_password_hash(&user.id, &hash, now)
         .await?;
+    // A new password is a fresh start: no lock-out from the old one's guesses.
+    throttle::unlock(ctx.store, &user.username, now).await?;
     record(
         ctx,
         actor,
@@ -209,6 +212,23 @@ pub async fn set_user_password(
     )
     .await;
     Ok(generated)
+}
+
+/// Clears the user's sign-in lock-outs from every address; `false` when
+/// none was in force (the counts are cleared either way).
+pub async fn unlock_user(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Result<bool> {
+    let user = find_user(ctx, id).await?;
+    let locks = throttle::unlock(ctx.store, &user.username, ctx.clock.now_secs()).await?;
+    record(
+        ctx,
+        actor,
+        actions::USER_UNLOCKED,
+        Some(user.username.clone()),
+        None,
+        format!("sign-in lock-outs cleared ({locks} in force)"),
+    )
+    .await;
+    Ok(locks > 0)
 }
 
 /// Grants or removes the administrator role. Administrators cannot remove

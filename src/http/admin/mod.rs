@@ -73,5 +73,6 @@ pub fn routes() -> Router<AppState> {
             get(passwords::form).post(passwords::set),
         )
         .route(paths::ADMIN_USER_ROLE, post(users::set_role))
+        .route(paths::ADMIN_USER_UNLOCK, post(users::unlock))
         .route(paths::ADMIN_AUDIT, get(audit::show))
 }

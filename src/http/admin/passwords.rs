@@ -63,7 +63,7 @@ pub async fn set(
     State(state): State<AppState>,
     admin: AdminUser,
     IdPath(id): IdPath,
-    CsrfForm { form, .. }: CsrfForm<PasswordFields>,
+    CsrfForm { form, web }: CsrfForm<PasswordFields>,
 ) -> Result<Response, PageError> {
     let ctx = Ctx::of(&state.core);
     let user = admin::find_user(&ctx, &id).await?;
@@ -80,7 +80,13 @@ pub async fn set(
         }
     };
     let user_href = with_id(paths::ADMIN_USER, &user.id);
-    match admin::set_user_password(&ctx, &admin.actor(), &user.id, password).await? {
+    let generated = admin::set_user_password(&ctx, &admin.actor(), &user.id, password).await?;
+    // Every session of the user ends, except the one that set it.
+    if user.id == admin.user.id {
+        web.renew_stamp(&admin::find_user(&ctx, &user.id).await?)
+            .await?;
+    }
+    match generated {
         None => Ok(Redirect::to(&with_query(&user_href, &[("password", "1")])).into_response()),
         Some(generated) => {
             let body = secret_once(&SecretOnce {

@@ -271,7 +271,7 @@ mod tests {
             actions::DEVICE_CODE_CANCELLED,
             actions::USER_PASSWORD_RESET,
             actions::USER_ROLE_CHANGED,
-            crate::domain::throttle::CODE_ENTRY_FAILED,
+            crate::domain::code_guard::CODE_ENTRY_FAILED,
         ] {
             assert_ne!(action_label(action).0, action, "{action}");
         }

@@ -14,9 +14,9 @@ use serde::Deserialize;
 
 use super::extract::{AdminUser, IdPath};
 use super::render::{Frame, admin_page, field_message, notice, when};
-use crate::domain::Error;
 use crate::domain::admin::{self, Ctx, FieldError};
 use crate::domain::user::{Role, User};
+use crate::domain::{Error, throttle};
 use crate::http::error::PageError;
 use crate::http::paths::{self, with_id, with_query};
 use crate::http::ui::login::Empty;
@@ -186,6 +186,10 @@ async fn detail_page(
     notice: Option<(Tone, &str)>,
 ) -> Result<Response, PageError> {
     let live = admin::live_tokens(&Ctx::of(&state.core), TokenOwner::User(&user.id)).await?;
+    let now = state.core.clock.now_secs();
+    let locked_until = throttle::locked_until(&state.core.store, &user.username, now)
+        .await?
+        .map(|until| when(until, now));
     let body = user_page(&UserPage {
         username: &user.username,
         admin: user.role == Role::Admin,
@@ -203,6 +207,8 @@ async fn detail_page(
         role_action: with_id(paths::ADMIN_USER_ROLE, &user.id),
         disable_href: with_id(paths::ADMIN_USER_DISABLE, &user.id),
         enable_action: with_id(paths::ADMIN_USER_ENABLE, &user.id),
+        locked_until,
+        unlock_action: with_id(paths::ADMIN_USER_UNLOCK, &user.id),
     });
     let frame = Frame::new(Section::Users, &user.username).notice(notice);
     Ok(admin_page(state, admin, status, frame, body))
@@ -226,6 +232,7 @@ pub async fn show(
             ("enabled", "Account enabled."),
             ("password", "Password changed."),
             ("role", "Role changed."),
+            ("unlocked", "Sign-in lock-outs cleared."),
         ],
     );
     detail_page(
@@ -342,4 +349,15 @@ pub async fn set_role(
         .ok_or_else(|| PageError::BadRequest("Choose the role user or admin.".into()))?;
     let outcome = admin::set_user_role(&Ctx::of(&state.core), &admin.actor(), &id, role).await;
     after_change(&state, &admin, &id, outcome, "role").await
+}
+
+/// Clears the user's sign-in lock-outs (from every address).
+pub async fn unlock(
+    State(state): State<AppState>,
+    admin: AdminUser,
+    IdPath(id): IdPath,
+    CsrfForm { .. }: CsrfForm<Empty>,
+) -> Result<Response, PageError> {
+    let outcome = admin::unlock_user(&Ctx::of(&state.core), &admin.actor(), &id).await;
+    after_change(&state, &admin, &id, outcome, "unlocked").await
 }

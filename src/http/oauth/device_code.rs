@@ -8,6 +8,7 @@ use validator::Validate;
 
 use crate::domain::Error;
 use crate::domain::device_flow::{self, StartRequest};
+use crate::domain::throttle::network_of;
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, UserAgent, client_credentials};
 use crate::http::limits;
@@ -84,7 +85,7 @@ pub async fn request_device_code(
     OAuthForm(form): OAuthForm<DeviceCodeForm>,
 ) -> Result<Response, ApiError> {
     if let (Some(limiter), Some(ip)) = (&state.limits.device_code, ip)
-        && let Err(retry_after_secs) = limits::take(limiter, &ip)
+        && let Err(retry_after_secs) = limits::take(limiter, &network_of(ip))
     {
         state.core.metrics.rate_limited(Limit::DeviceCode);
         return Err(Error::TooManyAttempts { retry_after_secs }.into());

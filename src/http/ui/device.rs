@@ -3,7 +3,7 @@
 //! pages.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use components::device::{self as view, CodeEntry, Consent, Outcome, ResultCard};
 use maud::{Markup, html};
@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use super::render::{html as html_response, page, page_or_fragment, query_param};
 use super::session::{CsrfForm, SignedIn, WebSession};
-use crate::domain::device_flow::{self, Decision, format_user_code, normalize_user_code};
-use crate::domain::{Error, scope, throttle, user_agent};
+use crate::domain::code_guard::{self, Guesser};
+use crate::domain::device_flow::{Decision, format_user_code, normalize_user_code};
+use crate::domain::{Error, consent, scope, user_agent};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
-use crate::http::limits;
 use crate::http::paths;
 use crate::state::AppState;
 
@@ -27,8 +27,9 @@ pub struct CodeFields {
 
 #[derive(Debug, Deserialize)]
 pub struct DecisionFields {
+    /// The consent ticket of the view (see `domain/consent.rs`).
     #[serde(default)]
-    pub user_code: String,
+    pub consent: String,
     #[serde(default)]
     pub decision: String,
 }
@@ -80,12 +81,16 @@ fn code_problem(e: &Error) -> Option<&'static str> {
         Error::UserCodeAlreadyUsed => {
             Some("That code has already been used. Start again on your device.")
         }
+        Error::StaleConsent => {
+            Some("That approval page has expired. Enter the code from your device again.")
+        }
         _ => None,
     }
 }
 
 /// `POST /device`: the typed code leads to the consent view, or back to
-/// the field with an inline error (422, swapped in by htmx).
+/// the field with an inline error (422, or 429 with `Retry-After` while
+/// guessing is limited; swapped in by htmx).
 pub async fn submit_code(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -94,97 +99,86 @@ pub async fn submit_code(
     CsrfForm { web, form }: CsrfForm<CodeFields>,
 ) -> Result<Response, PageError> {
     let typed = form.user_code.trim();
-    let refuse = |status: StatusCode, message: &str| {
-        let entry = entry_markup(&web, &echo(typed), Some(message), false);
-        page_or_fragment(
-            &state,
-            &web,
-            &headers,
-            status,
-            "Connect a device",
-            entry,
-            panel,
-        )
+    let who = Guesser {
+        session: &web.csrf,
+        user_id: &user.id,
+        ip,
     };
-    // RFC 8628 §5.1: limit guessing per session, account and address, and
-    // globally relative to the number of live codes.
-    let limited = limits::take(&state.limits.code_entry_session, &web.csrf)
-        .and_then(|()| limits::take(&state.limits.code_entry_account, &user.id))
-        .and_then(|()| match ip {
-            Some(ip) => limits::take(&state.limits.code_entry_address, &ip),
-            None => Ok(()),
-        });
-    let budget = match limited {
-        Err(wait) => {
-            state
-                .core
-                .metrics
-                .rate_limited(crate::metrics::Limit::CodeEntry);
-            Err(Error::TooManyAttempts {
-                retry_after_secs: wait,
-            })
-        }
-        Ok(()) => throttle::check_code_entry_budget(&state.core).await,
-    };
-    if let Err(Error::TooManyAttempts { retry_after_secs }) = budget {
-        let message = format!(
-            "Too many attempts. Wait {} seconds, then try again.",
-            retry_after_secs.max(1)
-        );
-        return Ok(refuse(StatusCode::TOO_MANY_REQUESTS, &message));
-    }
-    budget?;
-    match device_flow::find_pending(&state.core, typed).await {
-        Ok((code, client)) => {
-            let now = state.core.clock.now_secs();
-            let scopes: Vec<String> = code
-                .scope
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
-            let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
-            let device = user_agent::describe(code.user_agent.as_deref());
-            let display = format_user_code(&code.user_code);
-            let consent = view::consent(&Consent {
-                action: paths::DEVICE_DECISION,
-                csrf: &web.csrf,
-                app_name: &client.name,
-                user_code: &display,
-                device: &device,
-                address: code.requester_ip.as_deref(),
-                requested_secs_ago: (now - code.created_at).max(0),
-                scopes: scopes
-                    .iter()
-                    .map(String::as_str)
-                    .zip(words.iter().map(String::as_str))
-                    .collect(),
-                account: &user.username,
-            });
-            Ok(page_or_fragment(
+    let (code, client) = match code_guard::find_pending(&state.core, &who, typed).await {
+        Ok(found) => found,
+        Err(e) => {
+            let (status, message, retry_after) = match &e {
+                Error::TooManyAttempts { retry_after_secs } => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Too many attempts. Wait {} seconds, then try again.",
+                        retry_after_secs.max(&1)
+                    ),
+                    Some(*retry_after_secs),
+                ),
+                other => match code_problem(other) {
+                    Some(message) => (StatusCode::UNPROCESSABLE_ENTITY, message.to_owned(), None),
+                    None => return Err(e.into()),
+                },
+            };
+            let entry = entry_markup(&web, &echo(typed), Some(&message), false);
+            let mut response = page_or_fragment(
                 &state,
                 &web,
                 &headers,
-                StatusCode::OK,
-                "Authorize device",
-                consent,
+                status,
+                "Connect a device",
+                entry,
                 panel,
-            ))
-        }
-        Err(e) => match code_problem(&e) {
-            Some(message) => {
-                if matches!(e, Error::UnknownUserCode) {
-                    throttle::code_entry_failed(&state.core, &user.id, ip, typed).await;
-                }
-                tracing::info!(user_id = %user.id, "code entry refused");
-                Ok(refuse(StatusCode::UNPROCESSABLE_ENTITY, message))
+            );
+            if let Some(secs) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
             }
-            None => Err(e.into()),
-        },
-    }
+            return Ok(response);
+        }
+    };
+    let now = state.core.clock.now_secs();
+    let scopes: Vec<String> = code
+        .scope
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
+    let device = user_agent::describe(code.user_agent.as_deref());
+    let display = format_user_code(&code.user_code);
+    let ticket = consent::issue(&state.core, &web.csrf, &user.id, &code);
+    let view = view::consent(&Consent {
+        action: paths::DEVICE_DECISION,
+        csrf: &web.csrf,
+        app_name: &client.name,
+        user_code: &display,
+        ticket: &ticket,
+        device: &device,
+        address: code.requester_ip.as_deref(),
+        requested_secs_ago: (now - code.created_at).max(0),
+        scopes: scopes
+            .iter()
+            .map(String::as_str)
+            .zip(words.iter().map(String::as_str))
+            .collect(),
+        account: &user.username,
+    });
+    Ok(page_or_fragment(
+        &state,
+        &web,
+        &headers,
+        StatusCode::OK,
+        "Authorize device",
+        view,
+        panel,
+    ))
 }
 
-/// `POST /device/decision`: approve or deny, then the result page.
+/// `POST /device/decision`: approve or deny the request the consent view
+/// showed (named by its ticket), then the result page.
 pub async fn decide(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -197,7 +191,16 @@ pub async fn decide(
         _ => return Err(PageError::BadRequest("Choose Approve or Deny.".into())),
     };
     let ip = ip.map(|ip| ip.to_string());
-    match device_flow::decide_from(&state.core, &user.id, &form.user_code, decision, ip).await {
+    let decided = consent::decide(
+        &state.core,
+        &web.csrf,
+        &user.id,
+        &form.consent,
+        decision,
+        ip,
+    )
+    .await;
+    match decided {
         Ok((_, client)) => {
             let outcome = match decision {
                 Decision::Approve => "approved",
@@ -212,12 +215,7 @@ pub async fn decide(
         }
         Err(e) => match code_problem(&e) {
             Some(message) => {
-                let body = panel(entry_markup(
-                    &web,
-                    &echo(&form.user_code),
-                    Some(message),
-                    false,
-                ));
+                let body = panel(entry_markup(&web, "", Some(message), false));
                 Ok(html_response(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     page(&state, &web, "Connect a device", body),

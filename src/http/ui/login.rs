@@ -78,7 +78,12 @@ pub async fn submit(
         match user::sign_in(&state.core, username, &form.password, ip).await {
             Ok(user) => {
                 tracing::info!(user_id = %user.id, "signed in");
-                web.sign_in(user, state.core.random.token(32)).await?;
+                web.sign_in(
+                    user,
+                    state.core.random.token(32),
+                    state.http.session_lifetime,
+                )
+                .await?;
                 return Ok(Redirect::to(&next).into_response());
             }
             Err(Error::BadCredentials) => {

@@ -7,7 +7,8 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use tower_sessions::Session;
+use sha2::Digest;
+use tower_sessions::{Expiry, Session};
 
 use crate::crypto::constant_time_eq;
 use crate::domain::user::User;
@@ -16,7 +17,13 @@ use crate::http::paths;
 use crate::state::AppState;
 
 const USER_ID: &str = "user_id";
+/// What the password was when the session signed in (see [`auth_stamp`]).
+const AUTH_STAMP: &str = "auth_stamp";
 const CSRF: &str = "csrf_token";
+/// How long a session nobody signed in to lives without use. Only the
+/// sign-in form needs one (for its CSRF token), so a visitor who never
+/// signs in leaves a row that is gone within minutes, not a week.
+pub const ANONYMOUS_LIFETIME: time::Duration = time::Duration::minutes(15);
 /// The application last decided on, for the result page.
 const LAST_APP: &str = "last_app";
 /// The outcome of the last decision, so result pages show only real ones.
@@ -49,16 +56,24 @@ impl FromRequestParts<AppState> for WebSession {
             }
         };
         let user = match session.get::<String>(USER_ID).await? {
-            Some(id) => match crate::domain::user::find(&state.core, &id).await? {
-                Some(user) if !user.disabled => Some(user),
-                // Deleted or disabled since sign-in: the session is void.
-                _ => {
-                    session.remove::<String>(USER_ID).await?;
-                    None
+            Some(id) => {
+                let stamp = session.get::<String>(AUTH_STAMP).await?;
+                match crate::domain::user::find(&state.core, &id).await? {
+                    Some(user) if !user.disabled && stamp == Some(auth_stamp(&user)) => Some(user),
+                    // Deleted, disabled or given a new password since
+                    // sign-in: the session is void.
+                    _ => {
+                        session.remove::<String>(USER_ID).await?;
+                        session.remove::<String>(AUTH_STAMP).await?;
+                        None
+                    }
                 }
-            },
+            }
             None => None,
         };
+        if user.is_none() {
+            session.set_expiry(Some(Expiry::OnInactivity(ANONYMOUS_LIFETIME)));
+        }
         Ok(WebSession {
             session,
             csrf,
@@ -67,14 +82,40 @@ impl FromRequestParts<AppState> for WebSession {
     }
 }
 
+/// A short fingerprint of the user's password hash. Every new password has
+/// a new salt, so setting a password (even the same one) changes it, and
+/// every session signed in before no longer matches.
+fn auth_stamp(user: &User) -> String {
+    let digest = sha2::Sha256::digest(user.password_hash.as_bytes());
+    hex::encode(&digest[..16])
+}
+
 impl WebSession {
-    /// Signs `user` in: a new session id (no fixation), a new CSRF token.
-    pub async fn sign_in(&mut self, user: User, new_csrf: String) -> Result<(), PageError> {
+    /// Signs `user` in for `lifetime` of inactivity: a new session id (no
+    /// fixation), a new CSRF token.
+    pub async fn sign_in(
+        &mut self,
+        user: User,
+        new_csrf: String,
+        lifetime: std::time::Duration,
+    ) -> Result<(), PageError> {
         self.session.cycle_id().await?;
+        let lifetime = time::Duration::try_from(lifetime).unwrap_or(time::Duration::DAY);
+        self.session
+            .set_expiry(Some(Expiry::OnInactivity(lifetime)));
         self.session.insert(USER_ID, &user.id).await?;
+        self.session.insert(AUTH_STAMP, auth_stamp(&user)).await?;
         self.session.insert(CSRF, &new_csrf).await?;
         self.csrf = new_csrf;
         self.user = Some(user);
+        Ok(())
+    }
+
+    /// Keeps this session signed in after its user's password changed
+    /// (`user` as it is now): the person who changed it stays, every other
+    /// session of theirs ends.
+    pub async fn renew_stamp(&self, user: &User) -> Result<(), PageError> {
+        self.session.insert(AUTH_STAMP, auth_stamp(user)).await?;
         Ok(())
     }
 

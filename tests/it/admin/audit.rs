@@ -14,30 +14,14 @@ async fn the_audit_log_records_sign_ins_decisions_tokens_and_admin_actions() {
     let (device_code, user_code) = app.start_flow().await;
     let device = app.page("/device").await;
     let decided = app
-        .submit(
-            "/device/decision",
-            &[
-                ("csrf_token", &device.csrf()),
-                ("user_code", &user_code),
-                ("decision", "approve"),
-            ],
-            false,
-        )
+        .decide_in_browser(&device.csrf(), &user_code, "approve")
         .await;
     assert_eq!(decided.status, 303);
     assert_eq!(app.poll(&device_code).await.status, 200);
     let (_, denied_code) = app.start_flow().await;
     let device = app.page("/device").await;
-    app.submit(
-        "/device/decision",
-        &[
-            ("csrf_token", &device.csrf()),
-            ("user_code", &denied_code),
-            ("decision", "deny"),
-        ],
-        false,
-    )
-    .await;
+    app.decide_in_browser(&device.csrf(), &denied_code, "deny")
+        .await;
     let csrf = app.page("/admin").await.csrf();
     app.submit(
         "/admin/users",

@@ -284,15 +284,25 @@ impl Page {
 
     /// The value of the first `csrf_token` hidden field.
     pub fn csrf(&self) -> String {
-        let marker = r#"name="csrf_token" value=""#;
-        let start = self.body.find(marker).expect("page has a CSRF field") + marker.len();
-        let end = self.body[start..].find('"').expect("closing quote") + start;
-        self.body[start..end].to_owned()
+        hidden_field(&self.body, "csrf_token").expect("page has a CSRF field")
+    }
+
+    /// The consent ticket of a consent view.
+    pub fn consent(&self) -> String {
+        hidden_field(&self.body, "consent").expect("page is a consent view")
     }
 
     pub fn location(&self) -> Option<&str> {
         self.header("location")
     }
+}
+
+/// The value of the first hidden field `name` in `html`.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
 }
 
 impl TestApp {
@@ -518,14 +528,29 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// Approves or denies `user_code` through the consent form, with the
-    /// session's CSRF token, as the browser does.
+    /// Enters `user_code` on the verification page (as htmx does) and
+    /// returns the consent view, which must be shown.
+    pub async fn consent_view(&self, csrf: &str, user_code: &str) -> Page {
+        let page = self
+            .submit(
+                "/device",
+                &[("csrf_token", csrf), ("user_code", user_code)],
+                true,
+            )
+            .await;
+        assert_eq!(page.status, 200, "consent view: {}", page.body);
+        page
+    }
+
+    /// Approves or denies `user_code` as a person does: enters the code,
+    /// then answers the consent form with its ticket.
     pub async fn decide_in_browser(&self, csrf: &str, user_code: &str, decision: &str) -> Page {
+        let consent = self.consent_view(csrf, user_code).await;
         self.submit(
             "/device/decision",
             &[
                 ("csrf_token", csrf),
-                ("user_code", user_code),
+                ("consent", &consent.consent()),
                 ("decision", decision),
             ],
             false,
