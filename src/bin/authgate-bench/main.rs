@@ -1,0 +1,142 @@
+//! `authgate-bench`: AuthGate's load benchmark.
+//!
+//! Starts the release server on a fresh database (SQLite, or PostgreSQL with
+//! `--database-url`), warms it, and measures each scenario for a fixed time
+//! with a fixed number of concurrent connections: `/health` (the server's
+//! own ceiling), device-code requests, token polls on pending codes (spread
+//! over many codes, so both `authorization_pending` and `slow_down` occur),
+//! `tokeninfo`, introspection, and complete flows (request, code entry,
+//! approval, redemption). It prints a table — requests/s, p50, p99, errors, and each
+//! figure as a ratio to `/health` in the same run — plus the server's idle
+//! and peak memory, and writes the same as JSON.
+//!
+//! Timings on a shared machine are noisy: compare ratios within one run.
+
+#![allow(clippy::print_stdout)] // a command-line report
+
+mod client;
+mod measure;
+mod report;
+mod scenarios;
+mod server;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Parser;
+
+use client::{Conn, issue_token, sign_in, wait_healthy};
+use report::Report;
+use scenarios::Target;
+use server::{memory_kb, start_server};
+
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const CLIENT_ID: &str = "bench-cli";
+const ADMIN_PASSWORD: &str = "bench-admin-password";
+const INTROSPECTION_TOKEN: &str = "bench-introspection-token";
+/// Browsers signing in at once during the `poll_signin` scenario.
+const SIGN_IN_BURST: usize = 8;
+
+#[derive(Debug, Parser)]
+#[command(name = "authgate-bench", about = "Load benchmark for AuthGate")]
+pub(crate) struct Args {
+    /// The server binary to start.
+    #[arg(long, default_value = "target/release/authgate")]
+    pub(crate) bin: PathBuf,
+    /// PostgreSQL URL of an empty database (default: a fresh SQLite file).
+    #[arg(long)]
+    pub(crate) database_url: Option<String>,
+    /// Seconds each scenario runs.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) seconds: u64,
+    /// Concurrent connections per scenario.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) concurrency: usize,
+    /// Concurrent complete flows.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) flows: usize,
+    /// Pending codes the poll scenario spreads over.
+    #[arg(long, default_value_t = 2000)]
+    pub(crate) codes: usize,
+    /// Where to write the JSON report.
+    #[arg(long, default_value = "bench-results/latest.json")]
+    pub(crate) json: PathBuf,
+    /// Only these scenarios (comma-separated): health, device_code, poll,
+    /// poll_signin, tokeninfo, introspect, flow.
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) only: Vec<String>,
+}
+
+fn wanted(args: &Args, name: &str) -> bool {
+    args.only.is_empty() || args.only.iter().any(|o| o == name)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let server = start_server(&args)?;
+    let pid = server.child.id();
+    let conn = Conn::new(server.addr);
+    wait_healthy(&conn).await?;
+    let browser = sign_in(&server.base).await?;
+    // Warm-up: a few complete flows.
+    for _ in 0..50 {
+        issue_token(&conn, &browser).await?;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, idle_rss_kb) = memory_kb(pid);
+    let target = Target {
+        addr: server.addr,
+        base: server.base.clone(),
+        conn,
+        browser,
+        seconds: args.seconds,
+        workers: args.concurrency,
+    };
+    let mut rows = Vec::new();
+    if wanted(&args, "health") {
+        rows.push(scenarios::health(&target).await);
+    }
+    if wanted(&args, "device_code") {
+        rows.push(scenarios::device_codes(&target).await);
+    }
+    if wanted(&args, "poll") {
+        rows.push(scenarios::polls(&target, args.codes).await?);
+    }
+    if wanted(&args, "poll_signin") {
+        rows.push(scenarios::polls_during_sign_ins(&target, args.codes).await?);
+    }
+    if wanted(&args, "tokeninfo") || wanted(&args, "introspect") {
+        let tokens = scenarios::tokens(&target, 200).await?;
+        if wanted(&args, "tokeninfo") {
+            rows.push(scenarios::tokeninfo(&target, tokens.clone()).await);
+        }
+        if wanted(&args, "introspect") {
+            rows.push(scenarios::introspection(&target, tokens).await);
+        }
+    }
+    if wanted(&args, "flow") {
+        rows.push(scenarios::flows(&target, args.flows).await);
+    }
+    let (peak_rss_kb, _) = memory_kb(pid);
+    let mut report = Report {
+        backend: if args.database_url.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+        .to_owned(),
+        seconds: args.seconds,
+        concurrency: args.concurrency,
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        idle_rss_kb,
+        peak_rss_kb,
+        rows,
+    };
+    report.relate_to_health();
+    report.print();
+    report.write_json(&args.json)?;
+    drop(server);
+    Ok(())
+}
