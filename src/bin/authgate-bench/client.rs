@@ -18,6 +18,8 @@ use tokio::sync::Mutex;
 
 use crate::{ADMIN_PASSWORD, CLIENT_ID, DEVICE_GRANT};
 
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+
 /// One keep-alive HTTP/1.1 connection to the server, reopened after an
 /// error. Bare hyper rather than a pooled client: the generator shares the
 /// two cores with the server, so every cycle it saves is the server's.
@@ -111,12 +113,18 @@ pub(crate) async fn device_code(conn: &Conn) -> Result<Value> {
     Ok(serde_json::from_slice(&body)?)
 }
 
-/// A signed-in browser session: its cookie and CSRF token, for approvals.
+/// A signed-in browser session: its cookie and CSRF token, for approvals,
+/// and the address it comes from (the server trusts 127.0.0.1 as a proxy,
+/// so `X-Forwarded-For` stands for the person's own address).
 #[derive(Clone)]
 pub(crate) struct Browser {
     pub(crate) cookie: String,
     pub(crate) csrf: String,
+    pub(crate) address: String,
 }
+
+/// The administrator, from the address of the machine.
+pub(crate) const ADMIN: (&str, &str) = ("admin", ADMIN_PASSWORD);
 
 /// The value of the hidden field `name` in `html`.
 fn hidden_field(html: &str, name: &str) -> Result<String> {
@@ -133,9 +141,13 @@ fn csrf_field(html: &str) -> Result<String> {
     hidden_field(html, "csrf_token")
 }
 
-/// Signs the administrator in the way a browser does (reqwest keeps the
-/// cookies), and keeps the session cookie for the approvals.
-pub(crate) async fn sign_in(base: &str) -> Result<Browser> {
+/// Signs `username` in from `address` the way a browser does (reqwest
+/// keeps the cookies), and keeps the session cookie for the approvals.
+pub(crate) async fn sign_in(
+    base: &str,
+    (username, password): (&str, &str),
+    address: &str,
+) -> Result<Browser> {
     let jar = Arc::new(reqwest::cookie::Jar::default());
     let browser = reqwest::Client::builder()
         .cookie_provider(jar.clone())
@@ -149,15 +161,16 @@ pub(crate) async fn sign_in(base: &str) -> Result<Browser> {
         .await?;
     let r = browser
         .post(format!("{base}/login"))
+        .header("x-forwarded-for", address)
         .form(&[
             ("csrf_token", csrf_field(&page)?.as_str()),
-            ("username", "admin"),
-            ("password", ADMIN_PASSWORD),
+            ("username", username),
+            ("password", password),
         ])
         .send()
         .await?;
     if r.status() != 303 {
-        bail!("sign-in failed: {}", r.status());
+        bail!("sign-in of {username} failed: {}", r.status());
     }
     let page = browser
         .get(format!("{base}/device"))
@@ -172,13 +185,41 @@ pub(crate) async fn sign_in(base: &str) -> Result<Browser> {
     Ok(Browser {
         cookie,
         csrf: csrf_field(&page)?,
+        address: address.to_owned(),
     })
+}
+
+/// Creates the user `username` through the admin page, as `admin`.
+pub(crate) async fn create_user(
+    conn: &Conn,
+    admin: &Browser,
+    username: &str,
+    password: &str,
+) -> Result<()> {
+    let (status, _) = conn
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf_token", admin.csrf.as_str()),
+                ("username", username),
+                ("password", password),
+            ],
+            &[(COOKIE, admin.cookie.as_str())],
+        )
+        .await?;
+    if status != StatusCode::SEE_OTHER {
+        bail!("creating {username} failed: {status}");
+    }
+    Ok(())
 }
 
 /// Approves as a person does: enters the code (the consent view, with its
 /// ticket), then answers the consent form.
 pub(crate) async fn approve(conn: &Conn, browser: &Browser, user_code: &str) -> Result<()> {
-    let cookie = [(COOKIE, browser.cookie.as_str())];
+    let cookie = [
+        (COOKIE, browser.cookie.as_str()),
+        (X_FORWARDED_FOR, browser.address.as_str()),
+    ];
     let (status, consent) = conn
         .post_form(
             "/device",

@@ -26,7 +26,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Parser;
 
-use client::{Conn, issue_token, sign_in, wait_healthy};
+use client::{ADMIN, Conn, issue_token, sign_in, wait_healthy};
 use report::Report;
 use scenarios::Target;
 use server::{memory_kb, start_server};
@@ -53,7 +53,8 @@ pub(crate) struct Args {
     /// Concurrent connections per scenario.
     #[arg(long, default_value_t = 64)]
     pub(crate) concurrency: usize,
-    /// Concurrent complete flows.
+    /// Concurrent complete flows, each by a person with an account, a
+    /// session and an address of their own.
     #[arg(long, default_value_t = 100)]
     pub(crate) flows: usize,
     /// Pending codes the poll scenario spreads over.
@@ -79,7 +80,7 @@ async fn main() -> Result<()> {
     let pid = server.child.id();
     let conn = Conn::new(server.addr);
     wait_healthy(&conn).await?;
-    let browser = sign_in(&server.base).await?;
+    let browser = sign_in(&server.base, ADMIN, "127.0.0.1").await?;
     // Warm-up: a few complete flows.
     for _ in 0..50 {
         issue_token(&conn, &browser).await?;
@@ -117,7 +118,8 @@ async fn main() -> Result<()> {
         }
     }
     if wanted(&args, "flow") {
-        rows.push(scenarios::flows(&target, args.flows).await);
+        let people = scenarios::people(&target, args.flows).await?;
+        rows.push(scenarios::flows(&target, people).await);
     }
     let (peak_rss_kb, _) = memory_kb(pid);
     let mut report = Report {

@@ -10,7 +10,7 @@ use hyper::StatusCode;
 use hyper::header::AUTHORIZATION;
 use serde_json::Value;
 
-use crate::client::{Browser, Conn, device_code, issue_token, poll, sign_in};
+use crate::client::{ADMIN, Browser, Conn, create_user, device_code, issue_token, poll, sign_in};
 use crate::measure::{Row, measure};
 use crate::{INTROSPECTION_TOKEN, SIGN_IN_BURST};
 
@@ -119,7 +119,7 @@ pub(crate) async fn polls_during_sign_ins(t: &Target, codes: usize) -> Result<Ro
         let (base, stop, signed_in) = (t.base.clone(), stop.clone(), signed_in.clone());
         burst.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                if sign_in(&base).await.is_ok() {
+                if sign_in(&base, ADMIN, "127.0.0.1").await.is_ok() {
                     signed_in.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -206,18 +206,32 @@ pub(crate) async fn introspection(t: &Target, tokens: Arc<Vec<String>>) -> Row {
     .await
 }
 
-/// Complete flows as a device and a browser make them: request, code
-/// entry, approval, redemption.
-pub(crate) async fn flows(t: &Target, concurrent: usize) -> Row {
-    let browser = t.browser.clone();
+/// `n` people, each with an account, a signed-in browser and an address
+/// of their own (from the benchmarking range 198.18.0.0/15), as many
+/// people approving at once are; created through the admin page.
+pub(crate) async fn people(t: &Target, n: usize) -> Result<Arc<Vec<Browser>>> {
+    let mut people = Vec::with_capacity(n);
+    for i in 0..n {
+        let username = format!("bench-user-{i}");
+        let password = format!("bench-password-{i}");
+        create_user(&t.conn, &t.browser, &username, &password).await?;
+        let address = format!("198.18.{}.{}", i / 250, i % 250 + 1);
+        people.push(sign_in(&t.base, (&username, &password), &address).await?);
+    }
+    Ok(Arc::new(people))
+}
+
+/// Complete flows as a device and a person make them: request, code
+/// entry, approval, redemption; each worker is one of `people`.
+pub(crate) async fn flows(t: &Target, people: Arc<Vec<Browser>>) -> Row {
     measure(
         "complete flow (4 requests)",
         t.addr,
-        concurrent,
+        people.len(),
         t.seconds,
-        move |c, _, _| {
-            let b = browser.clone();
-            async move { (4, issue_token(&c, &b).await.is_ok()) }
+        move |c, w, _| {
+            let person = people[w % people.len()].clone();
+            async move { (4, issue_token(&c, &person).await.is_ok()) }
         },
     )
     .await

@@ -48,6 +48,8 @@ pub(crate) fn start_server(args: &Args) -> Result<Server> {
         .env("POLLING_INTERVAL", "5s")
         .env("RATE_LIMIT_DEVICE_CODE", "0")
         .env("INTROSPECTION_TOKEN", INTROSPECTION_TOKEN)
+        // The people of the flow scenario come from addresses of their own.
+        .env("TRUSTED_PROXIES", "127.0.0.1")
         // BENCH_SERVER_LOG shows the server's own logs (e.g. `authgate=debug`).
         .env(
             "RUST_LOG",
