@@ -195,6 +195,12 @@ pub struct ServerArgs {
     #[arg(long, env = "JWT_SIGNING_ALG", value_name = "JWT_SIGNING_ALG", default_value = "ES256", value_parser = parse_alg)]
     pub jwt_signing_alg: SigningAlg,
 
+    /// Also accept HS256 tokens signed with JWT_SECRET while
+    /// JWT_SIGNING_ALG is ES256, EdDSA or RS256 (true/false): a temporary
+    /// setting for a migration from the Go AuthGate, until its tokens expire.
+    #[arg(long, env = "JWT_ACCEPT_HS256", value_name = "JWT_ACCEPT_HS256", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    pub jwt_accept_hs256: bool,
+
     /// PEM file with the private key that signs access tokens (PKCS#8;
     /// EC P-256 for ES256, Ed25519 for EdDSA, RSA for RS256), instead of a
     /// key generated and kept in the database.

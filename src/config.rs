@@ -52,6 +52,10 @@ pub struct Config {
     /// How long audit events are kept (AUDIT_RETENTION).
     pub audit_retention: Duration,
     pub signing_alg: SigningAlg,
+    /// Accept HS256 tokens signed with JWT_SECRET beside an asymmetric
+    /// signing algorithm (JWT_ACCEPT_HS256; a migration aid). With HS256 as
+    /// the signing algorithm they are accepted anyway.
+    pub accept_hs256: bool,
     /// The signing key from JWT_PRIVATE_KEY_FILE, parsed at start-up.
     pub signing_key_file: Option<crate::crypto::keys::StoredKey>,
     pub introspection_token: Option<SecretString>,
@@ -109,6 +113,12 @@ impl Config {
             args.refresh_token_expiration,
             60,
         )?;
+        if args.jwt_accept_hs256 && args.jwt_secret.is_none() {
+            return Err(bad(
+                "JWT_ACCEPT_HS256",
+                "needs JWT_SECRET, the key the HS256 tokens were signed with",
+            ));
+        }
         if let Some(token) = &args.introspection_token
             && token.len() < 16
         {
@@ -180,6 +190,7 @@ impl Config {
             refresh_token_ttl: args.refresh_token_expiration,
             audit_retention: args.audit_retention,
             signing_alg: args.jwt_signing_alg,
+            accept_hs256: args.jwt_accept_hs256,
             signing_key_file,
             introspection_token: args.introspection_token.map(SecretString::from),
             admin_username: args.admin_username,
@@ -259,6 +270,7 @@ impl Config {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             audit_retention: Duration::from_secs(90 * 24 * 3600),
             signing_alg: SigningAlg::Es256,
+            accept_hs256: false,
             signing_key_file: None,
             introspection_token: None,
             admin_username: "admin".to_owned(),
@@ -440,6 +452,21 @@ mod tests {
         assert_eq!(err.variable, "POLLING_INTERVAL");
         let err = parse(&["--database-statement-timeout", "10ms"]).expect_err("too short");
         assert_eq!(err.variable, "DATABASE_STATEMENT_TIMEOUT");
+    }
+
+    #[test]
+    fn accepting_hs256_needs_its_secret() {
+        let err = parse(&["--jwt-accept-hs256", "true"]).expect_err("no secret to verify with");
+        assert_eq!(err.variable, "JWT_ACCEPT_HS256");
+        let c = parse(&[
+            "--jwt-accept-hs256",
+            "true",
+            "--jwt-secret",
+            "0123456789abcdef0123456789abcdef",
+        ])
+        .expect("accepted with its secret");
+        assert!(c.accept_hs256);
+        assert!(!parse(&[]).expect("defaults").accept_hs256);
     }
 
     #[test]

@@ -120,6 +120,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "protections: CSP without inline script, frame-ancestors none, CSRF tokens, \
          sign-in lock-outs, code-entry limits"
     );
+    if config.accept_hs256 && config.signing_alg.is_asymmetric() {
+        tracing::warn!(
+            signing_alg = %config.signing_alg,
+            "JWT_ACCEPT_HS256 is on: tokens signed with JWT_SECRET are accepted beside \
+             {} ones; turn it off once the tokens of the Go AuthGate have expired",
+            config.signing_alg
+        );
+    }
     let stop_tasks = CancellationToken::new();
     let metrics_server = serve_metrics(&config, &state, stop_tasks.clone()).await?;
     let limits = state.limits.clone();

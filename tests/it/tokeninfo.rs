@@ -134,3 +134,41 @@ async fn the_stored_expiry_wins_over_a_later_exp_in_the_token() {
     }
     assert!(app.core.clock.now_secs() >= stored_exp);
 }
+
+/// With an asymmetric signing algorithm, JWT_SECRET signs nothing: a token
+/// forged with it is refused, unless the operator keeps accepting HS256
+/// while migrating from the Go AuthGate (JWT_ACCEPT_HS256).
+#[tokio::test]
+async fn hs256_tokens_are_refused_unless_hs256_is_configured_or_accepted() {
+    let spawn = |accept_hs256: bool| {
+        TestApp::spawn_with(move |c| {
+            c.signing_alg = SigningAlg::Es256;
+            c.jwt_secret = Some(SecretString::from(JWT_SECRET));
+            c.introspection_token = Some(SecretString::from(INTROSPECTION_TOKEN));
+            c.accept_hs256 = accept_hs256;
+        })
+    };
+    let app = spawn(false).await;
+    let token = app.issue_token().await;
+    let claims = app.core.signer.verify(&token).unwrap();
+    for forged in forge(&claims) {
+        let r = app.tokeninfo(&forged).await;
+        assert_eq!(
+            (r.status, r.error()),
+            (401, "invalid_token"),
+            "{:?}",
+            r.json
+        );
+        let r = introspect(&app, &forged).await;
+        assert_eq!(r.json, serde_json::json!({"active": false}));
+    }
+    assert_eq!(app.tokeninfo(&token).await.status, 200, "ES256 still works");
+
+    let app = spawn(true).await;
+    let token = app.issue_token().await;
+    let claims = app.core.signer.verify(&token).unwrap();
+    for forged in forge(&claims) {
+        assert_eq!(app.tokeninfo(&forged).await.status, 200);
+        assert_eq!(introspect(&app, &forged).await.json["active"], true);
+    }
+}
