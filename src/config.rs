@@ -17,6 +17,10 @@ use crate::store::{Backend, PoolSettings};
 /// The shortest secret accepted in production mode, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
 
+/// The highest MAX_CONNECTIONS accepted: far above what one process can
+/// hold open, and a typo's guard.
+pub const MAX_CONNECTIONS: u32 = 1_000_000;
+
 /// A configuration problem: the variable it concerns and what is wrong.
 #[derive(Debug, thiserror::Error)]
 #[error("{variable}: {problem}")]
@@ -71,6 +75,11 @@ pub struct Config {
     pub dev: bool,
     pub session_lifetime: Duration,
     pub request_timeout: Duration,
+    /// A connection's deadline for a request's headers, and for idling
+    /// between requests (HEADER_READ_TIMEOUT).
+    pub header_read_timeout: Duration,
+    /// The most connections open at once (MAX_CONNECTIONS).
+    pub max_connections: u32,
     pub shutdown_timeout: Duration,
     /// Serve Prometheus metrics (METRICS).
     pub metrics: bool,
@@ -108,6 +117,13 @@ impl Config {
         at_least("POLLING_INTERVAL", args.polling_interval, 1)?;
         at_least("JWT_EXPIRATION", args.jwt_expiration, 10)?;
         at_least("AUDIT_RETENTION", args.audit_retention, 3600)?;
+        at_least("HEADER_READ_TIMEOUT", args.header_read_timeout, 1)?;
+        if !(1..=MAX_CONNECTIONS).contains(&args.max_connections) {
+            return Err(bad(
+                "MAX_CONNECTIONS",
+                format!("must be between 1 and {MAX_CONNECTIONS}"),
+            ));
+        }
         at_least(
             "REFRESH_TOKEN_EXPIRATION",
             args.refresh_token_expiration,
@@ -203,6 +219,8 @@ impl Config {
             dev: args.dev,
             session_lifetime: args.session_lifetime,
             request_timeout: args.request_timeout,
+            header_read_timeout: args.header_read_timeout,
+            max_connections: args.max_connections,
             shutdown_timeout: args.shutdown_timeout,
             metrics: args.metrics,
             metrics_token: args.metrics_token.map(SecretString::from),
@@ -283,6 +301,8 @@ impl Config {
             dev: false,
             session_lifetime: Duration::from_secs(7 * 24 * 3600),
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
             shutdown_timeout: Duration::from_secs(10),
             metrics: true,
             metrics_token: None,
@@ -515,6 +535,20 @@ mod tests {
         .expect_err("same address twice");
         assert_eq!(err.variable, "METRICS_ADDR");
         assert!(!parse(&["--metrics", "off"]).expect("off is false").metrics);
+    }
+
+    #[test]
+    fn connection_limits_have_flags_and_bounds() {
+        let c = parse(&["--header-read-timeout", "3s", "--max-connections", "500"])
+            .expect("valid connection settings");
+        assert_eq!(c.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(c.max_connections, 500);
+        let err = parse(&["--header-read-timeout", "0s"]).expect_err("no time at all");
+        assert_eq!(err.variable, "HEADER_READ_TIMEOUT");
+        let err = parse(&["--max-connections", "0"]).expect_err("no connection at all");
+        assert_eq!(err.variable, "MAX_CONNECTIONS");
+        let err = parse(&["--max-connections", "2000000"]).expect_err("a typo");
+        assert_eq!(err.variable, "MAX_CONNECTIONS");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod admin;
 mod binary;
 mod caches;
 mod cli_client;
+mod connections;
 mod crash;
 mod database;
 mod device_authorization;
