@@ -14,6 +14,7 @@ mod database;
 mod device_authorization;
 mod fuzz_regressions;
 mod health;
+mod logs;
 mod metrics;
 mod oauth2_client;
 mod openapi;
