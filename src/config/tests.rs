@@ -1,0 +1,185 @@
+//! Configuration parsing and validation, from the command line as a user
+//! writes it.
+
+use super::*;
+use crate::cli::{Cli, Command};
+use clap::Parser;
+
+fn parse(extra: &[&str]) -> Result<Config, ConfigError> {
+    let mut argv = vec!["authgate", "server"];
+    argv.extend_from_slice(extra);
+    let cli = Cli::try_parse_from(argv).map_err(|e| bad("ARGS", e.to_string()))?;
+    let Command::Server(args) = cli.command else {
+        return Err(bad("ARGS", "not the server command"));
+    };
+    Config::from_args(*args)
+}
+
+#[test]
+fn defaults_are_usable() {
+    // The test process may carry env vars from a developer's shell; only
+    // assert what the flags pin down.
+    let c = parse(&[
+        "--base-url",
+        "http://localhost:8080/",
+        "--database-url",
+        "sqlite://x.db",
+    ])
+    .expect("defaults");
+    assert_eq!(c.base_url, "http://localhost:8080");
+    assert_eq!(c.database_url, "sqlite://x.db");
+}
+
+#[test]
+fn production_requires_long_secrets() {
+    let err = parse(&[
+        "--production",
+        "--jwt-secret",
+        "short",
+        "--session-secret",
+        "x",
+    ])
+    .expect_err("short secrets refused");
+    assert_eq!(err.variable, "JWT_SECRET");
+    let long = "0123456789abcdef0123456789abcdef";
+    let err = parse(&[
+        "--production",
+        "--jwt-secret",
+        long,
+        "--session-secret",
+        long,
+    ])
+    .expect_err("plain http refused in production");
+    assert_eq!(err.variable, "BASE_URL");
+    let c = parse(&[
+        "--production",
+        "--jwt-secret",
+        long,
+        "--session-secret",
+        long,
+        "--base-url",
+        "https://auth.example.com",
+    ])
+    .expect("long secrets and https accepted");
+    assert!(c.production);
+    let c = parse(&[
+        "--production",
+        "--jwt-secret",
+        long,
+        "--session-secret",
+        long,
+        "--allow-insecure-http",
+    ])
+    .expect("http allowed explicitly");
+    assert!(c.allow_insecure_http);
+}
+
+#[test]
+fn bad_values_name_their_variable() {
+    let err = parse(&["--base-url", "ftp://x"]).expect_err("ftp refused");
+    assert_eq!(err.variable, "BASE_URL");
+    let err = parse(&["--database-url", "mysql://x"]).expect_err("mysql refused");
+    assert_eq!(err.variable, "DATABASE_URL");
+    let err = parse(&["--polling-interval", "0s"]).expect_err("zero interval refused");
+    assert_eq!(err.variable, "POLLING_INTERVAL");
+    let err = parse(&["--database-statement-timeout", "10ms"]).expect_err("too short");
+    assert_eq!(err.variable, "DATABASE_STATEMENT_TIMEOUT");
+}
+
+#[test]
+fn accepting_hs256_needs_its_secret() {
+    let err = parse(&["--jwt-accept-hs256", "true"]).expect_err("no secret to verify with");
+    assert_eq!(err.variable, "JWT_ACCEPT_HS256");
+    let c = parse(&[
+        "--jwt-accept-hs256",
+        "true",
+        "--jwt-secret",
+        "0123456789abcdef0123456789abcdef",
+    ])
+    .expect("accepted with its secret");
+    assert!(c.accept_hs256);
+    assert!(!parse(&[]).expect("defaults").accept_hs256);
+}
+
+#[test]
+fn empty_secrets_are_unset() {
+    let c = parse(&[
+        "--session-secret",
+        "",
+        "--jwt-secret",
+        "",
+        "--admin-password",
+        "",
+    ])
+    .expect("empty values are accepted as unset");
+    assert!(c.session_secret.is_none() && c.jwt_secret.is_none());
+    assert!(c.admin_password.is_none());
+    let err = parse(&["--production", "--jwt-secret", "", "--session-secret", ""])
+        .expect_err("production still wants them");
+    assert_eq!(err.problem, "must be set in production mode");
+}
+
+#[test]
+fn metrics_settings_are_checked() {
+    let c = parse(&[
+        "--metrics-token",
+        "0123456789abcdef",
+        "--metrics-addr",
+        "127.0.0.1:9090",
+    ])
+    .expect("valid metrics settings");
+    assert!(c.metrics && c.metrics_token.is_some());
+    assert_eq!(
+        c.metrics_addr,
+        Some(SocketAddr::from(([127, 0, 0, 1], 9090)))
+    );
+    let err = parse(&["--metrics-token", "short"]).expect_err("short token");
+    assert_eq!(err.variable, "METRICS_TOKEN");
+    let err = parse(&["--metrics", "false", "--metrics-addr", "127.0.0.1:9090"])
+        .expect_err("address without metrics");
+    assert_eq!(err.variable, "METRICS_ADDR");
+    let err = parse(&[
+        "--addr",
+        "127.0.0.1:9090",
+        "--metrics-addr",
+        "127.0.0.1:9090",
+    ])
+    .expect_err("same address twice");
+    assert_eq!(err.variable, "METRICS_ADDR");
+    assert!(!parse(&["--metrics", "off"]).expect("off is false").metrics);
+}
+
+#[test]
+fn connection_limits_have_flags_and_bounds() {
+    let c = parse(&["--header-read-timeout", "3s", "--max-connections", "500"])
+        .expect("valid connection settings");
+    assert_eq!(c.header_read_timeout, Duration::from_secs(3));
+    assert_eq!(c.max_connections, 500);
+    let err = parse(&["--header-read-timeout", "0s"]).expect_err("no time at all");
+    assert_eq!(err.variable, "HEADER_READ_TIMEOUT");
+    let err = parse(&["--max-connections", "0"]).expect_err("no connection at all");
+    assert_eq!(err.variable, "MAX_CONNECTIONS");
+    let err = parse(&["--max-connections", "2000000"]).expect_err("a typo");
+    assert_eq!(err.variable, "MAX_CONNECTIONS");
+}
+
+#[test]
+fn database_settings_have_flags() {
+    let c = parse(&[
+        "--database-url",
+        "postgres://u:p@127.0.0.1/db",
+        "--database-max-connections",
+        "3",
+        "--database-statement-timeout",
+        "2s",
+        "--database-migrate",
+        "false",
+    ])
+    .expect("valid database settings");
+    assert_eq!(c.pool.max_connections, 3);
+    assert_eq!(c.pool.statement_timeout, Duration::from_secs(2));
+    assert!(!c.database_migrate);
+    let c = parse(&["--database-migrate", "yes"]).expect("yes is true");
+    assert!(c.database_migrate);
+    assert!(parse(&["--database-migrate", "maybe"]).is_err());
+}
