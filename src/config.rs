@@ -8,11 +8,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::cli::{Environment, ServerArgs};
 use crate::crypto::keys::SigningAlg;
 use crate::store::{Backend, PoolSettings};
+
+mod production;
 
 /// The shortest secret accepted in production mode, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -234,7 +236,7 @@ impl Config {
                     "--dev cannot be used in production mode",
                 ));
             }
-            config.check_production()?;
+            production::check(&config)?;
             if !config.secure_cookies() && !config.allow_insecure_http {
                 return Err(bad(
                     "BASE_URL",
@@ -243,27 +245,6 @@ impl Config {
             }
         }
         Ok(config)
-    }
-
-    /// Production refuses generated or short secrets: a secret that lives
-    /// only in the database is lost with it, and a short one can be guessed.
-    fn check_production(&self) -> Result<(), ConfigError> {
-        for (variable, secret) in [
-            ("JWT_SECRET", &self.jwt_secret),
-            ("SESSION_SECRET", &self.session_secret),
-        ] {
-            match secret {
-                None => return Err(bad(variable, "must be set in production mode")),
-                Some(s) if s.expose_secret().len() < MIN_SECRET_BYTES => {
-                    return Err(bad(
-                        variable,
-                        format!("must be at least {MIN_SECRET_BYTES} bytes in production mode"),
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-        Ok(())
     }
 
     /// A development configuration for `database_url` with every default:

@@ -41,22 +41,21 @@ fn production_requires_long_secrets() {
     ])
     .expect_err("short secrets refused");
     assert_eq!(err.variable, "JWT_SECRET");
-    let long = "0123456789abcdef0123456789abcdef";
     let err = parse(&[
         "--production",
         "--jwt-secret",
-        long,
+        STRONG[0],
         "--session-secret",
-        long,
+        STRONG[1],
     ])
     .expect_err("plain http refused in production");
     assert_eq!(err.variable, "BASE_URL");
     let c = parse(&[
         "--production",
         "--jwt-secret",
-        long,
+        STRONG[0],
         "--session-secret",
-        long,
+        STRONG[1],
         "--base-url",
         "https://auth.example.com",
     ])
@@ -65,13 +64,126 @@ fn production_requires_long_secrets() {
     let c = parse(&[
         "--production",
         "--jwt-secret",
-        long,
+        STRONG[0],
         "--session-secret",
-        long,
+        STRONG[1],
         "--allow-insecure-http",
     ])
     .expect("http allowed explicitly");
     assert!(c.allow_insecure_http);
+}
+
+/// Strong secrets, as `openssl rand -base64` would make them.
+const STRONG: [&str; 4] = [
+    "3PjcW3ZhWjhcir1VA1aoAnGM5N81VyP1tiDhgwdb6V6Q",
+    "B-nxq5Y2kKYl3pCrA4se_uEyY_ayKamvJ1gzVz5Z8Iye",
+    "8s-TaOjEsQnidgU-hMk4gSsC21jUldieqRizzbmNrVl6",
+    "oYR9123cfz_T4fp0MtLD_YyFusPwIS-ZclC9d-41Iht-",
+];
+
+/// A production configuration with strong secrets, `changes` applied.
+fn production(changes: &[(&'static str, &str)]) -> Result<Config, ConfigError> {
+    let mut flags = vec![
+        ("--base-url", "https://auth.example.com"),
+        ("--jwt-secret", STRONG[0]),
+        ("--session-secret", STRONG[1]),
+    ];
+    for (flag, value) in changes {
+        flags.retain(|(f, _)| f != flag);
+        flags.push((flag, value));
+    }
+    let mut argv = vec!["--production"];
+    argv.extend(flags.iter().flat_map(|(f, v)| [*f, *v]));
+    parse(&argv)
+}
+
+#[test]
+fn production_refuses_reused_secrets() {
+    let all = [
+        ("--introspection-token", STRONG[2]),
+        ("--metrics-token", STRONG[3]),
+        ("--admin-password", "ZwE2BiflfSveeZWY"),
+    ];
+    production(&all).expect("strong, distinct secrets");
+    let err = production(&[("--session-secret", STRONG[0])]).expect_err("same as JWT_SECRET");
+    assert_eq!(err.variable, "SESSION_SECRET");
+    assert!(err.problem.contains("JWT_SECRET"), "{err}");
+    let err = production(&[
+        ("--introspection-token", STRONG[2]),
+        ("--metrics-token", STRONG[2]),
+    ])
+    .expect_err("one token for two uses");
+    assert_eq!(err.variable, "METRICS_TOKEN");
+    let err = production(&[("--metrics-token", STRONG[1])]).expect_err("the session key");
+    assert_eq!(err.variable, "METRICS_TOKEN");
+    let err = production(&[("--admin-password", STRONG[0])]).expect_err("a key as password");
+    assert_eq!(err.variable, "ADMIN_PASSWORD");
+}
+
+#[test]
+fn production_refuses_guessable_secrets() {
+    for (flag, variable, weak) in [
+        ("--jwt-secret", "JWT_SECRET", "a".repeat(40)),
+        ("--jwt-secret", "JWT_SECRET", "abc".repeat(12)),
+        (
+            "--jwt-secret",
+            "JWT_SECRET",
+            "0123456789abcdef0123456789abcdef".into(),
+        ),
+        (
+            "--session-secret",
+            "SESSION_SECRET",
+            "abcdefghijklmnopqrstuvwxyz0123456789".into(),
+        ),
+        ("--session-secret", "SESSION_SECRET", "x7Kq".repeat(10)),
+        (
+            "--introspection-token",
+            "INTROSPECTION_TOKEN",
+            "0000000000000000".into(),
+        ),
+        (
+            "--metrics-token",
+            "METRICS_TOKEN",
+            "ababababababababab".into(),
+        ),
+        // The examples of the documentation.
+        (
+            "--jwt-secret",
+            "JWT_SECRET",
+            "change-me-at-least-32-bytes-long-0001".into(),
+        ),
+        (
+            "--session-secret",
+            "SESSION_SECRET",
+            "change-me-at-least-32-bytes-long-0002".into(),
+        ),
+        (
+            "--jwt-secret",
+            "JWT_SECRET",
+            "Please-CHANGEME-now-5f1d9a8c7b6e4d3c2b1a".into(),
+        ),
+    ] {
+        let err = production(&[(flag, &weak)]).expect_err(&weak);
+        assert_eq!(err.variable, variable, "{weak}: {err}");
+    }
+    // Development mode takes what it is given.
+    parse(&[
+        "--jwt-secret",
+        &"a".repeat(40),
+        "--session-secret",
+        &"a".repeat(40),
+    ])
+    .expect("development");
+}
+
+#[test]
+fn production_wants_a_long_admin_password() {
+    for weak in ["short-pw-11", "change-me-too", "aaaaaaaaaaaaaaaa"] {
+        let err = production(&[("--admin-password", weak)]).expect_err(weak);
+        assert_eq!(err.variable, "ADMIN_PASSWORD", "{weak}");
+    }
+    production(&[("--admin-password", "correct horse battery")]).expect("a passphrase");
+    parse(&["--admin-password", "eight-ch"]).expect("development allows 8");
 }
 
 #[test]
