@@ -327,8 +327,8 @@ pub struct ServerArgs {
     #[arg(long, env = "METRICS_ADDR", value_name = "METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
 
-    /// Longest a connection may take to send a request's headers, or stay
-    /// idle between requests, before it is closed.
+    /// Longest a connection may take to send a request's headers (from
+    /// opening, or from its previous response) before it is closed.
     #[arg(long, env = "HEADER_READ_TIMEOUT", value_name = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub header_read_timeout: Duration,
 

@@ -5,9 +5,14 @@
 //!   headers within [`ServeSettings::header_read_timeout`] of starting it, or
 //!   it is closed (hyper's deadline is fixed when the head starts, so
 //!   trickling a byte at a time does not extend it). The same deadline
-//!   covers an idle keep-alive connection waiting for its next request.
-//!   Without it, a client that sends half a request holds its connection,
-//!   and a file descriptor, for as long as it likes (slowloris).
+//!   covers a new connection that has sent nothing yet and an idle
+//!   keep-alive connection waiting for its next request. Without it, a
+//!   client that sends half a request holds its connection, and a file
+//!   descriptor, for as long as it likes (slowloris). Connections are
+//!   served by hyper's HTTP/1 builder directly: hyper-util's `auto` builder
+//!   (which `axum::serve` uses) first waits for bytes to tell HTTP/1 from
+//!   HTTP/2, with no deadline, so a connection that never sends a byte
+//!   would be held for ever. AuthGate speaks HTTP/1.1 only, as it did.
 //! - **Connection cap.** At most [`ServeSettings::max_connections`] are open
 //!   at once: each holds a semaphore permit, and the loop takes a permit
 //!   before it accepts, so when all are in use new connections wait in the
@@ -31,8 +36,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1::Builder;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -73,9 +78,8 @@ pub async fn serve(
     settings: ServeSettings,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(settings.max_connections.max(1) as usize));
-    let mut builder = Builder::new(TokioExecutor::new());
+    let mut builder = Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(settings.header_read_timeout);
     let builder = Arc::new(builder);
@@ -108,7 +112,7 @@ pub async fn serve(
         let stopping = stopping.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let conn = builder.serve_connection(TokioIo::new(stream), service);
             let mut conn = std::pin::pin!(conn);
             let result = tokio::select! {
                 result = conn.as_mut() => result,
