@@ -195,6 +195,12 @@ pub struct ServerArgs {
     #[arg(long, env = "JWT_SIGNING_ALG", value_name = "JWT_SIGNING_ALG", default_value = "ES256", value_parser = parse_alg)]
     pub jwt_signing_alg: SigningAlg,
 
+    /// Also accept HS256 tokens signed with JWT_SECRET while
+    /// JWT_SIGNING_ALG is ES256, EdDSA or RS256 (true/false): a temporary
+    /// setting for a migration from the Go AuthGate, until its tokens expire.
+    #[arg(long, env = "JWT_ACCEPT_HS256", value_name = "JWT_ACCEPT_HS256", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    pub jwt_accept_hs256: bool,
+
     /// PEM file with the private key that signs access tokens (PKCS#8;
     /// EC P-256 for ES256, Ed25519 for EdDSA, RSA for RS256), instead of a
     /// key generated and kept in the database.
@@ -320,6 +326,20 @@ pub struct ServerArgs {
     /// SERVER_ADDR, so it need not be reachable through the public port.
     #[arg(long, env = "METRICS_ADDR", value_name = "METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+
+    /// Longest a connection may take to send a request's headers (from
+    /// opening, or from its previous response) before it is closed.
+    #[arg(long, env = "HEADER_READ_TIMEOUT", value_name = "HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Most connections open at once; more wait until one closes.
+    #[arg(
+        long,
+        env = "MAX_CONNECTIONS",
+        value_name = "MAX_CONNECTIONS",
+        default_value_t = 10_000
+    )]
+    pub max_connections: u32,
 
     /// How long shutdown waits for in-flight requests.
     #[arg(long, env = "SHUTDOWN_TIMEOUT", value_name = "SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]

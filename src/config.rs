@@ -8,14 +8,20 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 
 use crate::cli::{Environment, ServerArgs};
 use crate::crypto::keys::SigningAlg;
 use crate::store::{Backend, PoolSettings};
 
+mod production;
+
 /// The shortest secret accepted in production mode, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The highest MAX_CONNECTIONS accepted: far above what one process can
+/// hold open, and a typo's guard.
+pub const MAX_CONNECTIONS: u32 = 1_000_000;
 
 /// A configuration problem: the variable it concerns and what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +58,10 @@ pub struct Config {
     /// How long audit events are kept (AUDIT_RETENTION).
     pub audit_retention: Duration,
     pub signing_alg: SigningAlg,
+    /// Accept HS256 tokens signed with JWT_SECRET beside an asymmetric
+    /// signing algorithm (JWT_ACCEPT_HS256; a migration aid). With HS256 as
+    /// the signing algorithm they are accepted anyway.
+    pub accept_hs256: bool,
     /// The signing key from JWT_PRIVATE_KEY_FILE, parsed at start-up.
     pub signing_key_file: Option<crate::crypto::keys::StoredKey>,
     pub introspection_token: Option<SecretString>,
@@ -67,6 +77,11 @@ pub struct Config {
     pub dev: bool,
     pub session_lifetime: Duration,
     pub request_timeout: Duration,
+    /// A connection's deadline for a request's headers, and for idling
+    /// between requests (HEADER_READ_TIMEOUT).
+    pub header_read_timeout: Duration,
+    /// The most connections open at once (MAX_CONNECTIONS).
+    pub max_connections: u32,
     pub shutdown_timeout: Duration,
     /// Serve Prometheus metrics (METRICS).
     pub metrics: bool,
@@ -104,11 +119,24 @@ impl Config {
         at_least("POLLING_INTERVAL", args.polling_interval, 1)?;
         at_least("JWT_EXPIRATION", args.jwt_expiration, 10)?;
         at_least("AUDIT_RETENTION", args.audit_retention, 3600)?;
+        at_least("HEADER_READ_TIMEOUT", args.header_read_timeout, 1)?;
+        if !(1..=MAX_CONNECTIONS).contains(&args.max_connections) {
+            return Err(bad(
+                "MAX_CONNECTIONS",
+                format!("must be between 1 and {MAX_CONNECTIONS}"),
+            ));
+        }
         at_least(
             "REFRESH_TOKEN_EXPIRATION",
             args.refresh_token_expiration,
             60,
         )?;
+        if args.jwt_accept_hs256 && args.jwt_secret.is_none() {
+            return Err(bad(
+                "JWT_ACCEPT_HS256",
+                "needs JWT_SECRET, the key the HS256 tokens were signed with",
+            ));
+        }
         if let Some(token) = &args.introspection_token
             && token.len() < 16
         {
@@ -180,6 +208,7 @@ impl Config {
             refresh_token_ttl: args.refresh_token_expiration,
             audit_retention: args.audit_retention,
             signing_alg: args.jwt_signing_alg,
+            accept_hs256: args.jwt_accept_hs256,
             signing_key_file,
             introspection_token: args.introspection_token.map(SecretString::from),
             admin_username: args.admin_username,
@@ -192,6 +221,8 @@ impl Config {
             dev: args.dev,
             session_lifetime: args.session_lifetime,
             request_timeout: args.request_timeout,
+            header_read_timeout: args.header_read_timeout,
+            max_connections: args.max_connections,
             shutdown_timeout: args.shutdown_timeout,
             metrics: args.metrics,
             metrics_token: args.metrics_token.map(SecretString::from),
@@ -205,7 +236,7 @@ impl Config {
                     "--dev cannot be used in production mode",
                 ));
             }
-            config.check_production()?;
+            production::check(&config)?;
             if !config.secure_cookies() && !config.allow_insecure_http {
                 return Err(bad(
                     "BASE_URL",
@@ -214,27 +245,6 @@ impl Config {
             }
         }
         Ok(config)
-    }
-
-    /// Production refuses generated or short secrets: a secret that lives
-    /// only in the database is lost with it, and a short one can be guessed.
-    fn check_production(&self) -> Result<(), ConfigError> {
-        for (variable, secret) in [
-            ("JWT_SECRET", &self.jwt_secret),
-            ("SESSION_SECRET", &self.session_secret),
-        ] {
-            match secret {
-                None => return Err(bad(variable, "must be set in production mode")),
-                Some(s) if s.expose_secret().len() < MIN_SECRET_BYTES => {
-                    return Err(bad(
-                        variable,
-                        format!("must be at least {MIN_SECRET_BYTES} bytes in production mode"),
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-        Ok(())
     }
 
     /// A development configuration for `database_url` with every default:
@@ -259,6 +269,7 @@ impl Config {
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
             audit_retention: Duration::from_secs(90 * 24 * 3600),
             signing_alg: SigningAlg::Es256,
+            accept_hs256: false,
             signing_key_file: None,
             introspection_token: None,
             admin_username: "admin".to_owned(),
@@ -271,6 +282,8 @@ impl Config {
             dev: false,
             session_lifetime: Duration::from_secs(7 * 24 * 3600),
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
             shutdown_timeout: Duration::from_secs(10),
             metrics: true,
             metrics_token: None,
@@ -356,158 +369,4 @@ fn normalize_base_url(raw: &str) -> Result<String, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
-
-    fn parse(extra: &[&str]) -> Result<Config, ConfigError> {
-        let mut argv = vec!["authgate", "server"];
-        argv.extend_from_slice(extra);
-        let cli = Cli::try_parse_from(argv).map_err(|e| bad("ARGS", e.to_string()))?;
-        let Command::Server(args) = cli.command else {
-            return Err(bad("ARGS", "not the server command"));
-        };
-        Config::from_args(*args)
-    }
-
-    #[test]
-    fn defaults_are_usable() {
-        // The test process may carry env vars from a developer's shell; only
-        // assert what the flags pin down.
-        let c = parse(&[
-            "--base-url",
-            "http://localhost:8080/",
-            "--database-url",
-            "sqlite://x.db",
-        ])
-        .expect("defaults");
-        assert_eq!(c.base_url, "http://localhost:8080");
-        assert_eq!(c.database_url, "sqlite://x.db");
-    }
-
-    #[test]
-    fn production_requires_long_secrets() {
-        let err = parse(&[
-            "--production",
-            "--jwt-secret",
-            "short",
-            "--session-secret",
-            "x",
-        ])
-        .expect_err("short secrets refused");
-        assert_eq!(err.variable, "JWT_SECRET");
-        let long = "0123456789abcdef0123456789abcdef";
-        let err = parse(&[
-            "--production",
-            "--jwt-secret",
-            long,
-            "--session-secret",
-            long,
-        ])
-        .expect_err("plain http refused in production");
-        assert_eq!(err.variable, "BASE_URL");
-        let c = parse(&[
-            "--production",
-            "--jwt-secret",
-            long,
-            "--session-secret",
-            long,
-            "--base-url",
-            "https://auth.example.com",
-        ])
-        .expect("long secrets and https accepted");
-        assert!(c.production);
-        let c = parse(&[
-            "--production",
-            "--jwt-secret",
-            long,
-            "--session-secret",
-            long,
-            "--allow-insecure-http",
-        ])
-        .expect("http allowed explicitly");
-        assert!(c.allow_insecure_http);
-    }
-
-    #[test]
-    fn bad_values_name_their_variable() {
-        let err = parse(&["--base-url", "ftp://x"]).expect_err("ftp refused");
-        assert_eq!(err.variable, "BASE_URL");
-        let err = parse(&["--database-url", "mysql://x"]).expect_err("mysql refused");
-        assert_eq!(err.variable, "DATABASE_URL");
-        let err = parse(&["--polling-interval", "0s"]).expect_err("zero interval refused");
-        assert_eq!(err.variable, "POLLING_INTERVAL");
-        let err = parse(&["--database-statement-timeout", "10ms"]).expect_err("too short");
-        assert_eq!(err.variable, "DATABASE_STATEMENT_TIMEOUT");
-    }
-
-    #[test]
-    fn empty_secrets_are_unset() {
-        let c = parse(&[
-            "--session-secret",
-            "",
-            "--jwt-secret",
-            "",
-            "--admin-password",
-            "",
-        ])
-        .expect("empty values are accepted as unset");
-        assert!(c.session_secret.is_none() && c.jwt_secret.is_none());
-        assert!(c.admin_password.is_none());
-        let err = parse(&["--production", "--jwt-secret", "", "--session-secret", ""])
-            .expect_err("production still wants them");
-        assert_eq!(err.problem, "must be set in production mode");
-    }
-
-    #[test]
-    fn metrics_settings_are_checked() {
-        let c = parse(&[
-            "--metrics-token",
-            "0123456789abcdef",
-            "--metrics-addr",
-            "127.0.0.1:9090",
-        ])
-        .expect("valid metrics settings");
-        assert!(c.metrics && c.metrics_token.is_some());
-        assert_eq!(
-            c.metrics_addr,
-            Some(SocketAddr::from(([127, 0, 0, 1], 9090)))
-        );
-        let err = parse(&["--metrics-token", "short"]).expect_err("short token");
-        assert_eq!(err.variable, "METRICS_TOKEN");
-        let err = parse(&["--metrics", "false", "--metrics-addr", "127.0.0.1:9090"])
-            .expect_err("address without metrics");
-        assert_eq!(err.variable, "METRICS_ADDR");
-        let err = parse(&[
-            "--addr",
-            "127.0.0.1:9090",
-            "--metrics-addr",
-            "127.0.0.1:9090",
-        ])
-        .expect_err("same address twice");
-        assert_eq!(err.variable, "METRICS_ADDR");
-        assert!(!parse(&["--metrics", "off"]).expect("off is false").metrics);
-    }
-
-    #[test]
-    fn database_settings_have_flags() {
-        let c = parse(&[
-            "--database-url",
-            "postgres://u:p@127.0.0.1/db",
-            "--database-max-connections",
-            "3",
-            "--database-statement-timeout",
-            "2s",
-            "--database-migrate",
-            "false",
-        ])
-        .expect("valid database settings");
-        assert_eq!(c.pool.max_connections, 3);
-        assert_eq!(c.pool.statement_timeout, Duration::from_secs(2));
-        assert!(!c.database_migrate);
-        let c = parse(&["--database-migrate", "yes"]).expect("yes is true");
-        assert!(c.database_migrate);
-        assert!(parse(&["--database-migrate", "maybe"]).is_err());
-    }
-}
+mod tests;

@@ -13,16 +13,16 @@ pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod metrics;
+pub mod server;
 pub mod shutdown;
 pub mod state;
 pub mod store;
 pub mod tasks;
 pub mod telemetry;
 
-use std::future::Future;
-use std::net::SocketAddr;
+pub use server::{ServeSettings, serve};
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -36,38 +36,6 @@ use crate::state::AppState;
 /// The complete HTTP application for `state`.
 pub fn build_app(state: AppState) -> Router {
     http::router(state)
-}
-
-/// Serves `app` on `listener` until `shutdown` resolves, then stops
-/// accepting and gives in-flight requests up to `grace` to finish.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-) -> std::io::Result<()> {
-    let stop = CancellationToken::new();
-    let stopped = stop.clone();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { stopped.cancelled().await });
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        result = &mut server => return result,
-        () = shutdown => stop.cancel(),
-    }
-    match tokio::time::timeout(grace, server).await {
-        Ok(result) => result,
-        Err(_) => {
-            tracing::warn!(
-                ?grace,
-                "in-flight requests did not finish in time; closing them"
-            );
-            Ok(())
-        }
-    }
 }
 
 /// `authgate migrate`: applies the embedded migrations and creates the
@@ -120,6 +88,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "protections: CSP without inline script, frame-ancestors none, CSRF tokens, \
          sign-in lock-outs, code-entry limits"
     );
+    if config.accept_hs256 && config.signing_alg.is_asymmetric() {
+        tracing::warn!(
+            signing_alg = %config.signing_alg,
+            "JWT_ACCEPT_HS256 is on: tokens signed with JWT_SECRET are accepted beside \
+             {} ones; turn it off once the tokens of the Go AuthGate have expired",
+            config.signing_alg
+        );
+    }
     let stop_tasks = CancellationToken::new();
     let metrics_server = serve_metrics(&config, &state, stop_tasks.clone()).await?;
     let limits = state.limits.clone();
@@ -144,7 +120,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let caches = tasks::spawn_cache_upkeep((*state.core).clone(), stop_tasks.clone());
     let store = state.core.store.clone();
-    let result = serve(listener, build_app(state), stop, config.shutdown_timeout).await;
+    let result = serve(listener, build_app(state), stop, ServeSettings::of(&config)).await;
     stop_tasks.cancel();
     let _ = cleanup.await;
     let _ = caches.await;
@@ -171,11 +147,10 @@ async fn serve_metrics(
         .map_err(|e| anyhow::anyhow!("METRICS_ADDR: cannot listen on {addr}: {e}"))?;
     tracing::info!(metrics_addr = %listener.local_addr()?, "metrics listening");
     let app = http::metrics::router(state.clone());
-    let grace = config.shutdown_timeout;
     Ok(Some(tokio::spawn(serve(
         listener,
         app,
         async move { stop.cancelled().await },
-        grace,
+        ServeSettings::of(config),
     ))))
 }

@@ -88,6 +88,7 @@ impl AppState {
         let key_policy = KeyPolicy {
             alg: config.signing_alg,
             hmac_secret: secrets.jwt.clone(),
+            accept_hs256: config.accept_hs256,
             issuer: config.base_url.clone(),
             access_token_ttl: config.access_token_ttl,
             file_key: config.signing_key_file.clone(),

@@ -6,6 +6,8 @@ use clap::Args;
 
 use super::credentials::{CredentialStore, Credentials, normalize_server};
 use super::oauth::{Client, DeviceAuthorization, Poll, TokenResponse};
+use super::prompt::Shown;
+use super::untrusted::{check_page, clean};
 use super::{Failure, Result, now_secs, prompt, relative, utc};
 
 /// RFC 8628 §3.5: `slow_down` adds 5 seconds to the interval.
@@ -55,16 +57,14 @@ pub async fn run(args: LoginArgs) -> Result<()> {
     let auth = client
         .device_authorization(&device_endpoint, &args.client_id, args.scope.as_deref())
         .await?;
+    let shown = vet(&server, &auth)?;
     let interactive = prompt::interactive();
     eprint!(
         "{}",
-        prompt::instructions(&server, &auth, interactive && !args.no_qr)
+        prompt::instructions(&server, &shown, interactive && !args.no_qr)
     );
     if !args.no_browser && interactive && prompt::can_open_browser() {
-        let url = auth
-            .verification_uri_complete
-            .as_deref()
-            .unwrap_or(&auth.verification_uri);
+        let url = shown.complete.as_ref().unwrap_or(&shown.page).url.as_str();
         if prompt::open_browser(url).await {
             eprintln!("Opened the page in your browser.");
         }
@@ -85,13 +85,13 @@ pub async fn run(args: LoginArgs) -> Result<()> {
     };
     let path = store.save(&creds)?;
     let who = match client.tokeninfo(&creds.access_token).await {
-        Ok(Some(info)) => info.username.map(|u| format!(" as {u}")),
+        Ok(Some(info)) => info.username.map(|u| format!(" as {}", clean(&u))),
         _ => None,
     }
     .unwrap_or_default();
     eprintln!("Signed in to {server}{who}.");
     if let Some(scope) = creds.scope.as_deref().filter(|s| !s.is_empty()) {
-        eprintln!("Scope: {scope}");
+        eprintln!("Scope: {}", clean(scope));
     }
     if let Some(at) = creds.expires_at {
         let renewal = if creds.refresh_token.is_some() {
@@ -107,6 +107,49 @@ pub async fn run(args: LoginArgs) -> Result<()> {
     }
     eprintln!("Tokens stored in {}", path.display());
     Ok(())
+}
+
+/// Vets the server's device authorization before anything of it is shown
+/// or opened: the verification page must be an http(s) URL (else the
+/// login stops: a `file:` or `smb:` address is no sign-in page), a
+/// `verification_uri_complete` that is not one is left out, a page on
+/// another origin than `server` is pointed out, and the code is cleaned.
+fn vet(server: &str, auth: &DeviceAuthorization) -> Result<Shown> {
+    let page = check_page(server, &auth.verification_uri).map_err(|e| {
+        anyhow::anyhow!(
+            "the server's verification_uri {e}: refusing to show or open it; \
+             is {server} an AuthGate server?"
+        )
+    })?;
+    let complete = match auth
+        .verification_uri_complete
+        .as_deref()
+        .map(|uri| check_page(server, uri))
+    {
+        None => None,
+        Some(Ok(complete)) => Some(complete),
+        Some(Err(e)) => {
+            eprintln!("warning: ignoring the server's verification_uri_complete: {e}");
+            None
+        }
+    };
+    let mut origins: Vec<&str> = [&page]
+        .into_iter()
+        .chain(&complete)
+        .filter_map(|p| p.elsewhere.as_deref())
+        .collect();
+    origins.dedup();
+    for origin in origins {
+        eprintln!(
+            "warning: the sign-in page is on {origin}, not {server}: \
+             enter the code there only if you trust it"
+        );
+    }
+    Ok(Shown {
+        page,
+        complete,
+        user_code: clean(&auth.user_code),
+    })
 }
 
 /// Polls until the person decides or the code expires (RFC 8628 §3.4-3.5).
@@ -152,7 +195,8 @@ async fn wait_for_approval(
             Ok(Poll::Expired) => break Err(Failure::Expired),
             Err(e) if is_transient(&e) => {
                 backoff = (interval.max(backoff) * 2).min(MAX_BACKOFF);
-                spinner.suspend(|| eprintln!("warning: {e:#}; retrying in {backoff} s"));
+                let e = clean(&format!("{e:#}"));
+                spinner.suspend(|| eprintln!("warning: {e}; retrying in {backoff} s"));
             }
             Err(e) => break Err(e.into()),
         }

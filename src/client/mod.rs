@@ -8,6 +8,8 @@
 //! - [`credentials`] keeps tokens per server in the user's configuration
 //!   directory, in files only the user can read;
 //! - [`prompt`] shows the code, a QR code and a spinner, and opens the browser;
+//! - [`untrusted`] cleans what the server says before it is printed, and
+//!   accepts only http(s) verification pages;
 //! - [`login`], [`token`], [`status`] and [`logout`] are the commands.
 //!
 //! Expiry is judged by this machine's clock from `expires_in` (never from
@@ -26,6 +28,7 @@ pub mod oauth;
 pub mod prompt;
 pub mod status;
 pub mod token;
+pub mod untrusted;
 
 use std::process::ExitCode;
 
@@ -84,7 +87,8 @@ pub fn exit(result: Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("authgate: {e}");
+            // Errors quote the server (OAuth error descriptions, issuers).
+            eprintln!("authgate: {}", untrusted::clean(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

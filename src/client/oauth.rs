@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use serde::Deserialize;
 
 use super::credentials::Credentials;
+use super::untrusted::clean;
 
 /// RFC 8628 §3.4 grant type.
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -58,11 +59,13 @@ pub struct ErrorResponse {
     pub interval: Option<u64>,
 }
 
+/// The server's words, [`clean`]ed: this ends up on a terminal.
 impl std::fmt::Display for ErrorResponse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let error = clean(&self.error);
         match &self.error_description {
-            Some(d) => write!(f, "{} ({d})", self.error),
-            None => f.write_str(&self.error),
+            Some(d) => write!(f, "{error} ({})", clean(d)),
+            None => f.write_str(&error),
         }
     }
 }
@@ -140,7 +143,7 @@ impl Client {
             .json()
             .await
             .with_context(|| format!("{url} did not return authorization server metadata"))?;
-        let issuer = endpoints.issuer.trim_end_matches('/');
+        let issuer = clean(endpoints.issuer.trim_end_matches('/'));
         anyhow::ensure!(
             issuer == self.server,
             "the server calls itself {issuer} (its BASE_URL), not {}: sign in with --server {issuer}",

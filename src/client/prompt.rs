@@ -10,7 +10,18 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
 
-use super::oauth::DeviceAuthorization;
+use super::untrusted::Page;
+
+/// What the person is asked to do, from the server's device authorization
+/// response once vetted (see `login::vet`): only http(s) pages, a cleaned
+/// code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub page: Page,
+    /// The page with the code filled in, when the server offered one.
+    pub complete: Option<Page>,
+    pub user_code: String,
+}
 
 /// Whether a person is probably watching stderr.
 pub fn interactive() -> bool {
@@ -18,12 +29,13 @@ pub fn interactive() -> bool {
 }
 
 /// The instructions, as printed.
-pub fn instructions(server: &str, auth: &DeviceAuthorization, qr: bool) -> String {
+pub fn instructions(server: &str, shown: &Shown, qr: bool) -> String {
     let mut out = format!(
         "To sign in to {server}, open this page in a browser:\n\n    {}\n\nand enter the code:\n\n    {}\n\n",
-        auth.verification_uri, auth.user_code
+        shown.page.url, shown.user_code
     );
-    if let Some(complete) = &auth.verification_uri_complete {
+    if let Some(complete) = &shown.complete {
+        let complete = &complete.url;
         out.push_str(&format!(
             "(or open {complete}, which fills in the code; check that the page shows the same code)\n"
         ));
@@ -93,13 +105,14 @@ mod tests {
 
     #[test]
     fn instructions_name_the_page_and_code() {
-        let auth = DeviceAuthorization {
-            device_code: "secret".into(),
+        let page = |url: &str| Page {
+            url: url.into(),
+            elsewhere: None,
+        };
+        let auth = Shown {
+            page: page("https://a.example/device"),
+            complete: Some(page("https://a.example/device?user_code=BCDF-GHJK")),
             user_code: "BCDF-GHJK".into(),
-            verification_uri: "https://a.example/device".into(),
-            verification_uri_complete: Some("https://a.example/device?user_code=BCDF-GHJK".into()),
-            expires_in: 1800,
-            interval: Some(5),
         };
         let text = instructions("https://a.example", &auth, true);
         assert!(text.contains("    https://a.example/device\n"));

@@ -8,6 +8,7 @@ use clap::Args;
 use super::credentials::CredentialStore;
 use super::oauth::Client;
 use super::token::fresh;
+use super::untrusted::clean;
 use super::{Failure, Result, ServerChoice, now_secs, relative, utc};
 
 /// Options of `authgate status`.
@@ -41,18 +42,19 @@ pub async fn run(args: StatusArgs) -> Result<()> {
         }
     };
     let now = now_secs();
+    // Everything the server said is cleaned before it is printed.
     let who = info
         .username
         .or(info.user_id)
-        .unwrap_or_else(|| "an unnamed user".into());
+        .map_or_else(|| "an unnamed user".into(), |w| clean(&w));
     let mut out = std::io::stdout().lock();
     writeln!(out, "Signed in to {} as {who}", creds.server)?;
     writeln!(
         out,
         "  client:        {}",
-        info.client_id.unwrap_or(creds.client_id)
+        clean(&info.client_id.unwrap_or(creds.client_id))
     )?;
-    let scope = info.scope.or(creds.scope).unwrap_or_default();
+    let scope = clean(&info.scope.or(creds.scope).unwrap_or_default());
     writeln!(
         out,
         "  scope:         {}",

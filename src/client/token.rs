@@ -11,6 +11,7 @@ use clap::Args;
 
 use super::credentials::{CredentialStore, Credentials};
 use super::oauth::Client;
+use super::untrusted::clean;
 use super::{Failure, Result, ServerChoice, now_secs};
 
 /// Options of `authgate token`.
@@ -25,7 +26,9 @@ pub async fn run(args: TokenArgs) -> Result<()> {
     let creds = store.choose(args.server.server.as_deref())?;
     let creds = fresh(&store, creds, None).await?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", creds.access_token)?;
+    // A real access token is printable ASCII (RFC 6749 §A.12) and passes
+    // unchanged; a server's escapes do not reach the terminal through it.
+    writeln!(out, "{}", clean(&creds.access_token))?;
     Ok(())
 }
 

@@ -49,6 +49,7 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
         alg: args.jwt_signing_alg,
         // Rotation and listing never sign.
         hmac_secret: SecretString::from(String::new()),
+        accept_hs256: false,
         issuer: String::new(),
         access_token_ttl: args.jwt_expiration,
         file_key: None,

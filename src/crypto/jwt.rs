@@ -61,7 +61,7 @@ impl TokenSigner {
 
     /// An HS256-only signer: for tests and tools.
     pub fn hs256(secret: &[u8], issuer: &str, audience: &str) -> Self {
-        match KeyRing::new(None, &[], secret, issuer, audience) {
+        match KeyRing::new(None, &[], secret, false, issuer, audience) {
             Ok(ring) => Self::new(ring),
             // An HS256 ring parses no stored key, so it cannot fail.
             Err(e) => unreachable!("HS256 key ring: {e}"),

@@ -5,7 +5,10 @@
 //! start and kept in the database as PKCS#8/PKCS#1 DER; their public halves
 //! are published as a JWK Set so resource servers can verify tokens without
 //! calling back. HS256 with `JWT_SECRET` remains available for deployments
-//! coming from the Go AuthGate.
+//! coming from the Go AuthGate: as the configured algorithm, or accepted
+//! beside an asymmetric one while the old tokens run out. Otherwise the
+//! ring has no HS256 verifier at all, so knowing `JWT_SECRET` is not enough
+//! to mint a token it accepts.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -248,8 +251,9 @@ pub struct KeyRing {
     encoded_header: String,
     header: Header,
     verifiers: HashMap<String, Verifier>,
-    /// Verifies tokens that carry no `kid` (issued by the Go AuthGate).
-    legacy_hs256: Verifier,
+    /// Verifies tokens that carry no `kid` (issued by the Go AuthGate), when
+    /// HS256 is accepted at all.
+    legacy_hs256: Option<Verifier>,
     published: Vec<Value>,
 }
 
@@ -280,21 +284,27 @@ pub struct SignError(String);
 impl KeyRing {
     /// Builds the ring. `signing` is the stored key to sign with (`None`
     /// signs with HS256 and `hmac_secret`); `published` are the asymmetric
-    /// keys still verifying (including `signing`).
+    /// keys still verifying (including `signing`). HS256 tokens verify when
+    /// HS256 signs, or when `accept_hs256` says to keep accepting them
+    /// beside an asymmetric key (a migration from the Go AuthGate).
     pub fn new(
         signing: Option<&StoredKey>,
         published: &[StoredKey],
         hmac_secret: &[u8],
+        accept_hs256: bool,
         issuer: &str,
         audience: &str,
     ) -> Result<Self, KeyError> {
         let hs_kid = format!("hs256-{}", thumbprint(hmac_secret));
-        let legacy_hs256 = Verifier {
+        let hs256_signs = signing.is_none_or(|key| key.alg == SigningAlg::Hs256);
+        let legacy_hs256 = (hs256_signs || accept_hs256).then(|| Verifier {
             key: DecodingKey::from_secret(hmac_secret),
             validation: validation(Algorithm::HS256, issuer, audience),
-        };
+        });
         let mut verifiers = HashMap::new();
-        verifiers.insert(hs_kid.clone(), legacy_hs256.clone());
+        if let Some(hs256) = &legacy_hs256 {
+            verifiers.insert(hs_kid.clone(), hs256.clone());
+        }
         for key in published {
             let unusable = |reason: String| KeyError::Unusable {
                 kid: key.kid.clone(),
@@ -393,7 +403,7 @@ impl KeyRing {
         let header = jsonwebtoken::decode_header(token).ok()?;
         let verifier = match header.kid.as_deref() {
             Some(kid) => self.verifiers.get(kid)?,
-            None => &self.legacy_hs256,
+            None => self.legacy_hs256.as_ref()?,
         };
         jsonwebtoken::decode::<T>(token, &verifier.key, &verifier.validation)
             .ok()
@@ -449,6 +459,7 @@ mod tests {
                 Some(&key),
                 std::slice::from_ref(&key),
                 b"secret",
+                false,
                 "http://i",
                 "http://i",
             )
@@ -472,6 +483,7 @@ mod tests {
             Some(&a),
             std::slice::from_ref(&a),
             b"s",
+            false,
             "http://i",
             "http://i",
         )
@@ -491,6 +503,7 @@ mod tests {
             None,
             &[],
             b"0123456789abcdef0123456789abcdef",
+            false,
             "http://i",
             "http://i",
         )
@@ -515,6 +528,7 @@ mod tests {
             Some(&a),
             std::slice::from_ref(&a),
             b"s",
+            false,
             "http://i",
             "http://i",
         )
@@ -523,6 +537,7 @@ mod tests {
             Some(&b),
             std::slice::from_ref(&b),
             b"s",
+            false,
             "http://i",
             "http://i",
         )
@@ -541,5 +556,35 @@ mod tests {
         )
         .expect("encode");
         assert!(ring_a.verify::<Claims>(&forged).is_none());
+    }
+
+    #[test]
+    fn an_asymmetric_ring_accepts_hs256_only_when_told() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let hs256 = KeyRing::new(None, &[], secret, false, "http://i", "http://i").expect("ring");
+        let with_kid = hs256.sign(&claims()).expect("sign");
+        let without_kid = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims(),
+            &EncodingKey::from_secret(secret),
+        )
+        .expect("encode");
+        let key = generate(SigningAlg::Es256, 1).expect("key");
+        for accept in [false, true] {
+            let ring = KeyRing::new(
+                Some(&key),
+                std::slice::from_ref(&key),
+                secret,
+                accept,
+                "http://i",
+                "http://i",
+            )
+            .expect("ring");
+            for token in [&with_kid, &without_kid] {
+                assert_eq!(ring.verify::<Claims>(token).is_some(), accept, "{accept}");
+            }
+            let own = ring.sign(&claims()).expect("sign");
+            assert_eq!(ring.verify::<Claims>(&own), Some(claims()));
+        }
     }
 }

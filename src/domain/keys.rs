@@ -20,6 +20,8 @@ pub struct KeyPolicy {
     pub alg: SigningAlg,
     /// JWT_SECRET: the HS256 key, and the verifier of legacy tokens.
     pub hmac_secret: SecretString,
+    /// JWT_ACCEPT_HS256: HS256 tokens verify beside an asymmetric `alg`.
+    pub accept_hs256: bool,
     pub issuer: String,
     pub access_token_ttl: Duration,
     /// A key loaded from JWT_PRIVATE_KEY_FILE: it signs, instead of a
@@ -63,6 +65,7 @@ pub async fn load_ring(store: &Store, policy: &KeyPolicy, clock: &dyn Clock) -> 
             Some(file_key),
             &published,
             policy.hmac_secret.expose_secret().as_bytes(),
+            policy.accept_hs256,
             &policy.issuer,
             &policy.issuer,
         )
@@ -91,6 +94,7 @@ pub async fn load_ring(store: &Store, policy: &KeyPolicy, clock: &dyn Clock) -> 
         signing.as_ref(),
         &published,
         policy.hmac_secret.expose_secret().as_bytes(),
+        policy.accept_hs256,
         &policy.issuer,
         &policy.issuer,
     )

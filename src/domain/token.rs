@@ -318,8 +318,9 @@ async fn verify_jwt(core: &Core, token: &str) -> Result<AccessClaims> {
 }
 
 /// Validates an access token: signature, issuer, audience, expiry by the
-/// injected clock, and that it is recorded, unrevoked, and its user and
-/// client are still enabled.
+/// injected clock (the token's `exp` and the expiry recorded at issue, so a
+/// token re-signed with a later `exp` still ends on time), and that it is
+/// recorded, unrevoked, and its user and client are still enabled.
 ///
 /// A token found active is remembered by its SHA-256 (see
 /// [`super::cache`]), so checking it again costs a map lookup instead of a
@@ -343,14 +344,22 @@ pub async fn inspect(core: &Core, token: &str) -> Result<TokenInfo> {
 
 async fn inspect_uncached(core: &Core, token: &str) -> Result<TokenInfo> {
     let claims = verify_jwt(core, token).await?;
-    if core.clock.now_secs() >= claims.exp {
-        return Err(Error::InvalidToken("the access token has expired".into()));
+    let expired = || Error::InvalidToken("the access token has expired".into());
+    let now = core.clock.now_secs();
+    if now >= claims.exp {
+        return Err(expired());
     }
     let record = core
         .store
         .find_access_token(&claims.jti)
         .await?
         .ok_or_else(|| Error::InvalidToken("the access token is not recognised".into()))?;
+    // The recorded expiry is the one issued; the token's own `exp` is only
+    // as trustworthy as its signing key (whoever holds an HS256 secret can
+    // re-sign the claims with a later one).
+    if now >= record.expires_at {
+        return Err(expired());
+    }
     if record.revoked_at.is_some() {
         return Err(Error::InvalidToken(
             "the access token has been revoked".into(),

@@ -25,6 +25,7 @@ mod writer;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::ConnectOptions as _;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -239,11 +240,16 @@ impl Store {
                 // primary-key lookup per key and row, which forced custom
                 // plans would plan anew every time (two fifths of the
                 // writer's backend).
+                // Its statements carry their rows as literals (user codes,
+                // addresses, usernames): the driver must not log them, not
+                // even as slow statements. The writer logs a slow round's
+                // size and duration itself.
                 let grouped = PgPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(pool.acquire_timeout)
                     .connect_lazy_with(
-                        base.options([timeout, ("plan_cache_mode", "auto".to_owned())]),
+                        base.options([timeout, ("plan_cache_mode", "auto".to_owned())])
+                            .disable_statement_logging(),
                     );
                 let pool = PgPoolOptions::new()
                     .max_connections(pool.max_connections)

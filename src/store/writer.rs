@@ -31,6 +31,12 @@ use crate::store::NewAccessToken;
 const MAX_JOBS: usize = 256;
 /// Jobs waiting beyond this make callers wait for room (back-pressure).
 const QUEUE: usize = 8_192;
+/// A round taking longer (waiting for the connection or a lock included)
+/// is logged at WARN: its size and duration, never its rows, which hold
+/// user codes, addresses, user agents and usernames. (The PostgreSQL
+/// round's statements carry those rows as literals, so the driver's own
+/// statement logging is off on the writer's connection.)
+const SLOW_ROUND: std::time::Duration = std::time::Duration::from_secs(1);
 
 type Reply<T> = oneshot::Sender<Result<T>>;
 
@@ -161,14 +167,19 @@ async fn run(pool: Db, mut queue: mpsc::Receiver<Job>) {
     };
     let mut jobs = Vec::with_capacity(MAX_JOBS);
     while queue.recv_many(&mut jobs, MAX_JOBS).await > 0 {
-        #[allow(clippy::disallowed_methods)] // a duration for the debug log
+        #[allow(clippy::disallowed_methods)] // a duration for the log
         let started = std::time::Instant::now();
         let outcome = apply_all(&mut writing, &jobs).await;
-        tracing::debug!(
-            jobs = jobs.len(),
-            micros = started.elapsed().as_micros(),
-            "writer round"
-        );
+        let took = started.elapsed();
+        if took >= SLOW_ROUND {
+            tracing::warn!(
+                jobs = jobs.len(),
+                millis = u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+                "slow writer round"
+            );
+        } else {
+            tracing::debug!(jobs = jobs.len(), micros = took.as_micros(), "writer round");
+        }
         match outcome {
             Ok(outcomes) => {
                 for (job, outcome) in jobs.drain(..).zip(outcomes) {

@@ -10,7 +10,7 @@ use crate::support::{TestApp, TestDb, backend};
 const BIN: &str = env!("CARGO_BIN_EXE_authgate");
 
 /// Runs `future` to completion outside any test runtime.
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -29,17 +29,17 @@ fn authgate(dir: &std::path::Path) -> Command {
 
 /// `authgate server` on a fresh database (SQLite in `dir`, or a fresh
 /// PostgreSQL database on that backend), with JSON logs on a pipe.
-struct Started {
-    child: std::process::Child,
+pub struct Started {
+    pub child: std::process::Child,
     /// The rest of the log, after the line announcing the address.
-    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
-    addr: String,
+    pub lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+    pub addr: String,
     /// The log lines before the announcement.
-    before: Vec<serde_json::Value>,
-    db: Option<std::sync::Arc<TestDb>>,
+    pub before: Vec<serde_json::Value>,
+    pub db: Option<std::sync::Arc<TestDb>>,
 }
 
-fn start_server(dir: &std::path::Path) -> Started {
+pub fn start_server(dir: &std::path::Path) -> Started {
     let db = (backend() == "postgres").then(|| block_on(TestDb::fresh()));
     let mut cmd = authgate(dir);
     if let Some(db) = &db {
@@ -75,7 +75,7 @@ fn start_server(dir: &std::path::Path) -> Started {
     panic!("no listening line");
 }
 
-fn sigterm(child: &std::process::Child) {
+pub fn sigterm(child: &std::process::Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -409,3 +409,134 @@ async fn commands_without_a_login_say_so() {
         text(&out.stderr)
     );
 }
+
+/// Terminal escapes the hostile server below puts in every string it
+/// controls: a window title, a screen erase, a C1 CSI, a bidi override.
+const HOSTILE: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}1A\u{202e}";
+
+/// A server that says hostile things: `user_code` and the poll's error
+/// description carry [`HOSTILE`], the pages are the ones given, and every
+/// poll is answered `invalid_client`.
+async fn hostile_server(page: &'static str, complete: &'static str) -> String {
+    use axum::Json;
+    use axum::http::StatusCode;
+    use axum::routing::{get, post};
+    use serde_json::json;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let metadata = json!({
+        "issuer": base,
+        "device_authorization_endpoint": format!("{base}/device/code"),
+        "token_endpoint": format!("{base}/token"),
+    });
+    let app = axum::Router::new()
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(move || async move { Json(metadata) }),
+        )
+        .route(
+            "/device/code",
+            post(move || async move {
+                Json(json!({
+                    "device_code": "d",
+                    "user_code": format!("BCDF{HOSTILE}-GHJK"),
+                    "verification_uri": page,
+                    "verification_uri_complete": complete,
+                    "expires_in": 60,
+                    "interval": 1,
+                }))
+            }),
+        )
+        .route(
+            "/token",
+            post(|| async {
+                let description = format!("bad client{HOSTILE}");
+                let body = json!({"error": "invalid_client", "error_description": description});
+                (StatusCode::UNAUTHORIZED, Json(body))
+            }),
+        );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+/// Nothing the server says reaches the terminal as a control sequence.
+fn assert_inert(stderr: &str) {
+    for c in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+        assert!(!stderr.contains(c), "{c:?} printed: {stderr:?}");
+    }
+}
+
+/// A verification page that is not an http(s) URL ends the login before
+/// anything is shown or opened.
+#[tokio::test]
+async fn login_refuses_a_verification_page_that_is_not_web() {
+    let server = hostile_server("file:///etc/passwd", "smb://evil.example/share").await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "login",
+            "--server",
+            &server,
+            "--client-id",
+            "x",
+            "--no-browser",
+        ],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("verification_uri"), "{stderr}");
+    assert!(
+        stderr.contains("not an http:// or https:// address"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("enter the code"),
+        "nothing shown: {stderr}"
+    );
+    assert_inert(&stderr);
+}
+
+/// An http page on another origin is shown with a warning, a
+/// `verification_uri_complete` that is not web is left out, and the code
+/// and the server's error description arrive cleaned.
+#[tokio::test]
+async fn login_cleans_what_the_server_says() {
+    let server = hostile_server(
+        "http://elsewhere.invalid/device",
+        "smb://evil.example/share",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "login",
+            "--server",
+            &server,
+            "--client-id",
+            "x",
+            "--no-browser",
+        ],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("warning: the sign-in page is on http://elsewhere.invalid, not"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("ignoring the server's verification_uri_complete"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("    http://elsewhere.invalid/device\n"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("(or open"), "no second page: {stderr}");
+    assert!(stderr.contains("    BCDF"), "the code, cleaned: {stderr}");
+    assert!(stderr.contains("invalid_client (bad client"), "{stderr}");
+    assert_inert(&stderr);
+}

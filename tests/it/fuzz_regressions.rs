@@ -5,9 +5,11 @@
 //! nothing; PostgreSQL refuses it ("invalid byte sequence for encoding
 //! UTF8: 0x00"), so the query failed and the answer was a 500. NUL is now
 //! refused where input enters: OAuth forms (`invalid_request`), HTTP Basic
-//! credentials (`invalid_client`), browser forms (a 400 page) and grant ids
-//! (404). These tests run on both engines (`make unit-pg`).
+//! credentials (`invalid_client`), browser forms (a 400 page), grant ids
+//! (404) and the admin pages' query strings (a 400 page). These tests run
+//! on both engines (`make unit-pg`).
 
+use authgate::domain::device_flow::normalize_user_code;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -110,4 +112,76 @@ async fn nul_in_browser_forms_and_grant_ids_is_refused() {
         assert_eq!(app.page(path).await.status, 404, "{path}");
     }
     assert_eq!(app.get("/health").await.status, 200);
+}
+
+/// Every filter of every admin list, and every other parameter the admin
+/// pages read from their query string, with a NUL in it: a 400 page on
+/// both engines, never a database error.
+#[tokio::test]
+async fn nul_in_admin_query_strings_is_a_400_page() {
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let client = app.cli_client_id.clone();
+    let cases: &[(&str, &[&str])] = &[
+        ("/admin", &["v", "s"]),
+        ("/admin/live", &["v", "s"]),
+        (
+            "/admin/device-codes",
+            &["status", "client", "denied", "refused"],
+        ),
+        ("/admin/device-codes/live", &["status", "client", "v", "s"]),
+        (
+            "/admin/tokens",
+            &["q", "status", "user", "client", "revoked"],
+        ),
+        ("/admin/tokens/revoke", &["jti", "user", "client"]),
+        ("/admin/clients", &["q"]),
+        (&format!("/admin/clients/{client}"), &["saved"]),
+        ("/admin/users", &["q", "after"]),
+        (
+            "/admin/audit",
+            &["action", "actor", "client", "after", "before"],
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (path, params) in cases {
+        for param in *params {
+            for query in [
+                format!("{param}=a%00b"),
+                format!("{param}%00=x&{param}=%00"),
+            ] {
+                let url = format!("{path}?{query}");
+                let page = app.page(&url).await;
+                if page.status != 400 || !page.body.contains("not allowed") {
+                    wrong.push(format!("{url}: {}", page.status));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "not a 400 page: {wrong:#?}");
+    // A page URL an htmx request names (to redraw its table with the
+    // page's filters) is read the same way: a NUL in it is not a filter.
+    let (_, user_code) = app.start_flow().await;
+    let code = app
+        .core
+        .store
+        .find_device_code_by_user_code(&normalize_user_code(&user_code).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let csrf = app.page("/admin/device-codes").await.csrf();
+    let resp = app
+        .http
+        .post(app.url(&format!("/admin/device-codes/{}/cancel", code.id)))
+        .header("HX-Request", "true")
+        .header(
+            "HX-Current-URL",
+            app.url("/admin/device-codes?client=a%00b"),
+        )
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(app.page("/admin/users?q=adm").await.status, 200);
 }

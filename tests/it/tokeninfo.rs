@@ -1,5 +1,9 @@
 //! `GET /oauth/tokeninfo`.
 
+use authgate::crypto::jwt::{AccessClaims, TokenSigner};
+use authgate::crypto::keys::SigningAlg;
+use secrecy::SecretString;
+
 use crate::support::TestApp;
 
 #[tokio::test]
@@ -62,4 +66,109 @@ async fn missing_token_is_invalid_request() {
     let app = TestApp::spawn().await;
     let r = app.get("/oauth/tokeninfo").await;
     assert_eq!((r.status, r.error()), (400, "invalid_request"));
+}
+
+/// The issuer of `Config::development` (BASE_URL).
+const ISSUER: &str = "http://localhost:8080";
+const JWT_SECRET: &str = "an-explicit-jwt-secret-of-32-bytes";
+const INTROSPECTION_TOKEN: &str = "resource-server-token-123";
+
+/// `POST /oauth/introspect` with the introspection bearer token.
+async fn introspect(app: &TestApp, token: &str) -> crate::support::Reply {
+    let resp = app
+        .http
+        .post(app.url("/oauth/introspect"))
+        .bearer_auth(INTROSPECTION_TOKEN)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    TestApp::reply(resp).await
+}
+
+/// `claims` signed with JWT_SECRET the way anyone who knows it could:
+/// with the server's HS256 key id, and without any (as the Go AuthGate did).
+fn forge(claims: &AccessClaims) -> [String; 2] {
+    let signer = TokenSigner::hs256(JWT_SECRET.as_bytes(), ISSUER, ISSUER);
+    let with_kid = signer.sign(claims).unwrap();
+    let without_kid = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap();
+    [with_kid, without_kid]
+}
+
+/// Tokeninfo and introspection go by the expiry recorded when the token
+/// was issued: a token re-signed with a later `exp` by someone who holds
+/// the key is still over when its recorded time is.
+#[tokio::test]
+async fn the_stored_expiry_wins_over_a_later_exp_in_the_token() {
+    let app = TestApp::spawn_with(|c| {
+        c.signing_alg = SigningAlg::Hs256;
+        c.jwt_secret = Some(SecretString::from(JWT_SECRET));
+        c.introspection_token = Some(SecretString::from(INTROSPECTION_TOKEN));
+    })
+    .await;
+    let token = app.issue_token().await;
+    let mut claims = app.core.signer.verify(&token).unwrap();
+    let stored_exp = claims.exp;
+    claims.exp += 30 * 24 * 3600;
+    let resigned = forge(&claims);
+    for t in &resigned {
+        assert_eq!(app.tokeninfo(t).await.status, 200, "before expiry");
+    }
+
+    app.advance(3600);
+    for t in std::iter::once(&token).chain(&resigned) {
+        let r = app.tokeninfo(t).await;
+        assert_eq!(
+            (r.status, r.error()),
+            (401, "invalid_token"),
+            "{:?}",
+            r.json
+        );
+        let r = introspect(&app, t).await;
+        assert_eq!(r.json, serde_json::json!({"active": false}));
+    }
+    assert!(app.core.clock.now_secs() >= stored_exp);
+}
+
+/// With an asymmetric signing algorithm, JWT_SECRET signs nothing: a token
+/// forged with it is refused, unless the operator keeps accepting HS256
+/// while migrating from the Go AuthGate (JWT_ACCEPT_HS256).
+#[tokio::test]
+async fn hs256_tokens_are_refused_unless_hs256_is_configured_or_accepted() {
+    let spawn = |accept_hs256: bool| {
+        TestApp::spawn_with(move |c| {
+            c.signing_alg = SigningAlg::Es256;
+            c.jwt_secret = Some(SecretString::from(JWT_SECRET));
+            c.introspection_token = Some(SecretString::from(INTROSPECTION_TOKEN));
+            c.accept_hs256 = accept_hs256;
+        })
+    };
+    let app = spawn(false).await;
+    let token = app.issue_token().await;
+    let claims = app.core.signer.verify(&token).unwrap();
+    for forged in forge(&claims) {
+        let r = app.tokeninfo(&forged).await;
+        assert_eq!(
+            (r.status, r.error()),
+            (401, "invalid_token"),
+            "{:?}",
+            r.json
+        );
+        let r = introspect(&app, &forged).await;
+        assert_eq!(r.json, serde_json::json!({"active": false}));
+    }
+    assert_eq!(app.tokeninfo(&token).await.status, 200, "ES256 still works");
+
+    let app = spawn(true).await;
+    let token = app.issue_token().await;
+    let claims = app.core.signer.verify(&token).unwrap();
+    for forged in forge(&claims) {
+        assert_eq!(app.tokeninfo(&forged).await.status, 200);
+        assert_eq!(introspect(&app, &forged).await.json["active"], true);
+    }
 }

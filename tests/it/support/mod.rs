@@ -15,7 +15,7 @@ use authgate::crypto::random::Random;
 use authgate::domain::Core;
 use authgate::domain::device_flow::{self, Decision};
 use authgate::state::AppState;
-use authgate::{build_app, serve};
+use authgate::{ServeSettings, build_app, serve};
 use secrecy::SecretString;
 use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection};
@@ -119,7 +119,10 @@ impl TestApp {
             async move {
                 let _ = rx.await;
             },
-            Duration::from_secs(5),
+            ServeSettings {
+                grace: Duration::from_secs(5),
+                ..ServeSettings::of(&config)
+            },
         ));
         let stop_upkeep = tokio_util::sync::CancellationToken::new();
         let upkeep = authgate::tasks::spawn_cache_upkeep((*core).clone(), stop_upkeep.clone());
