@@ -259,7 +259,7 @@ impl Store {
 
     /// Reports that the device code with this hash left `pending` (it was
     /// decided): forgotten here at once; other instances hear of it from
-    /// the writer, whose transaction sends the `NOTIFY` (see writer.rs).
+    /// the writer, whose transaction sends the `NOTIFY` (see writer/).
     pub(super) fn code_decided(&self, hash: &str) {
         self.changes.forget_code_local(hash);
     }

@@ -143,7 +143,7 @@ macro_rules! select_device_code {
 
 impl Store {
     /// Inserts a new pending code; [`Error::Conflict`] if its user code is
-    /// taken. Concurrent inserts share one statement (see writer.rs); this
+    /// taken. Concurrent inserts share one statement (see writer/); this
     /// returns once the transaction holding this code has committed.
     pub async fn insert_device_code(&self, code: &NewDeviceCode) -> Result<()> {
         let inserted = self

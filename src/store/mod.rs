@@ -149,7 +149,7 @@ pub struct Store {
     /// What in-process caches must forget; shared by every clone.
     changes: std::sync::Arc<Changes>,
     /// The hot writes (new codes, audit events, decisions, redemptions),
-    /// many to a transaction (see writer.rs).
+    /// many to a transaction (see writer/).
     grouped: writer::Writer,
 }
 
@@ -233,7 +233,7 @@ impl Store {
                 // The grouped writer's own connection: lazy, so it is
                 // opened by the writer task, on the writer's thread. Its
                 // own statements go as simple queries (each planned for
-                // its rows, see writer.rs), which leaves the plan cache to
+                // its rows, see writer/), which leaves the plan cache to
                 // the foreign-key checks its inserts fire: one simple
                 // primary-key lookup per key and row, which forced custom
                 // plans would plan anew every time (two fifths of the
@@ -261,7 +261,7 @@ impl Store {
                 )));
             }
         };
-        // The grouped writer runs on a thread of its own (see writer.rs).
+        // The grouped writer runs on a thread of its own (see writer/).
         let grouped = writer::Writer::spawn(grouped, &writer::thread()?);
         Ok(Self {
             changes: std::sync::Arc::default(),
