@@ -100,6 +100,15 @@ impl Config {
         if args.database_statement_timeout < Duration::from_millis(100) {
             return Err(bad("DATABASE_STATEMENT_TIMEOUT", "must be at least 100ms"));
         }
+        if args.database_acquire_timeout < Duration::from_millis(100) {
+            return Err(bad("DATABASE_ACQUIRE_TIMEOUT", "must be at least 100ms"));
+        }
+        if args.database_acquire_timeout >= args.request_timeout {
+            return Err(bad(
+                "DATABASE_ACQUIRE_TIMEOUT",
+                "must be shorter than REQUEST_TIMEOUT",
+            ));
+        }
         at_least("DEVICE_CODE_EXPIRATION", args.device_code_expiration, 10)?;
         at_least("POLLING_INTERVAL", args.polling_interval, 1)?;
         at_least("JWT_EXPIRATION", args.jwt_expiration, 10)?;
@@ -169,7 +178,7 @@ impl Config {
             pool: PoolSettings {
                 max_connections: args.database_max_connections,
                 statement_timeout: args.database_statement_timeout,
-                ..PoolSettings::default()
+                acquire_timeout: args.database_acquire_timeout,
             },
             database_migrate: args.database_migrate,
             jwt_secret: args.jwt_secret.map(SecretString::from),
@@ -440,6 +449,8 @@ mod tests {
         assert_eq!(err.variable, "POLLING_INTERVAL");
         let err = parse(&["--database-statement-timeout", "10ms"]).expect_err("too short");
         assert_eq!(err.variable, "DATABASE_STATEMENT_TIMEOUT");
+        let err = parse(&["--database-acquire-timeout", "1m"]).expect_err("above the request's");
+        assert_eq!(err.variable, "DATABASE_ACQUIRE_TIMEOUT");
     }
 
     #[test]
@@ -499,12 +510,15 @@ mod tests {
             "3",
             "--database-statement-timeout",
             "2s",
+            "--database-acquire-timeout",
+            "500ms",
             "--database-migrate",
             "false",
         ])
         .expect("valid database settings");
         assert_eq!(c.pool.max_connections, 3);
         assert_eq!(c.pool.statement_timeout, Duration::from_secs(2));
+        assert_eq!(c.pool.acquire_timeout, Duration::from_millis(500));
         assert!(!c.database_migrate);
         let c = parse(&["--database-migrate", "yes"]).expect("yes is true");
         assert!(c.database_migrate);

@@ -132,6 +132,9 @@ impl AppState {
             sessions,
             limits: Arc::new(Limits::new(config.rate_limit_device_code)),
         };
+        // Read once now, so discovery has an answer even if the database
+        // is out before the first request asks.
+        crate::domain::client::scopes_supported(&state.core).await?;
         Ok(Prepared { state, seeded })
     }
 }

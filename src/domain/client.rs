@@ -53,6 +53,36 @@ pub async fn find(core: &Core, id: &str) -> Result<Option<Client>> {
     Ok(found)
 }
 
+/// Every scope some enabled client may ask for (RFC 8414
+/// `scopes_supported`). Served from memory like client rows; while the
+/// database is out, the last answer read stands, so discovery keeps
+/// working through an outage.
+pub async fn scopes_supported(core: &Core) -> Result<Arc<Vec<String>>> {
+    let now_ms = core.clock.now_ms();
+    let generation = core.store.changes().generation(Topic::Clients);
+    let held = core.caches.scopes.read().ok().and_then(|held| held.clone());
+    if let Some((at_generation, loaded_at, scopes)) = &held
+        && *at_generation == generation
+        && (0..crate::store::MAX_AGE_MS).contains(&(now_ms - loaded_at))
+    {
+        return Ok(scopes.clone());
+    }
+    match core.store.all_client_scopes().await {
+        Ok(scopes) => {
+            let scopes = Arc::new(scopes);
+            if let Ok(mut held) = core.caches.scopes.write() {
+                *held = Some((generation, now_ms, scopes.clone()));
+            }
+            Ok(scopes)
+        }
+        Err(e) if e.is_unavailable() => match held {
+            Some((_, _, scopes)) => Ok(scopes),
+            None => Err(e.into()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Looks the client up and checks its secret.
 ///
 /// Unknown and disabled clients, a confidential client without or with a

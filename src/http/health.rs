@@ -1,4 +1,5 @@
-//! `GET /health`: liveness with a real database round trip.
+//! `GET /health`: liveness with a real database round trip, answered
+//! within [`DEADLINE`] whatever the database does.
 
 use axum::Json;
 use axum::extract::State;
@@ -10,6 +11,11 @@ use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
 use crate::state::AppState;
+
+/// The longest `/health` waits for the database: a frozen or unreachable
+/// database is reported (503) before a load balancer's or container
+/// runtime's probe gives up (`authgate health` waits 5 s by default).
+pub const DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -44,7 +50,12 @@ pub async fn health(State(state): State<AppState>) -> Response {
     let started = core.clock.now_ms();
     #[allow(clippy::disallowed_methods)] // latency, not business time
     let timer = std::time::Instant::now();
-    let ping = core.store.ping().await;
+    let ping = match tokio::time::timeout(DEADLINE, core.store.ping()).await {
+        Ok(ping) => ping,
+        Err(_) => Err(crate::store::Error::Unavailable(format!(
+            "no answer within {DEADLINE:?}"
+        ))),
+    };
     let latency = timer.elapsed().as_secs_f64() * 1000.0;
     let timestamp = OffsetDateTime::from_unix_timestamp(started.div_euclid(1000))
         .ok()

@@ -7,6 +7,7 @@
 
 mod admin;
 mod audit;
+mod availability;
 mod backup;
 mod batch;
 mod changes;
@@ -56,6 +57,11 @@ pub enum Error {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The database cannot serve this now: unreachable, restarting, too
+    /// slow, out of disk, read-only (see availability.rs). Worth trying
+    /// again shortly; presented as 503 `temporarily_unavailable`.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// A statement shared by many requests failed (see the batch writers).
     #[error("database error: {0}")]
     Batch(String),
@@ -69,7 +75,24 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 Error::Conflict(db.message().to_owned())
             }
+            e if availability::is_unavailable(e) => Error::Unavailable(e.to_string()),
             _ => Error::Database(e),
+        }
+    }
+}
+
+impl Error {
+    /// Whether this is an outage rather than a refusal.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Unavailable(_))
+    }
+
+    /// The same failure for each caller of a shared write (errors are not
+    /// `Clone`), an outage still an outage.
+    pub(crate) fn shared(&self) -> Error {
+        match self {
+            Error::Unavailable(why) => Error::Unavailable(why.clone()),
+            other => Error::Batch(other.to_string()),
         }
     }
 }
@@ -107,6 +130,9 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
     pub max_connections: u32,
+    /// The longest a query waits for a connection, including opening one
+    /// (`DATABASE_ACQUIRE_TIMEOUT`): while the database is down, how long
+    /// a request takes to hear so.
     pub acquire_timeout: Duration,
     /// PostgreSQL: the `statement_timeout` of every connection (a longer
     /// statement is cancelled with SQLSTATE 57014). SQLite: how long a
@@ -118,7 +144,7 @@ impl Default for PoolSettings {
     fn default() -> Self {
         Self {
             max_connections: 8,
-            acquire_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(10),
         }
     }

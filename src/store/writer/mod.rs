@@ -178,6 +178,15 @@ async fn run(pool: Db, mut queue: mpsc::Receiver<Job>) {
                     job.answer(Ok(outcome));
                 }
             }
+            Err(e) if e.is_unavailable() => {
+                // The database is out, not one job at fault: every caller
+                // hears so (one by one would only wait the outage out N
+                // times).
+                tracing::warn!(error = %e, jobs = jobs.len(), "write failed: the database is unavailable");
+                for job in jobs.drain(..) {
+                    job.answer(Err(e.shared()));
+                }
+            }
             Err(e) if jobs.len() > 1 => {
                 // One job broke the transaction: run each alone, so only
                 // its own caller hears of the failure.
@@ -191,9 +200,8 @@ async fn run(pool: Db, mut queue: mpsc::Receiver<Job>) {
             }
             Err(e) => {
                 tracing::error!(error = %e, "write failed");
-                let message = e.to_string();
                 for job in jobs.drain(..) {
-                    job.answer(Err(Error::Batch(message.clone())));
+                    job.answer(Err(e.shared()));
                 }
             }
         }

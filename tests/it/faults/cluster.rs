@@ -1,0 +1,140 @@
+//! A private PostgreSQL cluster for one fault test: started by
+//! `.ci/postgres.sh start` in a directory of its own, on a port of its own
+//! (kept across restarts, so the server's `DATABASE_URL` stays right);
+//! stopped and started by the test; removed when dropped. Never the cluster of `TEST_DATABASE_URL`, which
+//! the rest of the suite shares.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sqlx::Connection;
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.ci/postgres.sh");
+
+pub struct Cluster {
+    dir: PathBuf,
+    port: u16,
+    bin: PathBuf,
+    pub url: String,
+}
+
+/// The newest PostgreSQL server binaries, as `.ci/postgres.sh` finds them.
+fn pg_bindir() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("bin"))
+        .filter(|bin| bin.join("initdb").is_file() && bin.join("pg_ctl").is_file())
+        .collect();
+    dirs.sort_by_key(|d| {
+        d.parent()
+            .and_then(Path::file_name)
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    dirs.pop()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+impl Cluster {
+    /// Starts a new cluster, or `None` (with a note saying why the caller
+    /// is skipped) when PostgreSQL's server binaries are not installed.
+    pub fn start(test: &str) -> Option<Cluster> {
+        let Some(bin) = pg_bindir() else {
+            eprintln!(
+                "{test}: skipped: no PostgreSQL server binaries under /usr/lib/postgresql \
+                 (Debian's postgresql package; `make unit-pg` installs it)"
+            );
+            return None;
+        };
+        let dir = std::env::temp_dir().join(format!(
+            "authgate-pg-fault-{}",
+            uuid::Uuid::new_v4().simple()
+        ));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cluster = Cluster {
+            dir,
+            port,
+            bin,
+            url: String::new(),
+        };
+        cluster.url = cluster.script("start");
+        Some(cluster)
+    }
+
+    /// `.ci/postgres.sh ACTION` on this cluster; its stdout.
+    fn script(&self, action: &str) -> String {
+        let out = Command::new("bash")
+            .arg(SCRIPT)
+            .arg(action)
+            .env("AUTHGATE_PG_DIR", &self.dir)
+            .env("AUTHGATE_PG_PORT", self.port.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "postgres.sh {action}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// `pg_ctl` as the cluster's owner (`postgres` when we are root).
+    fn pg_ctl(&self, args: &[&str]) {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let data = self.dir.join("data");
+        let mut cmd = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(pg_ctl);
+            c
+        } else {
+            Command::new(pg_ctl)
+        };
+        let status = cmd
+            .arg("-D")
+            .arg(data)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "pg_ctl {args:?}");
+    }
+
+    /// Stops PostgreSQL (fast: open connections are closed).
+    pub fn stop(&self) {
+        self.pg_ctl(&["stop", "-m", "fast", "-w", "-t", "30"]);
+    }
+
+    /// Starts it again on the same port, with the same data.
+    pub fn start_again(&self) {
+        let url = self.script("start");
+        assert_eq!(url, self.url);
+    }
+
+    /// A connection to the cluster's database, for checks.
+    pub async fn connect(&self) -> sqlx::PgConnection {
+        sqlx::PgConnection::connect(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for Cluster {
+    /// Stops and deletes the cluster.
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(SCRIPT)
+            .arg("stop")
+            .env("AUTHGATE_PG_DIR", &self.dir)
+            .output();
+    }
+}
