@@ -179,6 +179,11 @@ impl Config {
                 max_connections: args.database_max_connections,
                 statement_timeout: args.database_statement_timeout,
                 acquire_timeout: args.database_acquire_timeout,
+                // A write answers well before the request times out, so its
+                // caller hears `temporarily_unavailable`, not a timeout.
+                write_timeout: args
+                    .database_statement_timeout
+                    .min(args.request_timeout / 2),
             },
             database_migrate: args.database_migrate,
             jwt_secret: args.jwt_secret.map(SecretString::from),
@@ -519,6 +524,9 @@ mod tests {
         assert_eq!(c.pool.max_connections, 3);
         assert_eq!(c.pool.statement_timeout, Duration::from_secs(2));
         assert_eq!(c.pool.acquire_timeout, Duration::from_millis(500));
+        assert_eq!(c.pool.write_timeout, Duration::from_secs(2));
+        let c = parse(&["--request-timeout", "6s"]).expect("valid");
+        assert_eq!(c.pool.write_timeout, Duration::from_secs(3), "half of it");
         assert!(!c.database_migrate);
         let c = parse(&["--database-migrate", "yes"]).expect("yes is true");
         assert!(c.database_migrate);

@@ -138,6 +138,11 @@ pub struct PoolSettings {
     /// statement is cancelled with SQLSTATE 57014). SQLite: how long a
     /// statement waits for another connection's lock (the busy timeout).
     pub statement_timeout: Duration,
+    /// The longest a caller waits for the grouped writer's commit, and the
+    /// longest one of its rounds may take (see writer/): below the request
+    /// timeout, so a stalled database is answered `Unavailable` rather
+    /// than by a timeout that hides a later commit.
+    pub write_timeout: Duration,
 }
 
 impl Default for PoolSettings {
@@ -146,6 +151,7 @@ impl Default for PoolSettings {
             max_connections: 8,
             acquire_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -288,7 +294,7 @@ impl Store {
             }
         };
         // The grouped writer runs on a thread of its own (see writer/).
-        let grouped = writer::Writer::spawn(grouped, &writer::thread()?);
+        let grouped = writer::Writer::spawn(grouped, &writer::thread()?, pool.write_timeout);
         Ok(Self {
             changes: std::sync::Arc::default(),
             grouped,

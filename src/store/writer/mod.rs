@@ -14,12 +14,25 @@
 //! answered after the commit, so nothing acknowledged can be lost to a
 //! crash; a round that fails is retried job by job, so only the job at
 //! fault hears of it.
+//!
+//! A stalled database must not turn into writes nobody hears of. A caller
+//! waits at most the write deadline (`PoolSettings::write_timeout`, below
+//! REQUEST_TIMEOUT) and then hears `Unavailable`; a job whose caller has
+//! gone by the time its round starts is not written (no code nobody will
+//! poll, no decision nobody saw confirmed, no redemption whose tokens
+//! nobody will receive); and a round is given the same deadline, after
+//! which its connection is closed and its callers told. A round cut off
+//! that way may still commit, on PostgreSQL, once the server runs again:
+//! for redemptions the store keeps the tokens it would have handed out
+//! (see `Changes::hold_redemption`), so that commit is not lost either.
 
 mod postgres;
 mod round;
 mod sqlite;
 #[cfg(test)]
 mod tests;
+
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -81,6 +94,17 @@ enum Outcome {
 }
 
 impl Job {
+    /// Whether nobody waits for this job any more. Audit events are written
+    /// all the same: they record what happened, heard of or not.
+    fn abandoned(&self) -> bool {
+        match self {
+            Job::NewCode { reply, .. } => reply.is_closed(),
+            Job::Audit { .. } => false,
+            Job::Decide { reply, .. } => reply.is_closed(),
+            Job::Redeem { reply, .. } => reply.is_closed(),
+        }
+    }
+
     fn answer(self, outcome: Result<Outcome>) {
         let mismatched = || Error::Batch("mismatched outcome".into());
         match self {
@@ -138,32 +162,61 @@ pub(super) fn thread() -> Result<tokio::runtime::Handle> {
 #[derive(Debug, Clone)]
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// How long a caller waits for its commit (and a round may take).
+    deadline: Duration,
 }
 
 impl Writer {
-    /// Starts the writer on `runtime`; it ends when the last sender is gone.
-    pub(super) fn spawn(db: Db, runtime: &tokio::runtime::Handle) -> Self {
+    /// Starts the writer on `runtime`, with `deadline` for callers and
+    /// rounds; it ends when the last sender is gone.
+    pub(super) fn spawn(db: Db, runtime: &tokio::runtime::Handle, deadline: Duration) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        runtime.spawn(run(db, queue));
-        Self { jobs }
+        let writing = Writing {
+            db,
+            held: None,
+            deadline,
+        };
+        runtime.spawn(run(writing, queue));
+        Self { jobs, deadline }
     }
 
-    /// Queues a job and waits for the commit that holds it.
+    /// Queues a job and waits for the commit that holds it, at most the
+    /// write deadline: then the caller hears [`Error::Unavailable`], and
+    /// its job is dropped unless its round has begun.
     pub(super) async fn submit<T>(&self, job: impl FnOnce(Reply<T>) -> Job) -> Result<T> {
         let (reply, answer) = oneshot::channel();
         let gone = || Error::Batch("the database writer has stopped".into());
-        self.jobs.send(job(reply)).await.map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
+        let wait = async {
+            self.jobs.send(job(reply)).await.map_err(|_| gone())?;
+            answer.await.map_err(|_| gone())?
+        };
+        tokio::time::timeout(self.deadline, wait)
+            .await
+            .unwrap_or_else(|_| Err(late(self.deadline)))
     }
 }
 
-async fn run(pool: Db, mut queue: mpsc::Receiver<Job>) {
-    let mut writing = Writing {
-        db: pool,
-        held: None,
-    };
+/// The error of a write that did not complete within `deadline`.
+fn late(deadline: Duration) -> Error {
+    Error::Unavailable(format!(
+        "the database did not complete a write within {deadline:?}"
+    ))
+}
+
+async fn run(mut writing: Writing, mut queue: mpsc::Receiver<Job>) {
     let mut jobs = Vec::with_capacity(MAX_JOBS);
     while queue.recv_many(&mut jobs, MAX_JOBS).await > 0 {
+        let queued = jobs.len();
+        jobs.retain(|job| !job.abandoned());
+        if jobs.len() < queued {
+            tracing::info!(
+                dropped = queued - jobs.len(),
+                "writes whose callers gave up waiting were not made"
+            );
+        }
+        if jobs.is_empty() {
+            continue;
+        }
         #[allow(clippy::disallowed_methods)] // a duration for the debug log
         let started = std::time::Instant::now();
         let outcome = apply_all(&mut writing, &jobs).await;
@@ -218,6 +271,8 @@ struct Writing {
     /// replaced. (SQLite's writer connection is shared with other writes
     /// and goes back to the pool after each round.)
     held: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+    /// The longest a round may take.
+    deadline: Duration,
 }
 
 /// Applies `jobs` in one transaction.
@@ -234,9 +289,32 @@ async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> 
         })
         .map(|(part, rows)| Ok((part, rows.finish()?)))
         .collect::<Result<_>>()?;
+    // Past the deadline the round's connection is closed, not reused: it
+    // may be in the middle of the transaction.
+    let deadline = writing.deadline;
     let applied = match &writing.db {
-        Db::Sqlite(pool) => sqlite::apply(pool, &round, &rows).await?,
-        Db::Postgres(pool) => postgres::apply(pool, &mut writing.held, &round, &rows).await?,
+        Db::Sqlite(pool) => {
+            let mut conn = pool.acquire().await?;
+            match tokio::time::timeout(deadline, sqlite::apply(&mut conn, &round, &rows)).await {
+                Ok(applied) => applied?,
+                Err(_) => {
+                    conn.close_on_drop();
+                    return Err(late(deadline));
+                }
+            }
+        }
+        Db::Postgres(pool) => {
+            let apply = postgres::apply(pool, &mut writing.held, &round, &rows);
+            match tokio::time::timeout(deadline, apply).await {
+                Ok(applied) => applied?,
+                Err(_) => {
+                    if let Some(mut conn) = writing.held.take() {
+                        conn.close_on_drop();
+                    }
+                    return Err(late(deadline));
+                }
+            }
+        }
     };
     Ok(round.outcomes(jobs, applied))
 }

@@ -23,9 +23,10 @@ fn sqlite_round_sql() -> &'static str {
     })
 }
 
-/// Runs `round` (whose statements' rows are `rows`) on the writer's pool.
+/// Runs `round` (whose statements' rows are `rows`) on `conn`, the
+/// writer pool's connection.
 pub(super) async fn apply(
-    pool: &sqlx::SqlitePool,
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
     round: &Round<'_>,
     rows: &[(Part, String)],
 ) -> Result<Applied> {
@@ -37,12 +38,11 @@ pub(super) async fn apply(
     for (_, json) in rows {
         query = query.bind(json);
     }
-    let mut conn = pool.acquire().await?;
-    let answers = match sqlite_round(&mut conn, query, &parts).await {
+    let answers = match sqlite_round(conn, query, &parts).await {
         Ok(answers) => answers,
         Err(e) => {
             // A failed statement leaves the transaction open.
-            if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+            if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
                 conn.close_on_drop();
             }
             return Err(e);
@@ -52,8 +52,8 @@ pub(super) async fn apply(
     // not fail from here on (a retry would apply it again), so rows that
     // cannot be confirmed count as not written: a device code is then
     // retried under a new user code.
-    let codes = confirmed(&mut *conn, &round.codes, answers.codes_changed).await;
-    let audits = confirmed(&mut *conn, &round.audits, answers.audits_changed).await;
+    let codes = confirmed(&mut **conn, &round.codes, answers.codes_changed).await;
+    let audits = confirmed(&mut **conn, &round.audits, answers.audits_changed).await;
     Ok(Applied {
         answers,
         codes,

@@ -1,4 +1,8 @@
-//! The writer through the store: groups, failures and races.
+//! The writer through the store: groups, failures, races and stalls.
+
+use std::time::Duration;
+
+use sqlx::Connection;
 
 use crate::domain::device_flow::{Decision, DeviceState};
 use crate::domain::user::Role;
@@ -7,11 +11,35 @@ use crate::store::{
 };
 
 async fn store_with_codes(n: usize) -> (Store, tempfile::TempDir) {
+    store_with(&PoolSettings::default(), n).await
+}
+
+fn url_in(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("w.db").display())
+}
+
+/// A pending code of client `c`, numbered `i` (0 to 9).
+fn code(i: usize) -> NewDeviceCode {
+    NewDeviceCode {
+        id: format!("d{i}"),
+        device_code_hash: format!("h{i}"),
+        user_code: format!(
+            "BCDFGHJ{}",
+            ["K", "L", "M", "N", "P", "Q", "R", "S", "T", "V"][i]
+        ),
+        client_id: "c".into(),
+        scope: "read".into(),
+        interval_secs: 5,
+        requester_ip: None,
+        user_agent: None,
+        created_at: 0,
+        expires_at: i64::MAX / 2,
+    }
+}
+
+async fn store_with(settings: &PoolSettings, n: usize) -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("w.db").display());
-    let store = Store::connect(&url, &PoolSettings::default())
-        .await
-        .unwrap();
+    let store = Store::connect(&url_in(&dir), settings).await.unwrap();
     store.migrate().await.unwrap();
     store
         .insert_client(&NewClient {
@@ -35,21 +63,7 @@ async fn store_with_codes(n: usize) -> (Store, tempfile::TempDir) {
         .await
         .unwrap();
     for i in 0..n {
-        store
-            .insert_device_code(&NewDeviceCode {
-                id: format!("d{i}"),
-                device_code_hash: format!("h{i}"),
-                user_code: format!("BCDFGHJ{}", ["K", "L", "M", "N"][i]),
-                client_id: "c".into(),
-                scope: "read".into(),
-                interval_secs: 5,
-                requester_ip: None,
-                user_agent: None,
-                created_at: 0,
-                expires_at: i64::MAX / 2,
-            })
-            .await
-            .unwrap();
+        store.insert_device_code(&code(i)).await.unwrap();
     }
     (store, dir)
 }
@@ -215,4 +229,83 @@ async fn only_the_moves_that_happen_write_their_rows() {
         2,
         "each token's audit event is its own redemption's"
     );
+}
+
+/// What the database holds of code `i`.
+async fn stored(store: &Store, i: usize) -> bool {
+    store
+        .find_device_code_by_hash(&format!("h{i}"))
+        .await
+        .unwrap()
+        .is_some()
+}
+
+/// A stalled database (another connection holds SQLite's write lock):
+/// the caller hears `Unavailable` within the write deadline instead of
+/// waiting for it, the cut-off round writes nothing later, and the writer
+/// works again once the lock is gone.
+#[tokio::test]
+async fn a_stall_is_answered_within_the_write_deadline() {
+    let settings = PoolSettings {
+        write_timeout: Duration::from_millis(300),
+        statement_timeout: Duration::from_secs(5),
+        ..PoolSettings::default()
+    };
+    let (store, dir) = store_with(&settings, 0).await;
+    let mut blocker = sqlx::SqliteConnection::connect(&url_in(&dir))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    #[allow(clippy::disallowed_methods)] // measures the answer's delay
+    let started = std::time::Instant::now();
+    let stalled = store.insert_device_code(&code(0)).await;
+    assert!(
+        matches!(stalled, Err(crate::store::Error::Unavailable(_))),
+        "{stalled:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    store.insert_device_code(&code(1)).await.unwrap();
+    assert!(!stored(&store, 0).await, "the cut-off round wrote nothing");
+    assert!(stored(&store, 1).await);
+}
+
+/// A job whose caller gave up before its round began is not written: a
+/// code nobody received, a redemption whose tokens nobody would get.
+#[tokio::test]
+async fn jobs_whose_callers_are_gone_are_not_written() {
+    let (store, dir) = store_with_codes(0).await;
+    let mut blocker = sqlx::SqliteConnection::connect(&url_in(&dir))
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut blocker)
+        .await
+        .unwrap();
+    // The first round waits for the lock; the second job queues behind it
+    // and its caller leaves.
+    let first = tokio::spawn({
+        let store = store.clone();
+        async move { store.insert_device_code(&code(0)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(50),
+        store.insert_device_code(&code(1)),
+    )
+    .await;
+    assert!(gave_up.is_err(), "still stalled");
+    sqlx::query("ROLLBACK").execute(&mut blocker).await.unwrap();
+    first.await.unwrap().unwrap();
+    store.insert_device_code(&code(2)).await.unwrap();
+    assert!(stored(&store, 0).await, "its caller waited");
+    assert!(!stored(&store, 1).await, "its caller was gone");
+    assert!(stored(&store, 2).await);
 }
