@@ -455,6 +455,10 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
             token::redeem_device_code(core, &client, &code, &user_id).await
         }
         PollVerdict::Replayed => {
+            // Unless its redemption's answer was lost: see domain/token.rs.
+            if let Some(tokens) = token::retried(core, &client, &code).await? {
+                return Ok(tokens);
+            }
             let now = core.clock.now_secs();
             let mut revoked = core
                 .store

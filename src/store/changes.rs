@@ -97,6 +97,9 @@ pub struct Changes {
     pending: DashMap<String, (DeviceCode, i64)>,
     /// Browser sessions as the database holds them (see sessions.rs).
     pub(super) sessions: super::sessions::SessionCache,
+    /// Tokens of redemptions not yet handed out (see handoff.rs). Not a
+    /// copy of the database: kept when caches are forgotten.
+    pub(super) handoffs: super::handoff::Handoffs,
 }
 
 /// The most live polls kept; beyond it polls read the database.
@@ -229,6 +232,7 @@ impl Changes {
             .retain(|_, (_, at)| now_ms - *at <= POLL_MAX_AGE_MS);
         self.pending
             .retain(|_, (code, at)| now_ms - *at <= POLL_MAX_AGE_MS && !code.is_expired(now_secs));
+        self.handoffs.prune(now_ms);
         let mut dirty = Vec::new();
         self.polls.retain(|_, poll| {
             if poll.dirty {

@@ -21,6 +21,7 @@ mod operations;
 mod outages;
 mod pages;
 mod properties;
+mod retries;
 mod scale_out;
 mod start_up;
 mod token_polling;

@@ -1,7 +1,7 @@
 //! A private PostgreSQL cluster for one fault test: started by
 //! `.ci/postgres.sh start` in a directory of its own, on a port of its own
 //! (kept across restarts, so the server's `DATABASE_URL` stays right);
-//! stopped and started by the test; removed when dropped. Never the cluster of `TEST_DATABASE_URL`, which
+//! stopped, started and frozen by the test; removed when dropped. Never the cluster of `TEST_DATABASE_URL`, which
 //! the rest of the suite shares.
 
 use std::path::{Path, PathBuf};
@@ -16,6 +16,8 @@ pub struct Cluster {
     port: u16,
     bin: PathBuf,
     pub url: String,
+    /// Processes stopped by [`Cluster::freeze`], continued on thaw or drop.
+    frozen: Vec<u32>,
 }
 
 /// The newest PostgreSQL server binaries, as `.ci/postgres.sh` finds them.
@@ -68,6 +70,7 @@ impl Cluster {
             port,
             bin,
             url: String::new(),
+            frozen: Vec::new(),
         };
         cluster.url = cluster.script("start");
         Some(cluster)
@@ -122,15 +125,58 @@ impl Cluster {
         assert_eq!(url, self.url);
     }
 
+    /// SIGSTOP to the postmaster and every process it started: the
+    /// database stops answering without closing a connection.
+    pub fn freeze(&mut self) {
+        let pid_file = std::fs::read_to_string(self.dir.join("data/postmaster.pid")).unwrap();
+        let postmaster: u32 = pid_file.lines().next().unwrap().trim().parse().unwrap();
+        let children = Command::new("pgrep")
+            .args(["-P", &postmaster.to_string()])
+            .output()
+            .unwrap();
+        let mut pids = vec![postmaster];
+        pids.extend(
+            String::from_utf8_lossy(&children.stdout)
+                .lines()
+                .filter_map(|l| l.trim().parse::<u32>().ok()),
+        );
+        signal("-STOP", &pids);
+        self.frozen = pids;
+    }
+
+    /// SIGCONT to what [`Cluster::freeze`] stopped.
+    pub fn thaw(&mut self) {
+        signal("-CONT", &self.frozen);
+        self.frozen.clear();
+    }
+
     /// A connection to the cluster's database, for checks.
     pub async fn connect(&self) -> sqlx::PgConnection {
         sqlx::PgConnection::connect(&self.url).await.unwrap()
     }
 }
 
+fn signal(signal: &str, pids: &[u32]) {
+    if pids.is_empty() {
+        return;
+    }
+    let status = Command::new("kill")
+        .arg(signal)
+        .args(pids.iter().map(u32::to_string))
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {pids:?}");
+}
+
 impl Drop for Cluster {
-    /// Stops and deletes the cluster.
+    /// Thaws, stops and deletes the cluster.
     fn drop(&mut self) {
+        if !self.frozen.is_empty() {
+            let _ = Command::new("kill")
+                .arg("-CONT")
+                .args(self.frozen.iter().map(u32::to_string))
+                .status();
+        }
         let _ = Command::new("bash")
             .arg(SCRIPT)
             .arg("stop")

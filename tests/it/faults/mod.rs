@@ -5,7 +5,9 @@
 //! acknowledged approval and every token handed out is still there and
 //! usable afterwards.
 //!
-//! - `postgres.rs`: PostgreSQL stopped. Each test runs a private
+//! - `postgres.rs`: PostgreSQL stopped, and frozen (SIGSTOP of the
+//!   postmaster and every backend) for longer than REQUEST_TIMEOUT while
+//!   approved devices redeem. Each test runs a private
 //!   throwaway cluster of its own (`cluster.rs`), never the shared one of
 //!   `make unit-pg`; they run on the PostgreSQL pass, and are skipped with
 //!   a note when PostgreSQL's server binaries are missing.

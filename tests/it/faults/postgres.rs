@@ -1,6 +1,9 @@
-//! PostgreSQL faults, each on a private cluster (see cluster.rs).
+//! PostgreSQL faults, each on a private cluster (see cluster.rs): stopped,
+//! frozen.
 
 use std::time::Duration;
+
+use futures::future::join_all;
 
 use super::cluster::Cluster;
 use super::*;
@@ -103,4 +106,100 @@ async fn stopped(cluster: &mut Cluster) {
         &[&flows[0], &flows[1], &flows[3]],
         &[&flows[0], &flows[1], &flows[3]],
     );
+}
+
+/// The database freezes (SIGSTOP) for longer than REQUEST_TIMEOUT while
+/// approved devices redeem. Their requests are answered
+/// `temporarily_unavailable` within the write deadline, and once the
+/// database answers again every device gets its token: a redemption that
+/// committed late is handed to the device's next poll, never judged a
+/// replay (which would revoke it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_database_loses_no_acknowledged_approval() {
+    let Some(mut cluster) = cluster_for("a_frozen_database_loses_no_acknowledged_approval") else {
+        return;
+    };
+    tokio::time::timeout(BUDGET, frozen(&mut cluster))
+        .await
+        .expect("the test finishes within its budget");
+}
+
+/// How many devices redeem while the database is frozen.
+const DEVICES: usize = 6;
+/// REQUEST_TIMEOUT of the frozen test, and how long the freeze lasts.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(8);
+const FREEZE: Duration = Duration::from_secs(10);
+
+async fn frozen(cluster: &mut Cluster) {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        tmp.path(),
+        &[
+            ("DATABASE_URL", &cluster.url),
+            ("REQUEST_TIMEOUT", "8s"),
+            ("DATABASE_STATEMENT_TIMEOUT", "2s"),
+            ("DATABASE_ACQUIRE_TIMEOUT", "1s"),
+        ],
+    )
+    .await;
+    let http = http();
+    let browser = Browser::sign_in(&server).await;
+    let mut flows = Vec::new();
+    for _ in 0..DEVICES {
+        flows.push(start_flow(&server, &http).await);
+    }
+    for flow in &flows {
+        browser.approved(&server, flow).await;
+    }
+    // The client was just authenticated and the codes just decided here:
+    // the devices' polls go straight to the writer.
+    cluster.freeze();
+    let frozen_at = now();
+    let answers = join_all(flows.iter().map(|f| poll(&server, &http, f))).await;
+    for a in &answers {
+        assert!(
+            a.took < REQUEST_TIMEOUT,
+            "answered before REQUEST_TIMEOUT: {a:?}"
+        );
+        assert_ne!(a.status, 200, "nothing can commit while frozen: {a:?}");
+        a.assert_unavailable("a redemption while frozen", Duration::from_secs(4));
+    }
+    let health = answer(http.get(server.url("/health"))).await;
+    assert_eq!(health.status, 503, "{health:?}");
+    assert!(health.took < FAST, "/health took {:?}", health.took);
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/jwks.json",
+    ] {
+        let a = answer(http.get(server.url(path))).await;
+        assert_eq!(a.status, 200, "{path}: {a:?}");
+    }
+    if let Some(rest) = FREEZE.checked_sub(frozen_at.elapsed()) {
+        tokio::time::sleep(rest).await;
+    }
+    cluster.thaw();
+    let thawed = now();
+
+    let tokens = join_all(
+        flows
+            .iter()
+            .map(|f| redeem(&server, &http, f, Duration::from_secs(20))),
+    )
+    .await;
+    eprintln!(
+        "postgres frozen {FREEZE:?}: every device had its token {:?} after the thaw",
+        thawed.elapsed()
+    );
+    for token in &tokens {
+        let info = tokeninfo(&server, &http, token).await;
+        assert_eq!(info.status, 200, "{info:?}");
+    }
+    let all: Vec<&Flow> = flows.iter().collect();
+    check_codes(&codes(cluster).await, &all, &all);
+
+    // Handed out once: presenting the code again is a replay, as ever.
+    let again = poll(&server, &http, &flows[0]).await;
+    assert_eq!(again.error(), "invalid_grant", "{again:?}");
+    assert_eq!(tokeninfo(&server, &http, &tokens[0]).await.status, 401);
+    server.stop().await;
 }
