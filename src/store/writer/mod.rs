@@ -13,7 +13,10 @@
 //! statements whether it carries one job or two hundred. Callers are
 //! answered after the commit, so nothing acknowledged can be lost to a
 //! crash; a round that fails is retried job by job, so only the job at
-//! fault hears of it.
+//! fault hears of it. A round whose connection died under it (a restarted
+//! PostgreSQL, a terminated backend) is applied once more on a fresh
+//! connection, checking what the first attempt may have committed (see
+//! recheck.rs), so the first write after a recovery does not fail.
 //!
 //! A stalled database must not turn into writes nobody hears of. A caller
 //! waits at most the write deadline (`PoolSettings::write_timeout`, below
@@ -27,6 +30,7 @@
 //! (see `Changes::hold_redemption`), so that commit is not lost either.
 
 mod postgres;
+mod recheck;
 mod round;
 mod sqlite;
 #[cfg(test)]
@@ -219,7 +223,7 @@ async fn run(mut writing: Writing, mut queue: mpsc::Receiver<Job>) {
         }
         #[allow(clippy::disallowed_methods)] // a duration for the debug log
         let started = std::time::Instant::now();
-        let outcome = apply_all(&mut writing, &jobs).await;
+        let outcome = write_round(&mut writing, &jobs).await;
         tracing::debug!(
             jobs = jobs.len(),
             micros = started.elapsed().as_micros(),
@@ -245,7 +249,7 @@ async fn run(mut writing: Writing, mut queue: mpsc::Receiver<Job>) {
                 // its own caller hears of the failure.
                 tracing::warn!(error = %e, jobs = jobs.len(), "group write failed; retrying one by one");
                 for job in jobs.drain(..) {
-                    let outcome = apply_all(&mut writing, std::slice::from_ref(&job))
+                    let outcome = write_round(&mut writing, std::slice::from_ref(&job))
                         .await
                         .and_then(|mut o| o.pop().ok_or_else(|| Error::Batch("no outcome".into())));
                     job.answer(outcome);
@@ -275,8 +279,52 @@ struct Writing {
     deadline: Duration,
 }
 
+/// How a round failed.
+struct Failure {
+    error: Error,
+    /// The connection died with the round (it could not even roll back):
+    /// the round may or may not have committed.
+    lost: bool,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure { error, lost: false }
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(error: sqlx::Error) -> Self {
+        Error::from(error).into()
+    }
+}
+
+/// Applies `jobs` in one transaction. When the connection died with the
+/// round — after a PostgreSQL restart or a terminated backend, the first
+/// round on the old connection fails that way — the round is applied once
+/// more on a fresh connection, and the jobs that lost there are looked up
+/// (see recheck.rs): the first attempt may have committed before the
+/// connection went. Re-applying cannot write twice: new rows are keyed by
+/// fresh ids (a row already present is skipped, then found as the job's
+/// own) and every move is guarded by the state it leaves.
+async fn write_round(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> {
+    match apply_all(writing, jobs).await {
+        Ok(outcomes) => Ok(outcomes),
+        Err(Failure { error, lost: true }) => {
+            tracing::warn!(error = %error, "the writer's connection was lost; retrying on a new one");
+            let mut outcomes = apply_all(writing, jobs).await.map_err(|f| f.error)?;
+            recheck::earlier_attempt(writing, jobs, &mut outcomes).await?;
+            Ok(outcomes)
+        }
+        Err(Failure { error, .. }) => Err(error),
+    }
+}
+
 /// Applies `jobs` in one transaction.
-async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> {
+async fn apply_all(
+    writing: &mut Writing,
+    jobs: &[Job],
+) -> std::result::Result<Vec<Outcome>, Failure> {
     let mut round = Round::of(jobs);
     let rows: Vec<(Part, String)> = PARTS
         .into_iter()
@@ -299,7 +347,7 @@ async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> 
                 Ok(applied) => applied?,
                 Err(_) => {
                     conn.close_on_drop();
-                    return Err(late(deadline));
+                    return Err(late(deadline).into());
                 }
             }
         }
@@ -311,7 +359,7 @@ async fn apply_all(writing: &mut Writing, jobs: &[Job]) -> Result<Vec<Outcome>> 
                     if let Some(mut conn) = writing.held.take() {
                         conn.close_on_drop();
                     }
-                    return Err(late(deadline));
+                    return Err(late(deadline).into());
                 }
             }
         }

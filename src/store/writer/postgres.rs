@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use super::super::Result;
 use super::super::batch::Backend;
+use super::Failure;
 use super::round::{Answers, Applied, PARTS, Part, Round, answers_of, confirmed};
 
 /// Each PostgreSQL part's statement.
@@ -24,25 +25,28 @@ pub(super) async fn apply(
     held: &mut Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
     round: &Round<'_>,
     rows: &[(Part, String)],
-) -> Result<Applied> {
+) -> std::result::Result<Applied, Failure> {
     // The statements between the round's `BEGIN` and `COMMIT`.
     let parts: Vec<Part> = rows.iter().map(|(part, _)| *part).collect();
     if held.is_none() {
         *held = Some(pool.acquire().await?);
     }
     let Some(conn) = held.as_mut() else {
-        return Err(super::super::Error::Batch("no writer connection".into()));
+        return Err(super::super::Error::Batch("no writer connection".into()).into());
     };
     let answers = match postgres_round(conn, rows, &parts).await {
         Ok(answers) => answers,
-        Err(e) => {
+        Err(error) => {
             // A failed statement leaves the transaction open; the
-            // connection is replaced for the next round anyway.
-            if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
+            // connection is replaced for the next round anyway. When even
+            // the rollback fails, the connection is dead (a restarted or
+            // terminated backend) and the round may have committed.
+            let lost = sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err();
+            if lost {
                 conn.close_on_drop();
             }
             *held = None;
-            return Err(e);
+            return Err(Failure { error, lost });
         }
     };
     // Committed: as on SQLite, the round must not fail from here on.

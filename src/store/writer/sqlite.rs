@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use super::super::Result;
 use super::super::batch::Backend;
+use super::Failure;
 use super::round::{Answers, Applied, PARTS, Part, Round, answers_of, confirmed};
 
 /// The SQLite round: every part in one query between `BEGIN IMMEDIATE`
@@ -29,7 +30,7 @@ pub(super) async fn apply(
     conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
     round: &Round<'_>,
     rows: &[(Part, String)],
-) -> Result<Applied> {
+) -> std::result::Result<Applied, Failure> {
     // The statements between the round's `BEGIN` and `COMMIT`.
     let parts: Vec<Part> = rows.iter().map(|(part, _)| *part).collect();
     // One query: the whole round costs one trip to SQLite's connection
@@ -40,12 +41,14 @@ pub(super) async fn apply(
     }
     let answers = match sqlite_round(conn, query, &parts).await {
         Ok(answers) => answers,
-        Err(e) => {
-            // A failed statement leaves the transaction open.
-            if sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err() {
+        Err(error) => {
+            // A failed statement leaves the transaction open; a connection
+            // that cannot even roll back is replaced.
+            let lost = sqlx::query("ROLLBACK").execute(&mut **conn).await.is_err();
+            if lost {
                 conn.close_on_drop();
             }
-            return Err(e);
+            return Err(Failure { error, lost });
         }
     };
     // Committed: rows present now are rows that went in. The round must

@@ -155,26 +155,7 @@ async fn only_the_moves_that_happen_write_their_rows() {
         let store = store.clone();
         tokio::spawn(async move {
             let id = format!("d{i}");
-            let grant = NewGrant {
-                id: format!("g{i}-{n}"),
-                user_id: "u".into(),
-                client_id: "c".into(),
-                scope: "read".into(),
-                device_code_id: Some(id.clone()),
-                device_label: None,
-                requester_ip: None,
-                now: 2,
-            };
-            let access = NewAccessToken {
-                jti: format!("t{i}-{n}"),
-                user_id: "u".into(),
-                client_id: "c".into(),
-                scope: "read".into(),
-                device_code_id: Some(id.clone()),
-                grant_id: grant.id.clone(),
-                issued_at: 2,
-                expires_at: 3,
-            };
+            let (grant, access) = redemption(i, n);
             store
                 .redeem_device_code(
                     &id,
@@ -228,6 +209,97 @@ async fn only_the_moves_that_happen_write_their_rows() {
         .await,
         2,
         "each token's audit event is its own redemption's"
+    );
+}
+
+/// The grant and access token of redemption `n` of code `i`, at time 2.
+fn redemption(i: usize, n: usize) -> (NewGrant, NewAccessToken) {
+    let id = format!("d{i}");
+    let grant = NewGrant {
+        id: format!("g{i}-{n}"),
+        user_id: "u".into(),
+        client_id: "c".into(),
+        scope: "read".into(),
+        device_code_id: Some(id.clone()),
+        device_label: None,
+        requester_ip: None,
+        now: 2,
+    };
+    let access = NewAccessToken {
+        jti: format!("t{i}-{n}"),
+        user_id: "u".into(),
+        client_id: "c".into(),
+        scope: "read".into(),
+        device_code_id: Some(id),
+        grant_id: grant.id.clone(),
+        issued_at: 2,
+        expires_at: 3,
+    };
+    (grant, access)
+}
+
+/// After a round is applied again on a fresh connection, the jobs that
+/// lost there are looked up: those the first attempt had committed are
+/// answered as won, the others as lost.
+#[tokio::test]
+async fn a_retried_round_finds_what_its_first_attempt_committed() {
+    use super::{Job, Outcome, Writing};
+    let (store, dir) = store_with_codes(2).await;
+    for id in ["d0", "d1"] {
+        let decided = store.decide_device_code(id, Decision::Approve, "u", 1, None);
+        assert!(decided.await.unwrap().is_some());
+    }
+    let (grant, access) = redemption(1, 0);
+    assert!(
+        store
+            .redeem_device_code("d1", 2, &grant, &access, None, None)
+            .await
+            .unwrap()
+    );
+    let decide = |status: &'static str| Job::Decide {
+        id: "d0".into(),
+        status,
+        user_id: "u".into(),
+        now: 1,
+        audit: None,
+        reply: tokio::sync::oneshot::channel().0,
+    };
+    let redeem = |n: usize| {
+        let (grant, access) = redemption(1, n);
+        Job::Redeem {
+            id: "d1".into(),
+            now: 2,
+            grant: Box::new(grant),
+            access: Box::new(access),
+            refresh: None,
+            audit: None,
+            reply: tokio::sync::oneshot::channel().0,
+        }
+    };
+    let jobs = [decide("approved"), decide("denied"), redeem(0), redeem(1)];
+    let mut outcomes = vec![
+        Outcome::Decided(None),
+        Outcome::Decided(None),
+        Outcome::Redeemed(false),
+        Outcome::Redeemed(false),
+    ];
+    let pool = sqlx::SqlitePool::connect(&url_in(&dir)).await.unwrap();
+    let mut writing = Writing {
+        db: crate::store::Db::Sqlite(pool),
+        held: None,
+        deadline: Duration::from_secs(10),
+    };
+    super::recheck::earlier_attempt(&mut writing, &jobs, &mut outcomes)
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Decided(Some("h0".into())),
+            Outcome::Decided(None),
+            Outcome::Redeemed(true),
+            Outcome::Redeemed(false),
+        ]
     );
 }
 

@@ -1,7 +1,8 @@
 //! A private PostgreSQL cluster for one fault test: started by
 //! `.ci/postgres.sh start` in a directory of its own, on a port of its own
 //! (kept across restarts, so the server's `DATABASE_URL` stays right);
-//! stopped, started and frozen by the test; removed when dropped. Never the cluster of `TEST_DATABASE_URL`, which
+//! stopped, started, frozen and its backends terminated by the test;
+//! removed when dropped. Never the cluster of `TEST_DATABASE_URL`, which
 //! the rest of the suite shares.
 
 use std::path::{Path, PathBuf};
@@ -148,6 +149,21 @@ impl Cluster {
     pub fn thaw(&mut self) {
         signal("-CONT", &self.frozen);
         self.frozen.clear();
+    }
+
+    /// Terminates every backend of the server's role (`pg_terminate_backend`,
+    /// as an operator or a failover would); returns how many.
+    pub async fn terminate_backends(&self) -> i64 {
+        let mut admin = sqlx::PgConnection::connect(&self.url).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE usename = current_user AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        let _ = admin.close().await;
+        n
     }
 
     /// A connection to the cluster's database, for checks.

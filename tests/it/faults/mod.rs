@@ -5,7 +5,8 @@
 //! acknowledged approval and every token handed out is still there and
 //! usable afterwards.
 //!
-//! - `postgres.rs`: PostgreSQL stopped, and frozen (SIGSTOP of the
+//! - `postgres.rs`: PostgreSQL stopped; restarted and its backends
+//!   terminated (`pg_terminate_backend`); frozen (SIGSTOP of the
 //!   postmaster and every backend) for longer than REQUEST_TIMEOUT while
 //!   approved devices redeem. Each test runs a private
 //!   throwaway cluster of its own (`cluster.rs`), never the shared one of

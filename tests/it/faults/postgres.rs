@@ -1,5 +1,5 @@
 //! PostgreSQL faults, each on a private cluster (see cluster.rs): stopped,
-//! frozen.
+//! restarted, its backends terminated, frozen.
 
 use std::time::Duration;
 
@@ -105,6 +105,62 @@ async fn stopped(cluster: &mut Cluster) {
         &codes(cluster).await,
         &[&flows[0], &flows[1], &flows[3]],
         &[&flows[0], &flows[1], &flows[3]],
+    );
+}
+
+/// After a restart of PostgreSQL, and after its backends are terminated,
+/// the first write — alone in its round — succeeds: the writer notices
+/// its connection is dead and retries once on a fresh one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_writer_heals_after_a_restart_and_killed_backends() {
+    let Some(mut cluster) = cluster_for("the_writer_heals_after_a_restart_and_killed_backends")
+    else {
+        return;
+    };
+    tokio::time::timeout(BUDGET, heals(&mut cluster))
+        .await
+        .expect("the test finishes within its budget");
+}
+
+async fn heals(cluster: &mut Cluster) {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path(), &[("DATABASE_URL", &cluster.url)]).await;
+    let http = http();
+    let browser = Browser::sign_in(&server).await;
+    let mut flows = Vec::new();
+    for _ in 0..3 {
+        flows.push(start_flow(&server, &http).await);
+    }
+    browser.approved(&server, &flows[0]).await;
+    let mut tokens = vec![redeem(&server, &http, &flows[0], FAST).await];
+
+    // Restarted while idle: the first write is a device code request.
+    cluster.stop();
+    cluster.start_again();
+    let a = request_code(&server, &http).await;
+    assert_eq!(a.status, 200, "the first write after a restart: {a:?}");
+
+    // Backends terminated: the first write is an approval.
+    assert!(cluster.terminate_backends().await > 0);
+    browser.approved(&server, &flows[1]).await;
+
+    // And again: the first write is a redemption.
+    assert!(cluster.terminate_backends().await > 0);
+    let a = poll(&server, &http, &flows[1]).await;
+    assert_eq!(
+        a.status, 200,
+        "the first write after terminated backends: {a:?}"
+    );
+    tokens.push(a.json()["access_token"].as_str().unwrap().to_owned());
+
+    for token in &tokens {
+        assert_eq!(tokeninfo(&server, &http, token).await.status, 200);
+    }
+    server.stop().await;
+    check_codes(
+        &codes(cluster).await,
+        &[&flows[0], &flows[1]],
+        &[&flows[0], &flows[1]],
     );
 }
 
