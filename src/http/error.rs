@@ -84,7 +84,7 @@ impl ApiError {
     /// The answer to a request that took longer than REQUEST_TIMEOUT.
     pub fn timed_out() -> Self {
         ApiError(Error::Store(crate::store::Error::Unavailable(
-            "the request took longer than REQUEST_TIMEOUT".into(),
+            crate::store::Outage::new("the request took too long", "REQUEST_TIMEOUT passed"),
         )))
     }
 }

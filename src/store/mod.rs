@@ -38,6 +38,7 @@ pub use admin::{
     DeviceCodeListing, Page, PageAt, TokenFilter, TokenListing, TokenOwner, UserListing,
 };
 pub use audit::{AuditEvent, NewAuditEvent};
+pub use availability::Outage;
 pub use backup::{check_sqlite_file, sqlite_file};
 pub use changes::{Changes, LivePoll, MAX_AGE_MS, Topic};
 pub use clients::NewClient;
@@ -47,6 +48,7 @@ pub use handoff::{HOLD_MS, RedemptionRows};
 pub use sessions::Sessions;
 pub use tokens::{AccessTokenRecord, NewAccessToken};
 pub use users::NewUser;
+pub use writer::Writes;
 
 /// Errors of the storage layer, in storage terms.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +65,7 @@ pub enum Error {
     /// slow, out of disk, read-only (see availability.rs). Worth trying
     /// again shortly; presented as 503 `temporarily_unavailable`.
     #[error("database unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(Outage),
     /// A statement shared by many requests failed (see the batch writers).
     #[error("database error: {0}")]
     Batch(String),
@@ -77,8 +79,10 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 Error::Conflict(db.message().to_owned())
             }
-            e if availability::is_unavailable(e) => Error::Unavailable(e.to_string()),
-            _ => Error::Database(e),
+            _ => match availability::cause(&e) {
+                Some(cause) => Error::Unavailable(Outage::new(cause, e.to_string())),
+                None => Error::Database(e),
+            },
         }
     }
 }
@@ -89,11 +93,19 @@ impl Error {
         matches!(self, Error::Unavailable(_))
     }
 
+    /// The outage, when this is one.
+    pub fn outage(&self) -> Option<&Outage> {
+        match self {
+            Error::Unavailable(outage) => Some(outage),
+            _ => None,
+        }
+    }
+
     /// The same failure for each caller of a shared write (errors are not
     /// `Clone`), an outage still an outage.
     pub(crate) fn shared(&self) -> Error {
         match self {
-            Error::Unavailable(why) => Error::Unavailable(why.clone()),
+            Error::Unavailable(outage) => Error::Unavailable(outage.clone()),
             other => Error::Batch(other.to_string()),
         }
     }

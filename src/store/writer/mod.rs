@@ -30,6 +30,7 @@
 //! (see `Changes::hold_redemption`), so that commit is not lost either.
 
 mod postgres;
+mod probe;
 mod recheck;
 mod round;
 mod sqlite;
@@ -44,6 +45,7 @@ use super::audit::NewAuditEvent;
 use super::grants::{NewGrant, NewRefreshToken};
 use super::{Db, Error, NewDeviceCode, Result};
 use crate::store::NewAccessToken;
+pub use probe::Writes;
 use round::{PARTS, Part, Round};
 
 /// The most jobs one transaction takes (each kind's statement then stays
@@ -88,6 +90,9 @@ pub(super) enum Job {
         audit: Option<Box<NewAuditEvent>>,
         reply: Reply<bool>,
     },
+    /// Writes one row of the server's own (see probe.rs): whether writes
+    /// work at all.
+    Probe { reply: Reply<()> },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -95,6 +100,7 @@ enum Outcome {
     Inserted(bool),
     Decided(Option<String>),
     Redeemed(bool),
+    Probed,
 }
 
 impl Job {
@@ -106,6 +112,7 @@ impl Job {
             Job::Audit { .. } => false,
             Job::Decide { reply, .. } => reply.is_closed(),
             Job::Redeem { reply, .. } => reply.is_closed(),
+            Job::Probe { reply } => reply.is_closed(),
         }
     }
 
@@ -129,6 +136,9 @@ impl Job {
                     Outcome::Redeemed(won) => Ok(won),
                     _ => Err(mismatched()),
                 }));
+            }
+            Job::Probe { reply } => {
+                let _ = reply.send(outcome.map(|_| ()));
             }
         }
     }
@@ -168,6 +178,8 @@ pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
     /// How long a caller waits for its commit (and a round may take).
     deadline: Duration,
+    /// What the writer last learnt about writing (for `/health`).
+    health: std::sync::Arc<probe::WriterHealth>,
 }
 
 impl Writer {
@@ -180,8 +192,13 @@ impl Writer {
             held: None,
             deadline,
         };
-        runtime.spawn(run(writing, queue));
-        Self { jobs, deadline }
+        let health = std::sync::Arc::default();
+        runtime.spawn(run(writing, queue, std::sync::Arc::clone(&health)));
+        Self {
+            jobs,
+            deadline,
+            health,
+        }
     }
 
     /// Queues a job and waits for the commit that holds it, at most the
@@ -202,12 +219,17 @@ impl Writer {
 
 /// The error of a write that did not complete within `deadline`.
 fn late(deadline: Duration) -> Error {
-    Error::Unavailable(format!(
-        "the database did not complete a write within {deadline:?}"
+    Error::Unavailable(super::Outage::new(
+        "the database did not complete a write in time",
+        format!("no commit within {deadline:?}"),
     ))
 }
 
-async fn run(mut writing: Writing, mut queue: mpsc::Receiver<Job>) {
+async fn run(
+    mut writing: Writing,
+    mut queue: mpsc::Receiver<Job>,
+    health: std::sync::Arc<probe::WriterHealth>,
+) {
     let mut jobs = Vec::with_capacity(MAX_JOBS);
     while queue.recv_many(&mut jobs, MAX_JOBS).await > 0 {
         let queued = jobs.len();
@@ -218,48 +240,67 @@ async fn run(mut writing: Writing, mut queue: mpsc::Receiver<Job>) {
                 "writes whose callers gave up waiting were not made"
             );
         }
-        if jobs.is_empty() {
-            continue;
+        // Probes run on their own, after the round.
+        let probes: Vec<Job> = if jobs.iter().any(|j| matches!(j, Job::Probe { .. })) {
+            let (probes, rest) = jobs.drain(..).partition(|j| matches!(j, Job::Probe { .. }));
+            jobs = rest;
+            probes
+        } else {
+            Vec::new()
+        };
+        if !jobs.is_empty() {
+            round(&mut writing, &mut jobs, &health).await;
         }
-        #[allow(clippy::disallowed_methods)] // a duration for the debug log
-        let started = std::time::Instant::now();
-        let outcome = write_round(&mut writing, &jobs).await;
-        tracing::debug!(
-            jobs = jobs.len(),
-            micros = started.elapsed().as_micros(),
-            "writer round"
-        );
-        match outcome {
-            Ok(outcomes) => {
-                for (job, outcome) in jobs.drain(..).zip(outcomes) {
-                    job.answer(Ok(outcome));
-                }
+        for probe in probes {
+            let outcome = writing.probe().await;
+            health.record(outcome.as_ref().err().and_then(Error::outage).cloned());
+            probe.answer(outcome.map(|()| Outcome::Probed));
+        }
+    }
+}
+
+/// Applies `jobs` in one round and answers them all, draining `jobs`.
+async fn round(writing: &mut Writing, jobs: &mut Vec<Job>, health: &probe::WriterHealth) {
+    #[allow(clippy::disallowed_methods)] // a duration for the debug log
+    let started = std::time::Instant::now();
+    let outcome = write_round(writing, jobs).await;
+    tracing::debug!(
+        jobs = jobs.len(),
+        micros = started.elapsed().as_micros(),
+        "writer round"
+    );
+    // An outage is the database's; a job at fault is not.
+    health.record(outcome.as_ref().err().and_then(Error::outage).cloned());
+    match outcome {
+        Ok(outcomes) => {
+            for (job, outcome) in jobs.drain(..).zip(outcomes) {
+                job.answer(Ok(outcome));
             }
-            Err(e) if e.is_unavailable() => {
-                // The database is out, not one job at fault: every caller
-                // hears so (one by one would only wait the outage out N
-                // times).
-                tracing::warn!(error = %e, jobs = jobs.len(), "write failed: the database is unavailable");
-                for job in jobs.drain(..) {
-                    job.answer(Err(e.shared()));
-                }
+        }
+        Err(e) if e.is_unavailable() => {
+            // The database is out, not one job at fault: every caller
+            // hears so (one by one would only wait the outage out N
+            // times).
+            tracing::warn!(error = %e, jobs = jobs.len(), "write failed: the database is unavailable");
+            for job in jobs.drain(..) {
+                job.answer(Err(e.shared()));
             }
-            Err(e) if jobs.len() > 1 => {
-                // One job broke the transaction: run each alone, so only
-                // its own caller hears of the failure.
-                tracing::warn!(error = %e, jobs = jobs.len(), "group write failed; retrying one by one");
-                for job in jobs.drain(..) {
-                    let outcome = write_round(&mut writing, std::slice::from_ref(&job))
-                        .await
-                        .and_then(|mut o| o.pop().ok_or_else(|| Error::Batch("no outcome".into())));
-                    job.answer(outcome);
-                }
+        }
+        Err(e) if jobs.len() > 1 => {
+            // One job broke the transaction: run each alone, so only
+            // its own caller hears of the failure.
+            tracing::warn!(error = %e, jobs = jobs.len(), "group write failed; retrying one by one");
+            for job in jobs.drain(..) {
+                let outcome = write_round(writing, std::slice::from_ref(&job))
+                    .await
+                    .and_then(|mut o| o.pop().ok_or_else(|| Error::Batch("no outcome".into())));
+                job.answer(outcome);
             }
-            Err(e) => {
-                tracing::error!(error = %e, "write failed");
-                for job in jobs.drain(..) {
-                    job.answer(Err(e.shared()));
-                }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "write failed");
+            for job in jobs.drain(..) {
+                job.answer(Err(e.shared()));
             }
         }
     }

@@ -177,6 +177,8 @@ impl<'a> Round<'a> {
                     }
                     first
                 }
+                // Probes run apart from rounds (see probe.rs).
+                Job::Probe { .. } => false,
             };
             round.first.push(first);
         }
@@ -214,6 +216,7 @@ impl<'a> Round<'a> {
                 Job::Redeem { id, .. } => {
                     Outcome::Redeemed(*first && answers.redeemed.contains(id))
                 }
+                Job::Probe { .. } => Outcome::Probed,
             })
             .collect()
     }
