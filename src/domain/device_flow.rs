@@ -601,11 +601,7 @@ pub async fn decide_from(
 /// for other instances, and so a restart keeps grown intervals. Returns how
 /// many codes were written. Run every second and at shutdown.
 pub async fn write_behind_polls(core: &Core) -> Result<usize> {
-    let dirty = core.store.changes().take_dirty_polls(core.clock.now_secs());
-    if !dirty.is_empty() {
-        core.store.record_polls(&dirty).await?;
-    }
-    Ok(dirty.len())
+    Ok(core.store.save_polls(core.clock.now_secs()).await?)
 }
 
 #[cfg(test)]

@@ -198,7 +198,7 @@ impl Store {
 
     /// Writes the pacing of many live polls in one transaction; codes no
     /// longer pending are left alone.
-    pub async fn record_polls(&self, polls: &[super::LivePoll]) -> Result<()> {
+    pub async fn record_polls(&self, polls: &[&super::LivePoll]) -> Result<()> {
         on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
             for poll in polls {

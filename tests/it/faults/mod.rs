@@ -5,6 +5,9 @@
 //! acknowledged approval and every token handed out is still there and
 //! usable afterwards.
 //!
+//! - `sqlite.rs`: the disk fills up (a file-size limit put on the running
+//!   server with `prlimit`, SIGXFSZ ignored). Run on the SQLite pass of the
+//!   suite.
 //! - `postgres.rs`: PostgreSQL stopped; restarted and its backends
 //!   terminated (`pg_terminate_backend`); frozen (SIGSTOP of the
 //!   postmaster and every backend) for longer than REQUEST_TIMEOUT while
@@ -18,6 +21,7 @@
 
 mod cluster;
 mod postgres;
+mod sqlite;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -89,6 +93,10 @@ impl Server {
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGTERM, and a clean exit within 15 s.
