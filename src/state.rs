@@ -83,6 +83,7 @@ impl AppState {
         let store = Store::connect(&config.database_url, &config.pool).await?;
         let sessions = store.sessions();
         bootstrap::schema(config, &store, &sessions).await?;
+        bootstrap::writable(&store).await?;
         let secrets = bootstrap::secrets(config, &store, clock.as_ref(), &random).await?;
         let seeded = bootstrap::seed(config, &store, clock.as_ref(), &random).await?;
         let key_policy = KeyPolicy {

@@ -346,11 +346,19 @@ impl Store {
             return;
         };
         let changes = self.changes.clone();
+        // Retried every second while the database is down: logged once a
+        // minute. (A steady clock, for the log only.)
+        let mut failing = crate::telemetry::Repeated::new("the change listener's connection");
+        let started = tokio::time::Instant::now();
+        let now_ms = || i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         loop {
             let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
-                Ok(l) => l,
+                Ok(l) => {
+                    failing.succeeded(now_ms());
+                    l
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "change listener: cannot connect; retrying");
+                    failing.failed(now_ms(), &e);
                     tokio::select! {
                         () = stop.cancelled() => return,
                         () = tokio::time::sleep(Duration::from_secs(1)) => continue,

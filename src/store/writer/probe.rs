@@ -1,4 +1,4 @@
-//! What the writer knows about writing, for `/health`.
+//! What the writer knows about writing, for `/health` and start-up.
 //!
 //! A read (`SELECT 1`) says little about writes: with SQLite's disk full,
 //! reads are answered while every write fails. So the writer records the
@@ -131,5 +131,11 @@ impl Store {
             failure,
             checked_ago,
         }
+    }
+
+    /// Writes once through the writer: an error when the database refuses
+    /// writes (a read-only file or standby), for start-up to stop on.
+    pub async fn check_writable(&self) -> Result<()> {
+        self.grouped.submit(|reply| Job::Probe { reply }).await
     }
 }

@@ -6,8 +6,8 @@
 //! usable afterwards.
 //!
 //! - `sqlite.rs`: the disk fills up (a file-size limit put on the running
-//!   server with `prlimit`, SIGXFSZ ignored). Run on the SQLite pass of the
-//!   suite.
+//!   server with `prlimit`, SIGXFSZ ignored), and a read-only database file
+//!   at start-up. Run on the SQLite pass of the suite.
 //! - `postgres.rs`: PostgreSQL stopped; restarted and its backends
 //!   terminated (`pg_terminate_backend`); frozen (SIGSTOP of the
 //!   postmaster and every backend) for longer than REQUEST_TIMEOUT while

@@ -1,7 +1,8 @@
-//! SQLite faults: a full disk under a running server.
+//! SQLite faults: a full disk under a running server, and a database file
+//! the server may not write.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use sqlx::Connection;
@@ -143,4 +144,50 @@ async fn disk_full() {
         ("pending", 10),
         "the slow_down announced during the fault is not forgotten"
     );
+}
+
+/// A database file the server cannot write stops start-up with one clear
+/// line, instead of a server whose every write fails.
+#[tokio::test]
+async fn a_read_only_database_stops_start_up() {
+    if !on_sqlite("a_read_only_database_stops_start_up") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let url = database_url(dir);
+    // Explicit secrets and an existing database: start-up itself needs
+    // no write, so only a check notices the file is read-only.
+    let secrets = [
+        ("JWT_SECRET", "a-jwt-secret-of-at-least-32-bytes-0001"),
+        ("SESSION_SECRET", "a-session-secret-of-32-bytes-or-more-02"),
+    ];
+    let mut env = vec![("DATABASE_URL", url.as_str())];
+    env.extend(secrets);
+    Server::start(dir, &env).await.stop().await;
+    let read_only = format!("{url}?mode=ro");
+    env[0] = ("DATABASE_URL", read_only.as_str());
+    let mut child = server_command(dir, &env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut exited = None;
+    for _ in 0..300 {
+        if let Some(status) = child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(status) = exited else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the server started on a read-only database");
+    };
+    let out = child.wait_with_output().unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!status.success(), "{said}");
+    assert!(said.contains("read-only"), "{said}");
 }
