@@ -543,7 +543,12 @@ pub async fn decide_from(
     decision: Decision,
     ip: Option<String>,
 ) -> Result<(DeviceCode, Client)> {
-    let (code, client) = find_pending(core, typed).await?;
+    let (code, client) = match find_pending(core, typed).await {
+        Err(Error::UserCodeAlreadyUsed) => {
+            return decided_before(core, user_id, typed, decision).await;
+        }
+        found => found?,
+    };
     let now = core.clock.now_secs();
     let audit = super::audit::stamp(
         core,
@@ -595,6 +600,39 @@ pub async fn decide_from(
         .changes()
         .remember_decided(&hash, decided.clone(), core.clock.now_ms());
     Ok((decided, client))
+}
+
+/// A decision sent again by the person who made it — their first answer
+/// was lost to an outage (a 503 page, though the write committed) — is
+/// confirmed, not refused: the code is in the state they asked for, by
+/// them. Anything else is `UserCodeAlreadyUsed`.
+async fn decided_before(
+    core: &Core,
+    user_id: &str,
+    typed: &str,
+    decision: Decision,
+) -> Result<(DeviceCode, Client)> {
+    let user_code = normalize_user_code(typed).ok_or(Error::UnknownUserCode)?;
+    let code = core
+        .store
+        .find_device_code_by_user_code(&user_code)
+        .await?
+        .ok_or(Error::UnknownUserCode)?;
+    let same = match (&code.state, decision) {
+        (
+            DeviceState::Approved { user_id: by, .. } | DeviceState::Redeemed { user_id: by, .. },
+            Decision::Approve,
+        )
+        | (DeviceState::Denied { user_id: by, .. }, Decision::Deny) => by == user_id,
+        _ => false,
+    };
+    if !same {
+        return Err(Error::UserCodeAlreadyUsed);
+    }
+    let client = client::find(core, &code.client_id)
+        .await?
+        .ok_or(Error::UnknownUserCode)?;
+    Ok((code, client))
 }
 
 /// Writes the pacing of live polls to the database: for the admin views,

@@ -118,3 +118,28 @@ async fn a_late_retry_is_a_replay() {
         r.json
     );
 }
+
+/// An approval whose answer was lost (the page said the service was
+/// unavailable, the write committed anyway) is sent again by the same
+/// person: confirmed, not refused as a used code. Anyone else, or the
+/// other decision, is refused as before.
+#[tokio::test]
+async fn a_decision_sent_again_by_its_author_is_confirmed() {
+    use authgate::domain::Error;
+    use authgate::domain::device_flow::Decision;
+    let app = TestApp::spawn().await;
+    let (_, user_code) = app.start_flow().await;
+    app.approve(&user_code).await;
+    let again = device_flow::decide(&app.core, &app.admin_id, &user_code, Decision::Approve).await;
+    assert!(
+        matches!(again.map(|c| c.state), Ok(DeviceState::Approved { .. })),
+        "confirmed"
+    );
+    let deny = device_flow::decide(&app.core, &app.admin_id, &user_code, Decision::Deny).await;
+    assert!(matches!(deny, Err(Error::UserCodeAlreadyUsed)), "{deny:?}");
+    let other = device_flow::decide(&app.core, "someone-else", &user_code, Decision::Approve).await;
+    assert!(
+        matches!(other, Err(Error::UserCodeAlreadyUsed)),
+        "{other:?}"
+    );
+}
