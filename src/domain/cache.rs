@@ -28,9 +28,12 @@ pub struct Caches {
     /// Users by id, for the signed-in user of every page request.
     pub users: Cached<String, Arc<User>>,
     /// The scopes of enabled clients (the metadata's `scopes_supported`),
-    /// with the clients' generation and when they were read. The last
-    /// answer stays, however old, for when the database is out.
+    /// with the clients' generation and when they were read; served at
+    /// once, read again in the background when stale (see
+    /// `client::scopes_supported`).
     pub scopes: std::sync::RwLock<Option<HeldScopes>>,
+    /// Whether `scopes` is being read again (one read at a time).
+    pub scopes_loading: std::sync::atomic::AtomicBool,
 }
 
 /// `scopes_supported` as last read: the clients' generation, when (ms),
@@ -44,6 +47,7 @@ impl Default for Caches {
             tokens: Cached::new(100_000),
             users: Cached::new(10_000),
             scopes: std::sync::RwLock::default(),
+            scopes_loading: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }

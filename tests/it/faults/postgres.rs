@@ -83,6 +83,10 @@ async fn stopped(cluster: &mut Cluster) {
     ] {
         let a = answer(http.get(server.url(path))).await;
         assert_eq!(a.status, 200, "{path}: {a:?}");
+        assert!(
+            a.took < Duration::from_millis(500),
+            "{path} from memory: {a:?}"
+        );
     }
 
     let back = now();
@@ -229,6 +233,10 @@ async fn frozen(cluster: &mut Cluster) {
     ] {
         let a = answer(http.get(server.url(path))).await;
         assert_eq!(a.status, 200, "{path}: {a:?}");
+        assert!(
+            a.took < Duration::from_millis(500),
+            "{path} from memory: {a:?}"
+        );
     }
     if let Some(rest) = FREEZE.checked_sub(frozen_at.elapsed()) {
         tokio::time::sleep(rest).await;
