@@ -28,11 +28,16 @@ pub fn init(format: LogFormat, sink: Sink) {
                 Sink::Stderr => Box::new(std::io::stderr()),
             }
         });
+    // A log line that cannot be written (the log's disk is full, its pipe
+    // closed) is dropped. By default the subscriber would report it with
+    // `eprintln!`, which panics when stderr fails too — and a panic in the
+    // writer task or a connection task stops the server from serving.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
         .with_ansi(ansi)
-        .with_writer(writer);
+        .with_writer(writer)
+        .log_internal_errors(false);
     // try_init: a second initialisation (tests) is not an error worth dying for.
     let _ = match format {
         LogFormat::Text => builder.try_init(),

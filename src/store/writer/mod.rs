@@ -249,7 +249,28 @@ async fn run(
             Vec::new()
         };
         if !jobs.is_empty() {
-            round(&mut writing, &mut jobs, &health).await;
+            // A panic in a round (a bug, or a dependency's) must not stop
+            // the writer: every later write would fail until a restart.
+            // Its callers hear of it; a transaction it left open on
+            // SQLite's shared connection fails the next round's BEGIN,
+            // whose ROLLBACK clears it, and a PostgreSQL connection is
+            // replaced.
+            let attempt = std::panic::AssertUnwindSafe(round(&mut writing, &mut jobs, &health));
+            if futures_util::FutureExt::catch_unwind(attempt)
+                .await
+                .is_err()
+            {
+                tracing::error!(
+                    jobs = jobs.len(),
+                    "a writer round panicked; its callers are told"
+                );
+                if let Some(mut conn) = writing.held.take() {
+                    conn.close_on_drop();
+                }
+                for job in jobs.drain(..) {
+                    job.answer(Err(Error::Batch("the database writer failed".into())));
+                }
+            }
         }
         for probe in probes {
             let outcome = writing.probe().await;

@@ -59,15 +59,22 @@ impl Server {
     /// SIGXFSZ is ignored (as `trap '' XFSZ` leaves it across `exec`), so
     /// a file-size limit makes writes fail instead of killing the server.
     async fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        Self::start_logging(dir, env, Log::Kept).await
+    }
+
+    /// Starts the binary, its log kept (read and drained, so the server
+    /// never blocks on a full pipe) or broken once it listens: both of
+    /// its output pipes closed, as when the disk its log is written to is
+    /// full, so that every log write fails.
+    async fn start_logging(dir: &Path, env: &[(&str, &str)], log: Log) -> Server {
         let mut child = server_command(dir, env)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel();
-        // Reads the listening address, then drains the log, so the server
-        // never blocks on a full pipe.
         std::thread::spawn(move || {
             let mut tx = Some(tx);
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -76,6 +83,10 @@ impl Server {
                     && let Some(tx) = tx.take()
                 {
                     let _ = tx.send(addr.to_owned());
+                    if log == Log::Broken {
+                        drop(stderr);
+                        return;
+                    }
                 }
             }
         });
@@ -122,6 +133,13 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// What becomes of a server's log once it listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Log {
+    Kept,
+    Broken,
 }
 
 /// `authgate server` in `dir` with the test defaults and `env`, SIGXFSZ
