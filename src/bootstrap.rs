@@ -43,6 +43,22 @@ pub async fn schema(config: &Config, store: &Store, sessions: &Sessions) -> anyh
     Ok(())
 }
 
+/// Refuses to start on a database that answers reads but refuses writes —
+/// a read-only SQLite file (or directory, or mount), a PostgreSQL standby —
+/// instead of serving pages and failing every sign-in and device request.
+pub async fn writable(store: &Store) -> anyhow::Result<()> {
+    store.check_writable().await.map_err(|e| match e.outage() {
+        Some(outage) => anyhow::anyhow!(
+            "DATABASE_URL: the database refuses writes: {} ({}); the server needs a \
+             writable database (SQLite: the file and its directory writable by this \
+             user; PostgreSQL: a primary, not a standby)",
+            outage.cause,
+            outage.detail
+        ),
+        None => anyhow::anyhow!("DATABASE_URL: a test write failed: {e}"),
+    })
+}
+
 /// The secrets the server runs with, explicit or generated.
 #[derive(Debug, Clone)]
 pub struct Secrets {

@@ -176,6 +176,12 @@ pub struct ServerArgs {
     #[arg(long, env = "DATABASE_STATEMENT_TIMEOUT", value_name = "DATABASE_STATEMENT_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub database_statement_timeout: Duration,
 
+    /// Longest a request waits for a database connection, opening one
+    /// included: while the database is down, requests are answered 503
+    /// this quickly.
+    #[arg(long, env = "DATABASE_ACQUIRE_TIMEOUT", value_name = "DATABASE_ACQUIRE_TIMEOUT", default_value = "2s", value_parser = parse_duration)]
+    pub database_acquire_timeout: Duration,
+
     /// Apply database migrations at start-up (true/false). When false and
     /// the schema is behind, start-up fails: run `authgate migrate` first.
     #[arg(long, env = "DATABASE_MIGRATE", value_name = "DATABASE_MIGRATE", default_value = "true", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
@@ -305,7 +311,8 @@ pub struct ServerArgs {
     #[arg(long, env = "ALLOW_INSECURE_HTTP", value_name = "ALLOW_INSECURE_HTTP")]
     pub allow_insecure_http: bool,
 
-    /// Longest time a request may take before it is answered 408.
+    /// Longest time a request may take; then it is answered 503
+    /// (temporarily_unavailable on the OAuth endpoints, a page for people).
     #[arg(long, env = "REQUEST_TIMEOUT", value_name = "REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub request_timeout: Duration,
 

@@ -115,6 +115,15 @@ impl Config {
         if args.database_statement_timeout < Duration::from_millis(100) {
             return Err(bad("DATABASE_STATEMENT_TIMEOUT", "must be at least 100ms"));
         }
+        if args.database_acquire_timeout < Duration::from_millis(100) {
+            return Err(bad("DATABASE_ACQUIRE_TIMEOUT", "must be at least 100ms"));
+        }
+        if args.database_acquire_timeout >= args.request_timeout {
+            return Err(bad(
+                "DATABASE_ACQUIRE_TIMEOUT",
+                "must be shorter than REQUEST_TIMEOUT",
+            ));
+        }
         at_least("DEVICE_CODE_EXPIRATION", args.device_code_expiration, 10)?;
         at_least("POLLING_INTERVAL", args.polling_interval, 1)?;
         at_least("JWT_EXPIRATION", args.jwt_expiration, 10)?;
@@ -197,7 +206,12 @@ impl Config {
             pool: PoolSettings {
                 max_connections: args.database_max_connections,
                 statement_timeout: args.database_statement_timeout,
-                ..PoolSettings::default()
+                acquire_timeout: args.database_acquire_timeout,
+                // A write answers well before the request times out, so its
+                // caller hears `temporarily_unavailable`, not a timeout.
+                write_timeout: args
+                    .database_statement_timeout
+                    .min(args.request_timeout / 2),
             },
             database_migrate: args.database_migrate,
             jwt_secret: args.jwt_secret.map(SecretString::from),

@@ -83,6 +83,7 @@ impl AppState {
         let store = Store::connect(&config.database_url, &config.pool).await?;
         let sessions = store.sessions();
         bootstrap::schema(config, &store, &sessions).await?;
+        bootstrap::writable(&store).await?;
         let secrets = bootstrap::secrets(config, &store, clock.as_ref(), &random).await?;
         let seeded = bootstrap::seed(config, &store, clock.as_ref(), &random).await?;
         let key_policy = KeyPolicy {
@@ -138,6 +139,9 @@ impl AppState {
             sessions,
             limits: Arc::new(Limits::new(config.rate_limit_device_code)),
         };
+        // Read once now, so discovery has an answer even if the database
+        // is out before the first request asks.
+        crate::domain::client::scopes_supported(&state.core).await?;
         Ok(Prepared { state, seeded })
     }
 }

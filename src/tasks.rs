@@ -8,6 +8,7 @@ use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::domain::Core;
 use crate::domain::device_flow::RETENTION_SECS;
+use crate::telemetry::Repeated;
 
 /// How often the cleanup runs.
 pub const CLEANUP_PERIOD: Duration = Duration::from_secs(60);
@@ -35,13 +36,18 @@ pub fn spawn_cache_upkeep(core: Core, stop: CancellationToken) -> tokio::task::J
         let write_behind = async {
             let mut ticker = tokio::time::interval(WRITE_BEHIND_PERIOD);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = Repeated::new("writing poll pacing behind");
             loop {
                 let stopping = tokio::select! {
                     () = stop.cancelled() => true,
                     _ = ticker.tick() => false,
                 };
-                if let Err(e) = crate::domain::device_flow::write_behind_polls(&core).await {
-                    tracing::error!(error = %e, "writing poll state behind failed");
+                // A failed write-behind keeps the pacing for the next one.
+                match crate::domain::device_flow::write_behind_polls(&core).await {
+                    Ok(_) => failing.succeeded(core.clock.now_ms()),
+                    Err(e) => {
+                        failing.failed(core.clock.now_ms(), &e);
+                    }
                 }
                 if stopping {
                     break;
@@ -55,12 +61,16 @@ pub fn spawn_cache_upkeep(core: Core, stop: CancellationToken) -> tokio::task::J
             }
             let mut ticker = tokio::time::interval(CHECKPOINT_PERIOD);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = Repeated::new("the WAL checkpoint");
             loop {
                 tokio::select! {
                     () = stop.cancelled() => break,
                     _ = ticker.tick() => {
-                        if let Err(e) = core.store.checkpoint().await {
-                            tracing::warn!(error = %e, "WAL checkpoint failed");
+                        match core.store.checkpoint().await {
+                            Ok(()) => failing.succeeded(core.clock.now_ms()),
+                            Err(e) => {
+                                failing.failed(core.clock.now_ms(), &e);
+                            }
                         }
                     }
                 }

@@ -193,6 +193,19 @@ async fn wait_for_approval(
             }
             Ok(Poll::Denied) => break Err(Failure::Denied),
             Ok(Poll::Expired) => break Err(Failure::Expired),
+            Ok(Poll::Unavailable(retry_after)) => {
+                // An outage at the server: the code still holds, and a
+                // redemption it could not confirm is handed to the next
+                // poll (within two minutes), so keep polling, gently.
+                backoff = (interval.max(backoff) * 2)
+                    .min(MAX_BACKOFF)
+                    .max(retry_after.unwrap_or(0).min(MAX_BACKOFF));
+                spinner.suspend(|| {
+                    eprintln!(
+                        "warning: the server is temporarily unavailable; retrying in {backoff} s"
+                    )
+                });
+            }
             Err(e) if is_transient(&e) => {
                 backoff = (interval.max(backoff) * 2).min(MAX_BACKOFF);
                 let e = clean(&format!("{e:#}"));

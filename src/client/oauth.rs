@@ -79,6 +79,10 @@ pub enum Poll {
     SlowDown(Option<u64>),
     Denied,
     Expired,
+    /// The server cannot answer now (503 `temporarily_unavailable`, or a
+    /// proxy's 502/503/504): poll again later, after `Retry-After` seconds
+    /// when it said so. The device code is still good.
+    Unavailable(Option<u64>),
 }
 
 /// What `/oauth/tokeninfo` says about a valid access token.
@@ -198,11 +202,20 @@ impl Client {
             ));
         }
         let status = resp.status();
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let gateway = matches!(status.as_u16(), 502..=504);
         let body: ErrorResponse = match resp.json().await {
             Ok(body) => body,
+            Err(_) if gateway => return Ok(Poll::Unavailable(retry_after)),
             Err(_) => anyhow::bail!("the token endpoint answered {status} without an OAuth error"),
         };
         Ok(match body.error.as_str() {
+            "temporarily_unavailable" => Poll::Unavailable(retry_after),
+            _ if gateway => Poll::Unavailable(retry_after),
             "authorization_pending" => Poll::Pending,
             "slow_down" => Poll::SlowDown(body.interval),
             "access_denied" => Poll::Denied,

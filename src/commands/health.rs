@@ -69,10 +69,14 @@ async fn check(url: &str, timeout: Duration) -> anyhow::Result<String> {
     let said = body["status"].as_str().unwrap_or("no status");
     anyhow::ensure!(
         status.is_success() && said == "healthy",
-        "{status}, {said}{}",
+        "{status}, {said}{}{}",
         body["database"]
             .as_str()
             .map(|d| format!(", database {d}"))
+            .unwrap_or_default(),
+        body["reason"]
+            .as_str()
+            .map(|r| format!(": {r}"))
             .unwrap_or_default()
     );
     Ok(format!(

@@ -196,6 +196,8 @@ fn bad_values_name_their_variable() {
     assert_eq!(err.variable, "POLLING_INTERVAL");
     let err = parse(&["--database-statement-timeout", "10ms"]).expect_err("too short");
     assert_eq!(err.variable, "DATABASE_STATEMENT_TIMEOUT");
+    let err = parse(&["--database-acquire-timeout", "1m"]).expect_err("above the request's");
+    assert_eq!(err.variable, "DATABASE_ACQUIRE_TIMEOUT");
 }
 
 #[test]
@@ -284,13 +286,19 @@ fn database_settings_have_flags() {
         "3",
         "--database-statement-timeout",
         "2s",
+        "--database-acquire-timeout",
+        "500ms",
         "--database-migrate",
         "false",
     ])
     .expect("valid database settings");
     assert_eq!(c.pool.max_connections, 3);
     assert_eq!(c.pool.statement_timeout, Duration::from_secs(2));
+    assert_eq!(c.pool.acquire_timeout, Duration::from_millis(500));
+    assert_eq!(c.pool.write_timeout, Duration::from_secs(2));
     assert!(!c.database_migrate);
+    let c = parse(&["--request-timeout", "6s"]).expect("valid");
+    assert_eq!(c.pool.write_timeout, Duration::from_secs(3), "half of it");
     let c = parse(&["--database-migrate", "yes"]).expect("yes is true");
     assert!(c.database_migrate);
     assert!(parse(&["--database-migrate", "maybe"]).is_err());

@@ -27,7 +27,18 @@ pub struct Caches {
     pub tokens: Cached<[u8; 32], Arc<TokenInfo>>,
     /// Users by id, for the signed-in user of every page request.
     pub users: Cached<String, Arc<User>>,
+    /// The scopes of enabled clients (the metadata's `scopes_supported`),
+    /// with the clients' generation and when they were read; served at
+    /// once, read again in the background when stale (see
+    /// `client::scopes_supported`).
+    pub scopes: std::sync::RwLock<Option<HeldScopes>>,
+    /// Whether `scopes` is being read again (one read at a time).
+    pub scopes_loading: std::sync::atomic::AtomicBool,
 }
+
+/// `scopes_supported` as last read: the clients' generation, when (ms),
+/// and the scopes.
+pub type HeldScopes = (u64, i64, Arc<Vec<String>>);
 
 impl Default for Caches {
     fn default() -> Self {
@@ -35,6 +46,8 @@ impl Default for Caches {
             clients: Cached::new(10_000),
             tokens: Cached::new(100_000),
             users: Cached::new(10_000),
+            scopes: std::sync::RwLock::default(),
+            scopes_loading: std::sync::atomic::AtomicBool::new(false),
         }
     }
 }

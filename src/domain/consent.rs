@@ -53,7 +53,19 @@ pub async fn decide(
         return Err(Error::StaleConsent);
     };
     let expires_at: i64 = expires_at.parse().map_err(|_| Error::StaleConsent)?;
-    let (code, client) = device_flow::lookup_pending(core, user_code).await?;
+    let (code, client) = match device_flow::lookup_pending(core, user_code).await {
+        // Sent again after an answer lost to an outage: confirmed when this
+        // person already decided it so, refused otherwise.
+        Err(Error::UserCodeAlreadyUsed) => {
+            let (code, client) =
+                device_flow::decided_before(core, user_id, user_code, decision).await?;
+            if code.id != id {
+                return Err(Error::UserCodeAlreadyUsed);
+            }
+            return Ok((code, client));
+        }
+        found => found?,
+    };
     if code.id != id {
         // The user code now names another request.
         return Err(Error::UserCodeAlreadyUsed);

@@ -455,6 +455,10 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
             token::redeem_device_code(core, &client, &code, &user_id).await
         }
         PollVerdict::Replayed => {
+            // Unless its redemption's answer was lost: see domain/token.rs.
+            if let Some(tokens) = token::retried(core, &client, &code).await? {
+                return Ok(tokens);
+            }
             let now = core.clock.now_secs();
             let mut revoked = core
                 .store
@@ -528,7 +532,14 @@ pub async fn decide(
     decision: Decision,
 ) -> Result<DeviceCode> {
     let user_code = normalize_user_code(user_code).ok_or(Error::UnknownUserCode)?;
-    let (code, client) = lookup_pending(core, &user_code).await?;
+    let (code, client) = match lookup_pending(core, &user_code).await {
+        Err(Error::UserCodeAlreadyUsed) => {
+            return decided_before(core, user_id, &user_code, decision)
+                .await
+                .map(|(code, _)| code);
+        }
+        found => found?,
+    };
     decide_code(core, user_id, code, client, decision, None)
         .await
         .map(|(code, _)| code)
@@ -597,15 +608,43 @@ pub(crate) async fn decide_code(
     Ok((decided, client))
 }
 
+/// A decision sent again by the person who made it — their first answer
+/// was lost to an outage (a 503 page, though the write committed) — is
+/// confirmed, not refused: the code is in the state they asked for, by
+/// them. Anything else is `UserCodeAlreadyUsed`. `user_code` is normalised.
+pub(crate) async fn decided_before(
+    core: &Core,
+    user_id: &str,
+    user_code: &str,
+    decision: Decision,
+) -> Result<(DeviceCode, Client)> {
+    let code = core
+        .store
+        .find_device_code_by_user_code(user_code)
+        .await?
+        .ok_or(Error::UnknownUserCode)?;
+    let same = match (&code.state, decision) {
+        (
+            DeviceState::Approved { user_id: by, .. } | DeviceState::Redeemed { user_id: by, .. },
+            Decision::Approve,
+        )
+        | (DeviceState::Denied { user_id: by, .. }, Decision::Deny) => by == user_id,
+        _ => false,
+    };
+    if !same {
+        return Err(Error::UserCodeAlreadyUsed);
+    }
+    let client = client::find(core, &code.client_id)
+        .await?
+        .ok_or(Error::UnknownUserCode)?;
+    Ok((code, client))
+}
+
 /// Writes the pacing of live polls to the database: for the admin views,
 /// for other instances, and so a restart keeps grown intervals. Returns how
 /// many codes were written. Run every second and at shutdown.
 pub async fn write_behind_polls(core: &Core) -> Result<usize> {
-    let dirty = core.store.changes().take_dirty_polls(core.clock.now_secs());
-    if !dirty.is_empty() {
-        core.store.record_polls(&dirty).await?;
-    }
-    Ok(dirty.len())
+    Ok(core.store.save_polls(core.clock.now_secs()).await?)
 }
 
 #[cfg(test)]

@@ -3,6 +3,33 @@
 //! Access tokens are JWTs recorded by `jti`; refresh tokens are opaque
 //! 256-bit values stored only as SHA-256. Both belong to a grant (one
 //! approval); revoking the grant revokes them all.
+//!
+//! # A retry is not a replay
+//!
+//! A device code presented again after its redemption has leaked: RFC 8628
+//! §5.2's answer, and ours, is to revoke what it produced. But a device
+//! whose poll redeemed the code and then never heard the answer — the
+//! database stalled past the write deadline, the request timed out, the
+//! round committed only when the database resumed — presents the code again
+//! at its next poll too. Revoking then would punish the device for our
+//! outage: an acknowledged approval would end in `invalid_grant`.
+//!
+//! So a redemption's tokens are kept from before it is submitted until its
+//! caller takes them (`Store::redeem_handing_out`), and a later poll that
+//! meets the code redeemed first asks for them (`Store::reclaim_redemption`).
+//! It receives them only if they are the tokens of the redemption the
+//! database holds, nobody took them, the poll comes from the client the
+//! code was issued to, and within `store::HOLD_MS` (two minutes) of the
+//! redemption. Otherwise it is a replay, as before.
+//!
+//! This gives a thief nothing a single redemption would not: the tokens
+//! handed to a retry are the ones already issued and are handed out once.
+//! A thief who presents the stolen code in the gap takes them instead of
+//! the device, and the device's next poll is then a replay that revokes
+//! them — as when a thief's poll wins the race outright. A thief who comes
+//! after the device took them is a replay at once. A client secret, where
+//! the client has one, must match as on every poll; a public client is only
+//! the code, as the RFC has it.
 
 use std::sync::Arc;
 
@@ -15,7 +42,9 @@ use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
 use crate::metrics::{Grant, Revoker};
-use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, Topic};
+use crate::store::{
+    NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows, Topic,
+};
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,30 +165,59 @@ pub async fn redeem_device_code(
             ..NewAuditEvent::default()
         },
     );
-    let won = core
-        .store
-        .redeem_device_code(
-            &code.id,
-            now,
-            &grant,
-            &access.row,
-            refresh.as_ref().map(|(_, row)| row),
-            Some(&audit),
-        )
-        .await?;
-    if !won {
-        return Err(Error::InvalidGrant(
-            "the device code has already been used".into(),
-        ));
-    }
-    tracing::info!(client_id = %code.client_id, jti = %access.row.jti, "access token issued");
-    core.metrics.token_issued(Grant::DeviceCode);
-    Ok(IssuedToken {
-        access_token: access.jwt,
+    let rows = RedemptionRows {
+        grant: &grant,
+        access: &access.row,
+        refresh: refresh.as_ref().map(|(_, row)| row),
+        audit: Some(&audit),
+    };
+    let tokens = IssuedToken {
+        access_token: access.jwt.clone(),
         expires_in: secs(core.policy.access_token_ttl),
         scope: code.scope.clone(),
-        refresh_token: refresh.map(|(secret, _)| secret),
-    })
+        refresh_token: refresh.as_ref().map(|(secret, _)| secret.clone()),
+    };
+    match core
+        .store
+        .redeem_handing_out(&code.id, now, rows, tokens)
+        .await?
+    {
+        Some(tokens) => {
+            tracing::info!(client_id = %code.client_id, jti = %access.row.jti, "access token issued");
+            core.metrics.token_issued(Grant::DeviceCode);
+            Ok(tokens)
+        }
+        // Lost: perhaps to this device's own earlier poll, whose answer
+        // was lost (see the module doc).
+        None => match retried(core, client, code).await? {
+            Some(tokens) => Ok(tokens),
+            None => Err(Error::InvalidGrant(
+                "the device code has already been used".into(),
+            )),
+        },
+    }
+}
+
+/// The tokens of `code`'s redemption for a poll that meets it redeemed, if
+/// that redemption's answer never reached anyone (see the module doc):
+/// `None` means the poll is a replay or a lost race.
+pub async fn retried(
+    core: &Core,
+    client: &Client,
+    code: &DeviceCode,
+) -> Result<Option<IssuedToken>> {
+    let tokens = core
+        .store
+        .reclaim_redemption(&code.id, &client.id, core.clock.now_ms())
+        .await?;
+    if tokens.is_some() {
+        tracing::info!(
+            client_id = %client.id,
+            "a redemption whose answer was lost is handed to the device's retry"
+        );
+        core.metrics.token_issued(Grant::DeviceCode);
+    }
+    Ok(tokens)
 }
 
 /// A `grant_type=refresh_token` request (RFC 6749 §6).

@@ -1,5 +1,8 @@
 //! Presenting errors: domain and storage errors become RFC 6749 §5.2 JSON
 //! for OAuth endpoints. A 5xx never shows internal text; it is logged once.
+//! An outage of the database (see `store/availability.rs`) is a 503 with
+//! `Retry-After`: `temporarily_unavailable` (RFC 6749 §5.2 lets a server
+//! use it), or a page saying so — never a 500, which would blame a bug.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -8,6 +11,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::Error;
+
+/// How soon a client may try again after an outage's 503, in seconds: a
+/// restarting database or a filled disk is usually back within seconds,
+/// and devices poll every few seconds anyway.
+pub const RETRY_AFTER_SECS: u32 = 5;
 
 /// An error answered as OAuth JSON.
 #[derive(Debug)]
@@ -65,17 +73,30 @@ impl ApiError {
             // Administrative errors; no OAuth endpoint produces them.
             Error::NotFound(_) => ("invalid_request", StatusCode::NOT_FOUND),
             Error::Refused(_) => ("access_denied", StatusCode::FORBIDDEN),
+            Error::Store(e) if e.is_unavailable() => {
+                ("temporarily_unavailable", StatusCode::SERVICE_UNAVAILABLE)
+            }
             Error::Store(_) | Error::Internal(_) => {
                 ("server_error", StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
+    }
+
+    /// The answer to a request that took longer than REQUEST_TIMEOUT.
+    pub fn timed_out() -> Self {
+        ApiError(Error::Store(crate::store::Error::Unavailable(
+            crate::store::Outage::new("the request took too long", "REQUEST_TIMEOUT passed"),
+        )))
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (error, status) = self.code_and_status();
-        let error_description = if status.is_server_error() {
+        let error_description = if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %self.0, "request failed: the database is unavailable");
+            "the service is temporarily unavailable; try again in a few seconds".to_owned()
+        } else if status.is_server_error() {
             tracing::error!(error = %self.0, "request failed");
             "the server could not complete the request; try again later".to_owned()
         } else {
@@ -117,6 +138,9 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Bearer realm=\"authgate\", error=\"invalid_token\""),
                 );
             }
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            }
             _ => {}
         }
         response
@@ -143,12 +167,15 @@ pub enum PageError {
     /// A forged or stale form (CSRF token mismatch).
     Forbidden(String),
     NotFound,
+    /// The database cannot serve the request now (503, `Retry-After`).
+    Unavailable(String),
     Internal(String),
 }
 
 impl From<Error> for PageError {
     fn from(e: Error) -> Self {
         match e {
+            Error::Store(s) if s.is_unavailable() => PageError::Unavailable(s.to_string()),
             Error::Store(_) | Error::Internal(_) => PageError::Internal(e.to_string()),
             Error::NotFound(_) => PageError::NotFound,
             Error::Refused(msg) => PageError::Forbidden(msg),
@@ -158,8 +185,16 @@ impl From<Error> for PageError {
 }
 
 impl From<tower_sessions::session::Error> for PageError {
+    /// The session store's own failures are the database's (the session
+    /// table is checked at start-up); only encoding can be a bug.
     fn from(e: tower_sessions::session::Error) -> Self {
-        PageError::Internal(format!("session: {e}"))
+        use tower_sessions::session_store::Error as StoreError;
+        match e {
+            tower_sessions::session::Error::Store(StoreError::Backend(why)) => {
+                PageError::Unavailable(format!("session: {why}"))
+            }
+            other => PageError::Internal(format!("session: {other}")),
+        }
     }
 }
 
@@ -177,6 +212,15 @@ impl IntoResponse for PageError {
                 "Page not found",
                 "There is nothing at this address. Check the link, or start again.",
             ),
+            PageError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "page failed: the database is unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Temporarily unavailable",
+                    "AuthGate cannot reach its database at the moment. Nothing you did \
+                     is lost; please try again in a few seconds.",
+                )
+            }
             PageError::Internal(detail) => {
                 tracing::error!(error = %detail, "page failed");
                 (
@@ -186,6 +230,12 @@ impl IntoResponse for PageError {
                 )
             }
         };
-        crate::http::ui::render::error_page(status, title, message)
+        let mut response = crate::http::ui::render::error_page(status, title, message);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        response
     }
 }

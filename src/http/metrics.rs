@@ -5,7 +5,7 @@
 //! the raw path: an outer layer puts an empty [`RouteSlot`] in the request,
 //! a `route_layer` (which runs only for matched routes, after axum has set
 //! [`MatchedPath`]) fills it, and the outer layer reads it once the
-//! response exists, so answers made by outer layers (408 from the timeout,
+//! response exists, so answers made by outer layers (503 from the timeout,
 //! 500 from a caught panic) still carry their route. Unmatched paths are
 //! counted as `route="unmatched"`.
 

@@ -17,15 +17,17 @@ pub mod ui;
 
 use std::any::Any;
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderName, Request, StatusCode, Uri, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::service::SignedCookie;
@@ -62,7 +64,8 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT, get(ui::account::show))
         .route(paths::ACCOUNT_REVOKE, post(ui::account::revoke))
         .merge(admin::routes())
-        .layer(session_layer(&state));
+        .layer(session_layer(&state))
+        .layer(axum::middleware::from_fn(unsaved_sessions));
     let routes = Router::new()
         .route(paths::HEALTH, get(health::health))
         .route(
@@ -105,10 +108,7 @@ pub fn router(state: AppState) -> Router {
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(trace)
             .layer(CatchPanicLayer::custom(panic_response))
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::REQUEST_TIMEOUT,
-                timeout,
-            ))
+            .layer(axum::middleware::from_fn_with_state(timeout, deadline))
             .layer(DefaultBodyLimit::max(body_limit)),
     );
     security_headers::apply(inner, https, dev)
@@ -134,14 +134,56 @@ fn session_layer(state: &AppState) -> SessionManagerLayer<Sessions, SignedCookie
         .with_signed(state.http.session_key.clone())
 }
 
-/// 404: JSON for API clients, a page for people.
-async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
-    let wants_json = uri.path().starts_with("/oauth/")
+/// Whether the answer to a request to `uri` is JSON (the OAuth and
+/// discovery endpoints, health, or a client asking for JSON) rather than
+/// a page for people.
+fn wants_json(uri: &Uri, headers: &HeaderMap) -> bool {
+    let path = uri.path();
+    path.starts_with("/oauth/")
+        || path.starts_with("/.well-known/")
+        || path == paths::HEALTH
+        || path == paths::OPENAPI
         || headers
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"));
-    if wants_json {
+            .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+/// REQUEST_TIMEOUT: a request still running then is dropped and answered
+/// 503, as OAuth JSON (`temporarily_unavailable`) or as a page, so a
+/// client can tell "try again" from a bug (an empty 408 said neither).
+async fn deadline(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let json = wants_json(request.uri(), request.headers());
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) if json => ApiError::timed_out().into_response(),
+        Err(_) => {
+            error::PageError::Unavailable("the request took longer than REQUEST_TIMEOUT".into())
+                .into_response()
+        }
+    }
+}
+
+/// The session layer answers an empty 500 when it cannot save the session:
+/// the database refused the write. Shown as the outage it is, with a page.
+async fn unsaved_sessions(request: axum::extract::Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && !response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return error::PageError::Unavailable("the session could not be saved".into())
+            .into_response();
+    }
+    response
+}
+
+/// 404: JSON for API clients, a page for people.
+async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
+    if wants_json(&uri, &headers) {
         (
             StatusCode::NOT_FOUND,
             axum::Json(serde_json::json!({

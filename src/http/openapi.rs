@@ -34,7 +34,8 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
             OAuth request bodies are `application/x-www-form-urlencoded`; every \
             error is RFC 6749 §5.2 JSON (`error`, `error_description`, and `interval` \
             with `slow_down`) sent with `Cache-Control: no-store`. Any request may \
-            also be answered 408 when it takes longer than REQUEST_TIMEOUT.",
+            also be answered 503 `temporarily_unavailable`, with `Retry-After`, while \
+            the database is unavailable or when it takes longer than REQUEST_TIMEOUT.",
     ),
     paths(
         device_code::request_device_code,

@@ -53,7 +53,7 @@ pub struct AuditEvent {
 }
 
 impl Store {
-    /// Writes one event; concurrent events share a statement (writer.rs).
+    /// Writes one event; concurrent events share a statement (writer/).
     pub async fn insert_audit_event(&self, e: &NewAuditEvent) -> Result<()> {
         let inserted = self
             .grouped

@@ -3,7 +3,7 @@
 //!
 //! SQLite has one writer at a time, and each statement and commit costs
 //! far more than a row, so one write per request caps a server at a few
-//! thousand rows a second. The writer (writer.rs) takes every job queued
+//! thousand rows a second. The writer (writer/) takes every job queued
 //! while its previous transaction ran and writes each kind with one
 //! statement. The rows travel as one bound JSON array (`[[v1, v2, …], …]`)
 //! that the statement unpacks (`json_each` on SQLite, `json_array_elements`

@@ -12,7 +12,8 @@
 //! On PostgreSQL each change is also sent with `NOTIFY` on one channel, and
 //! every instance applies what the others send (see [`Store::listen`]); a
 //! lost listener connection forgets everything, since notifications may
-//! have been missed meanwhile. Entries also age out after [`MAX_AGE_MS`], a
+//! have been missed meanwhile — except what the database has not heard yet
+//! (pacing not yet written behind, undelivered tokens), which is kept. Entries also age out after [`MAX_AGE_MS`], a
 //! bound for writers that cannot notify (the `authgate user|client`
 //! commands on a SQLite file used by a running server).
 
@@ -24,7 +25,7 @@ use dashmap::DashMap;
 
 use crate::domain::device_flow::DeviceCode;
 
-use super::{Db, Store};
+use super::{Db, Result, Store};
 
 /// The longest a cached answer is believed without news from the database.
 pub const MAX_AGE_MS: i64 = 5_000;
@@ -97,8 +98,14 @@ pub struct Changes {
     pending: DashMap<String, (DeviceCode, i64)>,
     /// Browser sessions as the database holds them (see sessions.rs).
     pub(super) sessions: super::sessions::SessionCache,
+    /// Tokens of redemptions not yet handed out (see handoff.rs). Not a
+    /// copy of the database: kept when caches are forgotten.
+    pub(super) handoffs: super::handoff::Handoffs,
 }
 
+/// `loaded_at_ms` of a live poll the database has not confirmed since
+/// this instance may have missed a change: its next poll reads again.
+const UNCONFIRMED: i64 = i64::MIN;
 /// The most live polls kept; beyond it polls read the database.
 const MAX_LIVE_POLLS: usize = 200_000;
 /// The most pending codes held by user code (a few hundred bytes each).
@@ -123,13 +130,20 @@ impl Changes {
         self.decided.remove(hash);
     }
 
-    /// Forgets everything: after a lost listener connection.
+    /// Forgets everything: after a lost listener connection. Pacing not
+    /// yet written behind is kept — the database never heard of it, so
+    /// nothing it says can be newer — but as unconfirmed, so the next poll
+    /// of each of those codes reads the database again (a decision may have
+    /// been missed) and merges.
     fn forget_all(&self) {
         for topic in TOPICS {
             self.bump_local(topic);
         }
         self.codes_epoch.fetch_add(1, Ordering::AcqRel);
-        self.polls.clear();
+        self.polls.retain(|_, poll| {
+            poll.loaded_at_ms = UNCONFIRMED;
+            poll.dirty
+        });
         self.decided.clear();
         self.pending.clear();
         self.sessions.clear();
@@ -185,7 +199,7 @@ impl Changes {
         f: impl FnOnce(&mut LivePoll) -> R,
     ) -> Option<R> {
         let mut entry = self.polls.get_mut(hash)?;
-        if now_ms - entry.loaded_at_ms > POLL_MAX_AGE_MS {
+        if now_ms.saturating_sub(entry.loaded_at_ms) > POLL_MAX_AGE_MS {
             // Still pending in memory, but unconfirmed for too long: the
             // caller re-reads the database, and `remember_poll` merges the
             // pacing held here with what it read.
@@ -220,24 +234,49 @@ impl Changes {
         self.polls.remove(hash);
     }
 
-    /// Takes the pacing changes not yet written to the database, and drops
-    /// entries of codes that have expired.
-    pub fn take_dirty_polls(&self, now_secs: i64) -> Vec<LivePoll> {
+    /// Takes the pacing changes not yet written to the database (by code
+    /// hash), and drops entries of codes that have expired.
+    fn take_dirty_polls(&self, now_secs: i64) -> Vec<(String, LivePoll)> {
         // Decided codes whose device has not come back are dropped too.
         let now_ms = now_secs.saturating_mul(1000);
         self.decided
             .retain(|_, (_, at)| now_ms - *at <= POLL_MAX_AGE_MS);
         self.pending
             .retain(|_, (code, at)| now_ms - *at <= POLL_MAX_AGE_MS && !code.is_expired(now_secs));
+        self.handoffs.prune(now_ms);
         let mut dirty = Vec::new();
-        self.polls.retain(|_, poll| {
+        self.polls.retain(|hash, poll| {
             if poll.dirty {
                 poll.dirty = false;
-                dirty.push(poll.clone());
+                dirty.push((hash.clone(), poll.clone()));
             }
             poll.expires_at > now_secs
         });
         dirty
+    }
+
+    /// Marks pacing taken by [`Changes::take_dirty_polls`] unsaved again,
+    /// after writing it failed: merged into what is held now (the later
+    /// poll and the longer interval win), or held again, unconfirmed, if it
+    /// was forgotten meanwhile.
+    fn unsaved(&self, polls: Vec<(String, LivePoll)>) {
+        for (hash, poll) in polls {
+            if !self.polls.contains_key(&hash) && self.polls.len() >= MAX_LIVE_POLLS {
+                continue;
+            }
+            self.polls
+                .entry(hash)
+                .and_modify(|held| {
+                    held.interval_secs = held.interval_secs.max(poll.interval_secs);
+                    held.last_poll_at_ms = held.last_poll_at_ms.max(poll.last_poll_at_ms);
+                    held.dirty = true;
+                })
+                .or_insert(LivePoll {
+                    loaded_at_ms: UNCONFIRMED,
+                    dirty: true,
+                    ..poll
+                });
+        }
     }
 
     pub fn live_polls(&self) -> usize {
@@ -250,6 +289,27 @@ impl Store {
         &self.changes
     }
 
+    /// Writes the pacing of live polls not yet saved (for the admin views,
+    /// other instances, and so a restart keeps grown intervals), and drops
+    /// the live state of expired codes; returns how many codes were
+    /// written. When the write fails, the pacing stays unsaved for the
+    /// next call: an interval announced with `slow_down` is not forgotten
+    /// because the database was out for a while.
+    pub async fn save_polls(&self, now_secs: i64) -> Result<usize> {
+        let dirty = self.changes.take_dirty_polls(now_secs);
+        if dirty.is_empty() {
+            return Ok(0);
+        }
+        let polls: Vec<&LivePoll> = dirty.iter().map(|(_, poll)| poll).collect();
+        match self.record_polls(&polls).await {
+            Ok(()) => Ok(dirty.len()),
+            Err(e) => {
+                self.changes.unsaved(dirty);
+                Err(e)
+            }
+        }
+    }
+
     /// Reports a change of `topic`: local caches at once, other instances
     /// through `NOTIFY`. Called after the change committed.
     pub(super) async fn changed(&self, topic: Topic) {
@@ -259,7 +319,7 @@ impl Store {
 
     /// Reports that the device code with this hash left `pending` (it was
     /// decided): forgotten here at once; other instances hear of it from
-    /// the writer, whose transaction sends the `NOTIFY` (see writer.rs).
+    /// the writer, whose transaction sends the `NOTIFY` (see writer/).
     pub(super) fn code_decided(&self, hash: &str) {
         self.changes.forget_code_local(hash);
     }
@@ -286,11 +346,19 @@ impl Store {
             return;
         };
         let changes = self.changes.clone();
+        // Retried every second while the database is down: logged once a
+        // minute. (A steady clock, for the log only.)
+        let mut failing = crate::telemetry::Repeated::new("the change listener's connection");
+        let started = tokio::time::Instant::now();
+        let now_ms = || i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         loop {
             let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
-                Ok(l) => l,
+                Ok(l) => {
+                    failing.succeeded(now_ms());
+                    l
+                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "change listener: cannot connect; retrying");
+                    failing.failed(now_ms(), &e);
                     tokio::select! {
                         () = stop.cancelled() => return,
                         () = tokio::time::sleep(Duration::from_secs(1)) => continue,
@@ -391,6 +459,54 @@ mod tests {
         assert_eq!(changes.take_dirty_polls(50).len(), 1);
         assert!(changes.take_dirty_polls(50).is_empty());
         assert_eq!(changes.live_polls(), 1, "b expired");
+    }
+
+    /// Losing the listener forgets what the database can tell again, not
+    /// pacing it never heard of: that is kept, unconfirmed (the next poll
+    /// reads the database), and still written behind.
+    #[test]
+    fn forgetting_everything_keeps_unsaved_pacing() {
+        let changes = Changes::default();
+        let mut grown = live("a");
+        grown.interval_secs = 10;
+        grown.dirty = true;
+        changes.remember_poll("ha", 0, grown);
+        changes.remember_poll("hb", 0, live("b"));
+        apply(&changes, "something else");
+        assert_eq!(changes.live_polls(), 1, "the saved one is forgotten");
+        assert!(
+            changes.with_live_poll("ha", 0, |_| ()).is_none(),
+            "unconfirmed: the next poll reads the database"
+        );
+        let dirty = changes.take_dirty_polls(50);
+        assert_eq!(dirty.len(), 1);
+        assert_eq!((dirty[0].0.as_str(), dirty[0].1.interval_secs), ("ha", 10));
+    }
+
+    /// Pacing whose write failed is unsaved again: merged into what is held
+    /// now, or held again if it was forgotten meanwhile.
+    #[test]
+    fn pacing_whose_write_failed_is_unsaved_again() {
+        let changes = Changes::default();
+        let mut a = live("a");
+        a.interval_secs = 10;
+        a.dirty = true;
+        changes.remember_poll("ha", 0, a);
+        let mut b = live("b");
+        b.dirty = true;
+        changes.remember_poll("hb", 0, b);
+        let taken = changes.take_dirty_polls(50);
+        assert_eq!(taken.len(), 2);
+        assert!(changes.take_dirty_polls(50).is_empty());
+        changes.drop_poll("hb");
+        changes.unsaved(taken);
+        let mut again = changes.take_dirty_polls(50);
+        again.sort_by(|x, y| x.0.cmp(&y.0));
+        let kept: Vec<(&str, i64)> = again
+            .iter()
+            .map(|(h, p)| (h.as_str(), p.interval_secs))
+            .collect();
+        assert_eq!(kept, [("ha", 10), ("hb", 5)]);
     }
 
     #[test]

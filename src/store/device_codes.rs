@@ -143,7 +143,7 @@ macro_rules! select_device_code {
 
 impl Store {
     /// Inserts a new pending code; [`Error::Conflict`] if its user code is
-    /// taken. Concurrent inserts share one statement (see writer.rs); this
+    /// taken. Concurrent inserts share one statement (see writer/); this
     /// returns once the transaction holding this code has committed.
     pub async fn insert_device_code(&self, code: &NewDeviceCode) -> Result<()> {
         let inserted = self
@@ -198,7 +198,7 @@ impl Store {
 
     /// Writes the pacing of many live polls in one transaction; codes no
     /// longer pending are left alone.
-    pub async fn record_polls(&self, polls: &[super::LivePoll]) -> Result<()> {
+    pub async fn record_polls(&self, polls: &[&super::LivePoll]) -> Result<()> {
         on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
             for poll in polls {

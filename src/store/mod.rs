@@ -7,12 +7,14 @@
 
 mod admin;
 mod audit;
+mod availability;
 mod backup;
 mod batch;
 mod changes;
 mod clients;
 mod device_codes;
 mod grants;
+mod handoff;
 mod pool_stats;
 mod sessions;
 mod settings;
@@ -37,15 +39,18 @@ pub use admin::{
     DeviceCodeListing, Page, PageAt, TokenFilter, TokenListing, TokenOwner, UserListing,
 };
 pub use audit::{AuditEvent, NewAuditEvent};
+pub use availability::Outage;
 pub use backup::{check_sqlite_file, sqlite_file};
 pub use changes::{Changes, LivePoll, MAX_AGE_MS, Topic};
 pub use clients::NewClient;
 pub use device_codes::NewDeviceCode;
 pub use grants::{GrantView, NewGrant, NewRefreshToken, RefreshTokenRecord};
+pub use handoff::{HOLD_MS, RedemptionRows};
 pub use sessions::Sessions;
 pub use throttle::{LockRule, Reservation};
 pub use tokens::{AccessTokenRecord, NewAccessToken};
 pub use users::NewUser;
+pub use writer::Writes;
 
 /// Errors of the storage layer, in storage terms.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +63,11 @@ pub enum Error {
     Corrupt(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The database cannot serve this now: unreachable, restarting, too
+    /// slow, out of disk, read-only (see availability.rs). Worth trying
+    /// again shortly; presented as 503 `temporarily_unavailable`.
+    #[error("database unavailable: {0}")]
+    Unavailable(Outage),
     /// A statement shared by many requests failed (see the batch writers).
     #[error("database error: {0}")]
     Batch(String),
@@ -71,7 +81,34 @@ impl From<sqlx::Error> for Error {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 Error::Conflict(db.message().to_owned())
             }
-            _ => Error::Database(e),
+            _ => match availability::cause(&e) {
+                Some(cause) => Error::Unavailable(Outage::new(cause, e.to_string())),
+                None => Error::Database(e),
+            },
+        }
+    }
+}
+
+impl Error {
+    /// Whether this is an outage rather than a refusal.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Unavailable(_))
+    }
+
+    /// The outage, when this is one.
+    pub fn outage(&self) -> Option<&Outage> {
+        match self {
+            Error::Unavailable(outage) => Some(outage),
+            _ => None,
+        }
+    }
+
+    /// The same failure for each caller of a shared write (errors are not
+    /// `Clone`), an outage still an outage.
+    pub(crate) fn shared(&self) -> Error {
+        match self {
+            Error::Unavailable(outage) => Error::Unavailable(outage.clone()),
+            other => Error::Batch(other.to_string()),
         }
     }
 }
@@ -109,19 +146,28 @@ impl Backend {
 #[derive(Debug, Clone)]
 pub struct PoolSettings {
     pub max_connections: u32,
+    /// The longest a query waits for a connection, including opening one
+    /// (`DATABASE_ACQUIRE_TIMEOUT`): while the database is down, how long
+    /// a request takes to hear so.
     pub acquire_timeout: Duration,
     /// PostgreSQL: the `statement_timeout` of every connection (a longer
     /// statement is cancelled with SQLSTATE 57014). SQLite: how long a
     /// statement waits for another connection's lock (the busy timeout).
     pub statement_timeout: Duration,
+    /// The longest a caller waits for the grouped writer's commit, and the
+    /// longest one of its rounds may take (see writer/): below the request
+    /// timeout, so a stalled database is answered `Unavailable` rather
+    /// than by a timeout that hides a later commit.
+    pub write_timeout: Duration,
 }
 
 impl Default for PoolSettings {
     fn default() -> Self {
         Self {
             max_connections: 8,
-            acquire_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(2),
             statement_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -151,7 +197,7 @@ pub struct Store {
     /// What in-process caches must forget; shared by every clone.
     changes: std::sync::Arc<Changes>,
     /// The hot writes (new codes, audit events, decisions, redemptions),
-    /// many to a transaction (see writer.rs).
+    /// many to a transaction (see writer/).
     grouped: writer::Writer,
 }
 
@@ -235,7 +281,7 @@ impl Store {
                 // The grouped writer's own connection: lazy, so it is
                 // opened by the writer task, on the writer's thread. Its
                 // own statements go as simple queries (each planned for
-                // its rows, see writer.rs), which leaves the plan cache to
+                // its rows, see writer/), which leaves the plan cache to
                 // the foreign-key checks its inserts fire: one simple
                 // primary-key lookup per key and row, which forced custom
                 // plans would plan anew every time (two fifths of the
@@ -268,8 +314,8 @@ impl Store {
                 )));
             }
         };
-        // The grouped writer runs on a thread of its own (see writer.rs).
-        let grouped = writer::Writer::spawn(grouped, &writer::thread()?);
+        // The grouped writer runs on a thread of its own (see writer/).
+        let grouped = writer::Writer::spawn(grouped, &writer::thread()?, pool.write_timeout);
         Ok(Self {
             changes: std::sync::Arc::default(),
             grouped,

@@ -1,4 +1,4 @@
-//! The in-process caches of the hot paths (issue 8) never answer with
+//! The in-process caches of the hot paths never answer with
 //! something the database no longer says: a revoked token, a disabled user
 //! or client, or a decided code is seen at the very next request.
 

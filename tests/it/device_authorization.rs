@@ -57,7 +57,7 @@ async fn issues_codes_with_every_field() {
 
 /// What a client sends is stored exactly as sent, quotes, backslashes and
 /// SQL included: the writer puts rows into its statements as literals on
-/// PostgreSQL (issue 8), so this is the test of that escaping there.
+/// PostgreSQL, so this is the test of that escaping there.
 #[tokio::test]
 async fn hostile_text_is_stored_as_sent() {
     let app = TestApp::spawn().await;

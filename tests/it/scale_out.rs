@@ -1,4 +1,4 @@
-//! Several instances of one deployment on one PostgreSQL database (issue 7):
+//! Several instances of one deployment on one PostgreSQL database:
 //! a code requested on one instance is approved through another's pages and
 //! redeemed exactly once whichever instance the polls reach; generated
 //! secrets, signing keys and browser sessions are shared, and a grown polling
@@ -228,7 +228,7 @@ async fn a_browser_session_holds_on_every_instance() {
     }
 }
 
-/// Instances hold the sessions in use in memory (issue 8): a session
+/// Instances hold the sessions in use in memory: a session
 /// ended on one instance must stop working on the others too, even for a
 /// copy of its cookie replayed there (as a thief would).
 #[tokio::test]
@@ -269,7 +269,7 @@ async fn a_session_ended_on_one_instance_is_refused_by_the_others() {
     assert!(refused, "B heard that A ended the session");
 }
 
-/// Polls are paced in each instance's memory (issue 8) and the pacing is
+/// Polls are paced in each instance's memory and the pacing is
 /// written behind to the database, where an instance that first meets the
 /// code picks it up: a grown interval follows a client that moves.
 #[tokio::test]
@@ -482,7 +482,7 @@ impl Drop for Server {
     }
 }
 
-/// Answers come from each instance's memory (issue 8); a decision or a
+/// Answers come from each instance's memory; a decision or a
 /// revocation made through one instance reaches the others' caches by
 /// PostgreSQL `NOTIFY`, within moments and without waiting for entries to
 /// age out (the manual clock does not move here).

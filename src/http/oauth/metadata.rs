@@ -67,12 +67,9 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
         jwks_uri: url(paths::JWKS),
         grant_types_supported: [DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT],
         response_types_supported: [],
-        scopes_supported: state
-            .core
-            .store
-            .all_client_scopes()
-            .await
-            .map_err(crate::domain::Error::from)?,
+        scopes_supported: crate::domain::client::scopes_supported(&state.core)
+            .await?
+            .to_vec(),
         token_endpoint_auth_methods_supported: [
             "none",
             "client_secret_basic",
