@@ -36,19 +36,23 @@ async fn unknown_paths_are_404_json() {
     assert_eq!(r.error(), "not_found");
 }
 
-/// Reads answer but writes do not (another connection holds the write
-/// lock, as a full disk or a read-only file would refuse them): `/health`
-/// says `degraded` with a reason, within its deadline, and `healthy` again
-/// once writes go through.
+/// Reads answer but writes do not (another connection holds the lock a
+/// device code's insert needs, as a full disk or a read-only file would
+/// refuse it): the write is answered 503, `/health` then says `degraded`
+/// with a reason, within its deadline, and `healthy` again once a write
+/// goes through.
 #[tokio::test]
 async fn degraded_when_reads_work_but_writes_do_not() {
     use sqlx::{Connection, Executor};
-    // Nothing written through the writer yet: /health probes.
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|c| {
+        c.pool.statement_timeout = std::time::Duration::from_millis(300);
+        c.pool.write_timeout = std::time::Duration::from_secs(2);
+    })
+    .await;
     let release = if backend() == "postgres" {
         let mut c = sqlx::PgConnection::connect(&app.dir.url).await.unwrap();
         c.execute("BEGIN").await.unwrap();
-        c.execute("LOCK TABLE settings IN EXCLUSIVE MODE")
+        c.execute("LOCK TABLE device_codes IN EXCLUSIVE MODE")
             .await
             .unwrap();
         Box::pin(async move { c.execute("ROLLBACK").await.map(|_| ()) })
@@ -58,6 +62,8 @@ async fn degraded_when_reads_work_but_writes_do_not() {
         c.execute("BEGIN IMMEDIATE").await.unwrap();
         Box::pin(async move { c.execute("ROLLBACK").await.map(|_| ()) })
     };
+    let r = app.device_code(None).await;
+    assert_eq!((r.status, r.error()), (503, "temporarily_unavailable"));
     let r = app.get("/health").await;
     assert_eq!(r.status, 503, "{:?}", r.json);
     assert_eq!(r.json["status"], "degraded");
@@ -66,13 +72,10 @@ async fn degraded_when_reads_work_but_writes_do_not() {
     assert!(r.json["reason"].is_string(), "{:?}", r.json);
 
     release.await.unwrap();
-    for _ in 0..100 {
-        let r = app.get("/health").await;
-        if r.status == 200 {
-            assert_eq!(r.json["status"], "healthy");
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("healthy again once writes go through");
+    assert_eq!(app.device_code(None).await.status, 200);
+    let r = app.get("/health").await;
+    assert_eq!(
+        (r.status, r.json["status"].as_str()),
+        (200, Some("healthy"))
+    );
 }

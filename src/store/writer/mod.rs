@@ -27,7 +27,8 @@
 //! which its connection is closed and its callers told. A round cut off
 //! that way may still commit, on PostgreSQL, once the server runs again:
 //! for redemptions the store keeps the tokens it would have handed out
-//! (see `Changes::hold_redemption`), so that commit is not lost either.
+//! until someone takes them (see store/handoff.rs), so that commit is not
+//! lost either.
 
 mod postgres;
 mod probe;
