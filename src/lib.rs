@@ -33,9 +33,18 @@ use crate::config::Config;
 use crate::crypto::random::Random;
 use crate::state::AppState;
 
-/// The complete HTTP application for `state`.
-pub fn build_app(state: AppState) -> Router {
-    http::router(state)
+/// The complete HTTP application for `state`, as the binary serves it:
+/// with `--dev`, live reload is added and assets are watched until the
+/// returned guard is dropped (keep it for as long as the app serves).
+pub fn build_app(state: AppState) -> anyhow::Result<(Router, Option<http::dev::DevReload>)> {
+    let app = http::router(state.clone());
+    if !state.http.dev {
+        return Ok((app, None));
+    }
+    let (app, guard) = http::dev::wrap(app, &state.http.assets_dir)
+        .map_err(|e| anyhow::anyhow!("--dev: cannot watch the assets for live reload: {e}"))?;
+    tracing::info!(watching = %guard.watching.display(), "live reload on");
+    Ok((app, Some(guard)))
 }
 
 /// `authgate migrate`: applies the embedded migrations and creates the
@@ -120,7 +129,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     let caches = tasks::spawn_cache_upkeep((*state.core).clone(), stop_tasks.clone());
     let store = state.core.store.clone();
-    let result = serve(listener, build_app(state), stop, ServeSettings::of(&config)).await;
+    let (app, reload) = build_app(state)?;
+    let result = serve(listener, app, stop, ServeSettings::of(&config)).await;
+    drop(reload);
     stop_tasks.cancel();
     let _ = cleanup.await;
     let _ = caches.await;

@@ -40,6 +40,11 @@ pub struct Started {
 }
 
 pub fn start_server(dir: &std::path::Path) -> Started {
+    start_server_with(dir, &[])
+}
+
+/// [`start_server`] with more arguments to `authgate server`.
+pub fn start_server_with(dir: &std::path::Path, args: &[&str]) -> Started {
     let db = (backend() == "postgres").then(|| block_on(TestDb::fresh()));
     let mut cmd = authgate(dir);
     if let Some(db) = &db {
@@ -47,6 +52,7 @@ pub fn start_server(dir: &std::path::Path) -> Started {
     }
     let mut child = cmd
         .arg("server")
+        .args(args)
         .env("SERVER_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
         .stdout(Stdio::piped())
@@ -181,6 +187,12 @@ fn starts_with_no_configuration_and_stops_on_sigterm() {
 
     let body = http_get(&addr, "/health");
     assert!(body.contains("\"healthy\""), "{body}");
+    let login = http_get(&addr, "/login");
+    assert!(login.contains("Sign in"), "{login}");
+    assert!(
+        !login.contains("data-event-stream"),
+        "no live reload without --dev"
+    );
     let kind = format!("\"database_kind\":\"{}\"", backend());
     assert!(body.contains(&kind), "{body}");
 
@@ -325,4 +337,51 @@ fn a_sigterm_right_after_start_up_stops_cleanly() {
             "clean exit after SIGTERM: {status:?} {rest:?}"
         );
     }
+}
+
+/// `authgate server --dev` as a developer runs it: pages carry the live
+/// reload script, and changing a file under `assets/` sends the reload
+/// event down the script's stream.
+#[test]
+fn dev_mode_reloads_pages_when_assets_change() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    // A checkout's layout, so the server watches this directory's assets.
+    let css = dir.path().join("assets/src/app.css");
+    std::fs::create_dir_all(css.parent().unwrap()).unwrap();
+    std::fs::write(&css, "/* before */").unwrap();
+    let Started {
+        mut child, addr, ..
+    } = start_server_with(dir.path(), &["--dev"]);
+    let login = http_get(&addr, "/login");
+    let marker = r#"data-event-stream=""#;
+    let start = login.find(marker).expect("reload script injected") + marker.len();
+    let stream_path = &login[start..start + login[start..].find('"').unwrap()];
+
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {stream_path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 1024];
+    let mut read_until = |what: &str, seen: &mut String| {
+        while !seen.contains(what) {
+            let n = stream
+                .read(&mut buf)
+                .expect("the event stream answers in time");
+            assert!(n > 0, "stream closed before {what:?}: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    read_until("event: init", &mut seen);
+    std::fs::write(&css, "/* after */").unwrap();
+    read_until("event: reload", &mut seen);
+
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -105,14 +105,7 @@ impl TestApp {
             .expect("admin seeded")
             .id;
         let (tx, rx) = oneshot::channel::<()>();
-        let mut app = build_app(state.clone());
-        let mut dev = None;
-        if config.dev {
-            let (wrapped, guard) =
-                authgate::http::dev::wrap(app, &state.http.assets_dir).expect("dev reload");
-            app = wrapped;
-            dev = Some(guard);
-        }
+        let (app, dev) = build_app(state.clone()).expect("build the app");
         let server = tokio::spawn(serve(
             listener,
             app,
