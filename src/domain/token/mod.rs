@@ -31,10 +31,6 @@
 //! the client has one, must match as on every poll; a public client is only
 //! the code, as the RFC has it.
 
-use std::sync::Arc;
-
-use sha2::Digest;
-
 use super::client::{self, Client, ClientCredentials};
 use super::device_flow::DeviceCode;
 use super::scope::Scopes;
@@ -42,9 +38,10 @@ use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
 use crate::metrics::{Grant, Revoker};
-use crate::store::{
-    NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows, Topic,
-};
+use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows};
+
+mod inspect;
+pub use inspect::*;
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -341,101 +338,6 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         expires_in: secs(core.policy.access_token_ttl),
         scope: scope.to_string(),
         refresh_token: Some(secret),
-    })
-}
-
-/// What a valid access token says about itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenInfo {
-    pub jti: String,
-    pub user_id: String,
-    pub username: String,
-    pub client_id: String,
-    pub scope: String,
-    pub issued_at: i64,
-    pub expires_at: i64,
-}
-
-/// Verifies a JWT, reloading the key ring once when it names a key this
-/// instance has not seen (another instance may have rotated keys).
-async fn verify_jwt(core: &Core, token: &str) -> Result<AccessClaims> {
-    match core.signer.verify(token) {
-        Ok(claims) => Ok(claims),
-        Err(e) => {
-            if !core.signer.ring().knows_kid_of(token)
-                && core.signer.may_reload(core.clock.now_ms())
-            {
-                let ring =
-                    super::keys::load_ring(&core.store, &core.keys, core.clock.as_ref()).await?;
-                core.signer.replace(ring);
-                return Ok(core.signer.verify(token)?);
-            }
-            Err(e.into())
-        }
-    }
-}
-
-/// Validates an access token: signature, issuer, audience, expiry by the
-/// injected clock (the token's `exp` and the expiry recorded at issue, so a
-/// token re-signed with a later `exp` still ends on time), and that it is
-/// recorded, unrevoked, and its user and client are still enabled.
-///
-/// A token found active is remembered by its SHA-256 (see
-/// [`super::cache`]), so checking it again costs a map lookup instead of a
-/// signature verification and a database read, until something that could
-/// change the answer happens.
-pub async fn inspect(core: &Core, token: &str) -> Result<TokenInfo> {
-    let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
-    let now_ms = core.clock.now_ms();
-    let generation = core.store.changes().generation(Topic::Tokens);
-    if let Some(info) = core.caches.tokens.get(&key, generation, now_ms)
-        && now_ms.div_euclid(1000) < info.expires_at
-    {
-        return Ok((*info).clone());
-    }
-    let info = inspect_uncached(core, token).await?;
-    core.caches
-        .tokens
-        .insert(key, Arc::new(info.clone()), generation, now_ms);
-    Ok(info)
-}
-
-async fn inspect_uncached(core: &Core, token: &str) -> Result<TokenInfo> {
-    let claims = verify_jwt(core, token).await?;
-    let expired = || Error::InvalidToken("the access token has expired".into());
-    let now = core.clock.now_secs();
-    if now >= claims.exp {
-        return Err(expired());
-    }
-    let record = core
-        .store
-        .find_access_token(&claims.jti)
-        .await?
-        .ok_or_else(|| Error::InvalidToken("the access token is not recognised".into()))?;
-    // The recorded expiry is the one issued; the token's own `exp` is only
-    // as trustworthy as its signing key (whoever holds an HS256 secret can
-    // re-sign the claims with a later one).
-    if now >= record.expires_at {
-        return Err(expired());
-    }
-    if record.revoked_at.is_some() {
-        return Err(Error::InvalidToken(
-            "the access token has been revoked".into(),
-        ));
-    }
-    if record.user_disabled || record.client_disabled {
-        return Err(Error::InvalidToken(
-            "the access token's user or client is disabled".into(),
-        ));
-    }
-    Ok(TokenInfo {
-        jti: record.jti,
-        user_id: record.user_id,
-        username: record.username,
-        client_id: record.client_id,
-        scope: record.scope,
-        issued_at: record.issued_at,
-        expires_at: record.expires_at,
     })
 }
 
