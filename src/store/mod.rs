@@ -4,6 +4,104 @@
 //! placeholders, text ids, integer Unix times) and run through [`on_pool!`],
 //! which type-checks the same code against each backend. Handlers and domain
 //! code never see SQL; they call the methods in the submodules.
+//!
+//! # The hot paths
+//!
+//! Device requests, polls and token checks are most of the traffic, so they
+//! avoid the database wherever correctness allows, and write in groups where it
+//! does not (measured by `make bench`, see README.md):
+//!
+//! - **One writer, one transaction per round** (`store/writer/`,
+//!   `store/batch.rs`). Every hot write — new device codes, audit events,
+//!   decisions and redemptions — is a job for one task on a thread of its own,
+//!   with a connection of its own. It takes every job queued while its previous
+//!   transaction ran and applies them all in one transaction of at most ten
+//!   statements, one per kind of change, whose rows travel as one JSON array
+//!   (`json_each` on SQLite, `jsonb_array_elements` on PostgreSQL), and the
+//!   whole round is one multi-statement query: on SQLite one trip to the
+//!   connection's thread with the arrays bound (the statement text never
+//!   changes, so it is prepared once); on PostgreSQL one simple query, the
+//!   arrays written in as escape-string literals (`E'…'`, backslash and quote
+//!   doubled), so a round is one trip to the server and each statement is
+//!   planned for its own rows. Rows
+//!   that depend on a move (a redemption's grant, tokens and audit event; a
+//!   decision's audit event) are inserted just before the `UPDATE` that moves
+//!   the code, under the same condition, so they exist exactly when the move
+//!   happened and commit with it; PostgreSQL first locks the round's codes
+//!   (`SELECT … ORDER BY id FOR UPDATE`), SQLite holds its write lock
+//!   (`BEGIN IMMEDIATE`). Callers are answered after the commit, so nothing
+//!   acknowledged can be lost; a round that fails is retried job by job, so
+//!   only the job at fault hears of it; a user-code clash skips only its own
+//!   row, and that request retries with a new code. A round whose connection
+//!   died under it (PostgreSQL restarted, a backend terminated) is applied
+//!   once more on a new connection: new rows carry fresh ids and every move
+//!   names the state it leaves, so nothing is written twice, and a decision or
+//!   redemption that loses there is looked up (`store/writer/recheck.rs`) in
+//!   case the first attempt committed before the connection went. A caller
+//!   waits for its commit at most the write deadline
+//!   (`DATABASE_STATEMENT_TIMEOUT`, at most half of `REQUEST_TIMEOUT`), a job
+//!   whose caller has gone is not written, and a round past the deadline
+//!   loses its connection; a redemption that commits anyway is handed to the
+//!   device's next poll (see README.md, Security). Other writes queue on the
+//!   same one-connection SQLite pool instead of meeting in SQLite's busy
+//!   handler, its statement journals stay in memory, and WAL checkpoints run
+//!   every 100 ms in the background, so no commit pays for one. PostgreSQL's
+//!   other connections plan every statement afresh (`plan_cache_mode =
+//!   force_custom_plan`): a plan cached while a table was nearly empty must
+//!   not outlive its growth. The writer's connection keeps the default, so
+//!   the foreign-key checks its inserts fire (a primary-key lookup per key and
+//!   row) reuse their plans, and it stays with the writer between rounds. A
+//!   decision's `NOTIFY` to other instances is sent by the deciding statement
+//!   itself, so it commits with the change.
+//! - **Polls from memory** (`store/changes.rs`, `domain/device_flow.rs`). The
+//!   first poll of a pending code loads it; later polls are paced (RFC 8628
+//!   §3.5) in an in-process map and answered without a database round trip. The
+//!   pacing is written behind every second (and at shutdown), so the admin view,
+//!   a restart and other instances see grown intervals. A decision makes every
+//!   instance forget the code; the instance that made it keeps the decided code
+//!   for 30 s, so the device's next poll there redeems without a read (the
+//!   writer's guarded `UPDATE` still decides whether it wins, and a lost
+//!   redemption is re-checked against the database, which tells a replay from
+//!   a race). Elsewhere the next poll reads the database and meets the
+//!   approval or denial at once.
+//! - **Approvals from memory** (`store/sessions.rs`, `store/changes.rs`).
+//!   Browser sessions in use are held as the database holds them: every
+//!   signed-in request reads its session, and now without a query. Every
+//!   session write goes to the database first, then replaces the copy and (on
+//!   PostgreSQL) makes the other instances drop theirs, so signing out ends
+//!   the session on every instance. Pending codes are held by user code for
+//!   30 s after they are issued or read (at most 4,096, starting over when
+//!   full), so the verification pages and the decision need no read either;
+//!   they are only shown from memory, never trusted — the writer's guarded
+//!   `UPDATE` finds out whether the code is still pending, so a code decided
+//!   through another instance meanwhile fails as after any race.
+//! - **Caches kept coherent** (`domain/cache.rs`). Client rows (every OAuth
+//!   request authenticates a client), user rows (the signed-in user of every
+//!   page) and checked access tokens (keyed by the token's SHA-256; a hit skips
+//!   the ES256 check and the database read) carry the generation number of
+//!   their topic read before they were loaded. Every store method that could
+//!   change an answer — revocations of any kind, disabling a user or client,
+//!   a user's role or password, editing a client — bumps the generation, so
+//!   the next request misses and reloads.
+//! - **Across instances** (PostgreSQL). Each change is also sent with `NOTIFY
+//!   authgate_changes` and every instance applies what the others send; a lost
+//!   listener connection forgets every cache, since notifications may have been
+//!   missed. Entries are believed for at most 5 s (30 s for live polls, held
+//!   sessions and pending codes) in any case: the bound for writers that cannot notify, such as `authgate client
+//!   disable` run against the SQLite file of a running server. The pacing of
+//!   one code is kept per instance and merged through the database (the later
+//!   poll and the longer interval win), so a client that polls through a load
+//!   balancer is paced by each instance it reaches.
+//! - **Small things that add up.** Browser sessions skip a save that would
+//!   only move the inactivity expiry by under a minute; no index is the prefix
+//!   of another (migration 0005); ES256 keys are parsed
+//!   once per key ring and sign with `ring` (several times faster than the
+//!   pure-Rust P-256 that verification uses); ids of rows inserted at a high
+//!   rate are time-ordered (UUIDv7), so index inserts append; SQLite pools do
+//!   not ping a connection before each query; at most half the cores hash
+//!   passwords at once (Argon2id, 7 MiB × 5 passes, an OWASP-listed equivalent
+//!   of 19 MiB × 2), so a burst of sign-ins cannot take the CPU or memory that
+//!   polling needs.
 
 mod admin;
 mod audit;
