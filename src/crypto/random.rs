@@ -11,11 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
-/// The 20 consonants of RFC 8628 §6.1: no vowels (no accidental words) and
-/// nothing easily confused with a digit.
-pub const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
-/// Length of a user code without its separator: 20^8 ≈ 2^34.6 codes.
-pub const USER_CODE_LEN: usize = 8;
+use crate::model::UserCode;
 
 /// A cheap-to-clone source of random bytes.
 #[derive(Clone)]
@@ -100,36 +96,28 @@ impl Random {
             .to_string()
     }
 
-    /// A normalised user code: [`USER_CODE_LEN`] letters from
-    /// [`USER_CODE_ALPHABET`], drawn without modulo bias.
-    pub fn user_code(&self) -> String {
-        let mut out = String::with_capacity(USER_CODE_LEN);
-        let mut buf = [0u8; 16];
-        while out.len() < USER_CODE_LEN {
-            self.fill(&mut buf);
-            for b in buf {
-                // 240 is the largest multiple of 20 below 256: rejecting
-                // bytes above it keeps every letter equally likely.
-                if b < 240 && out.len() < USER_CODE_LEN {
-                    out.push(char::from(USER_CODE_ALPHABET[usize::from(b % 20)]));
-                }
-            }
-        }
-        out
+    /// A fresh user code (see [`UserCode::draw`]).
+    pub fn user_code(&self) -> UserCode {
+        UserCode::draw(|buf| self.fill(buf))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::user_code::{USER_CODE_ALPHABET, USER_CODE_LEN};
 
     #[test]
     fn user_codes_use_only_the_alphabet() {
         let random = Random::os();
         for _ in 0..200 {
             let code = random.user_code();
-            assert_eq!(code.len(), USER_CODE_LEN);
-            assert!(code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b)));
+            assert_eq!(code.as_str().len(), USER_CODE_LEN);
+            assert!(
+                code.as_str()
+                    .bytes()
+                    .all(|b| USER_CODE_ALPHABET.contains(&b))
+            );
         }
     }
 

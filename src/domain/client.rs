@@ -3,30 +3,11 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::scope::Scopes;
 use super::{Core, Error, Result};
 use crate::crypto::{constant_time_eq, hash_secret};
 use crate::store::{MAX_AGE_MS, Topic};
 
-/// A registered OAuth client.
-#[derive(Debug, Clone)]
-pub struct Client {
-    pub id: String,
-    pub name: String,
-    /// SHA-256 of the secret for confidential clients; `None` for public ones.
-    pub secret_hash: Option<String>,
-    pub allowed_scopes: Scopes,
-    pub disabled: bool,
-    /// Whether the device grant also issues a refresh token.
-    pub refresh_tokens: bool,
-    pub created_at: i64,
-}
-
-impl Client {
-    pub fn is_confidential(&self) -> bool {
-        self.secret_hash.is_some()
-    }
-}
+pub use crate::model::client::Client;
 
 /// How a request identified its client.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,10 +26,11 @@ use std::net::IpAddr;
 use dashmap::DashMap;
 
 use super::client::Client;
-use super::device_flow::{self, DeviceCode, normalize_user_code};
+use super::device_flow;
 use super::throttle::network_of;
 use super::{Core, Error, Result, audit};
 use crate::metrics::Limit;
+use crate::model::{DeviceCode, UserCode};
 use crate::store::NewAuditEvent;
 
 /// The audit action of a guess: an entry that matched no code.
@@ -234,7 +235,7 @@ pub async fn find_pending(
     who: &Guesser<'_>,
     typed: &str,
 ) -> Result<(DeviceCode, Client)> {
-    let user_code = normalize_user_code(typed).ok_or(Error::UnknownUserCode)?;
+    let user_code = UserCode::parse(typed).ok_or(Error::UnknownUserCode)?;
     let reserved = reserve(core, who, core.clock.now_ms())?;
     if let Err(e) = check_global_cap(core).await {
         reserved.give_back();
@@ -249,7 +250,7 @@ pub async fn find_pending(
 }
 
 /// Audits a guess (and so feeds the global cap).
-async fn guessed(core: &Core, who: &Guesser<'_>, user_code: &str) {
+async fn guessed(core: &Core, who: &Guesser<'_>, user_code: &UserCode) {
     tracing::info!(user_id = %who.user_id, "user code guess refused");
     audit::record(
         core,
@@ -257,10 +258,7 @@ async fn guessed(core: &Core, who: &Guesser<'_>, user_code: &str) {
             action: CODE_ENTRY_FAILED,
             actor: Some(who.user_id.to_owned()),
             ip: who.ip.map(|ip| ip.to_string()),
-            detail: Some(format!(
-                "entered {}",
-                device_flow::format_user_code(user_code)
-            )),
+            detail: Some(format!("entered {user_code}")),
             ..NewAuditEvent::default()
         },
     )

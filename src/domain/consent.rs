@@ -9,8 +9,9 @@
 //! limits of `code_guard.rs`.
 
 use super::client::Client;
-use super::device_flow::{self, Decision, DeviceCode};
+use super::device_flow;
 use super::{Core, Error, Result};
+use crate::model::{Decision, DeviceCode, UserCode};
 
 /// The longest a ticket is good for (never longer than its code).
 pub const TICKET_TTL_SECS: i64 = 10 * 60;
@@ -25,7 +26,7 @@ fn binding(session_secret: &str, user_id: &str) -> String {
 /// to decide `code`.
 pub fn issue(core: &Core, session_secret: &str, user_id: &str, code: &DeviceCode) -> String {
     let expires_at = (core.clock.now_secs() + TICKET_TTL_SECS).min(code.expires_at);
-    let payload = format!("{}|{}|{expires_at}", code.id, code.user_code);
+    let payload = format!("{}|{}|{expires_at}", code.id, code.user_code.as_str());
     core.consent
         .seal(&binding(session_secret, user_id), &payload)
 }
@@ -53,12 +54,13 @@ pub async fn decide(
         return Err(Error::StaleConsent);
     };
     let expires_at: i64 = expires_at.parse().map_err(|_| Error::StaleConsent)?;
-    let (code, client) = match device_flow::lookup_pending(core, user_code).await {
+    let user_code = UserCode::parse(user_code).ok_or(Error::StaleConsent)?;
+    let (code, client) = match device_flow::lookup_pending(core, &user_code).await {
         // Sent again after an answer lost to an outage: confirmed when this
         // person already decided it so, refused otherwise.
         Err(Error::UserCodeAlreadyUsed) => {
             let (code, client) =
-                device_flow::decided_before(core, user_id, user_code, decision).await?;
+                device_flow::decided_before(core, user_id, &user_code, decision).await?;
             if code.id != id {
                 return Err(Error::UserCodeAlreadyUsed);
             }

@@ -12,7 +12,6 @@ pub mod code_guard;
 pub mod consent;
 pub mod device_flow;
 pub mod keys;
-pub mod scope;
 pub mod throttle;
 pub mod token;
 pub mod user;

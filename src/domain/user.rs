@@ -6,40 +6,8 @@ use super::{Core, Error, Result};
 use crate::crypto::password;
 use crate::store::{NewUser, Topic};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    User,
-    Admin,
-}
+pub use crate::model::user::{Role, User};
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "user" => Some(Role::User),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct User {
-    pub id: String,
-    pub username: String,
-    pub password_hash: String,
-    pub role: Role,
-    pub disabled: bool,
-    pub created_at: i64,
-}
-
-/// Usernames: 1 to 64 characters of letters, digits and `._@-`.
 /// A user by id, from the cache when it holds a current copy (the
 /// signed-in user of every page request).
 pub async fn find(core: &Core, id: &str) -> Result<Option<User>> {
@@ -57,6 +25,7 @@ pub async fn find(core: &Core, id: &str) -> Result<Option<User>> {
     Ok(found)
 }
 
+/// Usernames: 1 to 64 characters of letters, digits and `._@-`.
 pub fn validate_username(username: &str) -> Result<()> {
     let ok = !username.is_empty()
         && username.len() <= 64

@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::{Error, Result};
+use crate::model::Transition;
 
 /// A column of a batched row, and how its JSON value is read back.
 #[derive(Debug, Clone, Copy)]
@@ -194,22 +195,23 @@ pub(super) fn insert<T: Batched>(backend: Backend) -> String {
     )
 }
 
-/// The state a guarded row's device code must be in, and live, for the
-/// row to be written.
+/// The transition whose rows are guarded: a row is written only while its
+/// device code is in the state that transition leaves, and live. The state
+/// comes from the model ([`Transition::leaves`]), never retyped here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Guard {
-    Pending,
-    Approved,
-}
+pub(super) struct Guard(pub(super) Transition);
 
 impl Guard {
+    /// The rows of decisions (approvals, denials and cancels all leave the
+    /// same state, so one round guards them with one condition).
+    pub(super) const DECIDE: Guard = Guard(Transition::Approve);
+    /// The rows of redemptions.
+    pub(super) const REDEEM: Guard = Guard(Transition::Redeem);
+
     /// The condition on device code `d` for row `v` (`[code id, time,
     /// …]`); the writer's `UPDATE`s out of each state use the same.
     pub(super) fn condition(self) -> String {
-        let status = match self {
-            Guard::Pending => "pending",
-            Guard::Approved => "approved",
-        };
+        let status = self.0.leaves().as_str();
         // Both engines would rather walk the index on `status` (or on
         // `expires_at`) than look up the few rows bound — PostgreSQL read
         // every pending code that way, 10 ms a statement at 50,000 codes.
@@ -371,7 +373,7 @@ mod tests {
              WHERE true ON CONFLICT DO NOTHING"
         );
         assert_eq!(
-            guarded_insert::<Pair>(Guard::Approved, Backend::Sqlite),
+            guarded_insert::<Pair>(Guard::REDEEM, Backend::Sqlite),
             "INSERT INTO pairs (id, n, note, flag) SELECT v.value ->> 2, \
              CAST(v.value ->> 3 AS BIGINT), v.value ->> 4, CAST(v.value ->> 5 AS BOOLEAN) \
              FROM json_each(?) AS v JOIN device_codes d ON d.id = v.value ->> 0 \

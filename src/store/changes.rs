@@ -23,7 +23,8 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 
-use crate::domain::device_flow::DeviceCode;
+use crate::model::device_code::Pacing;
+use crate::model::{DeviceCode, UserCode};
 
 use super::{Db, Result, Store};
 
@@ -79,6 +80,31 @@ pub struct LivePoll {
     pub dirty: bool,
 }
 
+impl LivePoll {
+    /// The live state of the pending `code`, read from the database at
+    /// `now_ms`.
+    pub(super) fn of(code: &DeviceCode, now_ms: i64) -> Self {
+        Self {
+            id: code.id.clone(),
+            client_id: code.client_id.clone(),
+            expires_at: code.expires_at,
+            interval_secs: code.interval_secs,
+            last_poll_at_ms: code.last_poll_at_ms,
+            repeat_used: code.poll_repeat_used,
+            loaded_at_ms: now_ms,
+            dirty: false,
+        }
+    }
+
+    fn pacing(&self) -> Pacing {
+        Pacing {
+            interval_secs: self.interval_secs,
+            last_poll_at_ms: self.last_poll_at_ms,
+            repeat_used: self.repeat_used,
+        }
+    }
+}
+
 /// Generation counters and the live poll map; shared by every clone of a
 /// [`Store`].
 #[derive(Debug, Default)]
@@ -95,7 +121,7 @@ pub struct Changes {
     /// when: the verification pages and the decision need no database
     /// read. Only shown, never trusted: the decision's guarded `UPDATE`
     /// still finds out whether the code is pending.
-    pending: DashMap<String, (DeviceCode, i64)>,
+    pending: DashMap<UserCode, (DeviceCode, i64)>,
     /// Browser sessions as the database holds them (see sessions.rs).
     pub(super) sessions: super::sessions::SessionCache,
     /// Tokens of redemptions not yet handed out (see handoff.rs). Not a
@@ -120,7 +146,7 @@ impl Changes {
         self.generations[topic as usize].fetch_add(1, Ordering::AcqRel);
     }
 
-    pub fn codes_epoch(&self) -> u64 {
+    pub(super) fn codes_epoch(&self) -> u64 {
         self.codes_epoch.load(Ordering::Acquire)
     }
 
@@ -151,7 +177,7 @@ impl Changes {
 
     /// Keeps `code`, just decided by this instance (after its commit), for
     /// the device's next poll.
-    pub fn remember_decided(&self, hash: &str, code: DeviceCode, now_ms: i64) {
+    pub(super) fn remember_decided(&self, hash: &str, code: DeviceCode, now_ms: i64) {
         if self.decided.len() < MAX_LIVE_POLLS {
             self.decided.insert(hash.to_owned(), (code, now_ms));
         }
@@ -159,7 +185,7 @@ impl Changes {
 
     /// Takes the code this instance decided, if it did so recently. The
     /// writer's guarded `UPDATE` still decides whether a redemption wins.
-    pub fn take_decided(&self, hash: &str, now_ms: i64) -> Option<DeviceCode> {
+    pub(super) fn take_decided(&self, hash: &str, now_ms: i64) -> Option<DeviceCode> {
         let (_, (code, at)) = self.decided.remove(hash)?;
         (now_ms - at <= POLL_MAX_AGE_MS).then_some(code)
     }
@@ -167,7 +193,7 @@ impl Changes {
     /// Holds `code`, pending as of `now_ms`, for its verification pages.
     /// When full, the memory starts over: a flood of new codes then leaves
     /// the latest ones held rather than locking out those that come next.
-    pub fn remember_pending(&self, code: DeviceCode, now_ms: i64) {
+    pub(super) fn remember_pending(&self, code: DeviceCode, now_ms: i64) {
         if self.pending.len() >= MAX_PENDING {
             self.pending.clear();
         }
@@ -178,7 +204,7 @@ impl Changes {
     /// confirmed pending within [`POLL_MAX_AGE_MS`]. A code decided through
     /// another instance may still show here as pending for that long; its
     /// decision then fails as it would after any race.
-    pub fn pending_code(&self, user_code: &str, now_ms: i64) -> Option<DeviceCode> {
+    pub(super) fn pending_code(&self, user_code: &UserCode, now_ms: i64) -> Option<DeviceCode> {
         let entry = self.pending.get(user_code)?;
         let (code, at) = &*entry;
         (now_ms - at <= POLL_MAX_AGE_MS && !code.is_expired(now_ms.div_euclid(1000)))
@@ -186,13 +212,13 @@ impl Changes {
     }
 
     /// Drops the pending code with this user code (decided, or tried).
-    pub fn forget_pending(&self, user_code: &str) {
+    pub(super) fn forget_pending(&self, user_code: &UserCode) {
         self.pending.remove(user_code);
     }
 
     /// Runs `f` on the live poll state of the code with this hash, if this
     /// instance holds a fresh one.
-    pub fn with_live_poll<R>(
+    pub(super) fn with_live_poll<R>(
         &self,
         hash: &str,
         now_ms: i64,
@@ -208,12 +234,40 @@ impl Changes {
         Some(f(&mut entry))
     }
 
+    /// Answers a poll by `client_id` from the live state of a pending code
+    /// (RFC 8628 §3.5 pacing, recorded for the write-behind), or `None` when
+    /// this instance holds no fresh state or the code has expired (the
+    /// database then answers).
+    pub(super) fn pace_live(
+        &self,
+        hash: &str,
+        client_id: &str,
+        now_ms: i64,
+    ) -> Option<super::Polled> {
+        self.with_live_poll(hash, now_ms, |live| {
+            if now_ms >= live.expires_at.saturating_mul(1000) {
+                return None;
+            }
+            if live.client_id != client_id {
+                return Some(super::Polled::Foreign);
+            }
+            let paced = live.pacing().pace(now_ms);
+            let update = paced.update();
+            live.last_poll_at_ms = Some(update.last_poll_at_ms);
+            live.interval_secs = update.interval_secs;
+            live.repeat_used = update.repeat_used;
+            live.dirty = true;
+            Some(super::Polled::Paced(paced))
+        })
+        .flatten()
+    }
+
     /// Keeps `poll` as the live state of `hash`, unless a code was forgotten
     /// since `epoch` (read before the database was) — then what the caller
     /// read may already be out of date. `true` when kept. Pacing held here
     /// merges with the database's: the later poll and the longer interval
     /// win (another instance may have written its own behind).
-    pub fn remember_poll(&self, hash: &str, epoch: u64, poll: LivePoll) -> bool {
+    pub(super) fn remember_poll(&self, hash: &str, epoch: u64, poll: LivePoll) -> bool {
         if self.codes_epoch() != epoch || self.polls.len() >= MAX_LIVE_POLLS {
             return false;
         }
@@ -230,7 +284,7 @@ impl Changes {
 
     /// Drops the live state of a code the database says is no longer
     /// pending.
-    pub fn drop_poll(&self, hash: &str) {
+    pub(super) fn drop_poll(&self, hash: &str) {
         self.polls.remove(hash);
     }
 
@@ -509,44 +563,57 @@ mod tests {
         assert_eq!(kept, [("ha", 10), ("hb", 5)]);
     }
 
+    fn bcdf() -> UserCode {
+        DeviceCode::example().user_code
+    }
+
+    /// The `i`th user code in base 20.
+    fn nth_code(i: usize) -> UserCode {
+        let alphabet = crate::model::user_code::USER_CODE_ALPHABET;
+        let letters: String = (0..8)
+            .map(|k| char::from(alphabet[(i / 20usize.pow(k)) % 20]))
+            .collect();
+        UserCode::parse(&letters).unwrap()
+    }
+
     #[test]
     fn pending_codes_are_shown_while_fresh_and_until_forgotten() {
         let changes = Changes::default();
         let code = DeviceCode::example();
         changes.remember_pending(code.clone(), 1_000);
-        assert_eq!(changes.pending_code("BCDFGHJK", 2_000), Some(code.clone()));
+        assert_eq!(changes.pending_code(&bcdf(), 2_000), Some(code.clone()));
         assert_eq!(
-            changes.pending_code("BCDFGHJK", 1_000 + POLL_MAX_AGE_MS + 1),
+            changes.pending_code(&bcdf(), 1_000 + POLL_MAX_AGE_MS + 1),
             None,
             "unconfirmed too long"
         );
-        assert_eq!(changes.pending_code("BCDFGHJK", 100_000), None, "expired");
-        changes.forget_pending("BCDFGHJK");
-        assert_eq!(changes.pending_code("BCDFGHJK", 2_000), None);
+        assert_eq!(changes.pending_code(&bcdf(), 100_000), None, "expired");
+        changes.forget_pending(&bcdf());
+        assert_eq!(changes.pending_code(&bcdf(), 2_000), None);
 
         changes.remember_pending(code.clone(), 1_000);
         changes.take_dirty_polls(100);
         assert_eq!(
-            changes.pending_code("BCDFGHJK", 2_000),
+            changes.pending_code(&bcdf(), 2_000),
             None,
             "expired ones pruned"
         );
         for i in 0..MAX_PENDING {
             let other = DeviceCode {
-                user_code: format!("{i:08}"),
+                user_code: nth_code(i),
                 ..DeviceCode::example()
             };
             changes.remember_pending(other, 1_000);
         }
         changes.remember_pending(code.clone(), 1_000);
         assert!(
-            changes.pending_code("BCDFGHJK", 2_000).is_some(),
+            changes.pending_code(&bcdf(), 2_000).is_some(),
             "held when full: the memory starts over"
         );
         assert_eq!(changes.pending.len(), 1);
         apply(&changes, "unknown payload");
         assert_eq!(
-            changes.pending_code("BCDFGHJK", 2_000),
+            changes.pending_code(&bcdf(), 2_000),
             None,
             "forgotten with everything"
         );
@@ -556,7 +623,7 @@ mod tests {
     /// forgotten when another instance reports the code changed.
     #[test]
     fn decided_codes_are_taken_once_while_fresh() {
-        use crate::domain::device_flow::DeviceState;
+        use crate::model::DeviceState;
         let code = DeviceCode {
             state: DeviceState::Approved {
                 user_id: "u".into(),

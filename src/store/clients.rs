@@ -1,8 +1,8 @@
 //! OAuth client rows.
 
 use super::{Error, Result, Store, on_pool};
-use crate::domain::client::Client;
-use crate::domain::scope::Scopes;
+use crate::model::client::Client;
+use crate::model::scope::Scopes;
 
 /// A client to register. `secret_hash` is `None` for public clients.
 #[derive(Debug, Clone)]

@@ -1,14 +1,16 @@
-//! Device code rows and their state transitions.
+//! Device code rows and their guarded writes.
 //!
-//! A row decodes into exactly one [`DeviceState`]; a row that fits none is
-//! [`Error::Corrupt`]. Every transition names the state it leaves in its
-//! `WHERE` clause: zero rows changed means another request won.
+//! A row decodes into exactly one [`DeviceState`] (the model says which
+//! columns each state has); a row that fits none is [`Error::Corrupt`].
+//! Every transition names the state it leaves in its `WHERE` clause, asked
+//! of [`Transition::leaves`]: zero rows changed means another request won.
 
 use super::batch::{Batched, Column, json_row};
 use super::grants::{NewGrant, NewRefreshToken};
 use super::writer::Job;
 use super::{Error, Result, Store, on_pool};
-use crate::domain::device_flow::{Decision, DeviceCode, DeviceState, PollUpdate};
+use crate::model::device_code::PollUpdate;
+use crate::model::{DeviceCode, DeviceState, DeviceStatus, Transition, UserCode};
 use crate::store::{NewAccessToken, NewAuditEvent};
 
 /// A freshly issued device code; `device_code_hash` is the SHA-256 of the
@@ -17,7 +19,7 @@ use crate::store::{NewAccessToken, NewAuditEvent};
 pub struct NewDeviceCode {
     pub id: String,
     pub device_code_hash: String,
-    pub user_code: String,
+    pub user_code: UserCode,
     pub client_id: String,
     pub scope: String,
     pub interval_secs: i64,
@@ -51,39 +53,21 @@ impl TryFrom<DeviceCodeRow> for DeviceCode {
     type Error = Error;
 
     fn try_from(row: DeviceCodeRow) -> Result<Self> {
-        let state = match (
-            row.status.as_str(),
-            row.user_id,
-            row.decided_at,
-            row.redeemed_at,
-        ) {
-            ("pending", None, None, None) => DeviceState::Pending,
-            ("approved", Some(user_id), Some(decided_at), None) => DeviceState::Approved {
-                user_id,
-                decided_at,
-            },
-            ("denied", Some(user_id), Some(decided_at), None) => DeviceState::Denied {
-                user_id,
-                decided_at,
-            },
-            ("redeemed", Some(user_id), Some(decided_at), Some(redeemed_at)) => {
-                DeviceState::Redeemed {
-                    user_id,
-                    decided_at,
-                    redeemed_at,
-                }
-            }
-            (status, ..) => {
-                return Err(Error::Corrupt(format!(
-                    "device code {} in status {status} has inconsistent columns",
-                    row.id
-                )));
-            }
+        let corrupt = |what: &str| {
+            Error::Corrupt(format!(
+                "device code {} in status {} has {what}",
+                row.id, row.status
+            ))
         };
+        let user_code =
+            UserCode::parse(&row.user_code).ok_or_else(|| corrupt("a malformed user code"))?;
+        let state =
+            DeviceState::from_columns(&row.status, row.user_id, row.decided_at, row.redeemed_at)
+                .ok_or_else(|| corrupt("inconsistent columns"))?;
         Ok(DeviceCode {
             id: row.id,
             client_id: row.client_id,
-            user_code: row.user_code,
+            user_code,
             scope: row.scope,
             interval_secs: row.interval_secs,
             last_poll_at_ms: row.last_poll_at_ms,
@@ -118,17 +102,23 @@ impl Batched for NewDeviceCode {
         &self.id
     }
 
-    json_row!(code => code.id, code.device_code_hash, code.user_code, code.client_id, code.scope,
-        "pending", code.interval_secs, false, code.requester_ip, code.user_agent, code.created_at,
+    json_row!(code => code.id, code.device_code_hash, code.user_code.as_str(), code.client_id,
+        code.scope, DeviceStatus::Pending.as_str(), code.interval_secs, false, code.requester_ip, code.user_agent, code.created_at,
         code.expires_at);
 }
 
 /// Stores a pending code's pacing. Another instance may have written a
-/// later poll or a longer interval: whichever is greater is kept.
-const RECORD_POLL: &str = "UPDATE device_codes SET \
-    last_poll_at_ms = CASE WHEN last_poll_at_ms > $1 THEN last_poll_at_ms ELSE $1 END, \
-    interval_secs = CASE WHEN interval_secs > $2 THEN interval_secs ELSE $2 END, \
-    poll_grace_used = $3 WHERE id = $4 AND status = 'pending'";
+/// later poll or a longer interval: whichever is greater is kept. Only a
+/// pending code is paced; the status is the model's.
+fn record_poll_sql() -> String {
+    format!(
+        "UPDATE device_codes SET \
+         last_poll_at_ms = CASE WHEN last_poll_at_ms > $1 THEN last_poll_at_ms ELSE $1 END, \
+         interval_secs = CASE WHEN interval_secs > $2 THEN interval_secs ELSE $2 END, \
+         poll_grace_used = $3 WHERE id = $4 AND status = '{}'",
+        DeviceStatus::Pending.as_str()
+    )
+}
 
 macro_rules! select_device_code {
     ($where:literal) => {
@@ -171,11 +161,11 @@ impl Store {
 
     pub async fn find_device_code_by_user_code(
         &self,
-        user_code: &str,
+        user_code: &UserCode,
     ) -> Result<Option<DeviceCode>> {
         let row: Option<DeviceCodeRow> = on_pool!(self, pool => {
             sqlx::query_as(select_device_code!("user_code = $1"))
-                .bind(user_code)
+                .bind(user_code.as_str())
                 .fetch_optional(pool)
                 .await?
         });
@@ -184,8 +174,9 @@ impl Store {
 
     /// Stores a pending code's polling bookkeeping (RFC 8628 §3.5).
     pub async fn record_poll(&self, id: &str, update: &PollUpdate) -> Result<()> {
+        let sql = record_poll_sql();
         on_pool!(writer self, pool => {
-            sqlx::query(RECORD_POLL)
+            sqlx::query(&sql)
             .bind(update.last_poll_at_ms)
             .bind(update.interval_secs)
             .bind(update.repeat_used)
@@ -199,10 +190,11 @@ impl Store {
     /// Writes the pacing of many live polls in one transaction; codes no
     /// longer pending are left alone.
     pub async fn record_polls(&self, polls: &[&super::LivePoll]) -> Result<()> {
+        let sql = record_poll_sql();
         on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
             for poll in polls {
-                sqlx::query(RECORD_POLL)
+                sqlx::query(&sql)
                 .bind(poll.last_poll_at_ms)
                 .bind(poll.interval_secs)
                 .bind(poll.repeat_used)
@@ -215,36 +207,34 @@ impl Store {
         Ok(())
     }
 
-    /// Moves a live pending code to approved or denied, with `audit` in
-    /// the same transaction; answers the code's device-code hash. `None`
-    /// (nothing written) when it was no longer pending or had expired.
-    pub async fn decide_device_code(
+    /// Writes `decided` — a code the model just moved out of pending by
+    /// `transition` — with `audit` in the same transaction, if the stored
+    /// code is still pending and live. Answers the code's device-code hash,
+    /// or `None` (nothing written) when another request won.
+    pub(in crate::store) async fn write_decision(
         &self,
-        id: &str,
-        decision: Decision,
-        user_id: &str,
-        now: i64,
+        transition: Transition,
+        decided: &DeviceCode,
         audit: Option<&NewAuditEvent>,
     ) -> Result<Option<String>> {
-        let status = match decision {
-            Decision::Approve => "approved",
-            Decision::Deny => "denied",
+        let (Some(user_id), Some(decided_at)) = (decided.state.decided_by(), decided.decided_at())
+        else {
+            return Err(Error::Batch(format!(
+                "device code {} is not decided",
+                decided.id
+            )));
         };
-        let changed = self
-            .grouped
+        debug_assert_eq!(decided.status(), transition.enters());
+        self.grouped
             .submit(|reply| Job::Decide {
-                id: id.to_owned(),
-                status,
+                id: decided.id.clone(),
+                status: transition.enters().as_str(),
                 user_id: user_id.to_owned(),
-                now,
+                now: decided_at,
                 audit: audit.cloned().map(Box::new),
                 reply,
             })
-            .await?;
-        if let Some(hash) = &changed {
-            self.code_decided(hash);
-        }
-        Ok(changed)
+            .await
     }
 
     /// Marks an approved code redeemed and records its grant, tokens and

@@ -38,7 +38,7 @@
 use dashmap::DashMap;
 
 use super::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, Result, Store};
-use crate::domain::token::IssuedToken;
+use crate::model::token::IssuedToken;
 
 /// How long a redemption's tokens are kept for a retry, in milliseconds.
 pub const HOLD_MS: i64 = 120_000;

@@ -1,7 +1,7 @@
 //! User rows.
 
 use super::{Error, Result, Store, on_pool};
-use crate::domain::user::{Role, User};
+use crate::model::user::{Role, User};
 
 #[derive(Debug, Clone)]
 pub struct NewUser {

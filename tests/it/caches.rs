@@ -88,7 +88,7 @@ async fn a_live_poll_meets_the_decision_at_its_next_poll() {
         if approve {
             app.approve(&user_code).await;
         } else {
-            app.decide(&user_code, authgate::domain::device_flow::Decision::Deny)
+            app.decide(&user_code, authgate::model::Decision::Deny)
                 .await;
         }
         // No interval wait: the decision is seen at once.

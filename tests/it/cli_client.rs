@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use authgate::clock::ManualClock;
-use authgate::domain::device_flow::{Decision, normalize_user_code};
+use authgate::model::{Decision, UserCode};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -102,7 +102,7 @@ impl Login {
             while let Some(line) = lines.next_line().await.expect("read stderr") {
                 seen.push(line.clone());
                 let word = line.trim();
-                if word.len() == 9 && normalize_user_code(word).is_some() {
+                if word.len() == 9 && UserCode::parse(word).is_some() {
                     return word.to_owned();
                 }
             }
@@ -183,7 +183,7 @@ async fn login_token_status_logout() {
     let device = app
         .core
         .store
-        .find_device_code_by_user_code(&normalize_user_code(&user_code).unwrap())
+        .find_device_code_by_user_code(&UserCode::parse(&user_code).unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -347,7 +347,7 @@ async fn slow_down_lengthens_the_interval() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let login = Login::start(&app, dir.path()).await;
-    let user_code = normalize_user_code(&login.user_code).unwrap();
+    let user_code = UserCode::parse(&login.user_code).unwrap();
     let slowed = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             let code = app

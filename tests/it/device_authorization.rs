@@ -1,6 +1,6 @@
 //! `POST /oauth/device/code` (RFC 8628 §3.1–3.2).
 
-use authgate::domain::device_flow::normalize_user_code;
+use authgate::model::UserCode;
 use authgate::store::NewClient;
 use base64::Engine as _;
 
@@ -24,7 +24,7 @@ async fn issues_codes_with_every_field() {
     let user_code = j["user_code"].as_str().unwrap();
     assert_eq!(user_code.len(), 9);
     assert_eq!(&user_code[4..5], "-");
-    assert!(normalize_user_code(user_code).is_some());
+    assert!(UserCode::parse(user_code).is_some());
     assert_eq!(j["verification_uri"], "http://localhost:8080/device");
     assert_eq!(
         j["verification_uri_complete"],
@@ -37,7 +37,7 @@ async fn issues_codes_with_every_field() {
     let stored = app
         .core
         .store
-        .find_device_code_by_user_code(&normalize_user_code(user_code).unwrap())
+        .find_device_code_by_user_code(&UserCode::parse(user_code).unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -77,7 +77,7 @@ async fn hostile_text_is_stored_as_sent() {
             .unwrap();
         assert_eq!(resp.status(), 200, "{agent}");
         let json: serde_json::Value = resp.json().await.unwrap();
-        let user_code = normalize_user_code(json["user_code"].as_str().unwrap()).unwrap();
+        let user_code = UserCode::parse(json["user_code"].as_str().unwrap()).unwrap();
         let stored = app
             .core
             .store
@@ -94,7 +94,7 @@ async fn scope_defaults_to_everything_the_client_may_have() {
     let app = TestApp::spawn().await;
     let reply = app.device_code(None).await;
     assert_eq!(reply.status, 200);
-    let code = normalize_user_code(reply.json["user_code"].as_str().unwrap()).unwrap();
+    let code = UserCode::parse(reply.json["user_code"].as_str().unwrap()).unwrap();
     let stored = app
         .core
         .store

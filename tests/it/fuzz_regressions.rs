@@ -9,7 +9,7 @@
 //! (404) and the admin pages' query strings (a 400 page). These tests run
 //! on both engines (`make unit-pg`).
 
-use authgate::domain::device_flow::normalize_user_code;
+use authgate::model::UserCode;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -165,7 +165,7 @@ async fn nul_in_admin_query_strings_is_a_400_page() {
     let code = app
         .core
         .store
-        .find_device_code_by_user_code(&normalize_user_code(&user_code).unwrap())
+        .find_device_code_by_user_code(&UserCode::parse(&user_code).unwrap())
         .await
         .unwrap()
         .unwrap();

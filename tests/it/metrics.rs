@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use authgate::domain::device_flow::Decision;
+use authgate::model::Decision;
 use secrecy::SecretString;
 
 use crate::support::{TestApp, TestDb};

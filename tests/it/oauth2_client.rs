@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use authgate::domain::device_flow::{self, Decision};
+use authgate::domain::device_flow;
+use authgate::model::Decision;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, ClientId, DeviceAuthorizationUrl, RequestTokenError, Scope,

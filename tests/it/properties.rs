@@ -4,12 +4,22 @@
 //! bounded so the module runs in a few seconds.
 
 use authgate::domain::Error;
-use authgate::domain::device_flow::{format_user_code, normalize_user_code};
-use authgate::domain::scope::Scopes;
+use authgate::model::UserCode;
+
+/// The normalised form of `typed`, if it is a user code.
+fn normalize_user_code(typed: &str) -> Option<String> {
+    UserCode::parse(typed).map(|c| c.as_str().to_owned())
+}
+
+/// The display form of the normalised `code`.
+fn format_user_code(code: &str) -> String {
+    UserCode::parse(code).map_or_else(|| code.to_owned(), |c| c.display())
+}
 use authgate::http::extract::form::parse;
 use authgate::http::extract::{ClientAuth, OAuthForm, bearer_token};
 use authgate::http::oauth::device_code::DeviceCodeForm;
 use authgate::http::oauth::token::TokenForm;
+use authgate::model::scope::Scopes;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderMap, HeaderValue, Request, header};
 use base64::Engine as _;

@@ -7,7 +7,8 @@
 use std::time::Duration;
 
 use authgate::domain::client::ClientCredentials;
-use authgate::domain::device_flow::{self, DeviceState, PollRequest};
+use authgate::domain::device_flow::{self, PollRequest};
+use authgate::model::DeviceState;
 use authgate::store::HOLD_MS;
 use sqlx::{Connection, Executor};
 
@@ -126,7 +127,7 @@ async fn a_late_retry_is_a_replay() {
 #[tokio::test]
 async fn a_decision_sent_again_by_its_author_is_confirmed() {
     use authgate::domain::Error;
-    use authgate::domain::device_flow::Decision;
+    use authgate::model::Decision;
     let app = TestApp::spawn().await;
     let (_, user_code) = app.start_flow().await;
     app.approve(&user_code).await;

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use authgate::crypto::jwt::AccessClaims;
-use authgate::domain::device_flow::Decision;
+use authgate::model::Decision;
 use authgate::store::NewClient;
 use base64::Engine as _;
 

@@ -3,8 +3,8 @@
 use super::{Actor, Ctx, FieldError, actions, field_error, record};
 use crate::crypto::hash_secret;
 use crate::domain::client::Client;
-use crate::domain::scope::Scopes;
 use crate::domain::{Error, Result};
+use crate::model::scope::Scopes;
 use crate::store::{ClientListing, NewClient};
 
 /// A client's editable settings, validated.

@@ -1,15 +1,17 @@
 //! Device requests: the live table and denying a pending one.
 
-use super::{Actor, Ctx, DEVICE_CODE_ROWS, DeviceCodeStatus, actions, record};
-use crate::domain::device_flow::{Decision, DeviceCode, DeviceState, format_user_code};
+use super::{Actor, Ctx, DEVICE_CODE_ROWS, actions, record};
 use crate::domain::{Error, Result};
+use crate::model::Standing;
+use crate::model::device_code::Refusal;
+use crate::model::{DeviceCode, Transition};
 use crate::store::{DeviceCodeFilter, DeviceCodeListing};
 
 /// A device code in the admin table.
 #[derive(Debug, Clone)]
 pub struct DeviceCodeEntry {
     pub listing: DeviceCodeListing,
-    pub status: DeviceCodeStatus,
+    pub status: Standing,
 }
 
 pub async fn device_codes(
@@ -24,7 +26,7 @@ pub async fn device_codes(
     Ok(rows
         .into_iter()
         .map(|listing| DeviceCodeEntry {
-            status: DeviceCodeStatus::of(&listing.code, now),
+            status: listing.code.standing(now),
             listing,
         })
         .collect())
@@ -45,29 +47,26 @@ pub async fn cancel_device_code(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Resul
         .await?
         .ok_or_else(|| Error::NotFound("no such device request".into()))?;
     let now = ctx.clock.now_secs();
-    let not_pending = |code: &DeviceCode| {
-        if code.state != DeviceState::Pending {
+    let not_pending = |refusal: Refusal| match refusal {
+        Refusal::Expired => Error::InvalidRequest("this request has already expired".into()),
+        Refusal::WrongState { .. } => {
             Error::InvalidRequest("this request has already been decided".into())
-        } else {
-            Error::InvalidRequest("this request has already expired".into())
         }
     };
-    if code.state != DeviceState::Pending || code.is_expired(now) {
-        return Err(not_pending(&code));
-    }
-    let denied = ctx
+    let cancelled = code.cancel(&admin_id, now).map_err(not_pending)?;
+    let written = ctx
         .store
-        .decide_device_code(&code.id, Decision::Deny, &admin_id, now, None)
+        .decide_device_code(Transition::Cancel, &cancelled, ctx.clock.now_ms(), None)
         .await?;
-    // Denied now, or found no longer pending: the verification page no
-    // longer offers it either way.
-    ctx.store.changes().forget_pending(&code.user_code);
-    if denied.is_none() {
+    if !written {
         // Decided or expired between the read and the write.
         let fresh = ctx.store.find_device_code_by_id(id).await?.unwrap_or(code);
-        return Err(not_pending(&fresh));
+        return Err(match fresh.check(Transition::Cancel, now) {
+            Err(refusal) => not_pending(refusal),
+            Ok(()) => Error::InvalidRequest("this request has already been decided".into()),
+        });
     }
-    let shown = format_user_code(&code.user_code);
+    let shown = code.user_code.display();
     tracing::info!(client_id = %code.client_id, user_code = %shown, "device request cancelled by an administrator");
     record(
         ctx,
@@ -78,11 +77,5 @@ pub async fn cancel_device_code(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Resul
         "pending request denied; the device receives access_denied".into(),
     )
     .await;
-    Ok(DeviceCode {
-        state: DeviceState::Denied {
-            user_id: admin_id,
-            decided_at: now,
-        },
-        ..code
-    })
+    Ok(cancelled)
 }

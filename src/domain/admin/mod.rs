@@ -11,7 +11,6 @@ mod audit_log;
 mod clients;
 mod device_codes;
 mod overview;
-mod status;
 mod tokens;
 mod users;
 
@@ -21,7 +20,6 @@ pub use audit_log::*;
 pub use clients::*;
 pub use device_codes::*;
 pub use overview::*;
-pub use status::*;
 pub use tokens::*;
 pub use users::*;
 

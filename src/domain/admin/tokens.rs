@@ -1,7 +1,8 @@
 //! Access tokens: the list, and revoking one, a user's or a client's.
 
-use super::{Actor, Ctx, PAGE_SIZE, TokenStatus, actions, find_client, find_user, record};
+use super::{Actor, Ctx, PAGE_SIZE, actions, find_client, find_user, record};
 use crate::domain::{Error, Result};
+use crate::model::token::TokenStatus;
 use crate::store::{Page, PageAt, TokenFilter, TokenListing, TokenOwner};
 
 #[derive(Debug, Clone)]

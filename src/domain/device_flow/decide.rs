@@ -3,37 +3,24 @@
 //! again by its author. Pages reach these only through the code-entry
 //! guard or a consent ticket; see `code_guard.rs` and `consent.rs`.
 
-use super::{DeviceCode, DeviceState, format_user_code, normalize_user_code};
 use crate::domain::client::{self, Client};
 use crate::domain::{Core, Error, Result};
+use crate::model::device_code::Refusal;
+use crate::model::{Decision, DeviceCode, DeviceState, UserCode};
+use crate::store::NewAuditEvent;
 
-/// A person's decision on a device request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    Approve,
-    Deny,
-}
-
-/// The live, undecided request with the normalised `user_code`, with its
-/// client. Guessing is not limited here: pages reach this only through
+/// The live, undecided request with `user_code`, with its client.
+/// Guessing is not limited here: pages reach this only through
 /// [`crate::domain::code_guard::find_pending`] or with a consent ticket.
-pub(crate) async fn lookup_pending(core: &Core, user_code: &str) -> Result<(DeviceCode, Client)> {
-    let changes = core.store.changes();
-    let now_ms = core.clock.now_ms();
-    let code = match changes.pending_code(user_code, now_ms) {
-        Some(code) => code,
-        None => {
-            let code = core
-                .store
-                .find_device_code_by_user_code(user_code)
-                .await?
-                .ok_or(Error::UnknownUserCode)?;
-            if code.state == DeviceState::Pending {
-                changes.remember_pending(code.clone(), now_ms);
-            }
-            code
-        }
-    };
+pub(crate) async fn lookup_pending(
+    core: &Core,
+    user_code: &UserCode,
+) -> Result<(DeviceCode, Client)> {
+    let code = core
+        .store
+        .device_code_for_entry(user_code, core.clock.now_ms())
+        .await?
+        .ok_or(Error::UnknownUserCode)?;
     if code.state != DeviceState::Pending {
         return Err(Error::UserCodeAlreadyUsed);
     }
@@ -56,7 +43,7 @@ pub async fn decide(
     user_code: &str,
     decision: Decision,
 ) -> Result<DeviceCode> {
-    let user_code = normalize_user_code(user_code).ok_or(Error::UnknownUserCode)?;
+    let user_code = UserCode::parse(user_code).ok_or(Error::UnknownUserCode)?;
     let (code, client) = match lookup_pending(core, &user_code).await {
         Err(Error::UserCodeAlreadyUsed) => {
             return decided_before(core, user_id, &user_code, decision)
@@ -70,6 +57,14 @@ pub async fn decide(
         .map(|(code, _)| code)
 }
 
+/// The refusal of a transition out of pending, as a person sees it.
+pub(crate) fn refused(refusal: Refusal) -> Error {
+    match refusal {
+        Refusal::Expired => Error::ExpiredUserCode,
+        Refusal::WrongState { .. } => Error::UserCodeAlreadyUsed,
+    }
+}
+
 /// Decides the pending `code` as `user_id`, a person at `ip` (which the
 /// audit log records); returns the decided code and its client.
 pub(crate) async fn decide_code(
@@ -81,66 +76,55 @@ pub(crate) async fn decide_code(
     ip: Option<String>,
 ) -> Result<(DeviceCode, Client)> {
     let now = core.clock.now_secs();
+    let decided = code.decided(decision, user_id, now).map_err(refused)?;
     let audit = crate::domain::audit::stamp(
         core,
-        crate::store::NewAuditEvent {
+        NewAuditEvent {
             action: match decision {
                 Decision::Approve => "device.approved",
                 Decision::Deny => "device.denied",
             },
             actor: Some(user_id.to_owned()),
             client_id: Some(code.client_id.clone()),
-            target: Some(format_user_code(&code.user_code)),
+            target: Some(code.user_code.display()),
             ip,
             detail: Some(format!("scope {}", code.scope)),
-            ..crate::store::NewAuditEvent::default()
+            ..NewAuditEvent::default()
         },
     );
-    let changed = core
+    let written = core
         .store
-        .decide_device_code(&code.id, decision, user_id, now, Some(&audit))
-        .await;
-    // Decided now, or found not pending: either way no longer to be shown.
-    core.store.changes().forget_pending(&code.user_code);
-    let changed = changed?;
-    let Some(hash) = changed else {
+        .decide_device_code(
+            decision.transition(),
+            &decided,
+            core.clock.now_ms(),
+            Some(&audit),
+        )
+        .await?;
+    if !written {
         // Someone decided first, or it expired between the read and the write.
         return Err(if code.is_expired(core.clock.now_secs()) {
             Error::ExpiredUserCode
         } else {
             Error::UserCodeAlreadyUsed
         });
-    };
+    }
     tracing::info!(client_id = %code.client_id, ?decision, "device code decided");
     core.metrics.device_code(match decision {
         Decision::Approve => crate::metrics::DeviceCodeEvent::Approved,
         Decision::Deny => crate::metrics::DeviceCodeEvent::Denied,
     });
-    let state = match decision {
-        Decision::Approve => DeviceState::Approved {
-            user_id: user_id.to_owned(),
-            decided_at: now,
-        },
-        Decision::Deny => DeviceState::Denied {
-            user_id: user_id.to_owned(),
-            decided_at: now,
-        },
-    };
-    let decided = DeviceCode { state, ..code };
-    core.store
-        .changes()
-        .remember_decided(&hash, decided.clone(), core.clock.now_ms());
     Ok((decided, client))
 }
 
 /// A decision sent again by the person who made it — their first answer
 /// was lost to an outage (a 503 page, though the write committed) — is
 /// confirmed, not refused: the code is in the state they asked for, by
-/// them. Anything else is `UserCodeAlreadyUsed`. `user_code` is normalised.
+/// them. Anything else is `UserCodeAlreadyUsed`.
 pub(crate) async fn decided_before(
     core: &Core,
     user_id: &str,
-    user_code: &str,
+    user_code: &UserCode,
     decision: Decision,
 ) -> Result<(DeviceCode, Client)> {
     let code = core

@@ -10,17 +10,7 @@ use crate::crypto::jwt::AccessClaims;
 use crate::domain::{Core, Error, Result};
 use crate::store::Topic;
 
-/// What a valid access token says about itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TokenInfo {
-    pub jti: String,
-    pub user_id: String,
-    pub username: String,
-    pub client_id: String,
-    pub scope: String,
-    pub issued_at: i64,
-    pub expires_at: i64,
-}
+pub use crate::model::token::TokenInfo;
 
 /// Verifies a JWT, reloading the key ring once when it names a key this
 /// instance has not seen (another instance may have rotated keys).

@@ -32,25 +32,18 @@
 //! the code, as the RFC has it.
 
 use super::client::{self, Client, ClientCredentials};
-use super::device_flow::DeviceCode;
-use super::scope::Scopes;
 use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
 use crate::metrics::{Grant, Revoker};
+use crate::model::DeviceCode;
+use crate::model::scope::Scopes;
 use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows};
 
 mod inspect;
 pub use inspect::*;
 
-/// A successful token response (RFC 6749 §5.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IssuedToken {
-    pub access_token: String,
-    pub expires_in: i64,
-    pub scope: String,
-    pub refresh_token: Option<String>,
-}
+pub use crate::model::token::IssuedToken;
 
 /// A signed access token and the row that records it.
 struct MintedAccess {

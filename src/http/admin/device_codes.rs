@@ -13,14 +13,15 @@ use super::extract::{AdminUser, IdPath, current_page};
 use super::render::{
     Frame, admin_page, device_status, fragment, live_answer, live_url, notice, when,
 };
-use crate::domain::admin::{self, Ctx, DeviceCodeEntry, DeviceCodeStatus};
-use crate::domain::device_flow::{format_user_code, normalize_user_code};
+use crate::domain::admin::{self, Ctx, DeviceCodeEntry};
 use crate::domain::{Error, user_agent};
 use crate::http::error::PageError;
 use crate::http::paths::{self, with_id, with_query};
 use crate::http::ui::login::Empty;
 use crate::http::ui::render::{is_htmx, query_param};
 use crate::http::ui::session::CsrfForm;
+use crate::model::Standing;
+use crate::model::UserCode;
 use crate::state::AppState;
 use crate::store::DeviceCodeFilter;
 
@@ -34,8 +35,8 @@ fn denied_message(user_code: &str) -> String {
 }
 
 /// The status and client filters of a query string.
-fn filters(query: Option<&str>) -> (Option<DeviceCodeStatus>, Option<String>) {
-    let status = query_param(query, "status").and_then(|s| DeviceCodeStatus::parse(&s));
+fn filters(query: Option<&str>) -> (Option<Standing>, Option<String>) {
+    let status = query_param(query, "status").and_then(|s| Standing::parse(&s));
     let client = query_param(query, "client").filter(|c| !c.is_empty());
     (status, client)
 }
@@ -47,7 +48,7 @@ fn rows(entries: &[DeviceCodeEntry], now: i64) -> Vec<CodeRow<'_>> {
             let code = &e.listing.code;
             let (status, hue) = device_status(e.status);
             CodeRow {
-                user_code: format_user_code(&code.user_code),
+                user_code: code.user_code.display(),
                 client_name: &e.listing.client_name,
                 client_id: &code.client_id,
                 status,
@@ -62,7 +63,7 @@ fn rows(entries: &[DeviceCodeEntry], now: i64) -> Vec<CodeRow<'_>> {
                     .map(|ms| when(ms.div_euclid(1000), now)),
                 decided_by: e.listing.decided_by.as_deref(),
                 expires: when(code.expires_at, now),
-                cancel_action: (e.status == DeviceCodeStatus::Pending)
+                cancel_action: (e.status == Standing::Pending)
                     .then(|| with_id(paths::ADMIN_DEVICE_CODE_CANCEL, &code.id)),
             }
         })
@@ -72,7 +73,7 @@ fn rows(entries: &[DeviceCodeEntry], now: i64) -> Vec<CodeRow<'_>> {
 fn summary(entries: &[DeviceCodeEntry]) -> String {
     let pending = entries
         .iter()
-        .filter(|e| e.status == DeviceCodeStatus::Pending)
+        .filter(|e| e.status == Standing::Pending)
         .count();
     match pending {
         0 => "No pending device requests.".to_owned(),
@@ -99,7 +100,7 @@ async fn live_part(
     let now = state.core.clock.now_secs();
     let inner = view::codes_table(&rows(&entries, now), &admin.web.csrf);
     let summary = summary(&entries);
-    let status = status.map(DeviceCodeStatus::as_str).unwrap_or("");
+    let status = status.map(Standing::as_str).unwrap_or("");
     let client = client.as_deref().unwrap_or("");
     let url = live_url(
         paths::ADMIN_DEVICE_CODES_LIVE,
@@ -134,8 +135,8 @@ pub async fn show(
     );
     // Only a well-formed code is echoed back.
     let denied = query_param(q, "denied")
-        .and_then(|c| normalize_user_code(&c))
-        .map(|c| denied_message(&format_user_code(&c)));
+        .and_then(|c| UserCode::parse(&c))
+        .map(|c| denied_message(&c.display()));
     let message = denied
         .as_deref()
         .or_else(|| notice(q, &[("refused", ALREADY_DECIDED)]));
@@ -148,7 +149,7 @@ pub async fn show(
         div id=(NOTICE_ID) { @if let Some(m) = message { (alert(tone, m)) } }
         (view::codes_page(&CodesPage {
             form_action: paths::ADMIN_DEVICE_CODES,
-            status: status.map(DeviceCodeStatus::as_str).unwrap_or(""),
+            status: status.map(Standing::as_str).unwrap_or(""),
             status_options,
             client: client.as_deref().unwrap_or(""),
             client_options,
@@ -191,7 +192,7 @@ pub async fn cancel(
     let (tone, message, denied) =
         match admin::cancel_device_code(&Ctx::of(&state.core), &admin.actor(), &id).await {
             Ok(code) => {
-                let shown = format_user_code(&code.user_code);
+                let shown = code.user_code.display();
                 (Tone::Success, denied_message(&shown), Some(shown))
             }
             Err(Error::InvalidRequest(_)) => (Tone::Error, ALREADY_DECIDED.to_owned(), None),

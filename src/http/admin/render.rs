@@ -13,9 +13,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::extract::AdminUser;
-use crate::domain::admin::{DeviceCodeStatus, FieldError, TokenStatus, actions};
+use crate::domain::admin::{FieldError, actions};
 use crate::http::paths;
 use crate::http::ui::render::{html, page_with};
+use crate::model::Standing;
+use crate::model::token::TokenStatus;
 use crate::state::AppState;
 
 /// What an admin page shows around its body.
@@ -160,13 +162,13 @@ pub fn when(at: i64, now: i64) -> When {
     }
 }
 
-pub fn device_status(s: DeviceCodeStatus) -> (&'static str, Hue) {
+pub fn device_status(s: Standing) -> (&'static str, Hue) {
     match s {
-        DeviceCodeStatus::Pending => ("Pending", Hue::Warn),
-        DeviceCodeStatus::Approved => ("Approved", Hue::Good),
-        DeviceCodeStatus::Redeemed => ("Token issued", Hue::Info),
-        DeviceCodeStatus::Denied => ("Denied", Hue::Bad),
-        DeviceCodeStatus::Expired => ("Expired", Hue::Neutral),
+        Standing::Pending => ("Pending", Hue::Warn),
+        Standing::Approved => ("Approved", Hue::Good),
+        Standing::Redeemed => ("Token issued", Hue::Info),
+        Standing::Denied => ("Denied", Hue::Bad),
+        Standing::Expired => ("Expired", Hue::Neutral),
     }
 }
 

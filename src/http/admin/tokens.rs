@@ -14,12 +14,13 @@ use super::audit::{page_at, pager};
 use super::extract::AdminUser;
 use super::render::{Frame, admin_page, token_status, when};
 use crate::domain::Error;
-use crate::domain::admin::{self, Ctx, TokenEntry, TokenStatus};
+use crate::domain::admin::{self, Ctx, TokenEntry};
 use crate::domain::user::User;
 use crate::http::error::PageError;
 use crate::http::paths::{self, with_query};
 use crate::http::ui::render::query_param;
 use crate::http::ui::session::CsrfForm;
+use crate::model::token::TokenStatus;
 use crate::state::AppState;
 use crate::store::{TokenFilter, TokenOwner};
 

@@ -8,12 +8,12 @@ use validator::Validate;
 
 use crate::domain::Error;
 use crate::domain::device_flow::{self, PollRequest};
-use crate::domain::scope::Scopes;
 use crate::domain::token::{self, RefreshRequest};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, client_credentials};
 use crate::http::openapi::FORM;
 use crate::http::paths;
+use crate::model::scope::Scopes;
 use crate::state::AppState;
 
 /// The device-code grant type of RFC 8628 §3.4.

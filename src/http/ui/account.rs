@@ -7,10 +7,11 @@ use components::account::{AccountPage, GrantRow, account};
 
 use super::render::{html, page, query_param};
 use super::session::{CsrfForm, SignedIn};
-use crate::domain::{Error, scope, token};
+use crate::domain::{Error, token};
 use crate::http::error::PageError;
 use crate::http::paths;
 use crate::http::ui::login::Empty;
+use crate::model::scope;
 use crate::state::AppState;
 
 pub async fn show(

@@ -12,11 +12,12 @@ use serde::Deserialize;
 use super::render::{html as html_response, page, page_or_fragment, query_param};
 use super::session::{CsrfForm, SignedIn, WebSession};
 use crate::domain::code_guard::{self, Guesser};
-use crate::domain::device_flow::{Decision, format_user_code, normalize_user_code};
-use crate::domain::{Error, consent, scope, user_agent};
+use crate::domain::{Error, consent, user_agent};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
+use crate::model::scope;
+use crate::model::{Decision, UserCode};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -42,8 +43,8 @@ fn panel(inner: Markup) -> Markup {
 /// What a person typed, shown back to them: the canonical form when it is
 /// a valid code, otherwise their text (bounded).
 fn echo(typed: &str) -> String {
-    normalize_user_code(typed)
-        .map(|c| format_user_code(&c))
+    UserCode::parse(typed)
+        .map(|c| c.display())
         .unwrap_or_else(|| typed.chars().take(32).collect())
 }
 
@@ -148,7 +149,7 @@ pub async fn submit_code(
         .collect();
     let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
     let device = user_agent::describe(code.user_agent.as_deref());
-    let display = format_user_code(&code.user_code);
+    let display = code.user_code.display();
     let ticket = consent::issue(&state.core, &web.csrf, &user.id, &code);
     let view = view::consent(&Consent {
         action: paths::DEVICE_DECISION,

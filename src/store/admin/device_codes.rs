@@ -1,8 +1,8 @@
 //! Device codes as the admin table lists them.
 
 use super::{Arg, Sql, bind_all};
-use crate::domain::admin::DeviceCodeStatus;
-use crate::domain::device_flow::DeviceCode;
+use crate::model::DeviceCode;
+use crate::model::Standing;
 use crate::store::device_codes::DeviceCodeRow;
 use crate::store::{Result, Store, on_pool};
 
@@ -27,7 +27,7 @@ struct DeviceCodeListingRow {
 /// redeemed codes (approved, token collected); `Redeemed` only those.
 #[derive(Debug, Clone, Default)]
 pub struct DeviceCodeFilter<'a> {
-    pub status: Option<DeviceCodeStatus>,
+    pub status: Option<Standing>,
     pub client_id: Option<&'a str>,
 }
 
@@ -53,15 +53,15 @@ impl Store {
         ));
         if let Some(status) = filter.status {
             let condition = match status {
-                DeviceCodeStatus::Pending => "d.status = 'pending' AND d.expires_at > {now}",
+                Standing::Pending => "d.status = 'pending' AND d.expires_at > {now}",
                 // As the overview counts them: approved, whether or not
                 // the device has collected its token yet.
-                DeviceCodeStatus::Approved => {
+                Standing::Approved => {
                     "(d.status = 'redeemed' OR (d.status = 'approved' AND d.expires_at > {now}))"
                 }
-                DeviceCodeStatus::Redeemed => "d.status = 'redeemed'",
-                DeviceCodeStatus::Denied => "d.status = 'denied'",
-                DeviceCodeStatus::Expired => {
+                Standing::Redeemed => "d.status = 'redeemed'",
+                Standing::Denied => "d.status = 'denied'",
+                Standing::Expired => {
                     "d.status IN ('pending', 'approved') AND d.expires_at <= {now}"
                 }
             };

@@ -1,7 +1,7 @@
 //! Access tokens: the admin listing, counts and bulk revocation.
 
 use super::{Arg, Cursor, Page, PageAt, Sql, bind_all, contains_pattern, finish, keyset};
-use crate::domain::admin::TokenStatus;
+use crate::model::token::TokenStatus;
 use crate::store::{Result, Store, Topic, on_pool};
 
 /// An access token as the admin table lists it.

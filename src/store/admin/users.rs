@@ -1,7 +1,7 @@
 //! Users: the admin listing and changes.
 
 use super::{Arg, Sql, bind_all, contains_pattern};
-use crate::domain::user::Role;
+use crate::model::user::Role;
 use crate::store::{Error, Result, Store, Topic, on_pool};
 
 /// A user as the admin list shows it.

@@ -9,6 +9,7 @@ use super::super::batch::{self, Backend, Guard, Inserted, JsonRows, guarded_inse
 use super::super::grants::{NewGrant, NewRefreshToken};
 use super::super::{Error, NewDeviceCode, Result};
 use super::{Job, Outcome};
+use crate::model::Transition;
 use crate::store::NewAccessToken;
 
 /// The statements of a round, in the order they run. Each guarded insert
@@ -58,13 +59,13 @@ impl Part {
                 "SELECT d.id FROM device_codes d \
                  WHERE d.id IN (SELECT v.value ->> 0 FROM {rows}) ORDER BY d.id FOR UPDATE"
             ),
-            Part::DecisionAudits => guarded_insert::<NewAuditEvent>(Guard::Pending, backend),
+            Part::DecisionAudits => guarded_insert::<NewAuditEvent>(Guard::DECIDE, backend),
             Part::Decide => {
                 let update = format!(
                     "UPDATE device_codes AS d SET status = v.value ->> 2, user_id = v.value ->> 3, \
                      decided_at = CAST(v.value ->> 1 AS BIGINT) FROM {rows} WHERE {} \
                      RETURNING id, device_code_hash",
-                    Guard::Pending.condition()
+                    Guard::DECIDE.condition()
                 );
                 match backend {
                     Backend::Sqlite => update,
@@ -79,15 +80,16 @@ impl Part {
                     ),
                 }
             }
-            Part::Grants => guarded_insert::<NewGrant>(Guard::Approved, backend),
-            Part::Access => guarded_insert::<NewAccessToken>(Guard::Approved, backend),
-            Part::Refresh => guarded_insert::<NewRefreshToken>(Guard::Approved, backend),
-            Part::RedemptionAudits => guarded_insert::<NewAuditEvent>(Guard::Approved, backend),
+            Part::Grants => guarded_insert::<NewGrant>(Guard::REDEEM, backend),
+            Part::Access => guarded_insert::<NewAccessToken>(Guard::REDEEM, backend),
+            Part::Refresh => guarded_insert::<NewRefreshToken>(Guard::REDEEM, backend),
+            Part::RedemptionAudits => guarded_insert::<NewAuditEvent>(Guard::REDEEM, backend),
             Part::Redeem => format!(
-                "UPDATE device_codes AS d SET status = 'redeemed', \
+                "UPDATE device_codes AS d SET status = '{}', \
                  redeemed_at = CAST(v.value ->> 1 AS BIGINT) FROM {rows} WHERE {} \
                  RETURNING id, device_code_hash",
-                Guard::Approved.condition()
+                Transition::Redeem.enters().as_str(),
+                Guard::REDEEM.condition()
             ),
         }
     }

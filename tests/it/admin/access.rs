@@ -70,7 +70,7 @@ async fn non_administrators_are_refused_on_every_route_and_action() {
     let code = app
         .core
         .store
-        .find_device_code_by_user_code(&user_code.replace('-', ""))
+        .find_device_code_by_user_code(&authgate::model::UserCode::parse(&user_code).unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -163,7 +163,7 @@ async fn every_admin_action_needs_the_session_csrf_token() {
     let code = app
         .core
         .store
-        .find_device_code_by_user_code(&user_code.replace('-', ""))
+        .find_device_code_by_user_code(&authgate::model::UserCode::parse(&user_code).unwrap())
         .await
         .unwrap()
         .unwrap();

@@ -48,7 +48,7 @@ async fn cancelling_a_pending_code_denies_the_waiting_device() {
     let code = app
         .core
         .store
-        .find_device_code_by_user_code(&user_code.replace('-', ""))
+        .find_device_code_by_user_code(&authgate::model::UserCode::parse(&user_code).unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -124,7 +124,7 @@ async fn cancelling_a_pending_code_denies_the_waiting_device() {
     let code = app
         .core
         .store
-        .find_device_code_by_user_code(&user_code.replace('-', ""))
+        .find_device_code_by_user_code(&authgate::model::UserCode::parse(&user_code).unwrap())
         .await
         .unwrap()
         .unwrap();

@@ -161,16 +161,13 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
 }
 
 /// The stored state of a device code, by name ("pending", "denied"...).
-pub async fn state_of(
-    app: &TestApp,
-    code: &authgate::domain::device_flow::DeviceCode,
-) -> &'static str {
+pub async fn state_of(app: &TestApp, code: &authgate::model::DeviceCode) -> &'static str {
     app.core
         .store
         .find_device_code_by_user_code(&code.user_code)
         .await
         .unwrap()
         .unwrap()
-        .state
-        .name()
+        .status()
+        .as_str()
 }

@@ -78,7 +78,7 @@ async fn revoking_all_tokens_of_a_user_or_a_client() {
         &app.core,
         &bob_id,
         &user_code,
-        authgate::domain::device_flow::Decision::Approve,
+        authgate::model::Decision::Approve,
     )
     .await
     .unwrap();

@@ -71,7 +71,7 @@ async fn users_are_created_disabled_reset_and_promoted() {
         &app.core,
         &carol_id,
         &user_code,
-        authgate::domain::device_flow::Decision::Approve,
+        authgate::model::Decision::Approve,
     )
     .await
     .unwrap();

@@ -1,0 +1,18 @@
+//! The vocabulary both the domain and the store speak: grants as state
+//! machines, the rows they are read into, and the typed values they carry.
+//!
+//! Nothing here does I/O or knows the clock: a transition takes the time as
+//! an argument and returns the new value or a typed refusal. `domain/`
+//! decides *when* to move a grant; `store/` makes the move durable with a
+//! statement whose `WHERE` clause asks this model which state it leaves.
+//! Nothing in `store/` imports `domain/`; both import this.
+
+pub mod client;
+pub mod device_code;
+pub mod scope;
+pub mod token;
+pub mod user;
+pub mod user_code;
+
+pub use device_code::{Decision, DeviceCode, DeviceState, DeviceStatus, Standing, Transition};
+pub use user_code::UserCode;
