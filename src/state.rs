@@ -113,7 +113,6 @@ impl AppState {
                 audit_retention: config.audit_retention,
             },
             metrics: crate::metrics::Metrics::new(),
-            caches: Arc::default(),
             guesses: Arc::default(),
             consent: Arc::new(crate::crypto::seal::Sealer::new(
                 secrets.session.expose_secret().as_bytes(),

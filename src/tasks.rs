@@ -138,9 +138,7 @@ pub fn spawn_cleanup(
                         tracing::error!(error = %e, "cleanup failed");
                     }
                     let now_ms = core.clock.now_ms();
-                    core.caches.tokens.prune(now_ms);
-                    core.caches.clients.prune(now_ms);
-                    core.caches.users.prune(now_ms);
+                    core.store.prune_caches(now_ms);
                     core.guesses.prune(now_ms);
                     if let Err(e) = sessions.delete_expired().await {
                         tracing::error!(error = %e, "session cleanup failed");

@@ -1,11 +1,9 @@
 //! OAuth clients and how they authenticate (RFC 6749 §2.3).
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use super::{Core, Error, Result};
 use crate::crypto::{constant_time_eq, hash_secret};
-use crate::store::{MAX_AGE_MS, Topic};
 
 pub use crate::model::client::Client;
 
@@ -19,58 +17,15 @@ pub struct ClientCredentials {
     pub via_basic: bool,
 }
 
-/// A client by id, from the cache when it holds a current copy.
+/// A client by id (from the store's memory when it holds a current copy).
 pub async fn find(core: &Core, id: &str) -> Result<Option<Client>> {
-    let now_ms = core.clock.now_ms();
-    let generation = core.store.changes().generation(Topic::Clients);
-    if let Some(client) = core.caches.clients.get(&id.to_owned(), generation, now_ms) {
-        return Ok(Some((*client).clone()));
-    }
-    let found = core.store.find_client(id).await?;
-    if let Some(client) = &found {
-        core.caches
-            .clients
-            .insert(id.to_owned(), Arc::new(client.clone()), generation, now_ms);
-    }
-    Ok(found)
+    Ok(core.store.client(id, core.clock.now_ms()).await?)
 }
 
 /// Every scope some enabled client may ask for (RFC 8414
-/// `scopes_supported`), from memory. Once read, the answer is served at
-/// once; when it is older than a client change or [`MAX_AGE_MS`], it is
-/// read again in the background and the next request gets the new one.
-/// Discovery thus never waits for the database — during an outage the
-/// last answer stands — at the price of one stale answer after a change
-/// (clients cache the document for minutes anyway).
+/// `scopes_supported`); see [`crate::store::Store::scopes_supported`].
 pub async fn scopes_supported(core: &Core) -> Result<Arc<Vec<String>>> {
-    let now_ms = core.clock.now_ms();
-    let generation = core.store.changes().generation(Topic::Clients);
-    let held = core.caches.scopes.read().ok().and_then(|held| held.clone());
-    let Some((at_generation, loaded_at, scopes)) = held else {
-        return load_scopes(core).await;
-    };
-    let fresh = at_generation == generation && (0..MAX_AGE_MS).contains(&(now_ms - loaded_at));
-    if !fresh && !core.caches.scopes_loading.swap(true, Ordering::AcqRel) {
-        let core = core.clone();
-        tokio::spawn(async move {
-            if let Err(e) = load_scopes(&core).await {
-                tracing::debug!(error = %e, "scopes_supported kept: the database did not answer");
-            }
-            core.caches.scopes_loading.store(false, Ordering::Release);
-        });
-    }
-    Ok(scopes)
-}
-
-/// Reads `scopes_supported` from the database and holds it.
-async fn load_scopes(core: &Core) -> Result<Arc<Vec<String>>> {
-    let now_ms = core.clock.now_ms();
-    let generation = core.store.changes().generation(Topic::Clients);
-    let scopes = Arc::new(core.store.all_client_scopes().await?);
-    if let Ok(mut held) = core.caches.scopes.write() {
-        *held = Some((generation, now_ms, scopes.clone()));
-    }
-    Ok(scopes)
+    Ok(core.store.scopes_supported(core.clock.now_ms()).await?)
 }
 
 /// Looks the client up and checks its secret.

@@ -6,7 +6,6 @@
 
 pub mod admin;
 pub mod audit;
-pub mod cache;
 pub mod client;
 pub mod code_guard;
 pub mod consent;
@@ -36,8 +35,6 @@ pub struct Core {
     pub policy: Policy,
     /// This app's Prometheus counters (device codes, tokens, sign-ins...).
     pub metrics: crate::metrics::Metrics,
-    /// Client rows and checked tokens, kept coherent by the store.
-    pub caches: Arc<cache::Caches>,
     /// This instance's budgets for user-code guesses.
     pub guesses: Arc<code_guard::GuessLimits>,
     /// Seals consent tickets (keyed from the session secret).

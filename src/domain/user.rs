@@ -1,28 +1,15 @@
 //! People who sign in and approve devices.
 
-use std::sync::Arc;
-
 use super::{Core, Error, Result};
 use crate::crypto::password;
-use crate::store::{NewUser, Topic};
+use crate::store::NewUser;
 
 pub use crate::model::user::{Role, User};
 
-/// A user by id, from the cache when it holds a current copy (the
-/// signed-in user of every page request).
+/// A user by id (from the store's memory when it holds a current copy:
+/// the signed-in user of every page request).
 pub async fn find(core: &Core, id: &str) -> Result<Option<User>> {
-    let now_ms = core.clock.now_ms();
-    let generation = core.store.changes().generation(Topic::Users);
-    if let Some(user) = core.caches.users.get(&id.to_owned(), generation, now_ms) {
-        return Ok(Some((*user).clone()));
-    }
-    let found = core.store.find_user_by_id(id).await?;
-    if let Some(user) = &found {
-        core.caches
-            .users
-            .insert(id.to_owned(), Arc::new(user.clone()), generation, now_ms);
-    }
-    Ok(found)
+    Ok(core.store.user(id, core.clock.now_ms()).await?)
 }
 
 /// Usernames: 1 to 64 characters of letters, digits and `._@-`.

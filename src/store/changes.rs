@@ -17,7 +17,6 @@
 //! bound for writers that cannot notify (the `authgate user|client`
 //! commands on a SQLite file used by a running server).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -122,6 +121,8 @@ pub struct Changes {
     /// read. Only shown, never trusted: the decision's guarded `UPDATE`
     /// still finds out whether the code is pending.
     pending: DashMap<UserCode, (DeviceCode, i64)>,
+    /// Clients, users, checked tokens and scopes (see cache.rs).
+    pub(super) caches: super::cache::Caches,
     /// Browser sessions as the database holds them (see sessions.rs).
     pub(super) sessions: super::sessions::SessionCache,
     /// Tokens of redemptions not yet handed out (see handoff.rs). Not a
@@ -339,8 +340,9 @@ impl Changes {
 }
 
 impl Store {
-    pub fn changes(&self) -> &Arc<Changes> {
-        &self.changes
+    /// How many pending codes' polls this instance answers from memory.
+    pub fn live_polls(&self) -> usize {
+        self.changes.live_polls()
     }
 
     /// Writes the pacing of live polls not yet saved (for the admin views,

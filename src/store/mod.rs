@@ -108,6 +108,7 @@ mod audit;
 mod availability;
 mod backup;
 mod batch;
+mod cache;
 mod changes;
 mod clients;
 mod device_codes;
@@ -140,7 +141,8 @@ pub use admin::{
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use availability::Outage;
 pub use backup::{check_sqlite_file, sqlite_file};
-pub use changes::{Changes, LivePoll, MAX_AGE_MS, Topic};
+pub use changes::MAX_AGE_MS;
+use changes::{Changes, LivePoll, Topic};
 pub use clients::NewClient;
 pub use device_codes::NewDeviceCode;
 pub use device_flow::{Memory, Polled};

@@ -317,7 +317,7 @@ mod tests {
         }
         assert!(sessions.load(&r.id).await.unwrap().is_some());
         // Another instance announces the change (as its NOTIFY arrives here).
-        super::super::changes::apply(sessions.store.changes(), &format!("session:{}", r.id));
+        super::super::changes::apply(&sessions.store.changes, &format!("session:{}", r.id));
         assert!(sessions.load(&r.id).await.unwrap().is_none());
     }
 

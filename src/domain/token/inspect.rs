@@ -2,13 +2,10 @@
 //! the configured keys, then the record, whose stored expiry and
 //! revocation are what count; checked tokens are cached.
 
-use std::sync::Arc;
-
 use sha2::Digest;
 
 use crate::crypto::jwt::AccessClaims;
 use crate::domain::{Core, Error, Result};
-use crate::store::Topic;
 
 pub use crate::model::token::TokenInfo;
 
@@ -38,23 +35,14 @@ pub(super) async fn verify_jwt(core: &Core, token: &str) -> Result<AccessClaims>
 /// recorded, unrevoked, and its user and client are still enabled.
 ///
 /// A token found active is remembered by its SHA-256 (see
-/// [`super::cache`]), so checking it again costs a map lookup instead of a
+/// `store/cache.rs`), so checking it again costs a map lookup instead of a
 /// signature verification and a database read, until something that could
 /// change the answer happens.
 pub async fn inspect(core: &Core, token: &str) -> Result<TokenInfo> {
     let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
-    let now_ms = core.clock.now_ms();
-    let generation = core.store.changes().generation(Topic::Tokens);
-    if let Some(info) = core.caches.tokens.get(&key, generation, now_ms)
-        && now_ms.div_euclid(1000) < info.expires_at
-    {
-        return Ok((*info).clone());
-    }
-    let info = inspect_uncached(core, token).await?;
-    core.caches
-        .tokens
-        .insert(key, Arc::new(info.clone()), generation, now_ms);
-    Ok(info)
+    core.store
+        .checked_token(key, core.clock.now_ms(), inspect_uncached(core, token))
+        .await
 }
 
 async fn inspect_uncached(core: &Core, token: &str) -> Result<TokenInfo> {

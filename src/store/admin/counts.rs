@@ -1,5 +1,7 @@
 //! The overview's numbers.
 
+use crate::model::Standing;
+use crate::store::device_codes::standing_sql;
 use crate::store::{Result, Store, on_pool};
 
 /// What the overview counts.
@@ -22,20 +24,25 @@ pub struct DashboardCounts {
 impl Store {
     /// The overview's numbers at `now`.
     pub async fn dashboard_counts(&self, now: i64) -> Result<DashboardCounts> {
-        let counts = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT \
-                 (SELECT COUNT(*) FROM device_codes WHERE status = 'pending' AND expires_at > $1) AS pending, \
-                 (SELECT COUNT(*) FROM device_codes \
-                    WHERE status = 'redeemed' OR (status = 'approved' AND expires_at > $1)) AS approved, \
-                 (SELECT COUNT(*) FROM device_codes WHERE status = 'denied') AS denied, \
-                 (SELECT COUNT(*) FROM device_codes \
-                    WHERE status IN ('pending', 'approved') AND expires_at <= $1) AS expired, \
-                 (SELECT COUNT(*) FROM access_tokens WHERE revoked_at IS NULL AND expires_at > $1) AS active_tokens, \
-                 (SELECT COUNT(*) FROM access_tokens WHERE revoked_at IS NOT NULL) AS revoked_tokens, \
-                 (SELECT COUNT(*) FROM users) AS users, \
-                 (SELECT COUNT(*) FROM oauth_clients) AS clients",
+        let count = |standing| {
+            format!(
+                "(SELECT COUNT(*) FROM device_codes WHERE {})",
+                standing_sql(standing, "", "$1")
             )
+        };
+        let sql = format!(
+            "SELECT {} AS pending, {} AS approved, {} AS denied, {} AS expired, \
+             (SELECT COUNT(*) FROM access_tokens WHERE revoked_at IS NULL AND expires_at > $1) AS active_tokens, \
+             (SELECT COUNT(*) FROM access_tokens WHERE revoked_at IS NOT NULL) AS revoked_tokens, \
+             (SELECT COUNT(*) FROM users) AS users, \
+             (SELECT COUNT(*) FROM oauth_clients) AS clients",
+            count(Standing::Pending),
+            count(Standing::Approved),
+            count(Standing::Denied),
+            count(Standing::Expired)
+        );
+        let counts = on_pool!(self, pool => {
+            sqlx::query_as(&sql)
             .bind(now)
             .fetch_one(pool)
             .await?

@@ -3,7 +3,7 @@
 use super::{Arg, Sql, bind_all};
 use crate::model::DeviceCode;
 use crate::model::Standing;
-use crate::store::device_codes::DeviceCodeRow;
+use crate::store::device_codes::{DeviceCodeRow, standing_sql};
 use crate::store::{Result, Store, on_pool};
 
 /// A device code with what the admin table shows beside it.
@@ -51,22 +51,9 @@ impl Store {
              JOIN oauth_clients c ON c.id = d.client_id \
              LEFT JOIN users u ON u.id = d.user_id WHERE 1 = 1"
         ));
-        if let Some(status) = filter.status {
-            let condition = match status {
-                Standing::Pending => "d.status = 'pending' AND d.expires_at > {now}",
-                // As the overview counts them: approved, whether or not
-                // the device has collected its token yet.
-                Standing::Approved => {
-                    "(d.status = 'redeemed' OR (d.status = 'approved' AND d.expires_at > {now}))"
-                }
-                Standing::Redeemed => "d.status = 'redeemed'",
-                Standing::Denied => "d.status = 'denied'",
-                Standing::Expired => {
-                    "d.status IN ('pending', 'approved') AND d.expires_at <= {now}"
-                }
-            };
+        if let Some(standing) = filter.status {
             let n = sql.int(now);
-            sql.push(" AND ").push(&condition.replace("{now}", &n));
+            sql.push(" AND ").push(&standing_sql(standing, "d.", &n));
         }
         if let Some(client) = filter.client_id {
             let c = sql.text(client);
@@ -75,8 +62,8 @@ impl Store {
         let n = sql.int(now);
         let l = sql.int(limit);
         sql.push(&format!(
-            " ORDER BY CASE WHEN d.status = 'pending' AND d.expires_at > {n} THEN 0 ELSE 1 END, \
-             d.created_at DESC, d.id DESC LIMIT {l}"
+            " ORDER BY CASE WHEN {} THEN 0 ELSE 1 END, d.created_at DESC, d.id DESC LIMIT {l}",
+            standing_sql(Standing::Pending, "d.", &n)
         ));
         let rows: Vec<DeviceCodeListingRow> = on_pool!(self, pool => {
             bind_all!(sqlx::query_as(&sql.text), &sql.args).fetch_all(pool).await?
