@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod device_code;
+pub mod refresh_token;
 pub mod scope;
 pub mod token;
 pub mod user;

@@ -7,6 +7,7 @@
 
 use super::batch::{Batched, Column, InsertRows as _, Inserted, json_row};
 use super::{Error, Result, Store, Topic, on_pool};
+use crate::model::refresh_token::{RefreshState, RefreshStatus, RefreshToken, Rotation};
 use crate::store::NewAccessToken;
 
 #[derive(Debug, Clone)]
@@ -47,21 +48,51 @@ pub struct GrantView {
 }
 
 /// A refresh token row with what decides whether it may be used.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct RefreshTokenRecord {
-    pub id: String,
-    pub grant_id: String,
-    pub client_id: String,
-    pub user_id: String,
-    pub username: String,
-    pub scope: String,
-    pub issued_at: i64,
-    pub expires_at: i64,
-    pub consumed_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-    pub grant_revoked_at: Option<i64>,
-    pub user_disabled: bool,
-    pub client_disabled: bool,
+#[derive(sqlx::FromRow)]
+struct RefreshTokenRow {
+    id: String,
+    grant_id: String,
+    client_id: String,
+    user_id: String,
+    username: String,
+    scope: String,
+    issued_at: i64,
+    expires_at: i64,
+    consumed_at: Option<i64>,
+    revoked_at: Option<i64>,
+    grant_revoked_at: Option<i64>,
+    user_disabled: bool,
+    client_disabled: bool,
+}
+
+impl From<RefreshTokenRow> for RefreshToken {
+    fn from(row: RefreshTokenRow) -> Self {
+        RefreshToken {
+            state: RefreshState::from_columns(row.consumed_at, row.revoked_at),
+            id: row.id,
+            grant_id: row.grant_id,
+            client_id: row.client_id,
+            user_id: row.user_id,
+            username: row.username,
+            scope: row.scope,
+            issued_at: row.issued_at,
+            expires_at: row.expires_at,
+            grant_revoked: row.grant_revoked_at.is_some(),
+            user_disabled: row.user_disabled,
+            client_disabled: row.client_disabled,
+        }
+    }
+}
+
+/// The condition on a `refresh_tokens` row for a token in `status`: the
+/// states are columns there (`consumed_at`, `revoked_at`), named by the
+/// model.
+fn refresh_status_sql(status: RefreshStatus) -> &'static str {
+    match status {
+        RefreshStatus::Active => "consumed_at IS NULL AND revoked_at IS NULL",
+        RefreshStatus::Rotated => "consumed_at IS NOT NULL AND revoked_at IS NULL",
+        RefreshStatus::Revoked => "revoked_at IS NOT NULL",
+    }
 }
 
 impl Batched for NewGrant {
@@ -193,8 +224,8 @@ impl Store {
         Ok(row.map(|(id,)| id))
     }
 
-    pub async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshTokenRecord>> {
-        let row = on_pool!(self, pool => {
+    pub async fn find_refresh_token(&self, token_hash: &str) -> Result<Option<RefreshToken>> {
+        let row: Option<RefreshTokenRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT r.id, r.grant_id, r.client_id, r.user_id, u.username, r.scope, r.issued_at, \
                  r.expires_at, r.consumed_at, r.revoked_at, g.revoked_at AS grant_revoked_at, \
@@ -209,26 +240,33 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(row)
+        Ok(row.map(RefreshToken::from))
     }
 
-    /// Exchanges refresh token `old_id` for its successors, once: `false`
-    /// (nothing written) when it was already consumed or revoked.
+    /// Writes `rotated` — a token the model just rotated — with its
+    /// successors, once: `false` (nothing written) when the stored token
+    /// had already left the state rotation leaves.
     pub async fn rotate_refresh_token(
         &self,
-        old_id: &str,
-        now: i64,
+        rotated: &RefreshToken,
         access: &NewAccessToken,
         refresh: &NewRefreshToken,
     ) -> Result<bool> {
+        let RefreshState::Rotated { at: now } = rotated.state else {
+            return Err(Error::Batch(format!(
+                "refresh token {} is not rotated",
+                rotated.id
+            )));
+        };
+        let sql = format!(
+            "UPDATE refresh_tokens SET consumed_at = $1 WHERE id = $2 AND {}",
+            refresh_status_sql(Rotation::LEAVES)
+        );
         on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
-            let won = sqlx::query(
-                "UPDATE refresh_tokens SET consumed_at = $1 \
-                 WHERE id = $2 AND consumed_at IS NULL AND revoked_at IS NULL",
-            )
+            let won = sqlx::query(&sql)
             .bind(now)
-            .bind(old_id)
+            .bind(&rotated.id)
             .execute(&mut *tx)
             .await?
             .rows_affected()

@@ -146,7 +146,7 @@ use changes::{Changes, LivePoll, Topic};
 pub use clients::NewClient;
 pub use device_codes::NewDeviceCode;
 pub use device_flow::{Memory, Polled};
-pub use grants::{GrantView, NewGrant, NewRefreshToken, RefreshTokenRecord};
+pub use grants::{GrantView, NewGrant, NewRefreshToken};
 pub use handoff::{HOLD_MS, RedemptionRows};
 pub use sessions::Sessions;
 pub use throttle::{LockRule, Reservation};

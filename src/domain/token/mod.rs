@@ -37,6 +37,8 @@ use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
 use crate::metrics::{Grant, Revoker};
 use crate::model::DeviceCode;
+use crate::model::device_code::Refusal;
+use crate::model::refresh_token::{RefreshRefusal, RefreshToken};
 use crate::model::scope::Scopes;
 use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows};
 
@@ -122,6 +124,12 @@ pub async fn redeem_device_code(
     user_id: &str,
 ) -> Result<IssuedToken> {
     let now = core.clock.now_secs();
+    // The model's word on whether it may be redeemed now; the store's
+    // guarded write still decides which of concurrent redemptions wins.
+    code.redeem(now).map_err(|refusal| match refusal {
+        Refusal::Expired => Error::ExpiredToken,
+        Refusal::WrongState { .. } => Error::InvalidGrant("the device code is not approved".into()),
+    })?;
     let grant = NewGrant {
         id: core.random.ordered_id(core.clock.now_ms()),
         user_id: user_id.to_owned(),
@@ -231,47 +239,15 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         .find_refresh_token(&hash_secret(&req.refresh_token))
         .await?
         .ok_or_else(|| invalid("unknown refresh token"))?;
-    if record.client_id != client.id {
-        return Err(invalid("the refresh token was issued to another client"));
-    }
     let now = core.clock.now_secs();
-    if record.consumed_at.is_some()
-        && record.revoked_at.is_none()
-        && record.grant_revoked_at.is_none()
-    {
-        core.store.revoke_grant(&record.grant_id, None, now).await?;
-        tracing::warn!(client_id = %client.id, grant_id = %record.grant_id, "refresh token reused; grant revoked");
-        core.metrics.tokens_revoked(Revoker::Replay);
-        audit::record(
-            core,
-            NewAuditEvent {
-                action: "refresh_token.reused",
-                actor: Some(record.user_id.clone()),
-                client_id: Some(client.id.clone()),
-                target: Some(record.grant_id.clone()),
-                ip: req.ip.clone(),
-                detail: Some(
-                    "an already-used refresh token was presented; all tokens of the grant revoked"
-                        .into(),
-                ),
-                ..NewAuditEvent::default()
-            },
-        )
-        .await;
-        return Err(invalid("the refresh token has already been used"));
-    }
-    if record.revoked_at.is_some()
-        || record.grant_revoked_at.is_some()
-        || record.consumed_at.is_some()
-    {
-        return Err(invalid("the refresh token has been revoked"));
-    }
-    if now >= record.expires_at {
-        return Err(invalid("the refresh token has expired"));
-    }
-    if record.user_disabled {
-        return Err(invalid("the user is disabled"));
-    }
+    let rotated = match record.rotate(&client.id, now) {
+        Ok(rotated) => rotated,
+        Err(RefreshRefusal::Reused) => {
+            reused(core, &record, &client.id, req.ip.clone(), now).await?;
+            return Err(invalid(RefreshRefusal::Reused.describe()));
+        }
+        Err(refusal) => return Err(invalid(refusal.describe())),
+    };
     let granted = Scopes::parse(&record.scope).map_err(Error::Internal)?;
     let requested =
         Scopes::parse(req.scope.as_deref().unwrap_or("")).map_err(Error::InvalidScope)?;
@@ -303,7 +279,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
     );
     if !core
         .store
-        .rotate_refresh_token(&record.id, now, &access.row, &next)
+        .rotate_refresh_token(&rotated, &access.row, &next)
         .await?
     {
         // A concurrent refresh won the race with the same token: that is a
@@ -332,6 +308,37 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         scope: scope.to_string(),
         refresh_token: Some(secret),
     })
+}
+
+/// An already-rotated refresh token presented again: it has leaked, so
+/// its whole grant is revoked (OAuth 2.0 Security BCP §4.14) and audited.
+async fn reused(
+    core: &Core,
+    record: &RefreshToken,
+    client_id: &str,
+    ip: Option<String>,
+    now: i64,
+) -> Result<()> {
+    core.store.revoke_grant(&record.grant_id, None, now).await?;
+    tracing::warn!(client_id = %client_id, grant_id = %record.grant_id, "refresh token reused; grant revoked");
+    core.metrics.tokens_revoked(Revoker::Replay);
+    audit::record(
+        core,
+        NewAuditEvent {
+            action: "refresh_token.reused",
+            actor: Some(record.user_id.clone()),
+            client_id: Some(client_id.to_owned()),
+            target: Some(record.grant_id.clone()),
+            ip,
+            detail: Some(
+                "an already-used refresh token was presented; all tokens of the grant revoked"
+                    .into(),
+            ),
+            ..NewAuditEvent::default()
+        },
+    )
+    .await;
+    Ok(())
 }
 
 /// Which kind of token a caller says it holds (RFC 7009 §2.1, RFC 7662 §2.1).
@@ -442,12 +449,7 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
         let Some(r) = core.store.find_refresh_token(&hash_secret(token)).await? else {
             return Ok(None);
         };
-        let live = r.consumed_at.is_none()
-            && r.revoked_at.is_none()
-            && r.grant_revoked_at.is_none()
-            && !r.user_disabled
-            && !r.client_disabled
-            && core.clock.now_secs() < r.expires_at;
+        let live = r.usable(core.clock.now_secs()).is_ok();
         Ok::<_, Error>(live.then_some(Introspection::Active {
             token_type: "refresh_token",
             scope: r.scope,
