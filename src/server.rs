@@ -12,7 +12,7 @@
 //!   served by hyper's HTTP/1 builder directly: hyper-util's `auto` builder
 //!   (which `axum::serve` uses) first waits for bytes to tell HTTP/1 from
 //!   HTTP/2, with no deadline, so a connection that never sends a byte
-//!   would be held for ever. AuthGate speaks HTTP/1.1 only, as it did.
+//!   would be held for ever. AuthGate speaks HTTP/1.1 only.
 //! - **Connection cap.** At most [`ServeSettings::max_connections`] are open
 //!   at once: each holds a semaphore permit, and the loop takes a permit
 //!   before it accepts, so when all are in use new connections wait in the

@@ -1,5 +1,13 @@
-//! Periodic background work: removing expired device codes and tokens,
-//! and audit events older than AUDIT_RETENTION.
+//! Periodic background work.
+//!
+//! - Every minute ([`CLEANUP_PERIOD`]): device codes 24 h after expiry,
+//!   token rows 7 days after expiry, audit events older than
+//!   AUDIT_RETENTION and expired browser sessions are deleted; stale cache
+//!   entries are pruned; the signing keys are reloaded, so a key rotated by
+//!   `authgate keys rotate` or another instance is in force within a minute.
+//! - Every second: the pacing of live polls is written behind, and on
+//!   PostgreSQL other instances' changes are applied as they arrive.
+//! - On SQLite, every 100 ms: a WAL checkpoint, off the request path.
 
 use std::time::Duration;
 

@@ -9,11 +9,11 @@ use super::{Config, ConfigError, MIN_SECRET_BYTES, bad};
 /// The shortest administrator password production accepts.
 pub const MIN_ADMIN_PASSWORD_CHARS: usize = 12;
 
-/// Values the documentation has shown as examples (README.md's compose
-/// example did until it generated them): whoever copies one deploys a
-/// secret everyone can read. Compared ignoring case; any value containing
-/// "changeme" (with or without `-` or `_`) is refused as well, and the
-/// `...` placeholders of the docker/ files are far too short anyway.
+/// Values that have appeared as examples in AuthGate's documentation:
+/// whoever copies one deploys a secret everyone can read. Compared
+/// ignoring case; any value containing "changeme" (with or without `-` or
+/// `_`) is refused as well, and the `...` placeholders of the docker/
+/// files are far too short anyway.
 const DOCUMENTED_EXAMPLES: &[&str] = &[
     "change-me-at-least-32-bytes-long-0001",
     "change-me-at-least-32-bytes-long-0002",

@@ -244,8 +244,8 @@ pub struct KeyRing {
     signing_key: EncodingKey,
     /// ES256 signing key parsed once, signing with ring: jsonwebtoken
     /// re-parses its DER key on every signature, and the pure-Rust P-256
-    /// it uses signs several times slower than ring's (the signature was a
-    /// sixth of the server's CPU in a complete device flow).
+    /// it uses signs several times slower than ring's (signing that way
+    /// costs about a sixth of the server's CPU in a complete device flow).
     es256: Option<std::sync::Arc<ring::signature::EcdsaKeyPair>>,
     /// The JWS header, already base64url-encoded (it never changes).
     encoded_header: String,

@@ -20,6 +20,32 @@
 //! global cap counts. The decision form never carries a user code: it
 //! carries a consent ticket (see `consent.rs`) that only the session shown
 //! the code can use.
+//!
+//! # The odds
+//!
+//! Codes are 8 letters from 20 consonants: 20^8 ≈ 2.56 × 10^10. With N
+//! live pending codes a guess succeeds with probability N / 2.56 × 10^10.
+//! One account makes at most 490 guesses a day (the burst of 10, then 20 an
+//! hour); everyone together at most 2,880 + 24N (the global cap). So per
+//! day:
+//!
+//! | live codes N | one account | everyone together |
+//! |---|---|---|
+//! | 10 | 1.9 × 10^-7 | 1.2 × 10^-6 |
+//! | 100 | 1.9 × 10^-6 | 2.1 × 10^-5 |
+//! | 1,000 | 1.9 × 10^-5 | 1.0 × 10^-3 |
+//!
+//! Codes live 30 minutes by default, so N is about half the codes issued per
+//! hour. Accounts are created by administrators, so "everyone together"
+//! means many compromised accounts at once.
+//!
+//! The global cap is also what such accounts can turn against everyone
+//! else: after its burst, an account spends about 1.7 guesses per five
+//! minutes per instance, so K ≥ 6 + N/20 accounts guessing without pause
+//! keep code entry closed for everybody, five minutes at a time. Their
+//! guesses are audited under their names (`/admin/audit`,
+//! `user_code.failed`); disabling those accounts reopens code entry within
+//! five minutes.
 
 use std::net::IpAddr;
 

@@ -4,6 +4,12 @@
 //! and served under content-hashed URLs with a year-long cache. With
 //! `--dev` they are read from disk on every request instead, so an edited
 //! file shows on reload without rebuilding.
+//!
+//! `assets/dist/app.css` is built by Tailwind from `assets/src/app.css`
+//! and the classes used in the Rust sources (`make css`; the theme is in
+//! `tailwind.config.js`) and committed, so building the server needs no
+//! Node; `make css-check` (part of `make test`) fails when it is stale.
+//! htmx 2 is vendored in `assets/vendor/`.
 
 use axum::body::Body;
 use axum::extract::{Path, State};

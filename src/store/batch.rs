@@ -6,9 +6,10 @@
 //! thousand rows a second. The writer (writer/) takes every job queued
 //! while its previous transaction ran and writes each kind with one
 //! statement. The rows travel as one bound JSON array (`[[v1, v2, …], …]`)
-//! that the statement unpacks (`json_each` on SQLite, `json_array_elements`
+//! that the statement unpacks (`json_each` on SQLite, `jsonb_array_elements`
 //! on PostgreSQL): a `VALUES` list would give every batch size a statement
-//! of its own, and parsing those anew was a third of the writer's time.
+//! of its own, and parsing each anew costs about a third of the writer's
+//! time.
 
 use std::collections::HashSet;
 

@@ -19,7 +19,7 @@
 //!   deadline of at most half of REQUEST_TIMEOUT);
 //! - only tokens nobody took yet: the original caller takes them when it
 //!   hears it won, a retry when it comes first, and whoever comes second
-//!   finds nothing — for a retry, a replay as before.
+//!   finds nothing — for a retry, a replay.
 //!
 //! Why this is safe against a stolen device code: the tokens handed to a
 //! retry are the ones already issued, never new ones, and they are handed
@@ -33,7 +33,7 @@
 //!
 //! The tokens are held by the instance that made the redemption. Behind a
 //! load balancer a retry that reaches another instance finds nothing
-//! there and is judged a replay, as before.
+//! there and is judged a replay.
 
 use dashmap::DashMap;
 

@@ -9,7 +9,8 @@
 //!
 //! Device requests, polls and token checks are most of the traffic, so they
 //! avoid the database wherever correctness allows, and write in groups where it
-//! does not (measured by `make bench`, see README.md):
+//! does not (measured by `make bench`; the figures are in README.md,
+//! Benchmarks):
 //!
 //! - **One writer, one transaction per round** (`store/writer/`,
 //!   `store/batch.rs`). Every hot write — new device codes, audit events,
@@ -42,7 +43,7 @@
 //!   (`DATABASE_STATEMENT_TIMEOUT`, at most half of `REQUEST_TIMEOUT`), a job
 //!   whose caller has gone is not written, and a round past the deadline
 //!   loses its connection; a redemption that commits anyway is handed to the
-//!   device's next poll (see README.md, Security). Other writes queue on the
+//!   device's next poll (see `store/handoff.rs`). Other writes queue on the
 //!   same one-connection SQLite pool instead of meeting in SQLite's busy
 //!   handler, its statement journals stay in memory, and WAL checkpoints run
 //!   every 100 ms in the background, so no commit pays for one. PostgreSQL's
@@ -53,7 +54,7 @@
 //!   row) reuse their plans, and it stays with the writer between rounds. A
 //!   decision's `NOTIFY` to other instances is sent by the deciding statement
 //!   itself, so it commits with the change.
-//! - **Polls from memory** (`store/changes.rs`, `domain/device_flow.rs`). The
+//! - **Polls from memory** (`store/changes.rs`, `domain/device_flow/`). The
 //!   first poll of a pending code loads it; later polls are paced (RFC 8628
 //!   §3.5) in an in-process map and answered without a database round trip. The
 //!   pacing is written behind every second (and at shutdown), so the admin view,
@@ -66,7 +67,7 @@
 //!   approval or denial at once.
 //! - **Approvals from memory** (`store/sessions.rs`, `store/changes.rs`).
 //!   Browser sessions in use are held as the database holds them: every
-//!   signed-in request reads its session, and now without a query. Every
+//!   signed-in request reads its session, without a query. Every
 //!   session write goes to the database first, then replaces the copy and (on
 //!   PostgreSQL) makes the other instances drop theirs, so signing out ends
 //!   the session on every instance. Pending codes are held by user code for
@@ -102,6 +103,18 @@
 //!   passwords at once (Argon2id, 7 MiB × 5 passes, an OWASP-listed equivalent
 //!   of 19 MiB × 2), so a burst of sign-ins cannot take the CPU or memory that
 //!   polling needs.
+//!
+//! # Migrations
+//!
+//! `migrations/sqlite` and `migrations/postgres` are embedded in the binary
+//! and applied at start-up unless `DATABASE_MIGRATE=false` ([`Store::migrate`];
+//! on PostgreSQL an advisory lock makes instances starting together apply
+//! each one once). The two folders are twins: the same numbered files with
+//! the same tables and columns; only the types differ (`INTEGER` 0/1 and
+//! `INTEGER` times on SQLite, `BOOLEAN` and `BIGINT` on PostgreSQL, which
+//! decode to the same `bool` and `i64`), and a test fails when the numbers
+//! drift apart. Migrations only add, so the previous release keeps running
+//! on a newer schema during a rolling upgrade.
 
 mod admin;
 mod audit;

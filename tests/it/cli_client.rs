@@ -1,5 +1,9 @@
 //! The `authgate login|token|status|logout` client, run as the real binary
 //! against a real test server; the test plays the person who approves.
+//! The server's manual clock follows real time, since the client waits
+//! real seconds between polls. A hostile fake server checks that the
+//! client never prints terminal escapes it sends and never opens a
+//! verification page that is not http(s).
 
 use std::path::Path;
 use std::process::Output;

@@ -1,13 +1,13 @@
 //! Regressions found while fuzzing (`make fuzz`, tests/it/properties.rs).
 //!
-//! A NUL character (`%00`) in a client id, a username or a path id went
-//! straight into a query. SQLite stores NUL in text, so it simply matched
-//! nothing; PostgreSQL refuses it ("invalid byte sequence for encoding
-//! UTF8: 0x00"), so the query failed and the answer was a 500. NUL is now
-//! refused where input enters: OAuth forms (`invalid_request`), HTTP Basic
-//! credentials (`invalid_client`), browser forms (a 400 page), grant ids
-//! (404) and the admin pages' query strings (a 400 page). These tests run
-//! on both engines (`make unit-pg`).
+//! A NUL character (`%00`) in a client id, a username or a path id must
+//! never reach a query. SQLite stores NUL in text, so such a query simply
+//! matches nothing; PostgreSQL refuses it ("invalid byte sequence for
+//! encoding UTF8: 0x00"), so the query fails and the answer would be a
+//! 500. NUL is therefore refused where input enters: OAuth forms
+//! (`invalid_request`), HTTP Basic credentials (`invalid_client`), browser
+//! forms (a 400 page), grant ids (404) and the admin pages' query strings
+//! (a 400 page). These tests run on both engines (`make unit-pg`).
 
 use authgate::model::UserCode;
 use base64::Engine as _;

@@ -123,7 +123,7 @@ async fn a_late_retry_is_a_replay() {
 /// An approval whose answer was lost (the page said the service was
 /// unavailable, the write committed anyway) is sent again by the same
 /// person: confirmed, not refused as a used code. Anyone else, or the
-/// other decision, is refused as before.
+/// other decision, is still refused.
 #[tokio::test]
 async fn a_decision_sent_again_by_its_author_is_confirmed() {
     use authgate::domain::Error;

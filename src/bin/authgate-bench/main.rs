@@ -11,6 +11,20 @@
 //! and peak memory, and writes the same as JSON.
 //!
 //! Timings on a shared machine are noisy: compare ratios within one run.
+//!
+//! `make bench` runs it on SQLite, `make bench-pg` on a throwaway
+//! PostgreSQL cluster with fsync and synchronous commit on; options go
+//! through `BENCH_ARGS`. The load generator speaks bare HTTP/1.1 over
+//! keep-alive connections (hyper), so it takes little of the CPU it shares
+//! with the server; the server is warmed with 50 complete flows first. In
+//! the flow scenario each of `--flows` people has an account, a session and
+//! an address of their own (from 198.18.0.0/15, with 127.0.0.1 as a trusted
+//! proxy), and makes four requests: ask for a code, enter it, approve,
+//! redeem. The server inherits the environment (except the settings
+//! `server.rs` fixes), so `JWT_SIGNING_ALG=EdDSA make bench` or
+//! `DATABASE_MAX_CONNECTIONS=32 make bench-pg` measure other settings;
+//! `BENCH_SERVER_LOG=authgate=debug` shows the server's log, writer round
+//! sizes and times among it.
 
 #![allow(clippy::print_stdout)] // a command-line report
 

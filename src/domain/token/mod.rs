@@ -20,7 +20,7 @@
 //! It receives them only if they are the tokens of the redemption the
 //! database holds, nobody took them, the poll comes from the client the
 //! code was issued to, and within `store::HOLD_MS` (two minutes) of the
-//! redemption. Otherwise it is a replay, as before.
+//! redemption. Otherwise it is a replay.
 //!
 //! This gives a thief nothing a single redemption would not: the tokens
 //! handed to a retry are the ones already issued and are handed out once.
