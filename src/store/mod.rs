@@ -54,7 +54,7 @@
 //!   row) reuse their plans, and it stays with the writer between rounds. A
 //!   decision's `NOTIFY` to other instances is sent by the deciding statement
 //!   itself, so it commits with the change.
-//! - **Polls from memory** (`store/changes.rs`, `domain/device_flow/`). The
+//! - **Polls from memory** (`store/device_flow.rs`, `store/changes.rs`). The
 //!   first poll of a pending code loads it; later polls are paced (RFC 8628
 //!   §3.5) in an in-process map and answered without a database round trip. The
 //!   pacing is written behind every second (and at shutdown), so the admin view,
@@ -76,7 +76,7 @@
 //!   they are only shown from memory, never trusted — the writer's guarded
 //!   `UPDATE` finds out whether the code is still pending, so a code decided
 //!   through another instance meanwhile fails as after any race.
-//! - **Caches kept coherent** (`domain/cache.rs`). Client rows (every OAuth
+//! - **Caches kept coherent** (`store/cache.rs`). Client rows (every OAuth
 //!   request authenticates a client), user rows (the signed-in user of every
 //!   page) and checked access tokens (keyed by the token's SHA-256; a hit skips
 //!   the ES256 check and the database read) carry the generation number of
