@@ -86,7 +86,7 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             let created = admin::create_client(&ctx, &actor, &spec, kind).await?;
             writeln!(out, "client_id: {}", created.client_id)?;
             if let Some(secret) = created.secret {
-                writeln!(out, "client_secret: {secret}")?;
+                writeln!(out, "client_secret: {}", secret.expose())?;
             }
             Ok(())
         }

@@ -4,15 +4,16 @@ use std::sync::Arc;
 
 use super::{Core, Error, Result};
 use crate::crypto::{constant_time_eq, hash_secret};
+use crate::model::Secret;
 
 pub use crate::model::client::Client;
 
 /// How a request identified its client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ClientCredentials {
     pub client_id: String,
     /// The presented secret; an empty one counts as none.
-    pub secret: Option<String>,
+    pub secret: Option<Secret>,
     /// Whether the credentials came in an HTTP Basic `Authorization` header.
     pub via_basic: bool,
 }
@@ -44,7 +45,11 @@ pub async fn authenticate(core: &Core, creds: &ClientCredentials) -> Result<Clie
     if client.disabled {
         return Err(invalid("this client is disabled"));
     }
-    let presented = creds.secret.as_deref().filter(|s| !s.is_empty());
+    let presented = creds
+        .secret
+        .as_ref()
+        .map(Secret::expose)
+        .filter(|s| !s.is_empty());
     match (&client.secret_hash, presented) {
         (None, None) => Ok(client),
         (None, Some(_)) => Err(invalid("public clients must not present a client secret")),

@@ -11,9 +11,11 @@ pub mod client;
 pub mod device_code;
 pub mod refresh_token;
 pub mod scope;
+pub mod secret;
 pub mod token;
 pub mod user;
 pub mod user_code;
 
 pub use device_code::{Decision, DeviceCode, DeviceState, DeviceStatus, Standing, Transition};
+pub use secret::Secret;
 pub use user_code::UserCode;

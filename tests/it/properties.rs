@@ -208,7 +208,7 @@ proptest! {
             Ok(parsed) => {
                 prop_assert!(!refused);
                 prop_assert_eq!(parsed.grant_type, grant_type);
-                prop_assert_eq!(parsed.device_code, device_code);
+                prop_assert_eq!(parsed.device_code.as_ref().map(|s| s.expose().to_owned()), device_code);
                 prop_assert_eq!(parsed.client_id, client_id);
                 prop_assert_eq!(parsed.scope, scope);
             }
@@ -333,7 +333,45 @@ proptest! {
             );
         } else {
             let auth = auth.map_err(|e| TestCaseError::fail(format!("{:?}", e.0)))?;
-            prop_assert_eq!(auth.0, Some((id, secret)));
+            prop_assert_eq!(
+                auth.0.map(|(i, s)| (i, s.expose().to_owned())),
+                Some((id, secret))
+            );
         }
     }
+}
+
+/// A request printed by mistake (`?form` in a log line, a panic message)
+/// shows no credential: device codes, refresh tokens, tokens, client
+/// secrets and passwords are `Secret`s.
+#[tokio::test]
+async fn requests_never_print_their_secrets() {
+    use authgate::http::oauth::introspect::IntrospectForm;
+    use authgate::http::oauth::revoke::RevokeForm;
+    let token = parse::<TokenForm>(
+        b"grant_type=refresh_token&device_code=dc-hunter2&client_id=c\
+          &client_secret=cs-hunter2&refresh_token=rt-hunter2",
+    )
+    .unwrap();
+    let revoke = parse::<RevokeForm>(b"token=tk-hunter2&client_secret=cs-hunter2").unwrap();
+    let introspect = parse::<IntrospectForm>(b"token=tk-hunter2").unwrap();
+    let device = parse::<DeviceCodeForm>(b"client_id=c&client_secret=cs-hunter2").unwrap();
+    let mut headers = HeaderMap::new();
+    let basic = format!("Basic {}", STANDARD.encode("c:cs-hunter2"));
+    headers.insert(
+        header::AUTHORIZATION,
+        HeaderValue::from_str(&basic).unwrap(),
+    );
+    let (mut parts, ()) = Request::builder().body(()).unwrap().into_parts();
+    parts.headers = headers;
+    let auth = ClientAuth::from_request_parts(&mut parts, &())
+        .await
+        .unwrap();
+    let shown = format!("{token:?} {revoke:?} {introspect:?} {device:?} {auth:?}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert_eq!(
+        token.refresh_token.as_ref().map(|s| s.expose()),
+        Some("rt-hunter2"),
+        "the value is still there for whoever needs it"
+    );
 }

@@ -62,7 +62,7 @@ async fn lose_an_answer(app: &TestApp) -> String {
             secret: None,
             via_basic: false,
         },
-        device_code: device_code.clone(),
+        device_code: device_code.clone().into(),
     };
     let gave_up = tokio::time::timeout(
         Duration::from_millis(300),

@@ -4,6 +4,7 @@ use super::{Actor, Ctx, FieldError, actions, field_error, record};
 use crate::crypto::hash_secret;
 use crate::domain::client::Client;
 use crate::domain::{Error, Result};
+use crate::model::Secret;
 use crate::model::scope::Scopes;
 use crate::store::{ClientListing, NewClient};
 
@@ -87,7 +88,7 @@ pub async fn client_choices(ctx: &Ctx<'_>) -> Result<Vec<(String, String)>> {
 #[derive(Debug, Clone)]
 pub struct CreatedClient {
     pub client_id: String,
-    pub secret: Option<String>,
+    pub secret: Option<Secret>,
 }
 
 pub async fn create_client(
@@ -97,12 +98,12 @@ pub async fn create_client(
     kind: ClientKind,
 ) -> Result<CreatedClient> {
     let client_id = ctx.random.uuid();
-    let secret = (kind == ClientKind::Confidential).then(|| ctx.random.token(32));
+    let secret = (kind == ClientKind::Confidential).then(|| Secret::new(ctx.random.token(32)));
     ctx.store
         .insert_client(&NewClient {
             id: client_id.clone(),
             name: spec.name.clone(),
-            secret_hash: secret.as_deref().map(hash_secret),
+            secret_hash: secret.as_ref().map(|s| hash_secret(s.expose())),
             allowed_scopes: spec.scopes.to_string(),
             refresh_tokens: spec.refresh_tokens,
             now: ctx.clock.now_secs(),
@@ -212,17 +213,21 @@ pub async fn set_client_disabled(
 
 /// Gives a confidential client a new secret (returned once); the old one
 /// stops working at once.
-pub async fn rotate_client_secret(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Result<String> {
+pub async fn rotate_client_secret(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Result<Secret> {
     let client = find_client(ctx, id).await?;
     if !client.is_confidential() {
         return Err(Error::InvalidRequest(
             "public clients have no secret to rotate".into(),
         ));
     }
-    let secret = ctx.random.token(32);
+    let secret = Secret::new(ctx.random.token(32));
     if !ctx
         .store
-        .set_client_secret_hash(&client.id, &hash_secret(&secret), ctx.clock.now_secs())
+        .set_client_secret_hash(
+            &client.id,
+            &hash_secret(secret.expose()),
+            ctx.clock.now_secs(),
+        )
         .await?
     {
         return Err(Error::NotFound("no such confidential client".into()));

@@ -8,9 +8,9 @@ use super::client::{self, Client, ClientCredentials};
 use super::token::{self, IssuedToken};
 use super::{Core, Error, Result, secs};
 use crate::crypto::hash_secret;
-use crate::model::DeviceCode;
 use crate::model::device_code::Paced;
 use crate::model::scope::Scopes;
+use crate::model::{DeviceCode, Secret};
 use crate::store::{self, Memory, NewDeviceCode, Polled};
 
 mod decide;
@@ -32,9 +32,9 @@ pub struct StartRequest {
 }
 
 /// The answer to a device (RFC 8628 §3.2).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Started {
-    pub device_code: String,
+    pub device_code: Secret,
     /// Display form, `XXXX-XXXX`.
     pub user_code: String,
     pub verification_uri: String,
@@ -47,7 +47,7 @@ pub struct Started {
 pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
     let client = client::authenticate(core, &req.client).await?;
     let scope = resolve_scope(&client, req.scope.as_deref())?;
-    let device_code = core.random.token(32);
+    let device_code = Secret::new(core.random.token(32));
     let now = core.clock.now_secs();
     let expires_in = secs(core.policy.device_code_ttl);
     let interval = secs(core.policy.poll_interval);
@@ -57,7 +57,7 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
         let user_code = core.random.user_code();
         let row = NewDeviceCode {
             id: core.random.ordered_id(core.clock.now_ms()),
-            device_code_hash: hash_secret(&device_code),
+            device_code_hash: hash_secret(device_code.expose()),
             user_code: user_code.clone(),
             client_id: client.id.clone(),
             scope: scope.to_string(),
@@ -128,7 +128,7 @@ fn truncate(mut s: String, max: usize) -> String {
 #[derive(Debug, Clone)]
 pub struct PollRequest {
     pub client: ClientCredentials,
-    pub device_code: String,
+    pub device_code: Secret,
 }
 
 /// Answers one poll: an error that speaks RFC 8628 §3.5, or the token.
@@ -138,7 +138,7 @@ pub struct PollRequest {
 /// (tokens revoked) from a race.
 pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
     let client = client::authenticate(core, &req.client).await?;
-    let hash = hash_secret(&req.device_code);
+    let hash = hash_secret(req.device_code.expose());
     let now_ms = core.clock.now_ms();
     let mut polled = core
         .store

@@ -36,10 +36,10 @@ use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
 use crate::metrics::{Grant, Revoker};
-use crate::model::DeviceCode;
 use crate::model::device_code::Refusal;
 use crate::model::refresh_token::{RefreshRefusal, RefreshToken};
 use crate::model::scope::Scopes;
+use crate::model::{DeviceCode, Secret};
 use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows};
 
 mod inspect;
@@ -222,7 +222,7 @@ pub async fn retried(
 #[derive(Debug, Clone)]
 pub struct RefreshRequest {
     pub client: ClientCredentials,
-    pub refresh_token: String,
+    pub refresh_token: Secret,
     pub scope: Option<String>,
     pub ip: Option<String>,
 }
@@ -236,7 +236,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
     let invalid = |why: &str| Error::InvalidGrant(why.to_owned());
     let record = core
         .store
-        .find_refresh_token(&hash_secret(&req.refresh_token))
+        .find_refresh_token(&hash_secret(req.refresh_token.expose()))
         .await?
         .ok_or_else(|| invalid("unknown refresh token"))?;
     let now = core.clock.now_secs();

@@ -146,7 +146,7 @@ pub async fn create(
     let next = with_id(paths::ADMIN_CLIENT, &created.client_id);
     let mut values = vec![("Client ID", created.client_id.as_str())];
     if let Some(secret) = &created.secret {
-        values.push(("Client secret", secret.as_str()));
+        values.push(("Client secret", secret.expose()));
     }
     let message = if created.secret.is_some() {
         "The client authenticates with this ID and secret (HTTP Basic or client_secret_post)."

@@ -15,6 +15,7 @@ use crate::domain::user::User;
 use crate::http::error::PageError;
 use crate::http::paths::{self, with_id, with_query};
 use crate::http::ui::session::CsrfForm;
+use crate::model::Secret;
 use crate::state::AppState;
 
 fn password_page(
@@ -54,7 +55,7 @@ pub async fn form(
 #[derive(Debug, Deserialize)]
 pub struct PasswordFields {
     #[serde(default)]
-    pub password: String,
+    pub password: Secret,
 }
 
 /// `POST /admin/users/{id}/password`: sets the typed password, or a
@@ -67,7 +68,7 @@ pub async fn set(
 ) -> Result<Response, PageError> {
     let ctx = Ctx::of(&state.core);
     let user = admin::find_user(&ctx, &id).await?;
-    let password = match admin::password_spec(&form.password) {
+    let password = match admin::password_spec(form.password.expose()) {
         Ok(p) => p,
         Err(e) => {
             return Ok(password_page(

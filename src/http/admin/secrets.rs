@@ -68,7 +68,7 @@ pub async fn rotate(
         message: "The previous secret no longer works.",
         values: vec![
             ("Client ID", client.id.as_str()),
-            ("Client secret", secret.as_str()),
+            ("Client secret", secret.expose()),
         ],
         secret: true,
         next: &next,

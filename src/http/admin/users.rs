@@ -22,6 +22,7 @@ use crate::http::paths::{self, with_id, with_query};
 use crate::http::ui::login::Empty;
 use crate::http::ui::render::query_param;
 use crate::http::ui::session::CsrfForm;
+use crate::model::Secret;
 use crate::state::AppState;
 use crate::store::TokenOwner;
 
@@ -74,7 +75,7 @@ pub struct NewUserFields {
     #[serde(default)]
     pub username: String,
     #[serde(default)]
-    pub password: String,
+    pub password: Secret,
     /// A checkbox: present when ticked.
     pub admin: Option<String>,
 }
@@ -123,7 +124,7 @@ pub async fn create(
     } else {
         Role::User
     };
-    let spec = match admin::user_spec(&form.username, &form.password, role) {
+    let spec = match admin::user_spec(&form.username, form.password.expose(), role) {
         Ok(spec) => spec,
         Err(errors) => {
             return Ok(new_page(

@@ -9,11 +9,12 @@ use base64::engine::general_purpose::STANDARD;
 use crate::domain::Error;
 use crate::domain::client::ClientCredentials;
 use crate::http::error::ApiError;
+use crate::model::Secret;
 
 /// Credentials from an `Authorization: Basic` header, if one was sent.
 /// Other schemes are ignored; a malformed Basic header is `invalid_client`.
 #[derive(Debug, Clone, Default)]
-pub struct ClientAuth(pub Option<(String, String)>);
+pub struct ClientAuth(pub Option<(String, Secret)>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAuth {
     type Rejection = ApiError;
@@ -46,7 +47,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAuth {
         if id.is_empty() || id.contains('\0') || secret.contains('\0') {
             return Err(malformed());
         }
-        Ok(ClientAuth(Some((id, secret))))
+        Ok(ClientAuth(Some((id, Secret::new(secret)))))
     }
 }
 
@@ -66,7 +67,7 @@ fn form_decode(s: &str) -> Option<String> {
 pub fn client_credentials(
     auth: ClientAuth,
     body_client_id: Option<String>,
-    body_secret: Option<String>,
+    body_secret: Option<Secret>,
 ) -> Result<ClientCredentials, Error> {
     match auth.0 {
         Some((client_id, secret)) => {
@@ -107,4 +108,12 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_owned())
         .filter(|t| !t.is_empty())
+}
+
+/// Form limits (`#[validate(length(max = …))]`) apply to secrets as to any
+/// text: their length in bytes.
+impl validator::ValidateLength<u64> for Secret {
+    fn length(&self) -> Option<u64> {
+        u64::try_from(self.len()).ok()
+    }
 }

@@ -15,6 +15,7 @@ use crate::http::limits;
 use crate::http::openapi::FORM;
 use crate::http::paths;
 use crate::metrics::Limit;
+use crate::model::Secret;
 use crate::state::AppState;
 
 /// RFC 8628 §3.1 device authorization request.
@@ -26,8 +27,8 @@ pub struct DeviceCodeForm {
     pub client_id: Option<String>,
     /// Confidential clients only (`client_secret_post`); or use HTTP Basic.
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
-    #[schema(max_length = 512, nullable = false)]
-    pub client_secret: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
+    pub client_secret: Option<Secret>,
     /// Space-delimited scopes (RFC 6749 §3.3); all the client may have
     /// when absent.
     #[validate(length(max = 1024, message = "must be at most 1024 characters"))]
@@ -37,7 +38,8 @@ pub struct DeviceCodeForm {
 
 /// RFC 8628 §3.2. `expires_in` and `interval` are always present: some
 /// widely used clients fail without them.
-#[derive(Debug, Serialize, ToSchema)]
+/// No `Debug`: it carries the device code.
+#[derive(Serialize, ToSchema)]
 pub struct DeviceCodeResponse {
     /// Secret the device polls the token endpoint with.
     pub device_code: String,
@@ -102,7 +104,7 @@ pub async fn request_device_code(
     )
     .await?;
     Ok(json_no_store(DeviceCodeResponse {
-        device_code: started.device_code,
+        device_code: started.device_code.expose().to_owned(),
         user_code: started.user_code,
         verification_uri: started.verification_uri,
         verification_uri_complete: started.verification_uri_complete,

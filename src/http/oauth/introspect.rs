@@ -16,6 +16,7 @@ use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{ClientAuth, OAuthForm, bearer_token, client_credentials};
 use crate::http::openapi::FORM;
 use crate::http::paths;
+use crate::model::Secret;
 use crate::state::AppState;
 
 /// RFC 7662 §2.1 introspection request.
@@ -23,8 +24,8 @@ use crate::state::AppState;
 pub struct IntrospectForm {
     /// The token to examine; required.
     #[validate(length(max = 4096, message = "must be at most 4096 characters"))]
-    #[schema(max_length = 4096, nullable = false)]
-    pub token: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 4096, nullable = false)]
+    pub token: Option<Secret>,
     /// `access_token` or `refresh_token`; other values are ignored.
     #[validate(length(max = 64, message = "must be at most 64 characters"))]
     #[schema(max_length = 64, example = "access_token", nullable = false)]
@@ -35,8 +36,8 @@ pub struct IntrospectForm {
     #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
-    #[schema(max_length = 512, nullable = false)]
-    pub client_secret: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
+    pub client_secret: Option<Secret>,
 }
 
 /// RFC 7662 §2.2; only `active` for inactive tokens.
@@ -128,9 +129,10 @@ pub async fn introspect(
         .token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::InvalidRequest("token is required".into()))?;
+    let token = token.expose();
     let hint = TokenHint::parse(form.token_type_hint.as_deref());
     let issuer = &state.core.policy.issuer;
-    let body = match token::introspect(&state.core, &token, hint).await? {
+    let body = match token::introspect(&state.core, token, hint).await? {
         Introspection::Inactive => IntrospectionResponse {
             active: false,
             scope: None,

@@ -12,6 +12,7 @@ use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, client_credentials};
 use crate::http::openapi::FORM;
 use crate::http::paths;
+use crate::model::Secret;
 use crate::state::AppState;
 
 /// RFC 7009 §2.1 revocation request.
@@ -19,8 +20,8 @@ use crate::state::AppState;
 pub struct RevokeForm {
     /// An access or refresh token; required.
     #[validate(length(max = 4096, message = "must be at most 4096 characters"))]
-    #[schema(max_length = 4096, nullable = false)]
-    pub token: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 4096, nullable = false)]
+    pub token: Option<Secret>,
     /// `access_token` or `refresh_token`; other values are ignored.
     #[validate(length(max = 64, message = "must be at most 64 characters"))]
     #[schema(max_length = 64, example = "refresh_token", nullable = false)]
@@ -30,8 +31,8 @@ pub struct RevokeForm {
     #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
-    #[schema(max_length = 512, nullable = false)]
-    pub client_secret: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
+    pub client_secret: Option<Secret>,
 }
 
 /// An empty JSON object.
@@ -68,11 +69,12 @@ pub async fn revoke(
         .token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::InvalidRequest("token is required".into()))?;
+    let token = token.expose();
     let hint = TokenHint::parse(form.token_type_hint.as_deref());
     token::revoke(
         &state.core,
         &client,
-        &token,
+        token,
         hint,
         ip.map(|ip| ip.to_string()),
     )

@@ -13,6 +13,7 @@ use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, client_credentials};
 use crate::http::openapi::FORM;
 use crate::http::paths;
+use crate::model::Secret;
 use crate::model::scope::Scopes;
 use crate::state::AppState;
 
@@ -26,15 +27,15 @@ pub struct TokenForm {
     #[validate(length(max = 255, message = "must be at most 255 characters"))]
     pub grant_type: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
-    pub device_code: Option<String>,
+    pub device_code: Option<Secret>,
     #[validate(length(max = 255, message = "must be at most 255 characters"))]
     pub client_id: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     #[validate(length(max = 1024, message = "must be at most 1024 characters"))]
     pub scope: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<Secret>,
 }
 
 /// The token request as documented: one shape per grant. [`TokenForm`]
@@ -54,13 +55,13 @@ pub enum TokenRequest {
 pub struct DeviceCodeGrant {
     #[schema(value_type = String, pattern = "^urn:ietf:params:oauth:grant-type:device_code$", example = "urn:ietf:params:oauth:grant-type:device_code")]
     pub grant_type: String,
-    #[schema(max_length = 512)]
-    pub device_code: String,
+    #[schema(value_type = String, max_length = 512)]
+    pub device_code: Secret,
     /// Required unless sent with HTTP Basic.
     #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
-    #[schema(max_length = 512, nullable = false)]
-    pub client_secret: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
+    pub client_secret: Option<Secret>,
     /// Tolerated and only checked for syntax: the grant fixed the scope.
     #[schema(max_length = 1024, nullable = false)]
     pub scope: Option<String>,
@@ -72,20 +73,20 @@ pub struct DeviceCodeGrant {
 pub struct RefreshTokenGrant {
     #[schema(value_type = String, pattern = "^refresh_token$", example = "refresh_token")]
     pub grant_type: String,
-    #[schema(max_length = 512)]
-    pub refresh_token: String,
+    #[schema(value_type = String, max_length = 512)]
+    pub refresh_token: Secret,
     /// Required unless sent with HTTP Basic.
     #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
-    #[schema(max_length = 512, nullable = false)]
-    pub client_secret: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
+    pub client_secret: Option<Secret>,
     /// A subset of the granted scope.
     #[schema(max_length = 1024, nullable = false)]
     pub scope: Option<String>,
 }
 
-/// RFC 6749 §5.1.
-#[derive(Debug, Serialize, ToSchema)]
+/// RFC 6749 §5.1. No `Debug`: it carries the tokens.
+#[derive(Serialize, ToSchema)]
 pub struct TokenResponse {
     /// A signed JWT.
     pub access_token: String,
@@ -181,7 +182,7 @@ pub async fn token(
     }))
 }
 
-fn required(value: Option<String>, name: &str) -> Result<String, Error> {
+fn required(value: Option<Secret>, name: &str) -> Result<Secret, Error> {
     value
         .filter(|v| !v.is_empty())
         .ok_or_else(|| Error::InvalidRequest(format!("{name} is required")))

@@ -14,6 +14,7 @@ use crate::domain::{Error, user};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
+use crate::model::Secret;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -21,7 +22,7 @@ pub struct LoginFields {
     #[serde(default)]
     pub username: String,
     #[serde(default)]
-    pub password: String,
+    pub password: Secret,
     pub next: Option<String>,
 }
 
@@ -75,7 +76,7 @@ pub async fn submit(
     let error = if username.is_empty() || form.password.is_empty() {
         "Enter your username and password.".to_owned()
     } else {
-        match user::sign_in(&state.core, username, &form.password, ip).await {
+        match user::sign_in(&state.core, username, form.password.expose(), ip).await {
             Ok(user) => {
                 tracing::info!(user_id = %user.id, "signed in");
                 web.sign_in(
