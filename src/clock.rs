@@ -15,6 +15,16 @@ pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
     fn now_secs(&self) -> i64 {
         self.now_ms().div_euclid(1000)
     }
+
+    /// Now, as a typed second (what expiry is kept in).
+    fn secs(&self) -> crate::model::time::UnixSecs {
+        crate::model::time::UnixSecs(self.now_secs())
+    }
+
+    /// Now, as a typed millisecond (what polling is paced in).
+    fn millis(&self) -> crate::model::time::UnixMs {
+        crate::model::time::UnixMs(self.now_ms())
+    }
 }
 
 /// A shared handle to whichever clock the application runs on.

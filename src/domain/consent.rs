@@ -25,7 +25,7 @@ fn binding(session_secret: &str, user_id: &str) -> String {
 /// A ticket for `user_id` in the session whose secret is `session_secret`
 /// to decide `code`.
 pub fn issue(core: &Core, session_secret: &str, user_id: &str, code: &DeviceCode) -> String {
-    let expires_at = (core.clock.now_secs() + TICKET_TTL_SECS).min(code.expires_at);
+    let expires_at = (core.clock.now_secs() + TICKET_TTL_SECS).min(code.expires_at.0);
     let payload = format!("{}|{}|{expires_at}", code.id, code.user_code.as_str());
     core.consent
         .seal(&binding(session_secret, user_id), &payload)

@@ -9,9 +9,11 @@
 
 pub mod client;
 pub mod device_code;
+pub mod ids;
 pub mod refresh_token;
 pub mod scope;
 pub mod secret;
+pub mod time;
 pub mod token;
 pub mod user;
 pub mod user_code;

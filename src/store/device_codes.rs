@@ -10,6 +10,8 @@ use super::grants::{NewGrant, NewRefreshToken};
 use super::writer::Job;
 use super::{Error, Result, Store, on_pool};
 use crate::model::device_code::PollUpdate;
+use crate::model::ids::{ClientId, DeviceCodeId, UserId};
+use crate::model::time::{UnixMs, UnixSecs};
 use crate::model::{DeviceCode, DeviceState, DeviceStatus, Standing, Transition, UserCode};
 use crate::store::{NewAccessToken, NewAuditEvent};
 
@@ -17,36 +19,36 @@ use crate::store::{NewAccessToken, NewAuditEvent};
 /// secret the device holds, which itself is never stored.
 #[derive(Debug, Clone)]
 pub struct NewDeviceCode {
-    pub id: String,
+    pub id: DeviceCodeId,
     pub device_code_hash: String,
     pub user_code: UserCode,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub scope: String,
     pub interval_secs: i64,
     pub requester_ip: Option<String>,
     pub user_agent: Option<String>,
-    pub created_at: i64,
-    pub expires_at: i64,
+    pub created_at: UnixSecs,
+    pub expires_at: UnixSecs,
 }
 
 /// A `device_codes` row as selected; decoded into exactly one state.
 #[derive(sqlx::FromRow)]
 pub(super) struct DeviceCodeRow {
-    id: String,
+    id: DeviceCodeId,
     user_code: String,
-    client_id: String,
+    client_id: ClientId,
     scope: String,
     status: String,
-    user_id: Option<String>,
+    user_id: Option<UserId>,
     interval_secs: i64,
-    last_poll_at_ms: Option<i64>,
+    last_poll_at_ms: Option<UnixMs>,
     poll_grace_used: bool,
     requester_ip: Option<String>,
     user_agent: Option<String>,
-    created_at: i64,
-    expires_at: i64,
-    decided_at: Option<i64>,
-    redeemed_at: Option<i64>,
+    created_at: UnixSecs,
+    expires_at: UnixSecs,
+    decided_at: Option<UnixSecs>,
+    redeemed_at: Option<UnixSecs>,
 }
 
 impl TryFrom<DeviceCodeRow> for DeviceCode {
@@ -250,10 +252,10 @@ impl Store {
         debug_assert_eq!(decided.status(), transition.enters());
         self.grouped
             .submit(|reply| Job::Decide {
-                id: decided.id.clone(),
+                id: decided.id.to_string(),
                 status: transition.enters().as_str(),
-                user_id: user_id.to_owned(),
-                now: decided_at,
+                user_id: user_id.to_string(),
+                now: decided_at.0,
                 audit: audit.cloned().map(Box::new),
                 reply,
             })

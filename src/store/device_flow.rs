@@ -15,6 +15,8 @@
 use super::changes::LivePoll;
 use super::{NewAuditEvent, NewDeviceCode, Result, Store};
 use crate::model::device_code::{Paced, PollOutcome};
+use crate::model::ids::UserId;
+use crate::model::time::UnixMs;
 use crate::model::{DeviceCode, DeviceState, Transition, UserCode};
 
 /// What a poll meets.
@@ -33,7 +35,7 @@ pub enum Polled {
     /// then loses asks again with [`Memory::Skip`].
     Redeem {
         code: Box<DeviceCode>,
-        user_id: String,
+        user_id: UserId,
         remembered: bool,
     },
     /// Already exchanged for tokens.
@@ -114,7 +116,7 @@ impl Store {
             }
             if let Some(code) = self.changes.take_decided(hash, now_ms)
                 && code.client_id == client_id
-                && let PollOutcome::Redeem { user_id } = code.judge_poll(now_ms)
+                && let PollOutcome::Redeem { user_id } = code.judge_poll(UnixMs(now_ms))
             {
                 return Ok(Polled::Redeem {
                     code: Box::new(code),
@@ -131,7 +133,7 @@ impl Store {
         if code.client_id != client_id {
             return Ok(Polled::Foreign);
         }
-        if code.state == DeviceState::Pending && !code.is_expired(now_ms.div_euclid(1000)) {
+        if code.state == DeviceState::Pending && !code.is_expired(UnixMs(now_ms).as_secs()) {
             if self
                 .changes
                 .remember_poll(hash, epoch, LivePoll::of(&code, now_ms))
@@ -142,7 +144,7 @@ impl Store {
         } else {
             self.changes.drop_poll(hash);
         }
-        Ok(match code.judge_poll(now_ms) {
+        Ok(match code.judge_poll(UnixMs(now_ms)) {
             PollOutcome::Paced(paced) => {
                 self.record_poll(&code.id, &paced.update()).await?;
                 Polled::Paced(paced)

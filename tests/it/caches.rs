@@ -130,7 +130,7 @@ async fn poll_pacing_is_written_behind_and_survives_a_restart() {
     assert_eq!(device_flow::write_behind_polls(&app.core).await.unwrap(), 1);
     let row = stored(&app).await;
     assert_eq!(row.interval_secs, 10);
-    assert_eq!(row.last_poll_at_ms, Some(app.core.clock.now_ms()));
+    assert_eq!(row.last_poll_at_ms, Some(app.core.clock.millis()));
     assert_eq!(
         device_flow::write_behind_polls(&app.core).await.unwrap(),
         0,

@@ -4,6 +4,8 @@ use super::{Actor, Ctx, DEVICE_CODE_ROWS, actions, record};
 use crate::domain::{Error, Result};
 use crate::model::Standing;
 use crate::model::device_code::Refusal;
+use crate::model::ids::UserId;
+use crate::model::time::UnixSecs;
 use crate::model::{DeviceCode, Transition};
 use crate::store::{DeviceCodeFilter, DeviceCodeListing};
 
@@ -26,7 +28,7 @@ pub async fn device_codes(
     Ok(rows
         .into_iter()
         .map(|listing| DeviceCodeEntry {
-            status: listing.code.standing(now),
+            status: listing.code.standing(UnixSecs(now)),
             listing,
         })
         .collect())
@@ -37,16 +39,16 @@ pub async fn device_codes(
 /// guarded transition as a person's denial, so it cannot overtake an
 /// approval that won the race.
 pub async fn cancel_device_code(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Result<DeviceCode> {
-    let admin_id = actor
-        .user_id
-        .clone()
-        .ok_or_else(|| Error::InvalidRequest("only a signed-in administrator can cancel".into()))?;
+    let admin_id: UserId =
+        actor.user_id.clone().map(UserId::from).ok_or_else(|| {
+            Error::InvalidRequest("only a signed-in administrator can cancel".into())
+        })?;
     let code = ctx
         .store
         .find_device_code_by_id(id)
         .await?
         .ok_or_else(|| Error::NotFound("no such device request".into()))?;
-    let now = ctx.clock.now_secs();
+    let now = ctx.clock.secs();
     let not_pending = |refusal: Refusal| match refusal {
         Refusal::Expired => Error::InvalidRequest("this request has already expired".into()),
         Refusal::WrongState { .. } => {
@@ -73,7 +75,7 @@ pub async fn cancel_device_code(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Resul
         actor,
         actions::DEVICE_CODE_CANCELLED,
         Some(shown),
-        Some(code.client_id.clone()),
+        Some(code.client_id.to_string()),
         "pending request denied; the device receives access_denied".into(),
     )
     .await;

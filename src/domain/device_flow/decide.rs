@@ -6,6 +6,7 @@
 use crate::domain::client::{self, Client};
 use crate::domain::{Core, Error, Result};
 use crate::model::device_code::Refusal;
+use crate::model::ids::UserId;
 use crate::model::{Decision, DeviceCode, DeviceState, UserCode};
 use crate::store::NewAuditEvent;
 
@@ -24,7 +25,7 @@ pub(crate) async fn lookup_pending(
     if code.state != DeviceState::Pending {
         return Err(Error::UserCodeAlreadyUsed);
     }
-    if code.is_expired(core.clock.now_secs()) {
+    if code.is_expired(core.clock.secs()) {
         return Err(Error::ExpiredUserCode);
     }
     let client = client::find(core, &code.client_id)
@@ -75,8 +76,9 @@ pub(crate) async fn decide_code(
     decision: Decision,
     ip: Option<String>,
 ) -> Result<(DeviceCode, Client)> {
-    let now = core.clock.now_secs();
-    let decided = code.decided(decision, user_id, now).map_err(refused)?;
+    let decided = code
+        .decided(decision, &UserId::from(user_id), core.clock.secs())
+        .map_err(refused)?;
     let audit = crate::domain::audit::stamp(
         core,
         NewAuditEvent {
@@ -85,7 +87,7 @@ pub(crate) async fn decide_code(
                 Decision::Deny => "device.denied",
             },
             actor: Some(user_id.to_owned()),
-            client_id: Some(code.client_id.clone()),
+            client_id: Some(code.client_id.to_string()),
             target: Some(code.user_code.display()),
             ip,
             detail: Some(format!("scope {}", code.scope)),
@@ -103,7 +105,7 @@ pub(crate) async fn decide_code(
         .await?;
     if !written {
         // Someone decided first, or it expired between the read and the write.
-        return Err(if code.is_expired(core.clock.now_secs()) {
+        return Err(if code.is_expired(core.clock.secs()) {
             Error::ExpiredUserCode
         } else {
             Error::UserCodeAlreadyUsed

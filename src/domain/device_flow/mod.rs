@@ -10,6 +10,7 @@ use super::{Core, Error, Result, secs};
 use crate::crypto::hash_secret;
 use crate::model::device_code::Paced;
 use crate::model::scope::Scopes;
+use crate::model::time::UnixSecs;
 use crate::model::{DeviceCode, Secret};
 use crate::store::{self, Memory, NewDeviceCode, Polled};
 
@@ -56,16 +57,16 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
     for _ in 0..8 {
         let user_code = core.random.user_code();
         let row = NewDeviceCode {
-            id: core.random.ordered_id(core.clock.now_ms()),
+            id: core.random.ordered_id(core.clock.now_ms()).into(),
             device_code_hash: hash_secret(device_code.expose()),
             user_code: user_code.clone(),
-            client_id: client.id.clone(),
+            client_id: client.id.clone().into(),
             scope: scope.to_string(),
             interval_secs: interval,
             requester_ip: req.requester_ip.clone(),
             user_agent: user_agent.clone(),
-            created_at: now,
-            expires_at: now + expires_in,
+            created_at: UnixSecs(now),
+            expires_at: UnixSecs(now) + expires_in,
         };
         match core
             .store

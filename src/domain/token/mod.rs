@@ -126,16 +126,19 @@ pub async fn redeem_device_code(
     let now = core.clock.now_secs();
     // The model's word on whether it may be redeemed now; the store's
     // guarded write still decides which of concurrent redemptions wins.
-    code.redeem(now).map_err(|refusal| match refusal {
-        Refusal::Expired => Error::ExpiredToken,
-        Refusal::WrongState { .. } => Error::InvalidGrant("the device code is not approved".into()),
-    })?;
+    code.redeem(core.clock.secs())
+        .map_err(|refusal| match refusal {
+            Refusal::Expired => Error::ExpiredToken,
+            Refusal::WrongState { .. } => {
+                Error::InvalidGrant("the device code is not approved".into())
+            }
+        })?;
     let grant = NewGrant {
         id: core.random.ordered_id(core.clock.now_ms()),
         user_id: user_id.to_owned(),
-        client_id: code.client_id.clone(),
+        client_id: code.client_id.to_string(),
         scope: code.scope.clone(),
-        device_code_id: Some(code.id.clone()),
+        device_code_id: Some(code.id.to_string()),
         device_label: Some(user_agent::describe(code.user_agent.as_deref())),
         requester_ip: code.requester_ip.clone(),
         now,
@@ -156,7 +159,7 @@ pub async fn redeem_device_code(
         NewAuditEvent {
             action: "token.issued",
             actor: Some(user_id.to_owned()),
-            client_id: Some(code.client_id.clone()),
+            client_id: Some(code.client_id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: code.requester_ip.clone(),
             detail: Some(format!("device grant, scope {}", code.scope)),

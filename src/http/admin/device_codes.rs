@@ -57,12 +57,10 @@ fn rows(entries: &[DeviceCodeEntry], now: i64) -> Vec<CodeRow<'_>> {
                 address: code.requester_ip.as_deref(),
                 device: user_agent::describe(code.user_agent.as_deref()),
                 user_agent: code.user_agent.as_deref(),
-                requested: when(code.created_at, now),
-                last_poll: code
-                    .last_poll_at_ms
-                    .map(|ms| when(ms.div_euclid(1000), now)),
+                requested: when(code.created_at.0, now),
+                last_poll: code.last_poll_at_ms.map(|ms| when(ms.as_secs().0, now)),
                 decided_by: e.listing.decided_by.as_deref(),
-                expires: when(code.expires_at, now),
+                expires: when(code.expires_at.0, now),
                 cancel_action: (e.status == Standing::Pending)
                     .then(|| with_id(paths::ADMIN_DEVICE_CODE_CANCEL, &code.id)),
             }

@@ -159,7 +159,7 @@ pub async fn submit_code(
         ticket: &ticket,
         device: &device,
         address: code.requester_ip.as_deref(),
-        requested_secs_ago: (now - code.created_at).max(0),
+        requested_secs_ago: (now - code.created_at.0).max(0),
         scopes: scopes
             .iter()
             .map(String::as_str)

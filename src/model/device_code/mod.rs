@@ -17,6 +17,8 @@ mod pacing;
 
 pub use pacing::*;
 
+use super::ids::{ClientId, DeviceCodeId, UserId};
+use super::time::{UnixMs, UnixSecs};
 use super::user_code::UserCode;
 
 /// A stored state's name: the `status` column.
@@ -50,17 +52,17 @@ impl DeviceStatus {
 pub enum DeviceState {
     Pending,
     Approved {
-        user_id: String,
-        decided_at: i64,
+        user_id: UserId,
+        decided_at: UnixSecs,
     },
     Denied {
-        user_id: String,
-        decided_at: i64,
+        user_id: UserId,
+        decided_at: UnixSecs,
     },
     Redeemed {
-        user_id: String,
-        decided_at: i64,
-        redeemed_at: i64,
+        user_id: UserId,
+        decided_at: UnixSecs,
+        redeemed_at: UnixSecs,
     },
 }
 
@@ -75,7 +77,7 @@ impl DeviceState {
     }
 
     /// Who approved or denied the code, once someone has.
-    pub fn decided_by(&self) -> Option<&str> {
+    pub fn decided_by(&self) -> Option<&UserId> {
         match self {
             DeviceState::Pending => None,
             DeviceState::Approved { user_id, .. }
@@ -85,7 +87,7 @@ impl DeviceState {
     }
 
     /// When it was approved or denied, once it was.
-    pub fn decided_at(&self) -> Option<i64> {
+    pub fn decided_at(&self) -> Option<UnixSecs> {
         match self {
             DeviceState::Pending => None,
             DeviceState::Approved { decided_at, .. }
@@ -97,9 +99,9 @@ impl DeviceState {
     /// The state a row's columns describe, or `None` when they fit no state.
     pub fn from_columns(
         status: &str,
-        user_id: Option<String>,
-        decided_at: Option<i64>,
-        redeemed_at: Option<i64>,
+        user_id: Option<UserId>,
+        decided_at: Option<UnixSecs>,
+        redeemed_at: Option<UnixSecs>,
     ) -> Option<Self> {
         let state = match (
             DeviceStatus::parse(status)?,
@@ -231,17 +233,19 @@ impl Standing {
 /// A device authorization request as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceCode {
-    pub id: String,
-    pub client_id: String,
+    pub id: DeviceCodeId,
+    pub client_id: ClientId,
     pub user_code: UserCode,
     pub scope: String,
+    /// The polling interval in seconds (RFC 8628 `interval`), grown by
+    /// `slow_down`.
     pub interval_secs: i64,
-    pub last_poll_at_ms: Option<i64>,
+    pub last_poll_at_ms: Option<UnixMs>,
     pub poll_repeat_used: bool,
     pub requester_ip: Option<String>,
     pub user_agent: Option<String>,
-    pub created_at: i64,
-    pub expires_at: i64,
+    pub created_at: UnixSecs,
+    pub expires_at: UnixSecs,
     pub state: DeviceState,
 }
 
@@ -255,14 +259,14 @@ pub enum PollOutcome {
     Expired,
     /// Approved and live: the device gets its tokens.
     Redeem {
-        user_id: String,
+        user_id: UserId,
     },
     /// Already exchanged for tokens: the code has leaked.
     Replayed,
 }
 
 impl DeviceCode {
-    pub fn is_expired(&self, now_secs: i64) -> bool {
+    pub fn is_expired(&self, now_secs: UnixSecs) -> bool {
         now_secs >= self.expires_at
     }
 
@@ -271,12 +275,12 @@ impl DeviceCode {
     }
 
     /// When it was approved or denied, once it was.
-    pub fn decided_at(&self) -> Option<i64> {
+    pub fn decided_at(&self) -> Option<UnixSecs> {
         self.state.decided_at()
     }
 
     /// Where the code stands at `now_secs`.
-    pub fn standing(&self, now_secs: i64) -> Standing {
+    pub fn standing(&self, now_secs: UnixSecs) -> Standing {
         match self.state {
             DeviceState::Redeemed { .. } => Standing::Redeemed,
             DeviceState::Denied { .. } => Standing::Denied,
@@ -296,7 +300,7 @@ impl DeviceCode {
     }
 
     /// Whether `transition` may start from this code at `now_secs`.
-    pub fn check(&self, transition: Transition, now_secs: i64) -> Result<(), Refusal> {
+    pub fn check(&self, transition: Transition, now_secs: UnixSecs) -> Result<(), Refusal> {
         let current = self.status();
         if current != transition.leaves() {
             return Err(Refusal::WrongState {
@@ -311,17 +315,17 @@ impl DeviceCode {
     }
 
     /// `user_id`'s approval at `now_secs`.
-    pub fn approve(&self, user_id: &str, now_secs: i64) -> Result<Self, Refusal> {
+    pub fn approve(&self, user_id: &UserId, now_secs: UnixSecs) -> Result<Self, Refusal> {
         self.decide(Transition::Approve, user_id, now_secs)
     }
 
     /// `user_id`'s denial at `now_secs`.
-    pub fn deny(&self, user_id: &str, now_secs: i64) -> Result<Self, Refusal> {
+    pub fn deny(&self, user_id: &UserId, now_secs: UnixSecs) -> Result<Self, Refusal> {
         self.decide(Transition::Deny, user_id, now_secs)
     }
 
     /// Administrator `admin_id`'s denial at `now_secs` on a person's behalf.
-    pub fn cancel(&self, admin_id: &str, now_secs: i64) -> Result<Self, Refusal> {
+    pub fn cancel(&self, admin_id: &UserId, now_secs: UnixSecs) -> Result<Self, Refusal> {
         self.decide(Transition::Cancel, admin_id, now_secs)
     }
 
@@ -329,15 +333,20 @@ impl DeviceCode {
     pub fn decided(
         &self,
         decision: Decision,
-        user_id: &str,
-        now_secs: i64,
+        user_id: &UserId,
+        now_secs: UnixSecs,
     ) -> Result<Self, Refusal> {
         self.decide(decision.transition(), user_id, now_secs)
     }
 
-    fn decide(&self, transition: Transition, user_id: &str, now: i64) -> Result<Self, Refusal> {
+    fn decide(
+        &self,
+        transition: Transition,
+        user_id: &UserId,
+        now: UnixSecs,
+    ) -> Result<Self, Refusal> {
         self.check(transition, now)?;
-        let user_id = user_id.to_owned();
+        let user_id = user_id.clone();
         let state = match transition.enters() {
             DeviceStatus::Approved => DeviceState::Approved {
                 user_id,
@@ -355,7 +364,7 @@ impl DeviceCode {
     }
 
     /// The approved code after its exchange for tokens at `now_secs`.
-    pub fn redeem(&self, now_secs: i64) -> Result<Self, Refusal> {
+    pub fn redeem(&self, now_secs: UnixSecs) -> Result<Self, Refusal> {
         self.check(Transition::Redeem, now_secs)?;
         let DeviceState::Approved {
             user_id,
@@ -379,13 +388,13 @@ impl DeviceCode {
 
     /// Applies RFC 8628 §3.5 to a poll at `now_ms`. A denial is final even
     /// after expiry; a pending or approved code that expired is `Expired`.
-    pub fn judge_poll(&self, now_ms: i64) -> PollOutcome {
+    pub fn judge_poll(&self, now_ms: UnixMs) -> PollOutcome {
         match &self.state {
             DeviceState::Redeemed { .. } => return PollOutcome::Replayed,
             DeviceState::Denied { .. } => return PollOutcome::Denied,
             DeviceState::Pending | DeviceState::Approved { .. } => {}
         }
-        if now_ms >= self.expires_at.saturating_mul(1000) {
+        if now_ms >= self.expires_at.as_ms() {
             return PollOutcome::Expired;
         }
         match &self.state {
@@ -412,8 +421,8 @@ impl DeviceCode {
             poll_repeat_used: false,
             requester_ip: None,
             user_agent: None,
-            created_at: 0,
-            expires_at: 100,
+            created_at: UnixSecs(0),
+            expires_at: UnixSecs(100),
             state: DeviceState::Pending,
         }
     }

@@ -2,6 +2,8 @@
 //! code's polling record and the time. The store applies it to polls it
 //! answers from memory and to those it answers from the database alike.
 
+use crate::model::time::UnixMs;
+
 /// RFC 8628 §3.5: after `slow_down` the interval grows by 5 seconds, for
 /// this and every later request.
 pub const SLOW_DOWN_STEP_SECS: i64 = 5;
@@ -18,14 +20,14 @@ pub const REPEAT_WINDOW_MS: i64 = 2_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pacing {
     pub interval_secs: i64,
-    pub last_poll_at_ms: Option<i64>,
+    pub last_poll_at_ms: Option<UnixMs>,
     pub repeat_used: bool,
 }
 
 /// What a poll's bookkeeping writes back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PollUpdate {
-    pub last_poll_at_ms: i64,
+    pub last_poll_at_ms: UnixMs,
     pub interval_secs: i64,
     pub repeat_used: bool,
 }
@@ -49,7 +51,7 @@ impl Paced {
 
 impl Pacing {
     /// Applies RFC 8628 §3.5 to a poll at `now_ms`.
-    pub fn pace(self, now_ms: i64) -> Paced {
+    pub fn pace(self, now_ms: UnixMs) -> Paced {
         let accepted = PollUpdate {
             last_poll_at_ms: now_ms,
             interval_secs: self.interval_secs,

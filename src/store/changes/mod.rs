@@ -23,6 +23,8 @@ use std::time::Duration;
 use dashmap::DashMap;
 
 use crate::model::device_code::Pacing;
+use crate::model::ids::{ClientId, DeviceCodeId};
+use crate::model::time::{UnixMs, UnixSecs};
 use crate::model::{DeviceCode, UserCode};
 
 use super::{Db, Result, Store};
@@ -67,11 +69,11 @@ impl Topic {
 /// database round trip (RFC 8628 §3.5 pacing is decided here).
 #[derive(Debug, Clone)]
 pub struct LivePoll {
-    pub id: String,
-    pub client_id: String,
-    pub expires_at: i64,
+    pub id: DeviceCodeId,
+    pub client_id: ClientId,
+    pub expires_at: UnixSecs,
     pub interval_secs: i64,
-    pub last_poll_at_ms: Option<i64>,
+    pub last_poll_at_ms: Option<UnixMs>,
     pub repeat_used: bool,
     /// When the database last confirmed the code was pending.
     pub loaded_at_ms: i64,
@@ -208,7 +210,7 @@ impl Changes {
     pub(super) fn pending_code(&self, user_code: &UserCode, now_ms: i64) -> Option<DeviceCode> {
         let entry = self.pending.get(user_code)?;
         let (code, at) = &*entry;
-        (now_ms - at <= POLL_MAX_AGE_MS && !code.is_expired(now_ms.div_euclid(1000)))
+        (now_ms - at <= POLL_MAX_AGE_MS && !code.is_expired(UnixMs(now_ms).as_secs()))
             .then(|| code.clone())
     }
 
@@ -246,13 +248,13 @@ impl Changes {
         now_ms: i64,
     ) -> Option<super::Polled> {
         self.with_live_poll(hash, now_ms, |live| {
-            if now_ms >= live.expires_at.saturating_mul(1000) {
+            if UnixMs(now_ms) >= live.expires_at.as_ms() {
                 return None;
             }
             if live.client_id != client_id {
                 return Some(super::Polled::Foreign);
             }
-            let paced = live.pacing().pace(now_ms);
+            let paced = live.pacing().pace(UnixMs(now_ms));
             let update = paced.update();
             live.last_poll_at_ms = Some(update.last_poll_at_ms);
             live.interval_secs = update.interval_secs;
@@ -296,8 +298,9 @@ impl Changes {
         let now_ms = now_secs.saturating_mul(1000);
         self.decided
             .retain(|_, (_, at)| now_ms - *at <= POLL_MAX_AGE_MS);
-        self.pending
-            .retain(|_, (code, at)| now_ms - *at <= POLL_MAX_AGE_MS && !code.is_expired(now_secs));
+        self.pending.retain(|_, (code, at)| {
+            now_ms - *at <= POLL_MAX_AGE_MS && !code.is_expired(UnixSecs(now_secs))
+        });
         self.handoffs.prune(now_ms);
         let mut dirty = Vec::new();
         self.polls.retain(|hash, poll| {
@@ -305,7 +308,7 @@ impl Changes {
                 poll.dirty = false;
                 dirty.push((hash.clone(), poll.clone()));
             }
-            poll.expires_at > now_secs
+            poll.expires_at > UnixSecs(now_secs)
         });
         dirty
     }

@@ -5,7 +5,7 @@ fn live(id: &str) -> LivePoll {
     LivePoll {
         id: id.into(),
         client_id: "c".into(),
-        expires_at: 100,
+        expires_at: UnixSecs(100),
         interval_secs: 5,
         last_poll_at_ms: None,
         repeat_used: false,
@@ -45,7 +45,7 @@ fn dirty_polls_are_taken_once_and_expired_ones_dropped() {
     a.dirty = true;
     changes.remember_poll("ha", 0, a);
     let mut b = live("b");
-    b.expires_at = 10;
+    b.expires_at = UnixSecs(10);
     changes.remember_poll("hb", 0, b);
     assert_eq!(changes.take_dirty_polls(50).len(), 1);
     assert!(changes.take_dirty_polls(50).is_empty());
@@ -164,7 +164,7 @@ fn decided_codes_are_taken_once_while_fresh() {
     let code = DeviceCode {
         state: DeviceState::Approved {
             user_id: "u".into(),
-            decided_at: 1,
+            decided_at: UnixSecs(1),
         },
         ..DeviceCode::example()
     };

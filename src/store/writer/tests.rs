@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use sqlx::Connection;
 
+use crate::model::time::UnixSecs;
 use crate::model::user::Role;
 use crate::model::{DeviceCode, DeviceState, Transition, UserCode};
 use crate::store::{
@@ -22,10 +23,10 @@ impl Store {
         audit: Option<&NewAuditEvent>,
     ) -> crate::store::Result<Option<String>> {
         let decided = DeviceCode {
-            id: id.to_owned(),
+            id: id.into(),
             state: DeviceState::Approved {
-                user_id: user_id.to_owned(),
-                decided_at: now,
+                user_id: user_id.into(),
+                decided_at: UnixSecs(now),
             },
             ..DeviceCode::example()
         };
@@ -45,7 +46,7 @@ fn url_in(dir: &tempfile::TempDir) -> String {
 /// A pending code of client `c`, numbered `i` (0 to 9).
 fn code(i: usize) -> NewDeviceCode {
     NewDeviceCode {
-        id: format!("d{i}"),
+        id: format!("d{i}").into(),
         device_code_hash: format!("h{i}"),
         user_code: UserCode::parse(&format!(
             "BCDFGHJ{}",
@@ -57,8 +58,8 @@ fn code(i: usize) -> NewDeviceCode {
         interval_secs: 5,
         requester_ip: None,
         user_agent: None,
-        created_at: 0,
-        expires_at: i64::MAX / 2,
+        created_at: UnixSecs(0),
+        expires_at: UnixSecs(i64::MAX / 2),
     }
 }
 
