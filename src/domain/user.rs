@@ -86,7 +86,8 @@ pub async fn sign_in(
     match authenticate(core, username, plain_password).await {
         Ok(user) => {
             attempt.succeeded(core).await?;
-            super::audit::record(core, event("auth.sign_in", Some(user.id.clone()), None)).await;
+            super::audit::record(core, event("auth.sign_in", Some(user.id.to_string()), None))
+                .await;
             Ok(user)
         }
         Err(Error::BadCredentials) => {

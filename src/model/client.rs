@@ -1,11 +1,13 @@
 //! A registered OAuth client (RFC 6749 §2), as stored.
 
+use super::ids::ClientId;
+
 use crate::model::scope::Scopes;
 
 /// A registered OAuth client.
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub id: String,
+    pub id: ClientId,
     pub name: String,
     /// SHA-256 of the secret for confidential clients; `None` for public ones.
     pub secret_hash: Option<String>,

@@ -1,5 +1,7 @@
 //! People who sign in and approve devices, as stored.
 
+use super::ids::UserId;
+
 /// What a user may do: approve devices, or also administer the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -26,7 +28,7 @@ impl Role {
 
 #[derive(Clone)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     /// The argon2 PHC string; never printed (see the `Debug` below).
     pub password_hash: String,

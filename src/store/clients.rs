@@ -34,7 +34,7 @@ impl TryFrom<ClientRow> for Client {
         let allowed_scopes = Scopes::parse(&row.allowed_scopes)
             .map_err(|e| Error::Corrupt(format!("client {}: {e}", row.id)))?;
         Ok(Client {
-            id: row.id,
+            id: row.id.into(),
             name: row.name,
             secret_hash: row.secret_hash,
             allowed_scopes,

@@ -29,7 +29,7 @@ impl TryFrom<UserRow> for User {
         let role = Role::parse(&row.role)
             .ok_or_else(|| Error::Corrupt(format!("user {}: unknown role {}", row.id, row.role)))?;
         Ok(User {
-            id: row.id,
+            id: row.id.into(),
             username: row.username,
             password_hash: row.password_hash,
             role,

@@ -202,8 +202,8 @@ pub async fn set_client_disabled(
             ctx,
             actor,
             action,
-            Some(client.id.clone()),
-            Some(client.id.clone()),
+            Some(client.id.to_string()),
+            Some(client.id.to_string()),
             format!("client \"{}\" {what}", client.name),
         )
         .await;
@@ -236,8 +236,8 @@ pub async fn rotate_client_secret(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Res
         ctx,
         actor,
         actions::CLIENT_SECRET_ROTATED,
-        Some(client.id.clone()),
-        Some(client.id.clone()),
+        Some(client.id.to_string()),
+        Some(client.id.to_string()),
         format!(
             "new secret for \"{}\"; the old one no longer works",
             client.name

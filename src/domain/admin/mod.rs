@@ -87,7 +87,7 @@ impl Actor {
     /// A signed-in administrator at `ip`.
     pub fn admin(user: &User, ip: Option<IpAddr>) -> Self {
         Self {
-            user_id: Some(user.id.clone()),
+            user_id: Some(user.id.to_string()),
             ip: ip.map(|ip| ip.to_string()),
         }
     }

@@ -102,8 +102,8 @@ pub async fn revoke_client_tokens(ctx: &Ctx<'_>, actor: &Actor, client_id: &str)
         ctx,
         actor,
         actions::CLIENT_TOKENS_REVOKED,
-        Some(client.id.clone()),
-        Some(client.id.clone()),
+        Some(client.id.to_string()),
+        Some(client.id.to_string()),
         format!("all tokens of the client revoked ({n} live)"),
     )
     .await;

@@ -60,7 +60,7 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
             id: core.random.ordered_id(core.clock.now_ms()).into(),
             device_code_hash: hash_secret(device_code.expose()),
             user_code: user_code.clone(),
-            client_id: client.id.clone().into(),
+            client_id: client.id.clone(),
             scope: scope.to_string(),
             interval_secs: interval,
             requester_ip: req.requester_ip.clone(),

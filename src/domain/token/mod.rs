@@ -297,7 +297,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         NewAuditEvent {
             action: "token.refreshed",
             actor: Some(record.user_id.clone()),
-            client_id: Some(client.id.clone()),
+            client_id: Some(client.id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: req.ip,
             detail: Some(format!("scope {scope}")),
@@ -403,7 +403,7 @@ pub async fn revoke(
             core,
             NewAuditEvent {
                 action: "token.revoked",
-                client_id: Some(client.id.clone()),
+                client_id: Some(client.id.to_string()),
                 ip,
                 detail: Some("revoked by its client (RFC 7009)".into()),
                 ..NewAuditEvent::default()

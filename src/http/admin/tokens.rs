@@ -250,7 +250,7 @@ async fn describe(state: &AppState, target: Target) -> Result<Confirmation, Page
                 ),
                 details: vec![("Active tokens", html! { (live) })],
                 cancel: with_query(paths::ADMIN_TOKENS, &[("user", &user.id)]),
-                field: ("user", user.id),
+                field: ("user", user.id.into_string()),
             }
         }
         Target::Client(id) => {
@@ -268,7 +268,7 @@ async fn describe(state: &AppState, target: Target) -> Result<Confirmation, Page
                     ("Active tokens", html! { (live) }),
                 ],
                 cancel: with_query(paths::ADMIN_TOKENS, &[("client", &client.id)]),
-                field: ("client", client.id),
+                field: ("client", client.id.into_string()),
             }
         }
     })

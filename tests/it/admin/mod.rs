@@ -85,6 +85,7 @@ pub async fn add_user(app: &TestApp, name: &str, password: &str, role: Role) -> 
         .await
         .unwrap()
         .id
+        .into_string()
 }
 
 /// The text of the element after `marker` (up to the next tag).

@@ -132,7 +132,7 @@ impl TestApp {
             core,
             clock,
             cli_client_id: prepared.seeded.cli_client_id,
-            admin_id,
+            admin_id: admin_id.into_string(),
             stop: Some(tx),
             server: Some(server),
             dir,
