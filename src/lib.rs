@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod metrics;
+pub mod model;
 pub mod server;
 pub mod shutdown;
 pub mod state;
