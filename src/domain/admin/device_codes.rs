@@ -1,8 +1,9 @@
 //! Device requests: the live table and denying a pending one.
 
-use super::{Actor, Ctx, DEVICE_CODE_ROWS, DeviceCodeStatus, actions, record};
+use super::{Actor, Ctx, DEVICE_CODE_ROWS, DeviceCodeStatus, record};
 use crate::domain::device_flow::{Decision, DeviceCode, DeviceState, format_user_code};
 use crate::domain::{Error, Result};
+use crate::model::audit::AuditAction;
 use crate::store::{DeviceCodeFilter, DeviceCodeListing};
 
 /// A device code in the admin table.
@@ -72,7 +73,7 @@ pub async fn cancel_device_code(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Resul
     record(
         ctx,
         actor,
-        actions::DEVICE_CODE_CANCELLED,
+        AuditAction::AdminDeviceCodeCancelled,
         Some(shown),
         Some(code.client_id.clone()),
         "pending request denied; the device receives access_denied".into(),

@@ -6,6 +6,7 @@
 use super::{DeviceCode, DeviceState, format_user_code, normalize_user_code};
 use crate::domain::client::{self, Client};
 use crate::domain::{Core, Error, Result};
+use crate::model::audit::AuditAction;
 
 /// A person's decision on a device request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,16 +85,15 @@ pub(crate) async fn decide_code(
     let audit = crate::domain::audit::stamp(
         core,
         crate::store::NewAuditEvent {
-            action: match decision {
-                Decision::Approve => "device.approved",
-                Decision::Deny => "device.denied",
-            },
             actor: Some(user_id.to_owned()),
             client_id: Some(code.client_id.clone()),
             target: Some(format_user_code(&code.user_code)),
             ip,
             detail: Some(format!("scope {}", code.scope)),
-            ..crate::store::NewAuditEvent::default()
+            ..crate::store::NewAuditEvent::new(match decision {
+                Decision::Approve => AuditAction::DeviceApproved,
+                Decision::Deny => AuditAction::DeviceDenied,
+            })
         },
     );
     let changed = core

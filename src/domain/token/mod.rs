@@ -38,6 +38,7 @@ use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
 use crate::metrics::{Grant, Revoker};
+use crate::model::audit::AuditAction;
 use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows};
 
 mod inspect;
@@ -153,13 +154,12 @@ pub async fn redeem_device_code(
     let audit = audit::stamp(
         core,
         NewAuditEvent {
-            action: "token.issued",
             actor: Some(user_id.to_owned()),
             client_id: Some(code.client_id.clone()),
             target: Some(access.row.jti.clone()),
             ip: code.requester_ip.clone(),
             detail: Some(format!("device grant, scope {}", code.scope)),
-            ..NewAuditEvent::default()
+            ..NewAuditEvent::new(AuditAction::TokenIssued)
         },
     );
     let rows = RedemptionRows {
@@ -252,7 +252,6 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         audit::record(
             core,
             NewAuditEvent {
-                action: "refresh_token.reused",
                 actor: Some(record.user_id.clone()),
                 client_id: Some(client.id.clone()),
                 target: Some(record.grant_id.clone()),
@@ -261,7 +260,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
                     "an already-used refresh token was presented; all tokens of the grant revoked"
                         .into(),
                 ),
-                ..NewAuditEvent::default()
+                ..NewAuditEvent::new(AuditAction::RefreshTokenReused)
             },
         )
         .await;
@@ -323,13 +322,12 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
     audit::record(
         core,
         NewAuditEvent {
-            action: "token.refreshed",
             actor: Some(record.user_id.clone()),
             client_id: Some(client.id.clone()),
             target: Some(access.row.jti.clone()),
             ip: req.ip,
             detail: Some(format!("scope {scope}")),
-            ..NewAuditEvent::default()
+            ..NewAuditEvent::new(AuditAction::TokenRefreshed)
         },
     )
     .await;
@@ -399,11 +397,10 @@ pub async fn revoke(
         audit::record(
             core,
             NewAuditEvent {
-                action: "token.revoked",
                 client_id: Some(client.id.clone()),
                 ip,
                 detail: Some("revoked by its client (RFC 7009)".into()),
-                ..NewAuditEvent::default()
+                ..NewAuditEvent::new(AuditAction::TokenRevoked)
             },
         )
         .await;
@@ -490,11 +487,10 @@ pub async fn revoke_own_grant(core: &Core, user_id: &str, grant_id: &str) -> Res
         audit::record(
             core,
             NewAuditEvent {
-                action: "grant.revoked",
                 actor: Some(user_id.to_owned()),
                 target: Some(grant_id.to_owned()),
                 detail: Some("revoked by the user".into()),
-                ..NewAuditEvent::default()
+                ..NewAuditEvent::new(AuditAction::GrantRevoked)
             },
         )
         .await;

@@ -6,6 +6,7 @@ use sqlx::Connection;
 
 use crate::domain::device_flow::{Decision, DeviceState};
 use crate::domain::user::Role;
+use crate::model::audit::AuditAction;
 use crate::store::{
     NewAccessToken, NewAuditEvent, NewClient, NewDeviceCode, NewGrant, NewUser, PoolSettings, Store,
 };
@@ -105,12 +106,11 @@ async fn a_failing_job_does_not_take_its_group_down() {
     }
 }
 
-fn audit(id: &str, action: &'static str) -> NewAuditEvent {
+fn audit(id: &str, action: AuditAction) -> NewAuditEvent {
     NewAuditEvent {
         id: id.into(),
         at: 1,
-        action,
-        ..NewAuditEvent::default()
+        ..NewAuditEvent::new(action)
     }
 }
 
@@ -130,7 +130,7 @@ async fn only_the_moves_that_happen_write_their_rows() {
                     Decision::Approve,
                     "u",
                     now,
-                    Some(&audit(&format!("a{i}-{n}"), "device.approved")),
+                    Some(&audit(&format!("a{i}-{n}"), AuditAction::DeviceApproved)),
                 )
                 .await
                 .unwrap()
@@ -163,7 +163,7 @@ async fn only_the_moves_that_happen_write_their_rows() {
                     &grant,
                     &access,
                     None,
-                    Some(&audit(&format!("r{i}-{n}"), "token.issued")),
+                    Some(&audit(&format!("r{i}-{n}"), AuditAction::TokenIssued)),
                 )
                 .await
                 .unwrap()
