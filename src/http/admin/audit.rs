@@ -59,7 +59,7 @@ pub fn pager(
         pairs.push((name, &encoded));
         with_query(path, &pairs)
     };
-    Pager {
+    Pager::ByTime {
         newer: newer.map(|c| link("before", c)),
         older: older.map(|c| link("after", c)),
     }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use components::admin::users::{
     NewUserForm, UserErrors, UserPage, UserRow, UsersPage, new_user_form, user_page, users_page,
 };
-use components::admin::{Confirm, SecretOnce, Section, confirm, secret_once};
+use components::admin::{Confirm, Pager, SecretOnce, Section, confirm, secret_once};
 use components::feedback::Tone;
 use maud::html;
 use serde::Deserialize;
@@ -53,16 +53,19 @@ pub async fn list(
         })
         .collect();
     let search = search.trim();
-    let first = with_query(paths::ADMIN_USERS, &[("q", search)]);
     let body = users_page(&UsersPage {
         form_action: paths::ADMIN_USERS,
         search,
         new_href: paths::ADMIN_USERS_NEW,
         rows,
-        next: page
-            .next_after
-            .map(|a| with_query(paths::ADMIN_USERS, &[("q", search), ("after", &a)])),
-        first: after.is_some().then_some(first.as_str()),
+        pager: Pager::ByName {
+            first: after
+                .is_some()
+                .then(|| with_query(paths::ADMIN_USERS, &[("q", search)])),
+            next: page
+                .next_after
+                .map(|a| with_query(paths::ADMIN_USERS, &[("q", search), ("after", &a)])),
+        },
     });
     let frame =
         Frame::new(Section::Users, "Users").subtitle("People who can sign in and approve devices.");
