@@ -3,8 +3,9 @@
 use maud::{Markup, html};
 
 use super::{
-    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Filters, Hue, ListView, Pager, TD, Table, When,
-    badge, checkbox, data_table, details, filter_input, link, list_view, panel, when,
+    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Filters, Hue, ListView, Pager, PostForm, TD, Table,
+    When, badge, checkbox, data_table, details, filter_input, link, list_view, panel, post_button,
+    when,
 };
 use crate::form::{Field, csrf_field, field};
 
@@ -229,11 +230,8 @@ fn action_markup(a: &ClientAction<'_>, csrf: &str) -> Markup {
         } => html! {
             a href=(href) class={ (if *danger { BTN_QUIET_DANGER } else { BTN_QUIET }) " w-full" } { (label) }
         },
-        ClientAction::Post { action, label } => html! {
-            form method="post" action=(action) {
-                (csrf_field(csrf))
-                button type="submit" class={ (BTN_QUIET) " w-full" } { (label) }
-            }
-        },
+        ClientAction::Post { action, label } => {
+            post_button(&PostForm::new(action, csrf), label, BTN_QUIET, false)
+        }
     }
 }

@@ -3,10 +3,9 @@
 use maud::{Markup, html};
 
 use super::{
-    BTN_ROW_DANGER, Filters, Hue, ListView, Pager, TD, Table, When, badge, data_table, list_view,
-    live, live_marker, live_status, select, when,
+    Confirm, Filters, Hue, InRow, ListView, Pager, PostForm, TD, Table, When, badge,
+    confirm_in_row, data_table, list_view, live, live_marker, live_status, select, when,
 };
-use crate::form::csrf_field;
 
 /// The id of the polled element and of its announcer.
 pub const LIVE_ID: &str = "device-codes-live";
@@ -87,15 +86,21 @@ fn code_row(r: &CodeRow<'_>, csrf: &str) -> Markup {
 
 /// Deny, after the browser asks; the answer replaces the live table.
 fn deny(user_code: &str, action: &str, csrf: &str) -> Markup {
-    html! {
-        form method="post" action=(action) hx-post=(action)
-            hx-target={ "#" (LIVE_ID) } hx-swap="outerHTML"
-            hx-confirm={ "Deny request " (user_code) "? The device will be refused (access_denied)." } {
-            (csrf_field(csrf))
-            button type="submit" id={ "cancel-" (user_code) } class=(BTN_ROW_DANGER)
-                aria-label={ "Deny request " (user_code) } { "Deny" }
-        }
-    }
+    let question = format!("Deny request {user_code}?");
+    let target = format!("#{LIVE_ID}");
+    confirm_in_row(
+        &Confirm {
+            question: &question,
+            consequence: "The device will be refused (access_denied).",
+            verb: "Deny",
+            post: PostForm::new(action, csrf),
+        },
+        &InRow {
+            id: &format!("cancel-{user_code}"),
+            name: &format!("Deny request {user_code}"),
+            target: &target,
+        },
+    )
 }
 
 /// The device-codes page.

@@ -22,7 +22,10 @@ pub mod users;
 pub use controls::{checkbox, details, filter_input, select};
 pub use list::{Filters, ListView, Pager, TD, Table, data_table, list_view, pager};
 pub use live::{live, live_marker, live_status, live_status_update};
-pub use steps::{Confirm, SecretOnce, confirm, secret_once};
+pub use steps::{
+    Confirm, ConfirmPage, InRow, PostForm, SecretOnce, confirm_in_row, confirm_page, post_button,
+    secret_once,
+};
 
 use maud::{Markup, html};
 
@@ -200,6 +203,11 @@ pub fn badge(hue: Hue, text: &str) -> Markup {
 /// A link in the admin's style.
 pub fn link(href: &str, text: &str) -> Markup {
     html! { a href=(href) class=(LINK) { (text) } }
+}
+
+/// A long id in full, wrapping anywhere (in a confirmation's details).
+pub fn full_id(id: &str) -> Markup {
+    html! { code class="break-all font-mono text-xs" { (id) } }
 }
 
 /// A long id shown short, in full on hover and to screen readers.

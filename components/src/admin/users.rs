@@ -3,8 +3,9 @@
 use maud::{Markup, html};
 
 use super::{
-    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Filters, Hue, ListView, Pager, TD, Table, When,
-    badge, checkbox, data_table, details, filter_input, link, list_view, panel, when,
+    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Filters, Hue, ListView, Pager, PostForm, TD, Table,
+    When, badge, checkbox, data_table, details, filter_input, link, list_view, panel, post_button,
+    when,
 };
 use crate::feedback::{Tone, alert};
 use crate::form::{Field, csrf_field, field};
@@ -184,6 +185,7 @@ pub struct UserPage<'a> {
 }
 
 pub fn user_page(p: &UserPage<'_>) -> Markup {
+    let post = |action| PostForm::new(action, p.csrf);
     html! {
         div class="grid gap-6 lg:grid-cols-3" {
             div class="min-w-0 lg:col-span-2" {
@@ -210,30 +212,19 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                     ul class="flex flex-col gap-2" {
                         li { a href=(p.password_href) class={ (BTN_QUIET) " w-full" } { "Reset password…" } }
                         li {
-                            form method="post" action=(p.role_action) {
-                                (csrf_field(p.csrf))
-                                @if p.admin {
-                                    input type="hidden" name="role" value="user";
-                                    button type="submit" class={ (BTN_QUIET) " w-full" } disabled[p.is_you] { "Remove administrator role" }
-                                } @else {
-                                    input type="hidden" name="role" value="admin";
-                                    button type="submit" class={ (BTN_QUIET) " w-full" } { "Make administrator" }
-                                }
+                            @if p.admin {
+                                (post_button(&PostForm { hidden: vec![("role", "user")], ..post(&p.role_action) },
+                                    "Remove administrator role", BTN_QUIET, p.is_you))
+                            } @else {
+                                (post_button(&PostForm { hidden: vec![("role", "admin")], ..post(&p.role_action) },
+                                    "Make administrator", BTN_QUIET, false))
                             }
                         }
-                        li {
-                            form method="post" action=(p.unlock_action) {
-                                (csrf_field(p.csrf))
-                                button type="submit" class={ (BTN_QUIET) " w-full" } { "Clear sign-in lock-outs" }
-                            }
-                        }
+                        li { (post_button(&post(&p.unlock_action), "Clear sign-in lock-outs", BTN_QUIET, false)) }
                         li { a href=(p.revoke_tokens_href) class={ (BTN_QUIET_DANGER) " w-full" } { "Revoke all tokens…" } }
                         li {
                             @if p.disabled {
-                                form method="post" action=(p.enable_action) {
-                                    (csrf_field(p.csrf))
-                                    button type="submit" class={ (BTN_QUIET) " w-full" } { "Enable account" }
-                                }
+                                (post_button(&post(&p.enable_action), "Enable account", BTN_QUIET, false))
                             } @else if p.is_you {
                                 button type="button" class={ (BTN_QUIET_DANGER) " w-full" } disabled { "Disable account…" }
                             } @else {

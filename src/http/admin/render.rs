@@ -4,7 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use components::admin::{self as view, Hue, Section, Shell, When};
+use components::admin::{self as view, ConfirmPage, Hue, Section, Shell, When};
 use components::feedback::Tone;
 use components::layout::Width;
 use maud::Markup;
@@ -71,6 +71,25 @@ pub fn admin_page(
     html(
         status,
         page_with(state, &admin.web, frame.title, Width::Wide, shell),
+    )
+}
+
+/// The page of a confirmation (the GET of an action's path): the question
+/// in the admin frame, the page named `title`.
+pub fn confirm_page(
+    state: &AppState,
+    admin: &AdminUser,
+    section: Section,
+    title: &str,
+    page: &ConfirmPage<'_>,
+) -> Response {
+    let frame = Frame::new(section, title);
+    admin_page(
+        state,
+        admin,
+        StatusCode::OK,
+        frame,
+        view::confirm_page(page),
     )
 }
 
