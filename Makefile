@@ -68,8 +68,8 @@ css: ## Rebuild assets/dist/app.css from the templates
 css-check: ## Fail if the committed CSS is stale
 	npm run --silent css:check
 
-unit: ## Unit and integration tests on SQLite (cargo test)
-	$(CARGO) test --locked
+unit: ## Unit and integration tests on SQLite, the components crate included (cargo test --workspace)
+	$(CARGO) test --locked --workspace
 
 unit-pg: ## Integration tests on a throwaway PostgreSQL cluster, removed afterwards
 	bash .ci/postgres.sh run $(CARGO) test --locked --test it

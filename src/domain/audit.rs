@@ -30,6 +30,6 @@ fn stamped(clock: &dyn Clock, random: &Random, event: NewAuditEvent) -> NewAudit
 pub async fn write(store: &Store, clock: &dyn Clock, random: &Random, event: NewAuditEvent) {
     let event = stamped(clock, random, event);
     if let Err(e) = store.insert_audit_event(&event).await {
-        tracing::error!(error = %e, action = event.action, "could not write an audit event");
+        tracing::error!(error = %e, action = %event.action, "could not write an audit event");
     }
 }

@@ -16,7 +16,7 @@
 //!   until enough of them are five minutes old, and the refusal says when
 //!   that is.
 //!
-//! Every guess is audited (`user_code.failed`), which is also what the
+//! Every guess is audited ([`AuditAction::CodeEntryFailed`]), which is also what the
 //! global cap counts. The decision form never carries a user code: it
 //! carries a consent ticket (see `consent.rs`) that only the session shown
 //! the code can use.
@@ -56,11 +56,10 @@ use super::device_flow;
 use super::throttle::network_of;
 use super::{Core, Error, Result, audit};
 use crate::metrics::Limit;
+use crate::model::audit::AuditAction;
 use crate::model::{DeviceCode, UserCode};
 use crate::store::NewAuditEvent;
 
-/// The audit action of a guess: an entry that matched no code.
-pub const CODE_ENTRY_FAILED: &str = "user_code.failed";
 /// The window of the global cap.
 pub const CODE_GUESS_WINDOW_SECS: i64 = 5 * 60;
 /// Guesses allowed per window whatever the number of live codes.
@@ -222,7 +221,7 @@ async fn check_global_cap(core: &Core) -> Result<()> {
     let since = now - CODE_GUESS_WINDOW_SECS + 1;
     let guesses = core
         .store
-        .count_audit_events_since(CODE_ENTRY_FAILED, since)
+        .count_audit_events_since(AuditAction::CodeEntryFailed, since)
         .await?;
     if guesses < CODE_GUESS_FLOOR {
         return Ok(());
@@ -235,7 +234,7 @@ async fn check_global_cap(core: &Core) -> Result<()> {
     // Open again once the (guesses - cap + 1) oldest have left the window.
     let opens_at = core
         .store
-        .nth_audit_event_since(CODE_ENTRY_FAILED, since, guesses - cap)
+        .nth_audit_event_since(AuditAction::CodeEntryFailed, since, guesses - cap)
         .await?
         .map_or(now + 1, |at| at + CODE_GUESS_WINDOW_SECS);
     tracing::warn!(
@@ -281,11 +280,10 @@ async fn guessed(core: &Core, who: &Guesser<'_>, user_code: &UserCode) {
     audit::record(
         core,
         NewAuditEvent {
-            action: CODE_ENTRY_FAILED,
             actor: Some(who.user_id.to_owned()),
             ip: who.ip.map(|ip| ip.to_string()),
             detail: Some(format!("entered {user_code}")),
-            ..NewAuditEvent::default()
+            ..NewAuditEvent::new(AuditAction::CodeEntryFailed)
         },
     )
     .await;

@@ -2,6 +2,7 @@
 
 use super::{Core, Error, Result};
 use crate::crypto::password;
+use crate::model::audit::AuditAction;
 use crate::store::NewUser;
 
 pub use crate::model::user::{Role, User};
@@ -73,21 +74,23 @@ pub async fn sign_in(
     ip: Option<std::net::IpAddr>,
 ) -> Result<User> {
     let attempt = super::throttle::begin_sign_in(core, username, ip).await?;
-    let event = |action: &'static str, actor: Option<String>, detail: Option<String>| {
+    let event = |action: AuditAction, actor: Option<String>, detail: Option<String>| {
         crate::store::NewAuditEvent {
-            action,
             actor,
             ip: ip.map(|ip| ip.to_string()),
             target: Some(username.chars().take(64).collect()),
             detail,
-            ..crate::store::NewAuditEvent::default()
+            ..crate::store::NewAuditEvent::new(action)
         }
     };
     match authenticate(core, username, plain_password).await {
         Ok(user) => {
             attempt.succeeded(core).await?;
-            super::audit::record(core, event("auth.sign_in", Some(user.id.to_string()), None))
-                .await;
+            super::audit::record(
+                core,
+                event(AuditAction::SignedIn, Some(user.id.to_string()), None),
+            )
+            .await;
             Ok(user)
         }
         Err(Error::BadCredentials) => {
@@ -95,7 +98,7 @@ pub async fn sign_in(
             super::audit::record(
                 core,
                 event(
-                    "auth.sign_in_failed",
+                    AuditAction::SignInFailed,
                     None,
                     Some("wrong username or password".into()),
                 ),

@@ -7,6 +7,7 @@
 //! statement whose `WHERE` clause asks this model which state it leaves.
 //! Nothing in `store/` imports `domain/`; both import this.
 
+pub mod audit;
 pub mod client;
 pub mod device_code;
 pub mod ids;

@@ -2,14 +2,15 @@
 
 use super::batch::{Batched, Column, json_row};
 use super::{Error, Result, Store, on_pool};
+use crate::model::audit::AuditAction;
 
 /// One audit event as written.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewAuditEvent {
     pub id: String,
     pub at: i64,
-    /// What happened, e.g. `token.issued`, `refresh_token.reused`.
-    pub action: &'static str,
+    /// What happened; stored as [`AuditAction::as_str`].
+    pub action: AuditAction,
     /// The user (id) or system part that acted.
     pub actor: Option<String>,
     pub client_id: Option<String>,
@@ -17,6 +18,23 @@ pub struct NewAuditEvent {
     pub target: Option<String>,
     pub ip: Option<String>,
     pub detail: Option<String>,
+}
+
+impl NewAuditEvent {
+    /// An event of `action` with nothing else said yet; its id and time
+    /// are filled in when it is stamped (`domain::audit`).
+    pub fn new(action: AuditAction) -> Self {
+        Self {
+            id: String::new(),
+            at: 0,
+            action,
+            actor: None,
+            client_id: None,
+            target: None,
+            ip: None,
+            detail: None,
+        }
+    }
 }
 
 impl Batched for NewAuditEvent {
@@ -36,7 +54,7 @@ impl Batched for NewAuditEvent {
         &self.id
     }
 
-    json_row!(e => e.id, e.at, e.action, e.actor, e.client_id, e.target, e.ip, e.detail);
+    json_row!(e => e.id, e.at, e.action.as_str(), e.actor, e.client_id, e.target, e.ip, e.detail);
 }
 
 /// An audit event as read back.
@@ -71,7 +89,7 @@ impl Store {
     /// The newest events, optionally of one action only.
     pub async fn recent_audit_events(
         &self,
-        action: Option<&str>,
+        action: Option<AuditAction>,
         limit: i64,
     ) -> Result<Vec<AuditEvent>> {
         let rows = on_pool!(self, pool => {
@@ -79,7 +97,7 @@ impl Store {
                 "SELECT id, at, action, actor, client_id, target, ip, detail FROM audit_events \
                  WHERE ($1 IS NULL OR action = $1) ORDER BY at DESC, id DESC LIMIT $2",
             )
-            .bind(action)
+            .bind(action.map(AuditAction::as_str))
             .bind(limit)
             .fetch_all(pool)
             .await?

@@ -9,6 +9,7 @@
 //! through before the lock holds, on one instance or many.
 
 use super::{Result, Store, on_pool};
+use crate::model::audit::AuditAction;
 
 /// How a key's attempts turn into lock-outs: the first `free` attempts in
 /// a day cost nothing; after that each one locks the key for 2, 4, 8 …
@@ -249,10 +250,10 @@ impl Store {
     }
 
     /// How many audit events of `action` happened at or after `since`.
-    pub async fn count_audit_events_since(&self, action: &str, since: i64) -> Result<i64> {
+    pub async fn count_audit_events_since(&self, action: AuditAction, since: i64) -> Result<i64> {
         let (n,): (i64,) = on_pool!(self, pool => {
             sqlx::query_as("SELECT COUNT(*) FROM audit_events WHERE action = $1 AND at >= $2")
-                .bind(action)
+                .bind(action.as_str())
                 .bind(since)
                 .fetch_one(pool)
                 .await?
@@ -264,7 +265,7 @@ impl Store {
     /// after `since`: when the count of such events falls by `skip + 1`.
     pub async fn nth_audit_event_since(
         &self,
-        action: &str,
+        action: AuditAction,
         since: i64,
         skip: i64,
     ) -> Result<Option<i64>> {
@@ -272,7 +273,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT at FROM audit_events WHERE action = $1 AND at >= $2 ORDER BY at LIMIT 1 OFFSET $3",
             )
-            .bind(action)
+            .bind(action.as_str())
             .bind(since)
             .bind(skip)
             .fetch_optional(pool)

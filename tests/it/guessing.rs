@@ -4,6 +4,7 @@
 
 use authgate::domain::Error;
 use authgate::domain::code_guard::{self, CODE_GUESS_WINDOW_SECS, Guesser};
+use authgate::model::audit::AuditAction;
 
 use crate::support::{Page, TestApp};
 
@@ -20,7 +21,7 @@ async fn enter(app: &TestApp, csrf: &str, typed: &str) -> Page {
 async fn guesses_audited(app: &TestApp) -> usize {
     app.core
         .store
-        .recent_audit_events(Some("user_code.failed"), 500)
+        .recent_audit_events(Some(AuditAction::CodeEntryFailed), 500)
         .await
         .unwrap()
         .len()
@@ -109,7 +110,7 @@ async fn a_consent_ticket_serves_only_its_session_and_only_for_a_while() {
     let approvals = app
         .core
         .store
-        .recent_audit_events(Some("device.approved"), 5)
+        .recent_audit_events(Some(AuditAction::DeviceApproved), 5)
         .await
         .unwrap();
     assert_eq!(approvals.len(), 1);

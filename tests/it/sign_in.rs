@@ -4,6 +4,7 @@
 
 use authgate::domain::admin::{self, Actor, Ctx};
 use authgate::domain::throttle;
+use authgate::model::audit::AuditAction;
 
 use crate::support::{ADMIN_PASSWORD, Page, TestApp, hidden_field};
 
@@ -59,7 +60,7 @@ async fn repeated_failed_sign_ins_lock_the_account_with_growing_delays() {
     let failed = app
         .core
         .store
-        .recent_audit_events(Some("auth.sign_in_failed"), 50)
+        .recent_audit_events(Some(AuditAction::SignInFailed), 50)
         .await
         .unwrap();
     assert_eq!(failed.len(), 9, "only checked attempts are failures");
@@ -67,7 +68,7 @@ async fn repeated_failed_sign_ins_lock_the_account_with_growing_delays() {
     let ok = app
         .core
         .store
-        .recent_audit_events(Some("auth.sign_in"), 5)
+        .recent_audit_events(Some(AuditAction::SignedIn), 5)
         .await
         .unwrap();
     assert_eq!(ok.len(), 1);
@@ -187,7 +188,7 @@ async fn administrators_unlock_accounts_and_a_new_password_clears_locks() {
     let audited = app
         .core
         .store
-        .recent_audit_events(Some("admin.user.unlocked"), 5)
+        .recent_audit_events(Some(AuditAction::AdminUserUnlocked), 5)
         .await
         .unwrap();
     assert_eq!(audited.len(), 1);

@@ -2,6 +2,7 @@
 //! metadata (RFC 8414), JWKS and key rotation.
 
 use authgate::crypto::jwt::AccessClaims;
+use authgate::model::audit::AuditAction;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
 
@@ -35,7 +36,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let events = app
         .core
         .store
-        .recent_audit_events(Some("refresh_token.reused"), 10)
+        .recent_audit_events(Some(AuditAction::RefreshTokenReused), 10)
         .await
         .unwrap();
     assert_eq!(events.len(), 1, "the reuse is audited");

@@ -3,7 +3,8 @@
 use maud::{Markup, html};
 
 use super::{
-    Hue, Pager, TD, When, badge, empty_row, filter_bar, filter_input, pager, select, table, when,
+    Filters, Hue, ListView, Pager, TD, Table, When, badge, data_table, filter_input, list_view,
+    select, when,
 };
 
 /// One audit event as the tables show it.
@@ -25,35 +26,38 @@ pub struct EventRow<'a> {
 
 const HEAD: [&str; 6] = ["When", "Event", "Who", "Target", "From", "Details"];
 
-/// A table of events (the audit log, the overview's recent activity).
+/// A table of events (the audit log, the overview's recent activity),
+/// named `label`.
 pub fn events_table(rows: &[EventRow<'_>], label: &str) -> Markup {
-    table(
+    let table = Table {
         label,
-        &HEAD,
-        html! {
-            @if rows.is_empty() { (empty_row(HEAD.len(), "No events.")) }
-            @for e in rows {
-                tr {
-                    td class=(TD) { (when(&e.when)) }
-                    td class=(TD) {
-                        (badge(e.hue, e.label))
-                        div class="mt-1 font-mono text-xs text-slate-500 dark:text-slate-400" { (e.action) }
-                    }
-                    td class=(TD) {
-                        @match e.actor { Some(a) => { (a) }, None => { span class="text-slate-500 dark:text-slate-400" { "—" } } }
-                    }
-                    td class={ (TD) " max-w-56 break-all" } {
-                        @if let Some(t) = e.target { span class="font-mono text-xs" { (t) } }
-                        @if let Some(c) = e.client_id {
-                            div class="text-xs text-slate-500 dark:text-slate-400" { "client " span class="font-mono" { (c) } }
-                        }
-                    }
-                    td class={ (TD) " whitespace-nowrap font-mono text-xs" } { (e.ip.unwrap_or("—")) }
-                    td class={ (TD) " min-w-56 text-slate-700 dark:text-slate-300" } { (e.detail.unwrap_or("")) }
+        head: &HEAD,
+        empty: "No events.",
+    };
+    data_table(&table, rows, event_row)
+}
+
+fn event_row(e: &EventRow<'_>) -> Markup {
+    html! {
+        tr {
+            td class=(TD) { (when(&e.when)) }
+            td class=(TD) {
+                (badge(e.hue, e.label))
+                div class="mt-1 font-mono text-xs text-slate-500 dark:text-slate-400" { (e.action) }
+            }
+            td class=(TD) {
+                @match e.actor { Some(a) => { (a) }, None => { span class="text-slate-500 dark:text-slate-400" { "—" } } }
+            }
+            td class={ (TD) " max-w-56 break-all" } {
+                @if let Some(t) = e.target { span class="font-mono text-xs" { (t) } }
+                @if let Some(c) = e.client_id {
+                    div class="text-xs text-slate-500 dark:text-slate-400" { "client " span class="font-mono" { (c) } }
                 }
             }
-        },
-    )
+            td class={ (TD) " whitespace-nowrap font-mono text-xs" } { (e.ip.unwrap_or("—")) }
+            td class={ (TD) " min-w-56 text-slate-700 dark:text-slate-300" } { (e.detail.unwrap_or("")) }
+        }
+    }
 }
 
 /// The audit log page.
@@ -72,18 +76,22 @@ pub struct AuditPage<'a> {
 }
 
 pub fn audit_page(p: &AuditPage<'_>) -> Markup {
-    html! {
-        div class="space-y-4" {
-            (filter_bar("Filter the audit log", p.form_action, html! {
+    let view = ListView {
+        filters: Filters {
+            label: "Filter the audit log",
+            action: p.form_action,
+            fields: html! {
                 (select("audit-action", "action", "Event", &p.action_options, p.action))
                 (filter_input("audit-actor", "actor", "Who (username)", p.actor, "e.g. alice"))
                 (filter_input("audit-client", "client", "Client ID", p.client, ""))
-            }, p.form_action))
-            (events_table(&p.rows, "Audit events"))
-            (pager(&p.pager))
-            p class="text-xs text-slate-500 dark:text-slate-400" { (p.retention) }
-        }
-    }
+            },
+        },
+        create: None,
+        toolbar: None,
+        pager: p.pager.clone(),
+        footnote: Some(p.retention),
+    };
+    list_view(&view, events_table(&p.rows, "Audit events"))
 }
 
 #[cfg(test)]

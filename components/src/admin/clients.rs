@@ -3,8 +3,9 @@
 use maud::{Markup, html};
 
 use super::{
-    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Hue, TD, When, badge, checkbox, details, empty_row,
-    filter_bar, filter_input, link, panel, table, when,
+    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Filters, Hue, ListView, Pager, PostForm, TD, Table,
+    When, badge, checkbox, data_table, details, filter_input, link, list_view, panel, post_button,
+    when,
 };
 use crate::form::{Field, csrf_field, field};
 
@@ -30,48 +31,52 @@ pub struct ClientsPage<'a> {
     pub rows: Vec<ClientRow<'a>>,
 }
 
-const HEAD: [&str; 7] = [
-    "Name",
-    "Client ID",
-    "Type",
-    "Scopes",
-    "Status",
-    "Active tokens",
-    "Created",
-];
+const TABLE: Table<'static> = Table {
+    label: "OAuth clients",
+    head: &[
+        "Name",
+        "Client ID",
+        "Type",
+        "Scopes",
+        "Status",
+        "Active tokens",
+        "Created",
+    ],
+    empty: "No clients match.",
+};
 
 pub fn clients_page(p: &ClientsPage<'_>) -> Markup {
+    let view = ListView {
+        filters: Filters {
+            label: "Search clients",
+            action: p.form_action,
+            fields: filter_input("clients-q", "q", "Search", p.search, "name or client ID"),
+        },
+        create: Some((p.new_href, "New client")),
+        toolbar: None,
+        pager: Pager::None,
+        footnote: None,
+    };
+    list_view(&view, data_table(&TABLE, &p.rows, client_row))
+}
+
+fn client_row(c: &ClientRow<'_>) -> Markup {
     html! {
-        div class="space-y-4" {
-            div class="flex flex-col gap-3 sm:flex-row sm:items-end sm:justify-between" {
-                div class="min-w-0 flex-1" {
-                    (filter_bar("Search clients", p.form_action, html! {
-                        (filter_input("clients-q", "q", "Search", p.search, "name or client ID"))
-                    }, p.form_action))
+        tr {
+            td class=(TD) { (link(&c.href, c.name)) }
+            td class={ (TD) " max-w-64 break-all" } { code class="font-mono text-xs" { (c.id) } }
+            td class=(TD) {
+                @if c.confidential { (badge(Hue::Info, "Confidential")) } @else { (badge(Hue::Neutral, "Public")) }
+                @if c.refresh_tokens {
+                    div class="mt-1 text-xs text-slate-500 dark:text-slate-400" { "refresh tokens" }
                 }
-                a href=(p.new_href) class={ (BTN_PRIMARY) " self-start sm:self-auto" } { "New client" }
             }
-            (table("OAuth clients", &HEAD, html! {
-                @if p.rows.is_empty() { (empty_row(HEAD.len(), "No clients match.")) }
-                @for c in &p.rows {
-                    tr {
-                        td class=(TD) { (link(&c.href, c.name)) }
-                        td class={ (TD) " max-w-64 break-all" } { code class="font-mono text-xs" { (c.id) } }
-                        td class=(TD) {
-                            @if c.confidential { (badge(Hue::Info, "Confidential")) } @else { (badge(Hue::Neutral, "Public")) }
-                            @if c.refresh_tokens {
-                                div class="mt-1 text-xs text-slate-500 dark:text-slate-400" { "refresh tokens" }
-                            }
-                        }
-                        td class=(TD) { span class="font-mono text-xs" { (c.scopes) } }
-                        td class=(TD) {
-                            @if c.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) }
-                        }
-                        td class={ (TD) " tabular-nums" } { a href=(c.tokens_href) class="hover:underline" { (c.active_tokens) } }
-                        td class=(TD) { (when(&c.created)) }
-                    }
-                }
-            }))
+            td class=(TD) { span class="font-mono text-xs" { (c.scopes) } }
+            td class=(TD) {
+                @if c.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) }
+            }
+            td class={ (TD) " tabular-nums" } { a href=(c.tokens_href) class="hover:underline" { (c.active_tokens) } }
+            td class=(TD) { (when(&c.created)) }
         }
     }
 }
@@ -225,11 +230,8 @@ fn action_markup(a: &ClientAction<'_>, csrf: &str) -> Markup {
         } => html! {
             a href=(href) class={ (if *danger { BTN_QUIET_DANGER } else { BTN_QUIET }) " w-full" } { (label) }
         },
-        ClientAction::Post { action, label } => html! {
-            form method="post" action=(action) {
-                (csrf_field(csrf))
-                button type="submit" class={ (BTN_QUIET) " w-full" } { (label) }
-            }
-        },
+        ClientAction::Post { action, label } => {
+            post_button(&PostForm::new(action, csrf), label, BTN_QUIET, false)
+        }
     }
 }

@@ -1,9 +1,7 @@
-//! Form controls of the admin pages: filters, selects, checkboxes, and
-//! definition lists.
+//! Form controls of the admin pages: filter inputs, selects, checkboxes,
+//! and definition lists.
 
 use maud::{Markup, html};
-
-use super::{BTN_PRIMARY, BTN_QUIET};
 
 /// A labelled `<select>`; `options` are (value, label).
 pub fn select(
@@ -33,20 +31,6 @@ pub fn filter_input(id: &str, name: &str, label: &str, value: &str, placeholder:
             input id=(id) name=(name) type="search" value=(value) placeholder=(placeholder)
                 autocomplete="off" spellcheck="false"
                 class="block min-h-10 w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm placeholder:text-slate-400 focus:border-brand-500 focus:outline-none focus:ring-4 focus:ring-brand-500/20 dark:border-slate-700 dark:bg-slate-950";
-        }
-    }
-}
-
-/// A GET form of filters with Apply and Reset.
-pub fn filter_bar(label: &str, action: &str, fields: Markup, reset: &str) -> Markup {
-    html! {
-        form method="get" action=(action) role="search" aria-label=(label)
-            class="flex flex-wrap items-end gap-3 rounded-xl border border-slate-200 bg-white p-3 shadow-sm dark:border-slate-800 dark:bg-slate-900" {
-            (fields)
-            div class="flex gap-2" {
-                button type="submit" class=(BTN_PRIMARY) { "Apply" }
-                a href=(reset) class=(BTN_QUIET) { "Reset" }
-            }
         }
     }
 }

@@ -3,10 +3,9 @@
 use maud::{Markup, html};
 
 use super::{
-    BTN_ROW_DANGER, Hue, TD, When, badge, empty_row, filter_bar, live, live_marker, live_status,
-    select, table, when,
+    Confirm, Filters, Hue, InRow, ListView, Pager, PostForm, TD, Table, When, badge,
+    confirm_in_row, data_table, list_view, live, live_marker, live_status, select, when,
 };
-use crate::form::csrf_field;
 
 /// The id of the polled element and of its announcer.
 pub const LIVE_ID: &str = "device-codes-live";
@@ -35,59 +34,71 @@ pub struct CodeRow<'a> {
     pub cancel_action: Option<String>,
 }
 
-const HEAD: [&str; 9] = [
-    "Code",
-    "Client",
-    "Status",
-    "Requested by",
-    "Requested",
-    "Last poll",
-    "Decided by",
-    "Expires",
-    "Action",
-];
+const TABLE: Table<'static> = Table {
+    label: "Device requests",
+    head: &[
+        "Code",
+        "Client",
+        "Status",
+        "Requested by",
+        "Requested",
+        "Last poll",
+        "Decided by",
+        "Expires",
+        "Action",
+    ],
+    empty: "No device requests match.",
+};
 
 /// The table inside the polled element.
 pub fn codes_table(rows: &[CodeRow<'_>], csrf: &str) -> Markup {
-    table(
-        "Device requests",
-        &HEAD,
-        html! {
-            @if rows.is_empty() { (empty_row(HEAD.len(), "No device requests match.")) }
-            @for r in rows {
-                tr data-user-code=(r.user_code) {
-                    td class=(TD) { span class="whitespace-nowrap font-mono font-semibold tracking-wider" { (r.user_code) } }
-                    td class=(TD) {
-                        div class="font-medium" { (r.client_name) }
-                        div class="text-xs text-slate-500 dark:text-slate-400" { "scope " (r.scope) }
-                    }
-                    td class=(TD) { (badge(r.hue, r.status)) }
-                    td class={ (TD) " max-w-64" } {
-                        div { (r.device) }
-                        div class="font-mono text-xs text-slate-500 dark:text-slate-400" { (r.address.unwrap_or("unknown address")) }
-                        @if let Some(ua) = r.user_agent {
-                            div class="truncate text-xs text-slate-500 dark:text-slate-400" title=(ua) { (ua) }
-                        }
-                    }
-                    td class=(TD) { (when(&r.requested)) }
-                    td class=(TD) {
-                        @match &r.last_poll { Some(w) => { (when(w)) }, None => { span class="text-slate-500 dark:text-slate-400" { "never" } } }
-                    }
-                    td class=(TD) { (r.decided_by.unwrap_or("—")) }
-                    td class=(TD) { (when(&r.expires)) }
-                    td class=(TD) {
-                        @if let Some(action) = &r.cancel_action {
-                            form method="post" action=(action) hx-post=(action)
-                                hx-target={ "#" (LIVE_ID) } hx-swap="outerHTML"
-                                hx-confirm={ "Deny request " (r.user_code) "? The device will be refused (access_denied)." } {
-                                (csrf_field(csrf))
-                                button type="submit" id={ "cancel-" (r.user_code) } class=(BTN_ROW_DANGER)
-                                    aria-label={ "Deny request " (r.user_code) } { "Deny" }
-                            }
-                        }
-                    }
+    data_table(&TABLE, rows, |r| code_row(r, csrf))
+}
+
+fn code_row(r: &CodeRow<'_>, csrf: &str) -> Markup {
+    html! {
+        tr data-user-code=(r.user_code) {
+            td class=(TD) { span class="whitespace-nowrap font-mono font-semibold tracking-wider" { (r.user_code) } }
+            td class=(TD) {
+                div class="font-medium" { (r.client_name) }
+                div class="text-xs text-slate-500 dark:text-slate-400" { "scope " (r.scope) }
+            }
+            td class=(TD) { (badge(r.hue, r.status)) }
+            td class={ (TD) " max-w-64" } {
+                div { (r.device) }
+                div class="font-mono text-xs text-slate-500 dark:text-slate-400" { (r.address.unwrap_or("unknown address")) }
+                @if let Some(ua) = r.user_agent {
+                    div class="truncate text-xs text-slate-500 dark:text-slate-400" title=(ua) { (ua) }
                 }
             }
+            td class=(TD) { (when(&r.requested)) }
+            td class=(TD) {
+                @match &r.last_poll { Some(w) => { (when(w)) }, None => { span class="text-slate-500 dark:text-slate-400" { "never" } } }
+            }
+            td class=(TD) { (r.decided_by.unwrap_or("—")) }
+            td class=(TD) { (when(&r.expires)) }
+            td class=(TD) {
+                @if let Some(action) = &r.cancel_action { (deny(&r.user_code, action, csrf)) }
+            }
+        }
+    }
+}
+
+/// Deny, after the browser asks; the answer replaces the live table.
+fn deny(user_code: &str, action: &str, csrf: &str) -> Markup {
+    let question = format!("Deny request {user_code}?");
+    let target = format!("#{LIVE_ID}");
+    confirm_in_row(
+        &Confirm {
+            question: &question,
+            consequence: "The device will be refused (access_denied).",
+            verb: "Deny",
+            post: PostForm::new(action, csrf),
+        },
+        &InRow {
+            id: &format!("cancel-{user_code}"),
+            name: &format!("Deny request {user_code}"),
+            target: &target,
         },
     )
 }
@@ -106,12 +117,17 @@ pub struct CodesPage<'a> {
 }
 
 pub fn codes_page(p: &CodesPage<'_>, inner: Markup) -> Markup {
-    html! {
-        div class="space-y-4" {
-            (filter_bar("Filter device requests", p.form_action, html! {
+    let view = ListView {
+        filters: Filters {
+            label: "Filter device requests",
+            action: p.form_action,
+            fields: html! {
                 (select("dc-status", "status", "Status", &p.status_options, p.status))
                 (select("dc-client", "client", "Client", &p.client_options, p.client))
-            }, p.form_action))
+            },
+        },
+        create: None,
+        toolbar: Some(html! {
             div class="flex flex-wrap items-center justify-between gap-2" {
                 p class="text-sm text-slate-600 dark:text-slate-300" {
                     "Pending requests first. Denying one refuses the waiting device at its next poll."
@@ -119,9 +135,11 @@ pub fn codes_page(p: &CodesPage<'_>, inner: Markup) -> Markup {
                 (live_marker())
             }
             (live_status(STATUS_ID, p.summary))
-            (live(LIVE_ID, p.live_url, inner))
-        }
-    }
+        }),
+        pager: Pager::None,
+        footnote: None,
+    };
+    list_view(&view, live(LIVE_ID, p.live_url, inner))
 }
 
 #[cfg(test)]
@@ -149,6 +167,10 @@ mod tests {
         let html = codes_table(&[row], "tok").into_string();
         assert!(html.contains(r#"name="csrf_token" value="tok""#));
         assert!(html.contains(r#"hx-post="/admin/device-codes/x/cancel""#));
+        assert!(html.contains(
+            r#"hx-confirm="Deny request BCDF-GHJK? The device will be refused (access_denied).""#
+        ));
+        assert!(html.contains(r#"aria-label="Deny request BCDF-GHJK">Deny</button>"#));
         assert!(html.contains("&lt;b&gt;CLI"));
         assert!(!html.contains("<script>"));
     }

@@ -1,5 +1,6 @@
 //! The admin dashboard: the frame of its pages and the parts they share
-//! (badges, tables, filters, pagination, confirmations, live regions).
+//! (badges, the list view with its table, filters and pages, confirmations,
+//! live regions).
 //!
 //! Tables scroll sideways inside their own frame on narrow screens, so the
 //! page itself never does. Live parts are polled by htmx (`hx-trigger=
@@ -11,15 +12,20 @@ pub mod audit;
 pub mod clients;
 mod controls;
 pub mod device_codes;
+mod list;
 mod live;
 pub mod overview;
 mod steps;
 pub mod tokens;
 pub mod users;
 
-pub use controls::{checkbox, details, filter_bar, filter_input, select};
+pub use controls::{checkbox, details, filter_input, select};
+pub use list::{Filters, ListView, Pager, TD, Table, data_table, list_view, pager};
 pub use live::{live, live_marker, live_status, live_status_update};
-pub use steps::{Confirm, SecretOnce, confirm, secret_once};
+pub use steps::{
+    Confirm, ConfirmPage, InRow, PostForm, SecretOnce, confirm_in_row, confirm_page, post_button,
+    secret_once,
+};
 
 use maud::{Markup, html};
 
@@ -194,57 +200,14 @@ pub fn badge(hue: Hue, text: &str) -> Markup {
     }
 }
 
-/// A table in a frame that scrolls sideways on narrow screens (the frame
-/// is focusable, so keyboard users can scroll it too).
-pub fn table(label: &str, head: &[&str], rows: Markup) -> Markup {
-    html! {
-        div class="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900"
-            role="region" aria-label=(label) tabindex="0" {
-            table class="w-full min-w-[44rem] text-left text-sm" {
-                thead class="border-b border-slate-200 bg-slate-50 text-xs font-semibold uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950 dark:text-slate-400" {
-                    tr {
-                        @for h in head {
-                            th scope="col" class="whitespace-nowrap px-3 py-2.5" { (h) }
-                        }
-                    }
-                }
-                tbody class="divide-y divide-slate-200 dark:divide-slate-800" { (rows) }
-            }
-        }
-    }
-}
-
-/// Classes of a table cell.
-pub const TD: &str = "px-3 py-2.5 align-top";
-
-/// A row saying the table is empty.
-pub fn empty_row(columns: usize, message: &str) -> Markup {
-    html! {
-        tr { td colspan=(columns) class="px-3 py-8 text-left text-slate-500 sm:text-center dark:text-slate-400" { (message) } }
-    }
-}
-
-/// Links to the newer and older pages of a listing.
-#[derive(Debug, Clone, Default)]
-pub struct Pager {
-    pub newer: Option<String>,
-    pub older: Option<String>,
-}
-
-pub fn pager(p: &Pager) -> Markup {
-    html! {
-        @if p.newer.is_some() || p.older.is_some() {
-            nav aria-label="Pages" class="flex items-center justify-between gap-3" {
-                @if let Some(href) = &p.newer { a href=(href) class=(BTN_QUIET) rel="prev" { "← Newer" } } @else { span {} }
-                @if let Some(href) = &p.older { a href=(href) class=(BTN_QUIET) rel="next" { "Older →" } }
-            }
-        }
-    }
-}
-
 /// A link in the admin's style.
 pub fn link(href: &str, text: &str) -> Markup {
     html! { a href=(href) class=(LINK) { (text) } }
+}
+
+/// A long id in full, wrapping anywhere (in a confirmation's details).
+pub fn full_id(id: &str) -> Markup {
+    html! { code class="break-all font-mono text-xs" { (id) } }
 }
 
 /// A long id shown short, in full on hover and to screen readers.
@@ -270,14 +233,6 @@ mod tests {
         assert_eq!(relative(1_500), "in 25 minutes");
         assert_eq!(relative(-7_200), "2 hours ago");
         assert_eq!(relative(-3 * 86_400), "3 days ago");
-    }
-
-    #[test]
-    fn tables_scroll_in_a_labelled_focusable_frame() {
-        let html = table("Tokens", &["When"], empty_row(1, "None")).into_string();
-        assert!(html.contains(r#"role="region" aria-label="Tokens" tabindex="0""#));
-        assert!(html.contains("overflow-x-auto"));
-        assert!(html.contains(r#"<th scope="col""#));
     }
 
     #[test]

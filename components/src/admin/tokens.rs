@@ -3,8 +3,8 @@
 use maud::{Markup, html};
 
 use super::{
-    BTN_QUIET, BTN_ROW_DANGER, Hue, Pager, TD, When, badge, empty_row, filter_bar, filter_input,
-    link, pager, select, short_id, table, when,
+    BTN_QUIET, BTN_ROW_DANGER, Filters, Hue, ListView, Pager, TD, Table, When, badge, data_table,
+    filter_input, link, list_view, select, short_id, when,
 };
 
 #[derive(Debug, Clone)]
@@ -47,51 +47,65 @@ pub struct TokensPage<'a> {
     pub bulk: Vec<BulkRevoke>,
 }
 
-const HEAD: [&str; 8] = [
-    "Token", "User", "Client", "Scope", "Status", "Issued", "Expires", "Action",
-];
+const TABLE: Table<'static> = Table {
+    label: "Access tokens",
+    head: &[
+        "Token", "User", "Client", "Scope", "Status", "Issued", "Expires", "Action",
+    ],
+    empty: "No tokens match.",
+};
 
 pub fn tokens_page(p: &TokensPage<'_>) -> Markup {
-    html! {
-        div class="space-y-4" {
-            (filter_bar("Search tokens", p.form_action, html! {
+    let view = ListView {
+        filters: Filters {
+            label: "Search tokens",
+            action: p.form_action,
+            fields: html! {
                 (filter_input("tokens-q", "q", "Search", p.search, "username, client or token id"))
                 (select("tokens-status", "status", "Status", &p.status_options, p.status))
                 (select("tokens-client", "client", "Client", &p.client_options, p.client))
                 @if let Some((id, _)) = p.user {
                     input type="hidden" name="user" value=(id);
                 }
-            }, p.form_action))
-            @if p.user.is_some() || !p.bulk.is_empty() {
-                div class="flex flex-wrap items-center gap-3" {
-                    @if let Some((_, name)) = p.user {
-                        p class="text-sm text-slate-700 dark:text-slate-200" { "Tokens of " strong { (name) } "." }
-                    }
-                    @for b in &p.bulk {
-                        a href=(b.href) class=(BTN_QUIET) { (b.label) }
-                    }
+            },
+        },
+        create: None,
+        toolbar: (p.user.is_some() || !p.bulk.is_empty()).then(|| narrowed(p)),
+        pager: p.pager.clone(),
+        footnote: None,
+    };
+    list_view(&view, data_table(&TABLE, &p.rows, token_row))
+}
+
+/// Whose tokens these are, and the bulk revocations offered for them.
+fn narrowed(p: &TokensPage<'_>) -> Markup {
+    html! {
+        div class="flex flex-wrap items-center gap-3" {
+            @if let Some((_, name)) = p.user {
+                p class="text-sm text-slate-700 dark:text-slate-200" { "Tokens of " strong { (name) } "." }
+            }
+            @for b in &p.bulk {
+                a href=(b.href) class=(BTN_QUIET) { (b.label) }
+            }
+        }
+    }
+}
+
+fn token_row(t: &TokenRow<'_>) -> Markup {
+    html! {
+        tr {
+            td class=(TD) { (short_id(t.jti)) }
+            td class=(TD) { (link(&t.user_href, t.username)) }
+            td class=(TD) { (link(&t.client_href, t.client_name)) }
+            td class=(TD) { span class="font-mono text-xs" { (t.scope) } }
+            td class=(TD) { (badge(t.hue, t.status)) }
+            td class=(TD) { (when(&t.issued)) }
+            td class=(TD) { (when(&t.expires)) }
+            td class=(TD) {
+                @if let Some(href) = &t.revoke_href {
+                    a href=(href) class=(BTN_ROW_DANGER) aria-label={ "Revoke token " (t.jti) } { "Revoke…" }
                 }
             }
-            (table("Access tokens", &HEAD, html! {
-                @if p.rows.is_empty() { (empty_row(HEAD.len(), "No tokens match.")) }
-                @for t in &p.rows {
-                    tr {
-                        td class=(TD) { (short_id(t.jti)) }
-                        td class=(TD) { (link(&t.user_href, t.username)) }
-                        td class=(TD) { (link(&t.client_href, t.client_name)) }
-                        td class=(TD) { span class="font-mono text-xs" { (t.scope) } }
-                        td class=(TD) { (badge(t.hue, t.status)) }
-                        td class=(TD) { (when(&t.issued)) }
-                        td class=(TD) { (when(&t.expires)) }
-                        td class=(TD) {
-                            @if let Some(href) = &t.revoke_href {
-                                a href=(href) class=(BTN_ROW_DANGER) aria-label={ "Revoke token " (t.jti) } { "Revoke…" }
-                            }
-                        }
-                    }
-                }
-            }))
-            (pager(&p.pager))
         }
     }
 }

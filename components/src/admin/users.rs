@@ -3,8 +3,9 @@
 use maud::{Markup, html};
 
 use super::{
-    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Hue, TD, When, badge, checkbox, details, empty_row,
-    filter_bar, filter_input, link, panel, table, when,
+    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Filters, Hue, ListView, Pager, PostForm, TD, Table,
+    When, badge, checkbox, data_table, details, filter_input, link, list_view, panel, post_button,
+    when,
 };
 use crate::feedback::{Tone, alert};
 use crate::form::{Field, csrf_field, field};
@@ -28,46 +29,42 @@ pub struct UsersPage<'a> {
     pub search: &'a str,
     pub new_href: &'a str,
     pub rows: Vec<UserRow<'a>>,
-    /// The next page, when there is one.
-    pub next: Option<String>,
-    /// The first page, when this is not it.
-    pub first: Option<&'a str>,
+    /// [`Pager::ByName`]: users are listed by username.
+    pub pager: Pager,
 }
 
-const HEAD: [&str; 5] = ["Username", "Role", "Status", "Active tokens", "Created"];
+const TABLE: Table<'static> = Table {
+    label: "Users",
+    head: &["Username", "Role", "Status", "Active tokens", "Created"],
+    empty: "No users match.",
+};
 
 pub fn users_page(p: &UsersPage<'_>) -> Markup {
+    let view = ListView {
+        filters: Filters {
+            label: "Search users",
+            action: p.form_action,
+            fields: filter_input("users-q", "q", "Search", p.search, "username"),
+        },
+        create: Some((p.new_href, "New user")),
+        toolbar: None,
+        pager: p.pager.clone(),
+        footnote: None,
+    };
+    list_view(&view, data_table(&TABLE, &p.rows, user_row))
+}
+
+fn user_row(u: &UserRow<'_>) -> Markup {
     html! {
-        div class="space-y-4" {
-            div class="flex flex-col gap-3 sm:flex-row sm:items-end sm:justify-between" {
-                div class="min-w-0 flex-1" {
-                    (filter_bar("Search users", p.form_action, html! {
-                        (filter_input("users-q", "q", "Search", p.search, "username"))
-                    }, p.form_action))
-                }
-                a href=(p.new_href) class={ (BTN_PRIMARY) " self-start sm:self-auto" } { "New user" }
+        tr {
+            td class=(TD) {
+                (link(&u.href, u.username))
+                @if u.is_you { span class="ml-1 text-xs text-slate-500 dark:text-slate-400" { "(you)" } }
             }
-            (table("Users", &HEAD, html! {
-                @if p.rows.is_empty() { (empty_row(HEAD.len(), "No users match.")) }
-                @for u in &p.rows {
-                    tr {
-                        td class=(TD) {
-                            (link(&u.href, u.username))
-                            @if u.is_you { span class="ml-1 text-xs text-slate-500 dark:text-slate-400" { "(you)" } }
-                        }
-                        td class=(TD) { @if u.admin { (badge(Hue::Info, "Admin")) } @else { (badge(Hue::Neutral, "User")) } }
-                        td class=(TD) { @if u.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Active")) } }
-                        td class={ (TD) " tabular-nums" } { a href=(u.tokens_href) class="hover:underline" { (u.active_tokens) } }
-                        td class=(TD) { (when(&u.created)) }
-                    }
-                }
-            }))
-            @if p.next.is_some() || p.first.is_some() {
-                nav aria-label="Pages" class="flex items-center justify-between gap-3" {
-                    @if let Some(first) = p.first { a href=(first) class=(BTN_QUIET) { "← First page" } } @else { span {} }
-                    @if let Some(next) = &p.next { a href=(next) class=(BTN_QUIET) rel="next" { "Next →" } }
-                }
-            }
+            td class=(TD) { @if u.admin { (badge(Hue::Info, "Admin")) } @else { (badge(Hue::Neutral, "User")) } }
+            td class=(TD) { @if u.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Active")) } }
+            td class={ (TD) " tabular-nums" } { a href=(u.tokens_href) class="hover:underline" { (u.active_tokens) } }
+            td class=(TD) { (when(&u.created)) }
         }
     }
 }
@@ -188,6 +185,7 @@ pub struct UserPage<'a> {
 }
 
 pub fn user_page(p: &UserPage<'_>) -> Markup {
+    let post = |action| PostForm::new(action, p.csrf);
     html! {
         div class="grid gap-6 lg:grid-cols-3" {
             div class="min-w-0 lg:col-span-2" {
@@ -214,30 +212,19 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                     ul class="flex flex-col gap-2" {
                         li { a href=(p.password_href) class={ (BTN_QUIET) " w-full" } { "Reset password…" } }
                         li {
-                            form method="post" action=(p.role_action) {
-                                (csrf_field(p.csrf))
-                                @if p.admin {
-                                    input type="hidden" name="role" value="user";
-                                    button type="submit" class={ (BTN_QUIET) " w-full" } disabled[p.is_you] { "Remove administrator role" }
-                                } @else {
-                                    input type="hidden" name="role" value="admin";
-                                    button type="submit" class={ (BTN_QUIET) " w-full" } { "Make administrator" }
-                                }
+                            @if p.admin {
+                                (post_button(&PostForm { hidden: vec![("role", "user")], ..post(&p.role_action) },
+                                    "Remove administrator role", BTN_QUIET, p.is_you))
+                            } @else {
+                                (post_button(&PostForm { hidden: vec![("role", "admin")], ..post(&p.role_action) },
+                                    "Make administrator", BTN_QUIET, false))
                             }
                         }
-                        li {
-                            form method="post" action=(p.unlock_action) {
-                                (csrf_field(p.csrf))
-                                button type="submit" class={ (BTN_QUIET) " w-full" } { "Clear sign-in lock-outs" }
-                            }
-                        }
+                        li { (post_button(&post(&p.unlock_action), "Clear sign-in lock-outs", BTN_QUIET, false)) }
                         li { a href=(p.revoke_tokens_href) class={ (BTN_QUIET_DANGER) " w-full" } { "Revoke all tokens…" } }
                         li {
                             @if p.disabled {
-                                form method="post" action=(p.enable_action) {
-                                    (csrf_field(p.csrf))
-                                    button type="submit" class={ (BTN_QUIET) " w-full" } { "Enable account" }
-                                }
+                                (post_button(&post(&p.enable_action), "Enable account", BTN_QUIET, false))
                             } @else if p.is_you {
                                 button type="button" class={ (BTN_QUIET_DANGER) " w-full" } disabled { "Disable account…" }
                             } @else {

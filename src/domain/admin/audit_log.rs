@@ -2,44 +2,13 @@
 
 use super::{Ctx, PAGE_SIZE};
 use crate::domain::Result;
+use crate::model::audit::{AuditAction, AuditCategory};
 use crate::store::{AuditFilter, AuditListing, Page, PageAt};
-
-/// A group of audit actions to filter by.
-#[derive(Debug, Clone, Copy)]
-pub struct AuditCategory {
-    pub key: &'static str,
-    pub label: &'static str,
-    /// Action prefixes, each ending with a dot.
-    pub prefixes: &'static [&'static str],
-}
-
-pub const AUDIT_CATEGORIES: [AuditCategory; 4] = [
-    AuditCategory {
-        key: "sign-in",
-        label: "Sign-ins",
-        prefixes: &["auth."],
-    },
-    AuditCategory {
-        key: "device",
-        label: "Device approvals and denials",
-        prefixes: &["device.", "user_code."],
-    },
-    AuditCategory {
-        key: "tokens",
-        label: "Tokens issued and revoked",
-        prefixes: &["token.", "refresh_token.", "grant."],
-    },
-    AuditCategory {
-        key: "admin",
-        label: "Admin actions",
-        prefixes: &["admin."],
-    },
-];
 
 /// The audit log's filter as an administrator states it.
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
-    /// A category key or one exact action.
+    /// An [`AuditCategory::key`] or one action's stored form.
     pub action: Option<String>,
     /// The acting user's username.
     pub actor: Option<String>,
@@ -56,20 +25,13 @@ pub async fn audit_log(
         older: None,
         newer: None,
     };
-    let exact: [&str; 1];
-    let actions: &[&str] = match query.action.as_deref() {
-        None => &[],
-        Some(a) => match AUDIT_CATEGORIES.iter().find(|c| c.key == a) {
-            Some(category) => category.prefixes,
-            None if a.len() <= 64
-                && a.chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
-                && !a.ends_with('.') =>
-            {
-                exact = [a];
-                &exact
-            }
-            None => return Ok(empty()),
+    let actions: Vec<AuditAction> = match query.action.as_deref() {
+        None => Vec::new(),
+        Some(a) => match (AuditCategory::parse(a), AuditAction::parse(a)) {
+            (Some(category), _) => category.actions().collect(),
+            (None, Some(action)) => vec![action],
+            // No event was ever recorded under an unknown name.
+            (None, None) => return Ok(empty()),
         },
     };
     let actor_id = match query.actor.as_deref() {
@@ -80,7 +42,7 @@ pub async fn audit_log(
         },
     };
     let filter = AuditFilter {
-        actions,
+        actions: &actions,
         actor: actor_id.as_deref(),
         client_id: query.client_id.as_deref(),
     };

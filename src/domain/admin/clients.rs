@@ -1,10 +1,11 @@
 //! OAuth clients: validation, registration, changes, secrets.
 
-use super::{Actor, Ctx, FieldError, actions, field_error, record};
+use super::{Actor, Ctx, FieldError, field_error, record};
 use crate::crypto::hash_secret;
 use crate::domain::client::Client;
 use crate::domain::{Error, Result};
 use crate::model::Secret;
+use crate::model::audit::AuditAction;
 use crate::model::scope::Scopes;
 use crate::store::{ClientListing, NewClient};
 
@@ -113,7 +114,7 @@ pub async fn create_client(
     record(
         ctx,
         actor,
-        actions::CLIENT_CREATED,
+        AuditAction::AdminClientCreated,
         Some(client_id.clone()),
         Some(client_id.clone()),
         format!(
@@ -169,7 +170,7 @@ pub async fn update_client(
     record(
         ctx,
         actor,
-        actions::CLIENT_UPDATED,
+        AuditAction::AdminClientUpdated,
         Some(id.to_owned()),
         Some(id.to_owned()),
         changes.join("; "),
@@ -194,9 +195,9 @@ pub async fn set_client_disabled(
         .await?;
     if changed {
         let (action, what) = if disabled {
-            (actions::CLIENT_DISABLED, "disabled")
+            (AuditAction::AdminClientDisabled, "disabled")
         } else {
-            (actions::CLIENT_ENABLED, "enabled")
+            (AuditAction::AdminClientEnabled, "enabled")
         };
         record(
             ctx,
@@ -235,7 +236,7 @@ pub async fn rotate_client_secret(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Res
     record(
         ctx,
         actor,
-        actions::CLIENT_SECRET_ROTATED,
+        AuditAction::AdminClientSecretRotated,
         Some(client.id.to_string()),
         Some(client.id.to_string()),
         format!(

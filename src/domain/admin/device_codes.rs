@@ -1,8 +1,9 @@
 //! Device requests: the live table and denying a pending one.
 
-use super::{Actor, Ctx, DEVICE_CODE_ROWS, actions, record};
+use super::{Actor, Ctx, DEVICE_CODE_ROWS, record};
 use crate::domain::{Error, Result};
 use crate::model::Standing;
+use crate::model::audit::AuditAction;
 use crate::model::device_code::Refusal;
 use crate::model::ids::UserId;
 use crate::model::time::UnixSecs;
@@ -73,7 +74,7 @@ pub async fn cancel_device_code(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Resul
     record(
         ctx,
         actor,
-        actions::DEVICE_CODE_CANCELLED,
+        AuditAction::AdminDeviceCodeCancelled,
         Some(shown),
         Some(code.client_id.to_string()),
         "pending request denied; the device receives access_denied".into(),

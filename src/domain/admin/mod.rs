@@ -27,26 +27,8 @@ use super::user::User;
 use super::{Core, audit};
 use crate::clock::Clock;
 use crate::crypto::random::Random;
+use crate::model::audit::AuditAction;
 use crate::store::{NewAuditEvent, Store};
-
-/// Audit actions of administrators (and of the `authgate` commands).
-pub mod actions {
-    pub const DEVICE_CODE_CANCELLED: &str = "admin.device_code.cancelled";
-    pub const TOKEN_REVOKED: &str = "admin.token.revoked";
-    pub const USER_TOKENS_REVOKED: &str = "admin.user_tokens.revoked";
-    pub const CLIENT_TOKENS_REVOKED: &str = "admin.client_tokens.revoked";
-    pub const CLIENT_CREATED: &str = "admin.client.created";
-    pub const CLIENT_UPDATED: &str = "admin.client.updated";
-    pub const CLIENT_DISABLED: &str = "admin.client.disabled";
-    pub const CLIENT_ENABLED: &str = "admin.client.enabled";
-    pub const CLIENT_SECRET_ROTATED: &str = "admin.client.secret_rotated";
-    pub const USER_CREATED: &str = "admin.user.created";
-    pub const USER_DISABLED: &str = "admin.user.disabled";
-    pub const USER_ENABLED: &str = "admin.user.enabled";
-    pub const USER_PASSWORD_RESET: &str = "admin.user.password_reset";
-    pub const USER_ROLE_CHANGED: &str = "admin.user.role_changed";
-    pub const USER_UNLOCKED: &str = "admin.user.unlocked";
-}
 
 /// Rows per page of the token and audit listings.
 pub const PAGE_SIZE: i64 = 50;
@@ -106,7 +88,7 @@ impl Actor {
 async fn record(
     ctx: &Ctx<'_>,
     actor: &Actor,
-    action: &'static str,
+    action: AuditAction,
     target: Option<String>,
     client_id: Option<String>,
     detail: String,
@@ -121,13 +103,12 @@ async fn record(
         ctx.clock,
         ctx.random,
         NewAuditEvent {
-            action,
             actor: actor.user_id.clone(),
             client_id,
             target,
             ip: actor.ip.clone(),
             detail: Some(detail),
-            ..NewAuditEvent::default()
+            ..NewAuditEvent::new(action)
         },
     )
     .await;

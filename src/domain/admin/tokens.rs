@@ -1,7 +1,8 @@
 //! Access tokens: the list, and revoking one, a user's or a client's.
 
-use super::{Actor, Ctx, PAGE_SIZE, actions, find_client, find_user, record};
+use super::{Actor, Ctx, PAGE_SIZE, find_client, find_user, record};
 use crate::domain::{Error, Result};
+use crate::model::audit::AuditAction;
 use crate::model::token::TokenStatus;
 use crate::store::{Page, PageAt, TokenFilter, TokenListing, TokenOwner};
 
@@ -55,7 +56,7 @@ pub async fn revoke_token(ctx: &Ctx<'_>, actor: &Actor, jti: &str) -> Result<u64
     record(
         ctx,
         actor,
-        actions::TOKEN_REVOKED,
+        AuditAction::AdminTokenRevoked,
         Some(jti.to_owned()),
         Some(record_.client_id.clone()),
         format!(
@@ -82,7 +83,7 @@ pub async fn revoke_user_tokens(ctx: &Ctx<'_>, actor: &Actor, user_id: &str) -> 
     record(
         ctx,
         actor,
-        actions::USER_TOKENS_REVOKED,
+        AuditAction::AdminUserTokensRevoked,
         Some(user.username.clone()),
         None,
         format!("all tokens of the user revoked ({n} live)"),
@@ -101,7 +102,7 @@ pub async fn revoke_client_tokens(ctx: &Ctx<'_>, actor: &Actor, client_id: &str)
     record(
         ctx,
         actor,
-        actions::CLIENT_TOKENS_REVOKED,
+        AuditAction::AdminClientTokensRevoked,
         Some(client.id.to_string()),
         Some(client.id.to_string()),
         format!("all tokens of the client revoked ({n} live)"),

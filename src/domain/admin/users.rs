@@ -1,11 +1,10 @@
 //! Users: validation, creation, disabling, passwords, roles.
 
-use super::{
-    Actor, Ctx, FieldError, GENERATED_PASSWORD_BYTES, PAGE_SIZE, actions, field_error, record,
-};
+use super::{Actor, Ctx, FieldError, GENERATED_PASSWORD_BYTES, PAGE_SIZE, field_error, record};
 use crate::crypto::password;
 use crate::domain::user::{Role, User, validate_username};
 use crate::domain::{Error, Result, throttle};
+use crate::model::audit::AuditAction;
 use crate::store::{self, NewUser, UserListing};
 
 /// A new user, validated.
@@ -123,7 +122,7 @@ pub async fn create_user(ctx: &Ctx<'_>, actor: &Actor, spec: &UserSpec) -> Resul
     record(
         ctx,
         actor,
-        actions::USER_CREATED,
+        AuditAction::AdminUserCreated,
         Some(spec.username.clone()),
         None,
         format!("role {}", spec.role.as_str()),
@@ -157,9 +156,9 @@ pub async fn set_user_disabled(
         .await?;
     if changed {
         let action = if disabled {
-            actions::USER_DISABLED
+            AuditAction::AdminUserDisabled
         } else {
-            actions::USER_ENABLED
+            AuditAction::AdminUserEnabled
         };
         let detail = if disabled {
             "cannot sign in; tokens stop working"
@@ -201,7 +200,7 @@ pub async fn set_user_password(
     record(
         ctx,
         actor,
-        actions::USER_PASSWORD_RESET,
+        AuditAction::AdminUserPasswordReset,
         Some(user.username.clone()),
         None,
         if generated.is_some() {
@@ -222,7 +221,7 @@ pub async fn unlock_user(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Result<bool>
     record(
         ctx,
         actor,
-        actions::USER_UNLOCKED,
+        AuditAction::AdminUserUnlocked,
         Some(user.username.clone()),
         None,
         format!("sign-in lock-outs cleared ({locks} in force)"),
@@ -249,7 +248,7 @@ pub async fn set_user_role(ctx: &Ctx<'_>, actor: &Actor, id: &str, role: Role) -
         record(
             ctx,
             actor,
-            actions::USER_ROLE_CHANGED,
+            AuditAction::AdminUserRoleChanged,
             Some(user.username.clone()),
             None,
             format!("role {} → {}", user.role.as_str(), role.as_str()),

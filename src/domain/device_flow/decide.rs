@@ -5,6 +5,7 @@
 
 use crate::domain::client::{self, Client};
 use crate::domain::{Core, Error, Result};
+use crate::model::audit::AuditAction;
 use crate::model::device_code::Refusal;
 use crate::model::ids::UserId;
 use crate::model::{Decision, DeviceCode, DeviceState, UserCode};
@@ -82,16 +83,15 @@ pub(crate) async fn decide_code(
     let audit = crate::domain::audit::stamp(
         core,
         NewAuditEvent {
-            action: match decision {
-                Decision::Approve => "device.approved",
-                Decision::Deny => "device.denied",
-            },
             actor: Some(user_id.to_owned()),
             client_id: Some(code.client_id.to_string()),
             target: Some(code.user_code.display()),
             ip,
             detail: Some(format!("scope {}", code.scope)),
-            ..NewAuditEvent::default()
+            ..NewAuditEvent::new(match decision {
+                Decision::Approve => AuditAction::DeviceApproved,
+                Decision::Deny => AuditAction::DeviceDenied,
+            })
         },
     );
     let written = core

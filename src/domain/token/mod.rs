@@ -36,6 +36,7 @@ use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
 use crate::metrics::{Grant, Revoker};
+use crate::model::audit::AuditAction;
 use crate::model::device_code::Refusal;
 use crate::model::refresh_token::{RefreshRefusal, RefreshToken};
 use crate::model::scope::Scopes;
@@ -157,13 +158,12 @@ pub async fn redeem_device_code(
     let audit = audit::stamp(
         core,
         NewAuditEvent {
-            action: "token.issued",
             actor: Some(user_id.to_owned()),
             client_id: Some(code.client_id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: code.requester_ip.clone(),
             detail: Some(format!("device grant, scope {}", code.scope)),
-            ..NewAuditEvent::default()
+            ..NewAuditEvent::new(AuditAction::TokenIssued)
         },
     );
     let rows = RedemptionRows {
@@ -295,13 +295,12 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
     audit::record(
         core,
         NewAuditEvent {
-            action: "token.refreshed",
             actor: Some(record.user_id.clone()),
             client_id: Some(client.id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: req.ip,
             detail: Some(format!("scope {scope}")),
-            ..NewAuditEvent::default()
+            ..NewAuditEvent::new(AuditAction::TokenRefreshed)
         },
     )
     .await;
@@ -328,7 +327,6 @@ async fn reused(
     audit::record(
         core,
         NewAuditEvent {
-            action: "refresh_token.reused",
             actor: Some(record.user_id.clone()),
             client_id: Some(client_id.to_owned()),
             target: Some(record.grant_id.clone()),
@@ -337,7 +335,7 @@ async fn reused(
                 "an already-used refresh token was presented; all tokens of the grant revoked"
                     .into(),
             ),
-            ..NewAuditEvent::default()
+            ..NewAuditEvent::new(AuditAction::RefreshTokenReused)
         },
     )
     .await;
@@ -402,11 +400,10 @@ pub async fn revoke(
         audit::record(
             core,
             NewAuditEvent {
-                action: "token.revoked",
                 client_id: Some(client.id.to_string()),
                 ip,
                 detail: Some("revoked by its client (RFC 7009)".into()),
-                ..NewAuditEvent::default()
+                ..NewAuditEvent::new(AuditAction::TokenRevoked)
             },
         )
         .await;
@@ -488,11 +485,10 @@ pub async fn revoke_own_grant(core: &Core, user_id: &str, grant_id: &str) -> Res
         audit::record(
             core,
             NewAuditEvent {
-                action: "grant.revoked",
                 actor: Some(user_id.to_owned()),
                 target: Some(grant_id.to_owned()),
                 detail: Some("revoked by the user".into()),
-                ..NewAuditEvent::default()
+                ..NewAuditEvent::new(AuditAction::GrantRevoked)
             },
         )
         .await;

@@ -7,8 +7,8 @@ use components::admin::audit::{AuditPage, EventRow, audit_page};
 use components::admin::{Pager, Section};
 
 use super::extract::AdminUser;
-use super::render::{Frame, action_label, admin_page, known_actions, when};
-use crate::domain::admin::{self, AUDIT_CATEGORIES, AuditQuery, Ctx};
+use super::render::{Frame, action_label, admin_page, audit_filter_options, when};
+use crate::domain::admin::{self, AuditQuery, Ctx};
 use crate::http::error::PageError;
 use crate::http::paths::{self, with_query};
 use crate::http::ui::render::query_param;
@@ -59,7 +59,7 @@ pub fn pager(
         pairs.push((name, &encoded));
         with_query(path, &pairs)
     };
-    Pager {
+    Pager::ByTime {
         newer: newer.map(|c| link("before", c)),
         older: older.map(|c| link("after", c)),
     }
@@ -89,8 +89,7 @@ pub async fn show(
     let client = filter.client_id.as_deref().unwrap_or("");
     let filters = [("action", action), ("actor", actor), ("client", client)];
     let mut options = vec![("", "All events")];
-    options.extend(AUDIT_CATEGORIES.iter().map(|c| (c.key, c.label)));
-    options.extend(known_actions());
+    options.extend(audit_filter_options());
     let retention_days = state.core.policy.audit_retention.as_secs() / 86_400;
     let retention = if retention_days >= 1 {
         format!("Events are kept for {retention_days} days, then deleted.")

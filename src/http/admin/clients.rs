@@ -8,13 +8,15 @@ use components::admin::clients::{
     ClientAction, ClientErrors, ClientForm, ClientPage, ClientRow, ClientsPage, client_form,
     client_page, clients_page,
 };
-use components::admin::{Confirm, SecretOnce, Section, confirm, secret_once};
+use components::admin::{
+    Confirm, ConfirmPage, PostForm, SecretOnce, Section, full_id, secret_once,
+};
 use components::feedback::Tone;
 use maud::html;
 use serde::Deserialize;
 
 use super::extract::{AdminUser, IdPath};
-use super::render::{Frame, admin_page, field_message, notice, when};
+use super::render::{Frame, admin_page, confirm_page, field_message, notice, when};
 use crate::domain::admin::{self, ClientKind, ClientSpec, Ctx, FieldError};
 use crate::domain::client::Client;
 use crate::http::error::PageError;
@@ -322,29 +324,26 @@ pub async fn confirm_disable(
     let live = admin::live_tokens(&ctx, TokenOwner::Client(&client.id)).await?;
     let action = with_id(paths::ADMIN_CLIENT_DISABLE, &client.id);
     let cancel = with_id(paths::ADMIN_CLIENT, &client.id);
-    let body = confirm(&Confirm {
-        title: &format!("Disable {}?", client.name),
-        message: "Every request of this client then fails with invalid_client, and its tokens stop working while it is disabled. You can enable it again later.",
+    let question = format!("Disable {}?", client.name);
+    let page = ConfirmPage {
+        confirm: Confirm {
+            question: &question,
+            consequence: "Every request of this client then fails with invalid_client, and its tokens stop working while it is disabled. You can enable it again later.",
+            verb: "Disable client",
+            post: PostForm::new(&action, &admin.web.csrf),
+        },
         details: vec![
-            (
-                "Client ID",
-                html! { code class="break-all font-mono text-xs" { (client.id) } },
-            ),
+            ("Client ID", full_id(&client.id)),
             ("Active tokens", html! { (live) }),
         ],
-        action: &action,
-        csrf: &admin.web.csrf,
-        hidden: vec![],
-        confirm_label: "Disable client",
         cancel: &cancel,
-        danger: true,
-    });
-    Ok(admin_page(
+    };
+    Ok(confirm_page(
         &state,
         &admin,
-        StatusCode::OK,
-        Frame::new(Section::Clients, "Disable client"),
-        body,
+        Section::Clients,
+        "Disable client",
+        &page,
     ))
 }
 

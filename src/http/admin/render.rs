@@ -4,7 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use components::admin::{self as view, Hue, Section, Shell, When};
+use components::admin::{self as view, ConfirmPage, Hue, Section, Shell, When};
 use components::feedback::Tone;
 use components::layout::Width;
 use maud::Markup;
@@ -13,10 +13,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::extract::AdminUser;
-use crate::domain::admin::{FieldError, actions};
+use crate::domain::admin::FieldError;
 use crate::http::paths;
 use crate::http::ui::render::{html, page_with};
 use crate::model::Standing;
+use crate::model::audit::{AuditAction, AuditCategory};
 use crate::model::token::TokenStatus;
 use crate::state::AppState;
 
@@ -72,6 +73,25 @@ pub fn admin_page(
     html(
         status,
         page_with(state, &admin.web, frame.title, Width::Wide, shell),
+    )
+}
+
+/// The page of a confirmation (the GET of an action's path): the question
+/// in the admin frame, the page named `title`.
+pub fn confirm_page(
+    state: &AppState,
+    admin: &AdminUser,
+    section: Section,
+    title: &str,
+    page: &ConfirmPage<'_>,
+) -> Response {
+    let frame = Frame::new(section, title);
+    admin_page(
+        state,
+        admin,
+        StatusCode::OK,
+        frame,
+        view::confirm_page(page),
     )
 }
 
@@ -180,62 +200,67 @@ pub fn token_status(s: TokenStatus) -> (&'static str, Hue) {
     }
 }
 
-/// Every audit action AuthGate records, in words.
-pub const ACTIONS: &[(&str, &str, Hue)] = &[
-    ("auth.sign_in", "Signed in", Hue::Good),
-    ("auth.sign_in_failed", "Sign-in failed", Hue::Bad),
-    ("user_code.failed", "Wrong code entered", Hue::Warn),
-    ("device.approved", "Device approved", Hue::Good),
-    ("device.denied", "Device denied", Hue::Warn),
-    ("token.issued", "Token issued", Hue::Good),
-    ("token.refreshed", "Token refreshed", Hue::Neutral),
-    ("token.revoked", "Token revoked by its client", Hue::Warn),
-    ("refresh_token.reused", "Refresh token reused", Hue::Bad),
-    ("grant.revoked", "Access revoked by the user", Hue::Warn),
-    (
-        actions::DEVICE_CODE_CANCELLED,
-        "Device request denied by admin",
-        Hue::Info,
-    ),
-    (actions::TOKEN_REVOKED, "Token revoked by admin", Hue::Info),
-    (
-        actions::USER_TOKENS_REVOKED,
-        "User's tokens revoked",
-        Hue::Info,
-    ),
-    (
-        actions::CLIENT_TOKENS_REVOKED,
-        "Client's tokens revoked",
-        Hue::Info,
-    ),
-    (actions::CLIENT_CREATED, "Client created", Hue::Info),
-    (actions::CLIENT_UPDATED, "Client edited", Hue::Info),
-    (actions::CLIENT_DISABLED, "Client disabled", Hue::Info),
-    (actions::CLIENT_ENABLED, "Client enabled", Hue::Info),
-    (
-        actions::CLIENT_SECRET_ROTATED,
-        "Client secret rotated",
-        Hue::Info,
-    ),
-    (actions::USER_CREATED, "User created", Hue::Info),
-    (actions::USER_DISABLED, "User disabled", Hue::Info),
-    (actions::USER_ENABLED, "User enabled", Hue::Info),
-    (actions::USER_PASSWORD_RESET, "Password reset", Hue::Info),
-    (actions::USER_ROLE_CHANGED, "Role changed", Hue::Info),
-];
-
-/// The words and colour of an audit action; unknown ones show as is.
-pub fn action_label(action: &str) -> (&str, Hue) {
-    ACTIONS
-        .iter()
-        .find(|(a, ..)| *a == action)
-        .map(|(_, label, hue)| (*label, *hue))
-        .unwrap_or((action, Hue::Neutral))
+/// The words and colour of an audit action (every action has them: the
+/// match is exhaustive).
+pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
+    use AuditAction as A;
+    match action {
+        A::SignedIn => ("Signed in", Hue::Good),
+        A::SignInFailed => ("Sign-in failed", Hue::Bad),
+        A::CodeEntryFailed => ("Wrong code entered", Hue::Warn),
+        A::DeviceApproved => ("Device approved", Hue::Good),
+        A::DeviceDenied => ("Device denied", Hue::Warn),
+        A::TokenIssued => ("Token issued", Hue::Good),
+        A::TokenRefreshed => ("Token refreshed", Hue::Neutral),
+        A::TokenRevoked => ("Token revoked by its client", Hue::Warn),
+        A::RefreshTokenReused => ("Refresh token reused", Hue::Bad),
+        A::GrantRevoked => ("Access revoked by the user", Hue::Warn),
+        A::AdminDeviceCodeCancelled => ("Device request denied by admin", Hue::Info),
+        A::AdminTokenRevoked => ("Token revoked by admin", Hue::Info),
+        A::AdminUserTokensRevoked => ("User's tokens revoked", Hue::Info),
+        A::AdminClientTokensRevoked => ("Client's tokens revoked", Hue::Info),
+        A::AdminClientCreated => ("Client created", Hue::Info),
+        A::AdminClientUpdated => ("Client edited", Hue::Info),
+        A::AdminClientDisabled => ("Client disabled", Hue::Info),
+        A::AdminClientEnabled => ("Client enabled", Hue::Info),
+        A::AdminClientSecretRotated => ("Client secret rotated", Hue::Info),
+        A::AdminUserCreated => ("User created", Hue::Info),
+        A::AdminUserDisabled => ("User disabled", Hue::Info),
+        A::AdminUserEnabled => ("User enabled", Hue::Info),
+        A::AdminUserPasswordReset => ("Password reset", Hue::Info),
+        A::AdminUserRoleChanged => ("Role changed", Hue::Info),
+        A::AdminUserUnlocked => ("Sign-in lock-outs cleared", Hue::Info),
+    }
 }
 
-/// Every known action with its label, for the audit filter.
-pub fn known_actions() -> impl Iterator<Item = (&'static str, &'static str)> {
-    ACTIONS.iter().map(|(a, label, _)| (*a, *label))
+/// The words and colour of a stored action; unknown ones show as is.
+pub fn action_label(action: &str) -> (&str, Hue) {
+    match AuditAction::parse(action) {
+        Some(known) => action_words(known),
+        None => (action, Hue::Neutral),
+    }
+}
+
+/// A group of actions in the audit filter, in words.
+pub fn category_label(category: AuditCategory) -> &'static str {
+    match category {
+        AuditCategory::SignIn => "Sign-ins",
+        AuditCategory::Device => "Device approvals and denials",
+        AuditCategory::Tokens => "Tokens issued and revoked",
+        AuditCategory::Admin => "Admin actions",
+    }
+}
+
+/// The audit filter's choices (value, label): every group, then every
+/// action.
+pub fn audit_filter_options() -> impl Iterator<Item = (&'static str, &'static str)> {
+    let groups = AuditCategory::ALL
+        .into_iter()
+        .map(|c| (c.key(), category_label(c)));
+    let actions = AuditAction::ALL
+        .into_iter()
+        .map(|a| (a.as_str(), action_words(a).0));
+    groups.chain(actions)
 }
 
 /// The message of `field` among a form's problems.
@@ -268,14 +293,22 @@ mod tests {
     }
 
     #[test]
-    fn every_admin_action_has_words() {
-        for action in [
-            actions::DEVICE_CODE_CANCELLED,
-            actions::USER_PASSWORD_RESET,
-            actions::USER_ROLE_CHANGED,
-            crate::domain::code_guard::CODE_ENTRY_FAILED,
-        ] {
-            assert_ne!(action_label(action).0, action, "{action}");
+    fn stored_actions_show_in_words_and_unknown_ones_as_is() {
+        for action in AuditAction::ALL {
+            assert_eq!(action_label(action.as_str()), action_words(action));
+            assert_ne!(action_words(action).0, action.as_str());
         }
+        assert_eq!(action_label("made.up"), ("made.up", Hue::Neutral));
+    }
+
+    #[test]
+    fn the_audit_filter_offers_every_group_and_action_once() {
+        let values: Vec<_> = audit_filter_options().map(|(v, _)| v).collect();
+        let unique: std::collections::HashSet<_> = values.iter().collect();
+        assert_eq!(values.len(), unique.len());
+        assert_eq!(
+            values.len(),
+            AuditCategory::ALL.len() + AuditAction::ALL.len()
+        );
     }
 }

@@ -4,11 +4,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use components::admin::{Confirm, SecretOnce, Section, confirm, secret_once};
-use maud::html;
+use components::admin::{
+    Confirm, ConfirmPage, PostForm, SecretOnce, Section, full_id, secret_once,
+};
 
 use super::extract::{AdminUser, IdPath};
-use super::render::{Frame, admin_page};
+use super::render::{Frame, admin_page, confirm_page};
 use crate::domain::admin::{self, Ctx};
 use crate::http::error::PageError;
 use crate::http::paths::{self, with_id};
@@ -29,26 +30,23 @@ pub async fn confirm_rotate(
     }
     let action = with_id(paths::ADMIN_CLIENT_SECRET, &client.id);
     let cancel = with_id(paths::ADMIN_CLIENT, &client.id);
-    let body = confirm(&Confirm {
-        title: &format!("Rotate the secret of {}?", client.name),
-        message: "A new secret is generated and shown once. The current secret stops working at once: update the client's configuration right after.",
-        details: vec![(
-            "Client ID",
-            html! { code class="break-all font-mono text-xs" { (client.id) } },
-        )],
-        action: &action,
-        csrf: &admin.web.csrf,
-        hidden: vec![],
-        confirm_label: "Rotate secret",
+    let question = format!("Rotate the secret of {}?", client.name);
+    let page = ConfirmPage {
+        confirm: Confirm {
+            question: &question,
+            consequence: "A new secret is generated and shown once. The current secret stops working at once: update the client's configuration right after.",
+            verb: "Rotate secret",
+            post: PostForm::new(&action, &admin.web.csrf),
+        },
+        details: vec![("Client ID", full_id(&client.id))],
         cancel: &cancel,
-        danger: true,
-    });
-    Ok(admin_page(
+    };
+    Ok(confirm_page(
         &state,
         &admin,
-        StatusCode::OK,
-        Frame::new(Section::Clients, "Rotate secret"),
-        body,
+        Section::Clients,
+        "Rotate secret",
+        &page,
     ))
 }
 

@@ -5,14 +5,14 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use components::admin::tokens::{BulkRevoke, TokenRow, TokensPage, tokens_page};
-use components::admin::{Confirm, Section, confirm};
+use components::admin::{Confirm, ConfirmPage, PostForm, Section, full_id};
 use components::feedback::Tone;
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::audit::{page_at, pager};
 use super::extract::AdminUser;
-use super::render::{Frame, admin_page, token_status, when};
+use super::render::{Frame, admin_page, confirm_page, token_status, when};
 use crate::domain::Error;
 use crate::domain::admin::{self, Ctx, TokenEntry};
 use crate::domain::user::User;
@@ -200,8 +200,8 @@ impl RevokeFields {
 
 /// What a confirmation page says about one revocation.
 struct Confirmation {
-    title: String,
-    message: String,
+    question: String,
+    consequence: String,
     details: Vec<(&'static str, Markup)>,
     /// The hidden field naming the target.
     field: (&'static str, String),
@@ -210,7 +210,6 @@ struct Confirmation {
 
 async fn describe(state: &AppState, target: Target) -> Result<Confirmation, PageError> {
     let ctx = Ctx::of(&state.core);
-    let code = |s: &str| html! { code class="break-all font-mono text-xs" { (s) } };
     Ok(match target {
         Target::Token(jti) => {
             let token = ctx
@@ -222,13 +221,14 @@ async fn describe(state: &AppState, target: Target) -> Result<Confirmation, Page
             let client = admin::find_client(&ctx, &token.client_id).await?;
             let expires = when(token.expires_at, state.core.clock.now_secs());
             Confirmation {
-                title: "Revoke this token?".to_owned(),
-                message: "The token fails /oauth/tokeninfo at once. The device's refresh token \
+                question: "Revoke this token?".to_owned(),
+                consequence:
+                    "The token fails /oauth/tokeninfo at once. The device's refresh token \
                           from the same approval is revoked too, so it cannot get a new one: \
                           the user must approve it again."
-                    .to_owned(),
+                        .to_owned(),
                 details: vec![
-                    ("Token", code(&token.jti)),
+                    ("Token", full_id(&token.jti)),
                     ("User", html! { (token.username) }),
                     ("Client", html! { (client.name) }),
                     ("Scope", html! { span class="font-mono" { (token.scope) } }),
@@ -242,8 +242,8 @@ async fn describe(state: &AppState, target: Target) -> Result<Confirmation, Page
             let user = admin::find_user(&ctx, &id).await?;
             let live = admin::live_tokens(&ctx, TokenOwner::User(&user.id)).await?;
             Confirmation {
-                title: format!("Revoke all tokens of {}?", user.username),
-                message: format!(
+                question: format!("Revoke all tokens of {}?", user.username),
+                consequence: format!(
                     "Every access and refresh token of {} stops working at once ({live} active). \
                      Their devices must be approved again.",
                     user.username
@@ -257,14 +257,14 @@ async fn describe(state: &AppState, target: Target) -> Result<Confirmation, Page
             let client = admin::find_client(&ctx, &id).await?;
             let live = admin::live_tokens(&ctx, TokenOwner::Client(&client.id)).await?;
             Confirmation {
-                title: format!("Revoke all tokens of {}?", client.name),
-                message: format!(
+                question: format!("Revoke all tokens of {}?", client.name),
+                consequence: format!(
                     "Every access and refresh token issued to {} stops working at once \
                      ({live} active), for every user.",
                     client.name
                 ),
                 details: vec![
-                    ("Client ID", code(&client.id)),
+                    ("Client ID", full_id(&client.id)),
                     ("Active tokens", html! { (live) }),
                 ],
                 cancel: with_query(paths::ADMIN_TOKENS, &[("client", &client.id)]),
@@ -287,19 +287,27 @@ pub async fn confirm_revoke(
         client: query_param(q, "client").unwrap_or_default(),
     };
     let c = describe(&state, fields.target()?).await?;
-    let body = confirm(&Confirm {
-        title: &c.title,
-        message: &c.message,
+    let (name, value) = &c.field;
+    let page = ConfirmPage {
+        confirm: Confirm {
+            question: &c.question,
+            consequence: &c.consequence,
+            verb: "Revoke",
+            post: PostForm {
+                hidden: vec![(name, value)],
+                ..PostForm::new(paths::ADMIN_TOKENS_REVOKE, &admin.web.csrf)
+            },
+        },
         details: c.details,
-        action: paths::ADMIN_TOKENS_REVOKE,
-        csrf: &admin.web.csrf,
-        hidden: vec![(c.field.0, &c.field.1)],
-        confirm_label: "Revoke",
         cancel: &c.cancel,
-        danger: true,
-    });
-    let frame = Frame::new(Section::Tokens, "Revoke tokens");
-    Ok(admin_page(&state, &admin, StatusCode::OK, frame, body))
+    };
+    Ok(confirm_page(
+        &state,
+        &admin,
+        Section::Tokens,
+        "Revoke tokens",
+        &page,
+    ))
 }
 
 /// `POST /admin/tokens/revoke`: revokes, then back to the list.

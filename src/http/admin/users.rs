@@ -7,13 +7,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use components::admin::users::{
     NewUserForm, UserErrors, UserPage, UserRow, UsersPage, new_user_form, user_page, users_page,
 };
-use components::admin::{Confirm, SecretOnce, Section, confirm, secret_once};
+use components::admin::{Confirm, ConfirmPage, Pager, PostForm, SecretOnce, Section, secret_once};
 use components::feedback::Tone;
 use maud::html;
 use serde::Deserialize;
 
 use super::extract::{AdminUser, IdPath};
-use super::render::{Frame, admin_page, field_message, notice, when};
+use super::render::{Frame, admin_page, confirm_page, field_message, notice, when};
 use crate::domain::admin::{self, Ctx, FieldError};
 use crate::domain::user::{Role, User};
 use crate::domain::{Error, throttle};
@@ -54,16 +54,19 @@ pub async fn list(
         })
         .collect();
     let search = search.trim();
-    let first = with_query(paths::ADMIN_USERS, &[("q", search)]);
     let body = users_page(&UsersPage {
         form_action: paths::ADMIN_USERS,
         search,
         new_href: paths::ADMIN_USERS_NEW,
         rows,
-        next: page
-            .next_after
-            .map(|a| with_query(paths::ADMIN_USERS, &[("q", search), ("after", &a)])),
-        first: after.is_some().then_some(first.as_str()),
+        pager: Pager::ByName {
+            first: after
+                .is_some()
+                .then(|| with_query(paths::ADMIN_USERS, &[("q", search)])),
+            next: page
+                .next_after
+                .map(|a| with_query(paths::ADMIN_USERS, &[("q", search), ("after", &a)])),
+        },
     });
     let frame =
         Frame::new(Section::Users, "Users").subtitle("People who can sign in and approve devices.");
@@ -294,23 +297,23 @@ pub async fn confirm_disable(
     let live = admin::live_tokens(&ctx, TokenOwner::User(&user.id)).await?;
     let action = with_id(paths::ADMIN_USER_DISABLE, &user.id);
     let cancel = with_id(paths::ADMIN_USER, &user.id);
-    let body = confirm(&Confirm {
-        title: &format!("Disable {}?", user.username),
-        message: "They can no longer sign in, and their access and refresh tokens stop working while the account is disabled. You can enable it again later.",
+    let question = format!("Disable {}?", user.username);
+    let page = ConfirmPage {
+        confirm: Confirm {
+            question: &question,
+            consequence: "They can no longer sign in, and their access and refresh tokens stop working while the account is disabled. You can enable it again later.",
+            verb: "Disable account",
+            post: PostForm::new(&action, &admin.web.csrf),
+        },
         details: vec![("Active tokens", html! { (live) })],
-        action: &action,
-        csrf: &admin.web.csrf,
-        hidden: vec![],
-        confirm_label: "Disable account",
         cancel: &cancel,
-        danger: true,
-    });
-    Ok(admin_page(
+    };
+    Ok(confirm_page(
         &state,
         &admin,
-        StatusCode::OK,
-        Frame::new(Section::Users, "Disable account"),
-        body,
+        Section::Users,
+        "Disable account",
+        &page,
     ))
 }
 

@@ -1,6 +1,7 @@
 //! The audit log: the admin listing and retention.
 
 use super::{Arg, Cursor, Page, PageAt, Sql, bind_all, finish, keyset};
+use crate::model::audit::AuditAction;
 use crate::store::{AuditEvent, Result, Store, on_pool};
 
 /// An audit event with the name of whoever acted.
@@ -14,9 +15,8 @@ pub struct AuditListing {
 /// The audit log's filter.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter<'a> {
-    /// Actions starting with any of these (`auth.`, `token.`...) or, for a
-    /// value without a trailing dot, that exact action.
-    pub actions: &'a [&'a str],
+    /// Any of these actions; empty for all.
+    pub actions: &'a [AuditAction],
     /// The acting user's id.
     pub actor: Option<&'a str>,
     pub client_id: Option<&'a str>,
@@ -35,17 +35,12 @@ impl Store {
              FROM audit_events e WHERE 1 = 1",
         );
         if !filter.actions.is_empty() {
-            let mut alternatives = Vec::new();
-            for action in filter.actions {
-                if action.ends_with('.') {
-                    let like = sql.text(&format!("{}%", action.replace('_', "\\_")));
-                    alternatives.push(format!("e.action LIKE {like} ESCAPE '\\'"));
-                } else {
-                    let exact = sql.text(action);
-                    alternatives.push(format!("e.action = {exact}"));
-                }
-            }
-            sql.push(&format!(" AND ({})", alternatives.join(" OR ")));
+            let listed: Vec<String> = filter
+                .actions
+                .iter()
+                .map(|a| sql.text(a.as_str()))
+                .collect();
+            sql.push(&format!(" AND e.action IN ({})", listed.join(", ")));
         }
         if let Some(actor) = filter.actor {
             let a = sql.text(actor);

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use sqlx::Connection;
 
+use crate::model::audit::AuditAction;
 use crate::model::time::UnixSecs;
 use crate::model::user::Role;
 use crate::model::{DeviceCode, DeviceState, Transition, UserCode};
@@ -127,12 +128,11 @@ async fn a_failing_job_does_not_take_its_group_down() {
     }
 }
 
-fn audit(id: &str, action: &'static str) -> NewAuditEvent {
+fn audit(id: &str, action: AuditAction) -> NewAuditEvent {
     NewAuditEvent {
         id: id.into(),
         at: 1,
-        action,
-        ..NewAuditEvent::default()
+        ..NewAuditEvent::new(action)
     }
 }
 
@@ -151,7 +151,7 @@ async fn only_the_moves_that_happen_write_their_rows() {
                     &format!("d{i}"),
                     "u",
                     now,
-                    Some(&audit(&format!("a{i}-{n}"), "device.approved")),
+                    Some(&audit(&format!("a{i}-{n}"), AuditAction::DeviceApproved)),
                 )
                 .await
                 .unwrap()
@@ -184,7 +184,7 @@ async fn only_the_moves_that_happen_write_their_rows() {
                     &grant,
                     &access,
                     None,
-                    Some(&audit(&format!("r{i}-{n}"), "token.issued")),
+                    Some(&audit(&format!("r{i}-{n}"), AuditAction::TokenIssued)),
                 )
                 .await
                 .unwrap()

@@ -1,6 +1,6 @@
 //! The audit log: what it records, its filters, pages and retention.
 
-use authgate::domain::admin::actions;
+use authgate::model::audit::AuditAction;
 
 use super::audit;
 use crate::support::TestApp;
@@ -34,11 +34,11 @@ async fn the_audit_log_records_sign_ins_decisions_tokens_and_admin_actions() {
     )
     .await;
 
-    let approved = audit(&app, "device.approved").await;
+    let approved = audit(&app, AuditAction::DeviceApproved).await;
     assert_eq!(approved.len(), 1);
     assert_eq!(approved[0].ip.as_deref(), Some("127.0.0.1"));
     assert_eq!(approved[0].target.as_deref(), Some(user_code.as_str()));
-    assert_eq!(audit(&app, "device.denied").await.len(), 1);
+    assert_eq!(audit(&app, AuditAction::DeviceDenied).await.len(), 1);
 
     let log = app.page("/admin/audit").await;
     for words in [
@@ -54,30 +54,34 @@ async fn the_audit_log_records_sign_ins_decisions_tokens_and_admin_actions() {
     // Filters: a category, an exact action, who acted.
     // Rows show the machine name of their action under its words (the
     // filter's options hold only the words).
-    let row = |action: &str| format!(">{action}</div>");
+    let row = |action: AuditAction| format!(">{action}</div>");
     let admin_only = app.page("/admin/audit?action=admin").await;
-    assert!(admin_only.body.contains(&row(actions::USER_CREATED)));
-    assert!(!admin_only.body.contains(&row("token.issued")));
+    assert!(
+        admin_only
+            .body
+            .contains(&row(AuditAction::AdminUserCreated))
+    );
+    assert!(!admin_only.body.contains(&row(AuditAction::TokenIssued)));
     let sign_ins = app.page("/admin/audit?action=sign-in").await;
-    assert!(sign_ins.body.contains(&row("auth.sign_in_failed")));
-    assert!(!sign_ins.body.contains(&row("device.approved")));
+    assert!(sign_ins.body.contains(&row(AuditAction::SignInFailed)));
+    assert!(!sign_ins.body.contains(&row(AuditAction::DeviceApproved)));
     let exact = app.page("/admin/audit?action=device.denied").await;
-    assert!(exact.body.contains(&row("device.denied")));
-    assert!(!exact.body.contains(&row("device.approved")));
+    assert!(exact.body.contains(&row(AuditAction::DeviceDenied)));
+    assert!(!exact.body.contains(&row(AuditAction::DeviceApproved)));
     assert!(
         exact
             .body
             .contains(r#"<option value="device.denied" selected>"#)
     );
     let by_admin = app.page("/admin/audit?actor=admin&action=device").await;
-    assert!(by_admin.body.contains(&row("device.approved")));
+    assert!(by_admin.body.contains(&row(AuditAction::DeviceApproved)));
     let by_nobody = app.page("/admin/audit?actor=nobody").await;
     assert!(by_nobody.body.contains("No events."));
     let by_client = app
         .page(&format!("/admin/audit?client={}", app.cli_client_id))
         .await;
-    assert!(by_client.body.contains(&row("token.issued")));
-    assert!(!by_client.body.contains(&row(actions::USER_CREATED)));
+    assert!(by_client.body.contains(&row(AuditAction::TokenIssued)));
+    assert!(!by_client.body.contains(&row(AuditAction::AdminUserCreated)));
     assert!(log.body.contains("Events are kept for 90 days"));
 }
 
@@ -94,8 +98,7 @@ async fn the_audit_log_pages_and_forgets_old_events() {
             .insert_audit_event(&authgate::store::NewAuditEvent {
                 id: format!("old-{i:03}"),
                 at: now - 8 * 86_400 + i,
-                action: "token.issued",
-                ..Default::default()
+                ..authgate::store::NewAuditEvent::new(AuditAction::TokenIssued)
             })
             .await
             .unwrap();
@@ -121,12 +124,12 @@ async fn the_audit_log_pages_and_forgets_old_events() {
     let left = app
         .core
         .store
-        .recent_audit_events(Some("token.issued"), 500)
+        .recent_audit_events(Some(AuditAction::TokenIssued), 500)
         .await
         .unwrap();
     assert!(left.is_empty(), "events past AUDIT_RETENTION are deleted");
     assert!(
-        !audit(&app, "auth.sign_in").await.is_empty(),
+        !audit(&app, AuditAction::SignedIn).await.is_empty(),
         "recent ones stay"
     );
 }

@@ -1,6 +1,6 @@
 //! Creating, editing, disabling and rotating OAuth clients.
 
-use authgate::domain::admin::actions;
+use authgate::model::audit::AuditAction;
 
 use super::{admin_app, audit, text_after};
 use crate::support::TestApp;
@@ -229,11 +229,11 @@ async fn clients_are_created_edited_disabled_and_rotated() {
 
     // Each change is audited with the administrator and the client.
     for action in [
-        actions::CLIENT_CREATED,
-        actions::CLIENT_SECRET_ROTATED,
-        actions::CLIENT_UPDATED,
-        actions::CLIENT_DISABLED,
-        actions::CLIENT_ENABLED,
+        AuditAction::AdminClientCreated,
+        AuditAction::AdminClientSecretRotated,
+        AuditAction::AdminClientUpdated,
+        AuditAction::AdminClientDisabled,
+        AuditAction::AdminClientEnabled,
     ] {
         let events = audit(&app, action).await;
         assert!(!events.is_empty(), "{action}");
@@ -243,7 +243,7 @@ async fn clients_are_created_edited_disabled_and_rotated() {
             "{action}"
         );
     }
-    let updated = audit(&app, actions::CLIENT_UPDATED).await;
+    let updated = audit(&app, AuditAction::AdminClientUpdated).await;
     assert!(
         updated[0]
             .detail

@@ -1,6 +1,6 @@
 //! `authgate user|client` on the configured database.
 
-use authgate::domain::admin::actions;
+use authgate::model::audit::AuditAction;
 
 use super::{Browser, audit};
 use crate::support::{TestApp, TestDb};
@@ -166,7 +166,7 @@ async fn users_and_clients_are_managed_from_the_command_line() {
     assert_eq!(r.error(), "invalid_client");
 
     // Audited as command-line actions.
-    let created = audit(&app, actions::USER_CREATED).await;
+    let created = audit(&app, AuditAction::AdminUserCreated).await;
     assert_eq!(created.len(), 2);
     assert!(created.iter().all(|e| e.actor.is_none()));
     assert!(
@@ -176,5 +176,5 @@ async fn users_and_clients_are_managed_from_the_command_line() {
             .unwrap()
             .contains("(command line)")
     );
-    assert_eq!(audit(&app, actions::CLIENT_DISABLED).await.len(), 1);
+    assert_eq!(audit(&app, AuditAction::AdminClientDisabled).await.len(), 1);
 }

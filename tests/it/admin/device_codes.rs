@@ -1,6 +1,6 @@
 //! The live device-code table and denying a pending request.
 
-use authgate::domain::admin::actions;
+use authgate::model::audit::AuditAction;
 
 use super::{admin_app, audit};
 
@@ -89,7 +89,7 @@ async fn cancelling_a_pending_code_denies_the_waiting_device() {
     let list = app.page(done.location().unwrap()).await;
     assert!(list.body.contains(&format!("Request {user_code} denied.")));
     assert!(list.body.contains("Denied"));
-    let events = audit(&app, actions::DEVICE_CODE_CANCELLED).await;
+    let events = audit(&app, AuditAction::AdminDeviceCodeCancelled).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].actor.as_deref(), Some(app.admin_id.as_str()));
     assert_eq!(events[0].target.as_deref(), Some(user_code.as_str()));
@@ -116,7 +116,12 @@ async fn cancelling_a_pending_code_denies_the_waiting_device() {
         body.contains("status=denied"),
         "the page's filters are kept"
     );
-    assert_eq!(audit(&app, actions::DEVICE_CODE_CANCELLED).await.len(), 1);
+    assert_eq!(
+        audit(&app, AuditAction::AdminDeviceCodeCancelled)
+            .await
+            .len(),
+        1
+    );
 
     // An approved code cannot be cancelled either.
     let (device_code, user_code) = app.start_flow().await;

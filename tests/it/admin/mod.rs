@@ -12,6 +12,7 @@ mod tokens;
 mod users;
 
 use authgate::domain::user::{self, Role};
+use authgate::model::audit::AuditAction;
 use authgate::store::AuditEvent;
 
 use crate::support::{Page, TestApp};
@@ -100,7 +101,7 @@ pub fn text_after(body: &str, marker: &str) -> String {
     rest[open..close].trim().to_owned()
 }
 
-pub async fn audit(app: &TestApp, action: &str) -> Vec<AuditEvent> {
+pub async fn audit(app: &TestApp, action: AuditAction) -> Vec<AuditEvent> {
     app.core
         .store
         .recent_audit_events(Some(action), 100)

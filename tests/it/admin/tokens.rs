@@ -1,7 +1,7 @@
 //! Revoking one token, a user's tokens and a client's tokens.
 
-use authgate::domain::admin::actions;
 use authgate::domain::user::Role;
+use authgate::model::audit::AuditAction;
 
 use super::{add_user, admin_app, audit};
 
@@ -51,7 +51,7 @@ async fn revoking_one_token_fails_tokeninfo_and_its_refresh_token() {
     );
     let page = app.page("/admin/tokens?revoked=1").await;
     assert!(page.body.contains("1 active token revoked."));
-    let events = audit(&app, actions::TOKEN_REVOKED).await;
+    let events = audit(&app, AuditAction::AdminTokenRevoked).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].target.as_deref(), Some(jti.as_str()));
 
@@ -118,7 +118,10 @@ async fn revoking_all_tokens_of_a_user_or_a_client() {
         200,
         "bob's token lives"
     );
-    assert_eq!(audit(&app, actions::USER_TOKENS_REVOKED).await.len(), 1);
+    assert_eq!(
+        audit(&app, AuditAction::AdminUserTokensRevoked).await.len(),
+        1
+    );
 
     // All tokens of the CLI client: bob's goes too.
     let confirm = app
@@ -140,7 +143,7 @@ async fn revoking_all_tokens_of_a_user_or_a_client() {
         Some(format!("/admin/tokens?client={}&revoked=1", app.cli_client_id).as_str())
     );
     assert_eq!(app.tokeninfo(&bob_token).await.status, 401);
-    let events = audit(&app, actions::CLIENT_TOKENS_REVOKED).await;
+    let events = audit(&app, AuditAction::AdminClientTokensRevoked).await;
     assert_eq!(
         events[0].client_id.as_deref(),
         Some(app.cli_client_id.as_str())

@@ -1,8 +1,8 @@
 //! Creating, disabling, resetting and promoting users; nobody demotes
 //! or disables themselves.
 
-use authgate::domain::admin::actions;
 use authgate::domain::user::Role;
+use authgate::model::audit::AuditAction;
 
 use super::{Browser, add_user, admin_app, audit, text_after};
 
@@ -154,18 +154,21 @@ async fn users_are_created_disabled_reset_and_promoted() {
     assert_eq!(fresh.page("/admin").await.status, 403);
 
     for action in [
-        actions::USER_CREATED,
-        actions::USER_DISABLED,
-        actions::USER_ENABLED,
-        actions::USER_PASSWORD_RESET,
-        actions::USER_ROLE_CHANGED,
+        AuditAction::AdminUserCreated,
+        AuditAction::AdminUserDisabled,
+        AuditAction::AdminUserEnabled,
+        AuditAction::AdminUserPasswordReset,
+        AuditAction::AdminUserRoleChanged,
     ] {
         let events = audit(&app, action).await;
         assert!(!events.is_empty(), "{action}");
         assert_eq!(events[0].target.as_deref(), Some("carol"), "{action}");
         assert_eq!(events[0].ip.as_deref(), Some("127.0.0.1"), "{action}");
     }
-    assert_eq!(audit(&app, actions::USER_ROLE_CHANGED).await.len(), 2);
+    assert_eq!(
+        audit(&app, AuditAction::AdminUserRoleChanged).await.len(),
+        2
+    );
     // The generated password is in no audit event.
     let all = app.core.store.recent_audit_events(None, 500).await.unwrap();
     assert!(all.iter().all(|e| !format!("{e:?}").contains(&generated)));

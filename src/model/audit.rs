@@ -1,0 +1,273 @@
+//! What the audit log records: one [`AuditAction`] per kind of event.
+//!
+//! The table stores an action as the text of [`AuditAction::as_str`], the
+//! one place each is spelled. Rows already written hold these strings, so
+//! a variant's text never changes: a new meaning is a new variant. Reading
+//! back, [`AuditAction::parse`] answers `None` for a string no variant has
+//! (the admin pages then show the raw text).
+
+use std::fmt;
+
+/// One kind of audited event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    /// A person signed in.
+    SignedIn,
+    /// A sign-in with a wrong username or password.
+    SignInFailed,
+    /// A typed user code matched no code (RFC 8628 §5.1: what the global
+    /// guess cap counts).
+    CodeEntryFailed,
+    DeviceApproved,
+    DeviceDenied,
+    /// A device redeemed its approval for tokens.
+    TokenIssued,
+    TokenRefreshed,
+    /// Revoked by its client (RFC 7009).
+    TokenRevoked,
+    /// A consumed refresh token came back: its grant is revoked.
+    RefreshTokenReused,
+    /// A person revoked an application's access from their account page.
+    GrantRevoked,
+    AdminDeviceCodeCancelled,
+    AdminTokenRevoked,
+    AdminUserTokensRevoked,
+    AdminClientTokensRevoked,
+    AdminClientCreated,
+    AdminClientUpdated,
+    AdminClientDisabled,
+    AdminClientEnabled,
+    AdminClientSecretRotated,
+    AdminUserCreated,
+    AdminUserDisabled,
+    AdminUserEnabled,
+    AdminUserPasswordReset,
+    AdminUserRoleChanged,
+    /// An administrator cleared an account's sign-in lock-outs.
+    AdminUserUnlocked,
+}
+
+/// The groups the audit log filters by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditCategory {
+    SignIn,
+    /// Device decisions and wrong codes typed while getting there.
+    Device,
+    /// Tokens issued, refreshed, reused and revoked, by clients or people.
+    Tokens,
+    /// Changes by administrators (and the `authgate` commands).
+    Admin,
+}
+
+impl AuditAction {
+    /// Every action, in the order the audit filter lists them.
+    pub const ALL: [AuditAction; 25] = [
+        Self::SignedIn,
+        Self::SignInFailed,
+        Self::CodeEntryFailed,
+        Self::DeviceApproved,
+        Self::DeviceDenied,
+        Self::TokenIssued,
+        Self::TokenRefreshed,
+        Self::TokenRevoked,
+        Self::RefreshTokenReused,
+        Self::GrantRevoked,
+        Self::AdminDeviceCodeCancelled,
+        Self::AdminTokenRevoked,
+        Self::AdminUserTokensRevoked,
+        Self::AdminClientTokensRevoked,
+        Self::AdminClientCreated,
+        Self::AdminClientUpdated,
+        Self::AdminClientDisabled,
+        Self::AdminClientEnabled,
+        Self::AdminClientSecretRotated,
+        Self::AdminUserCreated,
+        Self::AdminUserDisabled,
+        Self::AdminUserEnabled,
+        Self::AdminUserPasswordReset,
+        Self::AdminUserRoleChanged,
+        Self::AdminUserUnlocked,
+    ];
+
+    /// The stored form. Rows already hold these strings: never change one.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SignedIn => "auth.sign_in",
+            Self::SignInFailed => "auth.sign_in_failed",
+            Self::CodeEntryFailed => "user_code.failed",
+            Self::DeviceApproved => "device.approved",
+            Self::DeviceDenied => "device.denied",
+            Self::TokenIssued => "token.issued",
+            Self::TokenRefreshed => "token.refreshed",
+            Self::TokenRevoked => "token.revoked",
+            Self::RefreshTokenReused => "refresh_token.reused",
+            Self::GrantRevoked => "grant.revoked",
+            Self::AdminDeviceCodeCancelled => "admin.device_code.cancelled",
+            Self::AdminTokenRevoked => "admin.token.revoked",
+            Self::AdminUserTokensRevoked => "admin.user_tokens.revoked",
+            Self::AdminClientTokensRevoked => "admin.client_tokens.revoked",
+            Self::AdminClientCreated => "admin.client.created",
+            Self::AdminClientUpdated => "admin.client.updated",
+            Self::AdminClientDisabled => "admin.client.disabled",
+            Self::AdminClientEnabled => "admin.client.enabled",
+            Self::AdminClientSecretRotated => "admin.client.secret_rotated",
+            Self::AdminUserCreated => "admin.user.created",
+            Self::AdminUserDisabled => "admin.user.disabled",
+            Self::AdminUserEnabled => "admin.user.enabled",
+            Self::AdminUserPasswordReset => "admin.user.password_reset",
+            Self::AdminUserRoleChanged => "admin.user.role_changed",
+            Self::AdminUserUnlocked => "admin.user.unlocked",
+        }
+    }
+
+    /// The action stored as `s`, if AuthGate knows it.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    pub const fn category(self) -> AuditCategory {
+        match self {
+            Self::SignedIn | Self::SignInFailed => AuditCategory::SignIn,
+            Self::CodeEntryFailed | Self::DeviceApproved | Self::DeviceDenied => {
+                AuditCategory::Device
+            }
+            Self::TokenIssued
+            | Self::TokenRefreshed
+            | Self::TokenRevoked
+            | Self::RefreshTokenReused
+            | Self::GrantRevoked => AuditCategory::Tokens,
+            Self::AdminDeviceCodeCancelled
+            | Self::AdminTokenRevoked
+            | Self::AdminUserTokensRevoked
+            | Self::AdminClientTokensRevoked
+            | Self::AdminClientCreated
+            | Self::AdminClientUpdated
+            | Self::AdminClientDisabled
+            | Self::AdminClientEnabled
+            | Self::AdminClientSecretRotated
+            | Self::AdminUserCreated
+            | Self::AdminUserDisabled
+            | Self::AdminUserEnabled
+            | Self::AdminUserPasswordReset
+            | Self::AdminUserRoleChanged
+            | Self::AdminUserUnlocked => AuditCategory::Admin,
+        }
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AuditCategory {
+    pub const ALL: [AuditCategory; 4] = [Self::SignIn, Self::Device, Self::Tokens, Self::Admin];
+
+    /// The value of the audit filter's `action` parameter that selects
+    /// this group (bookmarked URLs carry it: keep it stable).
+    pub const fn key(self) -> &'static str {
+        match self {
+            Self::SignIn => "sign-in",
+            Self::Device => "device",
+            Self::Tokens => "tokens",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.key() == key)
+    }
+
+    /// The actions of this group, in [`AuditAction::ALL`]'s order.
+    pub fn actions(self) -> impl Iterator<Item = AuditAction> {
+        AuditAction::ALL
+            .into_iter()
+            .filter(move |a| a.category() == self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_action_parses_back_from_its_string() {
+        for action in AuditAction::ALL {
+            assert_eq!(AuditAction::parse(action.as_str()), Some(action));
+            assert_eq!(action.to_string(), action.as_str());
+        }
+        assert_eq!(AuditAction::parse("token.issued "), None);
+        assert_eq!(AuditAction::parse("admin."), None);
+    }
+
+    #[test]
+    fn strings_and_variants_are_unique() {
+        let strings: HashSet<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(strings.len(), AuditAction::ALL.len());
+        let variants: HashSet<_> = AuditAction::ALL.iter().collect();
+        assert_eq!(variants.len(), AuditAction::ALL.len());
+    }
+
+    /// The one deliberate second spelling: rows already hold these strings,
+    /// so a renamed variant must not change what it stores.
+    #[test]
+    fn stored_strings_stay_what_rows_hold() {
+        let stored: Vec<_> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(
+            stored,
+            [
+                "auth.sign_in",
+                "auth.sign_in_failed",
+                "user_code.failed",
+                "device.approved",
+                "device.denied",
+                "token.issued",
+                "token.refreshed",
+                "token.revoked",
+                "refresh_token.reused",
+                "grant.revoked",
+                "admin.device_code.cancelled",
+                "admin.token.revoked",
+                "admin.user_tokens.revoked",
+                "admin.client_tokens.revoked",
+                "admin.client.created",
+                "admin.client.updated",
+                "admin.client.disabled",
+                "admin.client.enabled",
+                "admin.client.secret_rotated",
+                "admin.user.created",
+                "admin.user.disabled",
+                "admin.user.enabled",
+                "admin.user.password_reset",
+                "admin.user.role_changed",
+                "admin.user.unlocked",
+            ]
+        );
+    }
+
+    /// The audit filter grouped actions by prefix before it had this enum;
+    /// a category holds exactly the actions that prefix matching gave.
+    #[test]
+    fn categories_follow_the_stored_prefixes() {
+        for action in AuditAction::ALL {
+            let prefixes: &[&str] = match action.category() {
+                AuditCategory::SignIn => &["auth."],
+                AuditCategory::Device => &["device.", "user_code."],
+                AuditCategory::Tokens => &["token.", "refresh_token.", "grant."],
+                AuditCategory::Admin => &["admin."],
+            };
+            assert!(
+                prefixes.iter().any(|p| action.as_str().starts_with(p)),
+                "{action} is not in {:?}",
+                action.category()
+            );
+        }
+        for category in AuditCategory::ALL {
+            assert_eq!(AuditCategory::parse(category.key()), Some(category));
+            assert!(category.actions().next().is_some(), "{category:?}");
+        }
+    }
+}
