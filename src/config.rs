@@ -101,6 +101,7 @@ impl Config {
             &mut args.session_secret,
             &mut args.admin_password,
             &mut args.metrics_token,
+            &mut args.introspection_token,
         ] {
             if secret.as_deref().is_some_and(str::is_empty) {
                 *secret = None;
@@ -109,89 +110,8 @@ impl Config {
         let production = args.production || args.environment == Environment::Production;
         let base_url = normalize_base_url(&args.base_url)?;
         let database_url = database_url(args.database_url.clone(), args.database_path.clone())?;
-        if args.database_max_connections == 0 {
-            return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
-        }
-        if args.database_statement_timeout < Duration::from_millis(100) {
-            return Err(bad("DATABASE_STATEMENT_TIMEOUT", "must be at least 100ms"));
-        }
-        if args.database_acquire_timeout < Duration::from_millis(100) {
-            return Err(bad("DATABASE_ACQUIRE_TIMEOUT", "must be at least 100ms"));
-        }
-        if args.database_acquire_timeout >= args.request_timeout {
-            return Err(bad(
-                "DATABASE_ACQUIRE_TIMEOUT",
-                "must be shorter than REQUEST_TIMEOUT",
-            ));
-        }
-        at_least("DEVICE_CODE_EXPIRATION", args.device_code_expiration, 10)?;
-        at_least("POLLING_INTERVAL", args.polling_interval, 1)?;
-        at_least("JWT_EXPIRATION", args.jwt_expiration, 10)?;
-        at_least("AUDIT_RETENTION", args.audit_retention, 3600)?;
-        at_least("HEADER_READ_TIMEOUT", args.header_read_timeout, 1)?;
-        if !(1..=MAX_CONNECTIONS).contains(&args.max_connections) {
-            return Err(bad(
-                "MAX_CONNECTIONS",
-                format!("must be between 1 and {MAX_CONNECTIONS}"),
-            ));
-        }
-        at_least(
-            "REFRESH_TOKEN_EXPIRATION",
-            args.refresh_token_expiration,
-            60,
-        )?;
-        if args.jwt_accept_hs256 && args.jwt_secret.is_none() {
-            return Err(bad(
-                "JWT_ACCEPT_HS256",
-                "needs JWT_SECRET, the key the HS256 tokens were signed with",
-            ));
-        }
-        if let Some(token) = &args.introspection_token
-            && token.len() < 16
-        {
-            return Err(bad("INTROSPECTION_TOKEN", "must be at least 16 characters"));
-        }
-        check_metrics(
-            args.addr,
-            args.metrics,
-            args.metrics_token.as_deref(),
-            args.metrics_addr,
-        )?;
-        if args.polling_interval >= args.device_code_expiration {
-            return Err(bad(
-                "POLLING_INTERVAL",
-                "must be shorter than DEVICE_CODE_EXPIRATION",
-            ));
-        }
-        crate::domain::user::validate_username(&args.admin_username)
-            .map_err(|e| bad("ADMIN_USERNAME", e.to_string()))?;
-        if let Some(pw) = &args.admin_password
-            && pw.len() < 8
-        {
-            return Err(bad("ADMIN_PASSWORD", "must be at least 8 characters"));
-        }
-        if let Some(id) = &args.cli_client_id
-            && (id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control() || c == ' '))
-        {
-            return Err(bad(
-                "CLI_CLIENT_ID",
-                "must be 1 to 128 characters without spaces",
-            ));
-        }
-        let signing_key_file = match &args.jwt_private_key_file {
-            None => None,
-            Some(path) => {
-                let pem = std::fs::read_to_string(path).map_err(|e| {
-                    bad(
-                        "JWT_PRIVATE_KEY_FILE",
-                        format!("cannot read {}: {e}", path.display()),
-                    )
-                })?;
-                let key = crate::crypto::keys::from_pem(args.jwt_signing_alg, &pem, 0)
-                    .map_err(|e| bad("JWT_PRIVATE_KEY_FILE", e.to_string()))?;
-                Some(key)
-            }
-        };
+        check_limits(&args)?;
+        let signing_key_file = signing_key_file(&args)?;
         let trusted_proxies = args
             .trusted_proxies
             .iter()
@@ -244,19 +164,7 @@ impl Config {
         };
         at_least("SESSION_LIFETIME", config.session_lifetime, 60)?;
         if production {
-            if config.dev {
-                return Err(bad(
-                    "AUTHGATE_ENV",
-                    "--dev cannot be used in production mode",
-                ));
-            }
-            production::check(&config)?;
-            if !config.secure_cookies() && !config.allow_insecure_http {
-                return Err(bad(
-                    "BASE_URL",
-                    "must be https:// in production mode (or set ALLOW_INSECURE_HTTP=true)",
-                ));
-            }
+            check_production(&config)?;
         }
         Ok(config)
     }
@@ -369,6 +277,119 @@ fn at_least(variable: &'static str, value: Duration, secs: u64) -> Result<(), Co
     } else {
         Ok(())
     }
+}
+
+/// The limits each setting must respect, and the settings that must agree.
+fn check_limits(args: &ServerArgs) -> Result<(), ConfigError> {
+    if args.database_max_connections == 0 {
+        return Err(bad("DATABASE_MAX_CONNECTIONS", "must be at least 1"));
+    }
+    if args.database_statement_timeout < Duration::from_millis(100) {
+        return Err(bad("DATABASE_STATEMENT_TIMEOUT", "must be at least 100ms"));
+    }
+    if args.database_acquire_timeout < Duration::from_millis(100) {
+        return Err(bad("DATABASE_ACQUIRE_TIMEOUT", "must be at least 100ms"));
+    }
+    if args.database_acquire_timeout >= args.request_timeout {
+        return Err(bad(
+            "DATABASE_ACQUIRE_TIMEOUT",
+            "must be shorter than REQUEST_TIMEOUT",
+        ));
+    }
+    at_least("DEVICE_CODE_EXPIRATION", args.device_code_expiration, 10)?;
+    at_least("POLLING_INTERVAL", args.polling_interval, 1)?;
+    at_least("JWT_EXPIRATION", args.jwt_expiration, 10)?;
+    at_least("AUDIT_RETENTION", args.audit_retention, 3600)?;
+    at_least("HEADER_READ_TIMEOUT", args.header_read_timeout, 1)?;
+    if !(1..=MAX_CONNECTIONS).contains(&args.max_connections) {
+        return Err(bad(
+            "MAX_CONNECTIONS",
+            format!("must be between 1 and {MAX_CONNECTIONS}"),
+        ));
+    }
+    at_least(
+        "REFRESH_TOKEN_EXPIRATION",
+        args.refresh_token_expiration,
+        60,
+    )?;
+    if args.jwt_accept_hs256 && args.jwt_secret.is_none() {
+        return Err(bad(
+            "JWT_ACCEPT_HS256",
+            "needs JWT_SECRET, the key the HS256 tokens were signed with",
+        ));
+    }
+    if let Some(token) = &args.introspection_token
+        && token.len() < 16
+    {
+        return Err(bad("INTROSPECTION_TOKEN", "must be at least 16 characters"));
+    }
+    check_metrics(
+        args.addr,
+        args.metrics,
+        args.metrics_token.as_deref(),
+        args.metrics_addr,
+    )?;
+    if args.polling_interval >= args.device_code_expiration {
+        return Err(bad(
+            "POLLING_INTERVAL",
+            "must be shorter than DEVICE_CODE_EXPIRATION",
+        ));
+    }
+    crate::domain::user::validate_username(&args.admin_username)
+        .map_err(|e| bad("ADMIN_USERNAME", e.to_string()))?;
+    if let Some(pw) = &args.admin_password
+        && pw.len() < 8
+    {
+        return Err(bad("ADMIN_PASSWORD", "must be at least 8 characters"));
+    }
+    if let Some(id) = &args.cli_client_id
+        && (id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control() || c == ' '))
+    {
+        return Err(bad(
+            "CLI_CLIENT_ID",
+            "must be 1 to 128 characters without spaces",
+        ));
+    }
+    Ok(())
+}
+
+/// The signing key read from JWT_PRIVATE_KEY_FILE, when one is named.
+fn signing_key_file(
+    args: &ServerArgs,
+) -> Result<Option<crate::crypto::keys::StoredKey>, ConfigError> {
+    Ok(match &args.jwt_private_key_file {
+        None => None,
+        Some(path) => {
+            let pem = std::fs::read_to_string(path).map_err(|e| {
+                bad(
+                    "JWT_PRIVATE_KEY_FILE",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+            let key = crate::crypto::keys::from_pem(args.jwt_signing_alg, &pem, 0)
+                .map_err(|e| bad("JWT_PRIVATE_KEY_FILE", e.to_string()))?;
+            Some(key)
+        }
+    })
+}
+
+/// What production mode refuses on top of the limits (see
+/// `config/production.rs`).
+fn check_production(config: &Config) -> Result<(), ConfigError> {
+    if config.dev {
+        return Err(bad(
+            "AUTHGATE_ENV",
+            "--dev cannot be used in production mode",
+        ));
+    }
+    production::check(config)?;
+    if !config.secure_cookies() && !config.allow_insecure_http {
+        return Err(bad(
+            "BASE_URL",
+            "must be https:// in production mode (or set ALLOW_INSECURE_HTTP=true)",
+        ));
+    }
+    Ok(())
 }
 
 fn normalize_base_url(raw: &str) -> Result<String, ConfigError> {

@@ -224,10 +224,16 @@ fn empty_secrets_are_unset() {
         "",
         "--admin-password",
         "",
+        "--introspection-token",
+        "",
     ])
     .expect("empty values are accepted as unset");
     assert!(c.session_secret.is_none() && c.jwt_secret.is_none());
     assert!(c.admin_password.is_none());
+    assert!(
+        c.introspection_token.is_none(),
+        "INTROSPECTION_TOKEN= turns bearer introspection off, not on with a short token"
+    );
     let err = parse(&["--production", "--jwt-secret", "", "--session-secret", ""])
         .expect_err("production still wants them");
     assert_eq!(err.problem, "must be set in production mode");

@@ -306,20 +306,7 @@ impl KeyRing {
             verifiers.insert(hs_kid.clone(), hs256.clone());
         }
         for key in published {
-            let unusable = |reason: String| KeyError::Unusable {
-                kid: key.kid.clone(),
-                reason,
-            };
-            let jwk: Jwk = serde_json::from_value(key.public_jwk.clone())
-                .map_err(|e| unusable(e.to_string()))?;
-            let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| unusable(e.to_string()))?;
-            verifiers.insert(
-                key.kid.clone(),
-                Verifier {
-                    key: decoding,
-                    validation: validation(key.alg.jwt(), issuer, audience),
-                },
-            );
+            verifiers.insert(key.kid.clone(), verifier_of(key, issuer, audience)?);
         }
         let (signing_kid, signing_key, alg) = match signing {
             Some(key) => {
@@ -340,17 +327,9 @@ impl KeyRing {
         let mut header = Header::new(alg);
         header.kid = Some(signing_kid.clone());
         let es256 = match signing {
-            Some(key) if key.alg == SigningAlg::Es256 => Some(std::sync::Arc::new(
-                ring::signature::EcdsaKeyPair::from_pkcs8(
-                    &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                    &key.private_der,
-                    &ring::rand::SystemRandom::new(),
-                )
-                .map_err(|e| KeyError::Unusable {
-                    kid: key.kid.clone(),
-                    reason: e.to_string(),
-                })?,
-            )),
+            Some(key) if key.alg == SigningAlg::Es256 => {
+                Some(std::sync::Arc::new(es256_pair(key)?))
+            }
             _ => None,
         };
         let encoded_header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(|e| {
@@ -423,6 +402,35 @@ impl KeyRing {
     pub fn jwks(&self) -> Value {
         json!({ "keys": self.published })
     }
+}
+
+/// The verifier of a published key, from its public JWK.
+fn verifier_of(key: &StoredKey, issuer: &str, audience: &str) -> Result<Verifier, KeyError> {
+    let unusable = |reason: String| KeyError::Unusable {
+        kid: key.kid.clone(),
+        reason,
+    };
+    let jwk: Jwk =
+        serde_json::from_value(key.public_jwk.clone()).map_err(|e| unusable(e.to_string()))?;
+    let decoding = DecodingKey::from_jwk(&jwk).map_err(|e| unusable(e.to_string()))?;
+    Ok(Verifier {
+        key: decoding,
+        validation: validation(key.alg.jwt(), issuer, audience),
+    })
+}
+
+/// An ES256 signing key parsed once for `ring`, which signs several times
+/// faster than the pure-Rust P-256 that verification uses.
+fn es256_pair(key: &StoredKey) -> Result<ring::signature::EcdsaKeyPair, KeyError> {
+    ring::signature::EcdsaKeyPair::from_pkcs8(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &key.private_der,
+        &ring::rand::SystemRandom::new(),
+    )
+    .map_err(|e| KeyError::Unusable {
+        kid: key.kid.clone(),
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -316,6 +316,98 @@ pub struct Store {
     grouped: writer::Writer,
 }
 
+/// The readers' pool, the writer pool and the grouped writer's pool.
+type Pools = (Db, Db, Db);
+
+/// SQLite in WAL mode: readers share a pool; the writer pool and the
+/// grouped writer share one connection.
+async fn connect_sqlite(url: &str, pool: &PoolSettings) -> Result<Pools> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL is durable across application crashes in WAL
+        // mode; only an OS crash can lose the last commits.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(pool.statement_timeout)
+        // The running server checkpoints in the background
+        // (`checkpoint`), so a commit never waits for one; this
+        // high mark only bounds the WAL of other processes.
+        .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
+    // No ping before handing out a connection: a SQLite
+    // connection is a local thread that cannot drop, and the ping
+    // would double the round trips of every query.
+    let readers = SqlitePoolOptions::new()
+        .test_before_acquire(false)
+        .max_connections(pool.max_connections)
+        .acquire_timeout(pool.acquire_timeout)
+        .connect_with(options.clone())
+        .await?;
+    let writer = SqlitePoolOptions::new()
+        .test_before_acquire(false)
+        .max_connections(1)
+        .acquire_timeout(pool.acquire_timeout)
+        // Statement journals in memory: the writer's
+        // multi-row statements otherwise spill them to a
+        // temporary file, a sixth of its time in `pwrite`.
+        .connect_with(options.pragma("temp_store", "MEMORY"))
+        .await?;
+    Ok((
+        Db::Sqlite(readers),
+        Db::Sqlite(writer.clone()),
+        Db::Sqlite(writer),
+    ))
+}
+
+/// PostgreSQL: one pool for readers and ordinary writes, and a lazy
+/// connection of its own for the grouped writer.
+async fn connect_postgres(url: &str, pool: &PoolSettings) -> Result<Pools> {
+    // Sent at connection start-up, so it holds on every pooled
+    // connection without an extra round trip (and adds to any
+    // `?options=` the URL carries).
+    let timeout_ms = pool.statement_timeout.as_millis().max(1);
+    // Custom plans only: a plan cached while a table was nearly
+    // empty (a sequential scan) would otherwise stay in use
+    // after a burst of inserts, until autovacuum analyzes the
+    // table a minute or more later. Planning these one-row
+    // statements costs less than one such scan.
+    let base = PgConnectOptions::from_str(url)?;
+    let timeout = ("statement_timeout", timeout_ms.to_string());
+    let options = base.clone().options([
+        timeout.clone(),
+        ("plan_cache_mode", "force_custom_plan".to_owned()),
+    ]);
+    // The grouped writer's own connection: lazy, so it is
+    // opened by the writer task, on the writer's thread. Its
+    // own statements go as simple queries (each planned for
+    // its rows, see writer/), which leaves the plan cache to
+    // the foreign-key checks its inserts fire: one simple
+    // primary-key lookup per key and row, which forced custom
+    // plans would plan anew every time (two fifths of the
+    // writer's backend).
+    // Its statements carry their rows as literals (user codes,
+    // addresses, usernames): the driver must not log them, not
+    // even as slow statements. The writer logs a slow round's
+    // size and duration itself.
+    let grouped = PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(pool.acquire_timeout)
+        .connect_lazy_with(
+            base.options([timeout, ("plan_cache_mode", "auto".to_owned())])
+                .disable_statement_logging(),
+        );
+    let pool = PgPoolOptions::new()
+        .max_connections(pool.max_connections)
+        .acquire_timeout(pool.acquire_timeout)
+        .connect_with(options)
+        .await?;
+    Ok((
+        Db::Postgres(pool.clone()),
+        Db::Postgres(pool),
+        Db::Postgres(grouped),
+    ))
+}
+
 /// Runs `$body` with `$pool` bound to whichever pool the store holds. The body
 /// is compiled once per backend, so one query text serves both. With
 /// `writer` first, the body runs on the writer pool (see [`Store`]).
@@ -340,89 +432,8 @@ impl Store {
     /// is created when missing and runs in WAL mode with foreign keys on.
     pub async fn connect(url: &str, pool: &PoolSettings) -> Result<Self> {
         let (db, writer, grouped) = match Backend::from_url(url) {
-            Some(Backend::Sqlite) => {
-                let options = SqliteConnectOptions::from_str(url)?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    // NORMAL is durable across application crashes in WAL
-                    // mode; only an OS crash can lose the last commits.
-                    .synchronous(SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-                    .busy_timeout(pool.statement_timeout)
-                    // The running server checkpoints in the background
-                    // (`checkpoint`), so a commit never waits for one; this
-                    // high mark only bounds the WAL of other processes.
-                    .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
-                // No ping before handing out a connection: a SQLite
-                // connection is a local thread that cannot drop, and the ping
-                // would double the round trips of every query.
-                let readers = SqlitePoolOptions::new()
-                    .test_before_acquire(false)
-                    .max_connections(pool.max_connections)
-                    .acquire_timeout(pool.acquire_timeout)
-                    .connect_with(options.clone())
-                    .await?;
-                let writer = SqlitePoolOptions::new()
-                    .test_before_acquire(false)
-                    .max_connections(1)
-                    .acquire_timeout(pool.acquire_timeout)
-                    // Statement journals in memory: the writer's
-                    // multi-row statements otherwise spill them to a
-                    // temporary file, a sixth of its time in `pwrite`.
-                    .connect_with(options.pragma("temp_store", "MEMORY"))
-                    .await?;
-                (
-                    Db::Sqlite(readers),
-                    Db::Sqlite(writer.clone()),
-                    Db::Sqlite(writer),
-                )
-            }
-            Some(Backend::Postgres) => {
-                // Sent at connection start-up, so it holds on every pooled
-                // connection without an extra round trip (and adds to any
-                // `?options=` the URL carries).
-                let timeout_ms = pool.statement_timeout.as_millis().max(1);
-                // Custom plans only: a plan cached while a table was nearly
-                // empty (a sequential scan) would otherwise stay in use
-                // after a burst of inserts, until autovacuum analyzes the
-                // table a minute or more later. Planning these one-row
-                // statements costs less than one such scan.
-                let base = PgConnectOptions::from_str(url)?;
-                let timeout = ("statement_timeout", timeout_ms.to_string());
-                let options = base.clone().options([
-                    timeout.clone(),
-                    ("plan_cache_mode", "force_custom_plan".to_owned()),
-                ]);
-                // The grouped writer's own connection: lazy, so it is
-                // opened by the writer task, on the writer's thread. Its
-                // own statements go as simple queries (each planned for
-                // its rows, see writer/), which leaves the plan cache to
-                // the foreign-key checks its inserts fire: one simple
-                // primary-key lookup per key and row, which forced custom
-                // plans would plan anew every time (two fifths of the
-                // writer's backend).
-                // Its statements carry their rows as literals (user codes,
-                // addresses, usernames): the driver must not log them, not
-                // even as slow statements. The writer logs a slow round's
-                // size and duration itself.
-                let grouped = PgPoolOptions::new()
-                    .max_connections(1)
-                    .acquire_timeout(pool.acquire_timeout)
-                    .connect_lazy_with(
-                        base.options([timeout, ("plan_cache_mode", "auto".to_owned())])
-                            .disable_statement_logging(),
-                    );
-                let pool = PgPoolOptions::new()
-                    .max_connections(pool.max_connections)
-                    .acquire_timeout(pool.acquire_timeout)
-                    .connect_with(options)
-                    .await?;
-                (
-                    Db::Postgres(pool.clone()),
-                    Db::Postgres(pool),
-                    Db::Postgres(grouped),
-                )
-            }
+            Some(Backend::Sqlite) => connect_sqlite(url, pool).await?,
+            Some(Backend::Postgres) => connect_postgres(url, pool).await?,
             None => {
                 return Err(Error::Database(sqlx::Error::Configuration(
                     "DATABASE_URL must start with sqlite:, postgres:// or postgresql://".into(),

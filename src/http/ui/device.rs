@@ -107,38 +107,7 @@ pub async fn submit_code(
     };
     let (code, client) = match code_guard::find_pending(&state.core, &who, typed).await {
         Ok(found) => found,
-        Err(e) => {
-            let (status, message, retry_after) = match &e {
-                Error::TooManyAttempts { retry_after_secs } => (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "Too many attempts. Wait {} seconds, then try again.",
-                        retry_after_secs.max(&1)
-                    ),
-                    Some(*retry_after_secs),
-                ),
-                other => match code_problem(other) {
-                    Some(message) => (StatusCode::UNPROCESSABLE_ENTITY, message.to_owned(), None),
-                    None => return Err(e.into()),
-                },
-            };
-            let entry = entry_markup(&web, &echo(typed), Some(&message), false);
-            let mut response = page_or_fragment(
-                &state,
-                &web,
-                &headers,
-                status,
-                "Connect a device",
-                entry,
-                panel,
-            );
-            if let Some(secs) = retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-            }
-            return Ok(response);
-        }
+        Err(e) => return refused_entry(&state, &web, &headers, typed, e),
     };
     let now = state.core.clock.now_secs();
     let scopes: Vec<String> = code
@@ -176,6 +145,48 @@ pub async fn submit_code(
         view,
         panel,
     ))
+}
+
+/// The code-entry form again, with why `typed` was refused: 429 with
+/// `Retry-After` while a guessing budget is spent, 422 for a code that
+/// cannot be used; anything else is an error page.
+fn refused_entry(
+    state: &AppState,
+    web: &WebSession,
+    headers: &HeaderMap,
+    typed: &str,
+    e: Error,
+) -> Result<Response, PageError> {
+    let (status, message, retry_after) = match &e {
+        Error::TooManyAttempts { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many attempts. Wait {} seconds, then try again.",
+                retry_after_secs.max(&1)
+            ),
+            Some(*retry_after_secs),
+        ),
+        other => match code_problem(other) {
+            Some(message) => (StatusCode::UNPROCESSABLE_ENTITY, message.to_owned(), None),
+            None => return Err(e.into()),
+        },
+    };
+    let entry = entry_markup(web, &echo(typed), Some(&message), false);
+    let mut response = page_or_fragment(
+        state,
+        web,
+        headers,
+        status,
+        "Connect a device",
+        entry,
+        panel,
+    );
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    }
+    Ok(response)
 }
 
 /// `POST /device/decision`: approve or deny the request the consent view
