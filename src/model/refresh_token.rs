@@ -10,6 +10,9 @@
 //! [`RefreshRefusal::Reused`]: it has leaked, and the caller revokes the
 //! grant (OAuth 2.0 Security BCP §4.14).
 
+use super::ids::{ClientId, GrantId, RefreshTokenId, UserId};
+use super::time::UnixSecs;
+
 /// A stored state's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshStatus {
@@ -24,11 +27,11 @@ pub enum RefreshState {
     Active,
     /// Exchanged for a successor at `at`.
     Rotated {
-        at: i64,
+        at: UnixSecs,
     },
     /// Revoked at `at` (by its user, an administrator or a reuse).
     Revoked {
-        at: i64,
+        at: UnixSecs,
     },
 }
 
@@ -43,7 +46,7 @@ impl RefreshState {
 
     /// The state the `consumed_at` and `revoked_at` columns describe. A
     /// token revoked after it was rotated counts as revoked.
-    pub fn from_columns(consumed_at: Option<i64>, revoked_at: Option<i64>) -> Self {
+    pub fn from_columns(consumed_at: Option<UnixSecs>, revoked_at: Option<UnixSecs>) -> Self {
         match (consumed_at, revoked_at) {
             (_, Some(at)) => RefreshState::Revoked { at },
             (Some(at), None) => RefreshState::Rotated { at },
@@ -95,14 +98,14 @@ impl RefreshRefusal {
 /// A refresh token as stored, with what decides whether it may be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshToken {
-    pub id: String,
-    pub grant_id: String,
-    pub client_id: String,
-    pub user_id: String,
+    pub id: RefreshTokenId,
+    pub grant_id: GrantId,
+    pub client_id: ClientId,
+    pub user_id: UserId,
     pub username: String,
     pub scope: String,
-    pub issued_at: i64,
-    pub expires_at: i64,
+    pub issued_at: UnixSecs,
+    pub expires_at: UnixSecs,
     pub state: RefreshState,
     pub grant_revoked: bool,
     pub user_disabled: bool,
@@ -113,7 +116,7 @@ impl RefreshToken {
     /// Whether `client_id` may use this token at `now_secs`, in the order
     /// the checks matter: a reuse is reported before anything else about a
     /// live grant, so the caller can revoke it.
-    pub fn usable_by(&self, client_id: &str, now_secs: i64) -> Result<(), RefreshRefusal> {
+    pub fn usable_by(&self, client_id: &str, now_secs: UnixSecs) -> Result<(), RefreshRefusal> {
         if self.client_id != client_id {
             return Err(RefreshRefusal::ForeignClient);
         }
@@ -122,7 +125,7 @@ impl RefreshToken {
 
     /// Whether the token is live at `now_secs`, whoever asks
     /// (introspection); see [`RefreshToken::usable_by`].
-    pub fn usable(&self, now_secs: i64) -> Result<(), RefreshRefusal> {
+    pub fn usable(&self, now_secs: UnixSecs) -> Result<(), RefreshRefusal> {
         match self.state {
             RefreshState::Rotated { .. } if !self.grant_revoked => {
                 return Err(RefreshRefusal::Reused);
@@ -143,7 +146,7 @@ impl RefreshToken {
     }
 
     /// The token after `client_id` exchanged it at `now_secs`.
-    pub fn rotate(&self, client_id: &str, now_secs: i64) -> Result<Self, RefreshRefusal> {
+    pub fn rotate(&self, client_id: &str, now_secs: UnixSecs) -> Result<Self, RefreshRefusal> {
         self.usable_by(client_id, now_secs)?;
         Ok(Self {
             state: RefreshState::Rotated { at: now_secs },
@@ -164,8 +167,8 @@ mod tests {
             user_id: "u".into(),
             username: "ada".into(),
             scope: "read".into(),
-            issued_at: 0,
-            expires_at: 100,
+            issued_at: UnixSecs(0),
+            expires_at: UnixSecs(100),
             state: RefreshState::Active,
             grant_revoked: false,
             user_disabled: false,
@@ -175,24 +178,33 @@ mod tests {
 
     #[test]
     fn a_token_rotates_once_and_a_second_use_is_a_reuse() {
-        let rotated = token().rotate("c", 10).unwrap();
-        assert_eq!(rotated.state, RefreshState::Rotated { at: 10 });
-        assert_eq!(rotated.rotate("c", 11), Err(RefreshRefusal::Reused));
+        let rotated = token().rotate("c", UnixSecs(10)).unwrap();
+        assert_eq!(rotated.state, RefreshState::Rotated { at: UnixSecs(10) });
+        assert_eq!(
+            rotated.rotate("c", UnixSecs(11)),
+            Err(RefreshRefusal::Reused)
+        );
         assert_eq!(rotated.state.status(), Rotation::ENTERS);
         assert_eq!(token().state.status(), Rotation::LEAVES);
     }
 
     #[test]
     fn refusals_in_the_order_that_matters() {
-        assert_eq!(token().rotate("x", 10), Err(RefreshRefusal::ForeignClient));
-        assert_eq!(token().rotate("c", 100), Err(RefreshRefusal::Expired));
+        assert_eq!(
+            token().rotate("x", UnixSecs(10)),
+            Err(RefreshRefusal::ForeignClient)
+        );
+        assert_eq!(
+            token().rotate("c", UnixSecs(100)),
+            Err(RefreshRefusal::Expired)
+        );
         let revoked_grant = RefreshToken {
-            state: RefreshState::Rotated { at: 5 },
+            state: RefreshState::Rotated { at: UnixSecs(5) },
             grant_revoked: true,
             ..token()
         };
         assert_eq!(
-            revoked_grant.rotate("c", 10),
+            revoked_grant.rotate("c", UnixSecs(10)),
             Err(RefreshRefusal::Revoked),
             "a reuse after the grant went is only a revoked token"
         );
@@ -200,14 +212,17 @@ mod tests {
             user_disabled: true,
             ..token()
         };
-        assert_eq!(disabled.rotate("c", 10), Err(RefreshRefusal::UserDisabled));
         assert_eq!(
-            RefreshState::from_columns(Some(1), Some(2)),
-            RefreshState::Revoked { at: 2 }
+            disabled.rotate("c", UnixSecs(10)),
+            Err(RefreshRefusal::UserDisabled)
         );
         assert_eq!(
-            RefreshState::from_columns(Some(1), None),
-            RefreshState::Rotated { at: 1 }
+            RefreshState::from_columns(Some(UnixSecs(1)), Some(UnixSecs(2))),
+            RefreshState::Revoked { at: UnixSecs(2) }
+        );
+        assert_eq!(
+            RefreshState::from_columns(Some(UnixSecs(1)), None),
+            RefreshState::Rotated { at: UnixSecs(1) }
         );
     }
 }

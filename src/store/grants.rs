@@ -7,7 +7,9 @@
 
 use super::batch::{Batched, Column, InsertRows as _, Inserted, json_row};
 use super::{Error, Result, Store, Topic, on_pool};
+use crate::model::ids::{ClientId, GrantId, RefreshTokenId, UserId};
 use crate::model::refresh_token::{RefreshState, RefreshStatus, RefreshToken, Rotation};
+use crate::model::time::UnixSecs;
 use crate::store::NewAccessToken;
 
 #[derive(Debug, Clone)]
@@ -50,16 +52,16 @@ pub struct GrantView {
 /// A refresh token row with what decides whether it may be used.
 #[derive(sqlx::FromRow)]
 struct RefreshTokenRow {
-    id: String,
-    grant_id: String,
-    client_id: String,
-    user_id: String,
+    id: RefreshTokenId,
+    grant_id: GrantId,
+    client_id: ClientId,
+    user_id: UserId,
     username: String,
     scope: String,
-    issued_at: i64,
-    expires_at: i64,
-    consumed_at: Option<i64>,
-    revoked_at: Option<i64>,
+    issued_at: UnixSecs,
+    expires_at: UnixSecs,
+    consumed_at: Option<UnixSecs>,
+    revoked_at: Option<UnixSecs>,
     grant_revoked_at: Option<i64>,
     user_disabled: bool,
     client_disabled: bool,

@@ -40,6 +40,7 @@ use crate::model::audit::AuditAction;
 use crate::model::device_code::Refusal;
 use crate::model::refresh_token::{RefreshRefusal, RefreshToken};
 use crate::model::scope::Scopes;
+use crate::model::time::UnixSecs;
 use crate::model::{DeviceCode, Secret};
 use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows};
 
@@ -243,7 +244,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         .await?
         .ok_or_else(|| invalid("unknown refresh token"))?;
     let now = core.clock.now_secs();
-    let rotated = match record.rotate(&client.id, now) {
+    let rotated = match record.rotate(&client.id, UnixSecs(now)) {
         Ok(rotated) => rotated,
         Err(RefreshRefusal::Reused) => {
             reused(core, &record, &client.id, req.ip.clone(), now).await?;
@@ -295,7 +296,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
     audit::record(
         core,
         NewAuditEvent {
-            actor: Some(record.user_id.clone()),
+            actor: Some(record.user_id.to_string()),
             client_id: Some(client.id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: req.ip,
@@ -327,9 +328,9 @@ async fn reused(
     audit::record(
         core,
         NewAuditEvent {
-            actor: Some(record.user_id.clone()),
+            actor: Some(record.user_id.to_string()),
             client_id: Some(client_id.to_owned()),
-            target: Some(record.grant_id.clone()),
+            target: Some(record.grant_id.to_string()),
             ip,
             detail: Some(
                 "an already-used refresh token was presented; all tokens of the grant revoked"
@@ -449,15 +450,15 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
         let Some(r) = core.store.find_refresh_token(&hash_secret(token)).await? else {
             return Ok(None);
         };
-        let live = r.usable(core.clock.now_secs()).is_ok();
+        let live = r.usable(core.clock.secs()).is_ok();
         Ok::<_, Error>(live.then_some(Introspection::Active {
             token_type: "refresh_token",
             scope: r.scope,
-            client_id: r.client_id,
+            client_id: r.client_id.into_string(),
             username: r.username,
-            sub: r.user_id,
-            exp: r.expires_at,
-            iat: r.issued_at,
+            sub: r.user_id.into_string(),
+            exp: r.expires_at.0,
+            iat: r.issued_at.0,
             jti: None,
         }))
     };
