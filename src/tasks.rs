@@ -1,16 +1,21 @@
 //! Periodic background work: removing expired device codes and tokens,
-//! and audit events older than AUDIT_RETENTION.
+//! and audit events older than AUDIT_RETENTION; pruning in-memory limits;
+//! keeping the caches coherent. [`spawn_all`] starts every task a running
+//! server has, so the binary and the tests run the same ones.
 
 use std::time::Duration;
 
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::domain::Core;
 use crate::domain::device_flow::RETENTION_SECS;
+use crate::state::AppState;
 use crate::telemetry::Repeated;
 
-/// How often the cleanup runs.
+/// How often the cleanup runs by default (`Config::cleanup_period`), and
+/// how often the in-memory rate limits and metrics are tidied.
 pub const CLEANUP_PERIOD: Duration = Duration::from_secs(60);
 /// Expired token rows are kept this long for audit and listings.
 pub const TOKEN_RETENTION_SECS: i64 = 7 * 24 * 60 * 60;
@@ -158,4 +163,62 @@ pub fn spawn_cleanup(
             }
         }
     })
+}
+
+/// Tidies the device-code rate limiter and the metrics every
+/// [`CLEANUP_PERIOD`] until `stop`: both only hold memory, so this runs
+/// whatever the cleanup setting.
+pub fn spawn_limits_upkeep(state: &AppState, stop: CancellationToken) -> JoinHandle<()> {
+    let limits = state.limits.clone();
+    let metrics = state.core.metrics.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CLEANUP_PERIOD);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = tick.tick() => {
+                    limits.retain_recent();
+                    metrics.upkeep();
+                }
+            }
+        }
+    })
+}
+
+/// The background tasks of one running server.
+#[derive(Debug)]
+pub struct Upkeep {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts every background task of a server on `state` until `stop`: the
+/// limits upkeep, the cache upkeep and, unless `cleanup_period` is `None`,
+/// the cleanup every `cleanup_period`.
+pub fn spawn_all(
+    state: &AppState,
+    cleanup_period: Option<Duration>,
+    stop: &CancellationToken,
+) -> Upkeep {
+    let core = &*state.core;
+    let mut tasks = vec![
+        spawn_limits_upkeep(state, stop.clone()),
+        spawn_cache_upkeep(core.clone(), stop.clone()),
+    ];
+    // A zero period would make `tokio::time::interval` panic.
+    if let Some(period) = cleanup_period.filter(|p| !p.is_zero()) {
+        tasks.push(spawn_cleanup(core.clone(), period, stop.clone()));
+    }
+    Upkeep { tasks }
+}
+
+impl Upkeep {
+    /// Waits for every task to end (after `stop` was cancelled). A task
+    /// that panicked is logged; the others are still waited for.
+    pub async fn join(self) {
+        for task in self.tasks {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "a background task failed");
+            }
+        }
+    }
 }
