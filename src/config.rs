@@ -90,10 +90,11 @@ pub struct Config {
     /// A separate listen address for /metrics (METRICS_ADDR).
     pub metrics_addr: Option<SocketAddr>,
     /// How often expired device codes, tokens, audit events, sessions,
-    /// cache entries and retired keys are removed (`tasks::spawn_cleanup`);
-    /// the first run is at start-up. `None` runs no periodic cleanup: for
-    /// an embedder (or a test) that calls `tasks::cleanup_once` itself and
-    /// must not have rows removed behind its back. Not an environment
+    /// cache entries and retired keys are removed, and keys rotated by
+    /// other instances loaded (`tasks::spawn_cleanup`); the first run is at
+    /// start-up. `None` (or zero) runs no periodic cleanup: for an embedder
+    /// or a test that runs `tasks::cleanup_once` or reloads keys itself, and
+    /// must not have that done behind its back. Not an environment
     /// variable: the binary always cleans up every `tasks::CLEANUP_PERIOD`.
     pub cleanup_period: Option<Duration>,
 }

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use authgate::clock::ManualClock;
+use authgate::config::Config;
 use authgate::domain::device_flow;
 use futures::future::join_all;
 
@@ -42,9 +43,15 @@ fn skipped() -> bool {
 /// `n` instances started at the same moment on one fresh database, so
 /// their first starts race on migrations, secrets, seeding and keys.
 async fn deployment(n: usize) -> Vec<TestApp> {
+    deployment_with(n, |_| {}).await
+}
+
+/// [`deployment`] with every instance's configuration adjusted by `adjust`.
+async fn deployment_with(n: usize, adjust: impl Fn(&mut Config)) -> Vec<TestApp> {
     let db = TestDb::fresh().await;
     let clock = Arc::new(ManualClock::starting_now());
-    let apps = join_all((0..n).map(|_| TestApp::spawn_on(db.clone(), clock.clone(), |_| {}))).await;
+    let apps =
+        join_all((0..n).map(|_| TestApp::spawn_on(db.clone(), clock.clone(), &adjust))).await;
     for app in &apps[1..] {
         assert_eq!(
             app.cli_client_id, apps[0].cli_client_id,
@@ -538,7 +545,9 @@ async fn a_token_signed_with_a_key_new_to_this_instance_is_revoked_here() {
     if skipped() {
         return;
     }
-    let apps = deployment(2).await;
+    // No periodic cleanup: it reloads the key ring (at start-up too), and
+    // B must not have seen A's rotation.
+    let apps = deployment_with(2, |c| c.cleanup_period = None).await;
     let (a, b) = (&apps[0], &apps[1]);
     authgate::domain::keys::rotate(&a.core.store, &a.core.keys, a.core.clock.as_ref())
         .await
