@@ -6,6 +6,8 @@
 //! PostgreSQL database created for the test through that URL and dropped
 //! afterwards, so tests stay independent and run in parallel.
 
+pub mod process;
+
 use std::sync::Arc;
 use std::time::Duration;
 
