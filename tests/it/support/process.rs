@@ -23,6 +23,16 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_authgate");
 /// How long a server may take to log its address.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// `authgate <args>` in `dir`, with none of the developer's AuthGate
+/// variables leaking in.
+pub fn authgate(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
 /// `authgate server <args>` in `dir` on 127.0.0.1:0 with JSON logs and
 /// `env`, and nothing else of the caller's environment.
 ///
