@@ -15,7 +15,7 @@ pub mod crypto;
 pub mod domain;
 pub mod http;
 pub mod metrics;
-pub mod server;
+mod server;
 pub mod shutdown;
 mod start;
 pub mod state;
@@ -23,8 +23,7 @@ pub mod store;
 pub mod tasks;
 pub mod telemetry;
 
-pub use server::{ServeSettings, serve};
-pub use start::{Running, build_app, start};
+pub use start::{Running, start};
 
 use std::sync::Arc;
 

@@ -30,8 +30,8 @@ use crate::tasks;
 
 /// The complete HTTP application for `state`, as every server serves it:
 /// with `--dev`, live reload is added and assets are watched until the
-/// returned guard is dropped (keep it for as long as the app serves).
-pub fn build_app(state: AppState) -> anyhow::Result<(Router, Option<http::dev::DevReload>)> {
+/// returned guard is dropped (kept for as long as the app serves).
+fn build_app(state: AppState) -> anyhow::Result<(Router, Option<http::dev::DevReload>)> {
     let app = http::router(state.clone());
     if !state.http.dev {
         return Ok((app, None));

@@ -35,7 +35,10 @@ pub const CHECKPOINT_PERIOD: Duration = Duration::from_millis(100);
 /// writes live poll pacing behind every [`WRITE_BEHIND_PERIOD`], once more
 /// when stopping. On SQLite it also checkpoints the WAL every
 /// [`CHECKPOINT_PERIOD`], off the request path.
-pub fn spawn_cache_upkeep(core: Core, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+pub(crate) fn spawn_cache_upkeep(
+    core: Core,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let listen = core.store.listen(stop.clone());
         let write_behind = async {
@@ -126,7 +129,7 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
 
 /// Runs [`cleanup_once`] (and expired-session deletion) every `period`
 /// until `stop` is cancelled.
-pub fn spawn_cleanup(
+pub(crate) fn spawn_cleanup(
     core: Core,
     period: Duration,
     stop: CancellationToken,
@@ -168,7 +171,7 @@ pub fn spawn_cleanup(
 /// Tidies the device-code rate limiter and the metrics every
 /// [`CLEANUP_PERIOD`] until `stop`: both only hold memory, so this runs
 /// whatever the cleanup setting.
-pub fn spawn_limits_upkeep(state: &AppState, stop: CancellationToken) -> JoinHandle<()> {
+pub(crate) fn spawn_limits_upkeep(state: &AppState, stop: CancellationToken) -> JoinHandle<()> {
     let limits = state.limits.clone();
     let metrics = state.core.metrics.clone();
     tokio::spawn(async move {
@@ -187,14 +190,14 @@ pub fn spawn_limits_upkeep(state: &AppState, stop: CancellationToken) -> JoinHan
 
 /// The background tasks of one running server.
 #[derive(Debug)]
-pub struct Upkeep {
+pub(crate) struct Upkeep {
     tasks: Vec<JoinHandle<()>>,
 }
 
 /// Starts every background task of a server on `state` until `stop`: the
 /// limits upkeep, the cache upkeep and, unless `cleanup_period` is `None`,
 /// the cleanup every `cleanup_period`.
-pub fn spawn_all(
+pub(crate) fn spawn_all(
     state: &AppState,
     cleanup_period: Option<Duration>,
     stop: &CancellationToken,
@@ -214,7 +217,7 @@ pub fn spawn_all(
 impl Upkeep {
     /// Waits for every task to end (after `stop` was cancelled). A task
     /// that panicked is logged; the others are still waited for.
-    pub async fn join(self) {
+    pub(crate) async fn join(self) {
         for task in self.tasks {
             if let Err(e) = task.await {
                 tracing::error!(error = %e, "a background task failed");
