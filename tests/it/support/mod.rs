@@ -1,5 +1,8 @@
-//! `TestApp`: the real router on a fresh database, served on 127.0.0.1:0,
-//! with a manual clock and an HTTP client with one helper per endpoint.
+//! `TestApp`: the server as the binary starts it (`authgate::start`: the
+//! router, every background task, METRICS_ADDR when set) on a fresh
+//! database, served on a 127.0.0.1:0 listener bound first, with a manual
+//! clock and an HTTP client with one helper per endpoint. `process.rs`
+//! starts the binary itself, for tests that need a process.
 //!
 //! The database is a SQLite file in a temporary directory, or, when
 //! `TEST_DATABASE_URL` names a PostgreSQL database (`make unit-pg`), a new
