@@ -91,11 +91,12 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// How often expired device codes, tokens, audit events, sessions,
     /// cache entries and retired keys are removed, and keys rotated by
-    /// other instances loaded (`tasks::spawn_cleanup`); the first run is at
-    /// start-up. `None` (or zero) runs no periodic cleanup: for an embedder
-    /// or a test that runs `tasks::cleanup_once` or reloads keys itself, and
-    /// must not have that done behind its back. Not an environment
-    /// variable: the binary always cleans up every `tasks::CLEANUP_PERIOD`.
+    /// other instances loaded (`tasks::spawn_cleanup`); the first run is
+    /// one period after start-up. `None` (or zero) runs no periodic
+    /// cleanup: for an embedder or a test that runs `tasks::cleanup_once`
+    /// or reloads keys itself, and must not have that done behind its
+    /// back. Not an environment variable: the binary always cleans up
+    /// every `tasks::CLEANUP_PERIOD`.
     pub cleanup_period: Option<Duration>,
 }
 

@@ -128,7 +128,13 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
 }
 
 /// Runs [`cleanup_once`] (and expired-session deletion) every `period`
-/// until `stop` is cancelled.
+/// until `stop` is cancelled, the first time one `period` after the start.
+///
+/// Not at once: start-up has just loaded the keys, nothing it removes is
+/// urgent, and a start (of several instances together, or of a test) is
+/// busy enough. A run at once also opened database connections while a
+/// short test ended, and a PostgreSQL connection caught half-open there
+/// held up the test database's `DROP DATABASE` for a minute.
 pub(crate) fn spawn_cleanup(
     core: Core,
     period: Duration,
@@ -136,7 +142,8 @@ pub(crate) fn spawn_cleanup(
 ) -> tokio::task::JoinHandle<()> {
     let sessions = core.store.sessions();
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(period);
+        let first = tokio::time::Instant::now() + period;
+        let mut ticker = tokio::time::interval_at(first, period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {

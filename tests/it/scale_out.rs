@@ -506,8 +506,8 @@ async fn a_token_signed_with_a_key_new_to_this_instance_is_revoked_here() {
     if skipped() {
         return;
     }
-    // No periodic cleanup: it reloads the key ring (at start-up too), and
-    // B must not have seen A's rotation.
+    // No periodic cleanup: it reloads the key ring, and B must not have
+    // seen A's rotation.
     let apps = deployment_with(2, |c| c.cleanup_period = None).await;
     let (a, b) = (&apps[0], &apps[1]);
     authgate::domain::keys::rotate(&a.core.store, &a.core.keys, a.core.clock.as_ref())

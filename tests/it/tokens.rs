@@ -457,8 +457,8 @@ async fn key_rotation_keeps_old_tokens_valid_and_published() {
 
 #[tokio::test]
 async fn an_instance_picks_up_a_rotation_it_did_not_see() {
-    // No periodic cleanup: it reloads the key ring (at start-up too), and
-    // this instance must not have seen the rotation below.
+    // No periodic cleanup: it reloads the key ring, and this instance
+    // must not have seen the rotation below.
     let app = TestApp::spawn_with(|c| c.cleanup_period = None).await;
     // Another instance (same database) rotates and signs with the new key.
     let other = authgate::crypto::jwt::TokenSigner::new(
