@@ -46,8 +46,8 @@ fn build_app(state: AppState) -> anyhow::Result<(Router, Option<http::dev::DevRe
 /// means to stop it.
 ///
 /// Dropping the handle starts a graceful stop, as [`Running::stop`] does,
-/// without waiting for it: a test that fails half-way leaves no server
-/// writing to its database.
+/// without waiting for it: a handle lost (say, by a test that fails
+/// half-way) leaves no server running on its own.
 #[derive(Debug)]
 pub struct Running {
     addr: SocketAddr,
@@ -59,10 +59,10 @@ pub struct Running {
     done: JoinHandle<std::io::Result<()>>,
 }
 
-/// Prepares the state for `config` (connects, migrates, seeds; see
-/// [`AppState::prepare`]), builds the app ([`build_app`]) and serves it on
+/// Prepares the state for `config` (connects, migrates, seeds: see
+/// `AppState::prepare`), builds the app (`build_app`) and serves it on
 /// `listener` in a task of its own, beside every background task
-/// ([`tasks::spawn_all`]) and, with METRICS_ADDR, the metrics listener.
+/// (`tasks::spawn_all`) and, with METRICS_ADDR, the metrics listener.
 /// Returns once the app serves.
 ///
 /// # Errors

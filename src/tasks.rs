@@ -1,6 +1,6 @@
 //! Periodic background work: removing expired device codes and tokens,
 //! and audit events older than AUDIT_RETENTION; pruning in-memory limits;
-//! keeping the caches coherent. [`spawn_all`] starts every task a running
+//! keeping the caches coherent. `spawn_all` starts every task a running
 //! server has, so the binary and the tests run the same ones.
 
 use std::time::Duration;
