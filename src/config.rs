@@ -89,6 +89,15 @@ pub struct Config {
     pub metrics_token: Option<SecretString>,
     /// A separate listen address for /metrics (METRICS_ADDR).
     pub metrics_addr: Option<SocketAddr>,
+    /// How often expired device codes, tokens, audit events, sessions,
+    /// cache entries and retired keys are removed, and keys rotated by
+    /// other instances loaded (`tasks::spawn_cleanup`); the first run is
+    /// one period after start-up. `None` (or zero) runs no periodic
+    /// cleanup: for an embedder or a test that runs `tasks::cleanup_once`
+    /// or reloads keys itself, and must not have that done behind its
+    /// back. Not an environment variable: the binary always cleans up
+    /// every `tasks::CLEANUP_PERIOD`.
+    pub cleanup_period: Option<Duration>,
 }
 
 impl Config {
@@ -161,6 +170,7 @@ impl Config {
             metrics: args.metrics,
             metrics_token: args.metrics_token.map(SecretString::from),
             metrics_addr: args.metrics_addr,
+            cleanup_period: Some(crate::tasks::CLEANUP_PERIOD),
         };
         at_least("SESSION_LIFETIME", config.session_lifetime, 60)?;
         if production {
@@ -169,13 +179,13 @@ impl Config {
         Ok(config)
     }
 
-    /// A development configuration for `database_url` with every default:
-    /// the starting point of tests and embedders.
     /// Whether cookies must carry `Secure`: when the public URL is https.
     pub fn secure_cookies(&self) -> bool {
         self.base_url.starts_with("https://")
     }
 
+    /// A development configuration for `database_url` with every default:
+    /// the starting point of tests and embedders.
     pub fn development(database_url: impl Into<String>) -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -210,6 +220,7 @@ impl Config {
             metrics: true,
             metrics_token: None,
             metrics_addr: None,
+            cleanup_period: Some(crate::tasks::CLEANUP_PERIOD),
         }
     }
 }

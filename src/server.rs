@@ -1,5 +1,6 @@
-//! Serving a router over TCP: the one accept loop of the binary, the tests
-//! and the benchmark, with the limits `axum::serve` has no setting for.
+//! Serving a router over TCP: the one accept loop of every server that
+//! [`crate::start`] starts (the app's, and METRICS_ADDR's), with the limits
+//! `axum::serve` has no setting for.
 //!
 //! - **Header-read timeout.** A connection must deliver a request's complete
 //!   headers within [`ServeSettings::header_read_timeout`] of starting it, or

@@ -67,15 +67,16 @@ pub struct AppState {
 
 /// A ready-to-serve state plus what start-up created.
 #[derive(Debug)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub state: AppState,
     pub seeded: Seeded,
 }
 
 impl AppState {
     /// Connects to the database, migrates it, resolves secrets, seeds the
-    /// first administrator and CLI client, and assembles the state.
-    pub async fn prepare(
+    /// first administrator and CLI client, and assembles the state. Only
+    /// [`crate::start`] calls it: a state is always served with its tasks.
+    pub(crate) async fn prepare(
         config: &Config,
         clock: SharedClock,
         random: Random,

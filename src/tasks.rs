@@ -1,24 +1,29 @@
-//! Periodic background work.
+//! Periodic background work. [`spawn_all`] starts every task a running
+//! server has, so the binary and the tests run the same ones.
 //!
-//! - Every minute ([`CLEANUP_PERIOD`]): device codes 24 h after expiry,
-//!   token rows 7 days after expiry, audit events older than
-//!   AUDIT_RETENTION and expired browser sessions are deleted; stale cache
-//!   entries are pruned; the signing keys are reloaded, so a key rotated by
-//!   `authgate keys rotate` or another instance is in force within a minute.
+//! - Every minute ([`CLEANUP_PERIOD`], `Config::cleanup_period`): device
+//!   codes 24 h after expiry, token rows 7 days after expiry, audit events
+//!   older than AUDIT_RETENTION and expired browser sessions are deleted;
+//!   stale cache entries are pruned; the signing keys are reloaded, so a key
+//!   rotated by `authgate keys rotate` or another instance is in force
+//!   within a minute.
 //! - Every second: the pacing of live polls is written behind, and on
 //!   PostgreSQL other instances' changes are applied as they arrive.
 //! - On SQLite, every 100 ms: a WAL checkpoint, off the request path.
 
 use std::time::Duration;
 
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tower_sessions::session_store::ExpiredDeletion;
 
 use crate::domain::Core;
 use crate::domain::device_flow::RETENTION_SECS;
+use crate::state::AppState;
 use crate::telemetry::Repeated;
 
-/// How often the cleanup runs.
+/// How often the cleanup runs by default (`Config::cleanup_period`), and
+/// how often the in-memory rate limits and metrics are tidied.
 pub const CLEANUP_PERIOD: Duration = Duration::from_secs(60);
 /// Expired token rows are kept this long for audit and listings.
 pub const TOKEN_RETENTION_SECS: i64 = 7 * 24 * 60 * 60;
@@ -38,7 +43,10 @@ pub const CHECKPOINT_PERIOD: Duration = Duration::from_millis(100);
 /// writes live poll pacing behind every [`WRITE_BEHIND_PERIOD`], once more
 /// when stopping. On SQLite it also checkpoints the WAL every
 /// [`CHECKPOINT_PERIOD`], off the request path.
-pub fn spawn_cache_upkeep(core: Core, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+pub(crate) fn spawn_cache_upkeep(
+    core: Core,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let listen = core.store.listen(stop.clone());
         let write_behind = async {
@@ -128,15 +136,22 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
 }
 
 /// Runs [`cleanup_once`] (and expired-session deletion) every `period`
-/// until `stop` is cancelled.
-pub fn spawn_cleanup(
+/// until `stop` is cancelled, the first time one `period` after the start.
+///
+/// Not at once: start-up has just loaded the keys, nothing it removes is
+/// urgent, and a start (of several instances together, or of a test) is
+/// busy enough. A run at once also opened database connections while a
+/// short test ended, and a PostgreSQL connection caught half-open there
+/// held up the test database's `DROP DATABASE` for a minute.
+pub(crate) fn spawn_cleanup(
     core: Core,
     period: Duration,
     stop: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
     let sessions = core.store.sessions();
     tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(period);
+        let first = tokio::time::Instant::now() + period;
+        let mut ticker = tokio::time::interval_at(first, period);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -164,4 +179,62 @@ pub fn spawn_cleanup(
             }
         }
     })
+}
+
+/// Tidies the device-code rate limiter and the metrics every
+/// [`CLEANUP_PERIOD`] until `stop`: both only hold memory, so this runs
+/// whatever the cleanup setting.
+pub(crate) fn spawn_limits_upkeep(state: &AppState, stop: CancellationToken) -> JoinHandle<()> {
+    let limits = state.limits.clone();
+    let metrics = state.core.metrics.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CLEANUP_PERIOD);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = tick.tick() => {
+                    limits.retain_recent();
+                    metrics.upkeep();
+                }
+            }
+        }
+    })
+}
+
+/// The background tasks of one running server.
+#[derive(Debug)]
+pub(crate) struct Upkeep {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Starts every background task of a server on `state` until `stop`: the
+/// limits upkeep, the cache upkeep and, unless `cleanup_period` is `None`,
+/// the cleanup every `cleanup_period`.
+pub(crate) fn spawn_all(
+    state: &AppState,
+    cleanup_period: Option<Duration>,
+    stop: &CancellationToken,
+) -> Upkeep {
+    let core = &*state.core;
+    let mut tasks = vec![
+        spawn_limits_upkeep(state, stop.clone()),
+        spawn_cache_upkeep(core.clone(), stop.clone()),
+    ];
+    // A zero period would make `tokio::time::interval` panic.
+    if let Some(period) = cleanup_period.filter(|p| !p.is_zero()) {
+        tasks.push(spawn_cleanup(core.clone(), period, stop.clone()));
+    }
+    Upkeep { tasks }
+}
+
+impl Upkeep {
+    /// Waits for every task to end (after `stop` was cancelled). A task
+    /// that panicked is logged; the others are still waited for.
+    pub(crate) async fn join(self) {
+        for task in self.tasks {
+            if let Err(e) = task.await {
+                tracing::error!(error = %e, "a background task failed");
+            }
+        }
+    }
 }

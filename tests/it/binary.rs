@@ -1,92 +1,30 @@
 //! The `authgate` binary itself: configuration errors, version, start-up
 //! with no configuration, and graceful shutdown on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::process::{Log, ServerProcess, authgate, server_command};
 use crate::support::{TestApp, TestDb, backend};
 
-const BIN: &str = env!("CARGO_BIN_EXE_authgate");
-
-/// Runs `future` to completion outside any test runtime.
-pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
-}
-
-/// A command with none of the developer's AuthGate variables leaking in.
-fn authgate(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    cmd
-}
-
-/// `authgate server` on a fresh database (SQLite in `dir`, or a fresh
-/// PostgreSQL database on that backend), with JSON logs on a pipe.
-pub struct Started {
-    pub child: std::process::Child,
-    /// The rest of the log, after the line announcing the address.
-    pub lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
-    pub addr: String,
-    /// The log lines before the announcement.
-    pub before: Vec<serde_json::Value>,
-    pub db: Option<std::sync::Arc<TestDb>>,
-}
-
-pub fn start_server(dir: &std::path::Path) -> Started {
-    start_server_with(dir, &[])
-}
-
-/// [`start_server`] with more arguments to `authgate server`.
-pub fn start_server_with(dir: &std::path::Path, args: &[&str]) -> Started {
-    let db = (backend() == "postgres").then(|| block_on(TestDb::fresh()));
-    let mut cmd = authgate(dir);
-    if let Some(db) = &db {
-        cmd.env("DATABASE_URL", &db.url);
-    }
-    let mut child = cmd
-        .arg("server")
-        .args(args)
-        .env("SERVER_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let mut before = Vec::new();
-    for line in lines.by_ref() {
-        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap_or_default();
-        if let Some(addr) = v["addr"].as_str() {
-            let addr = addr.to_owned();
-            return Started {
-                child,
-                lines,
-                addr,
-                before,
-                db,
-            };
-        }
-        before.push(v);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("no listening line");
-}
-
-pub fn sigterm(child: &std::process::Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+/// `authgate server <args>` on a fresh database: the default SQLite file
+/// in `dir`, or a fresh PostgreSQL database on that backend (returned, to
+/// be kept while the server runs).
+pub async fn start_server(
+    dir: &std::path::Path,
+    args: &[&str],
+) -> (ServerProcess, Option<Arc<TestDb>>) {
+    let db = match backend() {
+        "postgres" => Some(TestDb::fresh().await),
+        _ => None,
+    };
+    let env: Vec<(&str, &str)> = db
+        .iter()
+        .map(|db| ("DATABASE_URL", db.url.as_str()))
+        .collect();
+    let server = ServerProcess::start(server_command(dir, &env, args), Log::Kept).await;
+    (server, db)
 }
 
 #[test]
@@ -165,18 +103,12 @@ fn production_mode_refuses_missing_secrets() {
 /// With no configuration at all the server starts, answers, and exits 0
 /// on SIGTERM. On a PostgreSQL run the one setting given is DATABASE_URL
 /// (a fresh database), and no SQLite file may appear.
-#[test]
-fn starts_with_no_configuration_and_stops_on_sigterm() {
+#[tokio::test]
+async fn starts_with_no_configuration_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let Started {
-        mut child,
-        lines,
-        addr,
-        before,
-        db,
-    } = start_server(dir.path());
+    let (server, db) = start_server(dir.path(), &[]).await;
     assert!(
-        before.iter().any(|v| v["password"].is_string()),
+        server.before.iter().any(|v| v["password"].is_string()),
         "the generated admin password is printed once"
     );
     assert_eq!(
@@ -185,9 +117,9 @@ fn starts_with_no_configuration_and_stops_on_sigterm() {
         "the default SQLite file exactly when no DATABASE_URL is given"
     );
 
-    let body = http_get(&addr, "/health");
+    let body = http_get(&server.addr, "/health");
     assert!(body.contains("\"healthy\""), "{body}");
-    let login = http_get(&addr, "/login");
+    let login = http_get(&server.addr, "/login");
     assert!(login.contains("Sign in"), "{login}");
     assert!(
         !login.contains("data-event-stream"),
@@ -196,18 +128,8 @@ fn starts_with_no_configuration_and_stops_on_sigterm() {
     let kind = format!("\"database_kind\":\"{}\"", backend());
     assert!(body.contains(&kind), "{body}");
 
-    sigterm(&child);
-    // At most 15 s in 50 ms steps.
-    for attempt in 0.. {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "clean exit after SIGTERM: {status:?}");
-            break;
-        }
-        assert!(attempt < 300, "server did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // Drain the rest of the log so nothing blocks.
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    // A clean exit within 15 s, and the log says why.
+    let rest = server.stop().await;
     assert!(rest.iter().any(|l| l.contains("SIGTERM")), "{rest:?}");
 }
 
@@ -324,35 +246,28 @@ fn keys_rotate_and_list_on_the_configured_database() {
 /// before the graceful-shutdown future has ever run — still stops it
 /// cleanly: the handlers are installed before the announcement. (CI once
 /// saw the process killed by the default action in this window.)
-#[test]
-fn a_sigterm_right_after_start_up_stops_cleanly() {
+#[tokio::test]
+async fn a_sigterm_right_after_start_up_stops_cleanly() {
     for _ in 0..3 {
         let dir = tempfile::tempdir().unwrap();
-        let mut started = start_server(dir.path());
-        sigterm(&started.child);
-        let rest: Vec<String> = started.lines.map_while(Result::ok).collect();
-        let status = started.child.wait().unwrap();
-        assert!(
-            status.success(),
-            "clean exit after SIGTERM: {status:?} {rest:?}"
-        );
+        let (server, _db) = start_server(dir.path(), &[]).await;
+        server.stop().await;
     }
 }
 
 /// `authgate server --dev` as a developer runs it: pages carry the live
 /// reload script, and changing a file under `assets/` sends the reload
 /// event down the script's stream.
-#[test]
-fn dev_mode_reloads_pages_when_assets_change() {
+#[tokio::test]
+async fn dev_mode_reloads_pages_when_assets_change() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir().unwrap();
     // A checkout's layout, so the server watches this directory's assets.
     let css = dir.path().join("assets/src/app.css");
     std::fs::create_dir_all(css.parent().unwrap()).unwrap();
     std::fs::write(&css, "/* before */").unwrap();
-    let Started {
-        mut child, addr, ..
-    } = start_server_with(dir.path(), &["--dev"]);
+    let (server, _db) = start_server(dir.path(), &["--dev"]).await;
+    let addr = server.addr.clone();
     let login = http_get(&addr, "/login");
     let marker = r#"data-event-stream=""#;
     let start = login.find(marker).expect("reload script injected") + marker.len();
@@ -381,7 +296,5 @@ fn dev_mode_reloads_pages_when_assets_change() {
     read_until("event: init", &mut seen);
     std::fs::write(&css, "/* after */").unwrap();
     read_until("event: reload", &mut seen);
-
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(server);
 }

@@ -15,9 +15,7 @@
 //! survives a process crash), also on a `make unit-pg` run.
 
 use std::collections::{HashMap, VecDeque};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,8 +25,8 @@ use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
 use crate::support::DEVICE_GRANT;
+use crate::support::process::{Log, ServerProcess, server_command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_authgate");
 const CLIENT_ID: &str = "crash-test-cli";
 const PASSWORD: &str = "crash-test-admin-password";
 /// Device flows driven through the crashes.
@@ -41,98 +39,16 @@ const REDEEMERS: usize = 3;
 /// The whole test must finish within this.
 const BUDGET: Duration = Duration::from_secs(120);
 
-/// One running `authgate server`; killed when dropped (a failing test
-/// must not leave it behind).
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(dir: &Path) -> Server {
-        let mut child = Command::new(BIN)
-            .current_dir(dir)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .arg("server")
-            .env(
-                "DATABASE_URL",
-                format!("sqlite://{}", db_path(dir).display()),
-            )
-            .env("SERVER_ADDR", "127.0.0.1:0")
-            .env("LOG_FORMAT", "json")
-            .env("ADMIN_PASSWORD", PASSWORD)
-            .env("CLI_CLIENT_ID", CLIENT_ID)
-            .env("RATE_LIMIT_DEVICE_CODE", "0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        // Reads the listening address, then drains the log so the server
-        // never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let v: Value = serde_json::from_str(&line).unwrap_or_default();
-                let addr = v["addr"].as_str().or(v["fields"]["addr"].as_str());
-                if let Some(addr) = addr
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(addr.to_owned());
-                }
-            }
-        });
-        // Built before waiting, so a failed start still kills the process.
-        let mut server = Server {
-            child,
-            base: String::new(),
-        };
-        let addr = tokio::time::timeout(Duration::from_secs(30), rx)
-            .await
-            .expect("the server starts within 30 s")
-            .expect("the server logs its address");
-        server.base = format!("http://{addr}");
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill {signal}");
-    }
-
-    /// Waits for the process to be gone after a SIGKILL.
-    fn reap(mut self) {
-        self.child.wait().unwrap();
-    }
-
-    /// SIGTERM, and a clean exit within 15 s.
-    async fn stop(mut self) {
-        self.signal("-TERM");
-        for _ in 0..300 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "clean exit after SIGTERM: {status:?}");
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server did not stop after SIGTERM");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `authgate server` on the SQLite file in `dir`, once it listens.
+async fn start(dir: &Path) -> ServerProcess {
+    let url = format!("sqlite://{}", db_path(dir).display());
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("ADMIN_PASSWORD", PASSWORD),
+        ("CLI_CLIENT_ID", CLIENT_ID),
+        ("RATE_LIMIT_DEVICE_CODE", "0"),
+    ];
+    ServerProcess::start(server_command(dir, &env, &[]), Log::Kept).await
 }
 
 fn db_path(dir: &Path) -> PathBuf {
@@ -153,7 +69,7 @@ fn csrf(body: &str) -> String {
 }
 
 /// A browser signed in as the administrator, with its CSRF token.
-async fn sign_in(server: &Server) -> reqwest::Result<(reqwest::Client, String)> {
+async fn sign_in(server: &ServerProcess) -> reqwest::Result<(reqwest::Client, String)> {
     let browser = client();
     let login = browser
         .get(server.url("/login"))
@@ -184,7 +100,7 @@ async fn sign_in(server: &Server) -> reqwest::Result<(reqwest::Client, String)> 
 
 /// Approves through the consent form; `Ok(true)` once acknowledged.
 async fn approve(
-    server: &Server,
+    server: &ServerProcess,
     (browser, csrf): &(reqwest::Client, String),
     user_code: &str,
 ) -> reqwest::Result<bool> {
@@ -213,7 +129,7 @@ async fn approve(
 
 /// One token request; `(status, body)`.
 async fn poll(
-    server: &Server,
+    server: &ServerProcess,
     http: &reqwest::Client,
     device_code: &str,
 ) -> reqwest::Result<(u16, Value)> {
@@ -322,12 +238,12 @@ fn check_invariants(flows: &[Flow], seen: &Observed, rows: &HashMap<String, Row>
 /// concurrently; with `kill_after`, SIGKILL the server once that many
 /// steps have been acknowledged.
 async fn round(
-    server: Server,
+    server: ServerProcess,
     flows: &Arc<Vec<Flow>>,
     seen: &Arc<Mutex<Observed>>,
     rows: &HashMap<String, Row>,
     kill_after: Option<usize>,
-) -> Option<Server> {
+) -> Option<ServerProcess> {
     let state_of = |f: &Flow| rows.get(&f.user_code).map(|r| r.status.as_str());
     let to_approve: VecDeque<usize> = (0..flows.len())
         .filter(|&i| state_of(&flows[i]) == Some("pending"))
@@ -451,7 +367,7 @@ async fn crash_and_recover() {
     let dir = tmp.path();
 
     // Issue the device codes, concurrently.
-    let server = Server::start(dir).await;
+    let server = start(dir).await;
     let http = client();
     let issued = join_all((0..FLOWS).map(|_| {
         let (http, url) = (http.clone(), server.url("/oauth/device/code"));
@@ -495,7 +411,7 @@ async fn crash_and_recover() {
     for crash in 1..=CRASHES {
         let running = match server.take() {
             Some(s) => s,
-            None => Server::start(dir).await,
+            None => start(dir).await,
         };
         let remaining: usize = rows
             .values()
@@ -520,7 +436,7 @@ async fn crash_and_recover() {
     let crashed_at = started.elapsed();
 
     // Restart: healthy, every token handed out so far still recognised.
-    let server = Server::start(dir).await;
+    let server = start(dir).await;
     let health = http.get(server.url("/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     let received: Vec<String> = seen

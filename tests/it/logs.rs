@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 
-use crate::binary::{block_on, sigterm, start_server};
+use crate::binary::start_server;
 
 /// A transaction that holds what the grouped writer needs, so its next
 /// round waits for it.
@@ -63,42 +63,38 @@ fn post(addr: &str, path: &str, body: &str, user_agent: &str) -> String {
 /// size and duration — and nothing of its rows reaches the log (on
 /// PostgreSQL the round's statements carry the rows as literals, so the
 /// database driver's own slow-statement line would hold them all).
-#[test]
-fn a_slow_writer_round_is_logged_without_its_rows() {
+#[tokio::test]
+async fn a_slow_writer_round_is_logged_without_its_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let mut started = start_server(dir.path());
-    let url = match &started.db {
+    let (server, db) = start_server(dir.path(), &[]).await;
+    let url = match &db {
         Some(db) => db.url.clone(),
         None => format!("sqlite://{}", dir.path().join("authgate.db").display()),
     };
-    let client_id = started
+    let client_id = server
         .before
         .iter()
         .find_map(|line| line["client_id"].as_str())
         .expect("the CLI client's id is logged")
         .to_owned();
     let marker = format!("device-{}", uuid::Uuid::new_v4().simple());
-    let addr = started.addr.clone();
+    let addr = server.addr.clone();
     let agent = marker.clone();
-    let answer = block_on(async move {
-        let lock = Lock::take(&url).await;
-        let request = tokio::task::spawn_blocking(move || {
-            post(
-                &addr,
-                "/oauth/device/code",
-                &format!("client_id={client_id}"),
-                &agent,
-            )
-        });
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        lock.release().await;
-        request.await.unwrap()
+    let lock = Lock::take(&url).await;
+    let request = tokio::task::spawn_blocking(move || {
+        post(
+            &addr,
+            "/oauth/device/code",
+            &format!("client_id={client_id}"),
+            &agent,
+        )
     });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    lock.release().await;
+    let answer = request.await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 
-    sigterm(&started.child);
-    let log: Vec<String> = started.lines.by_ref().map_while(Result::ok).collect();
-    assert!(started.child.wait().unwrap().success());
+    let log = server.stop().await;
     let leaked: Vec<&String> = log.iter().filter(|l| l.contains(&marker)).collect();
     assert!(leaked.is_empty(), "rows in the log: {leaked:#?}");
     let slow: Vec<serde_json::Value> = log

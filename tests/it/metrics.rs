@@ -1,14 +1,10 @@
 //! `/metrics`: what it counts after real traffic, and its three settings
 //! (METRICS, METRICS_TOKEN, METRICS_ADDR).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use authgate::model::Decision;
 use secrecy::SecretString;
 
-use crate::support::{TestApp, TestDb};
+use crate::support::TestApp;
 
 async fn scrape(app: &TestApp, token: Option<&str>) -> (u16, String, String) {
     let mut req = app.http.get(app.url("/metrics"));
@@ -139,74 +135,25 @@ async fn metrics_can_be_turned_off() {
     assert_eq!(status, 404);
 }
 
-/// With METRICS_ADDR, /metrics moves to its own listener (the real
-/// binary, whose log names both addresses).
-#[test]
-fn metrics_move_to_their_own_address() {
-    let dir = tempfile::tempdir().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let db = runtime.block_on(TestDb::fresh());
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authgate"));
-    cmd.current_dir(dir.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("SERVER_ADDR", "127.0.0.1:0")
-        .env("METRICS_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .env("DATABASE_URL", &db.url)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = Running(cmd.arg("server").spawn().unwrap());
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
-    let (mut main, mut metrics) = (None, None);
-    for line in lines.by_ref() {
-        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap_or_default();
-        if let Some(a) = v["metrics_addr"].as_str() {
-            metrics = Some(a.to_owned());
-        }
-        if let Some(a) = v["addr"].as_str() {
-            main = Some(a.to_owned());
-        }
-        if main.is_some() && metrics.is_some() {
-            break;
-        }
-    }
-    let get = |addr: &str, path: &str| -> String {
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        stream.read_to_string(&mut out).unwrap();
-        out
-    };
-    let main = main.expect("listening line");
-    let metrics = metrics.expect("metrics listening line");
-    let on_main = get(&main, "/metrics");
-    let on_own = get(&metrics, "/metrics");
-    let elsewhere = get(&metrics, "/health");
-    drop(child);
-    assert!(on_main.starts_with("HTTP/1.1 404"), "{on_main}");
-    assert!(on_own.starts_with("HTTP/1.1 200"), "{on_own}");
-    assert!(on_own.contains("authgate_build_info"), "{on_own}");
-    assert!(elsewhere.starts_with("HTTP/1.1 404"), "only /metrics there");
-}
+/// With METRICS_ADDR, /metrics moves to its own listener, which `start`
+/// binds (port 0 here) beside the app's and stops with it.
+#[tokio::test]
+async fn metrics_move_to_their_own_address() {
+    let app = TestApp::spawn_with(|c| c.metrics_addr = Some(([127, 0, 0, 1], 0).into())).await;
+    let metrics = app.running.metrics_addr().expect("a metrics listener");
+    assert_ne!(metrics.port(), 0, "the port it was given");
+    let on_own = |path: &str| app.http.get(format!("http://{metrics}{path}")).send();
 
-/// A server process, killed when dropped (also when an assertion fails).
-struct Running(std::process::Child);
+    assert_eq!(scrape(&app, None).await.0, 404, "not on the main listener");
+    let own = on_own("/metrics").await.unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("authgate_build_info"));
+    let elsewhere = on_own("/health").await.unwrap();
+    assert_eq!(elsewhere.status(), 404, "only /metrics there");
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    app.shutdown().await;
+    assert!(
+        std::net::TcpStream::connect(metrics).is_err(),
+        "the metrics listener stops with the server"
+    );
 }

@@ -14,9 +14,11 @@
 use std::sync::Arc;
 
 use authgate::clock::ManualClock;
+use authgate::config::Config;
 use authgate::domain::device_flow;
 use futures::future::join_all;
 
+use crate::support::process::{Log, ServerProcess, server_command};
 use crate::support::{ADMIN_PASSWORD, DEVICE_GRANT, Page, Reply, TestApp, TestDb, backend};
 
 /// `true` (with a note on stderr) when the suite is not on PostgreSQL.
@@ -42,9 +44,15 @@ fn skipped() -> bool {
 /// `n` instances started at the same moment on one fresh database, so
 /// their first starts race on migrations, secrets, seeding and keys.
 async fn deployment(n: usize) -> Vec<TestApp> {
+    deployment_with(n, |_| {}).await
+}
+
+/// [`deployment`] with every instance's configuration adjusted by `adjust`.
+async fn deployment_with(n: usize, adjust: impl Fn(&mut Config)) -> Vec<TestApp> {
     let db = TestDb::fresh().await;
     let clock = Arc::new(ManualClock::starting_now());
-    let apps = join_all((0..n).map(|_| TestApp::spawn_on(db.clone(), clock.clone(), |_| {}))).await;
+    let apps =
+        join_all((0..n).map(|_| TestApp::spawn_on(db.clone(), clock.clone(), &adjust))).await;
     for app in &apps[1..] {
         assert_eq!(
             app.cli_client_id, apps[0].cli_client_id,
@@ -319,7 +327,9 @@ async fn real_processes_share_one_database() {
         return;
     }
     let db = TestDb::fresh().await;
-    let servers: Vec<Server> = join_all((0..2).map(|_| Server::start(&db.url))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let servers: Vec<ServerProcess> =
+        join_all((0..2).map(|_| start_process(dir.path(), &db.url))).await;
     let (p, q) = (&servers[0], &servers[1]);
     let http = reqwest::Client::builder()
         .cookie_store(true)
@@ -338,8 +348,8 @@ async fn real_processes_share_one_database() {
     assert_eq!(health["database_kind"], "postgres");
     assert!(health["database_latency_ms"].as_f64().unwrap() >= 0.0);
 
-    let client_id = p.cli_client_id.as_str();
-    assert_eq!(client_id, q.cli_client_id, "one seeded CLI client");
+    let client_id = cli_client_id(p);
+    assert_eq!(client_id, cli_client_id(q), "one seeded CLI client");
     let code: serde_json::Value = http
         .post(format!("{}/oauth/device/code", p.base))
         .form(&[("client_id", client_id)])
@@ -422,64 +432,22 @@ async fn real_processes_share_one_database() {
     drop(servers);
 }
 
-/// A running `authgate server` process, killed when dropped.
-struct Server {
-    child: std::process::Child,
-    base: String,
-    cli_client_id: String,
+/// A running `authgate server` process in `dir` on `database_url`.
+async fn start_process(dir: &std::path::Path, database_url: &str) -> ServerProcess {
+    let env = [
+        ("DATABASE_URL", database_url),
+        ("ADMIN_PASSWORD", ADMIN_PASSWORD),
+    ];
+    ServerProcess::start(server_command(dir, &env, &[]), Log::Kept).await
 }
 
-impl Server {
-    async fn start(database_url: &str) -> Server {
-        let database_url = database_url.to_owned();
-        tokio::task::spawn_blocking(move || Server::start_blocking(&database_url))
-            .await
-            .unwrap()
-    }
-
-    fn start_blocking(database_url: &str) -> Server {
-        use std::io::{BufRead, BufReader};
-        use std::process::{Command, Stdio};
-        let mut child = Command::new(env!("CARGO_BIN_EXE_authgate"))
-            .arg("server")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SERVER_ADDR", "127.0.0.1:0")
-            .env("DATABASE_URL", database_url)
-            .env("ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("LOG_FORMAT", "json")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut cli_client_id = None;
-        let mut addr = None;
-        for line in lines.by_ref() {
-            let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap_or_default();
-            if let Some(id) = v["client_id"].as_str() {
-                cli_client_id = Some(id.to_owned());
-            }
-            if let Some(a) = v["addr"].as_str() {
-                addr = Some(a.to_owned());
-                break;
-            }
-        }
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server {
-            child,
-            base: format!("http://{}", addr.expect("listening line")),
-            cli_client_id: cli_client_id.expect("client_id in the start-up log"),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The CLI client's id, as `server` logged it at start-up.
+fn cli_client_id(server: &ServerProcess) -> &str {
+    server
+        .before
+        .iter()
+        .find_map(|v| v["client_id"].as_str())
+        .expect("client_id in the start-up log")
 }
 
 /// Answers come from each instance's memory; a decision or a
@@ -538,7 +506,9 @@ async fn a_token_signed_with_a_key_new_to_this_instance_is_revoked_here() {
     if skipped() {
         return;
     }
-    let apps = deployment(2).await;
+    // No periodic cleanup: it reloads the key ring, and B must not have
+    // seen A's rotation.
+    let apps = deployment_with(2, |c| c.cleanup_period = None).await;
     let (a, b) = (&apps[0], &apps[1]);
     authgate::domain::keys::rotate(&a.core.store, &a.core.keys, a.core.clock.as_ref())
         .await

@@ -122,7 +122,8 @@ async fn explicit_secret_overrides_the_generated_one() {
 
 #[tokio::test]
 async fn cleanup_removes_only_stale_rows() {
-    let app = TestApp::spawn().await;
+    // The test runs the cleanup itself and counts what it removed.
+    let app = TestApp::spawn_with(|c| c.cleanup_period = None).await;
     let (fresh, _) = app.start_flow().await;
     let token = app.issue_token().await;
     assert_eq!(
@@ -138,4 +139,28 @@ async fn cleanup_removes_only_stale_rows() {
     let (_, tokens) = authgate::tasks::cleanup_once(&app.core).await.unwrap();
     assert_eq!(tokens, 1);
     assert_eq!(app.tokeninfo(&token).await.status, 401);
+}
+
+/// A started server runs the cleanup on its own, by its clock: a device
+/// code past its retention disappears without anyone calling it.
+#[tokio::test]
+async fn the_started_server_cleans_up_by_itself() {
+    let app = TestApp::spawn_with(|c| {
+        c.cleanup_period = Some(std::time::Duration::from_millis(20));
+    })
+    .await;
+    let (device_code, _) = app.start_flow().await;
+    let hash = authgate::crypto::hash_secret(&device_code);
+    let stored = || app.core.store.find_device_code_by_hash(&hash);
+    assert!(stored().await.unwrap().is_some());
+    // Past the device-code retention (24 h after expiry).
+    app.advance(2 * 24 * 3600);
+    // Bounded: the task runs every 20 ms.
+    for _ in 0..500 {
+        if stored().await.unwrap().is_none() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the periodic cleanup did not remove the stale device code");
 }

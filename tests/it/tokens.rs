@@ -458,7 +458,9 @@ async fn key_rotation_keeps_old_tokens_valid_and_published() {
 
 #[tokio::test]
 async fn an_instance_picks_up_a_rotation_it_did_not_see() {
-    let app = TestApp::spawn().await;
+    // No periodic cleanup: it reloads the key ring, and this instance
+    // must not have seen the rotation below.
+    let app = TestApp::spawn_with(|c| c.cleanup_period = None).await;
     // Another instance (same database) rotates and signs with the new key.
     let other = authgate::crypto::jwt::TokenSigner::new(
         authgate::domain::keys::load_ring(&app.core.store, &app.core.keys, app.core.clock.as_ref())

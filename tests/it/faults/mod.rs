@@ -24,16 +24,15 @@ mod postgres;
 mod sqlite;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::support::DEVICE_GRANT;
+use crate::support::process::{self, Log, ServerProcess};
 
-const BIN: &str = env!("CARGO_BIN_EXE_authgate");
 const CLIENT_ID: &str = "fault-test-cli";
 const PASSWORD: &str = "fault-test-admin-password";
 
@@ -47,118 +46,21 @@ fn now() -> Instant {
     Instant::now()
 }
 
-/// One running `authgate server`; killed when dropped (a failing test must
-/// not leave it behind).
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    /// Starts the binary in `dir` with `env` on top of the test defaults.
-    /// SIGXFSZ is ignored (as `trap '' XFSZ` leaves it across `exec`), so
-    /// a file-size limit makes writes fail instead of killing the server.
-    async fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
-        Self::start_logging(dir, env, Log::Kept).await
-    }
-
-    /// Starts the binary, its log kept (read and drained, so the server
-    /// never blocks on a full pipe) or broken once it listens: both of
-    /// its output pipes closed, as when the disk its log is written to is
-    /// full, so that every log write fails.
-    async fn start_logging(dir: &Path, env: &[(&str, &str)], log: Log) -> Server {
-        let mut child = server_command(dir, env)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            let mut tx = Some(tx);
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let v: Value = serde_json::from_str(&line).unwrap_or_default();
-                if let Some(addr) = v["addr"].as_str()
-                    && let Some(tx) = tx.take()
-                {
-                    let _ = tx.send(addr.to_owned());
-                    if log == Log::Broken {
-                        drop(stderr);
-                        return;
-                    }
-                }
-            }
-        });
-        let mut server = Server {
-            child,
-            base: String::new(),
-        };
-        let addr = tokio::time::timeout(Duration::from_secs(30), rx)
-            .await
-            .expect("the server starts within 30 s")
-            .expect("the server logs its address");
-        server.base = format!("http://{addr}");
-        server
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// SIGTERM, and a clean exit within 15 s.
-    async fn stop(mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        for _ in 0..300 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "clean exit after SIGTERM: {status:?}");
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the server did not stop after SIGTERM");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// What becomes of a server's log once it listens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Log {
-    Kept,
-    Broken,
-}
-
-/// `authgate server` in `dir` with the test defaults and `env`, SIGXFSZ
-/// ignored.
+/// `authgate server` in `dir` with the fault tests' defaults and `env`.
 fn server_command(dir: &Path, env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new("sh");
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .args(["-c", r#"trap '' XFSZ; exec "$0" server"#, BIN])
-        .env("SERVER_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .env("ADMIN_PASSWORD", PASSWORD)
-        .env("CLI_CLIENT_ID", CLIENT_ID)
-        .env("RATE_LIMIT_DEVICE_CODE", "0");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd
+    let defaults = [
+        ("ADMIN_PASSWORD", PASSWORD),
+        ("CLI_CLIENT_ID", CLIENT_ID),
+        ("RATE_LIMIT_DEVICE_CODE", "0"),
+    ];
+    let env: Vec<(&str, &str)> = defaults.iter().chain(env).copied().collect();
+    process::server_command(dir, &env, &[])
+}
+
+/// Starts the binary in `dir` with `env` on top of the test defaults, its
+/// log kept.
+async fn start(dir: &Path, env: &[(&str, &str)]) -> ServerProcess {
+    ServerProcess::start(server_command(dir, env), Log::Kept).await
 }
 
 fn http() -> reqwest::Client {
@@ -242,7 +144,7 @@ struct Flow {
     user_code: String,
 }
 
-async fn request_code(server: &Server, http: &reqwest::Client) -> Answer {
+async fn request_code(server: &ServerProcess, http: &reqwest::Client) -> Answer {
     answer(
         http.post(server.url("/oauth/device/code"))
             .form(&[("client_id", CLIENT_ID)]),
@@ -250,7 +152,7 @@ async fn request_code(server: &Server, http: &reqwest::Client) -> Answer {
     .await
 }
 
-async fn start_flow(server: &Server, http: &reqwest::Client) -> Flow {
+async fn start_flow(server: &ServerProcess, http: &reqwest::Client) -> Flow {
     let a = request_code(server, http).await;
     assert_eq!(a.status, 200, "{a:?}");
     let body = a.json();
@@ -260,7 +162,7 @@ async fn start_flow(server: &Server, http: &reqwest::Client) -> Flow {
     }
 }
 
-async fn poll(server: &Server, http: &reqwest::Client, flow: &Flow) -> Answer {
+async fn poll(server: &ServerProcess, http: &reqwest::Client, flow: &Flow) -> Answer {
     answer(http.post(server.url("/oauth/token")).form(&[
         ("grant_type", DEVICE_GRANT),
         ("device_code", flow.device_code.as_str()),
@@ -269,7 +171,7 @@ async fn poll(server: &Server, http: &reqwest::Client, flow: &Flow) -> Answer {
     .await
 }
 
-async fn tokeninfo(server: &Server, http: &reqwest::Client, token: &str) -> Answer {
+async fn tokeninfo(server: &ServerProcess, http: &reqwest::Client, token: &str) -> Answer {
     answer(http.get(server.url("/oauth/tokeninfo")).bearer_auth(token)).await
 }
 
@@ -287,7 +189,7 @@ struct Browser {
 }
 
 impl Browser {
-    async fn sign_in(server: &Server) -> Browser {
+    async fn sign_in(server: &ServerProcess) -> Browser {
         let http = http();
         let login = answer(http.get(server.url("/login"))).await;
         let done = answer(http.post(server.url("/login")).form(&[
@@ -304,7 +206,7 @@ impl Browser {
     }
 
     /// Approves through the consent form.
-    async fn approve(&self, server: &Server, flow: &Flow) -> Answer {
+    async fn approve(&self, server: &ServerProcess, flow: &Flow) -> Answer {
         let consent = answer(self.http.post(server.url("/device")).form(&[
             ("csrf_token", self.csrf.as_str()),
             ("user_code", flow.user_code.as_str()),
@@ -322,7 +224,7 @@ impl Browser {
     }
 
     /// Approves, which must be acknowledged (303 to `/device/approved`).
-    async fn approved(&self, server: &Server, flow: &Flow) {
+    async fn approved(&self, server: &ServerProcess, flow: &Flow) {
         let a = self.approve(server, flow).await;
         assert_eq!(
             (a.status, a.header("location")),
@@ -334,7 +236,12 @@ impl Browser {
 
 /// Polls `flow` until it yields a token; any other answer than a token or
 /// an outage's 503 fails the test. Bounded by `budget`.
-async fn redeem(server: &Server, http: &reqwest::Client, flow: &Flow, budget: Duration) -> String {
+async fn redeem(
+    server: &ServerProcess,
+    http: &reqwest::Client,
+    flow: &Flow,
+    budget: Duration,
+) -> String {
     let started = now();
     loop {
         let a = poll(server, http, flow).await;

@@ -43,7 +43,7 @@ async fn a_stopped_database_is_answered_fast_and_recovered_from() {
 
 async fn stopped(cluster: &mut Cluster) {
     let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start(tmp.path(), &[("DATABASE_URL", &cluster.url)]).await;
+    let server = start(tmp.path(), &[("DATABASE_URL", &cluster.url)]).await;
     let http = http();
     let browser = Browser::sign_in(&server).await;
     let mut flows = Vec::new();
@@ -128,7 +128,7 @@ async fn the_writer_heals_after_a_restart_and_killed_backends() {
 
 async fn heals(cluster: &mut Cluster) {
     let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start(tmp.path(), &[("DATABASE_URL", &cluster.url)]).await;
+    let server = start(tmp.path(), &[("DATABASE_URL", &cluster.url)]).await;
     let http = http();
     let browser = Browser::sign_in(&server).await;
     let mut flows = Vec::new();
@@ -192,7 +192,7 @@ const FREEZE: Duration = Duration::from_secs(10);
 
 async fn frozen(cluster: &mut Cluster) {
     let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start(
+    let server = start(
         tmp.path(),
         &[
             ("DATABASE_URL", &cluster.url),

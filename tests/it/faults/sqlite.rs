@@ -58,7 +58,8 @@ async fn disk_full() {
     let dir = tmp.path();
     let url = database_url(dir);
     // Its log is on the disk that fills up: every log write will fail.
-    let server = Server::start_logging(dir, &[("DATABASE_URL", &url)], Log::Broken).await;
+    let server =
+        ServerProcess::start(server_command(dir, &[("DATABASE_URL", &url)]), Log::Broken).await;
     let http = http();
     let browser = Browser::sign_in(&server).await;
     let mut flows = Vec::new();
@@ -165,7 +166,7 @@ async fn a_read_only_database_stops_start_up() {
     ];
     let mut env = vec![("DATABASE_URL", url.as_str())];
     env.extend(secrets);
-    Server::start(dir, &env).await.stop().await;
+    start(dir, &env).await.stop().await;
     let read_only = format!("{url}?mode=ro");
     env[0] = ("DATABASE_URL", read_only.as_str());
     let mut child = server_command(dir, &env)

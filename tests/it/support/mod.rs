@@ -1,10 +1,15 @@
-//! `TestApp`: the real router on a fresh database, served on 127.0.0.1:0,
-//! with a manual clock and an HTTP client with one helper per endpoint.
+//! `TestApp`: the server as the binary starts it (`authgate::start`: the
+//! router, every background task, METRICS_ADDR when set) on a fresh
+//! database, served on a 127.0.0.1:0 listener bound first, with a manual
+//! clock and an HTTP client with one helper per endpoint. `process.rs`
+//! starts the binary itself, for tests that need a process.
 //!
 //! The database is a SQLite file in a temporary directory, or, when
 //! `TEST_DATABASE_URL` names a PostgreSQL database (`make unit-pg`), a new
 //! PostgreSQL database created for the test through that URL and dropped
 //! afterwards, so tests stay independent and run in parallel.
+
+pub mod process;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,13 +20,10 @@ use authgate::crypto::random::Random;
 use authgate::domain::Core;
 use authgate::domain::device_flow;
 use authgate::model::Decision;
-use authgate::state::AppState;
-use authgate::{ServeSettings, build_app, serve};
 use secrecy::SecretString;
 use serde_json::Value;
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -33,14 +35,12 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub cli_client_id: String,
     pub admin_id: String,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     /// The app's database, kept alive for its lifetime; pass it to
     /// [`TestApp::spawn_in`] to restart on the same data.
     pub dir: Arc<TestDb>,
-    _dev: Option<authgate::http::dev::DevReload>,
-    /// The cache upkeep (change listener, poll write-behind), as `run` has it.
-    upkeep: Option<(tokio_util::sync::DropGuard, tokio::task::JoinHandle<()>)>,
+    /// The server as `authgate::start` started it (as the binary's is):
+    /// its address, the METRICS_ADDR listener, the way to stop it.
+    pub running: authgate::Running,
 }
 
 /// A parsed HTTP response: status, headers and JSON body.
@@ -92,12 +92,12 @@ impl TestApp {
         let mut config = Config::development(dir.url.clone());
         config.addr = addr;
         config.admin_password = Some(SecretString::from(ADMIN_PASSWORD));
+        config.shutdown_timeout = Duration::from_secs(5);
         adjust(&mut config);
-        let prepared = AppState::prepare(&config, clock.clone(), Random::os())
+        let running = authgate::start(&config, clock.clone(), Random::os(), listener)
             .await
-            .expect("prepare state");
-        let state = prepared.state;
-        let core = state.core.clone();
+            .expect("start the server");
+        let core = running.core().clone();
         let admin_id = core
             .store
             .find_user_by_username(&config.admin_username)
@@ -105,21 +105,6 @@ impl TestApp {
             .expect("query admin")
             .expect("admin seeded")
             .id;
-        let (tx, rx) = oneshot::channel::<()>();
-        let (app, dev) = build_app(state.clone()).expect("build the app");
-        let server = tokio::spawn(serve(
-            listener,
-            app,
-            async move {
-                let _ = rx.await;
-            },
-            ServeSettings {
-                grace: Duration::from_secs(5),
-                ..ServeSettings::of(&config)
-            },
-        ));
-        let stop_upkeep = tokio_util::sync::CancellationToken::new();
-        let upkeep = authgate::tasks::spawn_cache_upkeep((*core).clone(), stop_upkeep.clone());
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -131,29 +116,17 @@ impl TestApp {
             http,
             core,
             clock,
-            cli_client_id: prepared.seeded.cli_client_id,
+            cli_client_id: running.seeded().cli_client_id.clone(),
             admin_id: admin_id.into_string(),
-            stop: Some(tx),
-            server: Some(server),
             dir,
-            _dev: dev,
-            upkeep: Some((stop_upkeep.drop_guard(), upkeep)),
+            running,
         }
     }
 
-    /// Stops the server gracefully and waits for it.
-    pub async fn shutdown(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.expect("join").expect("serve");
-        }
-        if let Some((stop, task)) = self.upkeep.take() {
-            drop(stop);
-            task.await.expect("cache upkeep");
-        }
-        self.core.store.close().await;
+    /// Stops the server gracefully and waits for it: connections, the
+    /// background tasks, the database.
+    pub async fn shutdown(self) {
+        self.running.shutdown().await.expect("a clean stop");
     }
 
     pub fn url(&self, path: &str) -> String {
