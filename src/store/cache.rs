@@ -101,22 +101,26 @@ impl Store {
     }
 
     /// What the access token with SHA-256 `key` says, if a check of it
-    /// still holds; otherwise runs `check` and remembers an active answer.
+    /// still holds; otherwise runs `check` (built only then: a hit costs a
+    /// map lookup and nothing else) and remembers an active answer.
     /// A revocation, or a user or client disabled, after the check began
     /// makes the answer useless at once.
-    pub async fn checked_token<E>(
+    pub async fn checked_token<E, F>(
         &self,
         key: [u8; 32],
         now_ms: i64,
-        check: impl Future<Output = std::result::Result<TokenInfo, E>>,
-    ) -> std::result::Result<TokenInfo, E> {
+        check: impl FnOnce() -> F,
+    ) -> std::result::Result<TokenInfo, E>
+    where
+        F: Future<Output = std::result::Result<TokenInfo, E>>,
+    {
         let generation = self.changes.generation(Topic::Tokens);
         if let Some(info) = self.caches().tokens.get(&key, generation, now_ms)
             && now_ms < info.expires_at.saturating_mul(1000)
         {
             return Ok((*info).clone());
         }
-        let info = check.await?;
+        let info = check().await?;
         self.caches()
             .tokens
             .insert(key, Arc::new(info.clone()), generation, now_ms);

@@ -41,7 +41,7 @@ pub(super) async fn verify_jwt(core: &Core, token: &str) -> Result<AccessClaims>
 pub async fn inspect(core: &Core, token: &str) -> Result<TokenInfo> {
     let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
     core.store
-        .checked_token(key, core.clock.now_ms(), inspect_uncached(core, token))
+        .checked_token(key, core.clock.now_ms(), || inspect_uncached(core, token))
         .await
 }
 
