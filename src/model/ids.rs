@@ -1,6 +1,6 @@
 //! Ids as types of their own, so a user id cannot be passed where a client
 //! id is expected. Ids are not secret: they print and serialise as the text
-//! they are, and bind to SQL as text on both engines.
+//! they are; the store binds them as text.
 
 use std::fmt;
 use std::ops::Deref;
@@ -10,10 +10,9 @@ macro_rules! id_type {
         $(#[$doc])*
         #[derive(
             Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default,
-            serde::Serialize, serde::Deserialize, sqlx::Type,
+            serde::Serialize, serde::Deserialize,
         )]
         #[serde(transparent)]
-        #[sqlx(transparent)]
         pub struct $name(String);
 
         impl $name {

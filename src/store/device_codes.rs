@@ -34,21 +34,21 @@ pub struct NewDeviceCode {
 /// A `device_codes` row as selected; decoded into exactly one state.
 #[derive(sqlx::FromRow)]
 pub(super) struct DeviceCodeRow {
-    id: DeviceCodeId,
+    id: String,
     user_code: String,
-    client_id: ClientId,
+    client_id: String,
     scope: String,
     status: String,
-    user_id: Option<UserId>,
+    user_id: Option<String>,
     interval_secs: i64,
-    last_poll_at_ms: Option<UnixMs>,
+    last_poll_at_ms: Option<i64>,
     poll_grace_used: bool,
     requester_ip: Option<String>,
     user_agent: Option<String>,
-    created_at: UnixSecs,
-    expires_at: UnixSecs,
-    decided_at: Option<UnixSecs>,
-    redeemed_at: Option<UnixSecs>,
+    created_at: i64,
+    expires_at: i64,
+    decided_at: Option<i64>,
+    redeemed_at: Option<i64>,
 }
 
 impl TryFrom<DeviceCodeRow> for DeviceCode {
@@ -63,21 +63,25 @@ impl TryFrom<DeviceCodeRow> for DeviceCode {
         };
         let user_code =
             UserCode::parse(&row.user_code).ok_or_else(|| corrupt("a malformed user code"))?;
-        let state =
-            DeviceState::from_columns(&row.status, row.user_id, row.decided_at, row.redeemed_at)
-                .ok_or_else(|| corrupt("inconsistent columns"))?;
+        let state = DeviceState::from_columns(
+            &row.status,
+            row.user_id.map(UserId::from),
+            row.decided_at.map(UnixSecs),
+            row.redeemed_at.map(UnixSecs),
+        )
+        .ok_or_else(|| corrupt("inconsistent columns"))?;
         Ok(DeviceCode {
-            id: row.id,
-            client_id: row.client_id,
+            id: DeviceCodeId::from(row.id),
+            client_id: ClientId::from(row.client_id),
             user_code,
             scope: row.scope,
             interval_secs: row.interval_secs,
-            last_poll_at_ms: row.last_poll_at_ms,
+            last_poll_at_ms: row.last_poll_at_ms.map(UnixMs),
             poll_repeat_used: row.poll_grace_used,
             requester_ip: row.requester_ip,
             user_agent: row.user_agent,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
+            created_at: UnixSecs(row.created_at),
+            expires_at: UnixSecs(row.expires_at),
             state,
         })
     }
@@ -202,7 +206,7 @@ impl Store {
         let sql = record_poll_sql();
         on_pool!(writer self, pool => {
             sqlx::query(&sql)
-            .bind(update.last_poll_at_ms)
+            .bind(update.last_poll_at_ms.0)
             .bind(update.interval_secs)
             .bind(update.repeat_used)
             .bind(id)
@@ -220,10 +224,10 @@ impl Store {
             let mut tx = pool.begin().await?;
             for poll in polls {
                 sqlx::query(&sql)
-                .bind(poll.last_poll_at_ms)
+                .bind(poll.last_poll_at_ms.map(|ms| ms.0))
                 .bind(poll.interval_secs)
                 .bind(poll.repeat_used)
-                .bind(&poll.id)
+                .bind(poll.id.as_str())
                 .execute(&mut *tx)
                 .await?;
             }

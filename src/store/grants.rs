@@ -52,16 +52,16 @@ pub struct GrantView {
 /// A refresh token row with what decides whether it may be used.
 #[derive(sqlx::FromRow)]
 struct RefreshTokenRow {
-    id: RefreshTokenId,
-    grant_id: GrantId,
-    client_id: ClientId,
-    user_id: UserId,
+    id: String,
+    grant_id: String,
+    client_id: String,
+    user_id: String,
     username: String,
     scope: String,
-    issued_at: UnixSecs,
-    expires_at: UnixSecs,
-    consumed_at: Option<UnixSecs>,
-    revoked_at: Option<UnixSecs>,
+    issued_at: i64,
+    expires_at: i64,
+    consumed_at: Option<i64>,
+    revoked_at: Option<i64>,
     grant_revoked_at: Option<i64>,
     user_disabled: bool,
     client_disabled: bool,
@@ -70,15 +70,18 @@ struct RefreshTokenRow {
 impl From<RefreshTokenRow> for RefreshToken {
     fn from(row: RefreshTokenRow) -> Self {
         RefreshToken {
-            state: RefreshState::from_columns(row.consumed_at, row.revoked_at),
-            id: row.id,
-            grant_id: row.grant_id,
-            client_id: row.client_id,
-            user_id: row.user_id,
+            state: RefreshState::from_columns(
+                row.consumed_at.map(UnixSecs),
+                row.revoked_at.map(UnixSecs),
+            ),
+            id: RefreshTokenId::from(row.id),
+            grant_id: GrantId::from(row.grant_id),
+            client_id: ClientId::from(row.client_id),
+            user_id: UserId::from(row.user_id),
             username: row.username,
             scope: row.scope,
-            issued_at: row.issued_at,
-            expires_at: row.expires_at,
+            issued_at: UnixSecs(row.issued_at),
+            expires_at: UnixSecs(row.expires_at),
             grant_revoked: row.grant_revoked_at.is_some(),
             user_disabled: row.user_disabled,
             client_disabled: row.client_disabled,
@@ -267,8 +270,8 @@ impl Store {
         on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
             let won = sqlx::query(&sql)
-            .bind(now)
-            .bind(&rotated.id)
+            .bind(now.0)
+            .bind(rotated.id.as_str())
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -284,7 +287,7 @@ impl Store {
                 return Err(Error::Conflict("token id taken".into()));
             }
             sqlx::query("UPDATE grants SET last_used_at = $1 WHERE id = $2")
-                .bind(now)
+                .bind(now.0)
                 .bind(&refresh.grant_id)
                 .execute(&mut *tx)
                 .await?;
