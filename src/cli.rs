@@ -306,6 +306,17 @@ pub struct ServerArgs {
     )]
     pub rate_limit_device_code: u32,
 
+    /// The most live pending device codes one client may have (0 turns the
+    /// ceiling off). A device request beyond it is refused with `slow_down`
+    /// until codes are decided or expire.
+    #[arg(
+        long,
+        env = "MAX_PENDING_CODES_PER_CLIENT",
+        value_name = "MAX_PENDING_CODES_PER_CLIENT",
+        default_value_t = 50_000
+    )]
+    pub max_pending_codes_per_client: u64,
+
     /// Allow an http:// BASE_URL in production mode (e.g. behind a proxy
     /// that terminates TLS and forwards plain http to a non-public URL).
     #[arg(long, env = "ALLOW_INSECURE_HTTP", value_name = "ALLOW_INSECURE_HTTP")]

@@ -72,6 +72,8 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Device authorization requests per address per minute; 0 is off.
     pub rate_limit_device_code: u32,
+    /// MAX_PENDING_CODES_PER_CLIENT; 0 is no ceiling.
+    pub max_pending_codes_per_client: u64,
     pub allow_insecure_http: bool,
     /// Serve assets from disk with live reload (`--dev`).
     pub dev: bool,
@@ -160,6 +162,7 @@ impl Config {
             production,
             trusted_proxies,
             rate_limit_device_code: args.rate_limit_device_code,
+            max_pending_codes_per_client: args.max_pending_codes_per_client,
             allow_insecure_http: args.allow_insecure_http,
             dev: args.dev,
             session_lifetime: args.session_lifetime,
@@ -210,6 +213,7 @@ impl Config {
             production: false,
             trusted_proxies: Vec::new(),
             rate_limit_device_code: 60,
+            max_pending_codes_per_client: 50_000,
             allow_insecure_http: false,
             dev: false,
             session_lifetime: Duration::from_secs(7 * 24 * 3600),

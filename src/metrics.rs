@@ -115,16 +115,24 @@ pub enum Limit {
     CodeEntry,
     /// A sign-in refused while its account or address is locked out.
     SignIn,
+    /// A device request refused: its client is at MAX_PENDING_CODES_PER_CLIENT.
+    ClientPendingCodes,
 }
 
 impl Limit {
-    const ALL: [Self; 3] = [Self::DeviceCode, Self::CodeEntry, Self::SignIn];
+    const ALL: [Self; 4] = [
+        Self::DeviceCode,
+        Self::CodeEntry,
+        Self::SignIn,
+        Self::ClientPendingCodes,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
             Self::DeviceCode => "device_code",
             Self::CodeEntry => "code_entry",
             Self::SignIn => "sign_in",
+            Self::ClientPendingCodes => "client_pending_codes",
         }
     }
 }

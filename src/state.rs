@@ -85,6 +85,8 @@ impl AppState {
         let sessions = store.sessions();
         bootstrap::schema(config, &store, &sessions).await?;
         bootstrap::writable(&store).await?;
+        // The per-client ceiling counts from the database's pending codes.
+        store.recount_pending_codes(clock.secs()).await?;
         let secrets = bootstrap::secrets(config, &store, clock.as_ref(), &random).await?;
         let seeded = bootstrap::seed(config, &store, clock.as_ref(), &random).await?;
         let key_policy = KeyPolicy {
@@ -112,9 +114,12 @@ impl AppState {
                 access_token_ttl: config.access_token_ttl,
                 refresh_token_ttl: config.refresh_token_ttl,
                 audit_retention: config.audit_retention,
+                max_pending_codes_per_client: (config.max_pending_codes_per_client > 0)
+                    .then_some(config.max_pending_codes_per_client),
             },
             metrics: crate::metrics::Metrics::new(),
             guesses: Arc::default(),
+            cap_notices: Arc::default(),
             consent: Arc::new(crate::crypto::seal::Sealer::new(
                 secrets.session.expose_secret().as_bytes(),
                 "consent ticket",

@@ -9,6 +9,8 @@
 //!   within a minute.
 //! - Every second: the pacing of live polls is written behind, and on
 //!   PostgreSQL other instances' changes are applied as they arrive.
+//! - Every minute, too: the live pending codes per client are counted again
+//!   from the database (MAX_PENDING_CODES_PER_CLIENT).
 //! - On SQLite, every 100 ms: a WAL checkpoint, off the request path.
 
 use std::time::Duration;
@@ -92,9 +94,34 @@ pub(crate) fn spawn_cache_upkeep(
                 }
             }
         };
-        tokio::join!(listen, write_behind, checkpoint);
+        let recount = async {
+            // Brings in the pending codes other instances issued and
+            // decided (the first count was taken at start-up).
+            let mut ticker = tokio::time::interval(RECOUNT_PERIOD);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await;
+            let mut failing = Repeated::new("recounting pending codes");
+            loop {
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    _ = ticker.tick() => {
+                        match core.store.recount_pending_codes(core.clock.secs()).await {
+                            Ok(()) => failing.succeeded(core.clock.now_ms()),
+                            Err(e) => {
+                                failing.failed(core.clock.now_ms(), &e);
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        tokio::join!(listen, write_behind, checkpoint, recount);
     })
 }
+
+/// How often the live pending codes per client are counted again from the
+/// database (see `store/pending_counts.rs`).
+const RECOUNT_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Deletes device codes, token rows and audit events past their retention.
 /// Returns the numbers of device codes and tokens deleted.

@@ -37,6 +37,9 @@ pub struct Core {
     pub metrics: crate::metrics::Metrics,
     /// This instance's budgets for user-code guesses.
     pub guesses: Arc<code_guard::GuessLimits>,
+    /// When each client's reaching MAX_PENDING_CODES_PER_CLIENT was last
+    /// audited (Unix seconds): once a minute, not once per refused request.
+    pub cap_notices: Arc<dashmap::DashMap<String, i64>>,
     /// Seals consent tickets (keyed from the session secret).
     pub consent: Arc<crate::crypto::seal::Sealer>,
 }
@@ -57,6 +60,9 @@ pub struct Policy {
     pub refresh_token_ttl: Duration,
     /// How long audit events are kept (AUDIT_RETENTION).
     pub audit_retention: Duration,
+    /// The most live pending device codes one client may have
+    /// (MAX_PENDING_CODES_PER_CLIENT); `None` is no ceiling.
+    pub max_pending_codes_per_client: Option<u64>,
 }
 
 impl Policy {
@@ -121,6 +127,13 @@ pub enum Error {
     /// Too many attempts: try again after `retry_after_secs`.
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: i64 },
+    /// RFC 8628 device request refused: the client has
+    /// MAX_PENDING_CODES_PER_CLIENT codes waiting (answered as `slow_down`).
+    #[error(
+        "this client has too many device requests waiting for approval; \
+         try again in {retry_after_secs} seconds"
+    )]
+    TooManyPendingCodes { retry_after_secs: i64 },
     /// Something an administrator named (a user, client, token, request)
     /// does not exist.
     #[error("{0}")]

@@ -68,6 +68,7 @@ impl ApiError {
             Error::TooManyAttempts { .. } => {
                 ("temporarily_unavailable", StatusCode::TOO_MANY_REQUESTS)
             }
+            Error::TooManyPendingCodes { .. } => ("slow_down", StatusCode::TOO_MANY_REQUESTS),
             Error::PayloadTooLarge => ("invalid_request", StatusCode::PAYLOAD_TOO_LARGE),
             Error::BadCredentials => ("invalid_grant", StatusCode::BAD_REQUEST),
             // Administrative errors; no OAuth endpoint produces them.
@@ -126,7 +127,8 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Basic realm=\"authgate\", charset=\"UTF-8\""),
                 );
             }
-            Error::TooManyAttempts { retry_after_secs } => {
+            Error::TooManyAttempts { retry_after_secs }
+            | Error::TooManyPendingCodes { retry_after_secs } => {
                 headers.insert(
                     header::RETRY_AFTER,
                     HeaderValue::from((*retry_after_secs).max(1)),

@@ -20,6 +20,9 @@ pub enum AuditAction {
     CodeEntryFailed,
     DeviceApproved,
     DeviceDenied,
+    /// A client reached MAX_PENDING_CODES_PER_CLIENT and its device
+    /// requests are refused (recorded at most once a minute per client).
+    DeviceClientCapReached,
     /// A device redeemed its approval for tokens.
     TokenIssued,
     TokenRefreshed,
@@ -61,12 +64,13 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 26] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::CodeEntryFailed,
         Self::DeviceApproved,
         Self::DeviceDenied,
+        Self::DeviceClientCapReached,
         Self::TokenIssued,
         Self::TokenRefreshed,
         Self::TokenRevoked,
@@ -97,6 +101,7 @@ impl AuditAction {
             Self::CodeEntryFailed => "user_code.failed",
             Self::DeviceApproved => "device.approved",
             Self::DeviceDenied => "device.denied",
+            Self::DeviceClientCapReached => "device.client_cap_reached",
             Self::TokenIssued => "token.issued",
             Self::TokenRefreshed => "token.refreshed",
             Self::TokenRevoked => "token.revoked",
@@ -128,9 +133,10 @@ impl AuditAction {
     pub const fn category(self) -> AuditCategory {
         match self {
             Self::SignedIn | Self::SignInFailed => AuditCategory::SignIn,
-            Self::CodeEntryFailed | Self::DeviceApproved | Self::DeviceDenied => {
-                AuditCategory::Device
-            }
+            Self::CodeEntryFailed
+            | Self::DeviceApproved
+            | Self::DeviceDenied
+            | Self::DeviceClientCapReached => AuditCategory::Device,
             Self::TokenIssued
             | Self::TokenRefreshed
             | Self::TokenRevoked
@@ -224,6 +230,7 @@ mod tests {
                 "user_code.failed",
                 "device.approved",
                 "device.denied",
+                "device.client_cap_reached",
                 "token.issued",
                 "token.refreshed",
                 "token.revoked",

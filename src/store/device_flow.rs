@@ -55,6 +55,9 @@ impl Store {
     /// taken) and holds it for its verification pages.
     pub async fn issue_device_code(&self, row: &NewDeviceCode, now_ms: i64) -> Result<()> {
         self.insert_device_code(row).await?;
+        self.changes
+            .pending_counts
+            .issued(row.client_id.as_str(), row.expires_at);
         self.changes.remember_pending(issued(row), now_ms);
         Ok(())
     }
@@ -96,6 +99,7 @@ impl Store {
             return Ok(false);
         };
         self.code_decided(&hash);
+        self.changes.pending_counts.decided(decided);
         self.changes
             .remember_decided(&hash, decided.clone(), now_ms);
         Ok(true)

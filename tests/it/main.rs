@@ -23,6 +23,7 @@ mod openapi;
 mod operations;
 mod outages;
 mod pages;
+mod pending_ceiling;
 mod properties;
 mod retries;
 mod scale_out;

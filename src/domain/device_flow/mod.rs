@@ -6,13 +6,15 @@
 
 use super::client::{self, Client, ClientCredentials};
 use super::token::{self, IssuedToken};
-use super::{Core, Error, Result, secs};
+use super::{Core, Error, Result, audit, secs};
 use crate::crypto::hash_secret;
+use crate::metrics::Limit;
+use crate::model::audit::AuditAction;
 use crate::model::device_code::Paced;
 use crate::model::scope::Scopes;
 use crate::model::time::UnixSecs;
 use crate::model::{DeviceCode, Secret};
-use crate::store::{self, Memory, NewDeviceCode, Polled};
+use crate::store::{self, Memory, NewAuditEvent, NewDeviceCode, Polled};
 
 mod decide;
 pub use decide::*;
@@ -48,6 +50,7 @@ pub struct Started {
 pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
     let client = client::authenticate(core, &req.client).await?;
     let scope = resolve_scope(&client, req.scope.as_deref())?;
+    within_ceiling(core, &client, req.requester_ip.clone()).await?;
     let device_code = Secret::new(core.random.token(32));
     let now = core.clock.now_secs();
     let expires_in = secs(core.policy.device_code_ttl);
@@ -95,6 +98,52 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
     Err(Error::Internal(
         "could not allocate a unique user code".into(),
     ))
+}
+
+/// Refuses a device request while `client` has MAX_PENDING_CODES_PER_CLIENT
+/// live pending codes, so that no client — or whoever uses a public
+/// client's id, from any number of addresses — grows the table without
+/// bound. The device is told to come back when the first of them expires
+/// (at most a minute: decisions free slots too).
+async fn within_ceiling(core: &Core, client: &Client, ip: Option<String>) -> Result<()> {
+    let Some(max) = core.policy.max_pending_codes_per_client else {
+        return Ok(());
+    };
+    let now = core.clock.secs();
+    let pending = core.store.pending_codes_of(&client.id, now);
+    if pending.live < max {
+        return Ok(());
+    }
+    core.metrics.rate_limited(Limit::ClientPendingCodes);
+    let retry_after_secs = pending.first_expiry.map_or(60, |at| at - now).clamp(1, 60);
+    let due = {
+        let mut last = core
+            .cap_notices
+            .entry(client.id.to_string())
+            .or_insert(i64::MIN);
+        let due = now.0.saturating_sub(*last) >= 60;
+        if due {
+            *last = now.0;
+        }
+        due
+    };
+    if due {
+        tracing::warn!(client_id = %client.id, live = pending.live, max, "client at its ceiling of pending device codes");
+        audit::record(
+            core,
+            NewAuditEvent {
+                client_id: Some(client.id.to_string()),
+                ip,
+                detail: Some(format!(
+                    "{} pending device requests (MAX_PENDING_CODES_PER_CLIENT {max}); new ones refused",
+                    pending.live
+                )),
+                ..NewAuditEvent::new(AuditAction::DeviceClientCapReached)
+            },
+        )
+        .await;
+    }
+    Err(Error::TooManyPendingCodes { retry_after_secs })
 }
 
 /// The requested scope, or all the client may have when none is requested.

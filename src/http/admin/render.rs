@@ -210,6 +210,7 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::CodeEntryFailed => ("Wrong code entered", Hue::Warn),
         A::DeviceApproved => ("Device approved", Hue::Good),
         A::DeviceDenied => ("Device denied", Hue::Warn),
+        A::DeviceClientCapReached => ("Client at its pending-request ceiling", Hue::Bad),
         A::TokenIssued => ("Token issued", Hue::Good),
         A::TokenRefreshed => ("Token refreshed", Hue::Neutral),
         A::TokenRevoked => ("Token revoked by its client", Hue::Warn),

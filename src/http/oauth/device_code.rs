@@ -60,7 +60,8 @@ pub struct DeviceCodeResponse {
 ///
 /// Public clients send `client_id` in the body; confidential clients
 /// authenticate with HTTP Basic or `client_secret_post`. Requests are
-/// rate-limited per client address.
+/// rate-limited per client address, and a client with
+/// MAX_PENDING_CODES_PER_CLIENT codes waiting is told to slow down.
 #[utoipa::path(
     post,
     path = paths::DEVICE_AUTHORIZATION,
@@ -74,7 +75,7 @@ pub struct DeviceCodeResponse {
         (status = 401, description = "`invalid_client` with HTTP Basic", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
         (status = 413, description = "`invalid_request`: body over 64 KiB", body = ErrorBody),
-        (status = 429, description = "`temporarily_unavailable`: too many requests from this address", body = ErrorBody,
+        (status = 429, description = "`temporarily_unavailable`: too many requests from this address; `slow_down`: the client has MAX_PENDING_CODES_PER_CLIENT codes waiting", body = ErrorBody,
             headers(("Retry-After" = i64, description = "seconds to wait"))),
         (status = 500, description = "`server_error`", body = ErrorBody),
     )

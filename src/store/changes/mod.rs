@@ -123,6 +123,9 @@ pub struct Changes {
     /// read. Only shown, never trusted: the decision's guarded `UPDATE`
     /// still finds out whether the code is pending.
     pending: DashMap<UserCode, (DeviceCode, i64)>,
+    /// Live pending codes per client (see pending_counts.rs). Not cleared
+    /// with the caches: recounted from the database every minute.
+    pub(super) pending_counts: super::pending_counts::PendingCounts,
     /// Clients, users, checked tokens and scopes (see cache.rs).
     pub(super) caches: super::cache::Caches,
     /// Browser sessions as the database holds them (see sessions.rs).
