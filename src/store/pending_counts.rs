@@ -58,6 +58,14 @@ impl PendingCounts {
         (by_expiry.values().sum(), first)
     }
 
+    /// Every client's live pending codes at `now`.
+    fn total(&self, now: UnixSecs) -> u64 {
+        self.clients
+            .iter()
+            .map(|entry| entry.range(now.0 + 1..).map(|(_, n)| n).sum::<u64>())
+            .sum()
+    }
+
     fn replace_all(&self, rows: Vec<(String, i64, i64)>) {
         let mut fresh: std::collections::HashMap<String, BTreeMap<i64, u64>> =
             std::collections::HashMap::new();
@@ -91,6 +99,12 @@ impl Store {
     pub fn pending_codes_of(&self, client_id: &str, now: UnixSecs) -> PendingOfClient {
         let (live, first_expiry) = self.changes.pending_counts.live(client_id, now);
         PendingOfClient { live, first_expiry }
+    }
+
+    /// How many live pending codes there are at `now`, all clients
+    /// together (what the global cap on code guesses scales with).
+    pub fn live_pending_codes(&self, now: UnixSecs) -> u64 {
+        self.changes.pending_counts.total(now)
     }
 
     /// Reads the live pending codes per client and expiry from the
@@ -134,6 +148,7 @@ mod tests {
             "a code is no longer live at its expiry second"
         );
         assert_eq!(counts.live("nobody", UnixSecs(0)), (0, None));
+        assert_eq!(counts.total(UnixSecs(100)), 2, "one of c's and other's");
         counts.replace_all(vec![("c".into(), 300, 5)]);
         assert_eq!(counts.live("c", UnixSecs(0)).0, 5);
         assert_eq!(

@@ -281,21 +281,6 @@ impl Store {
         });
         Ok(row.map(|(at,)| at))
     }
-
-    /// Pending device codes that have not expired at `now`.
-    pub async fn count_live_pending_codes(&self, now: i64) -> Result<i64> {
-        let sql = format!(
-            "SELECT COUNT(*) FROM device_codes WHERE {}",
-            super::device_codes::standing_sql(crate::model::Standing::Pending, "", "$1")
-        );
-        let (n,): (i64,) = on_pool!(self, pool => {
-            sqlx::query_as(&sql)
-                .bind(now)
-                .fetch_one(pool)
-                .await?
-        });
-        Ok(n)
-    }
 }
 
 #[cfg(test)]
