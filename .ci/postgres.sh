@@ -135,9 +135,12 @@ start() {
         if [ "${AUTHGATE_PG_DURABLE:-0}" = 1 ]; then
             speed=""
         fi
+        # A test's database is dropped while a connection of its app may
+        # still be half-open; authentication_timeout bounds how long that
+        # backend (and so the DROP DATABASE) waits for it (default 60 s).
         if as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start -o \
             "-p $PORT -k $SOCK -c listen_addresses=127.0.0.1 -c unix_socket_permissions=0700 \
-             -c max_connections=300 $speed" >/dev/null; then
+             -c max_connections=300 -c authentication_timeout=5s $speed" >/dev/null; then
             break
         fi
         if [ -n "${AUTHGATE_PG_PORT:-}" ] || [ "$attempt" -eq 20 ]; then

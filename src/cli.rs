@@ -55,7 +55,7 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Manage token signing keys (list, rotate).
     Keys(crate::commands::keys::KeysArgs),
-    /// Manage users on the database (add, list, disable, enable, set-password).
+    /// Manage users on the database (add, list, disable, enable, set-password, unlock).
     User(crate::commands::user::UserArgs),
     /// Manage OAuth clients on the database (add, list, disable, enable).
     Client(crate::commands::client::ClientArgs),

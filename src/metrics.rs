@@ -85,8 +85,8 @@ pub enum Revoker {
     Client,
     /// The user, at `/account`.
     User,
-    /// An administrator (for the admin dashboard's handlers to record;
-    /// the series appears with its first use).
+    /// An administrator, from the dashboard's tokens page (the
+    /// `authgate` commands run in another process and count nowhere).
     Admin,
     /// AuthGate itself, after a device code or refresh token was replayed.
     Replay,
@@ -94,7 +94,7 @@ pub enum Revoker {
 
 impl Revoker {
     /// The series present from the start.
-    const ALL: [Self; 3] = [Self::Client, Self::User, Self::Replay];
+    const ALL: [Self; 4] = [Self::Client, Self::User, Self::Admin, Self::Replay];
 
     fn as_str(self) -> &'static str {
         match self {

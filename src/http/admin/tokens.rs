@@ -329,6 +329,12 @@ pub async fn revoke(
             (n, vec![("client", id)])
         }
     };
+    if n > 0 {
+        state
+            .core
+            .metrics
+            .tokens_revoked(crate::metrics::Revoker::Admin);
+    }
     let count = n.to_string();
     let mut pairs: Vec<(&str, &str)> = back.iter().map(|(k, v)| (*k, v.as_str())).collect();
     pairs.push(("revoked", &count));

@@ -54,6 +54,13 @@ async fn revoking_one_token_fails_tokeninfo_and_its_refresh_token() {
     let events = audit(&app, AuditAction::AdminTokenRevoked).await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].target.as_deref(), Some(jti.as_str()));
+    assert!(
+        app.core
+            .metrics
+            .render()
+            .contains(r#"authgate_tokens_revoked_total{by="admin"} 1"#),
+        "the dashboard's revocations are counted"
+    );
 
     // The revoked list shows it; a missing target is refused.
     let revoked = app.page("/admin/tokens?status=revoked").await;
