@@ -97,8 +97,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 
-/** Starts a server and resolves once GET /health answers 200. */
+/**
+ * Starts a server and resolves once GET /health answers 200. The port is
+ * picked free a moment before the server binds it (BASE_URL must name it
+ * in advance), so another process can take it in between: a start that
+ * fails to bind is tried again on another port, a few times.
+ */
 export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      const lost = (err as Error).message.includes('cannot listen on');
+      if (!lost || attempt >= 3) throw err;
+      console.warn(`e2e: the picked port was taken before the server bound it; trying another`);
+    }
+  }
+}
+
+async function startOnce(options: StartOptions): Promise<RunningServer> {
   const name = options.name ?? 'server';
   const binary = serverBinary();
   try {
