@@ -74,6 +74,19 @@ impl Conn {
         self.send(req.body(Full::new(Bytes::new()))?).await
     }
 
+    /// A GET as the signed-in `browser` (its session cookie).
+    pub(crate) async fn get_as(
+        &self,
+        path: &str,
+        browser: &Browser,
+    ) -> Result<(StatusCode, Bytes)> {
+        let req = Request::get(path)
+            .header(HOST, "127.0.0.1")
+            .header(COOKIE, browser.cookie.as_str())
+            .header(X_FORWARDED_FOR, browser.address.as_str());
+        self.send(req.body(Full::new(Bytes::new()))?).await
+    }
+
     pub(crate) async fn post_form(
         &self,
         path: &str,
@@ -213,6 +226,28 @@ pub(crate) async fn create_user(
     Ok(())
 }
 
+/// Enters `user_code` on the verification page as `browser`: the consent
+/// view (200) when it names a pending code.
+pub(crate) async fn enter_code(
+    conn: &Conn,
+    browser: &Browser,
+    user_code: &str,
+) -> Result<(StatusCode, Bytes)> {
+    let cookie = [
+        (COOKIE, browser.cookie.as_str()),
+        (X_FORWARDED_FOR, browser.address.as_str()),
+    ];
+    conn.post_form(
+        "/device",
+        &[
+            ("csrf_token", browser.csrf.as_str()),
+            ("user_code", user_code),
+        ],
+        &cookie,
+    )
+    .await
+}
+
 /// Approves as a person does: enters the code (the consent view, with its
 /// ticket), then answers the consent form.
 pub(crate) async fn approve(conn: &Conn, browser: &Browser, user_code: &str) -> Result<()> {
@@ -220,16 +255,7 @@ pub(crate) async fn approve(conn: &Conn, browser: &Browser, user_code: &str) -> 
         (COOKIE, browser.cookie.as_str()),
         (X_FORWARDED_FOR, browser.address.as_str()),
     ];
-    let (status, consent) = conn
-        .post_form(
-            "/device",
-            &[
-                ("csrf_token", browser.csrf.as_str()),
-                ("user_code", user_code),
-            ],
-            &cookie,
-        )
-        .await?;
+    let (status, consent) = enter_code(conn, browser, user_code).await?;
     if status != StatusCode::OK {
         bail!("code entry failed: {status}");
     }

@@ -10,6 +10,9 @@
 //! figure as a ratio to `/health` in the same run — plus the server's idle
 //! and peak memory, and writes the same as JSON.
 //!
+//! With `--fill N` it then grows the database to N live pending codes and
+//! times code entry and the admin pages on it (see `fill.rs`).
+//!
 //! Timings on a shared machine are noisy: compare ratios within one run.
 //!
 //! `make bench` runs it on SQLite, `make bench-pg` on a throwaway
@@ -29,6 +32,7 @@
 #![allow(clippy::print_stdout)] // a command-line report
 
 mod client;
+mod fill;
 mod measure;
 mod report;
 mod scenarios;
@@ -77,6 +81,10 @@ pub(crate) struct Args {
     /// Where to write the JSON report.
     #[arg(long, default_value = "bench-results/latest.json")]
     pub(crate) json: PathBuf,
+    /// Afterwards, grow the database to this many live pending codes and
+    /// time code entry and the admin pages on it (see fill.rs); 0 skips.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) fill: usize,
     /// Only these scenarios (comma-separated): health, device_code, poll,
     /// poll_signin, tokeninfo, introspect, flow.
     #[arg(long, value_delimiter = ',')]
@@ -134,6 +142,15 @@ async fn main() -> Result<()> {
     if wanted(&args, "flow") {
         let people = scenarios::people(&target, args.flows).await?;
         rows.push(scenarios::flows(&target, people).await);
+    }
+    if args.fill > 0 {
+        let (codes, secs) = fill::fill(&target, args.fill, 200).await?;
+        println!(
+            "filled: {} device codes in {secs:.1} s ({:.0}/s)",
+            args.fill,
+            args.fill as f64 / secs
+        );
+        rows.extend(fill::rows_at(&target, args.fill, &codes).await);
     }
     let (peak_rss_kb, _) = memory_kb(pid);
     let mut report = Report {
