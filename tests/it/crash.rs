@@ -69,25 +69,43 @@ fn csrf(body: &str) -> String {
 }
 
 /// A browser signed in as the administrator, with its CSRF token.
+///
+/// A sign-in cut off by the kill stays counted as an attempt (attempts are
+/// counted before the password is checked, so a crash cannot hide one), so
+/// after a few kills the administrator's address may be locked out for a
+/// couple of seconds: the browser waits `Retry-After`, as a person would.
 async fn sign_in(server: &ServerProcess) -> reqwest::Result<(reqwest::Client, String)> {
     let browser = client();
-    let login = browser
-        .get(server.url("/login"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    let done = browser
-        .post(server.url("/login"))
-        .form(&[
-            ("csrf_token", csrf(&login).as_str()),
-            ("username", "admin"),
-            ("password", PASSWORD),
-            ("next", "/device"),
-        ])
-        .send()
-        .await?;
-    assert_eq!(done.status(), 303, "sign-in succeeds");
+    for attempt in 1.. {
+        let login = browser
+            .get(server.url("/login"))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let done = browser
+            .post(server.url("/login"))
+            .form(&[
+                ("csrf_token", csrf(&login).as_str()),
+                ("username", "admin"),
+                ("password", PASSWORD),
+                ("next", "/device"),
+            ])
+            .send()
+            .await?;
+        if done.status() == 429 && attempt < 5 {
+            let wait: u64 = done
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            tokio::time::sleep(Duration::from_secs(wait.min(20))).await;
+            continue;
+        }
+        assert_eq!(done.status(), 303, "sign-in succeeds");
+        break;
+    }
     let device = browser
         .get(server.url("/device"))
         .send()

@@ -259,7 +259,8 @@ async fn administrators_see_every_page_and_the_header_link() {
     );
     assert!(codes.body.contains("127.0.0.1"), "the requesting address");
     // Decided or expired codes are no longer pending.
-    app.decide(&user_code, authgate::model::Decision::Deny).await;
+    app.decide(&user_code, authgate::model::Decision::Deny)
+        .await;
     app.start_flow().await;
     let overview = app.page("/admin").await;
     assert!(overview.body.contains("1 pending device request,"));
