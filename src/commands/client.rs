@@ -39,6 +39,11 @@ pub enum ClientAction {
         /// Do not issue refresh tokens to it.
         #[arg(long)]
         no_refresh_tokens: bool,
+        /// A redirect URI for sign-in with the authorization code grant
+        /// (repeatable). Matched exactly, except that a loopback
+        /// http://127.0.0.1/… or http://[::1]/… URI matches any port.
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
     },
     /// List clients: client_id, name, type, status, scopes.
     List {
@@ -75,9 +80,12 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             scopes,
             confidential,
             no_refresh_tokens,
+            redirect_uris,
         } => {
-            let spec = admin::client_spec(&name, &scopes, !no_refresh_tokens)
+            let mut spec = admin::client_spec(&name, &scopes, !no_refresh_tokens)
                 .map_err(|errors| problems(&errors))?;
+            spec.redirect_uris =
+                Some(admin::redirect_uris(&redirect_uris).map_err(|errors| problems(&errors))?);
             let kind = if confidential {
                 ClientKind::Confidential
             } else {
