@@ -98,7 +98,7 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
 }
 
 /// The requested scope, or all the client may have when none is requested.
-fn resolve_scope(client: &Client, requested: Option<&str>) -> Result<Scopes> {
+pub(crate) fn resolve_scope(client: &Client, requested: Option<&str>) -> Result<Scopes> {
     let requested = Scopes::parse(requested.unwrap_or("")).map_err(Error::InvalidScope)?;
     if requested.is_empty() {
         return Ok(client.allowed_scopes.clone());
