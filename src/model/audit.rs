@@ -20,6 +20,10 @@ pub enum AuditAction {
     CodeEntryFailed,
     DeviceApproved,
     DeviceDenied,
+    /// A person let an application sign them in (authorization code grant).
+    AppApproved,
+    /// A person refused an application's sign-in request.
+    AppDenied,
     /// A device redeemed its approval for tokens.
     TokenIssued,
     TokenRefreshed,
@@ -27,6 +31,8 @@ pub enum AuditAction {
     TokenRevoked,
     /// A consumed refresh token came back: its grant is revoked.
     RefreshTokenReused,
+    /// A redeemed authorization code came back: its grant is revoked.
+    AuthorizationCodeReused,
     /// A person revoked an application's access from their account page.
     GrantRevoked,
     AdminDeviceCodeCancelled,
@@ -51,7 +57,7 @@ pub enum AuditAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditCategory {
     SignIn,
-    /// Device decisions and wrong codes typed while getting there.
+    /// Device and app decisions, and wrong codes typed getting there.
     Device,
     /// Tokens issued, refreshed, reused and revoked, by clients or people.
     Tokens,
@@ -61,16 +67,19 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 28] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::CodeEntryFailed,
         Self::DeviceApproved,
         Self::DeviceDenied,
+        Self::AppApproved,
+        Self::AppDenied,
         Self::TokenIssued,
         Self::TokenRefreshed,
         Self::TokenRevoked,
         Self::RefreshTokenReused,
+        Self::AuthorizationCodeReused,
         Self::GrantRevoked,
         Self::AdminDeviceCodeCancelled,
         Self::AdminTokenRevoked,
@@ -97,10 +106,13 @@ impl AuditAction {
             Self::CodeEntryFailed => "user_code.failed",
             Self::DeviceApproved => "device.approved",
             Self::DeviceDenied => "device.denied",
+            Self::AppApproved => "app.approved",
+            Self::AppDenied => "app.denied",
             Self::TokenIssued => "token.issued",
             Self::TokenRefreshed => "token.refreshed",
             Self::TokenRevoked => "token.revoked",
             Self::RefreshTokenReused => "refresh_token.reused",
+            Self::AuthorizationCodeReused => "authorization_code.reused",
             Self::GrantRevoked => "grant.revoked",
             Self::AdminDeviceCodeCancelled => "admin.device_code.cancelled",
             Self::AdminTokenRevoked => "admin.token.revoked",
@@ -128,13 +140,16 @@ impl AuditAction {
     pub const fn category(self) -> AuditCategory {
         match self {
             Self::SignedIn | Self::SignInFailed => AuditCategory::SignIn,
-            Self::CodeEntryFailed | Self::DeviceApproved | Self::DeviceDenied => {
-                AuditCategory::Device
-            }
+            Self::CodeEntryFailed
+            | Self::DeviceApproved
+            | Self::DeviceDenied
+            | Self::AppApproved
+            | Self::AppDenied => AuditCategory::Device,
             Self::TokenIssued
             | Self::TokenRefreshed
             | Self::TokenRevoked
             | Self::RefreshTokenReused
+            | Self::AuthorizationCodeReused
             | Self::GrantRevoked => AuditCategory::Tokens,
             Self::AdminDeviceCodeCancelled
             | Self::AdminTokenRevoked
@@ -224,10 +239,13 @@ mod tests {
                 "user_code.failed",
                 "device.approved",
                 "device.denied",
+                "app.approved",
+                "app.denied",
                 "token.issued",
                 "token.refreshed",
                 "token.revoked",
                 "refresh_token.reused",
+                "authorization_code.reused",
                 "grant.revoked",
                 "admin.device_code.cancelled",
                 "admin.token.revoked",
@@ -255,8 +273,10 @@ mod tests {
         for action in AuditAction::ALL {
             let prefixes: &[&str] = match action.category() {
                 AuditCategory::SignIn => &["auth."],
-                AuditCategory::Device => &["device.", "user_code."],
-                AuditCategory::Tokens => &["token.", "refresh_token.", "grant."],
+                AuditCategory::Device => &["device.", "user_code.", "app."],
+                AuditCategory::Tokens => {
+                    &["token.", "refresh_token.", "authorization_code.", "grant."]
+                }
                 AuditCategory::Admin => &["admin."],
             };
             assert!(

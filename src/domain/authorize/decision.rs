@@ -12,12 +12,13 @@ use serde::{Deserialize, Serialize};
 
 use super::{AuthorizationRequest, ErrorRedirect, answer_uri, error_location};
 use crate::crypto::hash_secret;
-use crate::domain::client;
-use crate::domain::{Core, Error, Result, secs};
+use crate::domain::{Core, Error, Result, audit, client, secs};
 use crate::model::Decision;
+use crate::model::audit::AuditAction;
+use crate::model::ids::ClientId;
 use crate::model::redirect_uri;
 use crate::model::time::UnixSecs;
-use crate::store::NewAuthorizationCode;
+use crate::store::{NewAuditEvent, NewAuthorizationCode};
 
 /// How long a consent page may be answered.
 pub const TICKET_TTL_SECS: i64 = 10 * 60;
@@ -79,7 +80,7 @@ fn stale() -> Error {
 
 /// Answers the request named by `ticket` (issued to this session and user,
 /// and still fresh) with `decision` by `user_id`, who signed in at
-/// `auth_time`: the address the browser goes to next — the application's
+/// `auth_time`, from `ip`: the address the browser goes to next — the application's
 /// redirect URI with `code` or `error=access_denied`, and `state` and
 /// `iss`. A stale ticket, or a client disabled or a redirect URI
 /// unregistered since the page was shown, is
@@ -91,6 +92,7 @@ pub async fn decide(
     auth_time: UnixSecs,
     ticket: &str,
     decision: Decision,
+    ip: Option<String>,
 ) -> Result<String> {
     let payload = core
         .consent
@@ -115,8 +117,20 @@ pub async fn decide(
             "The address the application asked to return to is no longer registered.".into(),
         ));
     }
+    let event = NewAuditEvent {
+        actor: Some(user_id.to_owned()),
+        client_id: Some(client.id.to_string()),
+        target: Some(redirect_uri::destination(&ticket.redirect_uri)),
+        ip,
+        detail: Some(format!("scope {}", ticket.scope)),
+        ..NewAuditEvent::new(match decision {
+            Decision::Approve => AuditAction::AppApproved,
+            Decision::Deny => AuditAction::AppDenied,
+        })
+    };
     if decision == Decision::Deny {
         tracing::info!(client_id = %client.id, "authorization request denied");
+        audit::record(core, event).await;
         return Ok(error_location(
             core,
             &ErrorRedirect {
@@ -127,13 +141,27 @@ pub async fn decide(
             },
         ));
     }
+    let location = issue_code(core, &client.id, user_id, auth_time, ticket).await?;
+    audit::record(core, event).await;
+    Ok(location)
+}
+
+/// Stores a new code for what `ticket` holds; answers the address that
+/// hands it to the application with `state` and `iss`.
+async fn issue_code(
+    core: &Core,
+    client_id: &ClientId,
+    user_id: &str,
+    auth_time: UnixSecs,
+    ticket: Ticket,
+) -> Result<String> {
     let code = core.random.token(32);
     let now = core.clock.secs();
     core.store
         .insert_authorization_code(&NewAuthorizationCode {
             id: core.random.ordered_id(core.clock.now_ms()).into(),
             code_hash: hash_secret(&code),
-            client_id: client.id.clone(),
+            client_id: client_id.clone(),
             user_id: user_id.into(),
             redirect_uri: ticket.redirect_uri.clone(),
             redirect_uri_given: ticket.redirect_uri_given,
@@ -145,7 +173,7 @@ pub async fn decide(
             expires_at: now + secs(core.policy.authorization_code_ttl),
         })
         .await?;
-    tracing::info!(client_id = %client.id, "authorization code issued");
+    tracing::info!(client_id = %client_id, "authorization code issued");
     let mut pairs = vec![("code", code.as_str())];
     if let Some(state) = &ticket.state {
         pairs.push(("state", state.as_str()));

@@ -17,6 +17,7 @@ use crate::model::Secret;
 use crate::model::audit::AuditAction;
 use crate::model::authorization_code::{AuthorizationCode, CodeRefusal, CodeState};
 use crate::model::ids::GrantId;
+use crate::model::redirect_uri;
 use crate::store::{CodeRedemption, NewAuditEvent, NewGrant};
 
 /// A `grant_type=authorization_code` request.
@@ -63,7 +64,11 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         client_id: code.client_id.to_string(),
         scope: code.scope.clone(),
         device_code_id: None,
-        device_label: None,
+        // What /account shows for this approval.
+        device_label: Some(format!(
+            "Sign-in via {}",
+            redirect_uri::destination(&code.redirect_uri)
+        )),
         requester_ip: req.ip.clone(),
         now,
     };
@@ -154,7 +159,7 @@ async fn replayed(
                      revoked"
                         .into(),
                 ),
-                ..NewAuditEvent::new(AuditAction::TokenRevoked)
+                ..NewAuditEvent::new(AuditAction::AuthorizationCodeReused)
             },
         )
         .await;

@@ -21,6 +21,7 @@ use super::session::{CsrfForm, SignedIn, WebSession, login_url};
 use crate::domain::Error;
 use crate::domain::authorize::{self, AuthorizeParams};
 use crate::http::error::PageError;
+use crate::http::extract::ClientIp;
 use crate::http::openapi::FORM;
 use crate::http::{paths, security_headers};
 use crate::model::Decision;
@@ -155,6 +156,7 @@ pub async fn authorize(
 )]
 pub async fn decide(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     SignedIn { user, .. }: SignedIn,
     CsrfForm { web, form }: CsrfForm<DecisionFields>,
 ) -> Result<Response, PageError> {
@@ -174,6 +176,7 @@ pub async fn decide(
         crate::model::time::UnixSecs(auth_time),
         &form.consent,
         decision,
+        ip.map(|ip| ip.to_string()),
     )
     .await;
     match decided {

@@ -7,6 +7,8 @@
 
 use std::collections::HashMap;
 
+use authgate::model::audit::AuditAction;
+
 use crate::support::{Page, Reply, TestApp};
 
 mod hostile;
@@ -185,6 +187,17 @@ async fn a_signed_in_person_approves_and_the_app_redeems_with_pkce() {
     assert_eq!(info.status, 200);
     assert_eq!(info.json["client_id"], APP);
     assert_eq!(info.json["username"], "admin");
+    let approved = app
+        .core
+        .store
+        .recent_audit_events(Some(AuditAction::AppApproved), 5)
+        .await
+        .unwrap();
+    assert_eq!(approved.len(), 1);
+    assert_eq!(approved[0].ip.as_deref(), Some("127.0.0.1"));
+    // The person sees the approval on /account.
+    let account = app.page("/account").await;
+    assert!(account.body.contains("Sign-in via app.example"));
     // The refresh token works like the device grant's.
     let refreshed = app
         .post_form(
@@ -396,6 +409,15 @@ async fn a_denial_returns_access_denied_with_state_and_iss() {
     assert_eq!(p["state"], "xyz");
     assert_eq!(p["iss"], ISSUER);
     assert!(!p.contains_key("code"));
+    let denied = app
+        .core
+        .store
+        .recent_audit_events(Some(AuditAction::AppDenied), 5)
+        .await
+        .unwrap();
+    assert_eq!(denied.len(), 1);
+    assert_eq!(denied[0].client_id.as_deref(), Some(APP));
+    assert_eq!(denied[0].target.as_deref(), Some("app.example"));
 }
 
 #[tokio::test]

@@ -16,6 +16,13 @@ async fn a_second_use_is_invalid_grant_and_revokes_the_first_tokens() {
     let second = exchange(&app, &code, Some(VERIFIER)).await;
     assert_eq!((second.status, second.error()), (400, "invalid_grant"));
     assert_eq!(app.tokeninfo(access).await.status, 401, "revoked");
+    let reused = app
+        .core
+        .store
+        .recent_audit_events(Some(AuditAction::AuthorizationCodeReused), 5)
+        .await
+        .unwrap();
+    assert_eq!(reused.len(), 1);
     let refreshed = app
         .post_form(
             "/oauth/token",
