@@ -45,7 +45,8 @@ pub enum ClientAction {
         #[arg(long = "redirect-uri", value_name = "URI")]
         redirect_uris: Vec<String>,
     },
-    /// List clients: client_id, name, type, status, scopes.
+    /// List clients: client_id, name, type, status, scopes (and, with
+    /// --json, redirect URIs).
     List {
         /// One JSON object per line instead of a table.
         #[arg(long)]
@@ -123,6 +124,7 @@ async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result
             "public"
         };
         if json {
+            let redirect_uris = admin::client_redirect_uris(ctx, &c.id).await?;
             let line = serde_json::json!({
                 "client_id": c.id,
                 "name": c.name,
@@ -130,6 +132,7 @@ async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result
                 "disabled": c.disabled,
                 "allowed_scopes": c.allowed_scopes,
                 "refresh_tokens": c.refresh_tokens,
+                "redirect_uris": redirect_uris,
                 "active_tokens": c.active_tokens,
                 "created_at": c.created_at,
             });

@@ -173,6 +173,16 @@ async fn users_and_clients_are_managed_from_the_command_line() {
         app.core.store.client_redirect_uris(web_id).await.unwrap(),
         ["http://127.0.0.1/cb", "https://app.example/cb"]
     );
+    let (_, json, _) = run(vec!["client", "list", "--json"], None).await.unwrap();
+    let web: serde_json::Value = json
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|c| c["name"] == "Web app")
+        .unwrap();
+    assert_eq!(
+        web["redirect_uris"],
+        serde_json::json!(["http://127.0.0.1/cb", "https://app.example/cb"])
+    );
     let (ok, _, err) = run(
         vec![
             "client",
