@@ -191,6 +191,11 @@ pub struct ServerArgs {
     #[arg(long, env = "DEVICE_CODE_EXPIRATION", value_name = "DEVICE_CODE_EXPIRATION", default_value = "30m", value_parser = parse_duration)]
     pub device_code_expiration: Duration,
 
+    /// How long an authorization code stays valid (e.g. 60s): the time
+    /// between a person's approval and the application's token request.
+    #[arg(long, env = "AUTHORIZATION_CODE_TTL", value_name = "AUTHORIZATION_CODE_TTL", default_value = "60s", value_parser = parse_duration)]
+    pub authorization_code_ttl: Duration,
+
     /// Minimum interval between token polls handed to devices (e.g. 5s).
     #[arg(long, env = "POLLING_INTERVAL", value_name = "POLLING_INTERVAL", default_value = "5s", value_parser = parse_duration)]
     pub polling_interval: Duration,

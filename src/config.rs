@@ -52,6 +52,8 @@ pub struct Config {
     pub jwt_secret: Option<SecretString>,
     pub session_secret: Option<SecretString>,
     pub device_code_ttl: Duration,
+    /// Lifetime of an authorization code (AUTHORIZATION_CODE_TTL).
+    pub authorization_code_ttl: Duration,
     pub poll_interval: Duration,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
@@ -148,6 +150,7 @@ impl Config {
             jwt_secret: args.jwt_secret.map(SecretString::from),
             session_secret: args.session_secret.map(SecretString::from),
             device_code_ttl: args.device_code_expiration,
+            authorization_code_ttl: args.authorization_code_ttl,
             poll_interval: args.polling_interval,
             access_token_ttl: args.jwt_expiration,
             refresh_token_ttl: args.refresh_token_expiration,
@@ -199,6 +202,7 @@ impl Config {
             jwt_secret: None,
             session_secret: None,
             device_code_ttl: Duration::from_secs(30 * 60),
+            authorization_code_ttl: Duration::from_secs(60),
             poll_interval: Duration::from_secs(5),
             access_token_ttl: Duration::from_secs(3600),
             refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -313,6 +317,11 @@ fn check_limits(args: &ServerArgs) -> Result<(), ConfigError> {
     }
     at_least("DEVICE_CODE_EXPIRATION", args.device_code_expiration, 10)?;
     at_least("POLLING_INTERVAL", args.polling_interval, 1)?;
+    at_least("AUTHORIZATION_CODE_TTL", args.authorization_code_ttl, 1)?;
+    if args.authorization_code_ttl > Duration::from_secs(600) {
+        // RFC 6749 §4.1.2: a maximum lifetime of 10 minutes is recommended.
+        return Err(bad("AUTHORIZATION_CODE_TTL", "must be at most 10 minutes"));
+    }
     at_least("JWT_EXPIRATION", args.jwt_expiration, 10)?;
     at_least("AUDIT_RETENTION", args.audit_retention, 3600)?;
     at_least("HEADER_READ_TIMEOUT", args.header_read_timeout, 1)?;

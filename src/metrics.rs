@@ -63,15 +63,21 @@ impl DeviceCodeEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grant {
     DeviceCode,
+    AuthorizationCode,
     RefreshToken,
 }
 
 impl Grant {
-    const ALL: [Self; 2] = [Self::DeviceCode, Self::RefreshToken];
+    const ALL: [Self; 3] = [
+        Self::DeviceCode,
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
             Self::DeviceCode => "device_code",
+            Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
         }
     }
@@ -88,7 +94,8 @@ pub enum Revoker {
     /// An administrator, from the dashboard's tokens page (the
     /// `authgate` commands run in another process and count nowhere).
     Admin,
-    /// AuthGate itself, after a device code or refresh token was replayed.
+    /// AuthGate itself, after a device code, authorization code or refresh
+    /// token was replayed.
     Replay,
 }
 

@@ -110,6 +110,7 @@ impl AppState {
             policy: Policy {
                 issuer: config.base_url.clone(),
                 device_code_ttl: config.device_code_ttl,
+                authorization_code_ttl: config.authorization_code_ttl,
                 poll_interval: config.poll_interval,
                 access_token_ttl: config.access_token_ttl,
                 refresh_token_ttl: config.refresh_token_ttl,

@@ -123,14 +123,21 @@ pub(crate) fn spawn_cache_upkeep(
 /// database (see `store/pending_counts.rs`).
 const RECOUNT_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Deletes device codes, token rows and audit events past their retention.
-/// Returns the numbers of device codes and tokens deleted.
+/// Deletes device and authorization codes, token rows and audit events past
+/// their retention.
+/// Returns the numbers of codes and tokens deleted.
 pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
     let now = core.clock.now_secs();
+    // Redeemed authorization codes stay as long, so a late second use
+    // still revokes what the first produced.
     let codes = core
         .store
         .delete_stale_device_codes(now, RETENTION_SECS)
-        .await?;
+        .await?
+        + core
+            .store
+            .delete_stale_authorization_codes(now, RETENTION_SECS)
+            .await?;
     let tokens = core
         .store
         .delete_stale_access_tokens(now, TOKEN_RETENTION_SECS)

@@ -126,7 +126,7 @@ pub fn consent(p: &Consent<'_>) -> Markup {
     })
 }
 
-fn detail(term: &str, value: Markup) -> Markup {
+pub(crate) fn detail(term: &str, value: Markup) -> Markup {
     html! {
         div class="flex items-baseline justify-between gap-4 py-2.5" {
             dt class="text-slate-500 dark:text-slate-400" { (term) }

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod admin;
 pub mod auth;
+pub mod authorize;
 pub mod device;
 pub mod error_page;
 pub mod feedback;

@@ -39,8 +39,14 @@ pub enum ClientAction {
         /// Do not issue refresh tokens to it.
         #[arg(long)]
         no_refresh_tokens: bool,
+        /// A redirect URI for sign-in with the authorization code grant
+        /// (repeatable). Matched exactly, except that a loopback
+        /// http://127.0.0.1/… or http://[::1]/… URI matches any port.
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
     },
-    /// List clients: client_id, name, type, status, scopes.
+    /// List clients: client_id, name, type, status, scopes (and, with
+    /// --json, redirect URIs).
     List {
         /// One JSON object per line instead of a table.
         #[arg(long)]
@@ -75,9 +81,12 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             scopes,
             confidential,
             no_refresh_tokens,
+            redirect_uris,
         } => {
-            let spec = admin::client_spec(&name, &scopes, !no_refresh_tokens)
+            let mut spec = admin::client_spec(&name, &scopes, !no_refresh_tokens)
                 .map_err(|errors| problems(&errors))?;
+            spec.redirect_uris =
+                Some(admin::redirect_uris(&redirect_uris).map_err(|errors| problems(&errors))?);
             let kind = if confidential {
                 ClientKind::Confidential
             } else {
@@ -115,6 +124,7 @@ async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result
             "public"
         };
         if json {
+            let redirect_uris = admin::client_redirect_uris(ctx, &c.id).await?;
             let line = serde_json::json!({
                 "client_id": c.id,
                 "name": c.name,
@@ -122,6 +132,7 @@ async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result
                 "disabled": c.disabled,
                 "allowed_scopes": c.allowed_scopes,
                 "refresh_tokens": c.refresh_tokens,
+                "redirect_uris": redirect_uris,
                 "active_tokens": c.active_tokens,
                 "created_at": c.created_at,
             });

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod authorize;
 pub mod client;
 pub mod code_guard;
 pub mod consent;
@@ -52,6 +53,8 @@ pub struct Policy {
     pub issuer: String,
     /// How long a device code lives (RFC 8628 `expires_in`).
     pub device_code_ttl: Duration,
+    /// How long an authorization code lives (RFC 6749 §4.1.2).
+    pub authorization_code_ttl: Duration,
     /// The minimum polling interval handed to devices (RFC 8628 `interval`).
     pub poll_interval: Duration,
     /// Lifetime of access tokens.
@@ -145,6 +148,15 @@ pub enum Error {
     /// A username or password was wrong, or the account is disabled.
     #[error("incorrect username or password")]
     BadCredentials,
+    /// An authorization request that cannot be answered at a redirect URI
+    /// (unknown client, unregistered or missing redirect URI, a stale
+    /// consent page): RFC 6749 §4.1.2.1 says to tell the person instead.
+    #[error("{0}")]
+    InvalidAuthorizationRequest(String),
+    /// An authorization request refused with an error the application
+    /// hears at its redirect URI (RFC 6749 §4.1.2.1).
+    #[error("{}", .0.description)]
+    AuthorizationRefused(Box<authorize::ErrorRedirect>),
     /// A request body above the configured limit.
     #[error("the request body is too large")]
     PayloadTooLarge,

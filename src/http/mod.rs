@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::DEVICE_DECISION, post(ui::device::decide))
         .route(paths::DEVICE_RESULT, get(ui::device::result))
+        .route(paths::AUTHORIZE, get(ui::authorize::authorize))
+        .route(paths::AUTHORIZE_DECISION, post(ui::authorize::decide))
         .route(paths::ACCOUNT, get(ui::account::show))
         .route(paths::ACCOUNT_REVOKE, post(ui::account::revoke))
         .merge(admin::routes())
@@ -139,6 +141,10 @@ fn session_layer(state: &AppState) -> SessionManagerLayer<Sessions, SignedCookie
 /// a page for people.
 fn wants_json(uri: &Uri, headers: &HeaderMap) -> bool {
     let path = uri.path();
+    // The authorization endpoint answers people (see ui/authorize.rs).
+    if path.starts_with(paths::AUTHORIZE) {
+        return false;
+    }
     path.starts_with("/oauth/")
         || path.starts_with("/.well-known/")
         || path == paths::HEALTH

@@ -15,6 +15,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::http::error::ErrorBody;
 use crate::http::oauth::{device_code, introspect, metadata, revoke, token, tokeninfo};
+use crate::http::ui::authorize;
 use crate::http::{health, paths};
 
 /// The media type of every OAuth request body (RFC 6749 §3.2, RFC 8628 §3.1).
@@ -30,7 +31,8 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
 #[openapi(
     info(
         title = "AuthGate",
-        description = "OAuth 2.0 Device Authorization Grant server (RFC 8628). \
+        description = "OAuth 2.0 Device Authorization Grant server (RFC 8628), with the \
+            authorization code grant and PKCE (RFC 6749 §4.1, RFC 7636) for apps. \
             OAuth request bodies are `application/x-www-form-urlencoded`; every \
             error is RFC 6749 §5.2 JSON (`error`, `error_description`, and `interval` \
             with `slow_down`) sent with `Cache-Control: no-store`. Any request may \
@@ -40,6 +42,8 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
     paths(
         device_code::request_device_code,
         token::token,
+        authorize::authorize,
+        authorize::decide,
         tokeninfo::tokeninfo,
         revoke::revoke,
         introspect::introspect,
@@ -51,6 +55,8 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
     modifiers(&SecuritySchemes, &OpenIdConfiguration),
     tags(
         (name = "device flow", description = "Endpoints devices call (RFC 8628, RFC 6749, RFC 7009)"),
+        (name = "sign-in for apps", description = "The authorization endpoint: pages for people, \
+            answering the application by redirect (RFC 6749 §4.1, RFC 7636, RFC 9207)"),
         (name = "resource servers", description = "Checking access tokens (RFC 7662)"),
         (name = "discovery", description = "Metadata and keys (RFC 8414, RFC 7517)"),
         (name = "operations", description = "Health checks"),
@@ -145,8 +151,13 @@ mod tests {
         for (path, item) in paths {
             for (method, op) in item.as_object().expect("item") {
                 let responses = op["responses"].as_object().expect("responses");
-                assert!(responses.contains_key("200"), "{method} {path}");
-                if path.starts_with("/oauth/") {
+                // The authorization decision's success is a redirect.
+                assert!(
+                    responses.contains_key("200") || responses.contains_key("303"),
+                    "{method} {path}"
+                );
+                // The authorization endpoint answers people with pages.
+                if path.starts_with("/oauth/") && !path.starts_with(paths::AUTHORIZE) {
                     for status in ["400", "500"] {
                         let body = &responses[status]["content"]["application/json"]["schema"];
                         assert_eq!(

@@ -9,6 +9,10 @@ pub const TOKEN: &str = "/oauth/token";
 pub const TOKEN_INFO: &str = "/oauth/tokeninfo";
 pub const REVOKE: &str = "/oauth/revoke";
 pub const INTROSPECT: &str = "/oauth/introspect";
+/// The authorization endpoint (RFC 6749 §3.1): a page for people.
+pub const AUTHORIZE: &str = "/oauth/authorize";
+/// Where its consent page posts the person's answer.
+pub const AUTHORIZE_DECISION: &str = "/oauth/authorize/decision";
 pub const METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
 pub const JWKS: &str = "/.well-known/jwks.json";

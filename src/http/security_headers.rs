@@ -17,6 +17,18 @@ const DEV_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; st
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
+/// The CSP of a page whose form may end at `source` (a CSP source
+/// expression, e.g. an application's origin) besides this server: the
+/// authorization consent, whose answer redirects to the application.
+pub fn csp_with_form_target(dev: bool, source: &str) -> Option<HeaderValue> {
+    let base = if dev { DEV_CSP } else { CSP };
+    HeaderValue::try_from(base.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {source}"),
+    ))
+    .ok()
+}
+
 /// Wraps `router` in the header layers; `https` adds HSTS, `dev` relaxes
 /// the CSP for the inline live-reload script.
 pub fn apply(router: Router, https: bool, dev: bool) -> Router {

@@ -23,6 +23,10 @@ pub enum AuditAction {
     /// A client reached MAX_PENDING_CODES_PER_CLIENT and its device
     /// requests are refused (recorded at most once a minute per client).
     DeviceClientCapReached,
+    /// A person let an application sign them in (authorization code grant).
+    AppApproved,
+    /// A person refused an application's sign-in request.
+    AppDenied,
     /// A device redeemed its approval for tokens.
     TokenIssued,
     TokenRefreshed,
@@ -30,6 +34,8 @@ pub enum AuditAction {
     TokenRevoked,
     /// A consumed refresh token came back: its grant is revoked.
     RefreshTokenReused,
+    /// A redeemed authorization code came back: its grant is revoked.
+    AuthorizationCodeReused,
     /// A person revoked an application's access from their account page.
     GrantRevoked,
     AdminDeviceCodeCancelled,
@@ -54,7 +60,7 @@ pub enum AuditAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuditCategory {
     SignIn,
-    /// Device decisions and wrong codes typed while getting there.
+    /// Device and app decisions, and wrong codes typed getting there.
     Device,
     /// Tokens issued, refreshed, reused and revoked, by clients or people.
     Tokens,
@@ -64,17 +70,20 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 29] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::CodeEntryFailed,
         Self::DeviceApproved,
         Self::DeviceDenied,
         Self::DeviceClientCapReached,
+        Self::AppApproved,
+        Self::AppDenied,
         Self::TokenIssued,
         Self::TokenRefreshed,
         Self::TokenRevoked,
         Self::RefreshTokenReused,
+        Self::AuthorizationCodeReused,
         Self::GrantRevoked,
         Self::AdminDeviceCodeCancelled,
         Self::AdminTokenRevoked,
@@ -102,10 +111,13 @@ impl AuditAction {
             Self::DeviceApproved => "device.approved",
             Self::DeviceDenied => "device.denied",
             Self::DeviceClientCapReached => "device.client_cap_reached",
+            Self::AppApproved => "app.approved",
+            Self::AppDenied => "app.denied",
             Self::TokenIssued => "token.issued",
             Self::TokenRefreshed => "token.refreshed",
             Self::TokenRevoked => "token.revoked",
             Self::RefreshTokenReused => "refresh_token.reused",
+            Self::AuthorizationCodeReused => "authorization_code.reused",
             Self::GrantRevoked => "grant.revoked",
             Self::AdminDeviceCodeCancelled => "admin.device_code.cancelled",
             Self::AdminTokenRevoked => "admin.token.revoked",
@@ -136,11 +148,14 @@ impl AuditAction {
             Self::CodeEntryFailed
             | Self::DeviceApproved
             | Self::DeviceDenied
-            | Self::DeviceClientCapReached => AuditCategory::Device,
+            | Self::DeviceClientCapReached
+            | Self::AppApproved
+            | Self::AppDenied => AuditCategory::Device,
             Self::TokenIssued
             | Self::TokenRefreshed
             | Self::TokenRevoked
             | Self::RefreshTokenReused
+            | Self::AuthorizationCodeReused
             | Self::GrantRevoked => AuditCategory::Tokens,
             Self::AdminDeviceCodeCancelled
             | Self::AdminTokenRevoked
@@ -231,10 +246,13 @@ mod tests {
                 "device.approved",
                 "device.denied",
                 "device.client_cap_reached",
+                "app.approved",
+                "app.denied",
                 "token.issued",
                 "token.refreshed",
                 "token.revoked",
                 "refresh_token.reused",
+                "authorization_code.reused",
                 "grant.revoked",
                 "admin.device_code.cancelled",
                 "admin.token.revoked",
@@ -262,8 +280,10 @@ mod tests {
         for action in AuditAction::ALL {
             let prefixes: &[&str] = match action.category() {
                 AuditCategory::SignIn => &["auth."],
-                AuditCategory::Device => &["device.", "user_code."],
-                AuditCategory::Tokens => &["token.", "refresh_token.", "grant."],
+                AuditCategory::Device => &["device.", "user_code.", "app."],
+                AuditCategory::Tokens => {
+                    &["token.", "refresh_token.", "authorization_code.", "grant."]
+                }
                 AuditCategory::Admin => &["admin."],
             };
             assert!(

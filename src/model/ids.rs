@@ -117,6 +117,11 @@ id_type!(
     GrantId
 );
 id_type!(
+    /// An authorization code's row id (not the code, which is a secret and
+    /// is stored only as a hash).
+    AuthorizationCodeId
+);
+id_type!(
     /// A refresh token's row id (not the token).
     RefreshTokenId
 );

@@ -8,9 +8,11 @@
 //! Nothing in `store/` imports `domain/`; both import this.
 
 pub mod audit;
+pub mod authorization_code;
 pub mod client;
 pub mod device_code;
 pub mod ids;
+pub mod redirect_uri;
 pub mod refresh_token;
 pub mod scope;
 pub mod secret;

@@ -118,6 +118,7 @@
 
 mod admin;
 mod audit;
+mod authorization_codes;
 mod availability;
 mod backup;
 mod batch;
@@ -153,6 +154,7 @@ pub use admin::{
     DeviceCodeListing, Page, PageAt, TokenFilter, TokenListing, TokenOwner, UserListing,
 };
 pub use audit::{AuditEvent, NewAuditEvent};
+pub use authorization_codes::{CodeRedemption, NewAuthorizationCode};
 pub use availability::Outage;
 pub use backup::{check_sqlite_file, sqlite_file};
 pub use changes::MAX_AGE_MS;

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod authorization_code;
 mod binary;
 mod caches;
 mod cli_client;

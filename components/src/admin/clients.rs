@@ -86,6 +86,7 @@ fn client_row(c: &ClientRow<'_>) -> Markup {
 pub struct ClientErrors<'a> {
     pub name: Option<&'a str>,
     pub scopes: Option<&'a str>,
+    pub redirect_uris: Option<&'a str>,
 }
 
 /// The create and edit form.
@@ -95,6 +96,8 @@ pub struct ClientForm<'a> {
     pub csrf: &'a str,
     pub name: &'a str,
     pub scopes: &'a str,
+    /// Space-separated redirect URIs.
+    pub redirect_uris: &'a str,
     pub refresh_tokens: bool,
     /// `Some(confidential)` on creation (the type is chosen once).
     pub kind: Option<bool>,
@@ -133,6 +136,20 @@ pub fn client_form(p: &ClientForm<'_>) -> Markup {
                     hint: Some("Separated by spaces, for example: read write"),
                     required: true,
                     autofocus: p.errors.name.is_none() && p.errors.scopes.is_some(),
+                    literal: true,
+                    input_class: "font-mono",
+                    ..Field::default()
+                }))
+                (field(&Field {
+                    id: "client-redirect-uris",
+                    name: "redirect_uris",
+                    label: "Redirect URIs",
+                    kind: "text",
+                    value: p.redirect_uris,
+                    autocomplete: "off",
+                    error: p.errors.redirect_uris,
+                    hint: Some("Where sign-in for apps may return, separated by spaces. A loopback http://127.0.0.1/… URI matches any port."),
+                    autofocus: p.errors.name.is_none() && p.errors.scopes.is_none() && p.errors.redirect_uris.is_some(),
                     literal: true,
                     input_class: "font-mono",
                     ..Field::default()

@@ -15,6 +15,9 @@ pub struct ClientSpec {
     pub name: String,
     pub scopes: Scopes,
     pub refresh_tokens: bool,
+    /// The redirect URIs of the authorization code grant; `None` leaves a
+    /// client's as they are.
+    pub redirect_uris: Option<Vec<String>>,
 }
 
 /// Public clients (CLIs, TVs) cannot keep a secret; confidential ones
@@ -60,9 +63,41 @@ pub fn client_spec(
             name: name.to_owned(),
             scopes,
             refresh_tokens,
+            redirect_uris: None,
         }),
         _ => Err(errors),
     }
+}
+
+/// Checks redirect URIs to register (see `model::redirect_uri::problem`),
+/// at most 20, duplicates dropped.
+pub fn redirect_uris<S: AsRef<str>>(
+    uris: &[S],
+) -> std::result::Result<Vec<String>, Vec<FieldError>> {
+    let mut out: Vec<String> = Vec::new();
+    for uri in uris
+        .iter()
+        .map(|u| u.as_ref().trim())
+        .filter(|u| !u.is_empty())
+    {
+        if let Some(problem) = crate::model::redirect_uri::problem(uri) {
+            let shown: String = uri.chars().take(80).collect();
+            return Err(vec![field_error(
+                "redirect_uris",
+                &format!("The redirect URI {shown:?} {problem}."),
+            )]);
+        }
+        if !out.iter().any(|u| u == uri) {
+            out.push(uri.to_owned());
+        }
+    }
+    if out.len() > 20 {
+        return Err(vec![field_error(
+            "redirect_uris",
+            "Register at most 20 redirect URIs.",
+        )]);
+    }
+    Ok(out)
 }
 
 pub async fn find_client(ctx: &Ctx<'_>, id: &str) -> Result<Client> {
@@ -70,6 +105,11 @@ pub async fn find_client(ctx: &Ctx<'_>, id: &str) -> Result<Client> {
         .find_client(id)
         .await?
         .ok_or_else(|| Error::NotFound("no such client".into()))
+}
+
+/// The redirect URIs a client registered.
+pub async fn client_redirect_uris(ctx: &Ctx<'_>, id: &str) -> Result<Vec<String>> {
+    Ok(ctx.store.client_redirect_uris(id).await?)
 }
 
 pub async fn clients(ctx: &Ctx<'_>, search: Option<&str>) -> Result<Vec<ClientListing>> {
@@ -110,6 +150,12 @@ pub async fn create_client(
             now: ctx.clock.now_secs(),
         })
         .await?;
+    let redirect_uris = spec.redirect_uris.clone().unwrap_or_default();
+    if !redirect_uris.is_empty() {
+        ctx.store
+            .set_client_redirect_uris(&client_id, &redirect_uris)
+            .await?;
+    }
     tracing::info!(client_id = %client_id, "client registered");
     record(
         ctx,
@@ -118,14 +164,19 @@ pub async fn create_client(
         Some(client_id.clone()),
         Some(client_id.clone()),
         format!(
-            "{} client \"{}\", scopes {}",
+            "{} client \"{}\", scopes {}{}",
             if secret.is_some() {
                 "confidential"
             } else {
                 "public"
             },
             spec.name,
-            spec.scopes
+            spec.scopes,
+            if redirect_uris.is_empty() {
+                String::new()
+            } else {
+                format!(", redirect URIs {}", redirect_uris.join(" "))
+            }
         ),
     )
     .await;
@@ -157,6 +208,15 @@ pub async fn update_client(
             "scopes {} → {}",
             before.allowed_scopes, spec.scopes
         ));
+    }
+    if let Some(uris) = &spec.redirect_uris {
+        let current = ctx.store.client_redirect_uris(id).await?;
+        let mut sorted = uris.clone();
+        sorted.sort();
+        if current != sorted {
+            ctx.store.set_client_redirect_uris(id, uris).await?;
+            changes.push(format!("redirect URIs {}", uris.join(" ")));
+        }
     }
     if before.refresh_tokens != spec.refresh_tokens {
         changes.push(format!(

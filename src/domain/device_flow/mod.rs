@@ -147,7 +147,7 @@ async fn within_ceiling(core: &Core, client: &Client, ip: Option<String>) -> Res
 }
 
 /// The requested scope, or all the client may have when none is requested.
-fn resolve_scope(client: &Client, requested: Option<&str>) -> Result<Scopes> {
+pub(crate) fn resolve_scope(client: &Client, requested: Option<&str>) -> Result<Scopes> {
     let requested = Scopes::parse(requested.unwrap_or("")).map_err(Error::InvalidScope)?;
     if requested.is_empty() {
         return Ok(client.allowed_scopes.clone());

@@ -44,7 +44,9 @@ use crate::model::time::UnixSecs;
 use crate::model::{DeviceCode, Secret};
 use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows};
 
+mod authorization_code;
 mod inspect;
+pub use authorization_code::*;
 pub use inspect::*;
 
 pub use crate::model::token::IssuedToken;

@@ -33,6 +33,9 @@ pub struct ClientFields {
     pub name: String,
     #[serde(default)]
     pub scopes: String,
+    /// Space-separated redirect URIs.
+    #[serde(default)]
+    pub redirect_uris: String,
     /// `public` or `confidential` (creation only).
     #[serde(default)]
     pub kind: String,
@@ -42,7 +45,22 @@ pub struct ClientFields {
 
 impl ClientFields {
     fn spec(&self) -> Result<ClientSpec, Vec<FieldError>> {
-        admin::client_spec(&self.name, &self.scopes, self.refresh_tokens.is_some())
+        let uris: Vec<&str> = self.redirect_uris.split_whitespace().collect();
+        match (
+            admin::client_spec(&self.name, &self.scopes, self.refresh_tokens.is_some()),
+            admin::redirect_uris(&uris),
+        ) {
+            (Ok(spec), Ok(uris)) => Ok(ClientSpec {
+                redirect_uris: Some(uris),
+                ..spec
+            }),
+            (spec, uris) => Err(spec
+                .err()
+                .into_iter()
+                .flatten()
+                .chain(uris.err().into_iter().flatten())
+                .collect()),
+        }
     }
 }
 
@@ -96,11 +114,13 @@ fn new_page(
         csrf: &admin.web.csrf,
         name: &fields.name,
         scopes: &fields.scopes,
+        redirect_uris: &fields.redirect_uris,
         refresh_tokens: fields.refresh_tokens.is_some(),
         kind: Some(fields.kind == "confidential"),
         errors: ClientErrors {
             name: field_message(errors, "name"),
             scopes: field_message(errors, "scopes"),
+            redirect_uris: field_message(errors, "redirect_uris"),
         },
         submit: "Create client",
         cancel: paths::ADMIN_CLIENTS,
@@ -114,6 +134,7 @@ pub async fn new_form(State(state): State<AppState>, admin: AdminUser) -> Respon
     let fields = ClientFields {
         name: String::new(),
         scopes: crate::bootstrap::CLI_CLIENT_SCOPES.to_owned(),
+        redirect_uris: String::new(),
         kind: "public".to_owned(),
         refresh_tokens: Some("on".to_owned()),
     };
@@ -217,11 +238,13 @@ async fn edit_page(
         csrf: &admin.web.csrf,
         name: &fields.name,
         scopes: &fields.scopes,
+        redirect_uris: &fields.redirect_uris,
         refresh_tokens: fields.refresh_tokens.is_some(),
         kind: None,
         errors: ClientErrors {
             name: field_message(errors, "name"),
             scopes: field_message(errors, "scopes"),
+            redirect_uris: field_message(errors, "redirect_uris"),
         },
         submit: "Save changes",
         cancel: paths::ADMIN_CLIENTS,
@@ -244,10 +267,11 @@ async fn edit_page(
     Ok(admin_page(state, admin, status, frame, body))
 }
 
-fn fields_of(client: &Client) -> ClientFields {
+fn fields_of(client: &Client, redirect_uris: &[String]) -> ClientFields {
     ClientFields {
         name: client.name.clone(),
         scopes: client.allowed_scopes.to_string(),
+        redirect_uris: redirect_uris.join(" "),
         kind: String::new(),
         refresh_tokens: client.refresh_tokens.then(|| "on".to_owned()),
     }
@@ -271,7 +295,8 @@ pub async fn edit(
             ("enabled", "Client enabled."),
         ],
     );
-    let fields = fields_of(&client);
+    let uris = admin::client_redirect_uris(&Ctx::of(&state.core), &client.id).await?;
+    let fields = fields_of(&client, &uris);
     edit_page(
         &state,
         &admin,
@@ -284,7 +309,8 @@ pub async fn edit(
     .await
 }
 
-/// `POST /admin/clients/{id}`: saves name, scopes and the refresh setting.
+/// `POST /admin/clients/{id}`: saves name, scopes, redirect URIs and the
+/// refresh setting.
 pub async fn update(
     State(state): State<AppState>,
     admin: AdminUser,

@@ -211,10 +211,13 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::DeviceApproved => ("Device approved", Hue::Good),
         A::DeviceDenied => ("Device denied", Hue::Warn),
         A::DeviceClientCapReached => ("Client at its pending-request ceiling", Hue::Bad),
+        A::AppApproved => ("App sign-in approved", Hue::Good),
+        A::AppDenied => ("App sign-in denied", Hue::Warn),
         A::TokenIssued => ("Token issued", Hue::Good),
         A::TokenRefreshed => ("Token refreshed", Hue::Neutral),
         A::TokenRevoked => ("Token revoked by its client", Hue::Warn),
         A::RefreshTokenReused => ("Refresh token reused", Hue::Bad),
+        A::AuthorizationCodeReused => ("Authorization code reused", Hue::Bad),
         A::GrantRevoked => ("Access revoked by the user", Hue::Warn),
         A::AdminDeviceCodeCancelled => ("Device request denied by admin", Hue::Info),
         A::AdminTokenRevoked => ("Token revoked by admin", Hue::Info),
@@ -246,7 +249,7 @@ pub fn action_label(action: &str) -> (&str, Hue) {
 pub fn category_label(category: AuditCategory) -> &'static str {
     match category {
         AuditCategory::SignIn => "Sign-ins",
-        AuditCategory::Device => "Device approvals and denials",
+        AuditCategory::Device => "Device and app approvals and denials",
         AuditCategory::Tokens => "Tokens issued and revoked",
         AuditCategory::Admin => "Admin actions",
     }

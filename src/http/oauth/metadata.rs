@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::oauth::token::{DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT};
+use crate::http::oauth::token::{AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT};
 use crate::http::paths;
 use crate::state::AppState;
 
@@ -16,16 +16,22 @@ use crate::state::AppState;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Metadata {
     pub issuer: String,
+    pub authorization_endpoint: String,
     pub device_authorization_endpoint: String,
     pub token_endpoint: String,
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
     pub jwks_uri: String,
     #[schema(value_type = Vec<String>)]
-    pub grant_types_supported: [&'static str; 2],
-    /// Empty: there is no authorization endpoint.
+    pub grant_types_supported: [&'static str; 3],
+    /// `code` (RFC 6749 §4.1).
     #[schema(value_type = Vec<String>)]
-    pub response_types_supported: [&'static str; 0],
+    pub response_types_supported: [&'static str; 1],
+    /// `S256` (RFC 7636): `plain` is refused.
+    #[schema(value_type = Vec<String>)]
+    pub code_challenge_methods_supported: [&'static str; 1],
+    /// RFC 9207: authorization responses carry `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
     pub scopes_supported: Vec<String>,
     #[schema(value_type = Vec<String>)]
     pub token_endpoint_auth_methods_supported: [&'static str; 3],
@@ -60,13 +66,20 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
     let issuer = state.core.policy.issuer.clone();
     let url = |path: &str| format!("{issuer}{path}");
     let body = Metadata {
+        authorization_endpoint: url(paths::AUTHORIZE),
         device_authorization_endpoint: url(paths::DEVICE_AUTHORIZATION),
         token_endpoint: url(paths::TOKEN),
         revocation_endpoint: url(paths::REVOKE),
         introspection_endpoint: url(paths::INTROSPECT),
         jwks_uri: url(paths::JWKS),
-        grant_types_supported: [DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT],
-        response_types_supported: [],
+        grant_types_supported: [
+            DEVICE_CODE_GRANT,
+            AUTHORIZATION_CODE_GRANT,
+            REFRESH_TOKEN_GRANT,
+        ],
+        response_types_supported: ["code"],
+        code_challenge_methods_supported: ["S256"],
+        authorization_response_iss_parameter_supported: true,
         scopes_supported: crate::domain::client::scopes_supported(&state.core)
             .await?
             .to_vec(),

@@ -1,4 +1,5 @@
-//! `POST /oauth/token`: the token endpoint (RFC 6749 §3.2, RFC 8628 §3.4).
+//! `POST /oauth/token`: the token endpoint (RFC 6749 §3.2, RFC 8628 §3.4,
+//! RFC 6749 §4.1.3 with RFC 7636 §4.5).
 
 use axum::extract::State;
 use axum::response::Response;
@@ -8,7 +9,7 @@ use validator::Validate;
 
 use crate::domain::Error;
 use crate::domain::device_flow::{self, PollRequest};
-use crate::domain::token::{self, RefreshRequest};
+use crate::domain::token::{self, CodeRequest, RefreshRequest};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, client_credentials};
 use crate::http::openapi::FORM;
@@ -21,6 +22,8 @@ use crate::state::AppState;
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// RFC 6749 §6.
 pub const REFRESH_TOKEN_GRANT: &str = "refresh_token";
+/// RFC 6749 §4.1.3.
+pub const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 
 #[derive(Debug, Deserialize, Validate)]
 pub struct TokenForm {
@@ -36,6 +39,12 @@ pub struct TokenForm {
     pub scope: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
     pub refresh_token: Option<Secret>,
+    #[validate(length(max = 512, message = "must be at most 512 characters"))]
+    pub code: Option<Secret>,
+    #[validate(length(max = 2000, message = "must be at most 2000 characters"))]
+    pub redirect_uri: Option<String>,
+    #[validate(length(max = 512, message = "must be at most 512 characters"))]
+    pub code_verifier: Option<Secret>,
 }
 
 /// The token request as documented: one shape per grant. [`TokenForm`]
@@ -45,7 +54,29 @@ pub struct TokenForm {
 #[serde(untagged)]
 pub enum TokenRequest {
     DeviceCode(DeviceCodeGrant),
+    AuthorizationCode(AuthorizationCodeGrant),
     RefreshToken(RefreshTokenGrant),
+}
+
+/// RFC 6749 §4.1.3 with RFC 7636 §4.5: redeem an authorization code,
+/// once. A public client sends its `client_id` and the PKCE verifier.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AuthorizationCodeGrant {
+    #[schema(value_type = String, pattern = "^authorization_code$", example = "authorization_code")]
+    pub grant_type: String,
+    #[schema(value_type = String, max_length = 512)]
+    pub code: Secret,
+    /// Required when the authorization request carried one; then identical.
+    #[schema(max_length = 2000, nullable = false)]
+    pub redirect_uri: Option<String>,
+    /// Required when the authorization request carried a `code_challenge`.
+    #[schema(value_type = Option<String>, min_length = 43, max_length = 128, nullable = false)]
+    pub code_verifier: Option<Secret>,
+    /// Required unless sent with HTTP Basic.
+    #[schema(max_length = 255, nullable = false)]
+    pub client_id: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
+    pub client_secret: Option<Secret>,
 }
 
 /// RFC 8628 §3.4: redeem a device code. The client authenticates as on the
@@ -101,12 +132,14 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
 }
 
-/// The token endpoint: device-code and refresh-token grants.
+/// The token endpoint: device-code, authorization-code and refresh-token
+/// grants.
 ///
 /// Device-flow polling answers follow RFC 8628 §3.5: `authorization_pending`,
 /// `slow_down` (with the new `interval`), `access_denied` and
 /// `expired_token` are all 400. A device code redeemed twice is
-/// `invalid_grant` and revokes the tokens it produced.
+/// `invalid_grant` and revokes the tokens it produced, and so is an
+/// authorization code used twice (RFC 6749 §4.1.2).
 #[utoipa::path(
     post,
     path = paths::TOKEN,
@@ -152,6 +185,21 @@ pub async fn token(
             )
             .await?
         }
+        AUTHORIZATION_CODE_GRANT => {
+            let client = client_credentials(auth, form.client_id, form.client_secret)?;
+            let code = required(form.code, "code")?;
+            token::redeem_authorization_code(
+                &state.core,
+                CodeRequest {
+                    client,
+                    code,
+                    redirect_uri: form.redirect_uri.filter(|u| !u.is_empty()),
+                    code_verifier: form.code_verifier.filter(|v| !v.is_empty()),
+                    ip: ip.map(|ip| ip.to_string()),
+                },
+            )
+            .await?
+        }
         REFRESH_TOKEN_GRANT => {
             let client = client_credentials(auth, form.client_id, form.client_secret)?;
             let refresh_token = required(form.refresh_token, "refresh_token")?;
@@ -168,7 +216,8 @@ pub async fn token(
         }
         other => {
             return Err(Error::UnsupportedGrantType(format!(
-                "grant_type {other} is not supported; use {DEVICE_CODE_GRANT} or {REFRESH_TOKEN_GRANT}"
+                "grant_type {other} is not supported; use {DEVICE_CODE_GRANT}, \
+                 {AUTHORIZATION_CODE_GRANT} or {REFRESH_TOKEN_GRANT}"
             ))
             .into());
         }

@@ -35,14 +35,20 @@ fn notice_for(query: Option<&str>) -> Option<(Tone, &'static str)> {
     if query_param(query, "signed_out").is_some() {
         return Some((Tone::Success, "You have signed out."));
     }
-    query_param(query, "next")
-        .filter(|n| n.starts_with(paths::DEVICE))
-        .map(|_| {
-            (
-                Tone::Info,
-                "Sign in to connect your device. You will come back to the code afterwards.",
-            )
-        })
+    let next = query_param(query, "next")?;
+    if next.starts_with(paths::DEVICE) {
+        Some((
+            Tone::Info,
+            "Sign in to connect your device. You will come back to the code afterwards.",
+        ))
+    } else if next.starts_with(paths::AUTHORIZE) {
+        Some((
+            Tone::Info,
+            "Sign in to continue to the application that sent you here.",
+        ))
+    } else {
+        None
+    }
 }
 
 pub async fn show(
@@ -83,6 +89,7 @@ pub async fn submit(
                     user,
                     state.core.random.token(32),
                     state.http.session_lifetime,
+                    state.core.clock.now_secs(),
                 )
                 .await?;
                 return Ok(Redirect::to(&next).into_response());

@@ -1,6 +1,8 @@
-//! Pages for people: sign-in and the device verification journey.
+//! Pages for people: sign-in, the device verification journey, and the
+//! authorization endpoint's consent.
 
 pub mod account;
+pub mod authorize;
 pub mod device;
 pub mod login;
 pub mod render;

@@ -20,6 +20,9 @@ const USER_ID: &str = "user_id";
 /// What the password was when the session signed in (see [`auth_stamp`]).
 const AUTH_STAMP: &str = "auth_stamp";
 const CSRF: &str = "csrf_token";
+/// When the session signed in (Unix seconds): an authorization code's
+/// `auth_time`.
+const AUTH_TIME: &str = "auth_time";
 /// How long a session nobody signed in to lives without use. Only the
 /// sign-in form needs one (for its CSRF token), so a visitor who never
 /// signs in leaves a row that is gone within minutes, not a week.
@@ -91,13 +94,14 @@ fn auth_stamp(user: &User) -> String {
 }
 
 impl WebSession {
-    /// Signs `user` in for `lifetime` of inactivity: a new session id (no
-    /// fixation), a new CSRF token.
+    /// Signs `user` in at `now_secs` for `lifetime` of inactivity: a new
+    /// session id (no fixation), a new CSRF token.
     pub async fn sign_in(
         &mut self,
         user: User,
         new_csrf: String,
         lifetime: std::time::Duration,
+        now_secs: i64,
     ) -> Result<(), PageError> {
         self.session.cycle_id().await?;
         let lifetime = time::Duration::try_from(lifetime).unwrap_or(time::Duration::DAY);
@@ -105,6 +109,7 @@ impl WebSession {
             .set_expiry(Some(Expiry::OnInactivity(lifetime)));
         self.session.insert(USER_ID, &user.id).await?;
         self.session.insert(AUTH_STAMP, auth_stamp(&user)).await?;
+        self.session.insert(AUTH_TIME, now_secs).await?;
         self.session.insert(CSRF, &new_csrf).await?;
         self.csrf = new_csrf;
         self.user = Some(user);
@@ -117,6 +122,12 @@ impl WebSession {
     pub async fn renew_stamp(&self, user: &User) -> Result<(), PageError> {
         self.session.insert(AUTH_STAMP, auth_stamp(user)).await?;
         Ok(())
+    }
+
+    /// When this session signed in, if it recorded it (sessions signed in
+    /// before it did not).
+    pub async fn auth_time(&self) -> Result<Option<i64>, PageError> {
+        Ok(self.session.get::<i64>(AUTH_TIME).await?)
     }
 
     /// Destroys the session server-side and clears the cookie.
@@ -188,7 +199,8 @@ pub fn login_url(here: &str) -> String {
     format!("{}?next={next}", paths::LOGIN)
 }
 
-/// Where to go after sign-in: only local absolute paths, never another
+/// Where to go after sign-in: only local absolute paths of at most
+/// [`MAX_NEXT`] bytes, never another
 /// origin (`//evil`, `/\evil`, `https://...`), else the device page.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
@@ -196,7 +208,7 @@ pub fn safe_next(next: Option<&str>) -> String {
             if n.starts_with('/')
                 && !n.starts_with("//")
                 && !n.starts_with("/\\")
-                && n.len() <= 512
+                && n.len() <= MAX_NEXT
                 && !n.chars().any(|c| c.is_control() || c == '\\') =>
         {
             n.to_owned()
@@ -204,6 +216,10 @@ pub fn safe_next(next: Option<&str>) -> String {
         _ => paths::DEVICE.to_owned(),
     }
 }
+
+/// The longest `next=` kept: room for an authorization request (a
+/// redirect URI, a state and a PKCE challenge).
+pub const MAX_NEXT: usize = 8192;
 
 #[derive(Deserialize)]
 struct CsrfOnly {

@@ -252,3 +252,72 @@ async fn clients_are_created_edited_disabled_and_rotated() {
             .contains("Living-room TV")
     );
 }
+
+#[tokio::test]
+async fn redirect_uris_are_registered_checked_and_edited() {
+    let (app, csrf) = admin_app().await;
+    let bad = app
+        .submit(
+            "/admin/clients",
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Web app"),
+                ("scopes", "read"),
+                (
+                    "redirect_uris",
+                    "https://app.example/cb javascript:alert(1)",
+                ),
+                ("kind", "public"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains(r#"id="client-redirect-uris-error""#));
+    let (id, _) = create_client(
+        &app,
+        &csrf,
+        &[
+            ("name", "Web app"),
+            ("scopes", "read"),
+            (
+                "redirect_uris",
+                " https://app.example/cb  http://127.0.0.1/cb ",
+            ),
+            ("kind", "public"),
+        ],
+    )
+    .await;
+    let uris = app.core.store.client_redirect_uris(&id).await.unwrap();
+    assert_eq!(uris, ["http://127.0.0.1/cb", "https://app.example/cb"]);
+    let page = app.page(&format!("/admin/clients/{id}")).await;
+    assert!(
+        page.body
+            .contains(r#"value="http://127.0.0.1/cb https://app.example/cb""#),
+        "the edit form shows them"
+    );
+    let saved = app
+        .submit(
+            &format!("/admin/clients/{id}"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "Web app"),
+                ("scopes", "read"),
+                ("redirect_uris", "https://app.example/other"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let uris = app.core.store.client_redirect_uris(&id).await.unwrap();
+    assert_eq!(uris, ["https://app.example/other"]);
+    let updated = audit(&app, AuditAction::AdminClientUpdated).await;
+    assert!(
+        updated[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("redirect URIs https://app.example/other"),
+        "{updated:?}"
+    );
+}

@@ -150,6 +150,52 @@ async fn users_and_clients_are_managed_from_the_command_line() {
     assert_eq!(r.status, 200, "{:?}", r.json);
     let (_, list, _) = run(vec!["client", "list"], None).await.unwrap();
     assert!(list.contains("Deploy bot") && list.contains("confidential"));
+    let (ok, out, _) = run(
+        vec![
+            "client",
+            "add",
+            "Web app",
+            "--redirect-uri",
+            "https://app.example/cb",
+            "--redirect-uri",
+            "http://127.0.0.1/cb",
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(ok, "{out}");
+    let web_id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("client_id: "))
+        .unwrap();
+    assert_eq!(
+        app.core.store.client_redirect_uris(web_id).await.unwrap(),
+        ["http://127.0.0.1/cb", "https://app.example/cb"]
+    );
+    let (_, json, _) = run(vec!["client", "list", "--json"], None).await.unwrap();
+    let web: serde_json::Value = json
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|c| c["name"] == "Web app")
+        .unwrap();
+    assert_eq!(
+        web["redirect_uris"],
+        serde_json::json!(["http://127.0.0.1/cb", "https://app.example/cb"])
+    );
+    let (ok, _, err) = run(
+        vec![
+            "client",
+            "add",
+            "Bad",
+            "--redirect-uri",
+            "javascript:alert(1)",
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(!ok && err.contains("redirect URI"), "{err}");
     let (ok, _, _) = run(vec!["client", "disable", &id], None).await.unwrap();
     assert!(ok);
     // Another process changed the SQLite file: the server's cached copy of

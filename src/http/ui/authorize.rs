@@ -1,0 +1,186 @@
+//! Sign-in for apps: `GET /oauth/authorize` (RFC 6749 §4.1.1, RFC 7636)
+//! and `POST /oauth/authorize/decision`.
+//!
+//! These live under `/oauth` as the RFCs' endpoint names go, but answer
+//! people: a request that cannot be answered at a redirect URI is an error
+//! page, never a redirect (RFC 6749 §4.1.2.1); signed-out visitors sign in
+//! and come back; the consent page is built from the device consent's
+//! components. Everything else goes back to the application by a 303
+//! with `Cache-Control: no-store`.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use components::authorize::{AppConsent, app_consent};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::device::DecisionFields;
+use super::render::{html as html_response, page};
+use super::session::{CsrfForm, SignedIn, WebSession, login_url};
+use crate::domain::Error;
+use crate::domain::authorize::{self, AuthorizeParams};
+use crate::http::error::PageError;
+use crate::http::extract::ClientIp;
+use crate::http::openapi::FORM;
+use crate::http::{paths, security_headers};
+use crate::model::Decision;
+use crate::model::redirect_uri;
+use crate::model::scope;
+use crate::state::AppState;
+
+/// A 303 to `location` that nobody may cache: it may carry a code.
+fn see_other(location: &str) -> Result<Response, PageError> {
+    let value = HeaderValue::try_from(location)
+        .map_err(|_| PageError::BadRequest("The application's address is malformed.".into()))?;
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, value);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A refused request: back to the application when it is safe, else a page.
+fn refused(state: &AppState, e: Error) -> Result<Response, PageError> {
+    match e {
+        Error::AuthorizationRefused(redirect) => {
+            see_other(&authorize::error_location(&state.core, &redirect))
+        }
+        Error::InvalidAuthorizationRequest(message) => Err(PageError::BadRequest(message)),
+        other => Err(other.into()),
+    }
+}
+
+/// The consent page's form, as documented (the handler reads it as the
+/// device decision's fields).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DecisionForm {
+    pub csrf_token: String,
+    /// The sealed consent ticket of the page.
+    pub consent: String,
+    /// `approve` or `deny`.
+    pub decision: String,
+}
+
+/// The authorization endpoint (RFC 6749 §4.1.1, PKCE per RFC 7636).
+///
+/// A page for people, not a JSON endpoint: a signed-out visitor is sent to
+/// sign-in and back; a signed-in one sees the consent page. Errors about the
+/// client or the redirect URI are an HTML page; every other error goes to
+/// the redirect URI with `error`, `error_description`, `state` and `iss`.
+#[utoipa::path(
+    get,
+    path = paths::AUTHORIZE,
+    tag = "sign-in for apps",
+    params(
+        ("response_type" = String, Query, description = "`code`"),
+        ("client_id" = String, Query),
+        ("redirect_uri" = Option<String>, Query, description = "Required unless the client registered exactly one"),
+        ("scope" = Option<String>, Query, description = "Defaults to every scope the client may have"),
+        ("state" = Option<String>, Query, description = "Echoed to the redirect URI"),
+        ("code_challenge" = Option<String>, Query, description = "S256 challenge; required for public clients"),
+        ("code_challenge_method" = Option<String>, Query, description = "`S256` (`plain` is refused)"),
+        ("nonce" = Option<String>, Query),
+    ),
+    responses(
+        (status = 200, description = "The consent page", content_type = "text/html", body = String),
+        (status = 303, description = "To sign-in, or to the redirect URI with an error",
+            headers(("Location" = String))),
+        (status = 400, description = "An error page: unknown client, unregistered or missing redirect URI",
+            content_type = "text/html", body = String),
+    )
+)]
+pub async fn authorize(
+    State(state): State<AppState>,
+    web: WebSession,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let query = query.unwrap_or_default();
+    let params = AuthorizeParams::parse(&query);
+    let request = match authorize::check(&state.core, &params).await {
+        Ok(request) => request,
+        Err(e) => return refused(&state, e),
+    };
+    let Some(user) = web.user.clone() else {
+        let here = format!("{}?{query}", paths::AUTHORIZE);
+        return Ok(Redirect::to(&login_url(&here)).into_response());
+    };
+    let ticket = authorize::issue_ticket(&state.core, &web.csrf, &user.id, &request)?;
+    let scopes: Vec<String> = request.scope.iter().map(str::to_owned).collect();
+    let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
+    let returns_to = redirect_uri::destination(&request.redirect_uri);
+    let view = app_consent(&AppConsent {
+        action: paths::AUTHORIZE_DECISION,
+        csrf: &web.csrf,
+        app_name: &request.client.name,
+        returns_to: &returns_to,
+        ticket: &ticket,
+        scopes: scopes
+            .iter()
+            .map(String::as_str)
+            .zip(words.iter().map(String::as_str))
+            .collect(),
+        account: &user.username,
+    });
+    let mut response = html_response(
+        StatusCode::OK,
+        page(&state, &web, "Sign in to an application", view),
+    );
+    // The decision's 303 leaves for the application: Chromium checks that
+    // redirect against this page's `form-action`.
+    if let Some(csp) = redirect_uri::csp_source(&request.redirect_uri)
+        .and_then(|source| security_headers::csp_with_form_target(state.http.dev, &source))
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(response)
+}
+
+/// The person's answer on the consent page.
+///
+/// Approve: 303 to the redirect URI with `code`, `state` and `iss`. Deny:
+/// `error=access_denied` there. A stale or foreign consent ticket is an
+/// error page.
+#[utoipa::path(
+    post,
+    path = paths::AUTHORIZE_DECISION,
+    tag = "sign-in for apps",
+    request_body(content = DecisionForm, content_type = FORM),
+    responses(
+        (status = 303, description = "To the redirect URI, or to sign-in", headers(("Location" = String))),
+        (status = 400, description = "An error page: stale ticket, unknown decision", content_type = "text/html", body = String),
+        (status = 403, description = "An error page: CSRF token missing or wrong", content_type = "text/html", body = String),
+    )
+)]
+pub async fn decide(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    SignedIn { user, .. }: SignedIn,
+    CsrfForm { web, form }: CsrfForm<DecisionFields>,
+) -> Result<Response, PageError> {
+    let decision = match form.decision.as_str() {
+        "approve" => Decision::Approve,
+        "deny" => Decision::Deny,
+        _ => return Err(PageError::BadRequest("Choose Approve or Deny.".into())),
+    };
+    let auth_time = web
+        .auth_time()
+        .await?
+        .unwrap_or_else(|| state.core.clock.now_secs());
+    let decided = authorize::decide(
+        &state.core,
+        &web.csrf,
+        &user.id,
+        crate::model::time::UnixSecs(auth_time),
+        &form.consent,
+        decision,
+        ip.map(|ip| ip.to_string()),
+    )
+    .await;
+    match decided {
+        Ok(location) => see_other(&location),
+        Err(e) => refused(&state, e),
+    }
+}
