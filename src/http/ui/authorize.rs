@@ -160,11 +160,8 @@ pub async fn decide(
     SignedIn { user, .. }: SignedIn,
     CsrfForm { web, form }: CsrfForm<DecisionFields>,
 ) -> Result<Response, PageError> {
-    let decision = match form.decision.as_str() {
-        "approve" => Decision::Approve,
-        "deny" => Decision::Deny,
-        _ => return Err(PageError::BadRequest("Choose Approve or Deny.".into())),
-    };
+    let decision = Decision::parse(&form.decision)
+        .ok_or_else(|| PageError::BadRequest("Choose Approve or Deny.".into()))?;
     let auth_time = web
         .auth_time()
         .await?

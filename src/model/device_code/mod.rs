@@ -141,6 +141,16 @@ pub enum Decision {
 }
 
 impl Decision {
+    /// The decision a consent form's `decision` field names
+    /// (`approve` or `deny`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "approve" => Some(Decision::Approve),
+            "deny" => Some(Decision::Deny),
+            _ => None,
+        }
+    }
+
     pub fn transition(self) -> Transition {
         match self {
             Decision::Approve => Transition::Approve,
