@@ -3,10 +3,8 @@
 
 use maud::{Markup, html};
 
-use crate::device::detail;
+use crate::device::{detail, scopes_and_decision};
 use crate::feedback::card;
-use crate::form::{Button, ButtonStyle, csrf_field, submit};
-use crate::icons;
 
 /// Props of the consent view.
 #[derive(Debug, Clone)]
@@ -35,23 +33,7 @@ pub fn app_consent(p: &AppConsent<'_>) -> Markup {
             (detail("Returns you to", html! { span class="font-mono" data-testid="returns-to" { (p.returns_to) } }))
             (detail("Your account", html! { (p.account) }))
         }
-        div class="mb-6" {
-            h2 class="mb-2 text-sm font-semibold text-slate-900 dark:text-white" { "It will be able to:" }
-            ul class="space-y-2" {
-                @for (scope, words) in &p.scopes {
-                    li class="flex items-start gap-2 text-sm" {
-                        (icons::check_circle("mt-0.5 size-4 shrink-0 text-emerald-600 dark:text-emerald-400"))
-                        span { (words) " " span class="font-mono text-xs text-slate-500 dark:text-slate-400" { "(" (scope) ")" } }
-                    }
-                }
-            }
-        }
-        form method="post" action=(p.action) class="grid grid-cols-2 gap-3" {
-            (csrf_field(p.csrf))
-            input type="hidden" name="consent" value=(p.ticket);
-            (submit(Button::styled("Deny", ButtonStyle::Neutral).with_value("decision", "deny")))
-            (submit(Button::primary("Approve").with_value("decision", "approve")))
-        }
+        (scopes_and_decision(&p.scopes, p.action, p.csrf, p.ticket))
     })
 }
 

@@ -106,23 +106,7 @@ pub fn consent(p: &Consent<'_>) -> Markup {
             (detail("Requested", html! { (ago(p.requested_secs_ago)) }))
             (detail("Your account", html! { (p.account) }))
         }
-        div class="mb-6" {
-            h2 class="mb-2 text-sm font-semibold text-slate-900 dark:text-white" { "It will be able to:" }
-            ul class="space-y-2" {
-                @for (scope, words) in &p.scopes {
-                    li class="flex items-start gap-2 text-sm" {
-                        (icons::check_circle("mt-0.5 size-4 shrink-0 text-emerald-600 dark:text-emerald-400"))
-                        span { (words) " " span class="font-mono text-xs text-slate-500 dark:text-slate-400" { "(" (scope) ")" } }
-                    }
-                }
-            }
-        }
-        form method="post" action=(p.action) class="grid grid-cols-2 gap-3" {
-            (csrf_field(p.csrf))
-            input type="hidden" name="consent" value=(p.ticket);
-            (submit(Button::styled("Deny", ButtonStyle::Neutral).with_value("decision", "deny")))
-            (submit(Button::primary("Approve").with_value("decision", "approve")))
-        }
+        (scopes_and_decision(&p.scopes, p.action, p.csrf, p.ticket))
     })
 }
 
@@ -136,6 +120,36 @@ pub(crate) fn detail(term: &str, value: Markup) -> Markup {
 }
 
 /// "just now", "3 minutes ago", "2 hours ago".
+/// What a consent grants, in plain words with the scope beside each, and
+/// the Deny/Approve form carrying the consent ticket: the same on the
+/// device and the app consent pages.
+pub(crate) fn scopes_and_decision(
+    scopes: &[(&str, &str)],
+    action: &str,
+    csrf: &str,
+    ticket: &str,
+) -> Markup {
+    html! {
+        div class="mb-6" {
+            h2 class="mb-2 text-sm font-semibold text-slate-900 dark:text-white" { "It will be able to:" }
+            ul class="space-y-2" {
+                @for (scope, words) in scopes {
+                    li class="flex items-start gap-2 text-sm" {
+                        (icons::check_circle("mt-0.5 size-4 shrink-0 text-emerald-600 dark:text-emerald-400"))
+                        span { (words) " " span class="font-mono text-xs text-slate-500 dark:text-slate-400" { "(" (scope) ")" } }
+                    }
+                }
+            }
+        }
+        form method="post" action=(action) class="grid grid-cols-2 gap-3" {
+            (csrf_field(csrf))
+            input type="hidden" name="consent" value=(ticket);
+            (submit(Button::styled("Deny", ButtonStyle::Neutral).with_value("decision", "deny")))
+            (submit(Button::primary("Approve").with_value("decision", "approve")))
+        }
+    }
+}
+
 pub fn ago(secs: i64) -> String {
     match secs {
         s if s < 45 => "just now".to_owned(),
