@@ -1,6 +1,6 @@
 //! `GET /health` and the fallback.
 
-use crate::support::{TestApp, backend};
+use crate::support::{TestApp, WriteLock, backend};
 
 #[tokio::test]
 async fn healthy_with_a_database_round_trip() {
@@ -43,25 +43,12 @@ async fn unknown_paths_are_404_json() {
 /// goes through.
 #[tokio::test]
 async fn degraded_when_reads_work_but_writes_do_not() {
-    use sqlx::{Connection, Executor};
     let app = TestApp::spawn_with(|c| {
         c.pool.statement_timeout = std::time::Duration::from_millis(300);
         c.pool.write_timeout = std::time::Duration::from_secs(2);
     })
     .await;
-    let release = if backend() == "postgres" {
-        let mut c = sqlx::PgConnection::connect(&app.dir.url).await.unwrap();
-        c.execute("BEGIN").await.unwrap();
-        c.execute("LOCK TABLE device_codes IN EXCLUSIVE MODE")
-            .await
-            .unwrap();
-        Box::pin(async move { c.execute("ROLLBACK").await.map(|_| ()) })
-            as std::pin::Pin<Box<dyn std::future::Future<Output = sqlx::Result<()>> + Send>>
-    } else {
-        let mut c = sqlx::SqliteConnection::connect(&app.dir.url).await.unwrap();
-        c.execute("BEGIN IMMEDIATE").await.unwrap();
-        Box::pin(async move { c.execute("ROLLBACK").await.map(|_| ()) })
-    };
+    let lock = WriteLock::take(&app.dir.url).await;
     let r = app.device_code(None).await;
     assert_eq!((r.status, r.error()), (503, "temporarily_unavailable"));
     let r = app.get("/health").await;
@@ -71,7 +58,7 @@ async fn degraded_when_reads_work_but_writes_do_not() {
     assert_eq!(r.json["writes"], "failing");
     assert!(r.json["reason"].is_string(), "{:?}", r.json);
 
-    release.await.unwrap();
+    lock.release().await;
     assert_eq!(app.device_code(None).await.status, 200);
     let r = app.get("/health").await;
     assert_eq!(

@@ -4,41 +4,8 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
-
 use crate::binary::start_server;
-
-/// A transaction that holds what the grouped writer needs, so its next
-/// round waits for it.
-enum Lock {
-    Sqlite(SqliteConnection),
-    Postgres(PgConnection),
-}
-
-impl Lock {
-    async fn take(url: &str) -> Lock {
-        if url.starts_with("sqlite:") {
-            let mut conn = SqliteConnection::connect(url).await.unwrap();
-            conn.execute("BEGIN IMMEDIATE").await.unwrap();
-            Lock::Sqlite(conn)
-        } else {
-            let mut conn = PgConnection::connect(url).await.unwrap();
-            conn.execute("BEGIN").await.unwrap();
-            conn.execute("LOCK TABLE device_codes IN EXCLUSIVE MODE")
-                .await
-                .unwrap();
-            Lock::Postgres(conn)
-        }
-    }
-
-    async fn release(self) {
-        match self {
-            Lock::Sqlite(mut conn) => conn.execute("COMMIT").await.map(drop),
-            Lock::Postgres(mut conn) => conn.execute("COMMIT").await.map(drop),
-        }
-        .unwrap();
-    }
-}
+use crate::support::WriteLock;
 
 /// A form POST on a connection of its own; the whole response.
 fn post(addr: &str, path: &str, body: &str, user_agent: &str) -> String {
@@ -80,7 +47,7 @@ async fn a_slow_writer_round_is_logged_without_its_rows() {
     let marker = format!("device-{}", uuid::Uuid::new_v4().simple());
     let addr = server.addr.clone();
     let agent = marker.clone();
-    let lock = Lock::take(&url).await;
+    let lock = WriteLock::take(&url).await;
     let request = tokio::task::spawn_blocking(move || {
         post(
             &addr,

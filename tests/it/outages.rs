@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, WriteLock};
 
 #[tokio::test]
 async fn a_database_that_is_gone_is_answered_503_and_discovery_still_works() {
@@ -46,9 +46,22 @@ async fn a_database_that_is_gone_is_answered_503_and_discovery_still_works() {
 
 #[tokio::test]
 async fn a_request_past_its_deadline_is_answered_503_json() {
-    // Every request that waits on anything at all times out.
-    let app = TestApp::spawn_with(|c| c.request_timeout = Duration::ZERO).await;
-    let r = app.device_code(None).await;
+    // The database is frozen for writes and would wait longer than the
+    // request may: the deadline answers first. (A zero deadline is no
+    // proof: a request that needs no wait at all finishes before it.)
+    let app = TestApp::spawn_with(|c| {
+        c.request_timeout = Duration::from_millis(300);
+        c.pool.statement_timeout = Duration::from_secs(20);
+        c.pool.write_timeout = Duration::from_secs(20);
+    })
+    .await;
+    let lock = WriteLock::take(&app.dir.url).await;
+    let r = tokio::time::timeout(Duration::from_secs(10), app.device_code(None))
+        .await
+        .expect("answered at the deadline, not when the database lets go");
     assert_eq!((r.status, r.error()), (503, "temporarily_unavailable"));
     assert!(r.header("retry-after").is_some());
+
+    lock.release().await;
+    assert_eq!(app.device_code(None).await.status, 200);
 }

@@ -9,7 +9,10 @@
 //! PostgreSQL database created for the test through that URL and dropped
 //! afterwards, so tests stay independent and run in parallel.
 
+mod lock;
 pub mod process;
+
+pub use lock::WriteLock;
 
 use std::sync::Arc;
 use std::time::Duration;
