@@ -13,6 +13,9 @@ use crate::store::{self, NewClient, NewUser, Sessions, Store};
 /// Scopes the seeded CLI client may request.
 pub const CLI_CLIENT_SCOPES: &str = "read write";
 const CLI_CLIENT_NAME: &str = "AuthGate CLI";
+/// The loopback redirect URI of `authgate login`'s browser sign-in; any
+/// port matches (RFC 8252 §7.3).
+pub const CLI_REDIRECT_URI: &str = "http://127.0.0.1/callback";
 
 /// Brings the schema up to date (`DATABASE_MIGRATE=true`, the default), or
 /// with `false` only checks it and refuses to start when it is behind: the
@@ -190,9 +193,29 @@ pub async fn seed(
             Err(e) => return Err(e.into()),
         }
     }
+    seed_cli_redirect_uri(store, &cli_client_id, now).await?;
     tracing::info!(client_id = %cli_client_id, "public OAuth client \"{CLI_CLIENT_NAME}\" is ready");
     Ok(Seeded {
         cli_client_id,
         generated_admin_password,
     })
+}
+
+/// Registers [`CLI_REDIRECT_URI`] for the CLI client once per client and
+/// database, on new installs and upgraded ones alike; remembered in a
+/// setting so that an administrator who removes it later is not overruled
+/// at the next start.
+async fn seed_cli_redirect_uri(store: &Store, cli_client_id: &str, now: i64) -> anyhow::Result<()> {
+    let marker = format!("cli_redirect_uri_seeded:{cli_client_id}");
+    if store.get_setting(&marker).await?.is_some() {
+        return Ok(());
+    }
+    store
+        .add_client_redirect_uri(cli_client_id, CLI_REDIRECT_URI)
+        .await?;
+    store
+        .setting_or_insert(&marker, CLI_REDIRECT_URI, now)
+        .await?;
+    tracing::info!(client_id = %cli_client_id, uri = CLI_REDIRECT_URI, "registered the CLI client's loopback redirect URI");
+    Ok(())
 }

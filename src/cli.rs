@@ -64,7 +64,7 @@ pub enum Command {
     /// Check a running server's /health (exit 0 when healthy): the
     /// container HEALTHCHECK.
     Health(crate::commands::health::HealthArgs),
-    /// Client: sign in to an AuthGate server with the device flow.
+    /// Client: sign in to an AuthGate server (in the browser, or with the device flow).
     Login(crate::client::login::LoginArgs),
     /// Client: print a valid access token (renewed when it expires within a minute).
     Token(crate::client::token::TokenArgs),

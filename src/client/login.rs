@@ -1,22 +1,19 @@
-//! `authgate login`: the device flow from the device's side (RFC 8628).
+//! `authgate login`: signs in through the browser on this machine when it
+//! can ([`browser`]: authorization code with PKCE on a loopback listener),
+//! else with the device flow ([`device`]); [`choice`] says which and why.
+//! Either way the tokens are stored alike, so `authgate token`, `status`
+//! and `logout` cannot tell the difference.
 
 use std::time::Duration;
 
 use clap::Args;
 
+use super::browser::{self, Outcome};
+use super::choice::{self, Fallback, Surroundings, Way};
 use super::credentials::{CredentialStore, Credentials, normalize_server};
-use super::oauth::{Client, DeviceAuthorization, Poll, TokenResponse};
-use super::prompt::Shown;
-use super::untrusted::{check_page, clean};
-use super::{Failure, Result, now_secs, prompt, relative, utc};
-
-/// RFC 8628 §3.5: `slow_down` adds 5 seconds to the interval.
-const SLOW_DOWN_STEP: u64 = 5;
-/// RFC 8628 §3.2: the interval when the server names none.
-const DEFAULT_INTERVAL: u64 = 5;
-/// After network errors the interval doubles up to this (RFC 8628 §3.5
-/// asks clients to back off when the connection times out).
-const MAX_BACKOFF: u64 = 60;
+use super::oauth::{Client, Endpoints, TokenResponse};
+use super::untrusted::clean;
+use super::{Result, device, now_secs, relative, utc};
 
 /// Options of `authgate login`.
 #[derive(Debug, Clone, Args)]
@@ -35,9 +32,20 @@ pub struct LoginArgs {
     #[arg(long, value_name = "SCOPE")]
     pub scope: Option<String>,
 
-    /// Do not open a browser; only print the URL and code.
+    /// Use the device flow: sign in from a browser anywhere by entering a
+    /// code, instead of in a browser on this machine.
+    #[arg(long)]
+    pub device: bool,
+
+    /// Do not open a browser: the device flow, with only its URL and code
+    /// printed.
     #[arg(long)]
     pub no_browser: bool,
+
+    /// How long the browser sign-in waits for the browser's answer before
+    /// the device flow takes over (e.g. 90s, 5m).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = crate::cli::parse_duration)]
+    pub browser_timeout: Duration,
 
     /// Do not draw the QR code.
     #[arg(long)]
@@ -50,28 +58,7 @@ pub async fn run(args: LoginArgs) -> Result<()> {
     let store = CredentialStore::open()?;
     let client = Client::new(&server)?;
     let endpoints = client.discover().await?;
-    let device_endpoint = endpoints
-        .device_authorization_endpoint
-        .clone()
-        .ok_or_else(|| anyhow::anyhow!("{server} does not offer the device authorization grant"))?;
-    let auth = client
-        .device_authorization(&device_endpoint, &args.client_id, args.scope.as_deref())
-        .await?;
-    let shown = vet(&server, &auth)?;
-    let interactive = prompt::interactive();
-    eprint!(
-        "{}",
-        prompt::instructions(&server, &shown, interactive && !args.no_qr)
-    );
-    if !args.no_browser && interactive && prompt::can_open_browser() {
-        let url = shown.complete.as_ref().unwrap_or(&shown.page).url.as_str();
-        if prompt::open_browser(url).await {
-            eprintln!("Opened the page in your browser.");
-        }
-    }
-    eprintln!();
-    let tokens =
-        wait_for_approval(&client, &endpoints.token_endpoint, &args.client_id, &auth).await?;
+    let tokens = sign_in(&client, &endpoints, &args).await?;
     let now = now_secs();
     let creds = Credentials {
         server: server.clone(),
@@ -109,121 +96,54 @@ pub async fn run(args: LoginArgs) -> Result<()> {
     Ok(())
 }
 
-/// Vets the server's device authorization before anything of it is shown
-/// or opened: the verification page must be an http(s) URL (else the
-/// login stops: a `file:` or `smb:` address is no sign-in page), a
-/// `verification_uri_complete` that is not one is left out, a page on
-/// another origin than `server` is pointed out, and the code is cleaned.
-fn vet(server: &str, auth: &DeviceAuthorization) -> Result<Shown> {
-    let page = check_page(server, &auth.verification_uri).map_err(|e| {
-        anyhow::anyhow!(
-            "the server's verification_uri {e}: refusing to show or open it; \
-             is {server} an AuthGate server?"
-        )
-    })?;
-    let complete = match auth
-        .verification_uri_complete
-        .as_deref()
-        .map(|uri| check_page(server, uri))
-    {
-        None => None,
-        Some(Ok(complete)) => Some(complete),
-        Some(Err(e)) => {
-            eprintln!("warning: ignoring the server's verification_uri_complete: {e}");
-            None
-        }
-    };
-    let mut origins: Vec<&str> = [&page]
-        .into_iter()
-        .chain(&complete)
-        .filter_map(|p| p.elsewhere.as_deref())
-        .collect();
-    origins.dedup();
-    for origin in origins {
-        eprintln!(
-            "warning: the sign-in page is on {origin}, not {server}: \
-             enter the code there only if you trust it"
-        );
-    }
-    Ok(Shown {
-        page,
-        complete,
-        user_code: clean(&auth.user_code),
-    })
-}
-
-/// Polls until the person decides or the code expires (RFC 8628 §3.4-3.5).
-async fn wait_for_approval(
+/// The browser sign-in when [`choice::choose`] allows it and it works,
+/// else the device flow, saying on stderr why it took over.
+async fn sign_in(
     client: &Client,
-    token_endpoint: &str,
-    client_id: &str,
-    auth: &DeviceAuthorization,
+    endpoints: &Endpoints,
+    args: &LoginArgs,
 ) -> Result<TokenResponse> {
-    let deadline = now_secs() + i64::try_from(auth.expires_in).unwrap_or(i64::MAX);
-    let mut interval = auth.interval.unwrap_or(DEFAULT_INTERVAL).max(1);
-    let spinner = prompt::spinner();
-    if !prompt::interactive() {
-        eprintln!(
-            "Waiting for approval (checking every {interval} s; the code expires {}).",
-            relative(deadline - now_secs())
-        );
-    }
-    let mut backoff = 0;
-    let outcome = loop {
-        let left = deadline - now_secs();
-        spinner.set_message(format!(
-            "Waiting for approval in the browser (the code expires {})",
-            relative(left)
-        ));
-        tokio::time::sleep(Duration::from_secs(interval.max(backoff))).await;
-        if now_secs() >= deadline {
-            break Err(Failure::Expired);
+    let offered = endpoints.browser_sign_in();
+    let way = choice::choose(
+        args.device || args.no_browser,
+        offered.map(|_| ()),
+        Surroundings::here(),
+    );
+    let fallback = match (way, offered) {
+        (Way::Browser, Ok(authorization_endpoint)) => {
+            let request = browser::Request {
+                authorization_endpoint,
+                token_endpoint: &endpoints.token_endpoint,
+                issuer: &endpoints.issuer,
+                client_id: &args.client_id,
+                scope: args.scope.as_deref(),
+                timeout: args.browser_timeout,
+            };
+            match browser::sign_in(client, request).await? {
+                Outcome::Tokens(tokens) => return Ok(tokens),
+                Outcome::Fallback(why) => why,
+            }
         }
-        match client
-            .poll(token_endpoint, client_id, &auth.device_code)
-            .await
-        {
-            Ok(Poll::Granted(tokens)) => break Ok(tokens),
-            Ok(Poll::Pending) => backoff = 0,
-            Ok(Poll::SlowDown(server_interval)) => {
-                // RFC 8628 §3.5: +5 s for this and all later polls; AuthGate
-                // also says the new interval, which wins when larger.
-                interval = server_interval.unwrap_or(0).max(interval + SLOW_DOWN_STEP);
-                backoff = 0;
-            }
-            Ok(Poll::Denied) => break Err(Failure::Denied),
-            Ok(Poll::Expired) => break Err(Failure::Expired),
-            Ok(Poll::Unavailable(retry_after)) => {
-                // An outage at the server: the code still holds, and a
-                // redemption it could not confirm is handed to the next
-                // poll (within two minutes), so keep polling, gently.
-                backoff = (interval.max(backoff) * 2)
-                    .min(MAX_BACKOFF)
-                    .max(retry_after.unwrap_or(0).min(MAX_BACKOFF));
-                spinner.suspend(|| {
-                    eprintln!(
-                        "warning: the server is temporarily unavailable; retrying in {backoff} s"
-                    )
-                });
-            }
-            Err(e) if is_transient(&e) => {
-                backoff = (interval.max(backoff) * 2).min(MAX_BACKOFF);
-                let e = clean(&format!("{e:#}"));
-                spinner.suspend(|| eprintln!("warning: {e}; retrying in {backoff} s"));
-            }
-            Err(e) => break Err(e.into()),
-        }
+        (Way::Device(why), _) => why,
+        (Way::Browser, Err(why)) => Fallback::Server(why),
     };
-    spinner.finish_and_clear();
-    outcome
-}
-
-/// Connection problems and timeouts are worth another try; a malformed
-/// answer or an unexpected OAuth error is not.
-fn is_transient(e: &anyhow::Error) -> bool {
-    e.chain()
-        .filter_map(|c| c.downcast_ref::<reqwest::Error>())
-        .any(|e| e.is_connect() || e.is_timeout() || e.is_request())
+    // A browser that could not be started, or whose answer never came,
+    // is not tried again for the device flow's page.
+    let open_browser = !args.no_browser
+        && !matches!(
+            fallback,
+            Fallback::CannotOpenBrowser | Fallback::NoAnswer(_)
+        );
+    if fallback != Fallback::Asked {
+        eprintln!("Signing in with the device flow instead: {fallback}.\n");
+    }
+    let options = device::Options {
+        client_id: &args.client_id,
+        scope: args.scope.as_deref(),
+        open_browser,
+        qr: !args.no_qr,
+    };
+    device::sign_in(client, endpoints, options).await
 }
 
 /// RFC 6749 §3.2: the token endpoint requires TLS; plain http is for a

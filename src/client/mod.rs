@@ -1,10 +1,16 @@
 //! The command-line client: `authgate login`, `token`, `status`, `logout`.
 //!
-//! A reference for people writing their own device-flow clients:
+//! A reference for people writing their own native clients:
 //!
 //! - [`oauth`] speaks to the server: discovery (RFC 8414), the device
-//!   authorization request (RFC 8628 §3.1), token polls (§3.4, §3.5),
-//!   refresh (RFC 6749 §6), revocation (RFC 7009) and `/oauth/tokeninfo`;
+//!   authorization request (RFC 8628 §3.1), token polls (§3.4, §3.5), the
+//!   code exchange (RFC 6749 §4.1.3), refresh (§6), revocation (RFC 7009)
+//!   and `/oauth/tokeninfo`;
+//! - [`choice`] decides between the browser sign-in and the device flow;
+//! - [`browser`] signs in through a browser on this machine (authorization
+//!   code with PKCE, RFC 8252), [`loopback`] is its listener on 127.0.0.1
+//!   that checks `state` and `iss` (RFC 9207);
+//! - [`device`] is the device flow (RFC 8628);
 //! - [`credentials`] keeps tokens per server in the user's configuration
 //!   directory, in files only the user can read;
 //! - [`prompt`] shows the code, a QR code and a spinner, and opens the browser;
@@ -21,9 +27,13 @@
 //! that scripts may want to tell apart have their own exit codes
 //! ([`Failure::exit_code`]).
 
+pub mod browser;
+pub mod choice;
 pub mod credentials;
+pub mod device;
 pub mod login;
 pub mod logout;
+pub mod loopback;
 pub mod oauth;
 pub mod prompt;
 pub mod status;
@@ -49,8 +59,9 @@ pub const EXIT_NOT_SIGNED_IN: u8 = 5;
 /// Why a client command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    /// RFC 8628 §3.5 `access_denied`.
-    #[error("the request was denied in the browser; nothing was stored")]
+    /// `access_denied`: RFC 8628 §3.5, or RFC 6749 §4.1.2.1 at the
+    /// loopback listener.
+    #[error("the request was denied in the browser (access_denied); nothing was stored")]
     Denied,
     /// RFC 8628 §3.5 `expired_token`, or the local deadline passed.
     #[error("the code expired before it was approved; run `authgate login` again for a new code")]

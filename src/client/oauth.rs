@@ -15,10 +15,41 @@ pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_cod
 #[derive(Debug, Clone, Deserialize)]
 pub struct Endpoints {
     pub issuer: String,
+    #[serde(default)]
+    pub authorization_endpoint: Option<String>,
     pub device_authorization_endpoint: Option<String>,
     pub token_endpoint: String,
     #[serde(default)]
     pub revocation_endpoint: Option<String>,
+    /// RFC 8414 §2: PKCE methods; the browser sign-in needs `S256`.
+    #[serde(default)]
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207 §3: whether authorization responses carry `iss`, which the
+    /// browser sign-in requires (mix-up defence).
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl Endpoints {
+    /// The authorization endpoint when the server offers what the browser
+    /// sign-in needs (PKCE `S256`, `iss` in responses), else why not.
+    pub fn browser_sign_in(&self) -> Result<&str, &'static str> {
+        let endpoint = self
+            .authorization_endpoint
+            .as_deref()
+            .ok_or("the server has no authorization endpoint")?;
+        if !self
+            .code_challenge_methods_supported
+            .iter()
+            .any(|m| m == "S256")
+        {
+            return Err("the server does not support PKCE S256");
+        }
+        if !self.authorization_response_iss_parameter_supported {
+            return Err("the server does not put iss in its authorization responses (RFC 9207)");
+        }
+        Ok(endpoint)
+    }
 }
 
 /// RFC 8628 §3.2 device authorization response.
@@ -222,6 +253,34 @@ impl Client {
             "expired_token" => Poll::Expired,
             _ => anyhow::bail!("the token request failed: {body}"),
         })
+    }
+
+    /// RFC 6749 §4.1.3 with RFC 7636 §4.5: redeems an authorization code
+    /// with the PKCE verifier, at the `redirect_uri` it was issued for.
+    pub async fn exchange_code(
+        &self,
+        endpoint: &str,
+        client_id: &str,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+    ) -> anyhow::Result<TokenResponse> {
+        let resp = self
+            .post(
+                endpoint,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("redirect_uri", redirect_uri),
+                    ("code_verifier", verifier),
+                    ("client_id", client_id),
+                ],
+            )
+            .await?;
+        if resp.status().is_success() {
+            return resp.json().await.context("the token response is malformed");
+        }
+        Err(error_of(resp, "the code exchange failed").await)
     }
 
     /// RFC 6749 §6: a new access token (and refresh token) for `creds`.

@@ -243,4 +243,21 @@ impl Store {
         self.changed(Topic::Clients).await;
         Ok(())
     }
+
+    /// Adds `uri` to the redirect URIs of `client_id` unless it is there
+    /// already (safe when several instances start at once).
+    pub async fn add_client_redirect_uri(&self, client_id: &str, uri: &str) -> Result<()> {
+        on_pool!(writer self, pool => {
+            sqlx::query(
+                "INSERT INTO client_redirect_uris (client_id, uri) VALUES ($1, $2) \
+                 ON CONFLICT (client_id, uri) DO NOTHING",
+            )
+            .bind(client_id)
+            .bind(uri)
+            .execute(pool)
+            .await?;
+        });
+        self.changed(Topic::Clients).await;
+        Ok(())
+    }
 }

@@ -22,7 +22,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_authgate");
 
 /// A server whose BASE_URL is its real address (the client follows the
 /// metadata's endpoints) and whose polling interval is 1 s.
-async fn server(adjust: impl FnOnce(&mut authgate::config::Config)) -> TestApp {
+pub(crate) async fn server(adjust: impl FnOnce(&mut authgate::config::Config)) -> TestApp {
     TestApp::spawn_with(|c| {
         c.base_url = format!("http://{}", c.addr);
         c.poll_interval = Duration::from_secs(1);
@@ -34,10 +34,10 @@ async fn server(adjust: impl FnOnce(&mut authgate::config::Config)) -> TestApp {
 /// Moves the server's manual clock along with real time while alive: the
 /// client waits real seconds between polls, and a frozen server clock
 /// would see them all at once.
-struct Ticking(tokio::task::JoinHandle<()>);
+pub(crate) struct Ticking(tokio::task::JoinHandle<()>);
 
 impl Ticking {
-    fn start(clock: Arc<ManualClock>) -> Self {
+    pub(crate) fn start(clock: Arc<ManualClock>) -> Self {
         Self(tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(50)).await;
@@ -54,7 +54,7 @@ impl Drop for Ticking {
 }
 
 /// The binary with only PATH and the configuration directory `config`.
-fn cli(config: &Path) -> Command {
+pub(crate) fn cli(config: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(config)
         .env_clear()
@@ -64,37 +64,43 @@ fn cli(config: &Path) -> Command {
     cmd
 }
 
-async fn run(config: &Path, args: &[&str]) -> Output {
+pub(crate) async fn run(config: &Path, args: &[&str]) -> Output {
     tokio::time::timeout(Duration::from_secs(60), cli(config).args(args).output())
         .await
         .expect("the command finishes")
         .expect("the command runs")
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `authgate login` in the background, and the user code it printed.
-struct Login {
+pub(crate) struct Login {
     child: Child,
-    user_code: String,
+    pub(crate) user_code: String,
     /// The rest of stderr, collected until the child closes it.
     rest: tokio::task::JoinHandle<Vec<String>>,
-    seen: Vec<String>,
+    pub(crate) seen: Vec<String>,
 }
 
 impl Login {
     async fn start(app: &TestApp, config: &Path) -> Login {
-        let mut child = cli(config)
+        Self::start_with(cli(config), app, &["--no-browser"]).await
+    }
+
+    /// `cmd` running `login` against `app` with `args` added, until it
+    /// prints a user code.
+    pub(crate) async fn start_with(mut cmd: Command, app: &TestApp, args: &[&str]) -> Login {
+        let mut child = cmd
             .args([
                 "login",
                 "--server",
                 &app.base,
                 "--client-id",
                 &app.cli_client_id,
-                "--no-browser",
             ])
+            .args(args)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -131,7 +137,7 @@ impl Login {
     }
 
     /// Waits for the exit; its code and everything printed on stderr.
-    async fn finish(mut self) -> (Option<i32>, String) {
+    pub(crate) async fn finish(mut self) -> (Option<i32>, String) {
         let status = tokio::time::timeout(Duration::from_secs(60), self.child.wait())
             .await
             .expect("login ends within 60 s")
@@ -143,11 +149,11 @@ impl Login {
 }
 
 /// The stored credentials file of `app` under `config`.
-fn stored_file(app: &TestApp, config: &Path) -> std::path::PathBuf {
+pub(crate) fn stored_file(app: &TestApp, config: &Path) -> std::path::PathBuf {
     authgate::client::credentials::CredentialStore::at(config).path_for(&app.base)
 }
 
-fn stored(app: &TestApp, config: &Path) -> Value {
+pub(crate) fn stored(app: &TestApp, config: &Path) -> Value {
     let bytes = std::fs::read(stored_file(app, config)).expect("credentials stored");
     serde_json::from_slice(&bytes).expect("credentials are JSON")
 }

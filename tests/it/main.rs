@@ -8,6 +8,7 @@ mod admin;
 mod authorization_code;
 mod binary;
 mod caches;
+mod cli_browser;
 mod cli_client;
 mod connections;
 mod crash;

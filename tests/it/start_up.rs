@@ -164,3 +164,65 @@ async fn the_started_server_cleans_up_by_itself() {
     }
     panic!("the periodic cleanup did not remove the stale device code");
 }
+
+/// Runs one statement on the app's database, whichever engine it is.
+async fn execute(app: &TestApp, sql: &str) {
+    if let Some(pool) = app.core.store.sqlite_pool() {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    } else if let Some(pool) = app.core.store.postgres_pool() {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+}
+
+/// `authgate login`'s browser sign-in needs the CLI client's loopback
+/// redirect URI: seeded on a new install, added at the first start of an
+/// install that predates it, and never put back once an administrator
+/// removed it.
+#[tokio::test]
+async fn the_cli_client_gets_its_loopback_redirect_uri_once() {
+    use authgate::bootstrap::CLI_REDIRECT_URI;
+    let first = TestApp::spawn().await;
+    let id = first.cli_client_id.clone();
+    let uris = |app: &TestApp| {
+        let store = app.core.store.clone();
+        let id = id.clone();
+        async move { store.client_redirect_uris(&id).await.unwrap() }
+    };
+    assert_eq!(uris(&first).await, [CLI_REDIRECT_URI]);
+    // An install from before: neither the URI nor the record of seeding it.
+    first
+        .core
+        .store
+        .set_client_redirect_uris(&id, &[])
+        .await
+        .unwrap();
+    execute(
+        &first,
+        "DELETE FROM settings WHERE key LIKE 'cli_redirect_uri_seeded:%'",
+    )
+    .await;
+    let dir = first.dir.clone();
+    first.shutdown().await;
+
+    let second = TestApp::spawn_in(dir, |_| {}).await;
+    assert_eq!(uris(&second).await, [CLI_REDIRECT_URI], "added on upgrade");
+    // Restarting again changes nothing (no duplicate, no error).
+    let dir = second.dir.clone();
+    second.shutdown().await;
+    let third = TestApp::spawn_in(dir, |_| {}).await;
+    assert_eq!(uris(&third).await, [CLI_REDIRECT_URI]);
+    // An administrator removes it: the next start leaves it removed.
+    third
+        .core
+        .store
+        .set_client_redirect_uris(&id, &[])
+        .await
+        .unwrap();
+    let dir = third.dir.clone();
+    third.shutdown().await;
+    let fourth = TestApp::spawn_in(dir, |_| {}).await;
+    assert!(
+        uris(&fourth).await.is_empty(),
+        "the administrator's choice holds"
+    );
+}
