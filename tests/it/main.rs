@@ -20,6 +20,7 @@ mod health;
 mod logs;
 mod metrics;
 mod oauth2_client;
+mod oidc;
 mod openapi;
 mod operations;
 mod outages;

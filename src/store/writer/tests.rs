@@ -85,6 +85,7 @@ async fn store_with(settings: &PoolSettings, n: usize) -> (Store, tempfile::Temp
             username: "u".into(),
             password_hash: "x".into(),
             role: Role::User,
+            profile: crate::model::user::Profile::default(),
             now: 0,
         })
         .await
