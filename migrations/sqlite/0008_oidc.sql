@@ -13,3 +13,8 @@ ALTER TABLE users ADD COLUMN name TEXT;
 ALTER TABLE device_codes ADD COLUMN code_challenge TEXT;
 -- When the person who approved signed in: the ID token's auth_time.
 ALTER TABLE device_codes ADD COLUMN auth_time INTEGER;
+
+-- When the person behind a grant signed in: a refreshed ID token carries
+-- the same auth_time (OpenID Connect Core §12.2). Older grants have none
+-- (their creation time stands in).
+ALTER TABLE grants ADD COLUMN auth_time INTEGER;

@@ -9,6 +9,8 @@ pub const TOKEN: &str = "/oauth/token";
 pub const TOKEN_INFO: &str = "/oauth/tokeninfo";
 pub const REVOKE: &str = "/oauth/revoke";
 pub const INTROSPECT: &str = "/oauth/introspect";
+/// OpenID Connect Core §5.3.
+pub const USERINFO: &str = "/oauth/userinfo";
 /// The authorization endpoint (RFC 6749 §3.1): a page for people.
 pub const AUTHORIZE: &str = "/oauth/authorize";
 /// Where its consent page posts the person's answer.

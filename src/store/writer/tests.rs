@@ -61,6 +61,7 @@ fn code(i: usize) -> NewDeviceCode {
         user_agent: None,
         created_at: UnixSecs(0),
         expires_at: UnixSecs(i64::MAX / 2),
+        code_challenge: None,
     }
 }
 
@@ -246,6 +247,7 @@ fn redemption(i: usize, n: usize) -> (NewGrant, NewAccessToken) {
         device_label: None,
         requester_ip: None,
         now: 2,
+        auth_time: None,
     };
     let access = NewAccessToken {
         jti: format!("t{i}-{n}"),
@@ -283,6 +285,7 @@ async fn a_retried_round_finds_what_its_first_attempt_committed() {
         status,
         user_id: "u".into(),
         now: 1,
+        auth_time: None,
         audit: None,
         reply: tokio::sync::oneshot::channel().0,
     };
