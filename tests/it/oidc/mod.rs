@@ -16,6 +16,7 @@ use crate::support::{Reply, TestApp};
 mod device;
 mod id_token;
 mod profile;
+mod relying_party;
 mod userinfo;
 
 /// RFC 7636 Appendix B.
