@@ -66,6 +66,10 @@ async fn userinfo_answers_the_claims_of_the_token_scope() {
     let both = TestApp::reply(both).await;
     assert_eq!(both.status, 400);
     assert_eq!(both.error(), "invalid_request");
+    // An ID token is not an access token (its audience is the client).
+    let id_token = json["id_token"].as_str().unwrap();
+    assert_eq!(get(&app, Some(id_token)).await.status, 401);
+    assert_eq!(app.tokeninfo(id_token).await.status, 401);
     // Never from the query string.
     let query = app
         .get(&format!("/oauth/userinfo?access_token={access}"))
