@@ -148,6 +148,7 @@ pub async fn seed(
             username: config.admin_username.clone(),
             password_hash: password::hash(plain.clone()).await?,
             role: Role::Admin,
+            profile: crate::model::user::Profile::default(),
             now,
         };
         match store.insert_user(&user).await {

@@ -1,4 +1,4 @@
-//! `authgate user add|list|disable|enable|set-password|unlock`: managing users on
+//! `authgate user add|set-profile|list|disable|enable|set-password|unlock`: managing users on
 //! the configured database, without a running server. Changes are audited
 //! like an administrator's, marked "(command line)".
 
@@ -9,8 +9,9 @@ use clap::{Args, Subcommand};
 use super::database::{DatabaseArgs, password_from_stdin};
 use crate::clock::SystemClock;
 use crate::crypto::random::Random;
-use crate::domain::admin::{self, Actor, Ctx, FieldError};
+use crate::domain::admin::{self, Actor, Ctx, FieldError, ProfileSpec};
 use crate::domain::user::{Role, User};
+use crate::model::user::Profile;
 use crate::store::Store;
 
 /// Options of `authgate user`.
@@ -35,6 +36,16 @@ pub enum UserAction {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+        #[command(flatten)]
+        profile: ProfileArgs,
+    },
+    /// Change a user's e-mail address, its verification or display name;
+    /// what is not given stays (an empty value clears it). A new address
+    /// is unverified unless --email-verified is given too.
+    SetProfile {
+        username: String,
+        #[command(flatten)]
+        profile: ProfileArgs,
     },
     /// List users: username, role, status, creation date.
     List {
@@ -57,6 +68,45 @@ pub enum UserAction {
     },
     /// Clear a user's sign-in lock-outs, from every address.
     Unlock { username: String },
+}
+
+/// The OpenID Connect profile of a user (ID tokens, UserInfo).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ProfileArgs {
+    /// E-mail address (the `email` claim).
+    #[arg(long)]
+    email: Option<String>,
+    /// Mark the e-mail address as verified (`email_verified`).
+    #[arg(long, conflicts_with = "email_unverified")]
+    email_verified: bool,
+    /// Mark the e-mail address as not verified.
+    #[arg(long)]
+    email_unverified: bool,
+    /// Display name (the `name` claim).
+    #[arg(long)]
+    name: Option<String>,
+}
+
+impl ProfileArgs {
+    /// The administrator's word on verification, if any.
+    fn verified(&self) -> Option<bool> {
+        match (self.email_verified, self.email_unverified) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The edit these flags make to `current` (what is not given stays).
+    fn spec(&self, current: &Profile) -> anyhow::Result<ProfileSpec> {
+        let keep = |v: &Option<String>| v.clone().unwrap_or_default();
+        admin::profile_spec(
+            self.email.as_deref().unwrap_or(&keep(&current.email)),
+            self.verified(),
+            self.name.as_deref().unwrap_or(&keep(&current.name)),
+        )
+        .map_err(|errors| problems(&errors))
+    }
 }
 
 async fn find(store: &Store, username: &str) -> anyhow::Result<User> {
@@ -99,9 +149,30 @@ async fn execute(store: &Store, action: UserAction) -> anyhow::Result<()> {
             username,
             admin: is_admin,
             password_stdin,
+            profile,
         } => {
             let role = if is_admin { Role::Admin } else { Role::User };
-            add(&ctx, &actor, &mut out, &username, role, password_stdin).await
+            let profile = profile.spec(&Profile::default())?;
+            add(
+                &ctx,
+                &actor,
+                &mut out,
+                &username,
+                role,
+                password_stdin,
+                profile,
+            )
+            .await
+        }
+        UserAction::SetProfile { username, profile } => {
+            let user = find(store, &username).await?;
+            let spec = profile.spec(&user.profile)?;
+            if admin::set_user_profile(&ctx, &actor, &user.id, &spec).await? {
+                writeln!(out, "profile of {username} changed")?;
+            } else {
+                writeln!(out, "profile of {username} unchanged")?;
+            }
+            Ok(())
         }
         UserAction::List { json } => list(&ctx, &mut out, json).await,
         UserAction::Disable { username } => {
@@ -151,10 +222,12 @@ async fn add(
     username: &str,
     role: Role,
     password_stdin: bool,
+    profile: ProfileSpec,
 ) -> anyhow::Result<()> {
     let typed = password(password_stdin)?;
-    let spec = admin::user_spec(username, typed.as_deref().unwrap_or(""), role)
+    let mut spec = admin::user_spec(username, typed.as_deref().unwrap_or(""), role)
         .map_err(|errors| problems(&errors))?;
+    spec.profile = profile;
     let created = admin::create_user(ctx, actor, &spec).await?;
     writeln!(
         out,

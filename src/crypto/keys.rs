@@ -241,6 +241,7 @@ struct Verifier {
 #[derive(Clone)]
 pub struct KeyRing {
     signing_kid: String,
+    signing_alg: SigningAlg,
     signing_key: EncodingKey,
     /// ES256 signing key parsed once, signing with ring: jsonwebtoken
     /// re-parses its DER key on every signature, and the pure-Rust P-256
@@ -308,7 +309,7 @@ impl KeyRing {
         for key in published {
             verifiers.insert(key.kid.clone(), verifier_of(key, issuer, audience)?);
         }
-        let (signing_kid, signing_key, alg) = match signing {
+        let (signing_kid, signing_key, signing_alg) = match signing {
             Some(key) => {
                 let encoding = match key.alg {
                     SigningAlg::Es256 => EncodingKey::from_ec_der(&key.private_der),
@@ -316,15 +317,15 @@ impl KeyRing {
                     SigningAlg::Rs256 => EncodingKey::from_rsa_der(&key.private_der),
                     SigningAlg::Hs256 => EncodingKey::from_secret(hmac_secret),
                 };
-                (key.kid.clone(), encoding, key.alg.jwt())
+                (key.kid.clone(), encoding, key.alg)
             }
             None => (
                 hs_kid,
                 EncodingKey::from_secret(hmac_secret),
-                Algorithm::HS256,
+                SigningAlg::Hs256,
             ),
         };
-        let mut header = Header::new(alg);
+        let mut header = Header::new(signing_alg.jwt());
         header.kid = Some(signing_kid.clone());
         let es256 = match signing {
             Some(key) if key.alg == SigningAlg::Es256 => {
@@ -340,6 +341,7 @@ impl KeyRing {
         })?);
         Ok(Self {
             signing_kid,
+            signing_alg,
             signing_key,
             es256,
             encoded_header,
@@ -352,6 +354,11 @@ impl KeyRing {
 
     pub fn signing_kid(&self) -> &str {
         &self.signing_kid
+    }
+
+    /// The algorithm new tokens are signed with.
+    pub fn signing_alg(&self) -> SigningAlg {
+        self.signing_alg
     }
 
     /// A compact JWS of `claims` (RFC 7515 §7.1) with this ring's key.

@@ -31,7 +31,8 @@ pub fn issue(core: &Core, session_secret: &str, user_id: &str, code: &DeviceCode
         .seal(&binding(session_secret, user_id), &payload)
 }
 
-/// Decides the request named by `ticket`, which must have been issued to
+/// Decides the request named by `ticket` for a person who signed in at
+/// `auth_time`, which must have been issued to
 /// this session and user and not have run out ([`Error::StaleConsent`]
 /// otherwise). The request itself may meanwhile have expired or been
 /// decided: [`Error::ExpiredUserCode`], [`Error::UserCodeAlreadyUsed`].
@@ -42,6 +43,7 @@ pub async fn decide(
     ticket: &str,
     decision: Decision,
     ip: Option<String>,
+    auth_time: crate::model::time::UnixSecs,
 ) -> Result<(DeviceCode, Client)> {
     let payload = core
         .consent
@@ -75,5 +77,5 @@ pub async fn decide(
     if core.clock.now_secs() >= expires_at {
         return Err(Error::StaleConsent);
     }
-    device_flow::decide_code(core, user_id, code, client, decision, ip).await
+    device_flow::decide_code(core, user_id, code, client, decision, ip, auth_time).await
 }

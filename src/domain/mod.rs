@@ -12,6 +12,7 @@ pub mod code_guard;
 pub mod consent;
 pub mod device_flow;
 pub mod keys;
+pub mod oidc;
 pub mod throttle;
 pub mod token;
 pub mod user;
@@ -114,6 +115,10 @@ pub enum Error {
     /// RFC 6750 §3.1 `invalid_token`: bad, expired or revoked access token.
     #[error("{0}")]
     InvalidToken(String),
+    /// RFC 6750 §3.1 `insufficient_scope`: a valid access token without
+    /// the scope the resource needs.
+    #[error("{0}")]
+    InsufficientScope(String),
     /// A person typed a user code that matches no device request.
     #[error("that code is not valid; check it and try again")]
     UnknownUserCode,

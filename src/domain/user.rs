@@ -44,6 +44,7 @@ pub async fn create(core: &Core, username: &str, plain_password: &str, role: Rol
         username: username.to_owned(),
         password_hash,
         role,
+        profile: crate::model::user::Profile::default(),
         now,
     };
     core.store.insert_user(&user).await?;

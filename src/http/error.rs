@@ -61,6 +61,7 @@ impl ApiError {
             Error::AccessDenied => ("access_denied", StatusCode::BAD_REQUEST),
             Error::ExpiredToken => ("expired_token", StatusCode::BAD_REQUEST),
             Error::InvalidToken(_) => ("invalid_token", StatusCode::UNAUTHORIZED),
+            Error::InsufficientScope(_) => ("insufficient_scope", StatusCode::FORBIDDEN),
             Error::UnknownUserCode
             | Error::ExpiredUserCode
             | Error::UserCodeAlreadyUsed
@@ -137,11 +138,16 @@ impl IntoResponse for ApiError {
                     HeaderValue::from((*retry_after_secs).max(1)),
                 );
             }
-            Error::InvalidToken(_) => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"authgate\", error=\"invalid_token\""),
+            // RFC 6750 §3: the challenge names the error and, as a
+            // quoted-string, its description (our own ASCII text).
+            Error::InvalidToken(why) | Error::InsufficientScope(why) => {
+                let challenge = format!(
+                    "Bearer realm=\"authgate\", error=\"{error}\", error_description=\"{}\"",
+                    quoted(why)
                 );
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
             }
             _ if status == StatusCode::SERVICE_UNAVAILABLE => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
@@ -150,6 +156,17 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// `text` fit for an RFC 7230 quoted-string: printable ASCII without `"`
+/// or `\` (RFC 6750 §3 limits `error_description` to that set anyway).
+fn quoted(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            ' ' | '!' | '#'..='[' | ']'..='~' => c,
+            _ => '\'',
+        })
+        .collect()
 }
 
 /// RFC 6749 §5.1: responses carrying tokens or codes must not be cached.

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::AUTHORIZE_DECISION, post(ui::authorize::decide))
         .route(paths::ACCOUNT, get(ui::account::show))
         .route(paths::ACCOUNT_REVOKE, post(ui::account::revoke))
+        .route(paths::ACCOUNT_PROFILE, post(ui::account_profile::set_name))
         .merge(admin::routes())
         .layer(session_layer(&state))
         .layer(axum::middleware::from_fn(unsaved_sessions));
@@ -78,6 +79,10 @@ pub fn router(state: AppState) -> Router {
         .route(paths::TOKEN_INFO, get(oauth::tokeninfo::tokeninfo))
         .route(paths::REVOKE, post(oauth::revoke::revoke))
         .route(paths::INTROSPECT, post(oauth::introspect::introspect))
+        .route(
+            paths::USERINFO,
+            get(oauth::userinfo::userinfo_get).post(oauth::userinfo::userinfo_post),
+        )
         .route(paths::METADATA, get(oauth::metadata::metadata))
         .route(paths::OPENID_CONFIGURATION, get(oauth::metadata::metadata))
         .route(paths::JWKS, get(oauth::metadata::jwks))

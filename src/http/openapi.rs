@@ -14,7 +14,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::error::ErrorBody;
-use crate::http::oauth::{device_code, introspect, metadata, revoke, token, tokeninfo};
+use crate::http::oauth::{device_code, introspect, metadata, revoke, token, tokeninfo, userinfo};
 use crate::http::ui::authorize;
 use crate::http::{health, paths};
 
@@ -47,6 +47,8 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
         tokeninfo::tokeninfo,
         revoke::revoke,
         introspect::introspect,
+        userinfo::userinfo_get,
+        userinfo::userinfo_post,
         metadata::metadata,
         metadata::jwks,
         health::health,

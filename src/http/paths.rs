@@ -9,6 +9,8 @@ pub const TOKEN: &str = "/oauth/token";
 pub const TOKEN_INFO: &str = "/oauth/tokeninfo";
 pub const REVOKE: &str = "/oauth/revoke";
 pub const INTROSPECT: &str = "/oauth/introspect";
+/// OpenID Connect Core §5.3.
+pub const USERINFO: &str = "/oauth/userinfo";
 /// The authorization endpoint (RFC 6749 §3.1): a page for people.
 pub const AUTHORIZE: &str = "/oauth/authorize";
 /// Where its consent page posts the person's answer.
@@ -21,6 +23,7 @@ pub const OPENAPI: &str = "/openapi.json";
 /// The signed-in user's own authorisations.
 pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_REVOKE: &str = "/account/grants/{id}/revoke";
+pub const ACCOUNT_PROFILE: &str = "/account/profile";
 /// The verification page people open (RFC 8628 `verification_uri`).
 pub const DEVICE: &str = "/device";
 pub const DEVICE_DECISION: &str = "/device/decision";
@@ -77,6 +80,7 @@ pub const ADMIN_USER_ENABLE: &str = "/admin/users/{id}/enable";
 pub const ADMIN_USER_PASSWORD: &str = "/admin/users/{id}/password";
 pub const ADMIN_USER_ROLE: &str = "/admin/users/{id}/role";
 pub const ADMIN_USER_UNLOCK: &str = "/admin/users/{id}/unlock";
+pub const ADMIN_USER_PROFILE: &str = "/admin/users/{id}/profile";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 
 /// The admin navigation, from the same constants as the router.

@@ -54,6 +54,8 @@ pub enum AuditAction {
     AdminUserRoleChanged,
     /// An administrator cleared an account's sign-in lock-outs.
     AdminUserUnlocked,
+    /// An administrator changed a user's e-mail, its verification or name.
+    AdminUserProfileChanged,
 }
 
 /// The groups the audit log filters by.
@@ -70,7 +72,7 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 29] = [
+    pub const ALL: [AuditAction; 30] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::CodeEntryFailed,
@@ -100,6 +102,7 @@ impl AuditAction {
         Self::AdminUserPasswordReset,
         Self::AdminUserRoleChanged,
         Self::AdminUserUnlocked,
+        Self::AdminUserProfileChanged,
     ];
 
     /// The stored form. Rows already hold these strings: never change one.
@@ -134,6 +137,7 @@ impl AuditAction {
             Self::AdminUserPasswordReset => "admin.user.password_reset",
             Self::AdminUserRoleChanged => "admin.user.role_changed",
             Self::AdminUserUnlocked => "admin.user.unlocked",
+            Self::AdminUserProfileChanged => "admin.user.profile_changed",
         }
     }
 
@@ -171,7 +175,8 @@ impl AuditAction {
             | Self::AdminUserEnabled
             | Self::AdminUserPasswordReset
             | Self::AdminUserRoleChanged
-            | Self::AdminUserUnlocked => AuditCategory::Admin,
+            | Self::AdminUserUnlocked
+            | Self::AdminUserProfileChanged => AuditCategory::Admin,
         }
     }
 }
@@ -269,6 +274,7 @@ mod tests {
                 "admin.user.password_reset",
                 "admin.user.role_changed",
                 "admin.user.unlocked",
+                "admin.user.profile_changed",
             ]
         );
     }

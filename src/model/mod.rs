@@ -12,6 +12,7 @@ pub mod authorization_code;
 pub mod client;
 pub mod device_code;
 pub mod ids;
+pub mod oidc;
 pub mod redirect_uri;
 pub mod refresh_token;
 pub mod scope;

@@ -110,6 +110,8 @@ pub struct RefreshToken {
     pub grant_revoked: bool,
     pub user_disabled: bool,
     pub client_disabled: bool,
+    /// When the person behind the grant signed in (OpenID Connect).
+    pub auth_time: UnixSecs,
 }
 
 impl RefreshToken {
@@ -173,6 +175,7 @@ mod tests {
             grant_revoked: false,
             user_disabled: false,
             client_disabled: false,
+            auth_time: UnixSecs(0),
         }
     }
 

@@ -10,6 +10,8 @@ pub struct IssuedToken {
     pub expires_in: i64,
     pub scope: String,
     pub refresh_token: Option<String>,
+    /// OpenID Connect: with `openid` in the scope.
+    pub id_token: Option<String>,
 }
 
 impl fmt::Debug for IssuedToken {
@@ -22,6 +24,7 @@ impl fmt::Debug for IssuedToken {
                 "refresh_token",
                 &self.refresh_token.as_ref().map(|_| "[redacted]"),
             )
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
             .finish()
     }
 }
@@ -91,6 +94,7 @@ mod tests {
             expires_in: 60,
             scope: "read".into(),
             refresh_token: Some("refresh-secret".into()),
+            id_token: Some("id-secret".into()),
         };
         let shown = format!("{issued:?}");
         assert!(!shown.contains("secret"), "{shown}");

@@ -29,6 +29,8 @@ pub struct NewDeviceCode {
     pub user_agent: Option<String>,
     pub created_at: UnixSecs,
     pub expires_at: UnixSecs,
+    /// RFC 7636 S256 challenge, when the device sent one.
+    pub code_challenge: Option<String>,
 }
 
 /// A `device_codes` row as selected; decoded into exactly one state.
@@ -49,6 +51,8 @@ pub(super) struct DeviceCodeRow {
     expires_at: i64,
     decided_at: Option<i64>,
     redeemed_at: Option<i64>,
+    code_challenge: Option<String>,
+    auth_time: Option<i64>,
 }
 
 impl TryFrom<DeviceCodeRow> for DeviceCode {
@@ -83,6 +87,8 @@ impl TryFrom<DeviceCodeRow> for DeviceCode {
             created_at: UnixSecs(row.created_at),
             expires_at: UnixSecs(row.expires_at),
             state,
+            code_challenge: row.code_challenge,
+            auth_time: row.auth_time.map(UnixSecs),
         })
     }
 }
@@ -102,6 +108,7 @@ impl Batched for NewDeviceCode {
         Column::Text("user_agent"),
         Column::BigInt("created_at"),
         Column::BigInt("expires_at"),
+        Column::Text("code_challenge"),
     ];
 
     fn key(&self) -> &str {
@@ -110,7 +117,7 @@ impl Batched for NewDeviceCode {
 
     json_row!(code => code.id, code.device_code_hash, code.user_code.as_str(), code.client_id,
         code.scope, DeviceStatus::Pending.as_str(), code.interval_secs, false, code.requester_ip, code.user_agent, code.created_at,
-        code.expires_at);
+        code.expires_at, code.code_challenge);
 }
 
 /// Stores a pending code's pacing. Another instance may have written a
@@ -154,7 +161,7 @@ macro_rules! select_device_code {
         concat!(
             "SELECT id, user_code, client_id, scope, status, user_id, interval_secs, \
              last_poll_at_ms, poll_grace_used, requester_ip, user_agent, created_at, \
-             expires_at, decided_at, redeemed_at FROM device_codes WHERE ",
+             expires_at, decided_at, redeemed_at, code_challenge, auth_time FROM device_codes WHERE ",
             $where
         )
     };
@@ -260,6 +267,7 @@ impl Store {
                 status: transition.enters().as_str(),
                 user_id: user_id.to_string(),
                 now: decided_at.0,
+                auth_time: decided.auth_time.map(|t| t.0),
                 audit: audit.cloned().map(Box::new),
                 reply,
             })

@@ -180,5 +180,7 @@ fn issued(row: &NewDeviceCode) -> DeviceCode {
         created_at: row.created_at,
         expires_at: row.expires_at,
         state: DeviceState::Pending,
+        code_challenge: row.code_challenge.clone(),
+        auth_time: None,
     }
 }

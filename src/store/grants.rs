@@ -22,6 +22,8 @@ pub struct NewGrant {
     pub device_label: Option<String>,
     pub requester_ip: Option<String>,
     pub now: i64,
+    /// When the approving person signed in (OpenID Connect `auth_time`).
+    pub auth_time: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +67,7 @@ struct RefreshTokenRow {
     grant_revoked_at: Option<i64>,
     user_disabled: bool,
     client_disabled: bool,
+    auth_time: i64,
 }
 
 impl From<RefreshTokenRow> for RefreshToken {
@@ -85,6 +88,7 @@ impl From<RefreshTokenRow> for RefreshToken {
             grant_revoked: row.grant_revoked_at.is_some(),
             user_disabled: row.user_disabled,
             client_disabled: row.client_disabled,
+            auth_time: UnixSecs(row.auth_time),
         }
     }
 }
@@ -112,6 +116,7 @@ impl Batched for NewGrant {
         Column::Text("requester_ip"),
         Column::BigInt("created_at"),
         Column::BigInt("last_used_at"),
+        Column::BigInt("auth_time"),
     ];
 
     fn key(&self) -> &str {
@@ -119,7 +124,7 @@ impl Batched for NewGrant {
     }
 
     json_row!(g => g.id, g.user_id, g.client_id, g.scope, g.device_code_id, g.device_label,
-        g.requester_ip, g.now, g.now);
+        g.requester_ip, g.now, g.now, g.auth_time);
 }
 
 impl Batched for NewRefreshToken {
@@ -234,7 +239,8 @@ impl Store {
             sqlx::query_as(
                 "SELECT r.id, r.grant_id, r.client_id, r.user_id, u.username, r.scope, r.issued_at, \
                  r.expires_at, r.consumed_at, r.revoked_at, g.revoked_at AS grant_revoked_at, \
-                 u.disabled AS user_disabled, c.disabled AS client_disabled \
+                 u.disabled AS user_disabled, c.disabled AS client_disabled, \
+                 COALESCE(g.auth_time, g.created_at) AS auth_time \
                  FROM refresh_tokens r \
                  JOIN grants g ON g.id = r.grant_id \
                  JOIN users u ON u.id = r.user_id \

@@ -177,6 +177,7 @@ mod tests {
                 expires_in: 60,
                 scope: "read".into(),
                 refresh_token: None,
+                id_token: None,
             },
         }
     }

@@ -1,7 +1,7 @@
 //! User rows.
 
 use super::{Error, Result, Store, on_pool};
-use crate::model::user::{Role, User};
+use crate::model::user::{Profile, Role, User};
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
@@ -9,6 +9,7 @@ pub struct NewUser {
     pub username: String,
     pub password_hash: String,
     pub role: Role,
+    pub profile: Profile,
     pub now: i64,
 }
 
@@ -20,6 +21,9 @@ struct UserRow {
     role: String,
     disabled: bool,
     created_at: i64,
+    email: Option<String>,
+    email_verified: bool,
+    name: Option<String>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -35,18 +39,24 @@ impl TryFrom<UserRow> for User {
             role,
             disabled: row.disabled,
             created_at: row.created_at,
+            profile: Profile {
+                email: row.email,
+                email_verified: row.email_verified,
+                name: row.name,
+            },
         })
     }
 }
 
-const COLUMNS: &str = "id, username, password_hash, role, disabled, created_at";
+const COLUMNS: &str =
+    "id, username, password_hash, role, disabled, created_at, email, email_verified, name";
 
 impl Store {
     pub async fn insert_user(&self, user: &NewUser) -> Result<()> {
         on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO users (id, username, password_hash, role, disabled, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                "INSERT INTO users (id, username, password_hash, role, disabled, created_at, updated_at, \
+                 email, email_verified, name) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9)",
             )
             .bind(&user.id)
             .bind(&user.username)
@@ -54,6 +64,9 @@ impl Store {
             .bind(user.role.as_str())
             .bind(false)
             .bind(user.now)
+            .bind(&user.profile.email)
+            .bind(user.profile.email_verified)
+            .bind(&user.profile.name)
             .execute(pool)
             .await?;
         });
@@ -74,6 +87,28 @@ impl Store {
             sqlx::query_as(&sql).bind(username).fetch_optional(pool).await?
         });
         row.map(User::try_from).transpose()
+    }
+
+    /// Replaces a user's profile. `false` when the user is gone.
+    pub async fn set_user_profile(&self, id: &str, profile: &Profile, now: i64) -> Result<bool> {
+        let n = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE users SET email = $1, email_verified = $2, name = $3, updated_at = $4 \
+                 WHERE id = $5",
+            )
+            .bind(&profile.email)
+            .bind(profile.email_verified)
+            .bind(&profile.name)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if n > 0 {
+            self.changed(super::Topic::Users).await;
+        }
+        Ok(n == 1)
     }
 
     pub async fn count_users(&self) -> Result<i64> {

@@ -21,6 +21,7 @@ mod health;
 mod logs;
 mod metrics;
 mod oauth2_client;
+mod oidc;
 mod openapi;
 mod operations;
 mod outages;

@@ -63,6 +63,7 @@ async fn lose_an_answer(app: &TestApp) -> String {
             via_basic: false,
         },
         device_code: device_code.clone().into(),
+        code_verifier: None,
     };
     let gave_up = tokio::time::timeout(
         Duration::from_millis(300),

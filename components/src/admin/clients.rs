@@ -133,7 +133,7 @@ pub fn client_form(p: &ClientForm<'_>) -> Markup {
                     value: p.scopes,
                     autocomplete: "off",
                     error: p.errors.scopes,
-                    hint: Some("Separated by spaces, for example: read write"),
+                    hint: Some("Separated by spaces, for example: read write. Add openid (with profile, email) for OpenID Connect sign-in."),
                     required: true,
                     autofocus: p.errors.name.is_none() && p.errors.scopes.is_some(),
                     literal: true,

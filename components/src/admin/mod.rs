@@ -15,6 +15,7 @@ pub mod device_codes;
 mod list;
 mod live;
 pub mod overview;
+pub mod profile;
 mod steps;
 pub mod tokens;
 pub mod users;

@@ -182,6 +182,11 @@ pub struct UserPage<'a> {
     pub locked_until: Option<When>,
     /// POST: clear the account's sign-in lock-outs.
     pub unlock_action: String,
+    pub email: Option<&'a str>,
+    pub email_verified: bool,
+    pub name: Option<&'a str>,
+    /// GET: the profile form.
+    pub profile_href: String,
 }
 
 pub fn user_page(p: &UserPage<'_>) -> Markup {
@@ -191,6 +196,8 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
             div class="min-w-0 lg:col-span-2" {
                 (panel(Some("Account"), details(&[
                     ("Username", html! { (p.username) @if p.is_you { " (you)" } }),
+                    ("E-mail", super::profile::email_detail(p.email, p.email_verified)),
+                    ("Name", html! { @if let Some(name) = p.name { (name) } @else { span class="text-slate-500 dark:text-slate-400" { "None" } } }),
                     ("Role", html! { @if p.admin { (badge(Hue::Info, "Admin")) } @else { (badge(Hue::Neutral, "User")) } }),
                     ("Status", html! { @if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Active")) } }),
                     ("Sign-in", html! {
@@ -210,6 +217,7 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                         div class="mb-3" { (alert(Tone::Info, "This is your own account: you cannot disable it or remove its administrator role.")) }
                     }
                     ul class="flex flex-col gap-2" {
+                        li { a href=(p.profile_href) class={ (BTN_QUIET) " w-full" } { "Edit profile…" } }
                         li { a href=(p.password_href) class={ (BTN_QUIET) " w-full" } { "Reset password…" } }
                         li {
                             @if p.admin {

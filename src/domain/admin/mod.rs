@@ -11,6 +11,7 @@ mod audit_log;
 mod clients;
 mod device_codes;
 mod overview;
+mod profile;
 mod tokens;
 mod users;
 
@@ -20,6 +21,7 @@ pub use audit_log::*;
 pub use clients::*;
 pub use device_codes::*;
 pub use overview::*;
+pub use profile::*;
 pub use tokens::*;
 pub use users::*;
 

@@ -14,6 +14,8 @@ pub struct UserSpec {
     /// `None`: generate one and show it once.
     pub password: Option<String>,
     pub role: Role,
+    /// E-mail, its verification and display name (empty by default).
+    pub profile: super::ProfileSpec,
 }
 
 /// Checks a new password: empty means "generate one", otherwise 8 to 1024
@@ -50,6 +52,7 @@ pub fn user_spec(
             username: username.to_owned(),
             password,
             role,
+            profile: super::ProfileSpec::default(),
         }),
         _ => Err(errors),
     }
@@ -107,6 +110,11 @@ pub async fn create_user(ctx: &Ctx<'_>, actor: &Actor, spec: &UserSpec) -> Resul
         username: spec.username.clone(),
         password_hash: password::hash(plain).await?,
         role: spec.role,
+        profile: crate::model::user::Profile::default().edited(
+            spec.profile.email.clone(),
+            spec.profile.email_verified,
+            spec.profile.name.clone(),
+        ),
         now: ctx.clock.now_secs(),
     };
     match ctx.store.insert_user(&row).await {

@@ -243,6 +243,8 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
     }
     let scope = device_flow::resolve_scope(&client, scope)
         .map_err(|e| refuse("invalid_scope", e.to_string()))?;
+    super::oidc::check_available(core, &scope)
+        .map_err(|e| refuse("invalid_scope", e.to_string()))?;
     let code_challenge =
         pkce(&client, challenge, method).map_err(|why| refuse("invalid_request", why.into()))?;
     Ok(AuthorizationRequest {

@@ -8,6 +8,7 @@ use crate::domain::{Core, Error, Result};
 use crate::model::audit::AuditAction;
 use crate::model::device_code::Refusal;
 use crate::model::ids::UserId;
+use crate::model::time::UnixSecs;
 use crate::model::{Decision, DeviceCode, DeviceState, UserCode};
 use crate::store::NewAuditEvent;
 
@@ -54,9 +55,17 @@ pub async fn decide(
         }
         found => found?,
     };
-    decide_code(core, user_id, code, client, decision, None)
-        .await
-        .map(|(code, _)| code)
+    decide_code(
+        core,
+        user_id,
+        code,
+        client,
+        decision,
+        None,
+        core.clock.secs(),
+    )
+    .await
+    .map(|(code, _)| code)
 }
 
 /// The refusal of a transition out of pending, as a person sees it.
@@ -68,7 +77,8 @@ pub(crate) fn refused(refusal: Refusal) -> Error {
 }
 
 /// Decides the pending `code` as `user_id`, a person at `ip` (which the
-/// audit log records); returns the decided code and its client.
+/// audit log records) who signed in at `auth_time`; returns the decided
+/// code and its client.
 pub(crate) async fn decide_code(
     core: &Core,
     user_id: &str,
@@ -76,9 +86,15 @@ pub(crate) async fn decide_code(
     client: Client,
     decision: Decision,
     ip: Option<String>,
+    auth_time: UnixSecs,
 ) -> Result<(DeviceCode, Client)> {
     let decided = code
-        .decided(decision, &UserId::from(user_id), core.clock.secs())
+        .decided(
+            decision,
+            &UserId::from(user_id),
+            core.clock.secs(),
+            auth_time,
+        )
         .map_err(refused)?;
     let audit = crate::domain::audit::stamp(
         core,

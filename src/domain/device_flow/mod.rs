@@ -32,6 +32,9 @@ pub struct StartRequest {
     pub scope: Option<String>,
     pub requester_ip: Option<String>,
     pub user_agent: Option<String>,
+    /// RFC 7636 on the device grant (optional): S256 only.
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
 }
 
 /// The answer to a device (RFC 8628 §3.2).
@@ -50,6 +53,11 @@ pub struct Started {
 pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
     let client = client::authenticate(core, &req.client).await?;
     let scope = resolve_scope(&client, req.scope.as_deref())?;
+    super::oidc::check_available(core, &scope)?;
+    let code_challenge = pkce(
+        req.code_challenge.as_deref(),
+        req.code_challenge_method.as_deref(),
+    )?;
     within_ceiling(core, &client, req.requester_ip.clone()).await?;
     let device_code = Secret::new(core.random.token(32));
     let now = core.clock.now_secs();
@@ -70,6 +78,7 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
             user_agent: user_agent.clone(),
             created_at: UnixSecs(now),
             expires_at: UnixSecs(now) + expires_in,
+            code_challenge: code_challenge.clone(),
         };
         match core
             .store
@@ -163,6 +172,24 @@ pub(crate) fn resolve_scope(client: &Client, requested: Option<&str>) -> Result<
     }
 }
 
+/// The device request's PKCE challenge (RFC 7636 §4.3), optional here as
+/// RFC 8628 does not require it; as at the authorization endpoint only
+/// S256 is accepted (a missing method means `plain`).
+fn pkce(challenge: Option<&str>, method: Option<&str>) -> Result<Option<String>> {
+    let invalid = |why: &str| Err(Error::InvalidRequest(why.to_owned()));
+    match (challenge, method) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => invalid("code_challenge_method was sent without code_challenge"),
+        (Some(_), method) if method != Some("S256") => {
+            invalid("code_challenge_method must be S256; plain is not supported")
+        }
+        (Some(c), _) if !crate::model::authorization_code::valid_challenge(c) => {
+            invalid("code_challenge must be 43 base64url characters (an S256 challenge)")
+        }
+        (Some(c), _) => Ok(Some(c.to_owned())),
+    }
+}
+
 fn truncate(mut s: String, max: usize) -> String {
     if s.len() > max {
         let mut end = max;
@@ -179,6 +206,8 @@ fn truncate(mut s: String, max: usize) -> String {
 pub struct PollRequest {
     pub client: ClientCredentials,
     pub device_code: Secret,
+    /// RFC 7636 §4.5: required when the device request sent a challenge.
+    pub code_verifier: Option<Secret>,
 }
 
 /// Answers one poll: an error that speaks RFC 8628 §3.5, or the token.
@@ -189,6 +218,7 @@ pub struct PollRequest {
 pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
     let client = client::authenticate(core, &req.client).await?;
     let hash = hash_secret(req.device_code.expose());
+    let verifier = req.code_verifier.as_ref().map(Secret::expose);
     let now_ms = core.clock.now_ms();
     let mut polled = core
         .store
@@ -200,7 +230,7 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
         remembered: true,
     } = &polled
     {
-        match token::redeem_device_code(core, &client, code, user_id).await {
+        match token::redeem_device_code(core, &client, code, user_id, verifier).await {
             Err(Error::InvalidGrant(_)) => {
                 polled = core
                     .store
@@ -224,7 +254,7 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
             Err(Error::ExpiredToken)
         }
         Polled::Redeem { code, user_id, .. } => {
-            token::redeem_device_code(core, &client, &code, &user_id).await
+            token::redeem_device_code(core, &client, &code, &user_id, verifier).await
         }
         Polled::Replayed(code) => replayed(core, &client, &code).await,
     }

@@ -11,6 +11,7 @@
 use super::{IssuedToken, mint_access, mint_refresh};
 use crate::crypto::hash_secret;
 use crate::domain::client::{self, ClientCredentials};
+use crate::domain::oidc::{self, IdTokenFor};
 use crate::domain::{Core, Error, Result, audit, secs};
 use crate::metrics::{Grant, Revoker};
 use crate::model::Secret;
@@ -71,6 +72,7 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         )),
         requester_ip: req.ip.clone(),
         now,
+        auth_time: Some(code.auth_time.0),
     };
     let access = mint_access(
         core,
@@ -80,6 +82,18 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         &grant.id,
         None,
     )?;
+    let id_token = oidc::id_token(
+        core,
+        IdTokenFor {
+            user_id: &code.user_id,
+            client_id: &code.client_id,
+            scope: &code.scope,
+            auth_time: code.auth_time,
+            nonce: code.nonce.as_deref(),
+            access_token: &access.jwt,
+        },
+    )
+    .await?;
     let refresh = client
         .refresh_tokens
         .then(|| mint_refresh(core, &grant.id, &code.user_id, &code.client_id, &code.scope));
@@ -129,6 +143,7 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         expires_in: secs(core.policy.access_token_ttl),
         scope: code.scope.clone(),
         refresh_token: refresh.map(|(secret, _)| secret),
+        id_token,
     })
 }
 

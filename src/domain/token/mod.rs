@@ -32,6 +32,7 @@
 //! the code, as the RFC has it.
 
 use super::client::{self, Client, ClientCredentials};
+use super::oidc::{self, IdTokenFor};
 use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
@@ -126,6 +127,7 @@ pub async fn redeem_device_code(
     client: &Client,
     code: &DeviceCode,
     user_id: &str,
+    code_verifier: Option<&str>,
 ) -> Result<IssuedToken> {
     let now = core.clock.now_secs();
     // The model's word on whether it may be redeemed now; the store's
@@ -137,6 +139,18 @@ pub async fn redeem_device_code(
                 Error::InvalidGrant("the device code is not approved".into())
             }
         })?;
+    // RFC 7636 §4.6 on the device grant. A wrong or missing verifier
+    // leaves the code approved: whoever lacks the verifier cannot take it,
+    // and the device that has it still can.
+    if !code.pkce_satisfied(code_verifier) {
+        return Err(Error::InvalidGrant(
+            "the code_verifier does not match the device request's code_challenge".into(),
+        ));
+    }
+    let auth_time = code
+        .auth_time
+        .or(code.decided_at())
+        .unwrap_or(UnixSecs(now));
     let grant = NewGrant {
         id: core.random.ordered_id(core.clock.now_ms()),
         user_id: user_id.to_owned(),
@@ -146,6 +160,7 @@ pub async fn redeem_device_code(
         device_label: Some(user_agent::describe(code.user_agent.as_deref())),
         requester_ip: code.requester_ip.clone(),
         now,
+        auth_time: Some(auth_time.0),
     };
     let access = mint_access(
         core,
@@ -155,6 +170,18 @@ pub async fn redeem_device_code(
         &grant.id,
         Some(&code.id),
     )?;
+    let id_token = oidc::id_token(
+        core,
+        IdTokenFor {
+            user_id,
+            client_id: &code.client_id,
+            scope: &code.scope,
+            auth_time,
+            nonce: None,
+            access_token: &access.jwt,
+        },
+    )
+    .await?;
     let refresh = client
         .refresh_tokens
         .then(|| mint_refresh(core, &grant.id, user_id, &code.client_id, &code.scope));
@@ -180,6 +207,7 @@ pub async fn redeem_device_code(
         expires_in: secs(core.policy.access_token_ttl),
         scope: code.scope.clone(),
         refresh_token: refresh.as_ref().map(|(secret, _)| secret.clone()),
+        id_token,
     };
     match core
         .store
@@ -276,6 +304,20 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         &record.grant_id,
         None,
     )?;
+    // OpenID Connect Core §12.2: a new ID token, no nonce, the same
+    // auth_time.
+    let id_token = oidc::id_token(
+        core,
+        IdTokenFor {
+            user_id: &record.user_id,
+            client_id: &client.id,
+            scope: &scope.to_string(),
+            auth_time: record.auth_time,
+            nonce: None,
+            access_token: &access.jwt,
+        },
+    )
+    .await?;
     let (secret, next) = mint_refresh(
         core,
         &record.grant_id,
@@ -312,6 +354,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         expires_in: secs(core.policy.access_token_ttl),
         scope: scope.to_string(),
         refresh_token: Some(secret),
+        id_token,
     })
 }
 

@@ -13,6 +13,7 @@ pub mod device_codes;
 pub mod extract;
 pub mod overview;
 pub mod passwords;
+pub mod profiles;
 pub mod render;
 pub mod secrets;
 pub mod tokens;
@@ -74,5 +75,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route(paths::ADMIN_USER_ROLE, post(users::set_role))
         .route(paths::ADMIN_USER_UNLOCK, post(users::unlock))
+        .route(
+            paths::ADMIN_USER_PROFILE,
+            get(profiles::form).post(profiles::set),
+        )
         .route(paths::ADMIN_AUDIT, get(audit::show))
 }

@@ -234,6 +234,7 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::AdminUserPasswordReset => ("Password reset", Hue::Info),
         A::AdminUserRoleChanged => ("Role changed", Hue::Info),
         A::AdminUserUnlocked => ("Sign-in lock-outs cleared", Hue::Info),
+        A::AdminUserProfileChanged => ("Profile changed", Hue::Info),
     }
 }
 

@@ -213,6 +213,10 @@ async fn detail_page(
         enable_action: with_id(paths::ADMIN_USER_ENABLE, &user.id),
         locked_until,
         unlock_action: with_id(paths::ADMIN_USER_UNLOCK, &user.id),
+        email: user.profile.email.as_deref(),
+        email_verified: user.profile.email_verified,
+        name: user.profile.name.as_deref(),
+        profile_href: with_id(paths::ADMIN_USER_PROFILE, &user.id),
     });
     let frame = Frame::new(Section::Users, &user.username).notice(notice);
     Ok(admin_page(state, admin, status, frame, body))
@@ -237,6 +241,7 @@ pub async fn show(
             ("password", "Password changed."),
             ("role", "Role changed."),
             ("unlocked", "Sign-in lock-outs cleared."),
+            ("profile", "Profile saved."),
         ],
     );
     detail_page(

@@ -34,6 +34,15 @@ pub struct DeviceCodeForm {
     #[validate(length(max = 1024, message = "must be at most 1024 characters"))]
     #[schema(max_length = 1024, example = "read", nullable = false)]
     pub scope: Option<String>,
+    /// RFC 7636 (optional here): an S256 challenge; the token request must
+    /// then carry its `code_verifier`.
+    #[validate(length(max = 128, message = "must be at most 128 characters"))]
+    #[schema(min_length = 43, max_length = 43, nullable = false)]
+    pub code_challenge: Option<String>,
+    /// `S256`; `plain` is refused.
+    #[validate(length(max = 16, message = "must be at most 16 characters"))]
+    #[schema(pattern = "^S256$", example = "S256", nullable = false)]
+    pub code_challenge_method: Option<String>,
 }
 
 /// RFC 8628 §3.2. `expires_in` and `interval` are always present: some
@@ -101,6 +110,8 @@ pub async fn request_device_code(
             scope: form.scope,
             requester_ip: ip.map(|ip| ip.to_string()),
             user_agent,
+            code_challenge: form.code_challenge.filter(|c| !c.is_empty()),
+            code_challenge_method: form.code_challenge_method.filter(|m| !m.is_empty()),
         },
     )
     .await?;

@@ -1,4 +1,10 @@
 //! Discovery: authorization server metadata (RFC 8414) and the JWK Set.
+//!
+//! One document answers both `/.well-known/oauth-authorization-server` and
+//! OpenID Connect Discovery's `/.well-known/openid-configuration`: the
+//! OpenID members (`userinfo_endpoint`, `claims_supported`...) are
+//! registered authorization server metadata too (RFC 8414 §7.1.2), so
+//! OAuth clients lose nothing by seeing them.
 
 use axum::Json;
 use axum::extract::State;
@@ -21,12 +27,17 @@ pub struct Metadata {
     pub token_endpoint: String,
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
+    /// OpenID Connect Core §5.3.
+    pub userinfo_endpoint: String,
     pub jwks_uri: String,
     #[schema(value_type = Vec<String>)]
     pub grant_types_supported: [&'static str; 3],
     /// `code` (RFC 6749 §4.1).
     #[schema(value_type = Vec<String>)]
     pub response_types_supported: [&'static str; 1],
+    /// `query`: the code comes back in the redirect URI's query.
+    #[schema(value_type = Vec<String>)]
+    pub response_modes_supported: [&'static str; 1],
     /// `S256` (RFC 7636): `plain` is refused.
     #[schema(value_type = Vec<String>)]
     pub code_challenge_methods_supported: [&'static str; 1],
@@ -39,8 +50,16 @@ pub struct Metadata {
     pub revocation_endpoint_auth_methods_supported: [&'static str; 3],
     #[schema(value_type = Vec<String>)]
     pub introspection_endpoint_auth_methods_supported: [&'static str; 2],
+    /// The algorithm of the key that signs access and ID tokens; empty
+    /// with HS256, which cannot sign ID tokens (`openid` is refused then).
     #[schema(value_type = Vec<String>)]
-    pub id_token_signing_alg_values_supported: [&'static str; 0],
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    /// What ID tokens and UserInfo may carry.
+    #[schema(value_type = Vec<String>)]
+    pub claims_supported: [&'static str; 14],
+    /// `normal`: claims come from this server.
+    #[schema(value_type = Vec<String>)]
+    pub claim_types_supported: [&'static str; 1],
     #[schema(value_type = Vec<String>)]
     pub token_endpoint_auth_signing_alg_values_supported: [&'static str; 0],
     #[schema(value_type = Vec<String>)]
@@ -63,6 +82,7 @@ pub struct Metadata {
     )
 )]
 pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let id_token_alg = crate::domain::oidc::id_token_alg(&state.core);
     let issuer = state.core.policy.issuer.clone();
     let url = |path: &str| format!("{issuer}{path}");
     let body = Metadata {
@@ -71,6 +91,7 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
         token_endpoint: url(paths::TOKEN),
         revocation_endpoint: url(paths::REVOKE),
         introspection_endpoint: url(paths::INTROSPECT),
+        userinfo_endpoint: url(paths::USERINFO),
         jwks_uri: url(paths::JWKS),
         grant_types_supported: [
             DEVICE_CODE_GRANT,
@@ -78,6 +99,7 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
             REFRESH_TOKEN_GRANT,
         ],
         response_types_supported: ["code"],
+        response_modes_supported: ["query"],
         code_challenge_methods_supported: ["S256"],
         authorization_response_iss_parameter_supported: true,
         scopes_supported: crate::domain::client::scopes_supported(&state.core)
@@ -97,7 +119,12 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
             "client_secret_basic",
             "client_secret_post",
         ],
-        id_token_signing_alg_values_supported: [],
+        id_token_signing_alg_values_supported: id_token_alg
+            .map(|a| a.as_str())
+            .into_iter()
+            .collect(),
+        claims_supported: crate::model::oidc::CLAIMS,
+        claim_types_supported: ["normal"],
         token_endpoint_auth_signing_alg_values_supported: [],
         subject_types_supported: ["public"],
         service_documentation: url(paths::DEVICE),

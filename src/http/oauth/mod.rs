@@ -6,3 +6,4 @@ pub mod metadata;
 pub mod revoke;
 pub mod token;
 pub mod tokeninfo;
+pub mod userinfo;

@@ -96,6 +96,9 @@ pub struct DeviceCodeGrant {
     /// Tolerated and only checked for syntax: the grant fixed the scope.
     #[schema(max_length = 1024, nullable = false)]
     pub scope: Option<String>,
+    /// RFC 7636: required when the device request carried a `code_challenge`.
+    #[schema(value_type = Option<String>, min_length = 43, max_length = 128, nullable = false)]
+    pub code_verifier: Option<Secret>,
 }
 
 /// RFC 6749 §6: exchange a refresh token (rotated on every use) for a new
@@ -130,6 +133,11 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub refresh_token: Option<String>,
+    /// OpenID Connect Core §3.1.3.3: a signed JWT about the user, when the
+    /// scope holds `openid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub id_token: Option<String>,
 }
 
 /// The token endpoint: device-code, authorization-code and refresh-token
@@ -181,6 +189,7 @@ pub async fn token(
                 PollRequest {
                     client,
                     device_code,
+                    code_verifier: form.code_verifier.filter(|v| !v.is_empty()),
                 },
             )
             .await?
@@ -228,6 +237,7 @@ pub async fn token(
         expires_in: issued.expires_in,
         scope: issued.scope,
         refresh_token: issued.refresh_token,
+        id_token: issued.id_token,
     }))
 }
 

@@ -45,13 +45,16 @@ pub async fn show(
         .collect();
     let notice = query_param(query.as_deref(), "revoked")
         .map(|_| "Access revoked. That device is signed out.");
-    let body = account(&AccountPage {
+    let saved = query_param(query.as_deref(), "profile").is_some();
+    let profile = super::account_profile::card(&web.csrf, &user, None, None, saved);
+    let grants = account(&AccountPage {
         username: &user.username,
         csrf: &web.csrf,
         grants: rows,
         notice,
         device_link: paths::DEVICE,
     });
+    let body = maud::html! { div class="space-y-6" { (grants) (profile) } };
     Ok(html(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),

@@ -2,6 +2,7 @@
 //! authorization endpoint's consent.
 
 pub mod account;
+pub mod account_profile;
 pub mod authorize;
 pub mod device;
 pub mod login;

@@ -257,6 +257,12 @@ pub struct DeviceCode {
     pub created_at: UnixSecs,
     pub expires_at: UnixSecs,
     pub state: DeviceState,
+    /// RFC 7636 on the device grant: the S256 challenge the device sent
+    /// with its request; redeeming then needs the matching verifier.
+    pub code_challenge: Option<String>,
+    /// When the approving person signed in (OpenID Connect `auth_time`);
+    /// set with an approval.
+    pub auth_time: Option<UnixSecs>,
 }
 
 /// What a poll of a code gets (RFC 8628 §3.5), decided from the code and the
@@ -339,14 +345,37 @@ impl DeviceCode {
         self.decide(Transition::Cancel, admin_id, now_secs)
     }
 
-    /// The code after `decision` by `user_id`.
+    /// The code after `decision` by `user_id`, who signed in at
+    /// `auth_time` (kept with an approval for the ID token).
     pub fn decided(
         &self,
         decision: Decision,
         user_id: &UserId,
         now_secs: UnixSecs,
+        auth_time: UnixSecs,
     ) -> Result<Self, Refusal> {
-        self.decide(decision.transition(), user_id, now_secs)
+        let decided = self.decide(decision.transition(), user_id, now_secs)?;
+        Ok(match decision {
+            Decision::Approve => Self {
+                auth_time: Some(auth_time),
+                ..decided
+            },
+            Decision::Deny => decided,
+        })
+    }
+
+    /// Whether `verifier` satisfies the code's PKCE challenge (RFC 7636
+    /// §4.6): a code issued with a challenge needs its verifier; one
+    /// issued without refuses a verifier, so PKCE cannot be stripped or
+    /// faked (RFC 9700 §2.1.1).
+    pub fn pkce_satisfied(&self, verifier: Option<&str>) -> bool {
+        match (&self.code_challenge, verifier) {
+            (Some(challenge), Some(verifier)) => {
+                super::authorization_code::pkce_matches(verifier, challenge)
+            }
+            (None, None) => true,
+            _ => false,
+        }
     }
 
     fn decide(
@@ -434,6 +463,8 @@ impl DeviceCode {
             created_at: UnixSecs(0),
             expires_at: UnixSecs(100),
             state: DeviceState::Pending,
+            code_challenge: None,
+            auth_time: None,
         }
     }
 }

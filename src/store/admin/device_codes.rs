@@ -33,7 +33,7 @@ pub struct DeviceCodeFilter<'a> {
 
 const DEVICE_CODE_COLUMNS: &str = "d.id, d.user_code, d.client_id, d.scope, d.status, d.user_id, \
     d.interval_secs, d.last_poll_at_ms, d.poll_grace_used, d.requester_ip, d.user_agent, \
-    d.created_at, d.expires_at, d.decided_at, d.redeemed_at";
+    d.created_at, d.expires_at, d.decided_at, d.redeemed_at, d.code_challenge, d.auth_time";
 
 impl Store {
     /// Device codes matching `filter`, live pending ones first, then newest

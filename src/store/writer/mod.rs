@@ -83,6 +83,8 @@ pub(super) enum Job {
         status: &'static str,
         user_id: String,
         now: i64,
+        /// When the approving person signed in (none for a denial).
+        auth_time: Option<i64>,
         audit: Option<Box<NewAuditEvent>>,
         reply: Reply<Option<String>>,
     },

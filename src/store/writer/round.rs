@@ -63,7 +63,8 @@ impl Part {
             Part::Decide => {
                 let update = format!(
                     "UPDATE device_codes AS d SET status = v.value ->> 2, user_id = v.value ->> 3, \
-                     decided_at = CAST(v.value ->> 1 AS BIGINT) FROM {rows} WHERE {} \
+                     decided_at = CAST(v.value ->> 1 AS BIGINT), \
+                     auth_time = CAST(v.value ->> 4 AS BIGINT) FROM {rows} WHERE {} \
                      RETURNING id, device_code_hash",
                     Guard::DECIDE.condition()
                 );
@@ -134,6 +135,7 @@ impl<'a> Round<'a> {
                     status,
                     user_id,
                     now,
+                    auth_time,
                     audit,
                     ..
                 } => {
@@ -145,6 +147,7 @@ impl<'a> Round<'a> {
                             r.value(now);
                             r.value(status);
                             r.value(user_id);
+                            r.value(auth_time);
                         });
                         if let Some(audit) = audit {
                             round.guarded(Part::DecisionAudits, id, *now, audit.as_ref());

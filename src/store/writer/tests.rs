@@ -61,6 +61,7 @@ fn code(i: usize) -> NewDeviceCode {
         user_agent: None,
         created_at: UnixSecs(0),
         expires_at: UnixSecs(i64::MAX / 2),
+        code_challenge: None,
     }
 }
 
@@ -85,6 +86,7 @@ async fn store_with(settings: &PoolSettings, n: usize) -> (Store, tempfile::Temp
             username: "u".into(),
             password_hash: "x".into(),
             role: Role::User,
+            profile: crate::model::user::Profile::default(),
             now: 0,
         })
         .await
@@ -245,6 +247,7 @@ fn redemption(i: usize, n: usize) -> (NewGrant, NewAccessToken) {
         device_label: None,
         requester_ip: None,
         now: 2,
+        auth_time: None,
     };
     let access = NewAccessToken {
         jti: format!("t{i}-{n}"),
@@ -282,6 +285,7 @@ async fn a_retried_round_finds_what_its_first_attempt_committed() {
         status,
         user_id: "u".into(),
         now: 1,
+        auth_time: None,
         audit: None,
         reply: tokio::sync::oneshot::channel().0,
     };

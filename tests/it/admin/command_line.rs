@@ -224,3 +224,107 @@ async fn users_and_clients_are_managed_from_the_command_line() {
     );
     assert_eq!(audit(&app, AuditAction::AdminClientDisabled).await.len(), 1);
 }
+
+#[tokio::test]
+async fn profiles_are_set_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let db = app.dir.clone();
+    let run = |args: Vec<&str>| {
+        let db = db.clone();
+        let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            run_binary(&db, &args, None)
+        })
+    };
+    let profile = |name: &'static str| {
+        let store = app.core.store.clone();
+        async move {
+            store
+                .find_user_by_username(name)
+                .await
+                .unwrap()
+                .unwrap()
+                .profile
+        }
+    };
+
+    let (ok, _, err) = run(vec!["user", "add", "gus", "--email", "nope"])
+        .await
+        .unwrap();
+    assert!(!ok);
+    assert!(err.contains("email:"), "{err}");
+    let (ok, out, err) = run(vec![
+        "user",
+        "add",
+        "gus",
+        "--email",
+        "gus@example.com",
+        "--email-verified",
+        "--name",
+        "Gus",
+    ])
+    .await
+    .unwrap();
+    assert!(ok, "{err}");
+    assert!(out.starts_with("created user gus (user)"), "{out}");
+    let p = profile("gus").await;
+    assert_eq!(p.email.as_deref(), Some("gus@example.com"));
+    assert!(p.email_verified);
+    assert_eq!(p.name.as_deref(), Some("Gus"));
+
+    // A new address without --email-verified: unverified; the name stays.
+    let (ok, out, _) = run(vec![
+        "user",
+        "set-profile",
+        "gus",
+        "--email",
+        "gus@new.example",
+    ])
+    .await
+    .unwrap();
+    assert!(ok);
+    assert_eq!(out.trim(), "profile of gus changed");
+    let p = profile("gus").await;
+    assert_eq!(p.email.as_deref(), Some("gus@new.example"));
+    assert!(!p.email_verified);
+    assert_eq!(p.name.as_deref(), Some("Gus"));
+    let (ok, _, _) = run(vec![
+        "user",
+        "set-profile",
+        "gus",
+        "--email-verified",
+        "--name",
+        "",
+    ])
+    .await
+    .unwrap();
+    assert!(ok);
+    let p = profile("gus").await;
+    assert!(p.email_verified);
+    assert_eq!(p.name, None);
+    let (ok, _, err) = run(vec![
+        "user",
+        "set-profile",
+        "gus",
+        "--email-verified",
+        "--email-unverified",
+    ])
+    .await
+    .unwrap();
+    assert!(!ok, "conflicting flags are refused");
+    assert!(err.contains("cannot be used with"), "{err}");
+    let (ok, _, err) = run(vec!["user", "set-profile", "nobody", "--name", "x"])
+        .await
+        .unwrap();
+    assert!(!ok);
+    assert!(err.contains("no user named"), "{err}");
+    let events = audit(&app, AuditAction::AdminUserProfileChanged).await;
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|e| {
+        e.detail
+            .as_deref()
+            .unwrap_or("")
+            .ends_with("(command line)")
+    }));
+}

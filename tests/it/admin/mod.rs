@@ -130,6 +130,7 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
         "/admin/users/ADMIN",
         "/admin/users/ADMIN/disable",
         "/admin/users/ADMIN/password",
+        "/admin/users/ADMIN/profile",
         "/admin/audit",
     ]
     .into_iter()
@@ -149,6 +150,7 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
             "/admin/users/ADMIN/enable",
             "/admin/users/ADMIN/password",
             "/admin/users/ADMIN/role",
+            "/admin/users/ADMIN/profile",
         ]
         .into_iter()
         .map(|p| ("POST", p.to_owned())),
