@@ -6,6 +6,7 @@
 //! with `PreEscaped`, and never into `<script>`, `style` or `on*=`.
 
 pub mod account;
+pub mod account_apps;
 pub mod admin;
 pub mod auth;
 pub mod authorize;

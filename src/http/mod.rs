@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::AUTHORIZE_DECISION, post(ui::authorize::decide))
         .route(paths::ACCOUNT, get(ui::account::show))
         .route(paths::ACCOUNT_REVOKE, post(ui::account::revoke))
+        .route(paths::ACCOUNT_APP_REVOKE, post(ui::account::revoke_app))
         .merge(admin::routes())
         .layer(session_layer(&state))
         .layer(axum::middleware::from_fn(unsaved_sessions));

@@ -21,6 +21,8 @@ pub const OPENAPI: &str = "/openapi.json";
 /// The signed-in user's own authorisations.
 pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_REVOKE: &str = "/account/grants/{id}/revoke";
+/// Ends an application's remembered consent (the form names the client).
+pub const ACCOUNT_APP_REVOKE: &str = "/account/apps/revoke";
 /// The verification page people open (RFC 8628 `verification_uri`).
 pub const DEVICE: &str = "/device";
 pub const DEVICE_DECISION: &str = "/device/decision";

@@ -11,6 +11,7 @@
 use super::AuthorizationRequest;
 use super::decision::{issue_code, ticket_of};
 use crate::domain::{Core, Result, audit};
+use crate::metrics::Revoker;
 use crate::model::audit::AuditAction;
 use crate::model::ids::ClientId;
 use crate::model::redirect_uri;
@@ -106,6 +107,7 @@ pub async fn revoke_consent(core: &Core, user_id: &str, client_id: &str) -> Resu
         .revoke_consent(user_id, client_id, core.clock.secs())
         .await?;
     if revoked {
+        core.metrics.tokens_revoked(Revoker::User);
         tracing::info!(client_id, "consent revoked by the user");
         audit::record(
             core,

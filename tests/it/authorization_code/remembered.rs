@@ -135,3 +135,130 @@ async fn consent_is_per_person() {
     assert_eq!(signed_in.status, 303);
     consent(&app, &request()).await;
 }
+
+/// Approves `request()` and redeems the code: `(access, refresh)`.
+async fn app_tokens(app: &TestApp) -> (String, String) {
+    let location = approve(app, &request()).await;
+    let reply = exchange(app, &params(&location)["code"], Some(VERIFIER)).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    (
+        reply.json["access_token"].as_str().unwrap().to_owned(),
+        reply.json["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn refresh_app(app: &TestApp, refresh: &str) -> crate::support::Reply {
+    app.post_form(
+        "/oauth/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", APP),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn account_lists_the_app_and_revoke_ends_its_consent_and_tokens_only() {
+    let app = spawn().await;
+    app.sign_in().await;
+    let device = app.issue_tokens().await;
+    let (access, refresh) = app_tokens(&app).await;
+    let account = app.page("/account").await;
+    assert!(account.body.contains("Apps you allowed"));
+    assert!(account.body.contains("Client web-app"));
+    assert!(account.body.contains("Read your data"));
+    assert!(account.body.contains("value=\"web-app\""));
+
+    let revoked = app
+        .submit(
+            "/account/apps/revoke",
+            &[("csrf_token", &account.csrf()), ("client_id", APP)],
+            false,
+        )
+        .await;
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    assert_eq!(revoked.location(), Some("/account?app_revoked=1"));
+    let after = app.page("/account?app_revoked=1").await;
+    assert!(after.body.contains("App access revoked"));
+    assert!(
+        !after.body.contains("value=\"web-app\""),
+        "no longer listed"
+    );
+
+    assert_eq!(refresh_app(&app, &refresh).await.error(), "invalid_grant");
+    assert_eq!(
+        app.tokeninfo(&access).await.status,
+        401,
+        "access token ended"
+    );
+    // The device flow's tokens (another client) are untouched.
+    assert_eq!(app.tokeninfo(&device.access).await.status, 200);
+    assert_eq!(app.refresh(&device.refresh, None).await.status, 200);
+    // The next request asks again.
+    consent(&app, &request()).await;
+    let events = app
+        .core
+        .store
+        .recent_audit_events(Some(AuditAction::ConsentRevoked), 5)
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].client_id.as_deref(), Some(APP));
+}
+
+#[tokio::test]
+async fn revoking_an_app_needs_csrf_a_session_and_a_consent_of_ones_own() {
+    let app = spawn().await;
+    app.sign_in().await;
+    let (_, refresh) = app_tokens(&app).await;
+    let csrf = app.page("/account").await.csrf();
+    let forged = app
+        .submit(
+            "/account/apps/revoke",
+            &[("csrf_token", "forged"), ("client_id", APP)],
+            false,
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    for client in ["nope", "", "cli"] {
+        let missing = app
+            .submit(
+                "/account/apps/revoke",
+                &[("csrf_token", &csrf), ("client_id", client)],
+                false,
+            )
+            .await;
+        assert_eq!(missing.status, 404, "{client:?}");
+    }
+    let stranger = app.reply_client().await;
+    let resp = stranger
+        .post(app.url("/account/apps/revoke"))
+        .form(&[("csrf_token", csrf.as_str()), ("client_id", APP)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303, "signed out: to sign-in");
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    // Another person cannot end this one's consent.
+    add_user(&app, "bea", "bea-password-long", Role::User).await;
+    let out = app.submit("/logout", &[("csrf_token", &csrf)], false).await;
+    assert_eq!(out.status, 303);
+    app.sign_in_as("bea", "bea-password-long").await;
+    let csrf = app.page("/account").await.csrf();
+    let theirs = app
+        .submit(
+            "/account/apps/revoke",
+            &[("csrf_token", &csrf), ("client_id", APP)],
+            false,
+        )
+        .await;
+    assert_eq!(theirs.status, 404);
+    assert_eq!(refresh_app(&app, &refresh).await.status, 200, "still valid");
+}
