@@ -19,6 +19,7 @@
 use super::client::{self, Client};
 use super::{Core, Error, Result, device_flow};
 use crate::model::authorization_code::valid_challenge;
+use crate::model::client::GrantType;
 use crate::model::redirect_uri;
 use crate::model::scope::Scopes;
 
@@ -274,6 +275,12 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
                 "only response_type=code is supported".into(),
             ));
         }
+    }
+    if !client.may_use(GrantType::AuthorizationCode) {
+        return Err(refuse(
+            "unauthorized_client",
+            "this client may not use the authorization code grant".into(),
+        ));
     }
     let scope = device_flow::resolve_scope(&client, scope)
         .map_err(|e| refuse("invalid_scope", e.to_string()))?;

@@ -11,6 +11,7 @@ use authgate::model::audit::AuditAction;
 
 use crate::support::{Page, Reply, TestApp};
 
+mod grants;
 mod hostile;
 mod prompt;
 mod remembered;
