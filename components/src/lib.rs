@@ -16,6 +16,7 @@ pub mod feedback;
 pub mod form;
 pub mod icons;
 pub mod layout;
+pub mod logout;
 
 /// The URLs components link and post to, filled from the server's route
 /// table so links cannot drift from the router.

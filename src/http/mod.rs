@@ -63,6 +63,10 @@ pub fn router(state: AppState) -> Router {
         .route(paths::DEVICE_RESULT, get(ui::device::result))
         .route(paths::AUTHORIZE, get(ui::authorize::authorize))
         .route(paths::AUTHORIZE_DECISION, post(ui::authorize::decide))
+        .route(
+            paths::END_SESSION,
+            get(ui::end_session::end_session).post(ui::end_session::end_session_post),
+        )
         .route(paths::ACCOUNT, get(ui::account::show))
         .route(paths::ACCOUNT_REVOKE, post(ui::account::revoke))
         .route(paths::ACCOUNT_APP_REVOKE, post(ui::account::revoke_app))

@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::http::error::ErrorBody;
 use crate::http::oauth::{device_code, introspect, metadata, revoke, token, tokeninfo};
-use crate::http::ui::authorize;
+use crate::http::ui::{authorize, end_session};
 use crate::http::{health, paths};
 
 /// The media type of every OAuth request body (RFC 6749 §3.2, RFC 8628 §3.1).
@@ -44,6 +44,8 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
         token::token,
         authorize::authorize,
         authorize::decide,
+        end_session::end_session,
+        end_session::end_session_post,
         tokeninfo::tokeninfo,
         revoke::revoke,
         introspect::introspect,

@@ -11,6 +11,8 @@ pub const REVOKE: &str = "/oauth/revoke";
 pub const INTROSPECT: &str = "/oauth/introspect";
 /// The authorization endpoint (RFC 6749 §3.1): a page for people.
 pub const AUTHORIZE: &str = "/oauth/authorize";
+/// The end-session endpoint (OpenID Connect RP-Initiated Logout 1.0).
+pub const END_SESSION: &str = "/oauth/logout";
 /// Where its consent page posts the person's answer.
 pub const AUTHORIZE_DECISION: &str = "/oauth/authorize/decision";
 pub const METADATA: &str = "/.well-known/oauth-authorization-server";

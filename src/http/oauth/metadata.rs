@@ -22,6 +22,8 @@ pub struct Metadata {
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
     pub jwks_uri: String,
+    /// OpenID Connect RP-Initiated Logout 1.0 §2.1.
+    pub end_session_endpoint: String,
     #[schema(value_type = Vec<String>)]
     pub grant_types_supported: [&'static str; 3],
     /// `code` (RFC 6749 §4.1).
@@ -72,6 +74,7 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
         revocation_endpoint: url(paths::REVOKE),
         introspection_endpoint: url(paths::INTROSPECT),
         jwks_uri: url(paths::JWKS),
+        end_session_endpoint: url(paths::END_SESSION),
         grant_types_supported: [
             DEVICE_CODE_GRANT,
             AUTHORIZATION_CODE_GRANT,

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod authorize;
 pub mod device;
+pub mod end_session;
 pub mod login;
 pub mod render;
 pub mod session;

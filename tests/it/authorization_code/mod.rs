@@ -13,6 +13,7 @@ use crate::support::{Page, Reply, TestApp};
 
 mod grants;
 mod hostile;
+mod logout;
 mod prompt;
 mod remembered;
 mod single_use;
