@@ -24,6 +24,7 @@ use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::openapi::FORM;
 use crate::http::{paths, security_headers};
+use crate::metrics::AuthorizeOutcome;
 use crate::model::Decision;
 use crate::model::redirect_uri;
 use crate::model::scope;
@@ -43,11 +44,16 @@ fn see_other(location: &str) -> Result<Response, PageError> {
 
 /// A refused request: back to the application when it is safe, else a page.
 fn refused(state: &AppState, e: Error) -> Result<Response, PageError> {
+    let count = |outcome| state.core.metrics.authorization(outcome);
     match e {
         Error::AuthorizationRefused(redirect) => {
+            count(AuthorizeOutcome::Refused);
             see_other(&authorize::error_location(&state.core, &redirect))
         }
-        Error::InvalidAuthorizationRequest(message) => Err(PageError::BadRequest(message)),
+        Error::InvalidAuthorizationRequest(message) => {
+            count(AuthorizeOutcome::Invalid);
+            Err(PageError::BadRequest(message))
+        }
         other => Err(other.into()),
     }
 }
@@ -135,14 +141,24 @@ pub async fn authorize(
             web.ask_sign_in_for(&query, now).await?;
             let here = format!("{}?{query}", paths::AUTHORIZE);
             let login = login_url_for(&here, signed_in.is_some(), request.login_hint.as_deref());
+            state.core.metrics.authorization(AuthorizeOutcome::SignIn);
             return Ok(Redirect::to(&login).into_response());
         }
     };
     let auth_time = UnixSecs(auth_time.unwrap_or(now));
     let ip = ip.map(|ip| ip.to_string());
     match authorize::answer_remembered(&state.core, &user.id, auth_time, &request, ip).await {
-        Ok(Some(location)) => return see_other(&location),
-        Ok(None) => {}
+        Ok(Some(location)) => {
+            state
+                .core
+                .metrics
+                .authorization(AuthorizeOutcome::Remembered);
+            return see_other(&location);
+        }
+        Ok(None) => state
+            .core
+            .metrics
+            .authorization(AuthorizeOutcome::ConsentShown),
         Err(e) => return refused(&state, e),
     }
     let ticket = authorize::issue_ticket(&state.core, &web.csrf, &user.id, &request)?;
@@ -217,7 +233,13 @@ pub async fn decide(
     )
     .await;
     match decided {
-        Ok(location) => see_other(&location),
+        Ok(location) => {
+            state.core.metrics.authorization(match decision {
+                Decision::Approve => AuthorizeOutcome::Approved,
+                Decision::Deny => AuthorizeOutcome::Denied,
+            });
+            see_other(&location)
+        }
         Err(e) => refused(&state, e),
     }
 }
