@@ -158,8 +158,12 @@ mod tests {
                     responses.contains_key("200") || responses.contains_key("303"),
                     "{method} {path}"
                 );
-                // The authorization endpoint answers people with pages.
-                if path.starts_with("/oauth/") && !path.starts_with(paths::AUTHORIZE) {
+                // The authorization and end-session endpoints answer people
+                // with pages.
+                if path.starts_with("/oauth/")
+                    && !path.starts_with(paths::AUTHORIZE)
+                    && path != paths::END_SESSION
+                {
                     for status in ["400", "500"] {
                         let body = &responses[status]["content"]["application/json"]["schema"];
                         assert_eq!(

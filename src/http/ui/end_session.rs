@@ -29,12 +29,18 @@ use utoipa::ToSchema;
 /// The POST body, as documented (read as raw form pairs).
 #[derive(Debug, ToSchema)]
 pub struct LogoutForm {
+    #[schema(nullable = false)]
     pub id_token_hint: Option<String>,
+    #[schema(nullable = false)]
     pub client_id: Option<String>,
+    #[schema(nullable = false)]
     pub post_logout_redirect_uri: Option<String>,
+    #[schema(nullable = false)]
     pub state: Option<String>,
     /// The session's CSRF token, with `confirm=1`, from the confirmation page.
+    #[schema(nullable = false)]
     pub csrf_token: Option<String>,
+    #[schema(nullable = false)]
     pub confirm: Option<String>,
 }
 
