@@ -2,7 +2,9 @@
 //!
 //! Saving is an upsert on the (user, client) key, so two approvals racing
 //! leave one row; the scope it holds is what the domain computed (the
-//! union with the previous one). Revoking a consent also revokes every
+//! union with the previous one). Two approvals in the same instant may each
+//! write only their own union: the person is then asked again for what the
+//! other added, never given more than they approved. Revoking a consent also revokes every
 //! grant of that person to that application, with their tokens, in the
 //! same transaction.
 
