@@ -194,3 +194,18 @@ async fn login_hint_prefills_the_username_escaped_and_bounded() {
     let field = &field[..field.find('>').unwrap()];
     assert!(field.contains("value=\"\""), "too long: dropped: {field}");
 }
+
+#[tokio::test]
+async fn a_fresh_sign_in_satisfies_only_the_request_that_asked_for_it() {
+    let app = spawn().await;
+    app.sign_in().await;
+    let first = plus(&[("prompt", "login")]);
+    let login = open(&app, &first).await.location().unwrap().to_owned();
+    sign_in_at(&app, &login).await;
+    // Another request (another state) with prompt=login asks again.
+    let mut other = with("state", Some("other"));
+    other.push(("prompt", "login".into()));
+    let page = open(&app, &other).await;
+    assert_eq!(page.status, 303);
+    assert!(page.location().unwrap().contains("reauth=1"));
+}
