@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::crypto::password;
 use crate::crypto::random::Random;
 use crate::domain::user::Role;
+use crate::model::client::GrantTypes;
 use crate::store::{self, NewClient, NewUser, Sessions, Store};
 
 /// Scopes the seeded CLI client may request.
@@ -187,6 +188,7 @@ pub async fn seed(
             secret_hash: None,
             allowed_scopes: CLI_CLIENT_SCOPES.to_owned(),
             refresh_tokens: true,
+            grant_types: GrantTypes::default_for(true, false),
             now,
         };
         match store.insert_client(&client).await {

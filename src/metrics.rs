@@ -24,6 +24,7 @@ const TOKENS_ISSUED: &str = "authgate_tokens_issued_total";
 const TOKENS_REVOKED: &str = "authgate_tokens_revoked_total";
 const SIGN_IN_FAILURES: &str = "authgate_sign_in_failures_total";
 const RATE_LIMITED: &str = "authgate_rate_limited_total";
+const AUTHORIZATIONS: &str = "authgate_authorization_requests_total";
 const POOL_SIZE: &str = "authgate_db_pool_connections";
 const POOL_IDLE: &str = "authgate_db_pool_idle_connections";
 const POOL_MAX: &str = "authgate_db_pool_max_connections";
@@ -109,6 +110,52 @@ impl Revoker {
             Self::User => "user",
             Self::Admin => "admin",
             Self::Replay => "replay",
+        }
+    }
+}
+
+/// How an authorization request (or its consent page's answer) ended
+/// (`outcome` label of `authgate_authorization_requests_total`). Code
+/// exchanges count in `authgate_tokens_issued_total{grant_type=
+/// "authorization_code"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizeOutcome {
+    /// The consent page was shown.
+    ConsentShown,
+    /// A code at once: the consent was remembered.
+    Remembered,
+    /// Approved on the consent page.
+    Approved,
+    /// Denied on the consent page.
+    Denied,
+    /// Sent to sign in (first, again for `prompt=login` or `max_age`).
+    SignIn,
+    /// Refused at the redirect URI (`error=`), `prompt=none` included.
+    Refused,
+    /// An error page: no safe redirect URI.
+    Invalid,
+}
+
+impl AuthorizeOutcome {
+    const ALL: [Self; 7] = [
+        Self::ConsentShown,
+        Self::Remembered,
+        Self::Approved,
+        Self::Denied,
+        Self::SignIn,
+        Self::Refused,
+        Self::Invalid,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::ConsentShown => "consent_shown",
+            Self::Remembered => "remembered",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::SignIn => "sign_in",
+            Self::Refused => "refused",
+            Self::Invalid => "invalid",
         }
     }
 }
@@ -199,6 +246,11 @@ impl Metrics {
                 .increment(0);
         }
         metrics.counter(SIGN_IN_FAILURES, &[]).increment(0);
+        for outcome in AuthorizeOutcome::ALL {
+            metrics
+                .counter(AUTHORIZATIONS, &[("outcome", outcome.as_str())])
+                .increment(0);
+        }
         for limit in Limit::ALL {
             metrics
                 .counter(RATE_LIMITED, &[("limit", limit.as_str())])
@@ -240,6 +292,10 @@ impl Metrics {
                 "Sign-ins refused for a wrong username or password",
             ),
             help(RATE_LIMITED, "Requests refused by a rate limit or lock-out"),
+            help(
+                AUTHORIZATIONS,
+                "Authorization requests and consent answers, by outcome",
+            ),
         ] {
             r.describe_counter(name, None, text);
         }
@@ -291,6 +347,11 @@ impl Metrics {
 
     pub fn tokens_revoked(&self, by: Revoker) {
         self.counter(TOKENS_REVOKED, &[("by", by.as_str())])
+            .increment(1);
+    }
+
+    pub fn authorization(&self, outcome: AuthorizeOutcome) {
+        self.counter(AUTHORIZATIONS, &[("outcome", outcome.as_str())])
             .increment(1);
     }
 

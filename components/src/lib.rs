@@ -6,6 +6,7 @@
 //! with `PreEscaped`, and never into `<script>`, `style` or `on*=`.
 
 pub mod account;
+pub mod account_apps;
 pub mod admin;
 pub mod auth;
 pub mod authorize;
@@ -16,6 +17,7 @@ pub mod form;
 pub mod icons;
 pub mod layout;
 pub mod profile;
+pub mod logout;
 
 /// The URLs components link and post to, filled from the server's route
 /// table so links cannot drift from the router.

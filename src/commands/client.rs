@@ -44,6 +44,15 @@ pub enum ClientAction {
         /// http://127.0.0.1/… or http://[::1]/… URI matches any port.
         #[arg(long = "redirect-uri", value_name = "URI")]
         redirect_uris: Vec<String>,
+        /// Where RP-initiated logout may send people back (repeatable;
+        /// matched exactly; https, or http on 127.0.0.1 or [::1]).
+        #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A grant it may use (repeatable): device_code, authorization_code
+        /// or refresh_token. Default: device_code and refresh_token, plus
+        /// authorization_code when it has a redirect URI.
+        #[arg(long = "grant-type", value_name = "GRANT")]
+        grant_types: Vec<String>,
     },
     /// List clients: client_id, name, type, status, scopes (and, with
     /// --json, redirect URIs).
@@ -82,11 +91,19 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             confidential,
             no_refresh_tokens,
             redirect_uris,
+            post_logout_redirect_uris,
+            grant_types,
         } => {
             let mut spec = admin::client_spec(&name, &scopes, !no_refresh_tokens)
                 .map_err(|errors| problems(&errors))?;
             spec.redirect_uris =
                 Some(admin::redirect_uris(&redirect_uris).map_err(|errors| problems(&errors))?);
+            spec.post_logout_redirect_uris = Some(
+                admin::post_logout_redirect_uris(&post_logout_redirect_uris)
+                    .map_err(|errors| problems(&errors))?,
+            );
+            spec.grant_types =
+                admin::grant_types(&grant_types).map_err(|errors| problems(&errors))?;
             let kind = if confidential {
                 ClientKind::Confidential
             } else {
@@ -125,6 +142,9 @@ async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result
         };
         if json {
             let redirect_uris = admin::client_redirect_uris(ctx, &c.id).await?;
+            let post_logout = admin::client_post_logout_redirect_uris(ctx, &c.id).await?;
+            let grants = admin::find_client(ctx, &c.id).await?.grant_types;
+            let grants: Vec<&str> = grants.iter().map(|g| g.short()).collect();
             let line = serde_json::json!({
                 "client_id": c.id,
                 "name": c.name,
@@ -133,6 +153,8 @@ async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result
                 "allowed_scopes": c.allowed_scopes,
                 "refresh_tokens": c.refresh_tokens,
                 "redirect_uris": redirect_uris,
+                "post_logout_redirect_uris": post_logout,
+                "grant_types": grants,
                 "active_tokens": c.active_tokens,
                 "created_at": c.created_at,
             });

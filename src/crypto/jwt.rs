@@ -26,6 +26,34 @@ pub struct AccessClaims {
     pub jti: String,
 }
 
+/// What an `id_token_hint` tells: who (`sub`) signed in to which client
+/// (`aud`: one client id, or a list of them).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct IdTokenHint {
+    pub sub: String,
+    pub aud: Audience,
+}
+
+/// The `aud` claim (RFC 7519 §4.1.3): a string or an array of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    /// The client the token was issued to: the only audience, or `azp`-less
+    /// lists of one (a list of several names no single client).
+    pub fn single(&self) -> Option<&str> {
+        match self {
+            Self::One(aud) => Some(aud),
+            Self::Many(list) if list.len() == 1 => list.first().map(String::as_str),
+            Self::Many(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum JwtError {
     #[error("token signing failed: {0}")]
@@ -78,6 +106,22 @@ impl TokenSigner {
     /// Verifies signature, algorithm, issuer and audience; not expiry.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, JwtError> {
         self.ring.load().verify(token).ok_or(JwtError::Invalid)
+    }
+
+    /// The claims of an ID token this server signed (OpenID Connect
+    /// RP-Initiated Logout §2 `id_token_hint`): signature, algorithm and
+    /// issuer are checked; the audience is the client's, not the API's, and
+    /// an expired one is still a good hint, so neither is checked here.
+    pub fn verify_id_token_hint(&self, token: &str) -> Option<IdTokenHint> {
+        let ring = self.ring.load();
+        let (key, validation) = ring.verifier_of(token)?;
+        let mut validation = validation.clone();
+        validation.validate_aud = false;
+        Some(
+            jsonwebtoken::decode::<IdTokenHint>(token, key, &validation)
+                .ok()?
+                .claims,
+        )
     }
 
     /// The ring in force (for the JWK Set and key-id checks).

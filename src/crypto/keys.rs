@@ -383,17 +383,21 @@ impl KeyRing {
         ))
     }
 
-    /// Verifies signature, algorithm (the one registered for the token's
-    /// `kid`, never the header's word alone), issuer and audience.
+    /// Verifies signature, algorithm (the `kid`'s, never the header's alone), issuer, audience.
     pub fn verify<T: serde::de::DeserializeOwned>(&self, token: &str) -> Option<T> {
-        let header = jsonwebtoken::decode_header(token).ok()?;
-        let verifier = match header.kid.as_deref() {
+        let (key, validation) = self.verifier_of(token)?;
+        jsonwebtoken::decode::<T>(token, key, validation)
+            .map(|d| d.claims)
+            .ok()
+    }
+
+    /// The key and checks registered for a token's `kid`.
+    pub(super) fn verifier_of(&self, token: &str) -> Option<(&DecodingKey, &Validation)> {
+        let verifier = match jsonwebtoken::decode_header(token).ok()?.kid.as_deref() {
             Some(kid) => self.verifiers.get(kid)?,
             None => self.legacy_hs256.as_ref()?,
         };
-        jsonwebtoken::decode::<T>(token, &verifier.key, &verifier.validation)
-            .ok()
-            .map(|d| d.claims)
+        Some((&verifier.key, &verifier.validation))
     }
 
     /// Whether a token names a key id this ring does not know (a reason to

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::{Core, Error, Result};
 use crate::crypto::{constant_time_eq, hash_secret};
 use crate::model::Secret;
+use crate::model::client::GrantType;
 
 pub use crate::model::client::Client;
 
@@ -27,6 +28,24 @@ pub async fn find(core: &Core, id: &str) -> Result<Option<Client>> {
 /// `scopes_supported`); see [`crate::store::Store::scopes_supported`].
 pub async fn scopes_supported(core: &Core) -> Result<Arc<Vec<String>>> {
     Ok(core.store.scopes_supported(core.clock.now_ms()).await?)
+}
+
+/// [`authenticate`], then refuses a client not registered for `grant`
+/// (RFC 6749 §5.2 `unauthorized_client`).
+pub async fn authenticate_for(
+    core: &Core,
+    creds: &ClientCredentials,
+    grant: GrantType,
+) -> Result<Client> {
+    let client = authenticate(core, creds).await?;
+    if client.may_use(grant) {
+        Ok(client)
+    } else {
+        Err(Error::UnauthorizedClient(format!(
+            "this client may not use the {} grant",
+            grant.short()
+        )))
+    }
 }
 
 /// Looks the client up and checks its secret.

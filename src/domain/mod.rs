@@ -13,6 +13,7 @@ pub mod consent;
 pub mod device_flow;
 pub mod keys;
 pub mod oidc;
+pub mod logout;
 pub mod throttle;
 pub mod token;
 pub mod user;
@@ -162,6 +163,10 @@ pub enum Error {
     /// hears at its redirect URI (RFC 6749 §4.1.2.1).
     #[error("{}", .0.description)]
     AuthorizationRefused(Box<authorize::ErrorRedirect>),
+    /// A logout request that names a client or hint AuthGate cannot trust
+    /// (OpenID Connect RP-Initiated Logout 1.0 §2): told to the person.
+    #[error("{0}")]
+    InvalidLogoutRequest(String),
     /// A request body above the configured limit.
     #[error("the request body is too large")]
     PayloadTooLarge,

@@ -71,9 +71,9 @@ impl ApiError {
             }
             Error::TooManyPendingCodes { .. } => ("slow_down", StatusCode::TOO_MANY_REQUESTS),
             Error::PayloadTooLarge => ("invalid_request", StatusCode::PAYLOAD_TOO_LARGE),
-            Error::InvalidAuthorizationRequest(_) | Error::AuthorizationRefused(_) => {
-                ("invalid_request", StatusCode::BAD_REQUEST)
-            }
+            Error::InvalidAuthorizationRequest(_)
+            | Error::AuthorizationRefused(_)
+            | Error::InvalidLogoutRequest(_) => ("invalid_request", StatusCode::BAD_REQUEST),
             Error::BadCredentials => ("invalid_grant", StatusCode::BAD_REQUEST),
             // Administrative errors; no OAuth endpoint produces them.
             Error::NotFound(_) => ("invalid_request", StatusCode::NOT_FOUND),

@@ -63,9 +63,14 @@ pub fn router(state: AppState) -> Router {
         .route(paths::DEVICE_RESULT, get(ui::device::result))
         .route(paths::AUTHORIZE, get(ui::authorize::authorize))
         .route(paths::AUTHORIZE_DECISION, post(ui::authorize::decide))
+        .route(
+            paths::END_SESSION,
+            get(ui::end_session::end_session).post(ui::end_session::end_session_post),
+        )
         .route(paths::ACCOUNT, get(ui::account::show))
         .route(paths::ACCOUNT_REVOKE, post(ui::account::revoke))
         .route(paths::ACCOUNT_PROFILE, post(ui::account_profile::set_name))
+        .route(paths::ACCOUNT_APP_REVOKE, post(ui::account::revoke_app))
         .merge(admin::routes())
         .layer(session_layer(&state))
         .layer(axum::middleware::from_fn(unsaved_sessions));

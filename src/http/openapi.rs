@@ -15,7 +15,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::http::error::ErrorBody;
 use crate::http::oauth::{device_code, introspect, metadata, revoke, token, tokeninfo, userinfo};
-use crate::http::ui::authorize;
+use crate::http::ui::{authorize, end_session};
 use crate::http::{health, paths};
 
 /// The media type of every OAuth request body (RFC 6749 §3.2, RFC 8628 §3.1).
@@ -44,6 +44,8 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
         token::token,
         authorize::authorize,
         authorize::decide,
+        end_session::end_session,
+        end_session::end_session_post,
         tokeninfo::tokeninfo,
         revoke::revoke,
         introspect::introspect,
@@ -158,8 +160,12 @@ mod tests {
                     responses.contains_key("200") || responses.contains_key("303"),
                     "{method} {path}"
                 );
-                // The authorization endpoint answers people with pages.
-                if path.starts_with("/oauth/") && !path.starts_with(paths::AUTHORIZE) {
+                // The authorization and end-session endpoints answer people
+                // with pages.
+                if path.starts_with("/oauth/")
+                    && !path.starts_with(paths::AUTHORIZE)
+                    && path != paths::END_SESSION
+                {
                     for status in ["400", "500"] {
                         let body = &responses[status]["content"]["application/json"]["schema"];
                         assert_eq!(

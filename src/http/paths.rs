@@ -13,6 +13,8 @@ pub const INTROSPECT: &str = "/oauth/introspect";
 pub const USERINFO: &str = "/oauth/userinfo";
 /// The authorization endpoint (RFC 6749 §3.1): a page for people.
 pub const AUTHORIZE: &str = "/oauth/authorize";
+/// The end-session endpoint (OpenID Connect RP-Initiated Logout 1.0).
+pub const END_SESSION: &str = "/oauth/logout";
 /// Where its consent page posts the person's answer.
 pub const AUTHORIZE_DECISION: &str = "/oauth/authorize/decision";
 pub const METADATA: &str = "/.well-known/oauth-authorization-server";
@@ -24,6 +26,8 @@ pub const OPENAPI: &str = "/openapi.json";
 pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_REVOKE: &str = "/account/grants/{id}/revoke";
 pub const ACCOUNT_PROFILE: &str = "/account/profile";
+/// Ends an application's remembered consent (the form names the client).
+pub const ACCOUNT_APP_REVOKE: &str = "/account/apps/revoke";
 /// The verification page people open (RFC 8628 `verification_uri`).
 pub const DEVICE: &str = "/device";
 pub const DEVICE_DECISION: &str = "/device/decision";

@@ -15,6 +15,9 @@ pub enum AuditAction {
     SignedIn,
     /// A sign-in with a wrong username or password.
     SignInFailed,
+    /// A person signed out at an application's request (OpenID Connect
+    /// RP-Initiated Logout).
+    SignedOutByApp,
     /// A typed user code matched no code (RFC 8628 §5.1: what the global
     /// guess cap counts).
     CodeEntryFailed,
@@ -27,6 +30,11 @@ pub enum AuditAction {
     AppApproved,
     /// A person refused an application's sign-in request.
     AppDenied,
+    /// A person's remembered consent for an application was stored or
+    /// widened (later requests within it skip the consent page).
+    ConsentGiven,
+    /// A person ended an application's remembered consent on /account.
+    ConsentRevoked,
     /// A device redeemed its approval for tokens.
     TokenIssued,
     TokenRefreshed,
@@ -72,15 +80,18 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 33] = [
         Self::SignedIn,
         Self::SignInFailed,
+        Self::SignedOutByApp,
         Self::CodeEntryFailed,
         Self::DeviceApproved,
         Self::DeviceDenied,
         Self::DeviceClientCapReached,
         Self::AppApproved,
         Self::AppDenied,
+        Self::ConsentGiven,
+        Self::ConsentRevoked,
         Self::TokenIssued,
         Self::TokenRefreshed,
         Self::TokenRevoked,
@@ -110,12 +121,15 @@ impl AuditAction {
         match self {
             Self::SignedIn => "auth.sign_in",
             Self::SignInFailed => "auth.sign_in_failed",
+            Self::SignedOutByApp => "auth.signed_out_by_app",
             Self::CodeEntryFailed => "user_code.failed",
             Self::DeviceApproved => "device.approved",
             Self::DeviceDenied => "device.denied",
             Self::DeviceClientCapReached => "device.client_cap_reached",
             Self::AppApproved => "app.approved",
             Self::AppDenied => "app.denied",
+            Self::ConsentGiven => "app.consent_given",
+            Self::ConsentRevoked => "app.consent_revoked",
             Self::TokenIssued => "token.issued",
             Self::TokenRefreshed => "token.refreshed",
             Self::TokenRevoked => "token.revoked",
@@ -148,13 +162,15 @@ impl AuditAction {
 
     pub const fn category(self) -> AuditCategory {
         match self {
-            Self::SignedIn | Self::SignInFailed => AuditCategory::SignIn,
+            Self::SignedIn | Self::SignInFailed | Self::SignedOutByApp => AuditCategory::SignIn,
             Self::CodeEntryFailed
             | Self::DeviceApproved
             | Self::DeviceDenied
             | Self::DeviceClientCapReached
             | Self::AppApproved
-            | Self::AppDenied => AuditCategory::Device,
+            | Self::AppDenied
+            | Self::ConsentGiven
+            | Self::ConsentRevoked => AuditCategory::Device,
             Self::TokenIssued
             | Self::TokenRefreshed
             | Self::TokenRevoked
@@ -247,12 +263,15 @@ mod tests {
             [
                 "auth.sign_in",
                 "auth.sign_in_failed",
+                "auth.signed_out_by_app",
                 "user_code.failed",
                 "device.approved",
                 "device.denied",
                 "device.client_cap_reached",
                 "app.approved",
                 "app.denied",
+                "app.consent_given",
+                "app.consent_revoked",
                 "token.issued",
                 "token.refreshed",
                 "token.revoked",

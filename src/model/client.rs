@@ -15,11 +15,145 @@ pub struct Client {
     pub disabled: bool,
     /// Whether the device grant also issues a refresh token.
     pub refresh_tokens: bool,
+    /// The grants it may use (RFC 7591 §2 `grant_types`).
+    pub grant_types: GrantTypes,
     pub created_at: i64,
 }
 
 impl Client {
     pub fn is_confidential(&self) -> bool {
         self.secret_hash.is_some()
+    }
+
+    /// Whether it may use `grant`.
+    pub fn may_use(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(grant)
+    }
+}
+
+/// A grant a client may be allowed (RFC 7591 §2 `grant_types`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GrantType {
+    /// RFC 8628.
+    DeviceCode,
+    /// RFC 6749 §4.1.
+    AuthorizationCode,
+    /// RFC 6749 §6.
+    RefreshToken,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 3] = [
+        Self::DeviceCode,
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+    ];
+
+    /// The `grant_type` value of the token endpoint, as stored.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// The short name people type (`device_code`, `authorization_code`,
+    /// `refresh_token`).
+    pub const fn short(self) -> &'static str {
+        match self {
+            Self::DeviceCode => "device_code",
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+
+    /// A grant by its stored value or its short name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s || g.short() == s)
+    }
+}
+
+/// A set of [`GrantType`]s, stored as their values separated by spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GrantTypes(Vec<GrantType>);
+
+impl GrantTypes {
+    /// `grants` without repeats, in [`GrantType::ALL`]'s order.
+    pub fn new(grants: impl IntoIterator<Item = GrantType>) -> Self {
+        let given: Vec<GrantType> = grants.into_iter().collect();
+        Self(
+            GrantType::ALL
+                .into_iter()
+                .filter(|g| given.contains(g))
+                .collect(),
+        )
+    }
+
+    /// What a client registered without naming its grants gets: the device
+    /// grant, refresh tokens when it has them, and the authorization code
+    /// grant when it has redirect URIs (as clients had before grants were
+    /// registered).
+    pub fn default_for(refresh_tokens: bool, has_redirect_uris: bool) -> Self {
+        let mut grants = vec![GrantType::DeviceCode];
+        if refresh_tokens {
+            grants.push(GrantType::RefreshToken);
+        }
+        if has_redirect_uris {
+            grants.push(GrantType::AuthorizationCode);
+        }
+        Self::new(grants)
+    }
+
+    /// Parses the stored form; an unknown value is `Err` with it.
+    pub fn parse(stored: &str) -> Result<Self, String> {
+        stored
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| GrantType::parse(s).ok_or_else(|| format!("unknown grant type {s:?}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self::new)
+    }
+
+    pub fn contains(&self, grant: GrantType) -> bool {
+        self.0.contains(&grant)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = GrantType> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+impl std::fmt::Display for GrantTypes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let values: Vec<&str> = self.0.iter().map(|g| g.as_str()).collect();
+        f.write_str(&values.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_types_round_trip_and_refuse_unknown_values() {
+        let all = GrantTypes::new([GrantType::RefreshToken, GrantType::DeviceCode]);
+        assert_eq!(
+            all.to_string(),
+            "urn:ietf:params:oauth:grant-type:device_code refresh_token"
+        );
+        assert_eq!(GrantTypes::parse(&all.to_string()), Ok(all));
+        assert_eq!(GrantType::parse("device_code"), Some(GrantType::DeviceCode));
+        assert!(GrantTypes::parse("implicit").is_err());
+        assert_eq!(
+            GrantTypes::default_for(false, true),
+            GrantTypes::new([GrantType::DeviceCode, GrantType::AuthorizationCode])
+        );
     }
 }

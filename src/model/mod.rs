@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod authorization_code;
 pub mod client;
+pub mod consent;
 pub mod device_code;
 pub mod ids;
 pub mod oidc;

@@ -1,4 +1,5 @@
-//! Redirect URIs: which ones a client may register, and whether a request's
+//! Redirect URIs (and post-logout redirect URIs, which follow the same
+//! rules): which ones a client may register, and whether a request's
 //! `redirect_uri` is one of a client's.
 //!
 //! Matching is by exact string (RFC 6749 §3.1.2.3, OAuth 2.0 Security BCP
@@ -35,6 +36,14 @@ pub fn problem(uri: &str) -> Option<&'static str> {
     }
     if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_none_or(str::is_empty) {
         return Some("must name a host");
+    }
+    if uri.contains('*') {
+        return Some("must not contain a wildcard (*)");
+    }
+    // RFC 8252 §7.3 and §8.3: plain http only to a loopback IP literal
+    // (not `localhost`, which a resolver may send elsewhere).
+    if parsed.scheme() == "http" && loopback_without_port(uri).is_none() {
+        return Some("must use https (http only on 127.0.0.1 or [::1])");
     }
     None
 }
@@ -154,6 +163,10 @@ mod tests {
             "data:text/html,x",
             "https://app.example/a b",
             "https://app.example/\u{0}",
+            "http://app.example/cb",
+            "http://localhost/cb",
+            "https://*.app.example/cb",
+            "https://app.example/*",
         ] {
             assert!(problem(bad).is_some(), "{bad}");
         }

@@ -41,6 +41,13 @@ impl Scopes {
         self.iter().all(|s| other.contains(s))
     }
 
+    /// `self` followed by the scopes of `other` it lacks.
+    pub fn union(&self, other: &Scopes) -> Scopes {
+        let mut out = self.0.clone();
+        out.extend(other.missing_from(self).map(str::to_owned));
+        Scopes(out)
+    }
+
     /// The scopes of `self` that `other` lacks.
     pub fn missing_from<'a>(&'a self, other: &'a Scopes) -> impl Iterator<Item = &'a str> {
         self.iter().filter(|s| !other.contains(s))

@@ -1,7 +1,7 @@
 //! OAuth client rows.
 
-use super::{Error, Result, Store, on_pool};
-use crate::model::client::Client;
+use super::{Error, Result, Store, Topic, on_pool};
+use crate::model::client::{Client, GrantTypes};
 use crate::model::scope::Scopes;
 
 /// A client to register. `secret_hash` is `None` for public clients.
@@ -13,6 +13,7 @@ pub struct NewClient {
     pub allowed_scopes: String,
     /// Whether the device grant also issues refresh tokens.
     pub refresh_tokens: bool,
+    pub grant_types: GrantTypes,
     pub now: i64,
 }
 
@@ -24,6 +25,7 @@ struct ClientRow {
     allowed_scopes: String,
     disabled: bool,
     refresh_tokens: bool,
+    grant_types: String,
     created_at: i64,
 }
 
@@ -33,6 +35,8 @@ impl TryFrom<ClientRow> for Client {
     fn try_from(row: ClientRow) -> Result<Self> {
         let allowed_scopes = Scopes::parse(&row.allowed_scopes)
             .map_err(|e| Error::Corrupt(format!("client {}: {e}", row.id)))?;
+        let grant_types = GrantTypes::parse(&row.grant_types)
+            .map_err(|e| Error::Corrupt(format!("client {}: {e}", row.id)))?;
         Ok(Client {
             id: row.id.into(),
             name: row.name,
@@ -40,12 +44,14 @@ impl TryFrom<ClientRow> for Client {
             allowed_scopes,
             disabled: row.disabled,
             refresh_tokens: row.refresh_tokens,
+            grant_types,
             created_at: row.created_at,
         })
     }
 }
 
-const COLUMNS: &str = "id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, created_at";
+const COLUMNS: &str =
+    "id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, grant_types, created_at";
 
 impl Store {
     pub async fn find_client(&self, id: &str) -> Result<Option<Client>> {
@@ -60,8 +66,8 @@ impl Store {
         on_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO oauth_clients \
-                 (id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                 (id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, grant_types, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
             )
             .bind(&client.id)
             .bind(&client.name)
@@ -69,6 +75,7 @@ impl Store {
             .bind(&client.allowed_scopes)
             .bind(false)
             .bind(client.refresh_tokens)
+            .bind(client.grant_types.to_string())
             .bind(client.now)
             .execute(pool)
             .await?;
@@ -93,6 +100,59 @@ impl Store {
         scopes.sort();
         scopes.dedup();
         Ok(scopes)
+    }
+
+    /// Replaces the grants `client_id` may use.
+    pub async fn set_client_grant_types(&self, client_id: &str, grants: &GrantTypes) -> Result<()> {
+        on_pool!(writer self, pool => {
+            sqlx::query("UPDATE oauth_clients SET grant_types = $1 WHERE id = $2")
+                .bind(grants.to_string())
+                .bind(client_id)
+                .execute(pool)
+                .await?;
+        });
+        self.changed(Topic::Clients).await;
+        Ok(())
+    }
+
+    /// The post-logout redirect URIs `client_id` registered (OpenID
+    /// Connect RP-Initiated Logout 1.0 §3).
+    pub async fn client_post_logout_redirect_uris(&self, client_id: &str) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT uri FROM client_post_logout_redirect_uris WHERE client_id = $1 ORDER BY uri",
+            )
+            .bind(client_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(uri,)| uri).collect())
+    }
+
+    /// Replaces the post-logout redirect URIs of `client_id` with `uris`.
+    pub async fn set_client_post_logout_redirect_uris(
+        &self,
+        client_id: &str,
+        uris: &[String],
+    ) -> Result<()> {
+        on_pool!(writer self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM client_post_logout_redirect_uris WHERE client_id = $1")
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await?;
+            for uri in uris {
+                sqlx::query(
+                    "INSERT INTO client_post_logout_redirect_uris (client_id, uri) VALUES ($1, $2)",
+                )
+                .bind(client_id)
+                .bind(uri)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
     }
 
     pub async fn count_clients(&self) -> Result<i64> {

@@ -125,6 +125,7 @@ mod batch;
 mod cache;
 mod changes;
 mod clients;
+mod consents;
 mod device_codes;
 mod device_flow;
 mod grants;

@@ -227,6 +227,7 @@ async fn basic_auth_is_url_decoded_and_may_repeat_the_body_client_id() {
             secret_hash: None,
             allowed_scopes: "read".into(),
             refresh_tokens: true,
+            grant_types: authgate::model::client::GrantTypes::default_for(true, false),
             now: 0,
         })
         .await
@@ -278,6 +279,7 @@ async fn confidential_clients_must_authenticate() {
             secret_hash: Some(authgate::crypto::hash_secret("s3cret-value")),
             allowed_scopes: "read".into(),
             refresh_tokens: true,
+            grant_types: authgate::model::client::GrantTypes::default_for(true, false),
             now: 0,
         })
         .await

@@ -157,3 +157,56 @@ async fn metrics_move_to_their_own_address() {
         "the metrics listener stops with the server"
     );
 }
+
+#[tokio::test]
+async fn metrics_count_authorization_requests_by_outcome() {
+    let app = TestApp::spawn().await;
+    app.add_client("web", None, "read", true).await;
+    app.core
+        .store
+        .set_client_redirect_uris("web", &["https://app.example/cb".into()])
+        .await
+        .unwrap();
+    let path = "/oauth/authorize?response_type=code&client_id=web&scope=read&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256";
+    assert_eq!(app.page(path).await.status, 303, "to sign in");
+    app.sign_in().await;
+    let page = app.page(path).await;
+    assert_eq!(page.status, 200, "consent shown");
+    let approved = app
+        .submit(
+            "/oauth/authorize/decision",
+            &[
+                ("csrf_token", &page.csrf()),
+                ("consent", &page.consent()),
+                ("decision", "approve"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(approved.status, 303);
+    assert_eq!(app.page(path).await.status, 303, "remembered");
+    let refused = format!("{path}&prompt=none%20login");
+    assert_eq!(app.page(&refused).await.status, 303, "refused");
+    assert_eq!(
+        app.page("/oauth/authorize?client_id=nope").await.status,
+        400
+    );
+    let (_, _, text) = scrape(&app, None).await;
+    let count = |outcome: &str| {
+        value(
+            &text,
+            &format!("authgate_authorization_requests_total{{outcome=\"{outcome}\"}}"),
+        )
+    };
+    for (outcome, n) in [
+        ("sign_in", 1.0),
+        ("consent_shown", 1.0),
+        ("approved", 1.0),
+        ("remembered", 1.0),
+        ("refused", 1.0),
+        ("invalid", 1.0),
+        ("denied", 0.0),
+    ] {
+        assert_eq!(count(outcome), Some(n), "{outcome}");
+    }
+}

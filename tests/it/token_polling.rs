@@ -215,6 +215,7 @@ async fn unknown_foreign_and_malformed_requests() {
             secret_hash: None,
             allowed_scopes: "read".into(),
             refresh_tokens: true,
+            grant_types: authgate::model::client::GrantTypes::default_for(true, false),
             now: 0,
         })
         .await

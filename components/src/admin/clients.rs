@@ -87,6 +87,16 @@ pub struct ClientErrors<'a> {
     pub name: Option<&'a str>,
     pub scopes: Option<&'a str>,
     pub redirect_uris: Option<&'a str>,
+    pub post_logout_redirect_uris: Option<&'a str>,
+    pub grant_types: Option<&'a str>,
+}
+
+/// Which grants the form shows ticked.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrantChoice {
+    pub device_code: bool,
+    pub authorization_code: bool,
+    pub refresh_token: bool,
 }
 
 /// The create and edit form.
@@ -98,6 +108,9 @@ pub struct ClientForm<'a> {
     pub scopes: &'a str,
     /// Space-separated redirect URIs.
     pub redirect_uris: &'a str,
+    /// Space-separated post-logout redirect URIs.
+    pub post_logout_redirect_uris: &'a str,
+    pub grants: GrantChoice,
     pub refresh_tokens: bool,
     /// `Some(confidential)` on creation (the type is chosen once).
     pub kind: Option<bool>,
@@ -154,6 +167,34 @@ pub fn client_form(p: &ClientForm<'_>) -> Markup {
                     input_class: "font-mono",
                     ..Field::default()
                 }))
+                (field(&Field {
+                    id: "client-post-logout-uris",
+                    name: "post_logout_redirect_uris",
+                    label: "Post-logout redirect URIs",
+                    kind: "text",
+                    value: p.post_logout_redirect_uris,
+                    autocomplete: "off",
+                    error: p.errors.post_logout_redirect_uris,
+                    hint: Some("Where the app may send people after signing them out, separated by spaces. Matched exactly."),
+                    autofocus: p.errors.name.is_none() && p.errors.scopes.is_none() && p.errors.redirect_uris.is_none() && p.errors.post_logout_redirect_uris.is_some(),
+                    literal: true,
+                    input_class: "font-mono",
+                    ..Field::default()
+                }))
+                fieldset class="space-y-2" aria-describedby=[p.errors.grant_types.map(|_| "client-grants-error")] {
+                    legend class="text-sm font-medium text-slate-700 dark:text-slate-200" { "Grant types" }
+                    // Tells the server the boxes were on the form: none ticked is then a choice.
+                    input type="hidden" name="grants_shown" value="1";
+                    @if let Some(error) = p.errors.grant_types {
+                        p id="client-grants-error" role="alert" class="text-sm font-medium text-red-600 dark:text-red-400" { (error) }
+                    }
+                    (checkbox("client-grant-device", "grant_device_code", "Device code", p.grants.device_code,
+                        Some("Devices and CLIs sign in with a code (RFC 8628).")))
+                    (checkbox("client-grant-code", "grant_authorization_code", "Authorization code", p.grants.authorization_code,
+                        Some("Apps send people to sign in and return with a code (needs a redirect URI).")))
+                    (checkbox("client-grant-refresh", "grant_refresh_token", "Refresh token", p.grants.refresh_token,
+                        Some("The client may renew access with a refresh token.")))
+                }
                 @if let Some(confidential) = p.kind {
                     fieldset class="space-y-2" {
                         legend class="text-sm font-medium text-slate-700 dark:text-slate-200" { "Type" }

@@ -6,6 +6,7 @@ use crate::domain::client::Client;
 use crate::domain::{Error, Result};
 use crate::model::Secret;
 use crate::model::audit::AuditAction;
+use crate::model::client::{GrantType, GrantTypes};
 use crate::model::scope::Scopes;
 use crate::store::{ClientListing, NewClient};
 
@@ -18,6 +19,11 @@ pub struct ClientSpec {
     /// The redirect URIs of the authorization code grant; `None` leaves a
     /// client's as they are.
     pub redirect_uris: Option<Vec<String>>,
+    /// Where RP-initiated logout may return; `None` leaves them as they are.
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// The grants it may use; `None` leaves them as they are (a new client
+    /// then gets [`GrantTypes::default_for`]).
+    pub grant_types: Option<GrantTypes>,
 }
 
 /// Public clients (CLIs, TVs) cannot keep a secret; confidential ones
@@ -64,6 +70,8 @@ pub fn client_spec(
             scopes,
             refresh_tokens,
             redirect_uris: None,
+            post_logout_redirect_uris: None,
+            grant_types: None,
         }),
         _ => Err(errors),
     }
@@ -72,6 +80,53 @@ pub fn client_spec(
 /// Checks redirect URIs to register (see `model::redirect_uri::problem`),
 /// at most 20, duplicates dropped.
 pub fn redirect_uris<S: AsRef<str>>(
+    uris: &[S],
+) -> std::result::Result<Vec<String>, Vec<FieldError>> {
+    uri_list("redirect_uris", "redirect URI", uris)
+}
+
+/// Checks post-logout redirect URIs as [`redirect_uris`] does.
+pub fn post_logout_redirect_uris<S: AsRef<str>>(
+    uris: &[S],
+) -> std::result::Result<Vec<String>, Vec<FieldError>> {
+    uri_list(
+        "post_logout_redirect_uris",
+        "post-logout redirect URI",
+        uris,
+    )
+}
+
+/// Checks the grant types a client may use (`device_code`,
+/// `authorization_code`, `refresh_token`, or their RFC 7591 values); none
+/// given is `None` (the default).
+pub fn grant_types<S: AsRef<str>>(
+    values: &[S],
+) -> std::result::Result<Option<GrantTypes>, Vec<FieldError>> {
+    let mut grants = Vec::new();
+    for value in values
+        .iter()
+        .map(|v| v.as_ref().trim())
+        .filter(|v| !v.is_empty())
+    {
+        match GrantType::parse(value) {
+            Some(grant) => grants.push(grant),
+            None => {
+                let shown: String = value.chars().take(60).collect();
+                return Err(vec![field_error(
+                    "grant_types",
+                    &format!(
+                        "Unknown grant type {shown:?}: use device_code, authorization_code or refresh_token."
+                    ),
+                )]);
+            }
+        }
+    }
+    Ok((!grants.is_empty()).then(|| GrantTypes::new(grants)))
+}
+
+fn uri_list<S: AsRef<str>>(
+    field: &'static str,
+    what: &str,
     uris: &[S],
 ) -> std::result::Result<Vec<String>, Vec<FieldError>> {
     let mut out: Vec<String> = Vec::new();
@@ -83,8 +138,8 @@ pub fn redirect_uris<S: AsRef<str>>(
         if let Some(problem) = crate::model::redirect_uri::problem(uri) {
             let shown: String = uri.chars().take(80).collect();
             return Err(vec![field_error(
-                "redirect_uris",
-                &format!("The redirect URI {shown:?} {problem}."),
+                field,
+                &format!("The {what} {shown:?} {problem}."),
             )]);
         }
         if !out.iter().any(|u| u == uri) {
@@ -93,11 +148,22 @@ pub fn redirect_uris<S: AsRef<str>>(
     }
     if out.len() > 20 {
         return Err(vec![field_error(
-            "redirect_uris",
-            "Register at most 20 redirect URIs.",
+            field,
+            &format!("Register at most 20 {what}s."),
         )]);
     }
     Ok(out)
+}
+
+/// `device_code refresh_token`: grants as people name them.
+pub fn short_names(grants: &GrantTypes) -> String {
+    let names: Vec<&str> = grants.iter().map(GrantType::short).collect();
+    names.join(" ")
+}
+
+/// The post-logout redirect URIs a client registered.
+pub async fn client_post_logout_redirect_uris(ctx: &Ctx<'_>, id: &str) -> Result<Vec<String>> {
+    Ok(ctx.store.client_post_logout_redirect_uris(id).await?)
 }
 
 pub async fn find_client(ctx: &Ctx<'_>, id: &str) -> Result<Client> {
@@ -140,6 +206,12 @@ pub async fn create_client(
 ) -> Result<CreatedClient> {
     let client_id = ctx.random.uuid();
     let secret = (kind == ClientKind::Confidential).then(|| Secret::new(ctx.random.token(32)));
+    let redirect_uris = spec.redirect_uris.clone().unwrap_or_default();
+    let post_logout = spec.post_logout_redirect_uris.clone().unwrap_or_default();
+    let grant_types = spec
+        .grant_types
+        .clone()
+        .unwrap_or_else(|| GrantTypes::default_for(spec.refresh_tokens, !redirect_uris.is_empty()));
     ctx.store
         .insert_client(&NewClient {
             id: client_id.clone(),
@@ -147,13 +219,18 @@ pub async fn create_client(
             secret_hash: secret.as_ref().map(|s| hash_secret(s.expose())),
             allowed_scopes: spec.scopes.to_string(),
             refresh_tokens: spec.refresh_tokens,
+            grant_types: grant_types.clone(),
             now: ctx.clock.now_secs(),
         })
         .await?;
-    let redirect_uris = spec.redirect_uris.clone().unwrap_or_default();
     if !redirect_uris.is_empty() {
         ctx.store
             .set_client_redirect_uris(&client_id, &redirect_uris)
+            .await?;
+    }
+    if !post_logout.is_empty() {
+        ctx.store
+            .set_client_post_logout_redirect_uris(&client_id, &post_logout)
             .await?;
     }
     tracing::info!(client_id = %client_id, "client registered");
@@ -164,7 +241,7 @@ pub async fn create_client(
         Some(client_id.clone()),
         Some(client_id.clone()),
         format!(
-            "{} client \"{}\", scopes {}{}",
+            "{} client \"{}\", scopes {}, grants {}{}{}",
             if secret.is_some() {
                 "confidential"
             } else {
@@ -172,10 +249,16 @@ pub async fn create_client(
             },
             spec.name,
             spec.scopes,
+            short_names(&grant_types),
             if redirect_uris.is_empty() {
                 String::new()
             } else {
                 format!(", redirect URIs {}", redirect_uris.join(" "))
+            },
+            if post_logout.is_empty() {
+                String::new()
+            } else {
+                format!(", post-logout redirect URIs {}", post_logout.join(" "))
             }
         ),
     )
@@ -217,6 +300,25 @@ pub async fn update_client(
             ctx.store.set_client_redirect_uris(id, uris).await?;
             changes.push(format!("redirect URIs {}", uris.join(" ")));
         }
+    }
+    if let Some(uris) = &spec.post_logout_redirect_uris {
+        let current = ctx.store.client_post_logout_redirect_uris(id).await?;
+        let mut sorted = uris.clone();
+        sorted.sort();
+        if current != sorted {
+            ctx.store
+                .set_client_post_logout_redirect_uris(id, uris)
+                .await?;
+            changes.push(format!("post-logout redirect URIs {}", uris.join(" ")));
+        }
+    }
+    if let Some(grants) = spec
+        .grant_types
+        .as_ref()
+        .filter(|g| **g != before.grant_types)
+    {
+        ctx.store.set_client_grant_types(id, grants).await?;
+        changes.push(format!("grants {}", short_names(grants)));
     }
     if before.refresh_tokens != spec.refresh_tokens {
         changes.push(format!(

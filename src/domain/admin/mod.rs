@@ -124,7 +124,8 @@ pub struct FieldError {
     pub message: String,
 }
 
-fn field_error(field: &'static str, message: &str) -> FieldError {
+/// A message for one form field.
+pub fn field_error(field: &'static str, message: &str) -> FieldError {
     FieldError {
         field,
         message: message.to_owned(),

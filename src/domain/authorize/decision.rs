@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::remembered::remember;
 use super::{AuthorizationRequest, ErrorRedirect, answer_uri, error_location};
 use crate::crypto::hash_secret;
 use crate::domain::{Core, Error, Result, audit, client, secs};
@@ -17,6 +18,7 @@ use crate::model::Decision;
 use crate::model::audit::AuditAction;
 use crate::model::ids::ClientId;
 use crate::model::redirect_uri;
+use crate::model::scope::Scopes;
 use crate::model::time::UnixSecs;
 use crate::store::{NewAuditEvent, NewAuthorizationCode};
 
@@ -29,7 +31,7 @@ const PREFIX: &str = "authorize:";
 
 /// What a ticket holds: the checked request.
 #[derive(Debug, Serialize, Deserialize)]
-struct Ticket {
+pub(super) struct Ticket {
     client_id: String,
     redirect_uri: String,
     redirect_uri_given: bool,
@@ -38,6 +40,20 @@ struct Ticket {
     code_challenge: Option<String>,
     nonce: Option<String>,
     expires_at: i64,
+}
+
+/// The ticket of `request`, fresh for [`TICKET_TTL_SECS`].
+pub(super) fn ticket_of(core: &Core, request: &AuthorizationRequest) -> Ticket {
+    Ticket {
+        client_id: request.client.id.to_string(),
+        redirect_uri: request.redirect_uri.clone(),
+        redirect_uri_given: request.redirect_uri_given,
+        scope: request.scope.to_string(),
+        state: request.state.clone(),
+        code_challenge: request.code_challenge.clone(),
+        nonce: request.nonce.clone(),
+        expires_at: core.clock.now_secs() + TICKET_TTL_SECS,
+    }
 }
 
 /// What a ticket binds to: the session's secret and its user.
@@ -53,16 +69,7 @@ pub fn issue_ticket(
     user_id: &str,
     request: &AuthorizationRequest,
 ) -> Result<String> {
-    let ticket = Ticket {
-        client_id: request.client.id.to_string(),
-        redirect_uri: request.redirect_uri.clone(),
-        redirect_uri_given: request.redirect_uri_given,
-        scope: request.scope.to_string(),
-        state: request.state.clone(),
-        code_challenge: request.code_challenge.clone(),
-        nonce: request.nonce.clone(),
-        expires_at: core.clock.now_secs() + TICKET_TTL_SECS,
-    };
+    let ticket = ticket_of(core, request);
     let payload = serde_json::to_string(&ticket).map_err(|e| Error::Internal(e.to_string()))?;
     Ok(core.consent.seal(
         &binding(session_secret, user_id),
@@ -141,14 +148,16 @@ pub async fn decide(
             },
         ));
     }
+    let scope = Scopes::parse(&ticket.scope).map_err(Error::Internal)?;
     let location = issue_code(core, &client.id, user_id, auth_time, ticket).await?;
-    audit::record(core, event).await;
+    audit::record(core, event.clone()).await;
+    remember(core, user_id, &client.id, &scope, event.ip).await?;
     Ok(location)
 }
 
 /// Stores a new code for what `ticket` holds; answers the address that
 /// hands it to the application with `state` and `iss`.
-async fn issue_code(
+pub(super) async fn issue_code(
     core: &Core,
     client_id: &ClientId,
     user_id: &str,

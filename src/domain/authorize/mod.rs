@@ -19,11 +19,16 @@
 use super::client::{self, Client};
 use super::{Core, Error, Result, device_flow};
 use crate::model::authorization_code::valid_challenge;
+use crate::model::client::GrantType;
 use crate::model::redirect_uri;
 use crate::model::scope::Scopes;
 
 mod decision;
+mod prompt;
+mod remembered;
 pub use decision::*;
+pub use prompt::{MAX_LOGIN_HINT, Prompt, clean_login_hint, must_sign_in};
+pub use remembered::*;
 
 /// Longest accepted values, in bytes (a longer one is `invalid_request`).
 const MAX_CLIENT_ID: usize = 255;
@@ -44,6 +49,9 @@ pub struct AuthorizeParams {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
     pub nonce: Option<String>,
+    pub prompt: Option<String>,
+    pub max_age: Option<String>,
+    pub login_hint: Option<String>,
     /// Known parameters sent more than once (RFC 6749 §3.1 forbids it).
     pub repeated: Vec<&'static str>,
 }
@@ -64,6 +72,9 @@ impl AuthorizeParams {
                     ("code_challenge_method", &mut params.code_challenge_method)
                 }
                 "nonce" => ("nonce", &mut params.nonce),
+                "prompt" => ("prompt", &mut params.prompt),
+                "max_age" => ("max_age", &mut params.max_age),
+                "login_hint" => ("login_hint", &mut params.login_hint),
                 _ => continue,
             };
             if slot.is_some() {
@@ -93,6 +104,24 @@ pub struct AuthorizationRequest {
     pub state: Option<String>,
     pub code_challenge: Option<String>,
     pub nonce: Option<String>,
+    /// OpenID Connect Core 1.0 §3.1.2.1.
+    pub prompt: Prompt,
+    /// The oldest sign-in accepted, in seconds (§3.1.2.1).
+    pub max_age: Option<i64>,
+    /// A username to prefill on the sign-in form.
+    pub login_hint: Option<String>,
+}
+
+impl AuthorizationRequest {
+    /// `error` for the application at its redirect URI, with the state.
+    pub fn refusal(&self, error: &'static str, description: &str) -> Error {
+        Error::AuthorizationRefused(Box::new(ErrorRedirect {
+            redirect_uri: self.redirect_uri.clone(),
+            error,
+            description: description.to_owned(),
+            state: self.state.clone(),
+        }))
+    }
 }
 
 /// An error answered at the application's redirect URI (RFC 6749 §4.1.2.1).
@@ -177,6 +206,8 @@ struct Fields<'a> {
     challenge: Option<&'a str>,
     method: Option<&'a str>,
     nonce: Option<&'a str>,
+    prompt: Prompt,
+    max_age: Option<i64>,
 }
 
 /// [`Fields`] of `p`, or why one is unusable (`state` included).
@@ -192,6 +223,8 @@ fn fields(p: &AuthorizeParams) -> std::result::Result<Fields<'_>, String> {
             MAX_OTHER,
         )?,
         nonce: clean("nonce", p.nonce.as_ref(), MAX_NONCE)?,
+        prompt: Prompt::parse(clean("prompt", p.prompt.as_ref(), MAX_OTHER)?)?,
+        max_age: prompt::parse_max_age(clean("max_age", p.max_age.as_ref(), MAX_OTHER)?)?,
     })
 }
 
@@ -225,6 +258,8 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
         challenge,
         method,
         nonce,
+        prompt,
+        max_age,
     } = fields(p).map_err(|why| refuse("invalid_request", why))?;
     match response_type {
         None => {
@@ -241,6 +276,12 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
             ));
         }
     }
+    if !client.may_use(GrantType::AuthorizationCode) {
+        return Err(refuse(
+            "unauthorized_client",
+            "this client may not use the authorization code grant".into(),
+        ));
+    }
     let scope = device_flow::resolve_scope(&client, scope)
         .map_err(|e| refuse("invalid_scope", e.to_string()))?;
     super::oidc::check_available(core, &scope)
@@ -255,6 +296,9 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
         state,
         code_challenge,
         nonce: nonce.map(str::to_owned),
+        prompt,
+        max_age,
+        login_hint: prompt::clean_login_hint(p.login_hint.as_deref()),
     })
 }
 

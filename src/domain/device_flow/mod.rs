@@ -10,6 +10,7 @@ use super::{Core, Error, Result, audit, secs};
 use crate::crypto::hash_secret;
 use crate::metrics::Limit;
 use crate::model::audit::AuditAction;
+use crate::model::client::GrantType;
 use crate::model::device_code::Paced;
 use crate::model::scope::Scopes;
 use crate::model::time::UnixSecs;
@@ -51,7 +52,7 @@ pub struct Started {
 
 /// Issues a device code and user code to an authenticated client.
 pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
-    let client = client::authenticate(core, &req.client).await?;
+    let client = client::authenticate_for(core, &req.client, GrantType::DeviceCode).await?;
     let scope = resolve_scope(&client, req.scope.as_deref())?;
     super::oidc::check_available(core, &scope)?;
     let code_challenge = pkce(
@@ -216,7 +217,7 @@ pub struct PollRequest {
 /// an answer from memory asks the database again, which tells a replay
 /// (tokens revoked) from a race.
 pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
-    let client = client::authenticate(core, &req.client).await?;
+    let client = client::authenticate_for(core, &req.client, GrantType::DeviceCode).await?;
     let hash = hash_secret(req.device_code.expose());
     let verifier = req.code_verifier.as_ref().map(Secret::expose);
     let now_ms = core.clock.now_ms();

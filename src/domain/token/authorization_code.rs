@@ -17,6 +17,7 @@ use crate::metrics::{Grant, Revoker};
 use crate::model::Secret;
 use crate::model::audit::AuditAction;
 use crate::model::authorization_code::{AuthorizationCode, CodeRefusal, CodeState};
+use crate::model::client::GrantType;
 use crate::model::ids::GrantId;
 use crate::model::redirect_uri;
 use crate::store::{CodeRedemption, NewAuditEvent, NewGrant};
@@ -34,7 +35,7 @@ pub struct CodeRequest {
 /// Redeems an authorization code for an access token (and a refresh token
 /// when the client has them), as the device grant answers.
 pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<IssuedToken> {
-    let client = client::authenticate(core, &req.client).await?;
+    let client = client::authenticate_for(core, &req.client, GrantType::AuthorizationCode).await?;
     let invalid = |why: &str| Error::InvalidGrant(why.to_owned());
     let code = core
         .store

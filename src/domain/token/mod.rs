@@ -38,6 +38,7 @@ use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
 use crate::metrics::{Grant, Revoker};
 use crate::model::audit::AuditAction;
+use crate::model::client::GrantType;
 use crate::model::device_code::Refusal;
 use crate::model::refresh_token::{RefreshRefusal, RefreshToken};
 use crate::model::scope::Scopes;
@@ -266,7 +267,7 @@ pub struct RefreshRequest {
 /// Presenting an already-used refresh token revokes the whole grant
 /// (OAuth 2.0 Security BCP §4.14: reuse means it leaked).
 pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
-    let client = client::authenticate(core, &req.client).await?;
+    let client = client::authenticate_for(core, &req.client, GrantType::RefreshToken).await?;
     let invalid = |why: &str| Error::InvalidGrant(why.to_owned());
     let record = core
         .store

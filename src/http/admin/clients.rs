@@ -5,8 +5,8 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use components::admin::clients::{
-    ClientAction, ClientErrors, ClientForm, ClientPage, ClientRow, ClientsPage, client_form,
-    client_page, clients_page,
+    ClientAction, ClientErrors, ClientForm, ClientPage, ClientRow, ClientsPage, GrantChoice,
+    client_form, client_page, clients_page,
 };
 use components::admin::{
     Confirm, ConfirmPage, PostForm, SecretOnce, Section, full_id, secret_once,
@@ -24,6 +24,7 @@ use crate::http::paths::{self, with_id, with_query};
 use crate::http::ui::login::Empty;
 use crate::http::ui::render::query_param;
 use crate::http::ui::session::CsrfForm;
+use crate::model::client::{GrantType, GrantTypes};
 use crate::state::AppState;
 use crate::store::TokenOwner;
 
@@ -36,6 +37,15 @@ pub struct ClientFields {
     /// Space-separated redirect URIs.
     #[serde(default)]
     pub redirect_uris: String,
+    /// Space-separated post-logout redirect URIs.
+    #[serde(default)]
+    pub post_logout_redirect_uris: String,
+    /// Present when the form showed the grant checkboxes (so that none
+    /// ticked is a choice, not an older form).
+    pub grants_shown: Option<String>,
+    pub grant_device_code: Option<String>,
+    pub grant_authorization_code: Option<String>,
+    pub grant_refresh_token: Option<String>,
     /// `public` or `confidential` (creation only).
     #[serde(default)]
     pub kind: String,
@@ -46,20 +56,60 @@ pub struct ClientFields {
 impl ClientFields {
     fn spec(&self) -> Result<ClientSpec, Vec<FieldError>> {
         let uris: Vec<&str> = self.redirect_uris.split_whitespace().collect();
+        let logout: Vec<&str> = self.post_logout_redirect_uris.split_whitespace().collect();
+        let grants = self.grants();
+        let grants = match grants {
+            Some(g) if g.is_empty() => Err(vec![admin::field_error(
+                "grant_types",
+                "Choose at least one grant type.",
+            )]),
+            other => Ok(other),
+        };
         match (
             admin::client_spec(&self.name, &self.scopes, self.refresh_tokens.is_some()),
             admin::redirect_uris(&uris),
+            admin::post_logout_redirect_uris(&logout),
+            grants,
         ) {
-            (Ok(spec), Ok(uris)) => Ok(ClientSpec {
+            (Ok(spec), Ok(uris), Ok(logout), Ok(grants)) => Ok(ClientSpec {
                 redirect_uris: Some(uris),
+                post_logout_redirect_uris: Some(logout),
+                grant_types: grants,
                 ..spec
             }),
-            (spec, uris) => Err(spec
+            (spec, uris, logout, grants) => Err(spec
                 .err()
                 .into_iter()
                 .flatten()
                 .chain(uris.err().into_iter().flatten())
+                .chain(logout.err().into_iter().flatten())
+                .chain(grants.err().into_iter().flatten())
                 .collect()),
+        }
+    }
+
+    /// The ticked grants, or `None` from a form without the boxes.
+    fn grants(&self) -> Option<GrantTypes> {
+        self.grants_shown.as_ref()?;
+        let ticked = [
+            (&self.grant_device_code, GrantType::DeviceCode),
+            (&self.grant_authorization_code, GrantType::AuthorizationCode),
+            (&self.grant_refresh_token, GrantType::RefreshToken),
+        ];
+        Some(GrantTypes::new(
+            ticked
+                .into_iter()
+                .filter(|(on, _)| on.is_some())
+                .map(|(_, g)| g),
+        ))
+    }
+
+    fn choice(&self) -> GrantChoice {
+        let grants = self.grants().unwrap_or_default();
+        GrantChoice {
+            device_code: grants.contains(GrantType::DeviceCode),
+            authorization_code: grants.contains(GrantType::AuthorizationCode),
+            refresh_token: grants.contains(GrantType::RefreshToken),
         }
     }
 }
@@ -115,12 +165,16 @@ fn new_page(
         name: &fields.name,
         scopes: &fields.scopes,
         redirect_uris: &fields.redirect_uris,
+        post_logout_redirect_uris: &fields.post_logout_redirect_uris,
+        grants: fields.choice(),
         refresh_tokens: fields.refresh_tokens.is_some(),
         kind: Some(fields.kind == "confidential"),
         errors: ClientErrors {
             name: field_message(errors, "name"),
             scopes: field_message(errors, "scopes"),
             redirect_uris: field_message(errors, "redirect_uris"),
+            post_logout_redirect_uris: field_message(errors, "post_logout_redirect_uris"),
+            grant_types: field_message(errors, "grant_types"),
         },
         submit: "Create client",
         cancel: paths::ADMIN_CLIENTS,
@@ -135,6 +189,11 @@ pub async fn new_form(State(state): State<AppState>, admin: AdminUser) -> Respon
         name: String::new(),
         scopes: crate::bootstrap::CLI_CLIENT_SCOPES.to_owned(),
         redirect_uris: String::new(),
+        post_logout_redirect_uris: String::new(),
+        grants_shown: Some("1".to_owned()),
+        grant_device_code: Some("on".to_owned()),
+        grant_authorization_code: Some("on".to_owned()),
+        grant_refresh_token: Some("on".to_owned()),
         kind: "public".to_owned(),
         refresh_tokens: Some("on".to_owned()),
     };
@@ -239,12 +298,16 @@ async fn edit_page(
         name: &fields.name,
         scopes: &fields.scopes,
         redirect_uris: &fields.redirect_uris,
+        post_logout_redirect_uris: &fields.post_logout_redirect_uris,
+        grants: fields.choice(),
         refresh_tokens: fields.refresh_tokens.is_some(),
         kind: None,
         errors: ClientErrors {
             name: field_message(errors, "name"),
             scopes: field_message(errors, "scopes"),
             redirect_uris: field_message(errors, "redirect_uris"),
+            post_logout_redirect_uris: field_message(errors, "post_logout_redirect_uris"),
+            grant_types: field_message(errors, "grant_types"),
         },
         submit: "Save changes",
         cancel: paths::ADMIN_CLIENTS,
@@ -267,11 +330,17 @@ async fn edit_page(
     Ok(admin_page(state, admin, status, frame, body))
 }
 
-fn fields_of(client: &Client, redirect_uris: &[String]) -> ClientFields {
+fn fields_of(client: &Client, redirect_uris: &[String], post_logout: &[String]) -> ClientFields {
+    let on = |grant| client.may_use(grant).then(|| "on".to_owned());
     ClientFields {
         name: client.name.clone(),
         scopes: client.allowed_scopes.to_string(),
         redirect_uris: redirect_uris.join(" "),
+        post_logout_redirect_uris: post_logout.join(" "),
+        grants_shown: Some("1".to_owned()),
+        grant_device_code: on(GrantType::DeviceCode),
+        grant_authorization_code: on(GrantType::AuthorizationCode),
+        grant_refresh_token: on(GrantType::RefreshToken),
         kind: String::new(),
         refresh_tokens: client.refresh_tokens.then(|| "on".to_owned()),
     }
@@ -295,8 +364,10 @@ pub async fn edit(
             ("enabled", "Client enabled."),
         ],
     );
-    let uris = admin::client_redirect_uris(&Ctx::of(&state.core), &client.id).await?;
-    let fields = fields_of(&client, &uris);
+    let ctx = Ctx::of(&state.core);
+    let uris = admin::client_redirect_uris(&ctx, &client.id).await?;
+    let post_logout = admin::client_post_logout_redirect_uris(&ctx, &client.id).await?;
+    let fields = fields_of(&client, &uris, &post_logout);
     edit_page(
         &state,
         &admin,

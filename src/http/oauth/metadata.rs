@@ -30,6 +30,8 @@ pub struct Metadata {
     /// OpenID Connect Core §5.3.
     pub userinfo_endpoint: String,
     pub jwks_uri: String,
+    /// OpenID Connect RP-Initiated Logout 1.0 §2.1.
+    pub end_session_endpoint: String,
     #[schema(value_type = Vec<String>)]
     pub grant_types_supported: [&'static str; 3],
     /// `code` (RFC 6749 §4.1).
@@ -93,6 +95,7 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
         introspection_endpoint: url(paths::INTROSPECT),
         userinfo_endpoint: url(paths::USERINFO),
         jwks_uri: url(paths::JWKS),
+        end_session_endpoint: url(paths::END_SESSION),
         grant_types_supported: [
             DEVICE_CODE_GRANT,
             AUTHORIZATION_CODE_GRANT,

@@ -4,10 +4,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use components::account::{AccountPage, GrantRow, account};
+use components::account_apps::{AppRow, AppsSection, apps_section};
+use maud::html;
+use serde::Deserialize;
 
-use super::render::{html, page, query_param};
+use super::render::{html as html_response, page, query_param};
 use super::session::{CsrfForm, SignedIn};
-use crate::domain::{Error, token};
+use crate::domain::{Error, authorize, token};
 use crate::http::error::PageError;
 use crate::http::paths;
 use crate::http::ui::login::Empty;
@@ -47,15 +50,37 @@ pub async fn show(
         .map(|_| "Access revoked. That device is signed out.");
     let saved = query_param(query.as_deref(), "profile").is_some();
     let profile = super::account_profile::card(&web.csrf, &user, None, None, saved);
-    let grants = account(&AccountPage {
+    let consents = state
+        .core
+        .store
+        .list_user_consents(&user.id)
+        .await
+        .map_err(Error::from)?;
+    let apps = apps_section(&AppsSection {
+        csrf: &web.csrf,
+        revoke_action: paths::ACCOUNT_APP_REVOKE,
+        apps: consents
+            .iter()
+            .map(|c| AppRow {
+                app_name: &c.client_name,
+                client_id: &c.client_id,
+                scopes: c.scope.iter().map(scope::describe).collect(),
+                granted_secs_ago: (now - c.granted_at.0).max(0),
+                used_secs_ago: (now - c.last_used_at.0).max(0),
+            })
+            .collect(),
+        notice: query_param(query.as_deref(), "app_revoked")
+            .map(|_| "App access revoked. It will ask before signing you in again."),
+    });
+    let devices = account(&AccountPage {
         username: &user.username,
         csrf: &web.csrf,
         grants: rows,
         notice,
         device_link: paths::DEVICE,
     });
-    let body = maud::html! { div class="space-y-6" { (grants) (profile) } };
-    Ok(html(
+    let body = html! { div class="space-y-6" { (devices) (apps) (profile) } };
+    Ok(html_response(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),
     ))
@@ -71,6 +96,27 @@ pub async fn revoke(
     // no id, and PostgreSQL text cannot hold it: a query would fail.
     if !id.contains('\0') && token::revoke_own_grant(&state.core, &user.id, &id).await? {
         Ok(Redirect::to(&format!("{}?revoked=1", paths::ACCOUNT)).into_response())
+    } else {
+        Err(PageError::NotFound)
+    }
+}
+
+/// The Revoke form of an application in "Apps you allowed".
+#[derive(Debug, Deserialize)]
+pub struct RevokeApp {
+    #[serde(default)]
+    pub client_id: String,
+}
+
+/// Ends the person's consent for an application and revokes their tokens
+/// for it (its other users, and their other clients, keep theirs).
+pub async fn revoke_app(
+    State(state): State<AppState>,
+    SignedIn { user, .. }: SignedIn,
+    CsrfForm { form, .. }: CsrfForm<RevokeApp>,
+) -> Result<Response, PageError> {
+    if authorize::revoke_consent(&state.core, &user.id, &form.client_id).await? {
+        Ok(Redirect::to(&format!("{}?app_revoked=1", paths::ACCOUNT)).into_response())
     } else {
         Err(PageError::NotFound)
     }

@@ -17,16 +17,18 @@ use utoipa::ToSchema;
 
 use super::device::DecisionFields;
 use super::render::{html as html_response, page};
-use super::session::{CsrfForm, SignedIn, WebSession, login_url};
+use super::session::{CsrfForm, SignedIn, WebSession, login_url_for};
 use crate::domain::Error;
 use crate::domain::authorize::{self, AuthorizeParams};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::openapi::FORM;
 use crate::http::{paths, security_headers};
+use crate::metrics::AuthorizeOutcome;
 use crate::model::Decision;
 use crate::model::redirect_uri;
 use crate::model::scope;
+use crate::model::time::UnixSecs;
 use crate::state::AppState;
 
 /// A 303 to `location` that nobody may cache: it may carry a code.
@@ -42,11 +44,16 @@ fn see_other(location: &str) -> Result<Response, PageError> {
 
 /// A refused request: back to the application when it is safe, else a page.
 fn refused(state: &AppState, e: Error) -> Result<Response, PageError> {
+    let count = |outcome| state.core.metrics.authorization(outcome);
     match e {
         Error::AuthorizationRefused(redirect) => {
+            count(AuthorizeOutcome::Refused);
             see_other(&authorize::error_location(&state.core, &redirect))
         }
-        Error::InvalidAuthorizationRequest(message) => Err(PageError::BadRequest(message)),
+        Error::InvalidAuthorizationRequest(message) => {
+            count(AuthorizeOutcome::Invalid);
+            Err(PageError::BadRequest(message))
+        }
         other => Err(other.into()),
     }
 }
@@ -65,7 +72,11 @@ pub struct DecisionForm {
 /// The authorization endpoint (RFC 6749 §4.1.1, PKCE per RFC 7636).
 ///
 /// A page for people, not a JSON endpoint: a signed-out visitor is sent to
-/// sign-in and back; a signed-in one sees the consent page. Errors about the
+/// sign-in and back; a signed-in one sees the consent page, or is sent
+/// back with a code at once when they already consented to every scope
+/// asked (unless `prompt=consent`). `prompt=none` never shows a page
+/// (`login_required`, `consent_required`); `prompt=login` and a sign-in
+/// older than `max_age` send the person to sign in again, once. Errors about the
 /// client or the redirect URI are an HTML page; every other error goes to
 /// the redirect URI with `error`, `error_description`, `state` and `iss`.
 #[utoipa::path(
@@ -81,10 +92,13 @@ pub struct DecisionForm {
         ("code_challenge" = Option<String>, Query, description = "S256 challenge; required for public clients"),
         ("code_challenge_method" = Option<String>, Query, description = "`S256` (`plain` is refused)"),
         ("nonce" = Option<String>, Query),
+        ("prompt" = Option<String>, Query, description = "`none`, `login`, `consent`, `select_account` (OpenID Connect Core §3.1.2.1)"),
+        ("max_age" = Option<i64>, Query, description = "Sign in again when the sign-in is older (seconds)"),
+        ("login_hint" = Option<String>, Query, description = "Prefills the username on the sign-in form"),
     ),
     responses(
         (status = 200, description = "The consent page", content_type = "text/html", body = String),
-        (status = 303, description = "To sign-in, or to the redirect URI with an error",
+        (status = 303, description = "To sign-in, or to the redirect URI with a code (remembered consent) or an error",
             headers(("Location" = String))),
         (status = 400, description = "An error page: unknown client, unregistered or missing redirect URI",
             content_type = "text/html", body = String),
@@ -92,6 +106,7 @@ pub struct DecisionForm {
 )]
 pub async fn authorize(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     web: WebSession,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
@@ -101,10 +116,51 @@ pub async fn authorize(
         Ok(request) => request,
         Err(e) => return refused(&state, e),
     };
-    let Some(user) = web.user.clone() else {
-        let here = format!("{}?{query}", paths::AUTHORIZE);
-        return Ok(Redirect::to(&login_url(&here)).into_response());
+    let now = state.core.clock.now_secs();
+    let auth_time = web.auth_time().await?;
+    let signed_in_for = web.user.is_some() && web.signed_in_for(&query).await?;
+    let user = match web.user.clone() {
+        Some(user)
+            if !authorize::must_sign_in(
+                request.prompt,
+                request.max_age,
+                auth_time,
+                now,
+                signed_in_for,
+            ) =>
+        {
+            user
+        }
+        signed_in => {
+            // OpenID Connect Core §3.1.2.6: prompt=none shows no page.
+            if request.prompt.none {
+                let e = request.refusal("login_required", "the user must sign in");
+                return refused(&state, e);
+            }
+            // Remembered so that coming back signed in ends the loop.
+            web.ask_sign_in_for(&query, now).await?;
+            let here = format!("{}?{query}", paths::AUTHORIZE);
+            let login = login_url_for(&here, signed_in.is_some(), request.login_hint.as_deref());
+            state.core.metrics.authorization(AuthorizeOutcome::SignIn);
+            return Ok(Redirect::to(&login).into_response());
+        }
     };
+    let auth_time = UnixSecs(auth_time.unwrap_or(now));
+    let ip = ip.map(|ip| ip.to_string());
+    match authorize::answer_remembered(&state.core, &user.id, auth_time, &request, ip).await {
+        Ok(Some(location)) => {
+            state
+                .core
+                .metrics
+                .authorization(AuthorizeOutcome::Remembered);
+            return see_other(&location);
+        }
+        Ok(None) => state
+            .core
+            .metrics
+            .authorization(AuthorizeOutcome::ConsentShown),
+        Err(e) => return refused(&state, e),
+    }
     let ticket = authorize::issue_ticket(&state.core, &web.csrf, &user.id, &request)?;
     let scopes: Vec<String> = request.scope.iter().map(str::to_owned).collect();
     let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
@@ -170,14 +226,20 @@ pub async fn decide(
         &state.core,
         &web.csrf,
         &user.id,
-        crate::model::time::UnixSecs(auth_time),
+        UnixSecs(auth_time),
         &form.consent,
         decision,
         ip.map(|ip| ip.to_string()),
     )
     .await;
     match decided {
-        Ok(location) => see_other(&location),
+        Ok(location) => {
+            state.core.metrics.authorization(match decision {
+                Decision::Approve => AuthorizeOutcome::Approved,
+                Decision::Deny => AuthorizeOutcome::Denied,
+            });
+            see_other(&location)
+        }
         Err(e) => refused(&state, e),
     }
 }

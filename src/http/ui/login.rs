@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::render::query_param;
 use super::render::{html, page};
 use super::session::{CsrfForm, WebSession, safe_next};
-use crate::domain::{Error, user};
+use crate::domain::{Error, authorize, user};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
@@ -56,17 +56,31 @@ pub async fn show(
     web: WebSession,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let next = safe_next(query_param(query.as_deref(), "next").as_deref());
-    if web.user.is_some() {
+    let query = query.as_deref();
+    let next = safe_next(query_param(query, "next").as_deref());
+    // An application may ask for a fresh sign-in (`prompt=login`,
+    // `max_age`): then the form shows even to a signed-in person.
+    let reauth = query_param(query, "reauth").is_some();
+    if web.user.is_some() && !reauth {
         return Redirect::to(&next).into_response();
     }
+    let hint = authorize::clean_login_hint(query_param(query, "login_hint").as_deref())
+        .or_else(|| web.user.as_ref().map(|u| u.username.clone()))
+        .unwrap_or_default();
     let body = login_form(&LoginForm {
         action: paths::LOGIN,
         csrf: &web.csrf,
-        username: "",
+        username: &hint,
         next: &next,
         error: None,
-        notice: notice_for(query.as_deref()),
+        notice: if reauth {
+            Some((
+                Tone::Info,
+                "The application asks you to sign in again to continue.",
+            ))
+        } else {
+            notice_for(query)
+        },
     });
     html(StatusCode::OK, page(&state, &web, "Sign in", body))
 }

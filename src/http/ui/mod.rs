@@ -5,6 +5,7 @@ pub mod account;
 pub mod account_profile;
 pub mod authorize;
 pub mod device;
+pub mod end_session;
 pub mod login;
 pub mod render;
 pub mod session;

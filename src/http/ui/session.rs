@@ -27,6 +27,9 @@ const AUTH_TIME: &str = "auth_time";
 /// sign-in form needs one (for its CSRF token), so a visitor who never
 /// signs in leaves a row that is gone within minutes, not a week.
 pub const ANONYMOUS_LIFETIME: time::Duration = time::Duration::minutes(15);
+/// The authorization request this session was sent to sign in (again)
+/// for, and when (see [`WebSession::ask_sign_in_for`]).
+const SIGN_IN_FOR: &str = "sign_in_for";
 /// The application last decided on, for the result page.
 const LAST_APP: &str = "last_app";
 /// The outcome of the last decision, so result pages show only real ones.
@@ -130,6 +133,30 @@ impl WebSession {
         Ok(self.session.get::<i64>(AUTH_TIME).await?)
     }
 
+    /// Notes that the authorization request `request` (its query string)
+    /// sends the person to sign in at `now_secs`: once they have, the same
+    /// request must not send them again (`prompt=login`, `max_age`).
+    pub async fn ask_sign_in_for(&self, request: &str, now_secs: i64) -> Result<(), PageError> {
+        self.session
+            .insert(SIGN_IN_FOR, (request_key(request), now_secs))
+            .await?;
+        Ok(())
+    }
+
+    /// Whether the person signed in after `request` sent them to: true
+    /// once, then the note is gone (a reload asks again).
+    pub async fn signed_in_for(&self, request: &str) -> Result<bool, PageError> {
+        let Some((key, asked_at)) = self.session.get::<(String, i64)>(SIGN_IN_FOR).await? else {
+            return Ok(false);
+        };
+        let fresh = self.auth_time().await?.is_some_and(|at| at >= asked_at);
+        if !(fresh && constant_time_eq(key.as_bytes(), request_key(request).as_bytes())) {
+            return Ok(false);
+        }
+        self.session.remove::<(String, i64)>(SIGN_IN_FOR).await?;
+        Ok(true)
+    }
+
     /// Destroys the session server-side and clears the cookie.
     pub async fn sign_out(&self) -> Result<(), PageError> {
         self.session.flush().await?;
@@ -191,6 +218,26 @@ impl FromRequestParts<AppState> for SignedIn {
             }
         }
     }
+}
+
+/// A short digest of an authorization request's query: what
+/// [`SIGN_IN_FOR`] remembers.
+fn request_key(request: &str) -> String {
+    hex::encode(&sha2::Sha256::digest(request.as_bytes())[..16])
+}
+
+/// `/login?next=<here>` for an authorization request: with `reauth=1` the
+/// form shows even to a signed-in person; `login_hint` prefills it.
+pub fn login_url_for(here: &str, reauth: bool, login_hint: Option<&str>) -> String {
+    let mut url = login_url(here);
+    if reauth {
+        url.push_str("&reauth=1");
+    }
+    if let Some(hint) = login_hint {
+        url.push_str("&login_hint=");
+        url.extend(form_urlencoded::byte_serialize(hint.as_bytes()));
+    }
+    url
 }
 
 /// `/login?next=<here>`, with `here` form-encoded.

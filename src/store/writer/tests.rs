@@ -76,6 +76,7 @@ async fn store_with(settings: &PoolSettings, n: usize) -> (Store, tempfile::Temp
             secret_hash: None,
             allowed_scopes: "read".into(),
             refresh_tokens: false,
+            grant_types: crate::model::client::GrantTypes::default_for(false, false),
             now: 0,
         })
         .await

@@ -321,3 +321,123 @@ async fn redirect_uris_are_registered_checked_and_edited() {
         "{updated:?}"
     );
 }
+
+#[tokio::test]
+async fn grant_types_and_post_logout_uris_are_shown_checked_and_edited() {
+    use authgate::model::client::{GrantType, GrantTypes};
+    let (app, csrf) = admin_app().await;
+    let new = app.page("/admin/clients/new").await;
+    assert!(new.body.contains("Post-logout redirect URIs"));
+    for id in [
+        "client-grant-device",
+        "client-grant-code",
+        "client-grant-refresh",
+    ] {
+        assert!(new.body.contains(&format!(r#"id="{id}""#)), "{id}");
+    }
+    let base = [
+        ("csrf_token", csrf.as_str()),
+        ("name", "Portal"),
+        ("scopes", "read"),
+        ("redirect_uris", "https://app.example/cb"),
+        ("kind", "public"),
+        ("grants_shown", "1"),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut form = base.to_vec();
+        form.extend_from_slice(extra);
+        form
+    };
+    for (extra, error_id, says) in [
+        (
+            vec![
+                ("grant_device_code", "on"),
+                ("post_logout_redirect_uris", "http://app.example/bye"),
+            ],
+            "client-post-logout-uris-error",
+            "https",
+        ),
+        (
+            vec![
+                ("grant_device_code", "on"),
+                ("post_logout_redirect_uris", "https://*.example/bye"),
+            ],
+            "client-post-logout-uris-error",
+            "wildcard",
+        ),
+        (vec![], "client-grants-error", "at least one grant type"),
+    ] {
+        let bad = app.submit("/admin/clients", &with(&extra), false).await;
+        assert_eq!(bad.status, 422, "{extra:?}");
+        assert!(
+            bad.body.contains(&format!(r#"id="{error_id}""#)),
+            "{extra:?}"
+        );
+        assert!(bad.body.contains(says), "{extra:?}");
+    }
+    let (id, _) = create_client(
+        &app,
+        &csrf,
+        &with(&[
+            ("grant_authorization_code", "on"),
+            ("post_logout_redirect_uris", "https://app.example/bye"),
+        ])[1..],
+    )
+    .await;
+    let client = app.core.store.find_client(&id).await.unwrap().unwrap();
+    assert_eq!(
+        client.grant_types,
+        GrantTypes::new([GrantType::AuthorizationCode])
+    );
+    assert_eq!(
+        app.core
+            .store
+            .client_post_logout_redirect_uris(&id)
+            .await
+            .unwrap(),
+        ["https://app.example/bye"]
+    );
+    let page = app.page(&format!("/admin/clients/{id}")).await;
+    assert!(page.body.contains(r#"value="https://app.example/bye""#));
+    assert!(page.body.contains(r#"id="client-grant-code" name="grant_authorization_code" type="checkbox" value="on" checked"#));
+    let saved = app
+        .submit(
+            &format!("/admin/clients/{id}"),
+            &with(&[("grant_device_code", "on"), ("grant_refresh_token", "on")])[1..]
+                .iter()
+                .copied()
+                .chain([("csrf_token", csrf.as_str())])
+                .collect::<Vec<_>>(),
+            false,
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let client = app.core.store.find_client(&id).await.unwrap().unwrap();
+    assert_eq!(
+        client.grant_types,
+        GrantTypes::new([GrantType::DeviceCode, GrantType::RefreshToken])
+    );
+    assert!(
+        app.core
+            .store
+            .client_post_logout_redirect_uris(&id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let updated = audit(&app, AuditAction::AdminClientUpdated).await;
+    let detail = updated[0].detail.as_deref().unwrap();
+    assert!(
+        detail.contains("grants device_code refresh_token"),
+        "{detail}"
+    );
+    assert!(detail.contains("post-logout redirect URIs"), "{detail}");
+    let created = audit(&app, AuditAction::AdminClientCreated).await;
+    assert!(
+        created[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("grants authorization_code")
+    );
+}

@@ -6,7 +6,7 @@ use super::{Browser, audit};
 use crate::support::{TestApp, TestDb};
 
 /// Runs the binary with `args` on `db`; returns (success, stdout, stderr).
-fn run_binary(db: &TestDb, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+pub fn run_binary(db: &TestDb, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();

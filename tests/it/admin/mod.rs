@@ -5,7 +5,7 @@
 mod access;
 mod audit;
 mod clients;
-mod command_line;
+pub mod command_line;
 mod device_codes;
 mod scale;
 mod tokens;

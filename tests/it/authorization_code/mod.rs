@@ -11,7 +11,11 @@ use authgate::model::audit::AuditAction;
 
 use crate::support::{Page, Reply, TestApp};
 
+mod grants;
 mod hostile;
+mod logout;
+mod prompt;
+mod remembered;
 mod single_use;
 
 /// RFC 7636 Appendix B.
@@ -101,10 +105,15 @@ async fn answer(app: &TestApp, page: &Page, decision: &str) -> String {
     reply.location().unwrap().to_owned()
 }
 
-/// Signs in, approves `pairs`, and returns the code.
+/// Approves `pairs` (signed in) and returns the code: on the consent page,
+/// or at once when the consent is remembered.
 async fn code_for(app: &TestApp, pairs: &[(&str, String)]) -> String {
-    let page = consent(app, pairs).await;
-    let location = answer(app, &page, "approve").await;
+    let page = app.page(&authorize_path(pairs)).await;
+    let location = match page.status {
+        200 => answer(app, &page, "approve").await,
+        303 => page.location().unwrap().to_owned(),
+        other => panic!("authorize answered {other}: {}", page.body),
+    };
     params(&location)["code"].clone()
 }
 

@@ -482,6 +482,9 @@ impl TestApp {
                 secret_hash: secret.map(authgate::crypto::hash_secret),
                 allowed_scopes: scopes.into(),
                 refresh_tokens,
+                grant_types: authgate::model::client::GrantTypes::new(
+                    authgate::model::client::GrantType::ALL,
+                ),
                 now: 0,
             })
             .await
