@@ -114,6 +114,8 @@ pub struct CodesPage<'a> {
     /// The polled URL, with the version of `inner`.
     pub live_url: &'a str,
     pub summary: &'a str,
+    /// The first and next pages, keeping the filters.
+    pub pager: Pager,
 }
 
 pub fn codes_page(p: &CodesPage<'_>, inner: Markup) -> Markup {
@@ -130,13 +132,13 @@ pub fn codes_page(p: &CodesPage<'_>, inner: Markup) -> Markup {
         toolbar: Some(html! {
             div class="flex flex-wrap items-center justify-between gap-2" {
                 p class="text-sm text-slate-600 dark:text-slate-300" {
-                    "Pending requests first. Denying one refuses the waiting device at its next poll."
+                    "Pending requests first, then the rest, newest first. Denying one refuses the waiting device at its next poll."
                 }
                 (live_marker())
             }
             (live_status(STATUS_ID, p.summary))
         }),
-        pager: Pager::None,
+        pager: p.pager.clone(),
         footnote: None,
     };
     list_view(&view, live(LIVE_ID, p.live_url, inner))
