@@ -49,13 +49,12 @@ impl PendingCounts {
     /// The client's live pending codes at `now`, and when the first of
     /// them expires.
     fn live(&self, client_id: &str, now: UnixSecs) -> (u64, Option<UnixSecs>) {
-        let Some(mut by_expiry) = self.clients.get_mut(client_id) else {
+        let Some(by_expiry) = self.clients.get(client_id) else {
             return (0, None);
         };
-        // Expired seconds stay (they are counted as expired until the
-        // recount finds them cleaned up); the later ones are live.
-        by_expiry.retain(|_, n| *n > 0);
-        let live = by_expiry.range(now.0 + 1..);
+        // Expired seconds stay (counted as expired until the recount finds
+        // them cleaned up); only the later ones are read here.
+        let live = by_expiry.range(now.0 + 1..).filter(|(_, n)| **n > 0);
         let first = live.clone().next().map(|(at, _)| UnixSecs(*at));
         (live.map(|(_, n)| n).sum(), first)
     }

@@ -77,7 +77,8 @@ fn code_row(r: &CodeRow<'_>, csrf: &str) -> Markup {
             }))
             (cell("Decided by", "", html! { (r.decided_by.unwrap_or("—")) }))
             (cell("Expires", "", when(&r.expires)))
-            (cell("Action", "", html! {
+            // A card without an action has no Action line.
+            (cell("Action", if r.cancel_action.is_none() { "max-md:hidden" } else { "" }, html! {
                 @if let Some(action) = &r.cancel_action { (deny(&r.user_code, action, csrf)) }
             }))
         }
@@ -190,5 +191,18 @@ mod tests {
             "Deny in the card"
         );
         assert!(!html.contains(" max-w-64"), "no cap on a card's width");
+        assert!(!html.contains("max-md:hidden"));
+        let decided = code_row(
+            &CodeRow {
+                cancel_action: None,
+                ..row()
+            },
+            "tok",
+        )
+        .into_string();
+        assert!(
+            decided.contains(r#"md:align-top max-md:hidden"><span"#),
+            "no empty Action line"
+        );
     }
 }

@@ -101,7 +101,8 @@ fn token_row(t: &TokenRow<'_>) -> Markup {
             (cell("Status", "", badge(t.hue, t.status)))
             (cell("Issued", "", when(&t.issued)))
             (cell("Expires", "", when(&t.expires)))
-            (cell("Action", "", html! {
+            // A card without an action has no Action line.
+            (cell("Action", if t.revoke_href.is_none() { "max-md:hidden" } else { "" }, html! {
                 @if let Some(href) = &t.revoke_href {
                     a href=(href) class=(BTN_ROW_DANGER) aria-label={ "Revoke token " (t.jti) } { "Revoke…" }
                 }
