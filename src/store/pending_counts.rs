@@ -1,6 +1,7 @@
-//! Live pending device codes per client, counted in memory, so a device
-//! request can be held to `MAX_PENDING_CODES_PER_CLIENT` without a
-//! `COUNT(*)` over a table that an attacker may be growing.
+//! Pending device codes per client, counted in memory, so a device request
+//! can be held to `MAX_PENDING_CODES_PER_CLIENT`, and the admin overview can
+//! show the live and the expired ones, without a `COUNT(*)` over a table
+//! that an attacker may be growing.
 //!
 //! Each client's codes are counted by expiry second: a code issued here
 //! adds one, a code decided here takes one away, and the seconds up to now

@@ -28,7 +28,7 @@ impl Store {
     /// Pending codes, live and expired, are what a flood of device requests
     /// grows to millions, so they are not counted in SQL: they come from
     /// the store's in-memory count (`pending_counts.rs`), which holds this
-    /// instance's own issues and decisions at once and is recounted from
+    /// instance's own codes, issued and decided, at once and is recounted from
     /// the database every minute, so on PostgreSQL with several instances
     /// they may lag what the others did by up to a minute. Everything else
     /// is counted in SQL, each a range of an index (`(status, expires_at,
