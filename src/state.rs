@@ -86,7 +86,7 @@ impl AppState {
         bootstrap::schema(config, &store, &sessions).await?;
         bootstrap::writable(&store).await?;
         // The per-client ceiling counts from the database's pending codes.
-        store.recount_pending_codes(clock.secs()).await?;
+        store.recount_pending_codes().await?;
         let secrets = bootstrap::secrets(config, &store, clock.as_ref(), &random).await?;
         let seeded = bootstrap::seed(config, &store, clock.as_ref(), &random).await?;
         let key_policy = KeyPolicy {

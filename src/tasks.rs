@@ -105,7 +105,7 @@ pub(crate) fn spawn_cache_upkeep(
                 tokio::select! {
                     () = stop.cancelled() => break,
                     _ = ticker.tick() => {
-                        match core.store.recount_pending_codes(core.clock.secs()).await {
+                        match core.store.recount_pending_codes().await {
                             Ok(()) => failing.succeeded(core.clock.now_ms()),
                             Err(e) => {
                                 failing.failed(core.clock.now_ms(), &e);

@@ -291,7 +291,7 @@ test('the overview refreshes its counts live', async ({ page, device }) => {
   expect(await sameDocument()).toBe(true);
 });
 
-test('mobile: the admin pages at 360 px scroll their tables, never the page', async ({ page, device }) => {
+test('mobile: the admin pages at 360 px show table rows as cards, never scrolling sideways', async ({ page, device }) => {
   await requestDeviceCode(device);
   await openAdmin(page);
   for (const [path, name] of [
@@ -308,10 +308,45 @@ test('mobile: the admin pages at 360 px scroll their tables, never the page', as
     await expectNoHorizontalScroll(page, 360);
     await shot(page, `admin-${name}`);
   }
-  // The table's frame scrolls instead, and keyboard users can reach it.
-  await page.goto('/admin/device-codes');
-  const frame = page.getByRole('region', { name: 'Device requests' });
-  await expect(frame).toHaveAttribute('tabindex', '0');
-  const scrolls = await frame.evaluate((el) => el.scrollWidth > el.clientWidth);
-  expect(scrolls, 'the wide table scrolls inside its frame').toBe(true);
+  // Rows are cards that fit: the table's frame has nothing to scroll, and
+  // the column headers give way to a label on each line of a card.
+  for (const [path, region] of [
+    ['/admin/device-codes', 'Device requests'],
+    ['/admin/clients', 'OAuth clients'],
+    ['/admin/users', 'Users'],
+    ['/admin/audit', 'Audit events'],
+  ]) {
+    await page.goto(path);
+    const frame = page.getByRole('region', { name: region });
+    await expect(frame).toHaveAttribute('tabindex', '0');
+    const scrolls = await frame.evaluate((el) => el.scrollWidth > el.clientWidth);
+    expect(scrolls, `${path}: the cards fit their frame`).toBe(false);
+    await expect(frame.locator('thead')).toBeHidden();
+  }
+});
+
+test.describe('at 390 px', () => {
+  test.use({ viewport: { width: 390, height: 844 } });
+
+  test('mobile: a device request is a card whose Deny button is in view without scrolling sideways', async ({ page, device }) => {
+    const dc = await requestDeviceCode(device);
+    await openAdmin(page, '/admin/device-codes');
+    const row = codeRow(page, dc.user_code);
+    await expect(row.getByText('Status', { exact: true })).toBeVisible();
+    const deny = row.getByRole('button', { name: `Deny request ${dc.user_code}` });
+    await deny.scrollIntoViewIfNeeded();
+    await expect(deny).toBeInViewport({ ratio: 1 });
+    expect(await page.evaluate(() => window.scrollX), 'no sideways scroll').toBe(0);
+    const box = await deny.boundingBox();
+    expect(box, 'the button is laid out').not.toBeNull();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    await expectNoHorizontalScroll(page, 390);
+    await shot(page, 'admin-device-codes-390');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await deny.click();
+    await expect(page.locator('#device-codes-notice')).toContainText(`Request ${dc.user_code} denied.`);
+    await expect(row).toContainText('Denied');
+  });
 });

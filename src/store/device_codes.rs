@@ -12,7 +12,7 @@ use super::{Error, Result, Store, on_pool};
 use crate::model::device_code::PollUpdate;
 use crate::model::ids::{ClientId, DeviceCodeId, UserId};
 use crate::model::time::{UnixMs, UnixSecs};
-use crate::model::{DeviceCode, DeviceState, DeviceStatus, Standing, Transition, UserCode};
+use crate::model::{DeviceCode, DeviceState, DeviceStatus, Transition, UserCode};
 use crate::store::{NewAccessToken, NewAuditEvent};
 
 /// A freshly issued device code; `device_code_hash` is the SHA-256 of the
@@ -131,29 +131,6 @@ fn record_poll_sql() -> String {
          poll_grace_used = $3 WHERE id = $4 AND status = '{}'",
         DeviceStatus::Pending.as_str()
     )
-}
-
-/// The condition on device-code columns (each name prefixed with `d`, e.g.
-/// `"d."`) that the admin filter and counts use for `standing` at the SQL
-/// expression `now`. As the overview counts them, `Approved` includes the
-/// redeemed codes (approved, token collected). States are the model's.
-pub(super) fn standing_sql(standing: Standing, d: &str, now: &str) -> String {
-    let is = |status: DeviceStatus| format!("{d}status = '{}'", status.as_str());
-    match standing {
-        Standing::Pending => format!("{} AND {d}expires_at > {now}", is(DeviceStatus::Pending)),
-        Standing::Approved => format!(
-            "({} OR ({} AND {d}expires_at > {now}))",
-            is(DeviceStatus::Redeemed),
-            is(DeviceStatus::Approved)
-        ),
-        Standing::Redeemed => is(DeviceStatus::Redeemed),
-        Standing::Denied => is(DeviceStatus::Denied),
-        Standing::Expired => format!(
-            "{d}status IN ('{}', '{}') AND {d}expires_at <= {now}",
-            DeviceStatus::Pending.as_str(),
-            DeviceStatus::Approved.as_str()
-        ),
-    }
 }
 
 macro_rules! select_device_code {

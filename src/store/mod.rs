@@ -151,8 +151,9 @@ use sqlx::sqlite::{
 };
 
 pub use admin::{
-    AuditFilter, AuditListing, ClientListing, Cursor, DashboardCounts, DeviceCodeFilter,
-    DeviceCodeListing, Page, PageAt, TokenFilter, TokenListing, TokenOwner, UserListing,
+    AuditFilter, AuditListing, ClientListing, CodeCursor, CodePage, CodePart, Cursor,
+    DashboardCounts, DeviceCodeFilter, DeviceCodeListing, Page, PageAt, TokenFilter, TokenListing,
+    TokenOwner, UserListing,
 };
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use authorization_codes::{CodeRedemption, NewAuthorizationCode};

@@ -1,11 +1,14 @@
-//! Live pending device codes per client, counted in memory, so a device
-//! request can be held to `MAX_PENDING_CODES_PER_CLIENT` without a
-//! `COUNT(*)` over a table that an attacker may be growing.
+//! Pending device codes per client, counted in memory, so a device request
+//! can be held to `MAX_PENDING_CODES_PER_CLIENT`, and the admin overview can
+//! show the live and the expired ones, without a `COUNT(*)` over a table
+//! that an attacker may be growing.
 //!
 //! Each client's codes are counted by expiry second: a code issued here
-//! adds one, a code decided here takes one away, and what has expired
-//! falls out when counted. The database is the truth: the counts are read
-//! from it at start-up and again every minute ([`Store::recount_pending_codes`]),
+//! adds one, a code decided here takes one away, and the seconds up to now
+//! are the codes that expired undecided (the admin overview's "expired",
+//! until the daily cleanup deletes them). The database is the truth: the
+//! counts are read from it at start-up and again every minute
+//! ([`Store::recount_pending_codes`]),
 //! which also brings in what other instances issued and decided. Between two
 //! recounts an instance sees only its own changes, so with several
 //! instances the ceiling can be passed by what the others issue within a
@@ -47,15 +50,14 @@ impl PendingCounts {
     /// The client's live pending codes at `now`, and when the first of
     /// them expires.
     fn live(&self, client_id: &str, now: UnixSecs) -> (u64, Option<UnixSecs>) {
-        let Some(mut by_expiry) = self.clients.get_mut(client_id) else {
+        let Some(by_expiry) = self.clients.get(client_id) else {
             return (0, None);
         };
-        // Expired seconds fall out; the rest are live.
-        let live = by_expiry.split_off(&(now.0 + 1));
-        *by_expiry = live;
-        by_expiry.retain(|_, n| *n > 0);
-        let first = by_expiry.keys().next().copied().map(UnixSecs);
-        (by_expiry.values().sum(), first)
+        // Expired seconds stay (counted as expired until the recount finds
+        // them cleaned up); only the later ones are read here.
+        let live = by_expiry.range(now.0 + 1..).filter(|(_, n)| **n > 0);
+        let first = live.clone().next().map(|(at, _)| UnixSecs(*at));
+        (live.map(|(_, n)| n).sum(), first)
     }
 
     /// Every client's live pending codes at `now`.
@@ -63,6 +65,15 @@ impl PendingCounts {
         self.clients
             .iter()
             .map(|entry| entry.range(now.0 + 1..).map(|(_, n)| n).sum::<u64>())
+            .sum()
+    }
+
+    /// Every client's pending codes that had expired by `now` and were not
+    /// yet cleaned up when last recounted.
+    fn expired(&self, now: UnixSecs) -> u64 {
+        self.clients
+            .iter()
+            .map(|entry| entry.range(..=now.0).map(|(_, n)| n).sum::<u64>())
             .sum()
     }
 
@@ -107,16 +118,24 @@ impl Store {
         self.changes.pending_counts.total(now)
     }
 
-    /// Reads the live pending codes per client and expiry from the
-    /// database and counts from those (at start-up and every minute).
-    pub async fn recount_pending_codes(&self, now: UnixSecs) -> Result<()> {
+    /// How many pending codes had expired by `now` and were still stored
+    /// (undecided, not yet cleaned up), all clients together; see the
+    /// module doc for how fresh that is.
+    pub fn expired_pending_codes(&self, now: UnixSecs) -> u64 {
+        self.changes.pending_counts.expired(now)
+    }
+
+    /// Reads the pending codes per client and expiry from the database,
+    /// live and expired, and counts from those (at start-up and every
+    /// minute).
+    pub async fn recount_pending_codes(&self) -> Result<()> {
         let sql = format!(
             "SELECT client_id, expires_at, COUNT(*) FROM device_codes \
-             WHERE status = '{}' AND expires_at > $1 GROUP BY client_id, expires_at",
+             WHERE status = '{}' GROUP BY client_id, expires_at",
             DeviceStatus::Pending.as_str()
         );
         let rows: Vec<(String, i64, i64)> = on_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(now.0).fetch_all(pool).await?
+            sqlx::query_as(&sql).fetch_all(pool).await?
         });
         self.changes.pending_counts.replace_all(rows);
         Ok(())
@@ -149,6 +168,9 @@ mod tests {
         );
         assert_eq!(counts.live("nobody", UnixSecs(0)), (0, None));
         assert_eq!(counts.total(UnixSecs(100)), 2, "one of c's and other's");
+        assert_eq!(counts.expired(UnixSecs(100)), 1, "c's undecided one");
+        assert_eq!(counts.expired(UnixSecs(99)), 0);
+        assert_eq!(counts.expired(UnixSecs(200)), 3);
         counts.replace_all(vec![("c".into(), 300, 5)]);
         assert_eq!(counts.live("c", UnixSecs(0)).0, 5);
         assert_eq!(

@@ -3,8 +3,8 @@
 use maud::{Markup, html};
 
 use super::{
-    Filters, Hue, ListView, Pager, TD, Table, When, badge, data_table, filter_input, list_view,
-    select, when,
+    Filters, Hue, ListView, Pager, TR, Table, When, badge, cell, data_table, filter_input,
+    list_view, select, when,
 };
 
 /// One audit event as the tables show it.
@@ -39,23 +39,25 @@ pub fn events_table(rows: &[EventRow<'_>], label: &str) -> Markup {
 
 fn event_row(e: &EventRow<'_>) -> Markup {
     html! {
-        tr {
-            td class=(TD) { (when(&e.when)) }
-            td class=(TD) {
+        tr class=(TR) {
+            (cell(HEAD[0], "", when(&e.when)))
+            (cell(HEAD[1], "", html! {
                 (badge(e.hue, e.label))
                 div class="mt-1 font-mono text-xs text-slate-500 dark:text-slate-400" { (e.action) }
-            }
-            td class=(TD) {
+            }))
+            (cell(HEAD[2], "", html! {
                 @match e.actor { Some(a) => { (a) }, None => { span class="text-slate-500 dark:text-slate-400" { "—" } } }
-            }
-            td class={ (TD) " max-w-56 break-all" } {
-                @if let Some(t) = e.target { span class="font-mono text-xs" { (t) } }
+            }))
+            // The target (an id, a user code, a username) is the column most
+            // likely to be long: it wraps anywhere rather than squeeze.
+            (cell(HEAD[3], "md:min-w-40 md:max-w-64", html! {
+                @if let Some(t) = e.target { span class="font-mono text-xs break-all" { (t) } }
                 @if let Some(c) = e.client_id {
-                    div class="text-xs text-slate-500 dark:text-slate-400" { "client " span class="font-mono" { (c) } }
+                    div class="text-xs break-all text-slate-500 dark:text-slate-400" { "client " span class="font-mono" { (c) } }
                 }
-            }
-            td class={ (TD) " whitespace-nowrap font-mono text-xs" } { (e.ip.unwrap_or("—")) }
-            td class={ (TD) " min-w-56 text-slate-700 dark:text-slate-300" } { (e.detail.unwrap_or("")) }
+            }))
+            (cell(HEAD[4], "whitespace-nowrap", html! { span class="font-mono text-xs" { (e.ip.unwrap_or("—")) } }))
+            (cell(HEAD[5], "md:min-w-56 text-slate-700 dark:text-slate-300", html! { (e.detail.unwrap_or("")) }))
         }
     }
 }
@@ -118,5 +120,29 @@ mod tests {
         assert!(!html.contains("<script>x"));
         assert!(!html.contains("<img>"));
         assert!(html.contains("Sign-in failed"));
+    }
+
+    #[test]
+    fn long_targets_wrap_in_their_card_instead_of_squeezing() {
+        let target = "0d6c2b8e-2f0b-4bfa-9d3c-5a4f8a7c1e22-a-very-long-target";
+        let html = event_row(&EventRow {
+            when: When::default(),
+            action: "admin.token.revoked",
+            label: "Token revoked",
+            hue: Hue::Bad,
+            actor: Some("admin"),
+            target: Some(target),
+            client_id: Some("cli"),
+            ip: None,
+            detail: None,
+        })
+        .into_string();
+        crate::admin::list::assert_card_labels(&html, &HEAD);
+        assert!(html.contains(&format!(
+            r#"<span class="font-mono text-xs break-all">{target}</span>"#
+        )));
+        // Only from md up is the column held to a width.
+        assert!(html.contains("md:max-w-64") && !html.contains(" max-w-56"));
+        assert!(!html.contains(" min-w-56"));
     }
 }

@@ -3,9 +3,9 @@
 use maud::{Markup, html};
 
 use super::{
-    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Filters, Hue, ListView, Pager, PostForm, TD, Table,
-    When, badge, checkbox, data_table, details, filter_input, link, list_view, panel, post_button,
-    when,
+    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Filters, Hue, ListView, Pager, PostForm, TR, Table,
+    When, badge, cell, checkbox, data_table, details, filter_input, link, list_view, panel,
+    post_button, when,
 };
 use crate::form::{Field, csrf_field, field};
 
@@ -62,21 +62,21 @@ pub fn clients_page(p: &ClientsPage<'_>) -> Markup {
 
 fn client_row(c: &ClientRow<'_>) -> Markup {
     html! {
-        tr {
-            td class=(TD) { (link(&c.href, c.name)) }
-            td class={ (TD) " max-w-64 break-all" } { code class="font-mono text-xs" { (c.id) } }
-            td class=(TD) {
+        tr class=(TR) {
+            (cell("Name", "", link(&c.href, c.name)))
+            (cell("Client ID", "md:max-w-64 break-all", html! { code class="font-mono text-xs break-all" { (c.id) } }))
+            (cell("Type", "", html! {
                 @if c.confidential { (badge(Hue::Info, "Confidential")) } @else { (badge(Hue::Neutral, "Public")) }
                 @if c.refresh_tokens {
                     div class="mt-1 text-xs text-slate-500 dark:text-slate-400" { "refresh tokens" }
                 }
-            }
-            td class=(TD) { span class="font-mono text-xs" { (c.scopes) } }
-            td class=(TD) {
+            }))
+            (cell("Scopes", "", html! { span class="font-mono text-xs" { (c.scopes) } }))
+            (cell("Status", "", html! {
                 @if c.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) }
-            }
-            td class={ (TD) " tabular-nums" } { a href=(c.tokens_href) class="hover:underline" { (c.active_tokens) } }
-            td class=(TD) { (when(&c.created)) }
+            }))
+            (cell("Active tokens", "tabular-nums", html! { a href=(c.tokens_href) class="hover:underline" { (c.active_tokens) } }))
+            (cell("Created", "", when(&c.created)))
         }
     }
 }
@@ -291,5 +291,28 @@ fn action_markup(a: &ClientAction<'_>, csrf: &str) -> Markup {
         ClientAction::Post { action, label } => {
             post_button(&PostForm::new(action, csrf), label, BTN_QUIET, false)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_phones_each_row_is_a_card_of_labelled_lines() {
+        let html = client_row(&ClientRow {
+            name: "CLI",
+            id: "0d6c2b8e-2f0b-4bfa-9d3c-5a4f8a7c1e22",
+            href: "/admin/clients/x".into(),
+            confidential: true,
+            scopes: "read write",
+            refresh_tokens: true,
+            disabled: false,
+            active_tokens: 3,
+            tokens_href: "/admin/tokens?client=x".into(),
+            created: When::default(),
+        })
+        .into_string();
+        crate::admin::list::assert_card_labels(&html, TABLE.head);
     }
 }

@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 
 use super::{
-    Confirm, Filters, Hue, InRow, ListView, Pager, PostForm, TD, Table, When, badge,
+    Confirm, Filters, Hue, InRow, ListView, Pager, PostForm, TR, Table, When, badge, cell,
     confirm_in_row, data_table, list_view, live, live_marker, live_status, select, when,
 };
 
@@ -57,29 +57,30 @@ pub fn codes_table(rows: &[CodeRow<'_>], csrf: &str) -> Markup {
 
 fn code_row(r: &CodeRow<'_>, csrf: &str) -> Markup {
     html! {
-        tr data-user-code=(r.user_code) {
-            td class=(TD) { span class="whitespace-nowrap font-mono font-semibold tracking-wider" { (r.user_code) } }
-            td class=(TD) {
+        tr class=(TR) data-user-code=(r.user_code) {
+            (cell("Code", "", html! { span class="whitespace-nowrap font-mono font-semibold tracking-wider" { (r.user_code) } }))
+            (cell("Client", "", html! {
                 div class="font-medium" { (r.client_name) }
                 div class="text-xs text-slate-500 dark:text-slate-400" { "scope " (r.scope) }
-            }
-            td class=(TD) { (badge(r.hue, r.status)) }
-            td class={ (TD) " max-w-64" } {
+            }))
+            (cell("Status", "", badge(r.hue, r.status)))
+            (cell("Requested by", "md:max-w-64", html! {
                 div { (r.device) }
                 div class="font-mono text-xs text-slate-500 dark:text-slate-400" { (r.address.unwrap_or("unknown address")) }
                 @if let Some(ua) = r.user_agent {
                     div class="truncate text-xs text-slate-500 dark:text-slate-400" title=(ua) { (ua) }
                 }
-            }
-            td class=(TD) { (when(&r.requested)) }
-            td class=(TD) {
+            }))
+            (cell("Requested", "", when(&r.requested)))
+            (cell("Last poll", "", html! {
                 @match &r.last_poll { Some(w) => { (when(w)) }, None => { span class="text-slate-500 dark:text-slate-400" { "never" } } }
-            }
-            td class=(TD) { (r.decided_by.unwrap_or("—")) }
-            td class=(TD) { (when(&r.expires)) }
-            td class=(TD) {
+            }))
+            (cell("Decided by", "", html! { (r.decided_by.unwrap_or("—")) }))
+            (cell("Expires", "", when(&r.expires)))
+            // A card without an action has no Action line.
+            (cell("Action", if r.cancel_action.is_none() { "max-md:hidden" } else { "" }, html! {
                 @if let Some(action) = &r.cancel_action { (deny(&r.user_code, action, csrf)) }
-            }
+            }))
         }
     }
 }
@@ -114,6 +115,8 @@ pub struct CodesPage<'a> {
     /// The polled URL, with the version of `inner`.
     pub live_url: &'a str,
     pub summary: &'a str,
+    /// The first and next pages, keeping the filters.
+    pub pager: Pager,
 }
 
 pub fn codes_page(p: &CodesPage<'_>, inner: Markup) -> Markup {
@@ -130,13 +133,13 @@ pub fn codes_page(p: &CodesPage<'_>, inner: Markup) -> Markup {
         toolbar: Some(html! {
             div class="flex flex-wrap items-center justify-between gap-2" {
                 p class="text-sm text-slate-600 dark:text-slate-300" {
-                    "Pending requests first. Denying one refuses the waiting device at its next poll."
+                    "Pending requests first, then the rest, newest first. Denying one refuses the waiting device at its next poll."
                 }
                 (live_marker())
             }
             (live_status(STATUS_ID, p.summary))
         }),
-        pager: Pager::None,
+        pager: p.pager.clone(),
         footnote: None,
     };
     list_view(&view, live(LIVE_ID, p.live_url, inner))
@@ -146,9 +149,8 @@ pub fn codes_page(p: &CodesPage<'_>, inner: Markup) -> Markup {
 mod tests {
     use super::*;
 
-    #[test]
-    fn pending_rows_offer_a_protected_deny() {
-        let row = CodeRow {
+    fn row() -> CodeRow<'static> {
+        CodeRow {
             user_code: "BCDF-GHJK".into(),
             client_name: "<b>CLI</b>",
             client_id: "c",
@@ -163,8 +165,12 @@ mod tests {
             decided_by: None,
             expires: When::default(),
             cancel_action: Some("/admin/device-codes/x/cancel".into()),
-        };
-        let html = codes_table(&[row], "tok").into_string();
+        }
+    }
+
+    #[test]
+    fn pending_rows_offer_a_protected_deny() {
+        let html = codes_table(&[row()], "tok").into_string();
         assert!(html.contains(r#"name="csrf_token" value="tok""#));
         assert!(html.contains(r#"hx-post="/admin/device-codes/x/cancel""#));
         assert!(html.contains(
@@ -173,5 +179,30 @@ mod tests {
         assert!(html.contains(r#"aria-label="Deny request BCDF-GHJK">Deny</button>"#));
         assert!(html.contains("&lt;b&gt;CLI"));
         assert!(!html.contains("<script>"));
+    }
+
+    #[test]
+    fn on_phones_each_request_is_a_card_with_its_deny_button() {
+        let html = code_row(&row(), "tok").into_string();
+        crate::admin::list::assert_card_labels(&html, TABLE.head);
+        let action = html.find(">Action</span>").expect("action label");
+        assert!(
+            html[action..].contains(">Deny</button>"),
+            "Deny in the card"
+        );
+        assert!(!html.contains(" max-w-64"), "no cap on a card's width");
+        assert!(!html.contains("max-md:hidden"));
+        let decided = code_row(
+            &CodeRow {
+                cancel_action: None,
+                ..row()
+            },
+            "tok",
+        )
+        .into_string();
+        assert!(
+            decided.contains(r#"md:align-top max-md:hidden"><span"#),
+            "no empty Action line"
+        );
     }
 }

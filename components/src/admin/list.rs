@@ -21,33 +21,74 @@ pub struct Table<'a> {
     pub empty: &'a str,
 }
 
-/// Classes of a table cell.
-pub const TD: &str = "px-3 py-2.5 align-top";
+/// Classes of a table row: from `md` up a row of the table; narrower, a
+/// card of its cells, one under the other, so nothing needs scrolling
+/// sideways on a phone.
+pub const TR: &str = "block py-2 md:table-row md:py-0";
 
-/// `rows` as a table, one `<tr>` each from `row`, in a frame that scrolls
-/// sideways on narrow screens (the frame is focusable, so keyboard users
-/// can scroll it too); no rows make one row saying [`Table::empty`].
+/// Classes of a table cell: a table cell from `md` up; narrower, one
+/// "label  value" line of its row's card (see [`cell`]).
+pub const TD: &str =
+    "flex items-baseline gap-3 px-3 py-1 md:table-cell md:px-3 md:py-2.5 md:align-top";
+
+/// A cell of a [`data_table`] row under the column `label`: the label is
+/// shown beside the value only while the row is a card (narrow screens),
+/// where the column headers are hidden. `class` adds to [`TD`].
+pub fn cell(label: &str, class: &str, content: Markup) -> Markup {
+    html! {
+        td class={ (TD) @if !class.is_empty() { " " (class) } } {
+            span class="w-24 shrink-0 text-xs font-semibold uppercase tracking-wide text-slate-500 md:hidden dark:text-slate-400" { (label) }
+            div class="min-w-0 flex-1 break-words" { (content) }
+        }
+    }
+}
+
+/// `rows` as a table, one `<tr class=TR>` each from `row` (made of
+/// [`cell`]s). From `md` up it is a table in a frame that scrolls sideways
+/// when too narrow (the frame is focusable, so keyboard users can scroll it
+/// too); on phones each row is a card of labelled lines, actions included.
+/// No rows make one row saying [`Table::empty`].
 pub fn data_table<T>(t: &Table<'_>, rows: &[T], row: impl Fn(&T) -> Markup) -> Markup {
     html! {
         div class="overflow-x-auto rounded-xl border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900"
             role="region" aria-label=(t.label) tabindex="0" {
-            table class="w-full min-w-[44rem] text-left text-sm" {
-                thead class="border-b border-slate-200 bg-slate-50 text-xs font-semibold uppercase tracking-wide text-slate-500 dark:border-slate-800 dark:bg-slate-950 dark:text-slate-400" {
+            table class="block w-full text-left text-sm md:table md:min-w-[44rem]" {
+                thead class="hidden border-b border-slate-200 bg-slate-50 text-xs font-semibold uppercase tracking-wide text-slate-500 md:table-header-group dark:border-slate-800 dark:bg-slate-950 dark:text-slate-400" {
                     tr {
                         @for h in t.head {
                             th scope="col" class="whitespace-nowrap px-3 py-2.5" { (h) }
                         }
                     }
                 }
-                tbody class="divide-y divide-slate-200 dark:divide-slate-800" {
+                tbody class="block divide-y divide-slate-200 md:table-row-group dark:divide-slate-800" {
                     @if rows.is_empty() {
-                        tr { td colspan=(t.head.len()) class="px-3 py-8 text-left text-slate-500 sm:text-center dark:text-slate-400" { (t.empty) } }
+                        tr class=(TR) { td colspan=(t.head.len()) class="block px-3 py-8 text-left text-slate-500 md:table-cell sm:text-center dark:text-slate-400" { (t.empty) } }
                     }
                     @for r in rows { (row(r)) }
                 }
             }
         }
     }
+}
+
+/// Asserts that `html` (one rendered row) is a card row whose cells carry
+/// the labels `head`, in order: what a phone shows instead of the headers.
+#[cfg(test)]
+#[allow(clippy::panic)]
+pub(crate) fn assert_card_labels(html: &str, head: &[&str]) {
+    assert!(html.starts_with(&format!(r#"<tr class="{TR}""#)), "{html}");
+    let mut from = 0;
+    for h in head {
+        let label = format!(
+            ">{}</span><div class=\"min-w-0 flex-1 break-words\">",
+            maud::html! { (h) }.into_string()
+        );
+        match html[from..].find(&label) {
+            Some(at) => from += at + label.len(),
+            None => panic!("label {h} (in order) in {html}"),
+        }
+    }
+    assert_eq!(html.matches("<td").count(), head.len(), "{html}");
 }
 
 /// Links to the other pages of a listing.
@@ -169,6 +210,30 @@ mod tests {
         assert!(html.contains("overflow-x-auto"));
         assert!(html.contains(r#"<th scope="col""#));
         assert!(!html.contains("No tokens match."));
+    }
+
+    #[test]
+    fn rows_are_cards_of_labelled_cells_on_phones_and_a_table_from_md_up() {
+        let html = data_table(&T, &["x"], |r| {
+            html! { tr class=(TR) { (cell("Who", "md:max-w-64", html! { (r) })) } }
+        })
+        .into_string();
+        // Headers only from md up; rows and cells blocks below it.
+        assert!(
+            html.contains(r#"<thead class="hidden "#) && html.contains("md:table-header-group")
+        );
+        assert!(html.contains(r#"<tr class="block py-2 md:table-row"#));
+        assert!(
+            html.contains(r#"<td class="flex items-baseline"#) && html.contains("md:table-cell")
+        );
+        assert!(
+            html.contains(" md:max-w-64\""),
+            "extra classes kept: {html}"
+        );
+        // The label shows beside the value while the row is a card.
+        assert!(html.contains(r#"md:hidden dark:text-slate-400">Who</span><div class="min-w-0 flex-1 break-words">x</div>"#));
+        // The table needs its width only where it is a table.
+        assert!(html.contains("md:min-w-[44rem]") && !html.contains(" min-w-[44rem]"));
     }
 
     #[test]

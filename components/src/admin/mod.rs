@@ -21,7 +21,7 @@ pub mod tokens;
 pub mod users;
 
 pub use controls::{checkbox, details, filter_input, select};
-pub use list::{Filters, ListView, Pager, TD, Table, data_table, list_view, pager};
+pub use list::{Filters, ListView, Pager, TD, TR, Table, cell, data_table, list_view, pager};
 pub use live::{live, live_marker, live_status, live_status_update};
 pub use steps::{
     Confirm, ConfirmPage, InRow, PostForm, SecretOnce, confirm_in_row, confirm_page, post_button,

@@ -3,8 +3,8 @@
 use maud::{Markup, html};
 
 use super::{
-    BTN_QUIET, BTN_ROW_DANGER, Filters, Hue, ListView, Pager, TD, Table, When, badge, data_table,
-    filter_input, link, list_view, select, short_id, when,
+    BTN_QUIET, BTN_ROW_DANGER, Filters, Hue, ListView, Pager, TR, Table, When, badge, cell,
+    data_table, filter_input, link, list_view, select, short_id, when,
 };
 
 #[derive(Debug, Clone)]
@@ -93,19 +93,46 @@ fn narrowed(p: &TokensPage<'_>) -> Markup {
 
 fn token_row(t: &TokenRow<'_>) -> Markup {
     html! {
-        tr {
-            td class=(TD) { (short_id(t.jti)) }
-            td class=(TD) { (link(&t.user_href, t.username)) }
-            td class=(TD) { (link(&t.client_href, t.client_name)) }
-            td class=(TD) { span class="font-mono text-xs" { (t.scope) } }
-            td class=(TD) { (badge(t.hue, t.status)) }
-            td class=(TD) { (when(&t.issued)) }
-            td class=(TD) { (when(&t.expires)) }
-            td class=(TD) {
+        tr class=(TR) {
+            (cell("Token", "", short_id(t.jti)))
+            (cell("User", "", link(&t.user_href, t.username)))
+            (cell("Client", "", link(&t.client_href, t.client_name)))
+            (cell("Scope", "", html! { span class="font-mono text-xs" { (t.scope) } }))
+            (cell("Status", "", badge(t.hue, t.status)))
+            (cell("Issued", "", when(&t.issued)))
+            (cell("Expires", "", when(&t.expires)))
+            // A card without an action has no Action line.
+            (cell("Action", if t.revoke_href.is_none() { "max-md:hidden" } else { "" }, html! {
                 @if let Some(href) = &t.revoke_href {
                     a href=(href) class=(BTN_ROW_DANGER) aria-label={ "Revoke token " (t.jti) } { "Revoke…" }
                 }
-            }
+            }))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_phones_each_token_is_a_card_with_its_revoke_link() {
+        let html = token_row(&TokenRow {
+            jti: "0d6c2b8e-2f0b-4bfa-9d3c-5a4f8a7c1e22",
+            username: "alice",
+            user_href: "/admin/tokens?user=u".into(),
+            client_name: "CLI",
+            client_href: "/admin/tokens?client=c".into(),
+            scope: "read",
+            status: "Active",
+            hue: Hue::Good,
+            issued: When::default(),
+            expires: When::default(),
+            revoke_href: Some("/admin/tokens/revoke?jti=x".into()),
+        })
+        .into_string();
+        crate::admin::list::assert_card_labels(&html, TABLE.head);
+        let action = html.find(">Action</span>").expect("action label");
+        assert!(html[action..].contains(">Revoke…</a>"));
     }
 }

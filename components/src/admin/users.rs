@@ -3,9 +3,9 @@
 use maud::{Markup, html};
 
 use super::{
-    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Filters, Hue, ListView, Pager, PostForm, TD, Table,
-    When, badge, checkbox, data_table, details, filter_input, link, list_view, panel, post_button,
-    when,
+    BTN_PRIMARY, BTN_QUIET, BTN_QUIET_DANGER, Filters, Hue, ListView, Pager, PostForm, TR, Table,
+    When, badge, cell, checkbox, data_table, details, filter_input, link, list_view, panel,
+    post_button, when,
 };
 use crate::feedback::{Tone, alert};
 use crate::form::{Field, csrf_field, field};
@@ -56,15 +56,15 @@ pub fn users_page(p: &UsersPage<'_>) -> Markup {
 
 fn user_row(u: &UserRow<'_>) -> Markup {
     html! {
-        tr {
-            td class=(TD) {
+        tr class=(TR) {
+            (cell("Username", "", html! {
                 (link(&u.href, u.username))
                 @if u.is_you { span class="ml-1 text-xs text-slate-500 dark:text-slate-400" { "(you)" } }
-            }
-            td class=(TD) { @if u.admin { (badge(Hue::Info, "Admin")) } @else { (badge(Hue::Neutral, "User")) } }
-            td class=(TD) { @if u.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Active")) } }
-            td class={ (TD) " tabular-nums" } { a href=(u.tokens_href) class="hover:underline" { (u.active_tokens) } }
-            td class=(TD) { (when(&u.created)) }
+            }))
+            (cell("Role", "", html! { @if u.admin { (badge(Hue::Info, "Admin")) } @else { (badge(Hue::Neutral, "User")) } }))
+            (cell("Status", "", html! { @if u.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Active")) } }))
+            (cell("Active tokens", "tabular-nums", html! { a href=(u.tokens_href) class="hover:underline" { (u.active_tokens) } }))
+            (cell("Created", "", when(&u.created)))
         }
     }
 }
@@ -243,5 +243,26 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                 }))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_phones_each_row_is_a_card_of_labelled_lines() {
+        let html = user_row(&UserRow {
+            username: "alice",
+            href: "/admin/users/x".into(),
+            admin: false,
+            disabled: true,
+            active_tokens: 0,
+            tokens_href: "/admin/tokens?user=x".into(),
+            created: When::default(),
+            is_you: false,
+        })
+        .into_string();
+        crate::admin::list::assert_card_labels(&html, TABLE.head);
     }
 }

@@ -1,6 +1,6 @@
 //! Device requests: the live table and denying a pending one.
 
-use super::{Actor, Ctx, DEVICE_CODE_ROWS, record};
+use super::{Actor, Ctx, PAGE_SIZE, record};
 use crate::domain::{Error, Result};
 use crate::model::Standing;
 use crate::model::audit::AuditAction;
@@ -8,7 +8,7 @@ use crate::model::device_code::Refusal;
 use crate::model::ids::UserId;
 use crate::model::time::UnixSecs;
 use crate::model::{DeviceCode, Transition};
-use crate::store::{DeviceCodeFilter, DeviceCodeListing};
+use crate::store::{CodeCursor, DeviceCodeFilter, DeviceCodeListing};
 
 /// A device code in the admin table.
 #[derive(Debug, Clone)]
@@ -17,22 +17,46 @@ pub struct DeviceCodeEntry {
     pub status: Standing,
 }
 
+/// A page of the device-code table.
+#[derive(Debug, Clone)]
+pub struct DeviceCodesPage {
+    pub entries: Vec<DeviceCodeEntry>,
+    /// Where the next page starts, when there is one.
+    pub next: Option<CodeCursor>,
+    /// Live pending codes in all (of the filtered client, if any), from the
+    /// store's in-memory count: this instance's own changes at once, other
+    /// instances' within a minute.
+    pub pending: u64,
+}
+
+/// One page of device codes (live pending first, then newest first), the
+/// one after `after` or the first.
 pub async fn device_codes(
     ctx: &Ctx<'_>,
     filter: &DeviceCodeFilter<'_>,
-) -> Result<Vec<DeviceCodeEntry>> {
+    after: Option<&CodeCursor>,
+) -> Result<DeviceCodesPage> {
     let now = ctx.clock.now_secs();
-    let rows = ctx
+    let page = ctx
         .store
-        .list_device_codes(filter, now, DEVICE_CODE_ROWS)
+        .list_device_codes(filter, now, after, PAGE_SIZE)
         .await?;
-    Ok(rows
-        .into_iter()
-        .map(|listing| DeviceCodeEntry {
-            status: listing.code.standing(UnixSecs(now)),
-            listing,
-        })
-        .collect())
+    let pending = match filter.client_id {
+        Some(client) => ctx.store.pending_codes_of(client, UnixSecs(now)).live,
+        None => ctx.store.live_pending_codes(UnixSecs(now)),
+    };
+    Ok(DeviceCodesPage {
+        entries: page
+            .rows
+            .into_iter()
+            .map(|listing| DeviceCodeEntry {
+                status: listing.code.standing(UnixSecs(now)),
+                listing,
+            })
+            .collect(),
+        next: page.next,
+        pending,
+    })
 }
 
 /// Denies a pending request on an administrator's behalf: the waiting

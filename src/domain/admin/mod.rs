@@ -32,10 +32,8 @@ use crate::crypto::random::Random;
 use crate::model::audit::AuditAction;
 use crate::store::{NewAuditEvent, Store};
 
-/// Rows per page of the token and audit listings.
+/// Rows per page of the token, audit and device-code listings.
 pub const PAGE_SIZE: i64 = 50;
-/// Rows of the device-code table (codes live a day after expiry).
-pub const DEVICE_CODE_ROWS: i64 = 200;
 /// Recent events on the overview.
 pub const RECENT_EVENTS: i64 = 10;
 /// Characters of a generated password (base64url of 12 random bytes).

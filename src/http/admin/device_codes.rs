@@ -5,7 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use components::admin::device_codes::{self as view, CodeRow, CodesPage};
-use components::admin::{Section, live, live_status_update};
+use components::admin::{Pager, Section, live, live_status_update};
 use components::feedback::{Tone, alert};
 use maud::{Markup, html};
 
@@ -23,7 +23,7 @@ use crate::http::ui::session::CsrfForm;
 use crate::model::Standing;
 use crate::model::UserCode;
 use crate::state::AppState;
-use crate::store::DeviceCodeFilter;
+use crate::store::{CodeCursor, DeviceCodeFilter};
 
 /// The element that shows the outcome of a Deny without a reload.
 const NOTICE_ID: &str = "device-codes-notice";
@@ -68,11 +68,7 @@ fn rows(entries: &[DeviceCodeEntry], now: i64) -> Vec<CodeRow<'_>> {
         .collect()
 }
 
-fn summary(entries: &[DeviceCodeEntry]) -> String {
-    let pending = entries
-        .iter()
-        .filter(|e| e.status == Standing::Pending)
-        .count();
+fn summary(pending: u64) -> String {
     match pending {
         0 => "No pending device requests.".to_owned(),
         1 => "1 pending device request.".to_owned(),
@@ -80,33 +76,50 @@ fn summary(entries: &[DeviceCodeEntry]) -> String {
     }
 }
 
-/// The live table for `query`'s filters: markup, polling URL, summary.
+/// `?after=`: where the page starts. A cursor that does not decode is
+/// ignored (the first page), as the token and audit lists do.
+fn page_start(query: Option<&str>) -> Option<CodeCursor> {
+    query_param(query, "after").and_then(|c| CodeCursor::decode(&c))
+}
+
+/// The live table for `query`'s filters and page: markup, polling URL,
+/// summary, and the pager.
 async fn live_part(
     state: &AppState,
     admin: &AdminUser,
     query: Option<&str>,
-) -> Result<(Markup, String, String), PageError> {
+) -> Result<(Markup, String, String, Pager), PageError> {
     let (status, client) = filters(query);
-    let entries = admin::device_codes(
+    let after = page_start(query);
+    let page = admin::device_codes(
         &Ctx::of(&state.core),
         &DeviceCodeFilter {
             status,
             client_id: client.as_deref(),
         },
+        after.as_ref(),
     )
     .await?;
     let now = state.core.clock.now_secs();
-    let inner = view::codes_table(&rows(&entries, now), &admin.web.csrf);
-    let summary = summary(&entries);
+    let inner = view::codes_table(&rows(&page.entries, now), &admin.web.csrf);
+    let summary = summary(page.pending);
     let status = status.map(Standing::as_str).unwrap_or("");
     let client = client.as_deref().unwrap_or("");
-    let url = live_url(
-        paths::ADMIN_DEVICE_CODES_LIVE,
-        &[("status", status), ("client", client)],
-        &inner,
-        &summary,
-    );
-    Ok((inner, url, summary))
+    let after = after.map(|c| c.encode()).unwrap_or_default();
+    let filters = [("status", status), ("client", client)];
+    let mut polled = filters.to_vec();
+    polled.push(("after", &after));
+    let url = live_url(paths::ADMIN_DEVICE_CODES_LIVE, &polled, &inner, &summary);
+    let pager = Pager::ByName {
+        first: (!after.is_empty()).then(|| with_query(paths::ADMIN_DEVICE_CODES, &filters)),
+        next: page.next.map(|c| {
+            let mut pairs = filters.to_vec();
+            let encoded = c.encode();
+            pairs.push(("after", &encoded));
+            with_query(paths::ADMIN_DEVICE_CODES, &pairs)
+        }),
+    };
+    Ok((inner, url, summary, pager))
 }
 
 pub async fn show(
@@ -115,7 +128,7 @@ pub async fn show(
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let q = query.as_deref();
-    let (inner, url, summary) = live_part(&state, &admin, q).await?;
+    let (inner, url, summary, pager) = live_part(&state, &admin, q).await?;
     let (status, client) = filters(q);
     let clients = admin::client_choices(&Ctx::of(&state.core)).await?;
     let mut status_options = vec![("", "All")];
@@ -123,6 +136,7 @@ pub async fn show(
         ("pending", "Pending"),
         ("approved", "Approved"),
         ("denied", "Denied"),
+        ("redeemed", "Redeemed"),
         ("expired", "Expired"),
     ]);
     let mut client_options = vec![("", "All clients")];
@@ -153,6 +167,7 @@ pub async fn show(
             client_options,
             live_url: &url,
             summary: &summary,
+            pager,
         }, inner))
     };
     let frame = Frame::new(Section::DeviceCodes, "Device codes").subtitle(
@@ -167,7 +182,7 @@ pub async fn live_update(
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let q = query.as_deref();
-    let (inner, url, summary) = live_part(&state, &admin, q).await?;
+    let (inner, url, summary, _) = live_part(&state, &admin, q).await?;
     Ok(live_answer(
         q,
         view::LIVE_ID,
@@ -206,7 +221,7 @@ pub async fn cancel(
     // The table is redrawn with the filters of the page it is on.
     let page = current_page(&headers).unwrap_or_default();
     let query = page.split_once('?').map(|(_, q)| q);
-    let (inner, url, _) = live_part(&state, &admin, query).await?;
+    let (inner, url, _, _) = live_part(&state, &admin, query).await?;
     Ok(fragment(html! {
         (live(view::LIVE_ID, &url, inner))
         (live_status_update(view::STATUS_ID, &message))

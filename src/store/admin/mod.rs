@@ -2,8 +2,9 @@
 //! with keyset pagination, and the bulk changes administrators make.
 //!
 //! Filters are added to the SQL only when they are set, so that each query
-//! shape can use the index made for it (migrations `0004_admin`). Time-ordered
-//! listings (tokens, audit events) page by keyset on `(time, id)`: a page is
+//! shape can use the index made for it (migrations `0004_admin`, `0010`).
+//! Time-ordered listings (tokens, audit events, device codes) page by keyset
+//! on `(time, id)`: a page is
 //! an index range scan whatever the table size, where `OFFSET` would read
 //! and discard every row before the page.
 
@@ -17,7 +18,7 @@ mod users;
 pub use audit::{AuditFilter, AuditListing};
 pub use clients::ClientListing;
 pub use counts::DashboardCounts;
-pub use device_codes::{DeviceCodeFilter, DeviceCodeListing};
+pub use device_codes::{CodeCursor, CodePage, CodePart, DeviceCodeFilter, DeviceCodeListing};
 pub use tokens::{TokenFilter, TokenListing, TokenOwner};
 pub use users::UserListing;
 

@@ -6,6 +6,7 @@ mod access;
 mod audit;
 mod clients;
 pub mod command_line;
+mod device_code_pages;
 mod device_codes;
 mod scale;
 mod tokens;
