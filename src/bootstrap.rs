@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::crypto::password;
 use crate::crypto::random::Random;
 use crate::domain::user::Role;
-use crate::model::client::GrantTypes;
+use crate::model::client::{GrantType, GrantTypes};
 use crate::store::{self, NewClient, NewUser, Sessions, Store};
 
 /// Scopes the seeded CLI client may request.
@@ -188,7 +188,7 @@ pub async fn seed(
             secret_hash: None,
             allowed_scopes: CLI_CLIENT_SCOPES.to_owned(),
             refresh_tokens: true,
-            grant_types: GrantTypes::default_for(true, false),
+            grant_types: GrantTypes::default_for(true, true),
             now,
         };
         match store.insert_client(&client).await {
@@ -204,10 +204,12 @@ pub async fn seed(
     })
 }
 
-/// Registers [`CLI_REDIRECT_URI`] for the CLI client once per client and
-/// database, on new installs and upgraded ones alike; remembered in a
-/// setting so that an administrator who removes it later is not overruled
-/// at the next start.
+/// Registers [`CLI_REDIRECT_URI`] for the CLI client, and the
+/// authorization code grant that uses it, once per client and database, on
+/// new installs and upgraded ones alike (the migration that introduced
+/// grant types ran before the URI existed); remembered in a setting so that
+/// an administrator who removes either later is not overruled at the next
+/// start.
 async fn seed_cli_redirect_uri(store: &Store, cli_client_id: &str, now: i64) -> anyhow::Result<()> {
     let marker = format!("cli_redirect_uri_seeded:{cli_client_id}");
     if store.get_setting(&marker).await?.is_some() {
@@ -216,6 +218,17 @@ async fn seed_cli_redirect_uri(store: &Store, cli_client_id: &str, now: i64) -> 
     store
         .add_client_redirect_uri(cli_client_id, CLI_REDIRECT_URI)
         .await?;
+    if let Some(client) = store.find_client(cli_client_id).await?
+        && !client.grant_types.contains(GrantType::AuthorizationCode)
+    {
+        let grants = GrantTypes::new(
+            client
+                .grant_types
+                .iter()
+                .chain([GrantType::AuthorizationCode]),
+        );
+        store.set_client_grant_types(cli_client_id, &grants).await?;
+    }
     store
         .setting_or_insert(&marker, CLI_REDIRECT_URI, now)
         .await?;

@@ -181,6 +181,7 @@ async fn execute(app: &TestApp, sql: &str) {
 #[tokio::test]
 async fn the_cli_client_gets_its_loopback_redirect_uri_once() {
     use authgate::bootstrap::CLI_REDIRECT_URI;
+    use authgate::model::client::{GrantType, GrantTypes};
     let first = TestApp::spawn().await;
     let id = first.cli_client_id.clone();
     let uris = |app: &TestApp| {
@@ -188,12 +189,32 @@ async fn the_cli_client_gets_its_loopback_redirect_uri_once() {
         let id = id.clone();
         async move { store.client_redirect_uris(&id).await.unwrap() }
     };
+    let grants = |app: &TestApp| {
+        let store = app.core.store.clone();
+        let id = id.clone();
+        async move {
+            let client = store.find_client(&id).await.unwrap().unwrap();
+            client.grant_types.contains(GrantType::AuthorizationCode)
+        }
+    };
     assert_eq!(uris(&first).await, [CLI_REDIRECT_URI]);
-    // An install from before: neither the URI nor the record of seeding it.
+    assert!(
+        grants(&first).await,
+        "a new CLI client may use the code grant"
+    );
+    // An install from before: neither the URI, nor the code grant (the
+    // migration that added grant types saw no redirect URI), nor the
+    // record of seeding them.
     first
         .core
         .store
         .set_client_redirect_uris(&id, &[])
+        .await
+        .unwrap();
+    first
+        .core
+        .store
+        .set_client_grant_types(&id, &GrantTypes::default_for(true, false))
         .await
         .unwrap();
     execute(
@@ -206,6 +227,7 @@ async fn the_cli_client_gets_its_loopback_redirect_uri_once() {
 
     let second = TestApp::spawn_in(dir, |_| {}).await;
     assert_eq!(uris(&second).await, [CLI_REDIRECT_URI], "added on upgrade");
+    assert!(grants(&second).await, "with the code grant");
     // Restarting again changes nothing (no duplicate, no error).
     let dir = second.dir.clone();
     second.shutdown().await;
