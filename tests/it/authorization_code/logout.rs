@@ -293,3 +293,50 @@ async fn both_metadata_documents_name_the_end_session_endpoint() {
         );
     }
 }
+
+/// The hint an app really holds: the ID token the token endpoint issued
+/// for `openid`, checked by the same key ring after it has expired.
+#[tokio::test]
+async fn the_issued_id_token_is_a_hint_even_after_it_expired() {
+    let app = TestApp::spawn().await;
+    app.add_client(APP, None, "openid read", true).await;
+    app.core
+        .store
+        .set_client_redirect_uris(APP, &[super::REDIRECT.into()])
+        .await
+        .unwrap();
+    app.core
+        .store
+        .set_client_post_logout_redirect_uris(APP, &[BYE.into()])
+        .await
+        .unwrap();
+    app.sign_in().await;
+    let mut pairs = request();
+    for (name, value) in pairs.iter_mut() {
+        if *name == "scope" {
+            *value = "openid read".into();
+        }
+    }
+    pairs.push(("nonce", "n-1".into()));
+    let page = consent(&app, &pairs).await;
+    let location = answer(&app, &page, "approve").await;
+    let reply = exchange(&app, &params(&location)["code"], Some(VERIFIER)).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    let hint = reply.json["id_token"]
+        .as_str()
+        .expect("an ID token")
+        .to_owned();
+    let refresh = reply.json["refresh_token"].as_str().unwrap().to_owned();
+
+    app.advance(2 * 3600);
+    let page = app
+        .page(&logout_path(&[
+            ("id_token_hint", &hint),
+            ("post_logout_redirect_uri", BYE),
+        ]))
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(page.location(), Some(BYE));
+    assert!(!signed_in(&app).await);
+    assert_eq!(refresh_status(&app, &refresh).await.1, "invalid_grant");
+}

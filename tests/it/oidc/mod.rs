@@ -58,8 +58,9 @@ pub async fn spawn() -> TestApp {
     spawn_with(|_| {}).await
 }
 
-/// Signs the app's browser in, approves an authorization request for
-/// `scope` (with `nonce` when given) and returns the code.
+/// Approves an authorization request for `scope` (with `nonce` when
+/// given) in the app's signed-in browser and returns the code; a request
+/// the person's remembered consent covers gets its code without the page.
 pub async fn code_for(app: &TestApp, scope: &str, nonce: Option<&str>) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
     query
@@ -76,6 +77,11 @@ pub async fn code_for(app: &TestApp, scope: &str, nonce: Option<&str>) -> String
     let page = app
         .page(&format!("/oauth/authorize?{}", query.finish()))
         .await;
+    if page.status == 303 {
+        let location = page.location().expect("a redirect");
+        assert!(location.starts_with(REDIRECT), "{location}");
+        return params(location)["code"].clone();
+    }
     assert_eq!(page.status, 200, "consent page: {}", page.body);
     let reply = app
         .submit(
