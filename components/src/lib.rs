@@ -16,8 +16,8 @@ pub mod feedback;
 pub mod form;
 pub mod icons;
 pub mod layout;
-pub mod profile;
 pub mod logout;
+pub mod profile;
 
 /// The URLs components link and post to, filled from the server's route
 /// table so links cannot drift from the router.
