@@ -11,7 +11,7 @@ import {
   type Locator,
   type Page,
 } from '@playwright/test';
-import { ADMIN } from './support';
+import { ADMIN, pollToken, requestDeviceCode } from './support';
 
 export { expect };
 
@@ -192,4 +192,20 @@ export function typo(code: string): string {
 export async function expectNoHorizontalScroll(page: Page, width: number): Promise<void> {
   const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   expect(scrollWidth, `page ${page.url()} scrolls horizontally`).toBeLessThanOrEqual(width);
+}
+
+/**
+ * Connects a device (the CLI client) for the signed-in person: it asks
+ * for a code, the person enters and approves it, the device polls. Its
+ * token answer (status and JSON).
+ */
+export async function connectDevice(page: Page, request: APIRequestContext): Promise<Awaited<ReturnType<typeof pollToken>>> {
+  const dc = await requestDeviceCode(request);
+  await page.goto('/device');
+  await expectCodeEntry(page);
+  await typeCode(page, dc.user_code);
+  await submitCode(page);
+  await page.getByRole('button', { name: 'Approve', exact: true }).click();
+  await expect(page).toHaveURL(exactPath('/device/approved'));
+  return pollToken(request, dc.device_code);
 }

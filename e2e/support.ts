@@ -1,5 +1,7 @@
 // Helpers shared by the end-to-end specs.
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test, type APIRequestContext, type Page } from '@playwright/test';
 
@@ -128,4 +130,19 @@ export async function shot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file, fullPage: true });
   await info.attach(`${info.project.name}-${safe}`, { path: file, contentType: 'image/png' });
   return file;
+}
+
+/**
+ * A pretend application on 127.0.0.1 (any free port): every request gets
+ * a small page whose title and heading are `heading`. Redirects to it are
+ * where a sign-in ends.
+ */
+export async function startApp(heading: string): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><title>${heading}</title><h1>${heading}</h1>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -6,22 +6,9 @@
 // the app (confirmed on AuthGate's page) returns to the post-logout URI
 // with state; a device token obtained earlier keeps passing tokeninfo.
 import crypto from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIRequestContext, Page } from '@playwright/test';
-import { expect, exactPath, expectCodeEntry, signIn, submitCode, test, typeCode } from '../fixtures';
-import { pollToken, requestDeviceCode, shot, tokenInfo } from '../support';
-
-/** The pretend app: answers every request with a small page. */
-async function startApp(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><title>The app</title><h1>Back in the app</h1>');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+import { connectDevice, expect, signIn, test } from '../fixtures';
+import { shot, startApp, tokenInfo } from '../support';
 
 /** Desktop and 390 px phone screenshots of the current page. */
 async function shots(page: Page, name: string): Promise<void> {
@@ -33,7 +20,7 @@ async function shots(page: Page, name: string): Promise<void> {
 }
 
 test('a second visit skips consent, Revoke ends the app, logout returns to the app', async ({ page, request }) => {
-  const app = await startApp();
+  const app = await startApp('Back in the app');
   const origin = `http://127.0.0.1:${app.port}`;
   const redirectUri = `${origin}/callback`;
   const byeUri = `${origin}/bye`;
@@ -50,14 +37,7 @@ test('a second visit skips consent, Revoke ends the app, logout returns to the a
     const clientId = (await page.getByTestId('secret-0').textContent())!.trim();
 
     // A device (the CLI client) is connected first.
-    const dc = await requestDeviceCode(request);
-    await page.goto('/device');
-    await expectCodeEntry(page);
-    await typeCode(page, dc.user_code);
-    await submitCode(page);
-    await page.getByRole('button', { name: 'Approve', exact: true }).click();
-    await expect(page).toHaveURL(exactPath('/device/approved'));
-    const device = await pollToken(request, dc.device_code);
+    const device = await connectDevice(page, request);
     expect(device.status).toBe(200);
 
     const signInToApp = async (expectConsent: boolean) => {

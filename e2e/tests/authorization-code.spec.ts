@@ -5,21 +5,8 @@
 // state and iss — past the consent page's CSP `form-action`, which Chromium
 // applies to the redirect after the form's POST — and the code works once.
 import crypto from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect, signIn, test } from '../fixtures';
-import { shot, tokenInfo } from '../support';
-
-/** The pretend app: answers every request with a small page. */
-async function startApp(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><title>The app</title><h1>Back in the app</h1>');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+import { shot, startApp, tokenInfo } from '../support';
 
 test('an app signs a person in with the authorization code grant and PKCE', async ({ page, request, baseURL }) => {
   // An administrator registers the app.
@@ -32,7 +19,7 @@ test('an app signs a person in with the authorization code grant and PKCE', asyn
   const clientId = (await page.getByTestId('secret-0').textContent())!.trim();
   await page.getByRole('button', { name: 'Sign out' }).first().click();
 
-  const app = await startApp();
+  const app = await startApp('Back in the app');
   try {
     const redirectUri = `http://127.0.0.1:${app.port}/callback`;
     const verifier = crypto.randomBytes(32).toString('base64url');

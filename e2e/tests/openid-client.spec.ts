@@ -6,25 +6,12 @@
 // refresh, a denial, and the end-session URL — after which the person's
 // device token still works. The library's only concession is
 // `allowInsecureRequests`: the suite's server is plain http on 127.0.0.1.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
-import { expect, exactPath, expectCodeEntry, signIn, submitCode, test, typeCode } from '../fixtures';
-import { ADMIN, pollToken, requestDeviceCode, shot, tokenInfo } from '../support';
-
-/** The relying party's own web server: a page for every request. */
-async function startApp(): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><title>Wiki</title><h1>Back in the wiki</h1>');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
+import { connectDevice, expect, signIn, test } from '../fixtures';
+import { ADMIN, shot, startApp, tokenInfo } from '../support';
 
 test('openid-client signs a person in, reads UserInfo, refreshes and logs out', async ({ page, request, baseURL }) => {
-  const app = await startApp();
+  const app = await startApp('Back in the wiki');
   const origin = `http://127.0.0.1:${app.port}`;
   const redirectUri = `${origin}/callback`;
   const byeUri = `${origin}/bye`;
@@ -46,14 +33,7 @@ test('openid-client signs a person in, reads UserInfo, refreshes and logs out', 
     await expect(page.getByText('Name saved.')).toBeVisible();
 
     // A device (the CLI client) was connected earlier.
-    const dc = await requestDeviceCode(request);
-    await page.goto('/device');
-    await expectCodeEntry(page);
-    await typeCode(page, dc.user_code);
-    await submitCode(page);
-    await page.getByRole('button', { name: 'Approve', exact: true }).click();
-    await expect(page).toHaveURL(exactPath('/device/approved'));
-    const device = await pollToken(request, dc.device_code);
+    const device = await connectDevice(page, request);
     expect(device.status).toBe(200);
     await page.getByRole('button', { name: 'Sign out' }).first().click();
 
