@@ -9,7 +9,7 @@ use anyhow::{Result, anyhow, bail};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, HeaderName};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HOST, HeaderMap, HeaderName, LOCATION};
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 
 use crate::{ADMIN_PASSWORD, CLIENT_ID, DEVICE_GRANT};
 
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+pub(crate) const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 /// One keep-alive HTTP/1.1 connection to the server, reopened after an
 /// error. Bare hyper rather than a pooled client: the generator shares the
@@ -48,6 +48,12 @@ impl Conn {
 
     /// Sends one request and reads the whole answer.
     async fn send(&self, req: Request<Full<Bytes>>) -> Result<(StatusCode, Bytes)> {
+        let (status, _, body) = self.send_full(req).await?;
+        Ok((status, body))
+    }
+
+    /// Sends one request and reads the whole answer, headers included.
+    async fn send_full(&self, req: Request<Full<Bytes>>) -> Result<(StatusCode, HeaderMap, Bytes)> {
         let mut guard = self.sender.lock().await;
         let sender = match guard.take() {
             Some(s) if !s.is_closed() => s,
@@ -57,9 +63,10 @@ impl Conn {
         sender.ready().await?;
         let response = sender.send_request(req).await?;
         let status = response.status();
+        let headers = response.headers().clone();
         let body = response.into_body().collect().await?.to_bytes();
         *guard = Some(sender);
-        Ok((status, body))
+        Ok((status, headers, body))
     }
 
     pub(crate) async fn get(
@@ -85,6 +92,25 @@ impl Conn {
             .header(COOKIE, browser.cookie.as_str())
             .header(X_FORWARDED_FOR, browser.address.as_str());
         self.send(req.body(Full::new(Bytes::new()))?).await
+    }
+
+    /// A GET as the signed-in `browser` that answers with a redirect: its
+    /// status and `Location` (never followed).
+    pub(crate) async fn redirect_as(
+        &self,
+        path: &str,
+        browser: &Browser,
+    ) -> Result<(StatusCode, Option<String>)> {
+        let req = Request::get(path)
+            .header(HOST, "127.0.0.1")
+            .header(COOKIE, browser.cookie.as_str())
+            .header(X_FORWARDED_FOR, browser.address.as_str());
+        let (status, headers, _) = self.send_full(req.body(Full::new(Bytes::new()))?).await?;
+        let location = headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok((status, location))
     }
 
     pub(crate) async fn post_form(
@@ -140,7 +166,7 @@ pub(crate) struct Browser {
 pub(crate) const ADMIN: (&str, &str) = ("admin", ADMIN_PASSWORD);
 
 /// The value of the hidden field `name` in `html`.
-fn hidden_field(html: &str, name: &str) -> Result<String> {
+pub(crate) fn hidden_field(html: &str, name: &str) -> Result<String> {
     let marker = format!(r#"name="{name}" value=""#);
     let start = html
         .find(&marker)

@@ -5,10 +5,13 @@
 //! with a fixed number of concurrent connections: `/health` (the server's
 //! own ceiling), device-code requests, token polls on pending codes (spread
 //! over many codes, so both `authorization_pending` and `slow_down` occur),
-//! `tokeninfo`, introspection, and complete flows (request, code entry,
-//! approval, redemption). It prints a table — requests/s, p50, p99, errors, and each
-//! figure as a ratio to `/health` in the same run — plus the server's idle
-//! and peak memory, and writes the same as JSON.
+//! `tokeninfo`, introspection, complete flows (request, code entry,
+//! approval, redemption), authorization code exchanges with PKCE under
+//! remembered consent (authorize, then redeem for an ID token; counted
+//! per exchange) and UserInfo (see `apps.rs`). It prints a table —
+//! requests/s, p50, p99, errors, and each figure as a ratio to `/health`
+//! in the same run — plus the server's idle and peak memory, and writes
+//! the same as JSON.
 //!
 //! With `--fill N` it then grows the database to N live pending codes and
 //! times code entry and the admin pages on it (see `fill.rs`).
@@ -31,6 +34,7 @@
 
 #![allow(clippy::print_stdout)] // a command-line report
 
+mod apps;
 mod client;
 mod fill;
 mod measure;
@@ -86,7 +90,8 @@ pub(crate) struct Args {
     #[arg(long, default_value_t = 0)]
     pub(crate) fill: usize,
     /// Only these scenarios (comma-separated): health, device_code, poll,
-    /// poll_signin, tokeninfo, introspect, flow.
+    /// poll_signin, tokeninfo, introspect, flow, authorization_code,
+    /// userinfo.
     #[arg(long, value_delimiter = ',')]
     pub(crate) only: Vec<String>,
 }
@@ -142,6 +147,16 @@ async fn main() -> Result<()> {
     if wanted(&args, "flow") {
         let people = scenarios::people(&target, args.flows).await?;
         rows.push(scenarios::flows(&target, people).await);
+    }
+    if wanted(&args, "authorization_code") || wanted(&args, "userinfo") {
+        let app = apps::app(&target).await?;
+        if wanted(&args, "authorization_code") {
+            rows.push(apps::authorization_codes(&target, app.clone()).await);
+        }
+        if wanted(&args, "userinfo") {
+            let tokens = apps::tokens(&target, &app, 8).await?;
+            rows.push(apps::userinfo(&target, tokens).await);
+        }
     }
     if args.fill > 0 {
         let (codes, secs) = fill::fill(&target, args.fill, 200).await?;
