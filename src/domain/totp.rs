@@ -185,7 +185,8 @@ pub async fn confirm(
 /// The second step of sign-in: `code` for `username` (whose password was
 /// right), counted against the sign-in lock-outs.
 /// [`Error::TooManyAttempts`] while locked, [`Error::BadCredentials`] for
-/// a wrong or reused code.
+/// a wrong or reused code, [`Error::Refused`] when the factor was turned
+/// off meanwhile.
 pub async fn verify(
     core: &Core,
     user_id: &str,
@@ -195,9 +196,9 @@ pub async fn verify(
 ) -> Result<()> {
     let attempt = super::throttle::begin_sign_in(core, username, ip).await?;
     let Some(factor) = factor(core, user_id).await?.filter(TotpFactor::is_on) else {
-        // Removed since the password step: nothing left to ask.
-        attempt.succeeded(core).await?;
-        return Ok(());
+        // Turned off since the password step: no code can prove anything,
+        // and the session must not claim one. Sign in again.
+        return Err(Error::Refused("two-step sign-in was turned off".into()));
     };
     match accept(core, &factor, username, code, StepUse::Verify, ip).await {
         Ok(()) => {
@@ -213,7 +214,9 @@ pub async fn verify(
 }
 
 /// Turns two-step sign-in off, proven by a current code (accepted once,
-/// like any) or the password. [`Error::BadCredentials`] if neither is right.
+/// like any) or the password, counted against the sign-in lock-outs (a
+/// session left open must not become a way to guess either).
+/// [`Error::BadCredentials`] if neither is right.
 pub async fn remove(
     core: &Core,
     user: &super::user::User,
@@ -224,6 +227,7 @@ pub async fn remove(
     let Some(factor) = factor(core, &user.id).await? else {
         return Ok(());
     };
+    let attempt = super::throttle::begin_sign_in(core, &user.username, ip).await?;
     let proven = if !code.trim().is_empty() && factor.is_on() {
         accept(core, &factor, &user.username, code, StepUse::Verify, ip)
             .await
@@ -237,6 +241,7 @@ pub async fn remove(
     if !proven {
         return Err(Error::BadCredentials);
     }
+    attempt.succeeded(core).await?;
     if core.store.delete_totp(&user.id).await? {
         super::audit::record(
             core,

@@ -298,3 +298,42 @@ async fn turning_it_off_needs_a_code_or_the_password() {
         "no code asked any more"
     );
 }
+
+#[tokio::test]
+async fn wrong_passwords_to_turn_it_off_count_against_the_lock_outs() {
+    let app = TestApp::spawn().await;
+    let key = enrolled(&app).await;
+    password_step(&app, "/account").await;
+    send_code(&app, &code_at(&key, now(&app))).await;
+    let account = app.page("/account").await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let page = app
+            .submit(
+                "/account/two-step/remove",
+                &[("csrf_token", &account.csrf()), ("password", "guess")],
+                false,
+            )
+            .await;
+        statuses.push(page.status);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert!(
+        authgate::domain::totp::is_on(&app.core, &app.admin_id)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_factor_turned_off_meanwhile_sends_the_code_step_back_to_sign_in() {
+    let app = TestApp::spawn().await;
+    let key = enrolled(&app).await;
+    password_step(&app, "/device").await;
+    // Turned off elsewhere (an administrator, another session).
+    app.core.store.delete_totp(&app.admin_id).await.unwrap();
+    let page = send_code(&app, &code_at(&key, now(&app))).await;
+    assert_eq!(page.status, 303);
+    assert!(page.location().unwrap().starts_with("/login?next="));
+    assert_eq!(app.page("/account").await.status, 303, "not signed in");
+}

@@ -92,6 +92,7 @@ pub async fn submit(
                     retry_after_secs.max(1)
                 ),
             ),
+            Err(Error::Refused(_)) => return Ok(start_again(&next)),
             Err(e) => return Err(e.into()),
         };
     Ok(form_page(&state, &web, &next, Some(&error), status))

@@ -158,6 +158,13 @@ pub async fn remove(
             let why = "Enter a current code from your app, or your password, to turn two-step sign-in off.";
             refused(&state, &web, &user, StatusCode::UNPROCESSABLE_ENTITY, why).await
         }
+        Err(Error::TooManyAttempts { retry_after_secs }) => {
+            let why = format!(
+                "Too many failed attempts. Try again in {} seconds.",
+                retry_after_secs.max(1)
+            );
+            refused(&state, &web, &user, StatusCode::TOO_MANY_REQUESTS, &why).await
+        }
         Err(e) => Err(e.into()),
     }
 }
