@@ -16,6 +16,7 @@ pub mod logout;
 pub mod oidc;
 pub mod throttle;
 pub mod token;
+pub mod totp;
 pub mod user;
 pub mod user_agent;
 

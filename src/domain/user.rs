@@ -66,6 +66,31 @@ pub async fn authenticate(core: &Core, username: &str, plain_password: &str) -> 
     }
 }
 
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum Password {
+    /// Signed in: the password is all this person uses.
+    SignedIn(User),
+    /// The person turned on two-step sign-in: a code is still needed
+    /// (`totp::verify`). The attempt stays counted until it is given.
+    NeedsCode(User),
+}
+
+/// Audits a completed sign-in of `user` (after its second step).
+pub async fn signed_in(core: &Core, user: &User, ip: Option<std::net::IpAddr>, detail: &str) {
+    super::audit::record(
+        core,
+        crate::store::NewAuditEvent {
+            actor: Some(user.id.to_string()),
+            ip: ip.map(|ip| ip.to_string()),
+            target: Some(user.username.chars().take(64).collect()),
+            detail: Some(detail.to_owned()),
+            ..crate::store::NewAuditEvent::new(AuditAction::SignedIn)
+        },
+    )
+    .await;
+}
+
 /// Signs a person in: counts the attempt (refusing it while the account or
 /// address is locked out), checks the password, and audits the outcome.
 pub async fn sign_in(
@@ -73,7 +98,7 @@ pub async fn sign_in(
     username: &str,
     plain_password: &str,
     ip: Option<std::net::IpAddr>,
-) -> Result<User> {
+) -> Result<Password> {
     let attempt = super::throttle::begin_sign_in(core, username, ip).await?;
     let event = |action: AuditAction, actor: Option<String>, detail: Option<String>| {
         crate::store::NewAuditEvent {
@@ -86,13 +111,18 @@ pub async fn sign_in(
     };
     match authenticate(core, username, plain_password).await {
         Ok(user) => {
+            if super::totp::is_on(core, &user.id).await? {
+                // Not given back yet: a known password must not reset
+                // the lock-out that wrong codes build up.
+                return Ok(Password::NeedsCode(user));
+            }
             attempt.succeeded(core).await?;
             super::audit::record(
                 core,
                 event(AuditAction::SignedIn, Some(user.id.to_string()), None),
             )
             .await;
-            Ok(user)
+            Ok(Password::SignedIn(user))
         }
         Err(Error::BadCredentials) => {
             core.metrics.sign_in_failed();

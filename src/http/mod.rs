@@ -54,6 +54,10 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route(paths::HOME, get(ui::login::home))
         .route(paths::LOGIN, get(ui::login::show).post(ui::login::submit))
+        .route(
+            paths::LOGIN_CODE,
+            get(ui::login_code::show).post(ui::login_code::submit),
+        )
         .route(paths::LOGOUT, post(ui::login::logout))
         .route(
             paths::DEVICE,
@@ -71,6 +75,9 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT_REVOKE, post(ui::account::revoke))
         .route(paths::ACCOUNT_PROFILE, post(ui::account_profile::set_name))
         .route(paths::ACCOUNT_APP_REVOKE, post(ui::account::revoke_app))
+        .route(paths::ACCOUNT_TWO_STEP_START, post(ui::two_step::start))
+        .route(paths::ACCOUNT_TWO_STEP_CONFIRM, post(ui::two_step::confirm))
+        .route(paths::ACCOUNT_TWO_STEP_REMOVE, post(ui::two_step::remove))
         .merge(admin::routes())
         .layer(session_layer(&state))
         .layer(axum::middleware::from_fn(unsaved_sessions));

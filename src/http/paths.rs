@@ -26,6 +26,10 @@ pub const OPENAPI: &str = "/openapi.json";
 pub const ACCOUNT: &str = "/account";
 pub const ACCOUNT_REVOKE: &str = "/account/grants/{id}/revoke";
 pub const ACCOUNT_PROFILE: &str = "/account/profile";
+/// Two-step sign-in on `/account`: start enrolment, confirm it, turn off.
+pub const ACCOUNT_TWO_STEP_START: &str = "/account/two-step/start";
+pub const ACCOUNT_TWO_STEP_CONFIRM: &str = "/account/two-step/confirm";
+pub const ACCOUNT_TWO_STEP_REMOVE: &str = "/account/two-step/remove";
 /// Ends an application's remembered consent (the form names the client).
 pub const ACCOUNT_APP_REVOKE: &str = "/account/apps/revoke";
 /// The verification page people open (RFC 8628 `verification_uri`).
@@ -34,6 +38,8 @@ pub const DEVICE_DECISION: &str = "/device/decision";
 /// `/device/approved`, `/device/denied`, `/device/expired`.
 pub const DEVICE_RESULT: &str = "/device/{outcome}";
 pub const LOGIN: &str = "/login";
+/// The second step of sign-in: a code from an authenticator app.
+pub const LOGIN_CODE: &str = "/login/code";
 pub const LOGOUT: &str = "/logout";
 pub const ASSETS: &str = "/assets";
 pub const ASSET: &str = "/assets/{name}";

@@ -18,6 +18,14 @@ pub enum AuditAction {
     /// A person signed out at an application's request (OpenID Connect
     /// RP-Initiated Logout).
     SignedOutByApp,
+    /// A person turned on two-step sign-in (a TOTP code confirmed it).
+    TotpEnabled,
+    /// A person turned off two-step sign-in.
+    TotpRemoved,
+    /// A wrong TOTP code (at sign-in, enrolment or removal).
+    TotpCodeFailed,
+    /// A TOTP code whose time step was already used (RFC 6238 §5.2).
+    TotpStepReplayed,
     /// A typed user code matched no code (RFC 8628 §5.1: what the global
     /// guess cap counts).
     CodeEntryFailed,
@@ -80,10 +88,14 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 33] = [
+    pub const ALL: [AuditAction; 37] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOutByApp,
+        Self::TotpEnabled,
+        Self::TotpRemoved,
+        Self::TotpCodeFailed,
+        Self::TotpStepReplayed,
         Self::CodeEntryFailed,
         Self::DeviceApproved,
         Self::DeviceDenied,
@@ -122,6 +134,10 @@ impl AuditAction {
             Self::SignedIn => "auth.sign_in",
             Self::SignInFailed => "auth.sign_in_failed",
             Self::SignedOutByApp => "auth.signed_out_by_app",
+            Self::TotpEnabled => "auth.totp_enabled",
+            Self::TotpRemoved => "auth.totp_removed",
+            Self::TotpCodeFailed => "auth.totp_failed",
+            Self::TotpStepReplayed => "auth.totp_replayed",
             Self::CodeEntryFailed => "user_code.failed",
             Self::DeviceApproved => "device.approved",
             Self::DeviceDenied => "device.denied",
@@ -162,7 +178,13 @@ impl AuditAction {
 
     pub const fn category(self) -> AuditCategory {
         match self {
-            Self::SignedIn | Self::SignInFailed | Self::SignedOutByApp => AuditCategory::SignIn,
+            Self::SignedIn
+            | Self::SignInFailed
+            | Self::SignedOutByApp
+            | Self::TotpEnabled
+            | Self::TotpRemoved
+            | Self::TotpCodeFailed
+            | Self::TotpStepReplayed => AuditCategory::SignIn,
             Self::CodeEntryFailed
             | Self::DeviceApproved
             | Self::DeviceDenied
@@ -264,6 +286,10 @@ mod tests {
                 "auth.sign_in",
                 "auth.sign_in_failed",
                 "auth.signed_out_by_app",
+                "auth.totp_enabled",
+                "auth.totp_removed",
+                "auth.totp_failed",
+                "auth.totp_replayed",
                 "user_code.failed",
                 "device.approved",
                 "device.denied",

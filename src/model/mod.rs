@@ -20,6 +20,7 @@ pub mod scope;
 pub mod secret;
 pub mod time;
 pub mod token;
+pub mod totp;
 pub mod user;
 pub mod user_code;
 

@@ -137,6 +137,7 @@ mod settings;
 mod signing_keys;
 mod throttle;
 mod tokens;
+mod totp;
 mod users;
 mod writer;
 

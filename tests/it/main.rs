@@ -35,5 +35,6 @@ mod start_up;
 mod token_polling;
 mod tokeninfo;
 mod tokens;
+mod two_step;
 
 mod support;

@@ -79,7 +79,13 @@ pub async fn show(
         notice,
         device_link: paths::DEVICE,
     });
-    let body = html! { div class="space-y-6" { (devices) (apps) (profile) } };
+    let two_step_notice = match query_param(query.as_deref(), "two_step").as_deref() {
+        Some("on") => Some("Two-step sign-in is on. Signing in now asks for a code."),
+        Some("off") => Some("Two-step sign-in is off."),
+        _ => None,
+    };
+    let two_step = super::two_step::section(&state, &web, &user, None, two_step_notice).await?;
+    let body = html! { div class="space-y-6" { (devices) (apps) (two_step) (profile) } };
     Ok(html_response(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),

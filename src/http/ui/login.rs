@@ -97,16 +97,23 @@ pub async fn submit(
         "Enter your username and password.".to_owned()
     } else {
         match user::sign_in(&state.core, username, form.password.expose(), ip).await {
-            Ok(user) => {
+            Ok(user::Password::SignedIn(user)) => {
                 tracing::info!(user_id = %user.id, "signed in");
                 web.sign_in(
                     user,
                     state.core.random.token(32),
                     state.http.session_lifetime,
                     state.core.clock.now_secs(),
+                    &["pwd"],
                 )
                 .await?;
                 return Ok(Redirect::to(&next).into_response());
+            }
+            Ok(user::Password::NeedsCode(user)) => {
+                // Not signed in yet: the code page finishes it.
+                web.await_code(&user, &next, state.core.clock.now_secs())
+                    .await?;
+                return Ok(Redirect::to(paths::LOGIN_CODE).into_response());
             }
             Err(Error::BadCredentials) => {
                 tracing::info!("sign-in failed");

@@ -7,5 +7,7 @@ pub mod authorize;
 pub mod device;
 pub mod end_session;
 pub mod login;
+pub mod login_code;
 pub mod render;
 pub mod session;
+pub mod two_step;

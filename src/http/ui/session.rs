@@ -30,6 +30,14 @@ pub const ANONYMOUS_LIFETIME: time::Duration = time::Duration::minutes(15);
 /// The authorization request this session was sent to sign in (again)
 /// for, and when (see [`WebSession::ask_sign_in_for`]).
 const SIGN_IN_FOR: &str = "sign_in_for";
+/// A right password still waiting for its second step: the user id, the
+/// password's fingerprint then, the `next=` and when it lapses (see
+/// [`WebSession::await_code`]).
+const AWAITING_CODE: &str = "awaiting_code";
+/// How long the code page waits after a right password.
+pub const AWAIT_CODE_SECS: i64 = 5 * 60;
+/// How the session signed in (RFC 8176 `amr` values).
+const AMR: &str = "amr";
 /// The application last decided on, for the result page.
 const LAST_APP: &str = "last_app";
 /// The outcome of the last decision, so result pages show only real ones.
@@ -99,13 +107,16 @@ fn auth_stamp(user: &User) -> String {
 impl WebSession {
     /// Signs `user` in at `now_secs` for `lifetime` of inactivity: a new
     /// session id (no fixation), a new CSRF token.
+    /// `amr` lists how (RFC 8176: `pwd`, or `pwd otp mfa`).
     pub async fn sign_in(
         &mut self,
         user: User,
         new_csrf: String,
         lifetime: std::time::Duration,
         now_secs: i64,
+        amr: &[&str],
     ) -> Result<(), PageError> {
+        self.session.remove::<Awaiting>(AWAITING_CODE).await?;
         self.session.cycle_id().await?;
         let lifetime = time::Duration::try_from(lifetime).unwrap_or(time::Duration::DAY);
         self.session
@@ -113,6 +124,7 @@ impl WebSession {
         self.session.insert(USER_ID, &user.id).await?;
         self.session.insert(AUTH_STAMP, auth_stamp(&user)).await?;
         self.session.insert(AUTH_TIME, now_secs).await?;
+        self.session.insert(AMR, amr).await?;
         self.session.insert(CSRF, &new_csrf).await?;
         self.csrf = new_csrf;
         self.user = Some(user);
@@ -125,6 +137,56 @@ impl WebSession {
     pub async fn renew_stamp(&self, user: &User) -> Result<(), PageError> {
         self.session.insert(AUTH_STAMP, auth_stamp(user)).await?;
         Ok(())
+    }
+
+    /// Notes that `user` gave the right password at `now_secs` and must
+    /// now give a code: the session is not signed in (nor its id renewed)
+    /// until [`Self::sign_in`]; the note lapses after [`AWAIT_CODE_SECS`].
+    pub async fn await_code(
+        &self,
+        user: &User,
+        next: &str,
+        now_secs: i64,
+    ) -> Result<(), PageError> {
+        let awaiting = Awaiting {
+            user_id: user.id.to_string(),
+            stamp: auth_stamp(user),
+            next: next.to_owned(),
+            until: now_secs + AWAIT_CODE_SECS,
+        };
+        self.session.insert(AWAITING_CODE, awaiting).await?;
+        Ok(())
+    }
+
+    /// The user still waiting for their code and their `next=`, if the
+    /// note is there, unexpired, and their password has not changed since.
+    pub async fn awaiting_code(
+        &self,
+        state: &AppState,
+    ) -> Result<Option<(User, String)>, PageError> {
+        let Some(a) = self.session.get::<Awaiting>(AWAITING_CODE).await? else {
+            return Ok(None);
+        };
+        if a.until < state.core.clock.now_secs() {
+            self.session.remove::<Awaiting>(AWAITING_CODE).await?;
+            return Ok(None);
+        }
+        match crate::domain::user::find(&state.core, &a.user_id).await? {
+            Some(user) if !user.disabled && auth_stamp(&user) == a.stamp => {
+                Ok(Some((user, a.next)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// How this session signed in (`["pwd"]` for sessions from before
+    /// it was recorded).
+    pub async fn amr(&self) -> Result<Vec<String>, PageError> {
+        Ok(self
+            .session
+            .get::<Vec<String>>(AMR)
+            .await?
+            .unwrap_or_else(|| vec!["pwd".to_owned()]))
     }
 
     /// When this session signed in, if it recorded it (sessions signed in
@@ -186,6 +248,15 @@ impl WebSession {
         }
         Ok(Some(self.session.get::<String>(LAST_APP).await?))
     }
+}
+
+/// See [`AWAITING_CODE`].
+#[derive(Debug, serde::Serialize, Deserialize)]
+struct Awaiting {
+    user_id: String,
+    stamp: String,
+    next: String,
+    until: i64,
 }
 
 /// A signed-in person. Without one, the request is redirected to sign-in
