@@ -112,7 +112,7 @@ pub fn two_step_section(p: &TwoStepSection<'_>) -> Markup {
                     div class="w-48 shrink-0 rounded-lg bg-white p-2" role="img" aria-label="QR code of the key" { (qr) }
                     div class="min-w-0 text-sm" {
                         p class="text-slate-600 dark:text-slate-300" { "Key" }
-                        code id="two-step-key" class="block break-all font-mono text-base text-slate-900 dark:text-white" { (grouped(key)) }
+                        code id="two-step-key" class="block break-words font-mono text-base text-slate-900 dark:text-white" { (grouped(key)) }
                     }
                 }
                 form method="post" action=(confirm_action) class="space-y-4" novalidate {
