@@ -337,3 +337,31 @@ async fn a_factor_turned_off_meanwhile_sends_the_code_step_back_to_sign_in() {
     assert!(page.location().unwrap().starts_with("/login?next="));
     assert_eq!(app.page("/account").await.status, 303, "not signed in");
 }
+
+/// Eight submissions of one step at the same moment (as from two
+/// instances, or a double-clicked form): the store accepts it once.
+#[tokio::test]
+async fn a_step_submitted_concurrently_is_accepted_once() {
+    use authgate::model::time::UnixSecs;
+    use authgate::model::totp::StepUse;
+    let app = TestApp::spawn().await;
+    enrolled(&app).await;
+    let step = now(&app) / 30 + 1;
+    let tries = (0..8).map(|_| {
+        let store = app.core.store.clone();
+        let user = app.admin_id.clone();
+        let at = UnixSecs(now(&app));
+        tokio::spawn(async move {
+            store
+                .accept_totp_step(&user, step, StepUse::Verify, at)
+                .await
+                .unwrap()
+        })
+    });
+    let accepted = futures_util::future::join_all(tries)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
+    assert_eq!(accepted, 1);
+}
