@@ -172,17 +172,7 @@ async fn metrics_count_authorization_requests_by_outcome() {
     app.sign_in().await;
     let page = app.page(path).await;
     assert_eq!(page.status, 200, "consent shown");
-    let approved = app
-        .submit(
-            "/oauth/authorize/decision",
-            &[
-                ("csrf_token", &page.csrf()),
-                ("consent", &page.consent()),
-                ("decision", "approve"),
-            ],
-            false,
-        )
-        .await;
+    let approved = app.decide_app(&page, "approve").await;
     assert_eq!(approved.status, 303);
     assert_eq!(app.page(path).await.status, 303, "remembered");
     let refused = format!("{path}&prompt=none%20login");

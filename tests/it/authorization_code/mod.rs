@@ -89,17 +89,7 @@ async fn consent(app: &TestApp, pairs: &[(&str, String)]) -> Page {
 
 /// Answers a consent page; returns the 303's `Location`.
 async fn answer(app: &TestApp, page: &Page, decision: &str) -> String {
-    let reply = app
-        .submit(
-            "/oauth/authorize/decision",
-            &[
-                ("csrf_token", &page.csrf()),
-                ("consent", &page.consent()),
-                ("decision", decision),
-            ],
-            false,
-        )
-        .await;
+    let reply = app.decide_app(page, decision).await;
     assert_eq!(reply.status, 303, "{}", reply.body);
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     reply.location().unwrap().to_owned()

@@ -83,17 +83,7 @@ pub async fn code_for(app: &TestApp, scope: &str, nonce: Option<&str>) -> String
         return params(location)["code"].clone();
     }
     assert_eq!(page.status, 200, "consent page: {}", page.body);
-    let reply = app
-        .submit(
-            "/oauth/authorize/decision",
-            &[
-                ("csrf_token", &page.csrf()),
-                ("consent", &page.consent()),
-                ("decision", "approve"),
-            ],
-            false,
-        )
-        .await;
+    let reply = app.decide_app(&page, "approve").await;
     assert_eq!(reply.status, 303, "{}", reply.body);
     params(reply.location().unwrap())["code"].clone()
 }

@@ -47,17 +47,7 @@ async fn the_openidconnect_crate_signs_in_verifies_and_refreshes() {
     let path = format!("{}?{}", url.path(), url.query().unwrap());
     let page = app.page(&path).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let reply = app
-        .submit(
-            "/oauth/authorize/decision",
-            &[
-                ("csrf_token", &page.csrf()),
-                ("consent", &page.consent()),
-                ("decision", "approve"),
-            ],
-            false,
-        )
-        .await;
+    let reply = app.decide_app(&page, "approve").await;
     assert_eq!(reply.status, 303);
     let answer = params(reply.location().unwrap());
     assert_eq!(&answer["state"], csrf.secret());

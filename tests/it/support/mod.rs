@@ -301,6 +301,21 @@ impl TestApp {
         Self::to_page(req.send().await.expect("send")).await
     }
 
+    /// Answers an application's consent page (`approve` or `deny`) with
+    /// its CSRF token and consent ticket: the decision's reply.
+    pub async fn decide_app(&self, page: &Page, decision: &str) -> Page {
+        self.submit(
+            "/oauth/authorize/decision",
+            &[
+                ("csrf_token", &page.csrf()),
+                ("consent", &page.consent()),
+                ("decision", decision),
+            ],
+            false,
+        )
+        .await
+    }
+
     /// Signs in through the real form as `username`.
     pub async fn sign_in_as(&self, username: &str, password: &str) -> Page {
         let login = self.page("/login").await;
