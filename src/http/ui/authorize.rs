@@ -218,15 +218,12 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     let decision = Decision::parse(&form.decision)
         .ok_or_else(|| PageError::BadRequest("Choose Approve or Deny.".into()))?;
-    let auth_time = web
-        .auth_time()
-        .await?
-        .unwrap_or_else(|| state.core.clock.now_secs());
+    let auth_time = web.auth_time_or(state.core.clock.now_secs()).await?;
     let decided = authorize::decide(
         &state.core,
         &web.csrf,
         &user.id,
-        UnixSecs(auth_time),
+        auth_time,
         &form.consent,
         decision,
         ip.map(|ip| ip.to_string()),

@@ -200,11 +200,7 @@ pub async fn decide(
     let decision = Decision::parse(&form.decision)
         .ok_or_else(|| PageError::BadRequest("Choose Approve or Deny.".into()))?;
     let ip = ip.map(|ip| ip.to_string());
-    // Sessions signed in before sign-in times were recorded count from now.
-    let auth_time = web
-        .auth_time()
-        .await?
-        .unwrap_or_else(|| state.core.clock.now_secs());
+    let auth_time = web.auth_time_or(state.core.clock.now_secs()).await?;
     let decided = consent::decide(
         &state.core,
         &web.csrf,
@@ -212,7 +208,7 @@ pub async fn decide(
         &form.consent,
         decision,
         ip,
-        crate::model::time::UnixSecs(auth_time),
+        auth_time,
     )
     .await;
     match decided {

@@ -195,6 +195,14 @@ impl WebSession {
         Ok(self.session.get::<i64>(AUTH_TIME).await?)
     }
 
+    /// The `auth_time` an approval carries: when this session signed in,
+    /// or `now` for a session signed in before sign-in times were kept.
+    pub async fn auth_time_or(&self, now: i64) -> Result<crate::model::time::UnixSecs, PageError> {
+        Ok(crate::model::time::UnixSecs(
+            self.auth_time().await?.unwrap_or(now),
+        ))
+    }
+
     /// Notes that the authorization request `request` (its query string)
     /// sends the person to sign in at `now_secs`: once they have, the same
     /// request must not send them again (`prompt=login`, `max_age`).
