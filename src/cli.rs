@@ -282,6 +282,11 @@ pub struct ServerArgs {
     #[arg(long)]
     pub production: bool,
 
+    /// How recently a second factor must have been used to approve a
+    /// request when a policy requires one (e.g. 5m).
+    #[arg(long, env = "STEP_UP_MAX_AGE", value_name = "STEP_UP_MAX_AGE", default_value = "5m", value_parser = parse_duration)]
+    pub step_up_max_age: Duration,
+
     /// How long a browser session lasts without activity (e.g. 7d).
     #[arg(long, env = "SESSION_LIFETIME", value_name = "SESSION_LIFETIME", default_value = "7d", value_parser = parse_duration)]
     pub session_lifetime: Duration,

@@ -80,6 +80,9 @@ pub struct Config {
     /// Serve assets from disk with live reload (`--dev`).
     pub dev: bool,
     pub session_lifetime: Duration,
+    /// STEP_UP_MAX_AGE: how fresh a second factor must be for an approval
+    /// a policy guards.
+    pub step_up_max_age: Duration,
     pub request_timeout: Duration,
     /// A connection's deadline for a request's headers, and for idling
     /// between requests (HEADER_READ_TIMEOUT).
@@ -169,6 +172,7 @@ impl Config {
             allow_insecure_http: args.allow_insecure_http,
             dev: args.dev,
             session_lifetime: args.session_lifetime,
+            step_up_max_age: args.step_up_max_age,
             request_timeout: args.request_timeout,
             header_read_timeout: args.header_read_timeout,
             max_connections: args.max_connections,
@@ -179,6 +183,7 @@ impl Config {
             cleanup_period: Some(crate::tasks::CLEANUP_PERIOD),
         };
         at_least("SESSION_LIFETIME", config.session_lifetime, 60)?;
+        at_least("STEP_UP_MAX_AGE", config.step_up_max_age, 30)?;
         if production {
             check_production(&config)?;
         }
@@ -221,6 +226,7 @@ impl Config {
             allow_insecure_http: false,
             dev: false,
             session_lifetime: Duration::from_secs(7 * 24 * 3600),
+            step_up_max_age: Duration::from_secs(5 * 60),
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 10_000,

@@ -117,6 +117,7 @@ impl AppState {
                 audit_retention: config.audit_retention,
                 max_pending_codes_per_client: (config.max_pending_codes_per_client > 0)
                     .then_some(config.max_pending_codes_per_client),
+                step_up_max_age: config.step_up_max_age,
             },
             metrics: crate::metrics::Metrics::new(),
             guesses: Arc::default(),

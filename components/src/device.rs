@@ -81,6 +81,9 @@ pub struct Consent<'a> {
     /// Plain-words descriptions of the requested scopes.
     pub scopes: Vec<(&'a str, &'a str)>,
     pub account: &'a str,
+    /// How this session signed in, in words ("password and one-time
+    /// code"): an approval carries it to the device's tokens.
+    pub signed_in_with: &'a str,
 }
 
 pub fn consent(p: &Consent<'_>) -> Markup {
@@ -105,6 +108,7 @@ pub fn consent(p: &Consent<'_>) -> Markup {
             }
             (detail("Requested", html! { (ago(p.requested_secs_ago)) }))
             (detail("Your account", html! { (p.account) }))
+            (detail("Signed in with", html! { (p.signed_in_with) }))
         }
         (scopes_and_decision(&p.scopes, p.action, p.csrf, p.ticket))
     })
@@ -247,6 +251,7 @@ mod tests {
             requested_secs_ago: 10,
             scopes: vec![("read", "Read your data")],
             account: "alice",
+            signed_in_with: "password",
         })
         .into_string();
         assert!(!html.contains("<script>alert(1)"));

@@ -9,7 +9,7 @@ use crate::form::{Button, ButtonStyle, Field, csrf_field, field, submit};
 use crate::layout::heading;
 
 /// The six-digit code field, shared by every form that asks for one.
-fn code_field(id: &str, error: Option<&str>, autofocus: bool, required: bool) -> Markup {
+pub(crate) fn code_field(id: &str, error: Option<&str>, autofocus: bool, required: bool) -> Markup {
     field(&Field {
         id,
         name: "code",

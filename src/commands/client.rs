@@ -66,6 +66,13 @@ pub enum ClientAction {
     Disable { client_id: String },
     /// Enable a disabled client again.
     Enable { client_id: String },
+    /// Require a second factor, used within STEP_UP_MAX_AGE, to approve
+    /// this client's requests (--off: stop requiring it).
+    RequireSecondFactor {
+        client_id: String,
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
@@ -122,6 +129,17 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
         }
         ClientAction::Enable { client_id } => {
             set_disabled(&ctx, &actor, &mut out, &client_id, false).await
+        }
+        ClientAction::RequireSecondFactor { client_id, off } => {
+            let changed =
+                admin::require_second_factor_for_client(&ctx, &actor, &client_id, !off).await?;
+            let what = if off { "not required" } else { "required" };
+            let already = if changed { "" } else { " (unchanged)" };
+            writeln!(
+                out,
+                "second factor {what} to approve client {client_id}{already}"
+            )?;
+            Ok(())
         }
     }
 }

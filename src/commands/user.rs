@@ -68,6 +68,17 @@ pub enum UserAction {
     },
     /// Clear a user's sign-in lock-outs, from every address.
     Unlock { username: String },
+    /// Require a second factor of a user, or with --all of everyone
+    /// (--off: stop requiring it). People without one set it up at their
+    /// next sign-in; approvals ask for it again after STEP_UP_MAX_AGE.
+    RequireSecondFactor {
+        #[arg(required_unless_present = "all")]
+        username: Option<String>,
+        #[arg(long, conflicts_with = "username")]
+        all: bool,
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 /// The OpenID Connect profile of a user (ID tokens, UserInfo).
@@ -201,6 +212,24 @@ async fn execute(store: &Store, action: UserAction) -> anyhow::Result<()> {
             } else {
                 writeln!(out, "{username} was not locked out (counts cleared)")?;
             }
+            Ok(())
+        }
+        UserAction::RequireSecondFactor { username, all, off } => {
+            let (changed, whom) = match username {
+                Some(username) if !all => {
+                    let user = find(store, &username).await?;
+                    let changed =
+                        admin::require_second_factor_of_user(&ctx, &actor, &user.id, !off).await?;
+                    (changed, username)
+                }
+                _ => (
+                    admin::require_second_factor_of_everyone(&ctx, &actor, !off).await?,
+                    "everyone".to_owned(),
+                ),
+            };
+            let what = if off { "not required" } else { "required" };
+            let already = if changed { "" } else { " (unchanged)" };
+            writeln!(out, "second factor {what} of {whom}{already}")?;
             Ok(())
         }
     }

@@ -11,6 +11,7 @@
 use super::client::Client;
 use super::device_flow;
 use super::{Core, Error, Result};
+use crate::model::authn::SessionProof;
 use crate::model::{Decision, DeviceCode, UserCode};
 
 /// The longest a ticket is good for (never longer than its code).
@@ -31,11 +32,13 @@ pub fn issue(core: &Core, session_secret: &str, user_id: &str, code: &DeviceCode
         .seal(&binding(session_secret, user_id), &payload)
 }
 
-/// Decides the request named by `ticket` for a person who signed in at
-/// `auth_time`, which must have been issued to
+/// Decides the request named by `ticket` for a person whose session
+/// brings `proof`; the ticket must have been issued to
 /// this session and user and not have run out ([`Error::StaleConsent`]
 /// otherwise). The request itself may meanwhile have expired or been
 /// decided: [`Error::ExpiredUserCode`], [`Error::UserCodeAlreadyUsed`].
+/// An approval a policy guards needs a second factor proven at
+/// the proof's `factor_at` ([`Error::SecondFactorNeeded`], see `step_up.rs`).
 pub async fn decide(
     core: &Core,
     session_secret: &str,
@@ -43,7 +46,7 @@ pub async fn decide(
     ticket: &str,
     decision: Decision,
     ip: Option<String>,
-    auth_time: crate::model::time::UnixSecs,
+    proof: SessionProof,
 ) -> Result<(DeviceCode, Client)> {
     let payload = core
         .consent
@@ -77,5 +80,25 @@ pub async fn decide(
     if core.clock.now_secs() >= expires_at {
         return Err(Error::StaleConsent);
     }
-    device_flow::decide_code(core, user_id, code, client, decision, ip, auth_time).await
+    if decision == Decision::Approve {
+        super::step_up::check_approval(core, user_id, &client, proof.factor_at, None)
+            .await
+            .map_err(|e| match e {
+                Error::SecondFactorNeeded { enrol, .. } => Error::SecondFactorNeeded {
+                    enrol,
+                    user_code: Some(user_code.display()),
+                },
+                other => other,
+            })?;
+    }
+    device_flow::decide_code(
+        core,
+        user_id,
+        code,
+        client,
+        decision,
+        ip,
+        proof.authentication,
+    )
+    .await
 }

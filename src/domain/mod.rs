@@ -14,6 +14,7 @@ pub mod device_flow;
 pub mod keys;
 pub mod logout;
 pub mod oidc;
+pub mod step_up;
 pub mod throttle;
 pub mod token;
 pub mod totp;
@@ -69,6 +70,9 @@ pub struct Policy {
     /// The most live pending device codes one client may have
     /// (MAX_PENDING_CODES_PER_CLIENT); `None` is no ceiling.
     pub max_pending_codes_per_client: Option<u64>,
+    /// How recently a second factor must have been used for an approval
+    /// a policy guards (STEP_UP_MAX_AGE; see `step_up.rs`).
+    pub step_up_max_age: Duration,
 }
 
 impl Policy {
@@ -152,6 +156,14 @@ pub enum Error {
     /// or demoting themselves).
     #[error("{0}")]
     Refused(String),
+    /// An approval a policy guards needs a second factor first: proven
+    /// again now, or (`enrol`) set up, since the person has none. A device
+    /// approval names its user code, so the person can come back to it.
+    #[error("a second factor is needed")]
+    SecondFactorNeeded {
+        enrol: bool,
+        user_code: Option<String>,
+    },
     /// A username or password was wrong, or the account is disabled.
     #[error("incorrect username or password")]
     BadCredentials,

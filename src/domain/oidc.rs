@@ -16,9 +16,9 @@
 
 use super::{Core, Error, Result, secs};
 use crate::crypto::keys::SigningAlg;
+use crate::model::authn::Authentication;
 use crate::model::oidc::{AtHash, IdClaims, OPENID, UserClaims};
 use crate::model::scope::Scopes;
-use crate::model::time::UnixSecs;
 
 /// The algorithm ID tokens are signed with, or `None` when they cannot be
 /// (HS256; see the module doc).
@@ -45,7 +45,7 @@ pub struct IdTokenFor<'a> {
     pub client_id: &'a str,
     /// The scope of the access token it accompanies.
     pub scope: &'a str,
-    pub auth_time: UnixSecs,
+    pub authn: &'a Authentication,
     /// The authorization request's `nonce` (never on a refresh, §12.2).
     pub nonce: Option<&'a str>,
     pub access_token: &'a str,
@@ -84,10 +84,11 @@ pub async fn id_token(core: &Core, t: IdTokenFor<'_>) -> Result<Option<String>> 
         azp: t.client_id.to_owned(),
         exp: now + secs(core.policy.access_token_ttl),
         iat: now,
-        auth_time: t.auth_time.0,
+        auth_time: t.authn.time.0,
         nonce: t.nonce.map(str::to_owned),
         at_hash: at_hash.of(t.access_token),
-        amr: vec!["pwd".to_owned()],
+        amr: t.authn.amr.values().to_vec(),
+        acr: t.authn.amr.acr().as_str().to_owned(),
         user: UserClaims::of(&user, &scopes),
     };
     let signed = ring

@@ -77,7 +77,9 @@ impl ApiError {
             Error::BadCredentials => ("invalid_grant", StatusCode::BAD_REQUEST),
             // Administrative errors; no OAuth endpoint produces them.
             Error::NotFound(_) => ("invalid_request", StatusCode::NOT_FOUND),
-            Error::Refused(_) => ("access_denied", StatusCode::FORBIDDEN),
+            Error::Refused(_) | Error::SecondFactorNeeded { .. } => {
+                ("access_denied", StatusCode::FORBIDDEN)
+            }
             Error::Store(e) if e.is_unavailable() => {
                 ("temporarily_unavailable", StatusCode::SERVICE_UNAVAILABLE)
             }

@@ -58,6 +58,10 @@ pub fn router(state: AppState) -> Router {
             paths::LOGIN_CODE,
             get(ui::login_code::show).post(ui::login_code::submit),
         )
+        .route(
+            paths::LOGIN_STEP_UP,
+            get(ui::step_up::show).post(ui::step_up::submit),
+        )
         .route(paths::LOGOUT, post(ui::login::logout))
         .route(
             paths::DEVICE,

@@ -40,6 +40,8 @@ pub const DEVICE_RESULT: &str = "/device/{outcome}";
 pub const LOGIN: &str = "/login";
 /// The second step of sign-in: a code from an authenticator app.
 pub const LOGIN_CODE: &str = "/login/code";
+/// A signed-in person proves a second factor again before an approval.
+pub const LOGIN_STEP_UP: &str = "/login/step-up";
 pub const LOGOUT: &str = "/logout";
 pub const ASSETS: &str = "/assets";
 pub const ASSET: &str = "/assets/{name}";
@@ -81,6 +83,8 @@ pub const ADMIN_CLIENTS_NEW: &str = "/admin/clients/new";
 pub const ADMIN_CLIENT: &str = "/admin/clients/{id}";
 pub const ADMIN_CLIENT_DISABLE: &str = "/admin/clients/{id}/disable";
 pub const ADMIN_CLIENT_ENABLE: &str = "/admin/clients/{id}/enable";
+/// POST `required=on|off`: whether approving needs a second factor.
+pub const ADMIN_CLIENT_SECOND_FACTOR: &str = "/admin/clients/{id}/second-factor";
 pub const ADMIN_CLIENT_SECRET: &str = "/admin/clients/{id}/secret";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_USERS_NEW: &str = "/admin/users/new";
@@ -90,6 +94,10 @@ pub const ADMIN_USER_ENABLE: &str = "/admin/users/{id}/enable";
 pub const ADMIN_USER_PASSWORD: &str = "/admin/users/{id}/password";
 pub const ADMIN_USER_ROLE: &str = "/admin/users/{id}/role";
 pub const ADMIN_USER_UNLOCK: &str = "/admin/users/{id}/unlock";
+/// POST `required=on|off`: whether the person must use a second factor.
+pub const ADMIN_USER_SECOND_FACTOR: &str = "/admin/users/{id}/second-factor";
+/// POST `required=on|off`: whether everyone must.
+pub const ADMIN_SECOND_FACTOR: &str = "/admin/second-factor";
 pub const ADMIN_USER_PROFILE: &str = "/admin/users/{id}/profile";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 

@@ -26,6 +26,9 @@ pub enum AuditAction {
     TotpCodeFailed,
     /// A TOTP code whose time step was already used (RFC 6238 §5.2).
     TotpStepReplayed,
+    /// A signed-in person proved a second factor again before an
+    /// approval a policy guards.
+    StepUp,
     /// A typed user code matched no code (RFC 8628 §5.1: what the global
     /// guess cap counts).
     CodeEntryFailed,
@@ -72,6 +75,9 @@ pub enum AuditAction {
     AdminUserUnlocked,
     /// An administrator changed a user's e-mail, its verification or name.
     AdminUserProfileChanged,
+    /// Who must use a second factor changed: a person, a client, or
+    /// everyone (the target says which).
+    AdminSecondFactorPolicyChanged,
 }
 
 /// The groups the audit log filters by.
@@ -88,7 +94,7 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 39] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOutByApp,
@@ -96,6 +102,7 @@ impl AuditAction {
         Self::TotpRemoved,
         Self::TotpCodeFailed,
         Self::TotpStepReplayed,
+        Self::StepUp,
         Self::CodeEntryFailed,
         Self::DeviceApproved,
         Self::DeviceDenied,
@@ -126,6 +133,7 @@ impl AuditAction {
         Self::AdminUserRoleChanged,
         Self::AdminUserUnlocked,
         Self::AdminUserProfileChanged,
+        Self::AdminSecondFactorPolicyChanged,
     ];
 
     /// The stored form. Rows already hold these strings: never change one.
@@ -138,6 +146,7 @@ impl AuditAction {
             Self::TotpRemoved => "auth.totp_removed",
             Self::TotpCodeFailed => "auth.totp_failed",
             Self::TotpStepReplayed => "auth.totp_replayed",
+            Self::StepUp => "auth.step_up",
             Self::CodeEntryFailed => "user_code.failed",
             Self::DeviceApproved => "device.approved",
             Self::DeviceDenied => "device.denied",
@@ -168,6 +177,7 @@ impl AuditAction {
             Self::AdminUserRoleChanged => "admin.user.role_changed",
             Self::AdminUserUnlocked => "admin.user.unlocked",
             Self::AdminUserProfileChanged => "admin.user.profile_changed",
+            Self::AdminSecondFactorPolicyChanged => "admin.second_factor_policy_changed",
         }
     }
 
@@ -184,7 +194,8 @@ impl AuditAction {
             | Self::TotpEnabled
             | Self::TotpRemoved
             | Self::TotpCodeFailed
-            | Self::TotpStepReplayed => AuditCategory::SignIn,
+            | Self::TotpStepReplayed
+            | Self::StepUp => AuditCategory::SignIn,
             Self::CodeEntryFailed
             | Self::DeviceApproved
             | Self::DeviceDenied
@@ -214,7 +225,8 @@ impl AuditAction {
             | Self::AdminUserPasswordReset
             | Self::AdminUserRoleChanged
             | Self::AdminUserUnlocked
-            | Self::AdminUserProfileChanged => AuditCategory::Admin,
+            | Self::AdminUserProfileChanged
+            | Self::AdminSecondFactorPolicyChanged => AuditCategory::Admin,
         }
     }
 }
@@ -290,6 +302,7 @@ mod tests {
                 "auth.totp_removed",
                 "auth.totp_failed",
                 "auth.totp_replayed",
+                "auth.step_up",
                 "user_code.failed",
                 "device.approved",
                 "device.denied",
@@ -320,6 +333,7 @@ mod tests {
                 "admin.user.role_changed",
                 "admin.user.unlocked",
                 "admin.user.profile_changed",
+                "admin.second_factor_policy_changed",
             ]
         );
     }

@@ -20,6 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use super::authn::Authentication;
 use super::ids::{AuthorizationCodeId, ClientId, GrantId, UserId};
 use super::time::UnixSecs;
 
@@ -157,8 +158,8 @@ pub struct AuthorizationCode {
     pub code_challenge: Option<String>,
     /// OpenID Connect's `nonce`, kept for the ID token.
     pub nonce: Option<String>,
-    /// When the person signed in.
-    pub auth_time: UnixSecs,
+    /// When and how the person signed in.
+    pub authn: Authentication,
     pub created_at: UnixSecs,
     pub expires_at: UnixSecs,
     pub state: CodeState,
@@ -261,6 +262,7 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::authn::Amr;
 
     /// RFC 7636 Appendix B.
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -276,7 +278,10 @@ mod tests {
             scope: "read".into(),
             code_challenge: Some(CHALLENGE.into()),
             nonce: None,
-            auth_time: UnixSecs(0),
+            authn: Authentication {
+                time: UnixSecs(0),
+                amr: Amr::password(),
+            },
             created_at: UnixSecs(0),
             expires_at: UnixSecs(60),
             state: CodeState::Issued,

@@ -17,6 +17,9 @@ pub struct Client {
     pub refresh_tokens: bool,
     /// The grants it may use (RFC 7591 §2 `grant_types`).
     pub grant_types: GrantTypes,
+    /// Approving this client's requests needs a recent second factor
+    /// (see `domain/step_up.rs`).
+    pub require_second_factor: bool,
     pub created_at: i64,
 }
 

@@ -8,6 +8,7 @@
 //! Nothing in `store/` imports `domain/`; both import this.
 
 pub mod audit;
+pub mod authn;
 pub mod authorization_code;
 pub mod client;
 pub mod consent;

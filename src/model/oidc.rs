@@ -15,7 +15,7 @@ pub const OPENID: &str = "openid";
 /// The scopes OpenID Connect defines that AuthGate answers (Core §5.4).
 pub const SCOPES: [&str; 3] = [OPENID, "profile", "email"];
 /// The claims those scopes can release, with `sub` and the ID token's own.
-pub const CLAIMS: [&str; 14] = [
+pub const CLAIMS: [&str; 15] = [
     "sub",
     "iss",
     "aud",
@@ -25,6 +25,7 @@ pub const CLAIMS: [&str; 14] = [
     "nonce",
     "at_hash",
     "amr",
+    "acr",
     "azp",
     "name",
     "preferred_username",
@@ -107,8 +108,10 @@ pub struct IdClaims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     pub at_hash: String,
-    /// RFC 8176 methods: `pwd`, as a password is the only way to sign in.
+    /// RFC 8176 methods of the sign-in behind the grant.
     pub amr: Vec<String>,
+    /// The class those methods reach (see `model/authn.rs`).
+    pub acr: String,
     #[serde(flatten)]
     pub user: UserClaims,
 }
@@ -131,6 +134,7 @@ mod tests {
                 email_verified: false,
                 name: Some("Alice".into()),
             },
+            require_second_factor: false,
         }
     }
 

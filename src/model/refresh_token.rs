@@ -10,6 +10,7 @@
 //! [`RefreshRefusal::Reused`]: it has leaked, and the caller revokes the
 //! grant (OAuth 2.0 Security BCP §4.14).
 
+use super::authn::Authentication;
 use super::ids::{ClientId, GrantId, RefreshTokenId, UserId};
 use super::time::UnixSecs;
 
@@ -110,8 +111,9 @@ pub struct RefreshToken {
     pub grant_revoked: bool,
     pub user_disabled: bool,
     pub client_disabled: bool,
-    /// When the person behind the grant signed in (OpenID Connect).
-    pub auth_time: UnixSecs,
+    /// When and how the person behind the grant signed in (OpenID
+    /// Connect `auth_time`, `amr`).
+    pub authn: Authentication,
 }
 
 impl RefreshToken {
@@ -160,6 +162,7 @@ impl RefreshToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::authn::Amr;
 
     fn token() -> RefreshToken {
         RefreshToken {
@@ -175,7 +178,10 @@ mod tests {
             grant_revoked: false,
             user_disabled: false,
             client_disabled: false,
-            auth_time: UnixSecs(0),
+            authn: Authentication {
+                time: UnixSecs(0),
+                amr: Amr::password(),
+            },
         }
     }
 

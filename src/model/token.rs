@@ -39,6 +39,8 @@ pub struct TokenInfo {
     pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// How the approval behind the token was authenticated.
+    pub authn: Option<super::authn::Authentication>,
 }
 
 /// Where an access token stands; expiry is derived from the clock.

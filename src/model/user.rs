@@ -36,6 +36,9 @@ pub struct User {
     pub disabled: bool,
     pub created_at: i64,
     pub profile: Profile,
+    /// An administrator requires a second factor of this person (see
+    /// `domain/step_up.rs`).
+    pub require_second_factor: bool,
 }
 
 /// What an ID token or UserInfo may say about a user beyond their id and

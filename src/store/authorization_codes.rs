@@ -10,6 +10,7 @@
 use super::batch::{InsertRows as _, Inserted};
 use super::grants::{NewGrant, NewRefreshToken};
 use super::{Error, Result, Store, Topic, on_pool};
+use crate::model::authn::{Amr, Authentication};
 use crate::model::authorization_code::{AuthorizationCode, CodeState, CodeTransition};
 use crate::model::ids::{AuthorizationCodeId, ClientId, GrantId, UserId};
 use crate::model::time::UnixSecs;
@@ -28,7 +29,7 @@ pub struct NewAuthorizationCode {
     pub scope: String,
     pub code_challenge: Option<String>,
     pub nonce: Option<String>,
-    pub auth_time: UnixSecs,
+    pub authn: Authentication,
     pub created_at: UnixSecs,
     pub expires_at: UnixSecs,
 }
@@ -45,6 +46,7 @@ struct CodeRow {
     code_challenge: Option<String>,
     nonce: Option<String>,
     auth_time: i64,
+    amr: Option<String>,
     created_at: i64,
     expires_at: i64,
     status: String,
@@ -76,7 +78,10 @@ impl TryFrom<CodeRow> for AuthorizationCode {
             scope: row.scope,
             code_challenge: row.code_challenge,
             nonce: row.nonce,
-            auth_time: UnixSecs(row.auth_time),
+            authn: Authentication {
+                time: UnixSecs(row.auth_time),
+                amr: Amr::from_stored(row.amr.as_deref()),
+            },
             created_at: UnixSecs(row.created_at),
             expires_at: UnixSecs(row.expires_at),
             state,
@@ -99,8 +104,8 @@ impl Store {
     pub async fn insert_authorization_code(&self, code: &NewAuthorizationCode) -> Result<()> {
         let sql = format!(
             "INSERT INTO authorization_codes (id, code_hash, client_id, user_id, redirect_uri, \
-             redirect_uri_given, scope, code_challenge, nonce, auth_time, created_at, expires_at, \
-             status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, '{}')",
+             redirect_uri_given, scope, code_challenge, nonce, auth_time, amr, created_at, \
+             expires_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '{}')",
             CodeTransition::Redeem.leaves().as_str()
         );
         on_pool!(writer self, pool => {
@@ -114,7 +119,8 @@ impl Store {
                 .bind(&code.scope)
                 .bind(&code.code_challenge)
                 .bind(&code.nonce)
-                .bind(code.auth_time.0)
+                .bind(code.authn.time.0)
+                .bind(code.authn.amr.to_stored())
                 .bind(code.created_at.0)
                 .bind(code.expires_at.0)
                 .execute(pool)
@@ -128,7 +134,7 @@ impl Store {
         let row: Option<CodeRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, client_id, user_id, redirect_uri, redirect_uri_given, scope, \
-                 code_challenge, nonce, auth_time, created_at, expires_at, status, redeemed_at, \
+                 code_challenge, nonce, auth_time, amr, created_at, expires_at, status, redeemed_at, \
                  grant_id FROM authorization_codes WHERE code_hash = $1",
             )
             .bind(hash)

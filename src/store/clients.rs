@@ -26,6 +26,7 @@ struct ClientRow {
     disabled: bool,
     refresh_tokens: bool,
     grant_types: String,
+    require_second_factor: bool,
     created_at: i64,
 }
 
@@ -45,13 +46,14 @@ impl TryFrom<ClientRow> for Client {
             disabled: row.disabled,
             refresh_tokens: row.refresh_tokens,
             grant_types,
+            require_second_factor: row.require_second_factor,
             created_at: row.created_at,
         })
     }
 }
 
-const COLUMNS: &str =
-    "id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, grant_types, created_at";
+const COLUMNS: &str = "id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, \
+    grant_types, require_second_factor, created_at";
 
 impl Store {
     pub async fn find_client(&self, id: &str) -> Result<Option<Client>> {
@@ -117,6 +119,27 @@ impl Store {
 
     /// The post-logout redirect URIs `client_id` registered (OpenID
     /// Connect RP-Initiated Logout 1.0 §3).
+    /// Sets whether approving `client_id`'s requests needs a second
+    /// factor. `false` when the client is gone.
+    pub async fn set_client_requires_second_factor(
+        &self,
+        client_id: &str,
+        required: bool,
+    ) -> Result<bool> {
+        let n = on_pool!(writer self, pool => {
+            sqlx::query("UPDATE oauth_clients SET require_second_factor = $1 WHERE id = $2")
+                .bind(required)
+                .bind(client_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if n > 0 {
+            self.changed(Topic::Clients).await;
+        }
+        Ok(n == 1)
+    }
+
     pub async fn client_post_logout_redirect_uris(&self, client_id: &str) -> Result<Vec<String>> {
         let rows: Vec<(String,)> = on_pool!(self, pool => {
             sqlx::query_as(

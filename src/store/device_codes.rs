@@ -9,6 +9,7 @@ use super::batch::{Batched, Column, json_row};
 use super::grants::{NewGrant, NewRefreshToken};
 use super::writer::Job;
 use super::{Error, Result, Store, on_pool};
+use crate::model::authn::{Amr, Authentication};
 use crate::model::device_code::PollUpdate;
 use crate::model::ids::{ClientId, DeviceCodeId, UserId};
 use crate::model::time::{UnixMs, UnixSecs};
@@ -53,6 +54,7 @@ pub(super) struct DeviceCodeRow {
     redeemed_at: Option<i64>,
     code_challenge: Option<String>,
     auth_time: Option<i64>,
+    amr: Option<String>,
 }
 
 impl TryFrom<DeviceCodeRow> for DeviceCode {
@@ -88,7 +90,10 @@ impl TryFrom<DeviceCodeRow> for DeviceCode {
             expires_at: UnixSecs(row.expires_at),
             state,
             code_challenge: row.code_challenge,
-            auth_time: row.auth_time.map(UnixSecs),
+            authn: row.auth_time.map(|time| Authentication {
+                time: UnixSecs(time),
+                amr: Amr::from_stored(row.amr.as_deref()),
+            }),
         })
     }
 }
@@ -138,7 +143,7 @@ macro_rules! select_device_code {
         concat!(
             "SELECT id, user_code, client_id, scope, status, user_id, interval_secs, \
              last_poll_at_ms, poll_grace_used, requester_ip, user_agent, created_at, \
-             expires_at, decided_at, redeemed_at, code_challenge, auth_time FROM device_codes WHERE ",
+             expires_at, decided_at, redeemed_at, code_challenge, auth_time, amr FROM device_codes WHERE ",
             $where
         )
     };
@@ -244,7 +249,8 @@ impl Store {
                 status: transition.enters().as_str(),
                 user_id: user_id.to_string(),
                 now: decided_at.0,
-                auth_time: decided.auth_time.map(|t| t.0),
+                auth_time: decided.authn.as_ref().map(|a| a.time.0),
+                amr: decided.authn.as_ref().map(|a| a.amr.to_stored()),
                 audit: audit.cloned().map(Box::new),
                 reply,
             })

@@ -181,6 +181,6 @@ fn issued(row: &NewDeviceCode) -> DeviceCode {
         expires_at: row.expires_at,
         state: DeviceState::Pending,
         code_challenge: row.code_challenge.clone(),
-        auth_time: None,
+        authn: None,
     }
 }

@@ -7,6 +7,7 @@
 
 use super::batch::{Batched, Column, InsertRows as _, Inserted, json_row};
 use super::{Error, Result, Store, Topic, on_pool};
+use crate::model::authn::{Amr, Authentication};
 use crate::model::ids::{ClientId, GrantId, RefreshTokenId, UserId};
 use crate::model::refresh_token::{RefreshState, RefreshStatus, RefreshToken, Rotation};
 use crate::model::time::UnixSecs;
@@ -24,6 +25,8 @@ pub struct NewGrant {
     pub now: i64,
     /// When the approving person signed in (OpenID Connect `auth_time`).
     pub auth_time: Option<i64>,
+    /// How they signed in (RFC 8176 `amr`, space-separated).
+    pub amr: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +71,7 @@ struct RefreshTokenRow {
     user_disabled: bool,
     client_disabled: bool,
     auth_time: i64,
+    amr: Option<String>,
 }
 
 impl From<RefreshTokenRow> for RefreshToken {
@@ -88,7 +92,10 @@ impl From<RefreshTokenRow> for RefreshToken {
             grant_revoked: row.grant_revoked_at.is_some(),
             user_disabled: row.user_disabled,
             client_disabled: row.client_disabled,
-            auth_time: UnixSecs(row.auth_time),
+            authn: Authentication {
+                time: UnixSecs(row.auth_time),
+                amr: Amr::from_stored(row.amr.as_deref()),
+            },
         }
     }
 }
@@ -117,6 +124,7 @@ impl Batched for NewGrant {
         Column::BigInt("created_at"),
         Column::BigInt("last_used_at"),
         Column::BigInt("auth_time"),
+        Column::Text("amr"),
     ];
 
     fn key(&self) -> &str {
@@ -124,7 +132,7 @@ impl Batched for NewGrant {
     }
 
     json_row!(g => g.id, g.user_id, g.client_id, g.scope, g.device_code_id, g.device_label,
-        g.requester_ip, g.now, g.now, g.auth_time);
+        g.requester_ip, g.now, g.now, g.auth_time, g.amr);
 }
 
 impl Batched for NewRefreshToken {
@@ -240,7 +248,7 @@ impl Store {
                 "SELECT r.id, r.grant_id, r.client_id, r.user_id, u.username, r.scope, r.issued_at, \
                  r.expires_at, r.consumed_at, r.revoked_at, g.revoked_at AS grant_revoked_at, \
                  u.disabled AS user_disabled, c.disabled AS client_disabled, \
-                 COALESCE(g.auth_time, g.created_at) AS auth_time \
+                 COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr \
                  FROM refresh_tokens r \
                  JOIN grants g ON g.id = r.grant_id \
                  JOIN users u ON u.id = r.user_id \

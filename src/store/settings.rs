@@ -1,5 +1,6 @@
 //! Key-value settings the server keeps for itself (generated secrets, the
-//! seeded CLI client id).
+//! seeded CLI client id) and the few an administrator sets at run time
+//! (whether everyone must use a second factor).
 
 use super::{Result, Store, on_pool};
 
@@ -12,6 +13,23 @@ impl Store {
                 .await?
         });
         Ok(value.map(|(v,)| v))
+    }
+
+    /// Stores `value` under `key`, replacing what was there.
+    pub async fn set_setting(&self, key: &str, value: &str, now: i64) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(key)
+            .bind(value)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
     }
 
     /// Stores `value` under `key` unless a value is already there, and

@@ -28,6 +28,9 @@ pub struct AccessTokenRecord {
     pub grant_id: Option<String>,
     pub user_disabled: bool,
     pub client_disabled: bool,
+    /// The grant's `auth_time` and `amr` (none without a grant).
+    pub auth_time: Option<i64>,
+    pub amr: Option<String>,
 }
 
 impl Store {
@@ -36,10 +39,12 @@ impl Store {
             sqlx::query_as(
                 "SELECT t.jti, t.user_id, u.username, t.client_id, t.scope, t.issued_at, \
                  t.expires_at, t.revoked_at, t.grant_id, u.disabled AS user_disabled, \
-                 c.disabled AS client_disabled \
+                 c.disabled AS client_disabled, \
+                 COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr \
                  FROM access_tokens t \
                  JOIN users u ON u.id = t.user_id \
                  JOIN oauth_clients c ON c.id = t.client_id \
+                 LEFT JOIN grants g ON g.id = t.grant_id \
                  WHERE t.jti = $1",
             )
             .bind(jti)

@@ -24,6 +24,7 @@ struct UserRow {
     email: Option<String>,
     email_verified: bool,
     name: Option<String>,
+    require_second_factor: bool,
 }
 
 impl TryFrom<UserRow> for User {
@@ -44,12 +45,13 @@ impl TryFrom<UserRow> for User {
                 email_verified: row.email_verified,
                 name: row.name,
             },
+            require_second_factor: row.require_second_factor,
         })
     }
 }
 
-const COLUMNS: &str =
-    "id, username, password_hash, role, disabled, created_at, email, email_verified, name";
+const COLUMNS: &str = "id, username, password_hash, role, disabled, created_at, email, \
+    email_verified, name, require_second_factor";
 
 impl Store {
     pub async fn insert_user(&self, user: &NewUser) -> Result<()> {
@@ -99,6 +101,31 @@ impl Store {
             .bind(&profile.email)
             .bind(profile.email_verified)
             .bind(&profile.name)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if n > 0 {
+            self.changed(super::Topic::Users).await;
+        }
+        Ok(n == 1)
+    }
+
+    /// Sets whether `id` must use a second factor. `false` when the user
+    /// is gone.
+    pub async fn set_user_requires_second_factor(
+        &self,
+        id: &str,
+        required: bool,
+        now: i64,
+    ) -> Result<bool> {
+        let n = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE users SET require_second_factor = $1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(required)
             .bind(now)
             .bind(id)
             .execute(pool)

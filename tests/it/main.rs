@@ -32,6 +32,7 @@ mod retries;
 mod scale_out;
 mod sign_in;
 mod start_up;
+mod step_up;
 mod token_polling;
 mod tokeninfo;
 mod tokens;

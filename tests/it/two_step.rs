@@ -9,7 +9,7 @@ use authgate::model::audit::AuditAction;
 use crate::support::{ADMIN_PASSWORD, Page, TestApp};
 
 /// The code an app shows for `key` (base32, as on the page) at Unix time `at`.
-fn code_at(key: &str, at: i64) -> String {
+pub(crate) fn code_at(key: &str, at: i64) -> String {
     let secret = totp_rs::Secret::try_from_base32(key).expect("base32 key");
     let totp = totp_rs::Builder::new()
         .with_secret(secret)
@@ -19,7 +19,7 @@ fn code_at(key: &str, at: i64) -> String {
         .to_string()
 }
 
-fn now(app: &TestApp) -> i64 {
+pub(crate) fn now(app: &TestApp) -> i64 {
     app.core.clock.now_secs()
 }
 
@@ -62,7 +62,7 @@ async fn start_enrolment(app: &TestApp) -> String {
 }
 
 /// Enrols admin with a right code and signs out; returns the key.
-async fn enrolled(app: &TestApp) -> String {
+pub(crate) async fn enrolled(app: &TestApp) -> String {
     let key = start_enrolment(app).await;
     let account = app.page("/account").await;
     let on = app
@@ -85,7 +85,7 @@ async fn enrolled(app: &TestApp) -> String {
 }
 
 /// The password step with `next`: a redirect to the code page.
-async fn password_step(app: &TestApp, next: &str) -> Page {
+pub(crate) async fn password_step(app: &TestApp, next: &str) -> Page {
     let login = app.page("/login").await;
     app.submit(
         "/login",
@@ -100,7 +100,7 @@ async fn password_step(app: &TestApp, next: &str) -> Page {
     .await
 }
 
-async fn send_code(app: &TestApp, code: &str) -> Page {
+pub(crate) async fn send_code(app: &TestApp, code: &str) -> Page {
     let page = app.page("/login/code").await;
     assert_eq!(page.status, 200, "the code page is waiting");
     app.submit(

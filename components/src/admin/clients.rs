@@ -241,6 +241,12 @@ pub enum ClientAction<'a> {
         action: String,
         label: &'a str,
     },
+    /// A POST with fields of its own (e.g. `required=on`).
+    PostWith {
+        action: String,
+        label: &'a str,
+        hidden: Vec<(&'a str, &'a str)>,
+    },
 }
 
 /// The client page: settings form and what can be done to it.
@@ -253,6 +259,8 @@ pub struct ClientPage<'a> {
     pub created: When,
     pub csrf: &'a str,
     pub actions: Vec<ClientAction<'a>>,
+    /// Approving its requests needs a recent second factor.
+    pub second_factor_required: bool,
 }
 
 pub fn client_page(p: &ClientPage<'_>, form: Markup) -> Markup {
@@ -265,6 +273,9 @@ pub fn client_page(p: &ClientPage<'_>, form: Markup) -> Markup {
                     ("Type", html! { @if p.confidential { "Confidential" } @else { "Public" } }),
                     ("Status", html! { @if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) } }),
                     ("Active tokens", html! { (p.active_tokens) }),
+                    ("Second factor to approve", html! {
+                        @if p.second_factor_required { (badge(Hue::Info, "Required")) } @else { (badge(Hue::Neutral, "Not required")) }
+                    }),
                     ("Created", when(&p.created)),
                 ])))
                 (panel(Some("Actions"), html! {
@@ -291,6 +302,19 @@ fn action_markup(a: &ClientAction<'_>, csrf: &str) -> Markup {
         ClientAction::Post { action, label } => {
             post_button(&PostForm::new(action, csrf), label, BTN_QUIET, false)
         }
+        ClientAction::PostWith {
+            action,
+            label,
+            hidden,
+        } => post_button(
+            &PostForm {
+                hidden: hidden.clone(),
+                ..PostForm::new(action, csrf)
+            },
+            label,
+            BTN_QUIET,
+            false,
+        ),
     }
 }
 

@@ -31,6 +31,11 @@ pub struct UsersPage<'a> {
     pub rows: Vec<UserRow<'a>>,
     /// [`Pager::ByName`]: users are listed by username.
     pub pager: Pager,
+    pub csrf: &'a str,
+    /// Whether everyone must use a second factor, and the POST that
+    /// changes it (`required=on|off`).
+    pub everyone_requires_second_factor: bool,
+    pub second_factor_action: &'a str,
 }
 
 const TABLE: Table<'static> = Table {
@@ -51,7 +56,30 @@ pub fn users_page(p: &UsersPage<'_>) -> Markup {
         pager: p.pager.clone(),
         footnote: None,
     };
-    list_view(&view, data_table(&TABLE, &p.rows, user_row))
+    let post = PostForm::new(p.second_factor_action, p.csrf);
+    html! {
+        (list_view(&view, data_table(&TABLE, &p.rows, user_row)))
+        div class="mt-6" {
+            (panel(Some("Second factor for everyone"), html! {
+                div class="flex flex-col gap-3 sm:flex-row sm:items-center sm:justify-between" {
+                    p class="text-sm text-slate-600 dark:text-slate-300" {
+                        @if p.everyone_requires_second_factor {
+                            (badge(Hue::Info, "Required")) " Everyone must use a second factor: people without one set it up at their next sign-in, and approving a device or an app asks for it again after a while."
+                        } @else {
+                            "Not required of everyone. You can still require it of one person (on their page) or to approve one client's requests."
+                        }
+                    }
+                    div class="sm:w-64" {
+                        @if p.everyone_requires_second_factor {
+                            (post_button(&PostForm { hidden: vec![("required", "off")], ..post }, "Stop requiring it", BTN_QUIET, false))
+                        } @else {
+                            (post_button(&PostForm { hidden: vec![("required", "on")], ..post }, "Require it of everyone", BTN_QUIET, false))
+                        }
+                    }
+                }
+            }))
+        }
+    }
 }
 
 fn user_row(u: &UserRow<'_>) -> Markup {
@@ -187,6 +215,12 @@ pub struct UserPage<'a> {
     pub name: Option<&'a str>,
     /// GET: the profile form.
     pub profile_href: String,
+    /// An administrator requires a second factor of this person.
+    pub second_factor_required: bool,
+    /// ...or of everyone, which this page cannot change.
+    pub second_factor_required_of_everyone: bool,
+    /// POST `required=on|off`.
+    pub second_factor_action: String,
 }
 
 pub fn user_page(p: &UserPage<'_>) -> Markup {
@@ -205,6 +239,15 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                             (badge(Hue::Warn, "Locked out")) " until " (when(until))
                         } @else {
                             (badge(Hue::Neutral, "Not locked"))
+                        }
+                    }),
+                    ("Second factor", html! {
+                        @if p.second_factor_required {
+                            (badge(Hue::Info, "Required"))
+                        } @else if p.second_factor_required_of_everyone {
+                            (badge(Hue::Info, "Required of everyone"))
+                        } @else {
+                            (badge(Hue::Neutral, "Not required"))
                         }
                     }),
                     ("Active tokens", html! { (link(&p.tokens_href, &p.active_tokens.to_string())) }),
@@ -229,6 +272,15 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                             }
                         }
                         li { (post_button(&post(&p.unlock_action), "Clear sign-in lock-outs", BTN_QUIET, false)) }
+                        li {
+                            @if p.second_factor_required {
+                                (post_button(&PostForm { hidden: vec![("required", "off")], ..post(&p.second_factor_action) },
+                                    "Stop requiring a second factor", BTN_QUIET, false))
+                            } @else {
+                                (post_button(&PostForm { hidden: vec![("required", "on")], ..post(&p.second_factor_action) },
+                                    "Require a second factor", BTN_QUIET, false))
+                            }
+                        }
                         li { a href=(p.revoke_tokens_href) class={ (BTN_QUIET_DANGER) " w-full" } { "Revoke all tokens…" } }
                         li {
                             @if p.disabled {

@@ -12,6 +12,7 @@ mod clients;
 mod device_codes;
 mod overview;
 mod profile;
+mod second_factor;
 mod tokens;
 mod users;
 
@@ -22,6 +23,7 @@ pub use clients::*;
 pub use device_codes::*;
 pub use overview::*;
 pub use profile::*;
+pub use second_factor::*;
 pub use tokens::*;
 pub use users::*;
 

@@ -16,10 +16,10 @@ use crate::crypto::hash_secret;
 use crate::domain::{Core, Error, Result, audit, client, secs};
 use crate::model::Decision;
 use crate::model::audit::AuditAction;
+use crate::model::authn::{Acr, Authentication, SessionProof};
 use crate::model::ids::ClientId;
 use crate::model::redirect_uri;
 use crate::model::scope::Scopes;
-use crate::model::time::UnixSecs;
 use crate::store::{NewAuditEvent, NewAuthorizationCode};
 
 /// How long a consent page may be answered.
@@ -39,6 +39,9 @@ pub(super) struct Ticket {
     state: Option<String>,
     code_challenge: Option<String>,
     nonce: Option<String>,
+    /// The least `acr` the request's `acr_values` asked for.
+    #[serde(default)]
+    acr: Option<String>,
     expires_at: i64,
 }
 
@@ -52,6 +55,7 @@ pub(super) fn ticket_of(core: &Core, request: &AuthorizationRequest) -> Ticket {
         state: request.state.clone(),
         code_challenge: request.code_challenge.clone(),
         nonce: request.nonce.clone(),
+        acr: request.acr.map(|a| a.as_str().to_owned()),
         expires_at: core.clock.now_secs() + TICKET_TTL_SECS,
     }
 }
@@ -86,8 +90,8 @@ fn stale() -> Error {
 }
 
 /// Answers the request named by `ticket` (issued to this session and user,
-/// and still fresh) with `decision` by `user_id`, who signed in at
-/// `auth_time`, from `ip`: the address the browser goes to next — the application's
+/// and still fresh) with `decision` by `user_id`, whose session brings
+/// `proof`, from `ip`: the address the browser goes to next — the application's
 /// redirect URI with `code` or `error=access_denied`, and `state` and
 /// `iss`. A stale ticket, or a client disabled or a redirect URI
 /// unregistered since the page was shown, is
@@ -96,7 +100,7 @@ pub async fn decide(
     core: &Core,
     session_secret: &str,
     user_id: &str,
-    auth_time: UnixSecs,
+    proof: SessionProof,
     ticket: &str,
     decision: Decision,
     ip: Option<String>,
@@ -124,6 +128,11 @@ pub async fn decide(
             "The address the application asked to return to is no longer registered.".into(),
         ));
     }
+    if decision == Decision::Approve {
+        let acr = ticket.acr.as_deref().and_then(Acr::parse);
+        crate::domain::step_up::check_approval(core, user_id, &client, proof.factor_at, acr)
+            .await?;
+    }
     let event = NewAuditEvent {
         actor: Some(user_id.to_owned()),
         client_id: Some(client.id.to_string()),
@@ -149,7 +158,7 @@ pub async fn decide(
         ));
     }
     let scope = Scopes::parse(&ticket.scope).map_err(Error::Internal)?;
-    let location = issue_code(core, &client.id, user_id, auth_time, ticket).await?;
+    let location = issue_code(core, &client.id, user_id, proof.authentication, ticket).await?;
     audit::record(core, event.clone()).await;
     remember(core, user_id, &client.id, &scope, event.ip).await?;
     Ok(location)
@@ -161,7 +170,7 @@ pub(super) async fn issue_code(
     core: &Core,
     client_id: &ClientId,
     user_id: &str,
-    auth_time: UnixSecs,
+    authn: Authentication,
     ticket: Ticket,
 ) -> Result<String> {
     let code = core.random.token(32);
@@ -177,7 +186,7 @@ pub(super) async fn issue_code(
             scope: ticket.scope,
             code_challenge: ticket.code_challenge,
             nonce: ticket.nonce,
-            auth_time,
+            authn,
             created_at: now,
             expires_at: now + secs(core.policy.authorization_code_ttl),
         })

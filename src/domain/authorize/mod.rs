@@ -18,6 +18,7 @@
 
 use super::client::{self, Client};
 use super::{Core, Error, Result, device_flow};
+use crate::model::authn::Acr;
 use crate::model::authorization_code::valid_challenge;
 use crate::model::client::GrantType;
 use crate::model::redirect_uri;
@@ -52,6 +53,7 @@ pub struct AuthorizeParams {
     pub prompt: Option<String>,
     pub max_age: Option<String>,
     pub login_hint: Option<String>,
+    pub acr_values: Option<String>,
     /// Known parameters sent more than once (RFC 6749 §3.1 forbids it).
     pub repeated: Vec<&'static str>,
 }
@@ -75,6 +77,7 @@ impl AuthorizeParams {
                 "prompt" => ("prompt", &mut params.prompt),
                 "max_age" => ("max_age", &mut params.max_age),
                 "login_hint" => ("login_hint", &mut params.login_hint),
+                "acr_values" => ("acr_values", &mut params.acr_values),
                 _ => continue,
             };
             if slot.is_some() {
@@ -110,6 +113,9 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     /// A username to prefill on the sign-in form.
     pub login_hint: Option<String>,
+    /// The least class `acr_values` asked for (unknown values are
+    /// ignored, §3.1.2.1); see `step_up.rs`.
+    pub acr: Option<Acr>,
 }
 
 impl AuthorizationRequest {
@@ -299,6 +305,7 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
         prompt,
         max_age,
         login_hint: prompt::clean_login_hint(p.login_hint.as_deref()),
+        acr: p.acr_values.as_deref().and_then(Acr::least_requested),
     })
 }
 

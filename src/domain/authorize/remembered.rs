@@ -13,20 +13,20 @@ use super::decision::{issue_code, ticket_of};
 use crate::domain::{Core, Result, audit};
 use crate::metrics::Revoker;
 use crate::model::audit::AuditAction;
+use crate::model::authn::Authentication;
 use crate::model::ids::ClientId;
 use crate::model::redirect_uri;
 use crate::model::scope::Scopes;
-use crate::model::time::UnixSecs;
 use crate::store::NewAuditEvent;
 
 /// The address that hands `request` a code at once when `user_id` (signed
-/// in at `auth_time`) already consented to all it asks and it does not ask
+/// in as `authn` says) already consented to all it asks and it does not ask
 /// for the consent page; `None` when the page must be shown. With
 /// `prompt=none` that is `consent_required` at the redirect URI instead.
 pub async fn answer_remembered(
     core: &Core,
     user_id: &str,
-    auth_time: UnixSecs,
+    authn: Authentication,
     request: &AuthorizationRequest,
     ip: Option<String>,
 ) -> Result<Option<String>> {
@@ -46,7 +46,7 @@ pub async fn answer_remembered(
         .touch_consent(user_id, &request.client.id, core.clock.secs())
         .await?;
     let ticket = ticket_of(core, request);
-    let location = issue_code(core, &request.client.id, user_id, auth_time, ticket).await?;
+    let location = issue_code(core, &request.client.id, user_id, authn, ticket).await?;
     audit::record(
         core,
         NewAuditEvent {

@@ -6,9 +6,9 @@
 use crate::domain::client::{self, Client};
 use crate::domain::{Core, Error, Result};
 use crate::model::audit::AuditAction;
+use crate::model::authn::{Amr, Authentication};
 use crate::model::device_code::Refusal;
 use crate::model::ids::UserId;
-use crate::model::time::UnixSecs;
 use crate::model::{Decision, DeviceCode, DeviceState, UserCode};
 use crate::store::NewAuditEvent;
 
@@ -62,7 +62,10 @@ pub async fn decide(
         client,
         decision,
         None,
-        core.clock.secs(),
+        Authentication {
+            time: core.clock.secs(),
+            amr: Amr::password(),
+        },
     )
     .await
     .map(|(code, _)| code)
@@ -77,7 +80,7 @@ pub(crate) fn refused(refusal: Refusal) -> Error {
 }
 
 /// Decides the pending `code` as `user_id`, a person at `ip` (which the
-/// audit log records) who signed in at `auth_time`; returns the decided
+/// audit log records) who signed in as `authn` says; returns the decided
 /// code and its client.
 pub(crate) async fn decide_code(
     core: &Core,
@@ -86,15 +89,10 @@ pub(crate) async fn decide_code(
     client: Client,
     decision: Decision,
     ip: Option<String>,
-    auth_time: UnixSecs,
+    authn: Authentication,
 ) -> Result<(DeviceCode, Client)> {
     let decided = code
-        .decided(
-            decision,
-            &UserId::from(user_id),
-            core.clock.secs(),
-            auth_time,
-        )
+        .decided(decision, &UserId::from(user_id), core.clock.secs(), authn)
         .map_err(refused)?;
     let audit = crate::domain::audit::stamp(
         core,

@@ -73,7 +73,8 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         )),
         requester_ip: req.ip.clone(),
         now,
-        auth_time: Some(code.auth_time.0),
+        auth_time: Some(code.authn.time.0),
+        amr: Some(code.authn.amr.to_stored()),
     };
     let access = mint_access(
         core,
@@ -89,7 +90,7 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
             user_id: &code.user_id,
             client_id: &code.client_id,
             scope: &code.scope,
-            auth_time: code.auth_time,
+            authn: &code.authn,
             nonce: code.nonce.as_deref(),
             access_token: &access.jwt,
         },

@@ -6,6 +6,8 @@ use sha2::Digest;
 
 use crate::crypto::jwt::AccessClaims;
 use crate::domain::{Core, Error, Result};
+use crate::model::authn::{Amr, Authentication};
+use crate::model::time::UnixSecs;
 
 pub use crate::model::token::TokenInfo;
 
@@ -81,5 +83,9 @@ async fn inspect_uncached(core: &Core, token: &str) -> Result<TokenInfo> {
         scope: record.scope,
         issued_at: record.issued_at,
         expires_at: record.expires_at,
+        authn: record.auth_time.map(|time| Authentication {
+            time: UnixSecs(time),
+            amr: Amr::from_stored(record.amr.as_deref()),
+        }),
     })
 }

@@ -38,6 +38,7 @@ use crate::crypto::hash_secret;
 use crate::crypto::jwt::AccessClaims;
 use crate::metrics::{Grant, Revoker};
 use crate::model::audit::AuditAction;
+use crate::model::authn::{Amr, Authentication};
 use crate::model::client::GrantType;
 use crate::model::device_code::Refusal;
 use crate::model::refresh_token::{RefreshRefusal, RefreshToken};
@@ -148,10 +149,12 @@ pub async fn redeem_device_code(
             "the code_verifier does not match the device request's code_challenge".into(),
         ));
     }
-    let auth_time = code
-        .auth_time
-        .or(code.decided_at())
-        .unwrap_or(UnixSecs(now));
+    // A code approved before methods were recorded stands for a
+    // password at its decision.
+    let authn = code.authn.clone().unwrap_or_else(|| Authentication {
+        time: code.decided_at().unwrap_or(UnixSecs(now)),
+        amr: Amr::password(),
+    });
     let grant = NewGrant {
         id: core.random.ordered_id(core.clock.now_ms()),
         user_id: user_id.to_owned(),
@@ -161,7 +164,8 @@ pub async fn redeem_device_code(
         device_label: Some(user_agent::describe(code.user_agent.as_deref())),
         requester_ip: code.requester_ip.clone(),
         now,
-        auth_time: Some(auth_time.0),
+        auth_time: Some(authn.time.0),
+        amr: Some(authn.amr.to_stored()),
     };
     let access = mint_access(
         core,
@@ -177,7 +181,7 @@ pub async fn redeem_device_code(
             user_id,
             client_id: &code.client_id,
             scope: &code.scope,
-            auth_time,
+            authn: &authn,
             nonce: None,
             access_token: &access.jwt,
         },
@@ -313,7 +317,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
             user_id: &record.user_id,
             client_id: &client.id,
             scope: &scope.to_string(),
-            auth_time: record.auth_time,
+            authn: &record.authn,
             nonce: None,
             access_token: &access.jwt,
         },
@@ -471,6 +475,8 @@ pub enum Introspection {
         exp: i64,
         iat: i64,
         jti: Option<String>,
+        /// How the approval behind the token was authenticated.
+        authn: Option<Authentication>,
     },
 }
 
@@ -487,6 +493,7 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
                 exp: info.expires_at,
                 iat: info.issued_at,
                 jti: Some(info.jti),
+                authn: info.authn,
             })),
             Err(Error::InvalidToken(_)) => Ok(None),
             Err(e) => Err(e),
@@ -506,6 +513,7 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
             exp: r.expires_at.0,
             iat: r.issued_at.0,
             jti: None,
+            authn: Some(r.authn),
         }))
     };
     let found = match hint {

@@ -265,6 +265,16 @@ fn actions(client: &Client) -> Vec<ClientAction<'static>> {
         label: "Revoke all tokens…",
         danger: true,
     });
+    let (label, required) = if client.require_second_factor {
+        ("Stop requiring a second factor", "off")
+    } else {
+        ("Require a second factor to approve", "on")
+    };
+    actions.push(ClientAction::PostWith {
+        action: with_id(paths::ADMIN_CLIENT_SECOND_FACTOR, &client.id),
+        label,
+        hidden: vec![("required", required)],
+    });
     actions.push(if client.disabled {
         ClientAction::Post {
             action: with_id(paths::ADMIN_CLIENT_ENABLE, &client.id),
@@ -321,6 +331,7 @@ async fn edit_page(
             created: when(client.created_at, state.core.clock.now_secs()),
             csrf: &admin.web.csrf,
             actions: actions(client),
+            second_factor_required: client.require_second_factor,
         },
         form,
     );
@@ -362,6 +373,7 @@ pub async fn edit(
                 "Client disabled. Its requests now fail with invalid_client and its tokens stop working.",
             ),
             ("enabled", "Client enabled."),
+            ("second_factor", "Second-factor rule saved."),
         ],
     );
     let ctx = Ctx::of(&state.core);

@@ -15,6 +15,7 @@ pub mod overview;
 pub mod passwords;
 pub mod profiles;
 pub mod render;
+pub mod second_factor;
 pub mod secrets;
 pub mod tokens;
 pub mod users;
@@ -58,6 +59,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route(paths::ADMIN_CLIENT_ENABLE, post(clients::enable))
         .route(
+            paths::ADMIN_CLIENT_SECOND_FACTOR,
+            post(second_factor::for_client),
+        )
+        .route(
             paths::ADMIN_CLIENT_SECRET,
             get(secrets::confirm_rotate).post(secrets::rotate),
         )
@@ -75,6 +80,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route(paths::ADMIN_USER_ROLE, post(users::set_role))
         .route(paths::ADMIN_USER_UNLOCK, post(users::unlock))
+        .route(
+            paths::ADMIN_USER_SECOND_FACTOR,
+            post(second_factor::for_user),
+        )
+        .route(
+            paths::ADMIN_SECOND_FACTOR,
+            post(second_factor::for_everyone),
+        )
         .route(
             paths::ADMIN_USER_PROFILE,
             get(profiles::form).post(profiles::set),

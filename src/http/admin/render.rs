@@ -212,6 +212,7 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::TotpRemoved => ("Two-step sign-in turned off", Hue::Warn),
         A::TotpCodeFailed => ("Wrong sign-in code", Hue::Bad),
         A::TotpStepReplayed => ("Sign-in code reused", Hue::Bad),
+        A::StepUp => ("Second factor confirmed", Hue::Good),
         A::CodeEntryFailed => ("Wrong code entered", Hue::Warn),
         A::DeviceApproved => ("Device approved", Hue::Good),
         A::DeviceDenied => ("Device denied", Hue::Warn),
@@ -242,6 +243,7 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::AdminUserRoleChanged => ("Role changed", Hue::Info),
         A::AdminUserUnlocked => ("Sign-in lock-outs cleared", Hue::Info),
         A::AdminUserProfileChanged => ("Profile changed", Hue::Info),
+        A::AdminSecondFactorPolicyChanged => ("Second-factor rule changed", Hue::Info),
     }
 }
 

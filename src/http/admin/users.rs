@@ -67,6 +67,12 @@ pub async fn list(
                 .next_after
                 .map(|a| with_query(paths::ADMIN_USERS, &[("q", search), ("after", &a)])),
         },
+        csrf: &admin.web.csrf,
+        everyone_requires_second_factor: admin::second_factor_required_of_everyone(&Ctx::of(
+            &state.core,
+        ))
+        .await?,
+        second_factor_action: paths::ADMIN_SECOND_FACTOR,
     });
     let frame =
         Frame::new(Section::Users, "Users").subtitle("People who can sign in and approve devices.");
@@ -217,6 +223,12 @@ async fn detail_page(
         email_verified: user.profile.email_verified,
         name: user.profile.name.as_deref(),
         profile_href: with_id(paths::ADMIN_USER_PROFILE, &user.id),
+        second_factor_required: user.require_second_factor,
+        second_factor_required_of_everyone: admin::second_factor_required_of_everyone(&Ctx::of(
+            &state.core,
+        ))
+        .await?,
+        second_factor_action: with_id(paths::ADMIN_USER_SECOND_FACTOR, &user.id),
     });
     let frame = Frame::new(Section::Users, &user.username).notice(notice);
     Ok(admin_page(state, admin, status, frame, body))
@@ -242,6 +254,7 @@ pub async fn show(
             ("role", "Role changed."),
             ("unlocked", "Sign-in lock-outs cleared."),
             ("profile", "Profile saved."),
+            ("second_factor", "Second-factor rule saved."),
         ],
     );
     detail_page(

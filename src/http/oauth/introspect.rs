@@ -75,6 +75,18 @@ pub struct IntrospectionResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub jti: Option<String>,
+    /// When the person behind the grant signed in (OpenID Connect).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub auth_time: Option<i64>,
+    /// How they signed in (RFC 8176), e.g. `["pwd","otp","mfa"]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub amr: Option<Vec<String>>,
+    /// The class those methods reach (see `acr_values_supported`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub acr: Option<&'static str>,
 }
 
 /// Token introspection for resource servers (RFC 7662).
@@ -145,6 +157,9 @@ pub async fn introspect(
             aud: None,
             iss: None,
             jti: None,
+            auth_time: None,
+            amr: None,
+            acr: None,
         },
         Introspection::Active {
             token_type,
@@ -155,6 +170,7 @@ pub async fn introspect(
             exp,
             iat,
             jti,
+            authn,
         } => IntrospectionResponse {
             active: true,
             scope: Some(scope),
@@ -167,6 +183,9 @@ pub async fn introspect(
             aud: Some(issuer.clone()),
             iss: Some(issuer.clone()),
             jti,
+            auth_time: authn.as_ref().map(|a| a.time.0),
+            acr: authn.as_ref().map(|a| a.amr.acr().as_str()),
+            amr: authn.map(|a| a.amr.values().to_vec()),
         },
     };
     Ok(json_no_store(body))

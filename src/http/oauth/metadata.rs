@@ -58,7 +58,11 @@ pub struct Metadata {
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
     /// What ID tokens and UserInfo may carry.
     #[schema(value_type = Vec<String>)]
-    pub claims_supported: [&'static str; 14],
+    pub claims_supported: [&'static str; 15],
+    /// The `acr` classes tokens report and `acr_values` may ask for,
+    /// weakest first (see `model/authn.rs`).
+    #[schema(value_type = Vec<String>)]
+    pub acr_values_supported: [&'static str; 3],
     /// `normal`: claims come from this server.
     #[schema(value_type = Vec<String>)]
     pub claim_types_supported: [&'static str; 1],
@@ -127,6 +131,7 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
             .into_iter()
             .collect(),
         claims_supported: crate::model::oidc::CLAIMS,
+        acr_values_supported: crate::model::authn::Acr::ALL.map(|a| a.as_str()),
         claim_types_supported: ["normal"],
         token_endpoint_auth_signing_alg_values_supported: [],
         subject_types_supported: ["public"],

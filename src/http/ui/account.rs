@@ -9,7 +9,7 @@ use maud::html;
 use serde::Deserialize;
 
 use super::render::{html as html_response, page, query_param};
-use super::session::{CsrfForm, SignedIn};
+use super::session::{CsrfForm, SignedIn, safe_next};
 use crate::domain::{Error, authorize, token};
 use crate::http::error::PageError;
 use crate::http::paths;
@@ -85,7 +85,12 @@ pub async fn show(
         _ => None,
     };
     let two_step = super::two_step::section(&state, &web, &user, None, two_step_notice).await?;
-    let body = html! { div class="space-y-6" { (devices) (apps) (two_step) (profile) } };
+    // Sent here by a policy that requires a second factor (see
+    // `step_up.rs`): say why, with the way back once it is on.
+    let required = query_param(query.as_deref(), "two_step").as_deref() == Some("required");
+    let back = query_param(query.as_deref(), "next").map(|n| safe_next(Some(&n)));
+    let enrol = required.then(|| components::step_up::enrol_notice(back.as_deref()));
+    let body = html! { div class="space-y-6" { (devices) (apps) (enrol.unwrap_or_default()) (two_step) (profile) } };
     Ok(html_response(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),

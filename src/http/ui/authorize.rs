@@ -9,7 +9,7 @@
 //! with `Cache-Control: no-store`.
 
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use components::authorize::{AppConsent, app_consent};
 use serde::Deserialize;
@@ -18,8 +18,10 @@ use utoipa::ToSchema;
 use super::device::DecisionFields;
 use super::render::{html as html_response, page};
 use super::session::{CsrfForm, SignedIn, WebSession, login_url_for};
+use super::step_up::send_for_factor;
 use crate::domain::Error;
 use crate::domain::authorize::{self, AuthorizeParams};
+use crate::domain::step_up;
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::openapi::FORM;
@@ -28,7 +30,6 @@ use crate::metrics::AuthorizeOutcome;
 use crate::model::Decision;
 use crate::model::redirect_uri;
 use crate::model::scope;
-use crate::model::time::UnixSecs;
 use crate::state::AppState;
 
 /// A 303 to `location` that nobody may cache: it may carry a code.
@@ -54,6 +55,12 @@ fn refused(state: &AppState, e: Error) -> Result<Response, PageError> {
             count(AuthorizeOutcome::Invalid);
             Err(PageError::BadRequest(message))
         }
+        // The consent page stayed open past the second factor's window.
+        Error::SecondFactorNeeded { .. } => Err(PageError::Forbidden(
+            "Approving this needs your second factor again. Go back to the application and \
+             start again."
+                .into(),
+        )),
         other => Err(other.into()),
     }
 }
@@ -145,9 +152,24 @@ pub async fn authorize(
             return Ok(Redirect::to(&login).into_response());
         }
     };
-    let auth_time = UnixSecs(auth_time.unwrap_or(now));
+    let factor_at = web.factor_at().await?;
+    let client = &request.client;
+    match step_up::check_approval(&state.core, &user.id, client, factor_at, request.acr).await {
+        Ok(()) => {}
+        // Core §3.1.2.6: without a page there is no way to step up.
+        Err(Error::SecondFactorNeeded { .. }) if request.prompt.none => {
+            let e = request.refusal("interaction_required", "a second factor is needed");
+            return refused(&state, e);
+        }
+        Err(Error::SecondFactorNeeded { enrol, .. }) => {
+            let here = format!("{}?{query}", paths::AUTHORIZE);
+            return Ok(send_for_factor(&HeaderMap::new(), enrol, &here));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let authn = web.authentication_or(now).await?;
     let ip = ip.map(|ip| ip.to_string());
-    match authorize::answer_remembered(&state.core, &user.id, auth_time, &request, ip).await {
+    match authorize::answer_remembered(&state.core, &user.id, authn, &request, ip).await {
         Ok(Some(location)) => {
             state
                 .core
@@ -218,12 +240,12 @@ pub async fn decide(
 ) -> Result<Response, PageError> {
     let decision = Decision::parse(&form.decision)
         .ok_or_else(|| PageError::BadRequest("Choose Approve or Deny.".into()))?;
-    let auth_time = web.auth_time_or(state.core.clock.now_secs()).await?;
+    let proof = web.proof_or(state.core.clock.now_secs()).await?;
     let decided = authorize::decide(
         &state.core,
         &web.csrf,
         &user.id,
-        auth_time,
+        proof,
         &form.consent,
         decision,
         ip.map(|ip| ip.to_string()),

@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use super::render::{html as html_response, page, page_or_fragment, query_param};
 use super::session::{CsrfForm, SignedIn, WebSession};
+use super::step_up::send_for_factor;
 use crate::domain::code_guard::{self, Guesser};
-use crate::domain::{Error, consent, user_agent};
+use crate::domain::{Error, consent, step_up, user_agent};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
@@ -109,6 +110,16 @@ pub async fn submit_code(
         Ok(found) => found,
         Err(e) => return refused_entry(&state, &web, &headers, typed, e),
     };
+    let display = code.user_code.display();
+    let factor_at = web.factor_at().await?;
+    match step_up::check_approval(&state.core, &user.id, &client, factor_at, None).await {
+        Ok(()) => {}
+        Err(Error::SecondFactorNeeded { enrol, .. }) => {
+            let here = format!("{}?user_code={display}", paths::DEVICE);
+            return Ok(send_for_factor(&headers, enrol, &here));
+        }
+        Err(e) => return Err(e.into()),
+    }
     let now = state.core.clock.now_secs();
     let scopes: Vec<String> = code
         .scope
@@ -118,8 +129,8 @@ pub async fn submit_code(
         .collect();
     let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
     let device = user_agent::describe(code.user_agent.as_deref());
-    let display = code.user_code.display();
     let ticket = consent::issue(&state.core, &web.csrf, &user.id, &code);
+    let signed_in_with = web.amr().await?.describe();
     let view = view::consent(&Consent {
         action: paths::DEVICE_DECISION,
         csrf: &web.csrf,
@@ -135,6 +146,7 @@ pub async fn submit_code(
             .zip(words.iter().map(String::as_str))
             .collect(),
         account: &user.username,
+        signed_in_with: &signed_in_with,
     });
     Ok(page_or_fragment(
         &state,
@@ -193,6 +205,7 @@ fn refused_entry(
 /// showed (named by its ticket), then the result page.
 pub async fn decide(
     State(state): State<AppState>,
+    headers: HeaderMap,
     ClientIp(ip): ClientIp,
     SignedIn { user, .. }: SignedIn,
     CsrfForm { web, form }: CsrfForm<DecisionFields>,
@@ -200,7 +213,7 @@ pub async fn decide(
     let decision = Decision::parse(&form.decision)
         .ok_or_else(|| PageError::BadRequest("Choose Approve or Deny.".into()))?;
     let ip = ip.map(|ip| ip.to_string());
-    let auth_time = web.auth_time_or(state.core.clock.now_secs()).await?;
+    let proof = web.proof_or(state.core.clock.now_secs()).await?;
     let decided = consent::decide(
         &state.core,
         &web.csrf,
@@ -208,7 +221,7 @@ pub async fn decide(
         &form.consent,
         decision,
         ip,
-        auth_time,
+        proof,
     )
     .await;
     match decided {
@@ -219,6 +232,13 @@ pub async fn decide(
             };
             web.remember_outcome(outcome, Some(&client.name)).await?;
             Ok(Redirect::to(&paths::device_result(outcome)).into_response())
+        }
+        Err(Error::SecondFactorNeeded { enrol, user_code }) => {
+            let here = match user_code {
+                Some(code) => format!("{}?user_code={code}", paths::DEVICE),
+                None => paths::DEVICE.to_owned(),
+            };
+            Ok(send_for_factor(&headers, enrol, &here))
         }
         Err(Error::ExpiredUserCode) => {
             web.remember_outcome("expired", None).await?;

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::render::query_param;
 use super::render::{html, page};
 use super::session::{CsrfForm, WebSession, safe_next};
-use crate::domain::{Error, authorize, user};
+use crate::domain::{Error, authorize, step_up, user};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
@@ -99,6 +99,10 @@ pub async fn submit(
         match user::sign_in(&state.core, username, form.password.expose(), ip).await {
             Ok(user::Password::SignedIn(user)) => {
                 tracing::info!(user_id = %user.id, "signed in");
+                // A person who must have a second factor and has none
+                // sets one up now, then goes on.
+                let enrol = step_up::required_of(&state.core, &user).await?
+                    && !step_up::has_factor(&state.core, &user.id).await?;
                 web.sign_in(
                     user,
                     state.core.random.token(32),
@@ -107,6 +111,9 @@ pub async fn submit(
                     &["pwd"],
                 )
                 .await?;
+                if enrol {
+                    return Ok(Redirect::to(&super::step_up::enrol_url(&next)).into_response());
+                }
                 return Ok(Redirect::to(&next).into_response());
             }
             Ok(user::Password::NeedsCode(user)) => {

@@ -10,4 +10,5 @@ pub mod login;
 pub mod login_code;
 pub mod render;
 pub mod session;
+pub mod step_up;
 pub mod two_step;

@@ -14,6 +14,8 @@ use crate::crypto::constant_time_eq;
 use crate::domain::user::User;
 use crate::http::error::PageError;
 use crate::http::paths;
+use crate::model::authn::{Amr, Authentication, SessionProof, method};
+use crate::model::time::UnixSecs;
 use crate::state::AppState;
 
 const USER_ID: &str = "user_id";
@@ -38,6 +40,9 @@ const AWAITING_CODE: &str = "awaiting_code";
 pub const AWAIT_CODE_SECS: i64 = 5 * 60;
 /// How the session signed in (RFC 8176 `amr` values).
 const AMR: &str = "amr";
+/// When this session last proved a second factor (Unix seconds): what a
+/// step-up policy's window is measured from.
+const FACTOR_AT: &str = "factor_at";
 /// The application last decided on, for the result page.
 const LAST_APP: &str = "last_app";
 /// The outcome of the last decision, so result pages show only real ones.
@@ -125,6 +130,9 @@ impl WebSession {
         self.session.insert(AUTH_STAMP, auth_stamp(&user)).await?;
         self.session.insert(AUTH_TIME, now_secs).await?;
         self.session.insert(AMR, amr).await?;
+        if Amr::of(amr).contains(method::MFA) {
+            self.session.insert(FACTOR_AT, now_secs).await?;
+        }
         self.session.insert(CSRF, &new_csrf).await?;
         self.csrf = new_csrf;
         self.user = Some(user);
@@ -179,14 +187,35 @@ impl WebSession {
         }
     }
 
-    /// How this session signed in (`["pwd"]` for sessions from before
+    /// How this session signed in (a password for sessions from before
     /// it was recorded).
-    pub async fn amr(&self) -> Result<Vec<String>, PageError> {
-        Ok(self
-            .session
-            .get::<Vec<String>>(AMR)
-            .await?
-            .unwrap_or_else(|| vec!["pwd".to_owned()]))
+    pub async fn amr(&self) -> Result<Amr, PageError> {
+        Ok(match self.session.get::<Vec<String>>(AMR).await? {
+            Some(values) => Amr::of(&values),
+            None => Amr::password(),
+        })
+    }
+
+    /// When this session last proved a second factor (at sign-in or a
+    /// step-up), if it ever did.
+    pub async fn factor_at(&self) -> Result<Option<i64>, PageError> {
+        Ok(self.session.get::<i64>(FACTOR_AT).await?)
+    }
+
+    /// Records a second factor proven at `now_secs` by the signed-in
+    /// person (`methods`, e.g. `otp`): the session gets a new id (its
+    /// privileges grew), and `mfa`; the factor's time is this session's
+    /// newest authentication (`auth_time`).
+    pub async fn stepped_up(&self, methods: &[&str], now_secs: i64) -> Result<(), PageError> {
+        let mut amr = self.amr().await?;
+        for m in methods.iter().copied().chain([method::MFA]) {
+            amr.add(m);
+        }
+        self.session.cycle_id().await?;
+        self.session.insert(AMR, amr.values()).await?;
+        self.session.insert(AUTH_TIME, now_secs).await?;
+        self.session.insert(FACTOR_AT, now_secs).await?;
+        Ok(())
     }
 
     /// When this session signed in, if it recorded it (sessions signed in
@@ -195,12 +224,21 @@ impl WebSession {
         Ok(self.session.get::<i64>(AUTH_TIME).await?)
     }
 
-    /// The `auth_time` an approval carries: when this session signed in,
-    /// or `now` for a session signed in before sign-in times were kept.
-    pub async fn auth_time_or(&self, now: i64) -> Result<crate::model::time::UnixSecs, PageError> {
-        Ok(crate::model::time::UnixSecs(
-            self.auth_time().await?.unwrap_or(now),
-        ))
+    /// What an approval carries: when and how this session signed in
+    /// (`now` for a session signed in before sign-in times were kept).
+    pub async fn authentication_or(&self, now: i64) -> Result<Authentication, PageError> {
+        Ok(Authentication {
+            time: UnixSecs(self.auth_time().await?.unwrap_or(now)),
+            amr: self.amr().await?,
+        })
+    }
+
+    /// What this session brings to an approval at `now`.
+    pub async fn proof_or(&self, now: i64) -> Result<SessionProof, PageError> {
+        Ok(SessionProof {
+            authentication: self.authentication_or(now).await?,
+            factor_at: self.factor_at().await?,
+        })
     }
 
     /// Notes that the authorization request `request` (its query string)

@@ -12,11 +12,12 @@ use serde::Deserialize;
 use super::render::{html, page};
 use super::session::{CsrfForm, SignedIn, WebSession};
 use crate::domain::user::User;
-use crate::domain::{Error, totp};
+use crate::domain::{Error, step_up, totp};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
 use crate::model::Secret;
+use crate::model::authn::method;
 use crate::state::AppState;
 
 /// The otpauth URI as an inline SVG QR code. The SVG is made here from
@@ -132,7 +133,13 @@ pub async fn confirm(
     CsrfForm { form, .. }: CsrfForm<CodeFields>,
 ) -> Result<Response, PageError> {
     match totp::confirm(&state.core, &user.id, &user.username, &form.code, ip).await {
-        Ok(()) => Ok(back_to_account("on")),
+        Ok(()) => {
+            // A right code from the new factor proves it: approvals a
+            // policy guards need not ask again at once.
+            web.stepped_up(&[method::OTP], state.core.clock.now_secs())
+                .await?;
+            Ok(back_to_account("on"))
+        }
         Err(Error::BadCredentials) => {
             let why = "That code is not right. Check the time on your device and enter the code the app shows now.";
             refused(&state, &web, &user, StatusCode::UNPROCESSABLE_ENTITY, why).await
@@ -152,6 +159,9 @@ pub async fn remove(
     SignedIn { web, user }: SignedIn,
     CsrfForm { form, .. }: CsrfForm<CodeFields>,
 ) -> Result<Response, PageError> {
+    if let Err(Error::Refused(why)) = step_up::check_removal(&state.core, &user).await {
+        return refused(&state, &web, &user, StatusCode::UNPROCESSABLE_ENTITY, &why).await;
+    }
     match totp::remove(&state.core, &user, &form.code, form.password.expose(), ip).await {
         Ok(()) => Ok(back_to_account("off")),
         Err(Error::BadCredentials) => {

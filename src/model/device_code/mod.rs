@@ -17,6 +17,7 @@ mod pacing;
 
 pub use pacing::*;
 
+use super::authn::Authentication;
 use super::ids::{ClientId, DeviceCodeId, UserId};
 use super::time::{UnixMs, UnixSecs};
 use super::user_code::UserCode;
@@ -260,9 +261,9 @@ pub struct DeviceCode {
     /// RFC 7636 on the device grant: the S256 challenge the device sent
     /// with its request; redeeming then needs the matching verifier.
     pub code_challenge: Option<String>,
-    /// When the approving person signed in (OpenID Connect `auth_time`);
-    /// set with an approval.
-    pub auth_time: Option<UnixSecs>,
+    /// When and how the approving person signed in (OpenID Connect
+    /// `auth_time`, `amr`); set with an approval.
+    pub authn: Option<Authentication>,
 }
 
 /// What a poll of a code gets (RFC 8628 §3.5), decided from the code and the
@@ -345,19 +346,19 @@ impl DeviceCode {
         self.decide(Transition::Cancel, admin_id, now_secs)
     }
 
-    /// The code after `decision` by `user_id`, who signed in at
-    /// `auth_time` (kept with an approval for the ID token).
+    /// The code after `decision` by `user_id`, who signed in as `authn`
+    /// says (kept with an approval for the ID token).
     pub fn decided(
         &self,
         decision: Decision,
         user_id: &UserId,
         now_secs: UnixSecs,
-        auth_time: UnixSecs,
+        authn: Authentication,
     ) -> Result<Self, Refusal> {
         let decided = self.decide(decision.transition(), user_id, now_secs)?;
         Ok(match decision {
             Decision::Approve => Self {
-                auth_time: Some(auth_time),
+                authn: Some(authn),
                 ..decided
             },
             Decision::Deny => decided,
@@ -464,7 +465,7 @@ impl DeviceCode {
             expires_at: UnixSecs(100),
             state: DeviceState::Pending,
             code_challenge: None,
-            auth_time: None,
+            authn: None,
         }
     }
 }

@@ -85,6 +85,8 @@ pub(super) enum Job {
         now: i64,
         /// When the approving person signed in (none for a denial).
         auth_time: Option<i64>,
+        /// How (RFC 8176 methods, space-separated; none for a denial).
+        amr: Option<String>,
         audit: Option<Box<NewAuditEvent>>,
         reply: Reply<Option<String>>,
     },

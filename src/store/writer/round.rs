@@ -64,7 +64,7 @@ impl Part {
                 let update = format!(
                     "UPDATE device_codes AS d SET status = v.value ->> 2, user_id = v.value ->> 3, \
                      decided_at = CAST(v.value ->> 1 AS BIGINT), \
-                     auth_time = CAST(v.value ->> 4 AS BIGINT) FROM {rows} WHERE {} \
+                     auth_time = CAST(v.value ->> 4 AS BIGINT), amr = v.value ->> 5 FROM {rows} WHERE {} \
                      RETURNING id, device_code_hash",
                     Guard::DECIDE.condition()
                 );
@@ -136,6 +136,7 @@ impl<'a> Round<'a> {
                     user_id,
                     now,
                     auth_time,
+                    amr,
                     audit,
                     ..
                 } => {
@@ -148,6 +149,7 @@ impl<'a> Round<'a> {
                             r.value(status);
                             r.value(user_id);
                             r.value(auth_time);
+                            r.value(amr);
                         });
                         if let Some(audit) = audit {
                             round.guarded(Part::DecisionAudits, id, *now, audit.as_ref());

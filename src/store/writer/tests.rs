@@ -249,6 +249,7 @@ fn redemption(i: usize, n: usize) -> (NewGrant, NewAccessToken) {
         requester_ip: None,
         now: 2,
         auth_time: None,
+        amr: None,
     };
     let access = NewAccessToken {
         jti: format!("t{i}-{n}"),
@@ -287,6 +288,7 @@ async fn a_retried_round_finds_what_its_first_attempt_committed() {
         user_id: "u".into(),
         now: 1,
         auth_time: None,
+        amr: None,
         audit: None,
         reply: tokio::sync::oneshot::channel().0,
     };

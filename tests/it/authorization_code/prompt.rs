@@ -128,7 +128,7 @@ async fn prompt_login_signs_in_again_once_and_the_code_carries_the_new_auth_time
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.auth_time.0, first + 100, "the new sign-in's time");
+    assert_eq!(stored.authn.time.0, first + 100, "the new sign-in's time");
     // The same request later asks again (the note was used up).
     let page = open(&app, &pairs).await;
     assert_eq!(page.status, 303);
