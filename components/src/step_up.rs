@@ -39,16 +39,30 @@ pub fn step_up_form(p: &StepUpForm<'_>) -> Markup {
 /// with a way back to what they were doing once they have.
 pub fn enrol_notice(continue_to: Option<&str>) -> Markup {
     html! {
-        (alert(
-            Tone::Info,
-            "Your administrator requires two-step sign-in for your account. Set it up below before approving devices or apps.",
-        ))
-        @if let Some(next) = continue_to {
-            p class="mt-2 text-sm text-slate-600 dark:text-slate-300" {
-                "Once it is on, "
-                a class="font-semibold text-brand-700 underline dark:text-brand-300" href=(next) { "continue where you were" }
-                "."
+        div id="enrol" class="scroll-mt-4" {
+            (alert(
+                Tone::Info,
+                "Your administrator requires two-step sign-in for your account. Set it up below before approving devices or apps.",
+            ))
+            @if let Some(next) = continue_to {
+                p class="mt-2 text-sm text-slate-600 dark:text-slate-300" {
+                    "Once it is on, "
+                    a class="font-semibold text-brand-700 underline dark:text-brand-300" href=(next) { "continue where you were" }
+                    "."
+                }
             }
+        }
+    }
+}
+
+/// Once the required factor is on: the way back to what the person was
+/// doing.
+pub fn resume_notice(next: &str) -> Markup {
+    html! {
+        p class="rounded-xl border border-brand-200 bg-brand-50 p-4 text-sm text-slate-800 dark:border-brand-900 dark:bg-brand-950/40 dark:text-slate-100" {
+            "Two-step sign-in is on. "
+            a class="font-semibold text-brand-700 underline dark:text-brand-300" href=(next) { "Continue where you were" }
+            "."
         }
     }
 }

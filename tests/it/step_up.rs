@@ -342,7 +342,7 @@ async fn a_person_required_to_have_a_factor_enrols_before_approving() {
         .await;
     assert_eq!(
         signed_in.location(),
-        Some("/account?two_step=required&next=%2Fdevice%3Fuser_code%3DBCDF-GHJK#two-step")
+        Some("/account?two_step=required&next=%2Fdevice%3Fuser_code%3DBCDF-GHJK#enrol")
     );
     let enrol = app
         .page("/account?two_step=required&next=%2Fdevice%3Fuser_code%3DBCDF-GHJK")
@@ -354,7 +354,7 @@ async fn a_person_required_to_have_a_factor_enrols_before_approving() {
     let (device_code, user_code) = device_request(&app).await;
     let entered = enter_code(&app, &user_code).await;
     let enrol_again =
-        format!("/account?two_step=required&next=%2Fdevice%3Fuser_code%3D{user_code}#two-step");
+        format!("/account?two_step=required&next=%2Fdevice%3Fuser_code%3D{user_code}#enrol");
     assert_eq!(entered.header("hx-redirect"), Some(enrol_again.as_str()));
     assert_eq!(
         poll(&app, &device_code).await.error(),

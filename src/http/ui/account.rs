@@ -87,10 +87,25 @@ pub async fn show(
     let two_step = super::two_step::section(&state, &web, &user, None, two_step_notice).await?;
     // Sent here by a policy that requires a second factor (see
     // `step_up.rs`): say why, with the way back once it is on.
-    let required = query_param(query.as_deref(), "two_step").as_deref() == Some("required");
+    let two_step_query = query_param(query.as_deref(), "two_step");
     let back = query_param(query.as_deref(), "next").map(|n| safe_next(Some(&n)));
-    let enrol = required.then(|| components::step_up::enrol_notice(back.as_deref()));
-    let body = html! { div class="space-y-6" { (devices) (apps) (enrol.unwrap_or_default()) (two_step) (profile) } };
+    let (mut enrol, mut resume) = (None, None);
+    match two_step_query.as_deref() {
+        Some("required") => {
+            if let Some(back) = &back {
+                web.return_after_enrolment(back).await?;
+            }
+            enrol = Some(components::step_up::enrol_notice(back.as_deref()));
+        }
+        Some("on") => {
+            resume = web
+                .take_return_after_enrolment()
+                .await?
+                .map(|back| components::step_up::resume_notice(&back));
+        }
+        _ => {}
+    }
+    let body = html! { div class="space-y-6" { (devices) (apps) (enrol.unwrap_or_default()) (two_step) (resume.unwrap_or_default()) (profile) } };
     Ok(html_response(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),

@@ -32,6 +32,9 @@ pub const ANONYMOUS_LIFETIME: time::Duration = time::Duration::minutes(15);
 /// The authorization request this session was sent to sign in (again)
 /// for, and when (see [`WebSession::ask_sign_in_for`]).
 const SIGN_IN_FOR: &str = "sign_in_for";
+/// Where a person sent to set up a second factor goes back to once it is
+/// on (a checked local path).
+const AFTER_ENROLMENT: &str = "after_enrolment";
 /// A right password still waiting for its second step: the user id, the
 /// password's fingerprint then, the `next=` and when it lapses (see
 /// [`WebSession::await_code`]).
@@ -239,6 +242,17 @@ impl WebSession {
             authentication: self.authentication_or(now).await?,
             factor_at: self.factor_at().await?,
         })
+    }
+
+    /// Remembers `next` (a checked local path) for after enrolment.
+    pub async fn return_after_enrolment(&self, next: &str) -> Result<(), PageError> {
+        self.session.insert(AFTER_ENROLMENT, next).await?;
+        Ok(())
+    }
+
+    /// Where to go back to now that a factor is set up, once.
+    pub async fn take_return_after_enrolment(&self) -> Result<Option<String>, PageError> {
+        Ok(self.session.remove::<String>(AFTER_ENROLMENT).await?)
     }
 
     /// Notes that the authorization request `request` (its query string)

@@ -26,11 +26,11 @@ pub fn step_up_url(here: &str) -> String {
     format!("{}?next={next}", paths::LOGIN_STEP_UP)
 }
 
-/// `/account?two_step=required&next=<here>#two-step`: where a person
+/// `/account?two_step=required&next=<here>#enrol`: where a person
 /// the policy covers goes to set up a factor, with a way back.
 pub fn enrol_url(here: &str) -> String {
     let next: String = form_urlencoded::byte_serialize(here.as_bytes()).collect();
-    format!("{}?two_step=required&next={next}#two-step", paths::ACCOUNT)
+    format!("{}?two_step=required&next={next}#enrol", paths::ACCOUNT)
 }
 
 /// Where a consent page sends a person whose approval needs a second
