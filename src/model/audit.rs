@@ -26,6 +26,17 @@ pub enum AuditAction {
     TotpCodeFailed,
     /// A TOTP code whose time step was already used (RFC 6238 §5.2).
     TotpStepReplayed,
+    /// A person added a passkey on /account.
+    PasskeyAdded,
+    /// A person renamed one of their passkeys.
+    PasskeyRenamed,
+    /// A person removed one of their passkeys.
+    PasskeyRemoved,
+    /// A passkey signed a person in (alone, or as the second step).
+    PasskeyUsed,
+    /// A passkey was refused: unknown, another person's, a disabled
+    /// account, a replayed or invalid answer, a counter going backwards.
+    PasskeyFailed,
     /// A typed user code matched no code (RFC 8628 §5.1: what the global
     /// guess cap counts).
     CodeEntryFailed,
@@ -88,7 +99,7 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 42] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOutByApp,
@@ -96,6 +107,11 @@ impl AuditAction {
         Self::TotpRemoved,
         Self::TotpCodeFailed,
         Self::TotpStepReplayed,
+        Self::PasskeyAdded,
+        Self::PasskeyRenamed,
+        Self::PasskeyRemoved,
+        Self::PasskeyUsed,
+        Self::PasskeyFailed,
         Self::CodeEntryFailed,
         Self::DeviceApproved,
         Self::DeviceDenied,
@@ -138,6 +154,11 @@ impl AuditAction {
             Self::TotpRemoved => "auth.totp_removed",
             Self::TotpCodeFailed => "auth.totp_failed",
             Self::TotpStepReplayed => "auth.totp_replayed",
+            Self::PasskeyAdded => "auth.passkey_added",
+            Self::PasskeyRenamed => "auth.passkey_renamed",
+            Self::PasskeyRemoved => "auth.passkey_removed",
+            Self::PasskeyUsed => "auth.passkey_used",
+            Self::PasskeyFailed => "auth.passkey_failed",
             Self::CodeEntryFailed => "user_code.failed",
             Self::DeviceApproved => "device.approved",
             Self::DeviceDenied => "device.denied",
@@ -184,7 +205,12 @@ impl AuditAction {
             | Self::TotpEnabled
             | Self::TotpRemoved
             | Self::TotpCodeFailed
-            | Self::TotpStepReplayed => AuditCategory::SignIn,
+            | Self::TotpStepReplayed
+            | Self::PasskeyAdded
+            | Self::PasskeyRenamed
+            | Self::PasskeyRemoved
+            | Self::PasskeyUsed
+            | Self::PasskeyFailed => AuditCategory::SignIn,
             Self::CodeEntryFailed
             | Self::DeviceApproved
             | Self::DeviceDenied
@@ -290,6 +316,11 @@ mod tests {
                 "auth.totp_removed",
                 "auth.totp_failed",
                 "auth.totp_replayed",
+                "auth.passkey_added",
+                "auth.passkey_renamed",
+                "auth.passkey_removed",
+                "auth.passkey_used",
+                "auth.passkey_failed",
                 "user_code.failed",
                 "device.approved",
                 "device.denied",

@@ -85,7 +85,10 @@ pub async fn show(
         _ => None,
     };
     let two_step = super::two_step::section(&state, &web, &user, None, two_step_notice).await?;
-    let body = html! { div class="space-y-6" { (devices) (apps) (two_step) (profile) } };
+    let passkey_notice =
+        super::passkeys::notice(query_param(query.as_deref(), "passkey").as_deref());
+    let passkeys = super::passkeys::card(&state, &web, &user, passkey_notice, None).await?;
+    let body = html! { div class="space-y-6" { (devices) (apps) (two_step) (passkeys) (profile) } };
     Ok(html_response(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),
