@@ -62,8 +62,8 @@ impl Store {
 
     /// Whether `user_id` has a passkey.
     pub async fn has_passkey(&self, user_id: &str) -> Result<bool> {
-        let found: Option<(i64,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT 1 FROM passkeys WHERE user_id = $1 LIMIT 1")
+        let found: Option<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT id FROM passkeys WHERE user_id = $1 LIMIT 1")
                 .bind(user_id)
                 .fetch_optional(pool)
                 .await?
