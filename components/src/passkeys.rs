@@ -111,6 +111,14 @@ pub fn passkey_step(p: &PasskeyStep<'_>) -> Markup {
     }
 }
 
+/// A quiet button as wide as its label.
+fn inline(label: &str) -> Button<'_> {
+    Button {
+        full_width: false,
+        ..Button::styled(label, ButtonStyle::Quiet)
+    }
+}
+
 /// One passkey in the list.
 #[derive(Debug, Clone)]
 pub struct PasskeyRow<'a> {
@@ -165,20 +173,18 @@ pub fn passkeys_card(p: &PasskeysCard<'_>) -> Markup {
                                     }
                                 }
                             }
-                            div class="mt-3 flex flex-wrap items-end gap-2" {
-                                form method="post" action=(k.rename_action) class="flex min-w-0 flex-1 items-end gap-2" {
-                                    (csrf_field(p.csrf))
-                                    div class="min-w-0 flex-1" {
-                                        label for=(format!("passkey-name-{i}")) class="sr-only" { "New name for " (k.name) }
-                                        input id=(format!("passkey-name-{i}")) name="name" type="text" value=(k.name) maxlength="64" required
-                                            class="block w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-sm shadow-sm dark:border-slate-700 dark:bg-slate-950";
-                                    }
-                                    (submit(Button::styled("Rename", ButtonStyle::Quiet)))
+                            form method="post" action=(k.rename_action) class="mt-3 flex items-end gap-2" {
+                                (csrf_field(p.csrf))
+                                div class="min-w-0 flex-1" {
+                                    label for=(format!("passkey-name-{i}")) class="sr-only" { "New name for " (k.name) }
+                                    input id=(format!("passkey-name-{i}")) name="name" type="text" value=(k.name) maxlength="64" required
+                                        class="block min-h-11 w-full rounded-lg border border-slate-300 bg-white px-3 py-2 text-base shadow-sm dark:border-slate-700 dark:bg-slate-950";
                                 }
-                                form method="post" action=(k.delete_action) {
-                                    (csrf_field(p.csrf))
-                                    (submit(Button::styled("Remove", ButtonStyle::Quiet)))
-                                }
+                                (submit(inline("Rename")))
+                            }
+                            form method="post" action=(k.delete_action) class="mt-2" {
+                                (csrf_field(p.csrf))
+                                (submit(inline("Remove")))
                             }
                         }
                     }

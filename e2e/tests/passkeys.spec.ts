@@ -55,16 +55,25 @@ test('passkeys: add one on /account, sign in with it alone, approve a device', a
   expect(credentials).toHaveLength(1);
   expect(credentials[0].isResidentCredential).toBe(true);
   await shot(page, 'passkeys-account');
+
+  // The sign-in page asks the authenticator at once for the autofill
+  // (conditional mediation), which a virtual authenticator answers by
+  // itself: hold it (no user presence) while the page is looked at.
+  await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
   await page.getByRole('button', { name: 'Sign out' }).first().click();
+  await expect(page).toHaveURL(/signed_out=1/);
 
   // Signed out: the device page sends the person to sign in; the passkey
   // alone (no username, no password) signs them in and back.
   await page.goto('/device');
+  await expect(page).toHaveURL(/\/login\?next=/);
   await expect(page.getByRole('button', { name: 'Sign in with a passkey' })).toBeVisible();
   await expect(page.getByLabel('Username', { exact: true })).toHaveAttribute('autocomplete', 'username webauthn');
   await shot(page, 'passkeys-login');
+  await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true });
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
   await expect(page).toHaveURL(/\/device$/);
+  await expect(page.getByText('Signed in as')).toContainText('admin');
 
   const device = await connectDevice(page, request);
   expect(device.status).toBe(200);
@@ -76,4 +85,10 @@ test('passkeys: add one on /account, sign in with it alone, approve a device', a
   // The passkey shows as used.
   await page.goto('/account#passkeys');
   await expect(page.getByRole('list', { name: 'Your passkeys' })).toContainText('last used');
+
+  // Signed out again, the username field's autofill (answered here by the
+  // virtual authenticator at once) signs in without a click.
+  await page.getByRole('button', { name: 'Sign out' }).first().click();
+  await expect(page).toHaveURL(/\/device$/);
+  await expect(page.getByText('Signed in as')).toContainText('admin');
 });

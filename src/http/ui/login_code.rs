@@ -57,7 +57,15 @@ async fn form_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let factors = factors::second_factors(&state.core, &person.id).await?;
-    let body = if factors.totp {
+    // The code form unless passkeys are all the person has (with neither,
+    // the factor went meanwhile: the code form's answer sends them back).
+    let passkey_only = factors.passkey && !factors.totp;
+    let title = if passkey_only {
+        "Use your passkey"
+    } else {
+        "Enter your code"
+    };
+    let body = if !passkey_only {
         code_form(&CodeForm {
             action: paths::LOGIN_CODE,
             csrf: &web.csrf,
@@ -70,7 +78,7 @@ async fn form_page(
     } else {
         super::passkey_login::step_block(state, &web.csrf, true)
     };
-    Ok(html(status, page(state, web, "Enter your code", body)))
+    Ok(html(status, page(state, web, title, body)))
 }
 
 /// Without a password step waiting (never there, expired, or the password

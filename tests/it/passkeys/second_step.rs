@@ -82,10 +82,8 @@ async fn a_person_with_a_passkey_is_asked_for_it_after_their_password() {
         "next= from the password step"
     );
     assert!(signed_in(&visitor, &app).await);
-    assert_eq!(
-        audited(&app, AuditAction::SignedIn).await[0],
-        "password and passkey"
-    );
+    let how = audited(&app, AuditAction::SignedIn).await;
+    assert!(how.contains(&"password and passkey".to_owned()), "{how:?}");
     // The step is over: its answer cannot be sent again.
     let token = csrf(&visitor, &app, "/account").await;
     let again = post_json(
@@ -163,4 +161,55 @@ async fn the_step_needs_a_password_first() {
             .unwrap()
             .contains("Sign in again")
     );
+}
+
+#[tokio::test]
+async fn with_an_authenticator_app_too_the_code_page_offers_both() {
+    use authgate::model::Secret;
+    use authgate::model::time::UnixSecs;
+    use authgate::model::totp::StepUse;
+    let app = TestApp::spawn().await;
+    let auth = Authenticator::default();
+    let (_, mut credential) = admin_with_passkey(&app, &auth).await;
+    let now = UnixSecs(app.core.clock.now_secs());
+    let key = Secret::new("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP".to_owned());
+    assert!(
+        app.core
+            .store
+            .begin_totp(&app.admin_id, &key, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        app.core
+            .store
+            .accept_totp_step(&app.admin_id, 1, StepUse::Confirm, now)
+            .await
+            .unwrap()
+    );
+
+    let visitor = browser();
+    let page = password_then_step_page(&app, &visitor).await;
+    assert!(page.contains("name=\"code\""), "the code field");
+    assert!(page.contains("Use a passkey"), "and the passkey");
+    let token = crate::support::hidden_field(&page, "csrf_token").unwrap();
+    let options = post_json(
+        &visitor,
+        &app,
+        "/login/passkey/step/options",
+        Some(&token),
+        &json!({}),
+    )
+    .await;
+    let answer = auth.get(&mut credential, &options.json);
+    let done = post_json(
+        &visitor,
+        &app,
+        "/login/passkey/step",
+        Some(&token),
+        &json!({ "credential": answer }),
+    )
+    .await;
+    assert_eq!(done.status, 200, "{:?}", done.json);
+    assert!(signed_in(&visitor, &app).await);
 }
