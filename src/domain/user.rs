@@ -72,7 +72,8 @@ pub enum Password {
     /// Signed in: the password is all this person uses.
     SignedIn(User),
     /// The person has a second factor (`factors::has_second_factor`): a
-    /// code (`totp::verify`) or a passkey is still needed. The attempt stays counted until it is given.
+    /// code (`totp::verify`) or a passkey is still needed. The attempt
+    /// stays counted until it is given.
     NeedsCode(User),
 }
 

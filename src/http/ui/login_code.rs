@@ -1,7 +1,9 @@
-//! `GET/POST /login/code`: the second step of sign-in for a person with
-//! two-step sign-in on. The password step left a short-lived note in the
-//! (not yet signed-in) session; a right code signs the session in, with a
-//! new id, and goes on to the `next=` the password form carried.
+//! `GET/POST /login/code`: the second step of sign-in for a person with a
+//! second factor: a TOTP code here, or a passkey (`passkey_login.rs`, whose
+//! success ends in [`complete`] too). The password step left a
+//! short-lived note in the (not yet signed-in) session; a right code signs
+//! the session in, with a new id, and goes on to the `next=` the password
+//! form carried.
 
 use axum::extract::State;
 use axum::http::StatusCode;
