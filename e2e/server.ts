@@ -46,6 +46,11 @@ export interface StartOptions {
   name?: string;
   /** Extra or overriding environment variables for the server. */
   env?: Record<string, string>;
+  /**
+   * The host name in BASE_URL (default 127.0.0.1; the server still listens
+   * on 127.0.0.1). Passkeys need a domain name: `localhost`.
+   */
+  publicHost?: string;
 }
 
 /** The environment every e2e server gets (before StartOptions.env). */
@@ -132,7 +137,8 @@ async function startOnce(options: StartOptions): Promise<RunningServer> {
   const log = path.join(ARTIFACTS, `${name}.log`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authgate-e2e-'));
   const port = await freePort();
-  const baseURL = `http://127.0.0.1:${port}`;
+  const local = `http://127.0.0.1:${port}`;
+  const baseURL = options.publicHost ? `http://${options.publicHost}:${port}` : local;
 
   // The log file's descriptor goes straight to the child: output is kept
   // even if this process is busy or dies.
@@ -184,7 +190,7 @@ async function startOnce(options: StartOptions): Promise<RunningServer> {
     if (spawnError) fail(`could not start it: ${(spawnError as Error).message}`);
     if (exited) fail(`it exited early (${exited})`);
     try {
-      const res = await fetch(`${baseURL}/health`, { signal: AbortSignal.timeout(2_000) });
+      const res = await fetch(`${local}/health`, { signal: AbortSignal.timeout(2_000) });
       if (res.status === 200) break;
       lastProblem = `GET /health answered ${res.status}: ${(await res.text()).slice(0, 200)}`;
     } catch (err) {

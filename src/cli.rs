@@ -327,6 +327,22 @@ pub struct ServerArgs {
     )]
     pub max_pending_codes_per_client: u64,
 
+    /// WebAuthn relying party id for passkeys: a domain that is the host
+    /// of every passkey origin or a parent of it. BASE_URL's host when
+    /// unset.
+    #[arg(long, env = "WEBAUTHN_RP_ID", value_name = "WEBAUTHN_RP_ID")]
+    pub webauthn_rp_id: Option<String>,
+
+    /// Origins (scheme://host[:port]) whose pages may use passkeys,
+    /// comma-separated. BASE_URL's origin when unset.
+    #[arg(
+        long,
+        env = "WEBAUTHN_ORIGINS",
+        value_name = "WEBAUTHN_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub webauthn_origins: Vec<String>,
+
     /// Allow an http:// BASE_URL in production mode (e.g. behind a proxy
     /// that terminates TLS and forwards plain http to a non-public URL).
     #[arg(long, env = "ALLOW_INSECURE_HTTP", value_name = "ALLOW_INSECURE_HTTP")]

@@ -15,6 +15,9 @@ use crate::crypto::keys::SigningAlg;
 use crate::store::{Backend, PoolSettings};
 
 mod production;
+mod webauthn;
+
+pub use webauthn::PasskeySettings;
 
 /// The shortest secret accepted in production mode, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -105,6 +108,9 @@ pub struct Config {
     /// back. Not an environment variable: the binary always cleans up
     /// every `tasks::CLEANUP_PERIOD`.
     pub cleanup_period: Option<Duration>,
+    /// The WebAuthn relying party for passkeys (WEBAUTHN_RP_ID,
+    /// WEBAUTHN_ORIGINS, else from BASE_URL); `None` turns passkeys off.
+    pub passkeys: Option<PasskeySettings>,
 }
 
 impl Config {
@@ -127,6 +133,12 @@ impl Config {
         let base_url = normalize_base_url(&args.base_url)?;
         let database_url = database_url(args.database_url.clone(), args.database_path.clone())?;
         check_limits(&args)?;
+        let passkeys = webauthn::settings(
+            &base_url,
+            args.webauthn_rp_id.as_deref(),
+            &args.webauthn_origins,
+            production,
+        )?;
         let signing_key_file = signing_key_file(&args)?;
         let trusted_proxies = args
             .trusted_proxies
@@ -181,6 +193,7 @@ impl Config {
             metrics_token: args.metrics_token.map(SecretString::from),
             metrics_addr: args.metrics_addr,
             cleanup_period: Some(crate::tasks::CLEANUP_PERIOD),
+            passkeys,
         };
         at_least("SESSION_LIFETIME", config.session_lifetime, 60)?;
         at_least("STEP_UP_MAX_AGE", config.step_up_max_age, 30)?;
@@ -235,6 +248,10 @@ impl Config {
             metrics_token: None,
             metrics_addr: None,
             cleanup_period: Some(crate::tasks::CLEANUP_PERIOD),
+            // BASE_URL's own: relying party `localhost`.
+            passkeys: webauthn::settings("http://localhost:8080", None, &[], false)
+                .ok()
+                .flatten(),
         }
     }
 }

@@ -126,6 +126,19 @@ impl AppState {
                 secrets.session.expose_secret().as_bytes(),
                 "consent ticket",
             )),
+            webauthn: match &config.passkeys {
+                Some(settings) => Some(Arc::new(
+                    settings
+                        .build()
+                        .map_err(|e| anyhow::anyhow!("passkeys: {e}"))?,
+                )),
+                None => {
+                    tracing::info!(
+                        "passkeys are off: BASE_URL cannot be a WebAuthn relying party (set WEBAUTHN_RP_ID)"
+                    );
+                    None
+                }
+            },
         };
         let state = AppState {
             core: Arc::new(core),

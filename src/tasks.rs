@@ -157,12 +157,15 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
             now - crate::domain::throttle::KNOWN_ORIGIN_SECS,
         )
         .await?;
-    if codes + tokens + audit_events + sign_in_counts > 0 {
+    // Answered passkey challenges only matter until they expire.
+    let passkey_challenges = core.store.delete_expired_passkey_challenges(now).await?;
+    if codes + tokens + audit_events + sign_in_counts + passkey_challenges > 0 {
         tracing::info!(
             codes,
             tokens,
             audit_events,
             sign_in_counts,
+            passkey_challenges,
             "removed expired rows"
         );
     }

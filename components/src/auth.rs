@@ -17,6 +17,10 @@ pub struct LoginForm<'a> {
     pub error: Option<&'a str>,
     /// Explains why the person is here (to approve a device, or signed out).
     pub notice: Option<(Tone, &'a str)>,
+    /// The passkey block (`passkeys::passkey_sign_in`), shown under the
+    /// form; with it the username field also offers passkeys in its
+    /// autofill (`autocomplete="username webauthn"`).
+    pub passkey: Option<Markup>,
 }
 
 pub fn login_form(p: &LoginForm<'_>) -> Markup {
@@ -37,7 +41,7 @@ pub fn login_form(p: &LoginForm<'_>) -> Markup {
                 label: "Username",
                 kind: "text",
                 value: p.username,
-                autocomplete: "username",
+                autocomplete: if p.passkey.is_some() { "username webauthn" } else { "username" },
                 required: true,
                 autofocus: p.username.is_empty(),
                 literal: true,
@@ -54,6 +58,9 @@ pub fn login_form(p: &LoginForm<'_>) -> Markup {
                 ..Field::default()
             }))
             (submit(Button::primary("Sign in")))
+        }
+        @if let Some(passkey) = &p.passkey {
+            (passkey)
         }
     })
 }

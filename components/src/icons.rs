@@ -63,3 +63,14 @@ pub fn warning(class: &str) -> Markup {
         }
     }
 }
+
+/// A key: passkeys.
+pub fn key(class: &str) -> Markup {
+    html! {
+        svg class=(class) viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2"
+            stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" {
+            circle cx="8" cy="15" r="4" {}
+            path d="m10.8 12.2 8.7-8.7M17 6l2.5 2.5M14.5 8.5l2 2" {}
+        }
+    }
+}

@@ -17,6 +17,7 @@ pub mod form;
 pub mod icons;
 pub mod layout;
 pub mod logout;
+pub mod passkeys;
 pub mod profile;
 pub mod step_up;
 pub mod two_step;
@@ -42,6 +43,9 @@ pub struct Assets {
     pub htmx: String,
     pub app_js: String,
     pub icon: String,
+    /// The passkey ceremonies' script, included only by the blocks that
+    /// need it (see `passkeys.rs`).
+    pub passkey_js: String,
 }
 
 /// The signed-in person, as the page header shows them.

@@ -35,6 +35,9 @@ pub struct CodeForm<'a> {
     /// Where to go once signed in (a validated local path).
     pub next: &'a str,
     pub error: Option<&'a str>,
+    /// Another way to take the step (`passkeys::passkey_step`), shown
+    /// under the form.
+    pub alternative: Option<Markup>,
 }
 
 pub fn code_form(p: &CodeForm<'_>) -> Markup {
@@ -45,6 +48,9 @@ pub fn code_form(p: &CodeForm<'_>) -> Markup {
             input type="hidden" name="next" value=(p.next);
             (code_field("code", p.error, true, true))
             (submit(Button::primary("Continue")))
+        }
+        @if let Some(alternative) = &p.alternative {
+            (alternative)
         }
     })
 }
@@ -158,6 +164,7 @@ mod tests {
             csrf: "tok",
             next: "/device?user_code=<x>",
             error: Some("Wrong code"),
+            alternative: None,
         })
         .into_string();
         assert!(html.contains("name=\"csrf_token\" value=\"tok\""));

@@ -11,9 +11,11 @@ pub mod client;
 pub mod code_guard;
 pub mod consent;
 pub mod device_flow;
+pub mod factors;
 pub mod keys;
 pub mod logout;
 pub mod oidc;
+pub mod passkey;
 pub mod step_up;
 pub mod throttle;
 pub mod token;
@@ -47,6 +49,9 @@ pub struct Core {
     pub cap_notices: Arc<dashmap::DashMap<String, i64>>,
     /// Seals consent tickets (keyed from the session secret).
     pub consent: Arc<crate::crypto::seal::Sealer>,
+    /// The WebAuthn relying party (built once from WEBAUTHN_RP_ID and
+    /// WEBAUTHN_ORIGINS); `None` when passkeys are off.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 /// The tunable rules of the device flow and tokens.

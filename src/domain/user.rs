@@ -71,8 +71,9 @@ pub async fn authenticate(core: &Core, username: &str, plain_password: &str) -> 
 pub enum Password {
     /// Signed in: the password is all this person uses.
     SignedIn(User),
-    /// The person turned on two-step sign-in: a code is still needed
-    /// (`totp::verify`). The attempt stays counted until it is given.
+    /// The person has a second factor (`factors::has_second_factor`): a
+    /// code (`totp::verify`) or a passkey is still needed. The attempt
+    /// stays counted until it is given.
     NeedsCode(User),
 }
 
@@ -111,7 +112,7 @@ pub async fn sign_in(
     };
     match authenticate(core, username, plain_password).await {
         Ok(user) => {
-            if super::totp::is_on(core, &user.id).await? {
+            if super::factors::has_second_factor(core, &user.id).await? {
                 // Not given back yet: a known password must not reset
                 // the lock-out that wrong codes build up.
                 return Ok(Password::NeedsCode(user));

@@ -1,4 +1,5 @@
-//! Static assets: the compiled Tailwind CSS, htmx and our small script.
+//! Static assets: the compiled Tailwind CSS, htmx, our small script and
+//! the passkey ceremonies' script.
 //!
 //! They are embedded in the binary, so a release needs no files beside it,
 //! and served under content-hashed URLs with a year-long cache. With
@@ -28,7 +29,7 @@ struct Asset {
     bytes: &'static [u8],
 }
 
-const ASSETS: [Asset; 4] = [
+const ASSETS: [Asset; 5] = [
     Asset {
         name: "app.css",
         source: "dist/app.css",
@@ -48,6 +49,12 @@ const ASSETS: [Asset; 4] = [
         bytes: include_bytes!("../../assets/src/app.js"),
     },
     Asset {
+        name: "passkey.js",
+        source: "src/passkey.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../../assets/src/passkey.js"),
+    },
+    Asset {
         name: "favicon.svg",
         source: "src/favicon.svg",
         content_type: "image/svg+xml",
@@ -65,12 +72,13 @@ fn url(name: &str, bytes: &[u8]) -> String {
 
 /// The asset URLs pages link to, each carrying a hash of its content.
 pub fn versioned_urls() -> components::Assets {
-    let [css, htmx, app_js, icon] = &ASSETS;
+    let [css, htmx, app_js, passkey_js, icon] = &ASSETS;
     components::Assets {
         css: url(css.name, css.bytes),
         htmx: url(htmx.name, htmx.bytes),
         app_js: url(app_js.name, app_js.bytes),
         icon: url(icon.name, icon.bytes),
+        passkey_js: url(passkey_js.name, passkey_js.bytes),
     }
 }
 

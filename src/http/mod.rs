@@ -62,6 +62,19 @@ pub fn router(state: AppState) -> Router {
             paths::LOGIN_STEP_UP,
             get(ui::step_up::show).post(ui::step_up::submit),
         )
+        .route(
+            paths::LOGIN_PASSKEY_OPTIONS,
+            post(ui::passkey_login::options),
+        )
+        .route(paths::LOGIN_PASSKEY, post(ui::passkey_login::finish))
+        .route(
+            paths::LOGIN_PASSKEY_STEP_OPTIONS,
+            post(ui::passkey_login::step_options),
+        )
+        .route(
+            paths::LOGIN_PASSKEY_STEP,
+            post(ui::passkey_login::step_finish),
+        )
         .route(paths::LOGOUT, post(ui::login::logout))
         .route(
             paths::DEVICE,
@@ -82,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT_TWO_STEP_START, post(ui::two_step::start))
         .route(paths::ACCOUNT_TWO_STEP_CONFIRM, post(ui::two_step::confirm))
         .route(paths::ACCOUNT_TWO_STEP_REMOVE, post(ui::two_step::remove))
+        .route(paths::ACCOUNT_PASSKEYS_OPTIONS, post(ui::passkeys::options))
+        .route(paths::ACCOUNT_PASSKEYS, post(ui::passkeys::register))
+        .route(paths::ACCOUNT_PASSKEY_RENAME, post(ui::passkeys::rename))
+        .route(paths::ACCOUNT_PASSKEY_DELETE, post(ui::passkeys::delete))
         .merge(admin::routes())
         .layer(session_layer(&state))
         .layer(axum::middleware::from_fn(unsaved_sessions));

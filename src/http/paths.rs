@@ -30,6 +30,12 @@ pub const ACCOUNT_PROFILE: &str = "/account/profile";
 pub const ACCOUNT_TWO_STEP_START: &str = "/account/two-step/start";
 pub const ACCOUNT_TWO_STEP_CONFIRM: &str = "/account/two-step/confirm";
 pub const ACCOUNT_TWO_STEP_REMOVE: &str = "/account/two-step/remove";
+/// Passkeys on `/account`: the registration ceremony's options and
+/// answer (JSON), and renaming or removing one (forms).
+pub const ACCOUNT_PASSKEYS_OPTIONS: &str = "/account/passkeys/options";
+pub const ACCOUNT_PASSKEYS: &str = "/account/passkeys";
+pub const ACCOUNT_PASSKEY_RENAME: &str = "/account/passkeys/{id}/rename";
+pub const ACCOUNT_PASSKEY_DELETE: &str = "/account/passkeys/{id}/delete";
 /// Ends an application's remembered consent (the form names the client).
 pub const ACCOUNT_APP_REVOKE: &str = "/account/apps/revoke";
 /// The verification page people open (RFC 8628 `verification_uri`).
@@ -42,6 +48,12 @@ pub const LOGIN: &str = "/login";
 pub const LOGIN_CODE: &str = "/login/code";
 /// A signed-in person proves a second factor again before an approval.
 pub const LOGIN_STEP_UP: &str = "/login/step-up";
+/// Signing in with a passkey alone: the ceremony's options and answer (JSON).
+pub const LOGIN_PASSKEY_OPTIONS: &str = "/login/passkey/options";
+pub const LOGIN_PASSKEY: &str = "/login/passkey";
+/// A passkey as the second step after a password (JSON).
+pub const LOGIN_PASSKEY_STEP_OPTIONS: &str = "/login/passkey/step/options";
+pub const LOGIN_PASSKEY_STEP: &str = "/login/passkey/step";
 pub const LOGOUT: &str = "/logout";
 pub const ASSETS: &str = "/assets";
 pub const ASSET: &str = "/assets/{name}";

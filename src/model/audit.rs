@@ -29,6 +29,17 @@ pub enum AuditAction {
     /// A signed-in person proved a second factor again before an
     /// approval a policy guards.
     StepUp,
+    /// A person added a passkey on /account.
+    PasskeyAdded,
+    /// A person renamed one of their passkeys.
+    PasskeyRenamed,
+    /// A person removed one of their passkeys.
+    PasskeyRemoved,
+    /// A passkey signed a person in (alone, or as the second step).
+    PasskeyUsed,
+    /// A passkey was refused: unknown, another person's, a disabled
+    /// account, a replayed or invalid answer, a counter going backwards.
+    PasskeyFailed,
     /// A typed user code matched no code (RFC 8628 §5.1: what the global
     /// guess cap counts).
     CodeEntryFailed,
@@ -94,7 +105,7 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 39] = [
+    pub const ALL: [AuditAction; 44] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOutByApp,
@@ -103,6 +114,11 @@ impl AuditAction {
         Self::TotpCodeFailed,
         Self::TotpStepReplayed,
         Self::StepUp,
+        Self::PasskeyAdded,
+        Self::PasskeyRenamed,
+        Self::PasskeyRemoved,
+        Self::PasskeyUsed,
+        Self::PasskeyFailed,
         Self::CodeEntryFailed,
         Self::DeviceApproved,
         Self::DeviceDenied,
@@ -147,6 +163,11 @@ impl AuditAction {
             Self::TotpCodeFailed => "auth.totp_failed",
             Self::TotpStepReplayed => "auth.totp_replayed",
             Self::StepUp => "auth.step_up",
+            Self::PasskeyAdded => "auth.passkey_added",
+            Self::PasskeyRenamed => "auth.passkey_renamed",
+            Self::PasskeyRemoved => "auth.passkey_removed",
+            Self::PasskeyUsed => "auth.passkey_used",
+            Self::PasskeyFailed => "auth.passkey_failed",
             Self::CodeEntryFailed => "user_code.failed",
             Self::DeviceApproved => "device.approved",
             Self::DeviceDenied => "device.denied",
@@ -195,7 +216,12 @@ impl AuditAction {
             | Self::TotpRemoved
             | Self::TotpCodeFailed
             | Self::TotpStepReplayed
-            | Self::StepUp => AuditCategory::SignIn,
+            | Self::StepUp
+            | Self::PasskeyAdded
+            | Self::PasskeyRenamed
+            | Self::PasskeyRemoved
+            | Self::PasskeyUsed
+            | Self::PasskeyFailed => AuditCategory::SignIn,
             Self::CodeEntryFailed
             | Self::DeviceApproved
             | Self::DeviceDenied
@@ -303,6 +329,11 @@ mod tests {
                 "auth.totp_failed",
                 "auth.totp_replayed",
                 "auth.step_up",
+                "auth.passkey_added",
+                "auth.passkey_renamed",
+                "auth.passkey_removed",
+                "auth.passkey_used",
+                "auth.passkey_failed",
                 "user_code.failed",
                 "device.approved",
                 "device.denied",

@@ -130,6 +130,7 @@ mod device_codes;
 mod device_flow;
 mod grants;
 mod handoff;
+mod passkeys;
 mod pending_counts;
 mod pool_stats;
 mod sessions;

@@ -26,6 +26,7 @@ mod openapi;
 mod operations;
 mod outages;
 mod pages;
+mod passkeys;
 mod pending_ceiling;
 mod properties;
 mod retries;

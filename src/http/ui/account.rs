@@ -105,7 +105,10 @@ pub async fn show(
         }
         _ => {}
     }
-    let body = html! { div class="space-y-6" { (devices) (apps) (enrol.unwrap_or_default()) (two_step) (resume.unwrap_or_default()) (profile) } };
+    let passkey_notice =
+        super::passkeys::notice(query_param(query.as_deref(), "passkey").as_deref());
+    let passkeys = super::passkeys::card(&state, &web, &user, passkey_notice, None).await?;
+    let body = html! { div class="space-y-6" { (devices) (apps) (enrol.unwrap_or_default()) (two_step) (resume.unwrap_or_default()) (passkeys) (profile) } };
     Ok(html_response(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),

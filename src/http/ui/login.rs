@@ -73,6 +73,7 @@ pub async fn show(
         username: &hint,
         next: &next,
         error: None,
+        passkey: super::passkey_login::sign_in_block(&state, &web.csrf, &next),
         notice: if reauth {
             Some((
                 Tone::Info,
@@ -143,6 +144,7 @@ pub async fn submit(
         next: &next,
         error: Some(&error),
         notice: None,
+        passkey: super::passkey_login::sign_in_block(&state, &web.csrf, &next),
     });
     Ok(html(status, page(&state, &web, "Sign in", body)))
 }

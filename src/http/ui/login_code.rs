@@ -1,7 +1,9 @@
-//! `GET/POST /login/code`: the second step of sign-in for a person with
-//! two-step sign-in on. The password step left a short-lived note in the
-//! (not yet signed-in) session; a right code signs the session in, with a
-//! new id, and goes on to the `next=` the password form carried.
+//! `GET/POST /login/code`: the second step of sign-in for a person with a
+//! second factor: a TOTP code here, or a passkey (`passkey_login.rs`, whose
+//! success ends in [`complete`] too). The password step left a
+//! short-lived note in the (not yet signed-in) session; a right code signs
+//! the session in, with a new id, and goes on to the `next=` the password
+//! form carried.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,7 +13,8 @@ use serde::Deserialize;
 
 use super::render::{html, page};
 use super::session::{CsrfForm, WebSession, login_url};
-use crate::domain::{Error, totp, user};
+use crate::domain::user::User;
+use crate::domain::{Error, factors, totp, user};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
@@ -20,20 +23,64 @@ use crate::state::AppState;
 /// RFC 8176 methods of a sign-in with a password and a TOTP code.
 pub const AMR_TOTP: &[&str] = &["pwd", "otp", "mfa"];
 
-fn form_page(
+/// Finishes a second step that `person` passed (`how`, for the audit
+/// log): the sign-in is audited and the session signed in with a new id,
+/// recording `amr`. Every kind of second step ends here; the caller then
+/// sends the person on to the `next=` the password step kept.
+pub async fn complete(
+    state: &AppState,
+    web: &mut WebSession,
+    person: User,
+    ip: Option<std::net::IpAddr>,
+    how: &str,
+    amr: &[&str],
+) -> Result<(), PageError> {
+    tracing::info!(user_id = %person.id, "signed in with a second step");
+    user::signed_in(&state.core, &person, ip, how).await;
+    web.sign_in(
+        person,
+        state.core.random.token(32),
+        state.http.session_lifetime,
+        state.core.clock.now_secs(),
+        amr,
+    )
+    .await
+}
+
+/// The second step for `person`: the code form when they use an
+/// authenticator app (with "Use a passkey" under it when they also have
+/// passkeys), the passkey block alone when passkeys are all they have.
+async fn form_page(
     state: &AppState,
     web: &WebSession,
+    person: &User,
     next: &str,
     error: Option<&str>,
     status: StatusCode,
-) -> Response {
-    let body = code_form(&CodeForm {
-        action: paths::LOGIN_CODE,
-        csrf: &web.csrf,
-        next,
-        error,
-    });
-    html(status, page(state, web, "Enter your code", body))
+) -> Result<Response, PageError> {
+    let factors = factors::second_factors(&state.core, &person.id).await?;
+    // The code form unless passkeys are all the person has (with neither,
+    // the factor went meanwhile: the code form's answer sends them back).
+    let passkey_only = factors.passkey && !factors.totp;
+    let title = if passkey_only {
+        "Use your passkey"
+    } else {
+        "Enter your code"
+    };
+    let body = if !passkey_only {
+        code_form(&CodeForm {
+            action: paths::LOGIN_CODE,
+            csrf: &web.csrf,
+            next,
+            error,
+            alternative: factors
+                .passkey
+                .then(|| super::passkey_login::step_block(state, &web.csrf, false)),
+        })
+    } else {
+        super::passkey_login::step_block(state, &web.csrf, true)
+    };
+    Ok(html(status, page(state, web, title, body)))
 }
 
 /// Without a password step waiting (never there, expired, or the password
@@ -44,7 +91,7 @@ fn start_again(next: &str) -> Response {
 
 pub async fn show(State(state): State<AppState>, web: WebSession) -> Result<Response, PageError> {
     match web.awaiting_code(&state).await? {
-        Some((_, next)) => Ok(form_page(&state, &web, &next, None, StatusCode::OK)),
+        Some((person, next)) => form_page(&state, &web, &person, &next, None, StatusCode::OK).await,
         None => Ok(start_again(paths::DEVICE)),
     }
 }
@@ -68,16 +115,8 @@ pub async fn submit(
     let (status, error) =
         match totp::verify(&state.core, &person.id, &person.username, &form.code, ip).await {
             Ok(()) => {
-                tracing::info!(user_id = %person.id, "signed in with a second step");
-                user::signed_in(&state.core, &person, ip, "password and authenticator code").await;
-                web.sign_in(
-                    person,
-                    state.core.random.token(32),
-                    state.http.session_lifetime,
-                    state.core.clock.now_secs(),
-                    AMR_TOTP,
-                )
-                .await?;
+                let how = "password and authenticator code";
+                complete(&state, &mut web, person, ip, how, AMR_TOTP).await?;
                 return Ok(Redirect::to(&next).into_response());
             }
             Err(Error::BadCredentials) => (
@@ -95,5 +134,5 @@ pub async fn submit(
             Err(Error::Refused(_)) => return Ok(start_again(&next)),
             Err(e) => return Err(e.into()),
         };
-    Ok(form_page(&state, &web, &next, Some(&error), status))
+    form_page(&state, &web, &person, &next, Some(&error), status).await
 }

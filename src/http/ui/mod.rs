@@ -4,10 +4,13 @@
 pub mod account;
 pub mod account_profile;
 pub mod authorize;
+pub mod ceremony;
 pub mod device;
 pub mod end_session;
 pub mod login;
 pub mod login_code;
+pub mod passkey_login;
+pub mod passkeys;
 pub mod render;
 pub mod session;
 pub mod step_up;
