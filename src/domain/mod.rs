@@ -14,6 +14,7 @@ pub mod device_flow;
 pub mod keys;
 pub mod logout;
 pub mod oidc;
+pub mod recovery;
 pub mod throttle;
 pub mod token;
 pub mod totp;

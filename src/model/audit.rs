@@ -26,6 +26,14 @@ pub enum AuditAction {
     TotpCodeFailed,
     /// A TOTP code whose time step was already used (RFC 6238 §5.2).
     TotpStepReplayed,
+    /// A new set of recovery codes was made (the old one, if any, ends).
+    RecoveryCodesGenerated,
+    /// A recovery code stood in for a TOTP code at sign-in.
+    RecoveryCodeUsed,
+    /// A wrong (or already used) recovery code at sign-in.
+    RecoveryCodeFailed,
+    /// The last recovery code of a set was used.
+    RecoveryCodesExhausted,
     /// A typed user code matched no code (RFC 8628 §5.1: what the global
     /// guess cap counts).
     CodeEntryFailed,
@@ -72,6 +80,9 @@ pub enum AuditAction {
     AdminUserUnlocked,
     /// An administrator changed a user's e-mail, its verification or name.
     AdminUserProfileChanged,
+    /// An administrator removed a person's second factors (TOTP, recovery
+    /// codes) and ended their sessions.
+    AdminUserFactorsReset,
 }
 
 /// The groups the audit log filters by.
@@ -88,7 +99,7 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 42] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOutByApp,
@@ -96,6 +107,10 @@ impl AuditAction {
         Self::TotpRemoved,
         Self::TotpCodeFailed,
         Self::TotpStepReplayed,
+        Self::RecoveryCodesGenerated,
+        Self::RecoveryCodeUsed,
+        Self::RecoveryCodeFailed,
+        Self::RecoveryCodesExhausted,
         Self::CodeEntryFailed,
         Self::DeviceApproved,
         Self::DeviceDenied,
@@ -126,6 +141,7 @@ impl AuditAction {
         Self::AdminUserRoleChanged,
         Self::AdminUserUnlocked,
         Self::AdminUserProfileChanged,
+        Self::AdminUserFactorsReset,
     ];
 
     /// The stored form. Rows already hold these strings: never change one.
@@ -138,6 +154,10 @@ impl AuditAction {
             Self::TotpRemoved => "auth.totp_removed",
             Self::TotpCodeFailed => "auth.totp_failed",
             Self::TotpStepReplayed => "auth.totp_replayed",
+            Self::RecoveryCodesGenerated => "auth.recovery_codes_generated",
+            Self::RecoveryCodeUsed => "auth.recovery_code_used",
+            Self::RecoveryCodeFailed => "auth.recovery_code_failed",
+            Self::RecoveryCodesExhausted => "auth.recovery_codes_exhausted",
             Self::CodeEntryFailed => "user_code.failed",
             Self::DeviceApproved => "device.approved",
             Self::DeviceDenied => "device.denied",
@@ -168,6 +188,7 @@ impl AuditAction {
             Self::AdminUserRoleChanged => "admin.user.role_changed",
             Self::AdminUserUnlocked => "admin.user.unlocked",
             Self::AdminUserProfileChanged => "admin.user.profile_changed",
+            Self::AdminUserFactorsReset => "admin.user.factors_reset",
         }
     }
 
@@ -184,7 +205,11 @@ impl AuditAction {
             | Self::TotpEnabled
             | Self::TotpRemoved
             | Self::TotpCodeFailed
-            | Self::TotpStepReplayed => AuditCategory::SignIn,
+            | Self::TotpStepReplayed
+            | Self::RecoveryCodesGenerated
+            | Self::RecoveryCodeUsed
+            | Self::RecoveryCodeFailed
+            | Self::RecoveryCodesExhausted => AuditCategory::SignIn,
             Self::CodeEntryFailed
             | Self::DeviceApproved
             | Self::DeviceDenied
@@ -214,7 +239,8 @@ impl AuditAction {
             | Self::AdminUserPasswordReset
             | Self::AdminUserRoleChanged
             | Self::AdminUserUnlocked
-            | Self::AdminUserProfileChanged => AuditCategory::Admin,
+            | Self::AdminUserProfileChanged
+            | Self::AdminUserFactorsReset => AuditCategory::Admin,
         }
     }
 }
@@ -290,6 +316,10 @@ mod tests {
                 "auth.totp_removed",
                 "auth.totp_failed",
                 "auth.totp_replayed",
+                "auth.recovery_codes_generated",
+                "auth.recovery_code_used",
+                "auth.recovery_code_failed",
+                "auth.recovery_codes_exhausted",
                 "user_code.failed",
                 "device.approved",
                 "device.denied",
@@ -320,6 +350,7 @@ mod tests {
                 "admin.user.role_changed",
                 "admin.user.unlocked",
                 "admin.user.profile_changed",
+                "admin.user.factors_reset",
             ]
         );
     }

@@ -14,6 +14,7 @@ pub mod consent;
 pub mod device_code;
 pub mod ids;
 pub mod oidc;
+pub mod recovery;
 pub mod redirect_uri;
 pub mod refresh_token;
 pub mod scope;

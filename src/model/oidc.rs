@@ -131,6 +131,7 @@ mod tests {
                 email_verified: false,
                 name: Some("Alice".into()),
             },
+            session_epoch: 0,
         }
     }
 

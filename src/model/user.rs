@@ -36,6 +36,10 @@ pub struct User {
     pub disabled: bool,
     pub created_at: i64,
     pub profile: Profile,
+    /// Moves on to end every browser session of the user at once (an
+    /// administrator resetting their second factors); sessions remember
+    /// the value they signed in under.
+    pub session_epoch: i64,
 }
 
 /// What an ID token or UserInfo may say about a user beyond their id and
@@ -131,6 +135,7 @@ impl std::fmt::Debug for User {
             .field("disabled", &self.disabled)
             .field("created_at", &self.created_at)
             .field("profile", &self.profile)
+            .field("session_epoch", &self.session_epoch)
             .finish()
     }
 }

@@ -24,6 +24,7 @@ struct UserRow {
     email: Option<String>,
     email_verified: bool,
     name: Option<String>,
+    session_epoch: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -44,12 +45,13 @@ impl TryFrom<UserRow> for User {
                 email_verified: row.email_verified,
                 name: row.name,
             },
+            session_epoch: row.session_epoch,
         })
     }
 }
 
-const COLUMNS: &str =
-    "id, username, password_hash, role, disabled, created_at, email, email_verified, name";
+const COLUMNS: &str = "id, username, password_hash, role, disabled, created_at, email, email_verified, name, \
+     session_epoch";
 
 impl Store {
     pub async fn insert_user(&self, user: &NewUser) -> Result<()> {

@@ -10,6 +10,7 @@
 mod audit_log;
 mod clients;
 mod device_codes;
+mod factors;
 mod overview;
 mod profile;
 mod tokens;
@@ -20,6 +21,7 @@ use std::net::IpAddr;
 pub use audit_log::*;
 pub use clients::*;
 pub use device_codes::*;
+pub use factors::*;
 pub use overview::*;
 pub use profile::*;
 pub use tokens::*;

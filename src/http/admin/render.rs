@@ -212,6 +212,10 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::TotpRemoved => ("Two-step sign-in turned off", Hue::Warn),
         A::TotpCodeFailed => ("Wrong sign-in code", Hue::Bad),
         A::TotpStepReplayed => ("Sign-in code reused", Hue::Bad),
+        A::RecoveryCodesGenerated => ("Recovery codes made", Hue::Good),
+        A::RecoveryCodeUsed => ("Recovery code used", Hue::Warn),
+        A::RecoveryCodeFailed => ("Wrong recovery code", Hue::Bad),
+        A::RecoveryCodesExhausted => ("Last recovery code used", Hue::Warn),
         A::CodeEntryFailed => ("Wrong code entered", Hue::Warn),
         A::DeviceApproved => ("Device approved", Hue::Good),
         A::DeviceDenied => ("Device denied", Hue::Warn),
@@ -242,6 +246,7 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::AdminUserRoleChanged => ("Role changed", Hue::Info),
         A::AdminUserUnlocked => ("Sign-in lock-outs cleared", Hue::Info),
         A::AdminUserProfileChanged => ("Profile changed", Hue::Info),
+        A::AdminUserFactorsReset => ("Two-step sign-in reset", Hue::Info),
     }
 }
 
