@@ -18,6 +18,7 @@ pub mod icons;
 pub mod layout;
 pub mod logout;
 pub mod profile;
+pub mod recovery;
 pub mod two_step;
 
 /// The URLs components link and post to, filled from the server's route

@@ -58,6 +58,7 @@ pub fn router(state: AppState) -> Router {
             paths::LOGIN_CODE,
             get(ui::login_code::show).post(ui::login_code::submit),
         )
+        .route(paths::LOGIN_RECOVERY, post(ui::login_code::submit_recovery))
         .route(paths::LOGOUT, post(ui::login::logout))
         .route(
             paths::DEVICE,
@@ -78,6 +79,10 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT_TWO_STEP_START, post(ui::two_step::start))
         .route(paths::ACCOUNT_TWO_STEP_CONFIRM, post(ui::two_step::confirm))
         .route(paths::ACCOUNT_TWO_STEP_REMOVE, post(ui::two_step::remove))
+        .route(
+            paths::ACCOUNT_RECOVERY_CODES,
+            post(ui::recovery::regenerate),
+        )
         .merge(admin::routes())
         .layer(session_layer(&state))
         .layer(axum::middleware::from_fn(unsaved_sessions));

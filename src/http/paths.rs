@@ -30,6 +30,8 @@ pub const ACCOUNT_PROFILE: &str = "/account/profile";
 pub const ACCOUNT_TWO_STEP_START: &str = "/account/two-step/start";
 pub const ACCOUNT_TWO_STEP_CONFIRM: &str = "/account/two-step/confirm";
 pub const ACCOUNT_TWO_STEP_REMOVE: &str = "/account/two-step/remove";
+/// A new set of recovery codes, replacing the old one.
+pub const ACCOUNT_RECOVERY_CODES: &str = "/account/recovery-codes";
 /// Ends an application's remembered consent (the form names the client).
 pub const ACCOUNT_APP_REVOKE: &str = "/account/apps/revoke";
 /// The verification page people open (RFC 8628 `verification_uri`).
@@ -40,6 +42,8 @@ pub const DEVICE_RESULT: &str = "/device/{outcome}";
 pub const LOGIN: &str = "/login";
 /// The second step of sign-in: a code from an authenticator app.
 pub const LOGIN_CODE: &str = "/login/code";
+/// The same step with a recovery code instead.
+pub const LOGIN_RECOVERY: &str = "/login/code/recovery";
 pub const LOGOUT: &str = "/logout";
 pub const ASSETS: &str = "/assets";
 pub const ASSET: &str = "/assets/{name}";
@@ -91,6 +95,8 @@ pub const ADMIN_USER_PASSWORD: &str = "/admin/users/{id}/password";
 pub const ADMIN_USER_ROLE: &str = "/admin/users/{id}/role";
 pub const ADMIN_USER_UNLOCK: &str = "/admin/users/{id}/unlock";
 pub const ADMIN_USER_PROFILE: &str = "/admin/users/{id}/profile";
+/// Removes a person's second factors and ends their sessions.
+pub const ADMIN_USER_FACTORS_RESET: &str = "/admin/users/{id}/factors/reset";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 
 /// The admin navigation, from the same constants as the router.

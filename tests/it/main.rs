@@ -28,6 +28,7 @@ mod outages;
 mod pages;
 mod pending_ceiling;
 mod properties;
+mod recovery_codes;
 mod retries;
 mod scale_out;
 mod sign_in;

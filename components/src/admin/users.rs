@@ -187,6 +187,8 @@ pub struct UserPage<'a> {
     pub name: Option<&'a str>,
     /// GET: the profile form.
     pub profile_href: String,
+    /// The second factors' panel (see `admin::factors`), under the account.
+    pub second_factors: Markup,
 }
 
 pub fn user_page(p: &UserPage<'_>) -> Markup {
@@ -210,6 +212,7 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                     ("Active tokens", html! { (link(&p.tokens_href, &p.active_tokens.to_string())) }),
                     ("Created", when(&p.created)),
                 ])))
+                div class="mt-6" { (p.second_factors) }
             }
             div class="min-w-0" {
                 (panel(Some("Actions"), html! {

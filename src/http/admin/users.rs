@@ -217,6 +217,7 @@ async fn detail_page(
         email_verified: user.profile.email_verified,
         name: user.profile.name.as_deref(),
         profile_href: with_id(paths::ADMIN_USER_PROFILE, &user.id),
+        second_factors: super::factors::panel(state, &user.id).await?,
     });
     let frame = Frame::new(Section::Users, &user.username).notice(notice);
     Ok(admin_page(state, admin, status, frame, body))
@@ -242,6 +243,10 @@ pub async fn show(
             ("role", "Role changed."),
             ("unlocked", "Sign-in lock-outs cleared."),
             ("profile", "Profile saved."),
+            (
+                "factors_reset",
+                "Two-step sign-in reset: their authenticator app and recovery codes are removed, and their sessions ended.",
+            ),
         ],
     );
     detail_page(

@@ -85,7 +85,8 @@ pub async fn show(
         _ => None,
     };
     let two_step = super::two_step::section(&state, &web, &user, None, two_step_notice).await?;
-    let body = html! { div class="space-y-6" { (devices) (apps) (two_step) (profile) } };
+    let recovery = super::recovery::section(&state, &web, &user).await?;
+    let body = html! { div class="space-y-6" { (devices) (apps) (two_step) @if let Some(r) = recovery { (r) } (profile) } };
     Ok(html_response(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),

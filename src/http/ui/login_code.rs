@@ -2,16 +2,23 @@
 //! two-step sign-in on. The password step left a short-lived note in the
 //! (not yet signed-in) session; a right code signs the session in, with a
 //! new id, and goes on to the `next=` the password form carried.
+//!
+//! `POST /login/code/recovery` is the same step with a recovery code (a
+//! lost phone): a second small form on the page, counted against the same
+//! lock-outs, signing in the same way.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use components::recovery::{RecoveryCodeForm, recovery_code_form};
 use components::two_step::{CodeForm, code_form};
+use maud::html as markup;
 use serde::Deserialize;
 
 use super::render::{html, page};
 use super::session::{CsrfForm, WebSession, login_url};
-use crate::domain::{Error, totp, user};
+use crate::domain::user::User;
+use crate::domain::{Error, recovery, totp, user};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
@@ -19,21 +26,75 @@ use crate::state::AppState;
 
 /// RFC 8176 methods of a sign-in with a password and a TOTP code.
 pub const AMR_TOTP: &[&str] = &["pwd", "otp", "mfa"];
+/// RFC 8176 methods of a sign-in with a password and a recovery code: a
+/// recovery code is a one-time password too (`otp`), and the second of
+/// two factors (`mfa`).
+pub const AMR_RECOVERY: &[&str] = &["pwd", "otp", "mfa"];
+
+/// Which of the page's two forms an error belongs to.
+enum Refused<'a> {
+    Code(&'a str),
+    Recovery(&'a str),
+}
 
 fn form_page(
     state: &AppState,
     web: &WebSession,
     next: &str,
-    error: Option<&str>,
+    error: Option<Refused<'_>>,
     status: StatusCode,
 ) -> Response {
-    let body = code_form(&CodeForm {
-        action: paths::LOGIN_CODE,
-        csrf: &web.csrf,
-        next,
-        error,
-    });
+    let (code_error, recovery_error) = match error {
+        Some(Refused::Code(e)) => (Some(e), None),
+        Some(Refused::Recovery(e)) => (None, Some(e)),
+        None => (None, None),
+    };
+    let body = markup! {
+        (code_form(&CodeForm {
+            action: paths::LOGIN_CODE,
+            csrf: &web.csrf,
+            next,
+            error: code_error,
+        }))
+        (recovery_code_form(&RecoveryCodeForm {
+            action: paths::LOGIN_RECOVERY,
+            csrf: &web.csrf,
+            error: recovery_error,
+        }))
+    };
     html(status, page(state, web, "Enter your code", body))
+}
+
+/// The end of the second step, whichever code proved it: the session is
+/// signed in with a new id and CSRF token, recording `amr`, and goes on to
+/// `next`.
+async fn sign_in(
+    state: &AppState,
+    web: &mut WebSession,
+    person: User,
+    ip: Option<std::net::IpAddr>,
+    amr: &[&str],
+    how: &str,
+    next: &str,
+) -> Result<Response, PageError> {
+    tracing::info!(user_id = %person.id, "signed in with a second step");
+    user::signed_in(&state.core, &person, ip, how).await;
+    web.sign_in(
+        person,
+        state.core.random.token(32),
+        state.http.session_lifetime,
+        state.core.clock.now_secs(),
+        amr,
+    )
+    .await?;
+    Ok(Redirect::to(next).into_response())
+}
+
+fn too_many(retry_after_secs: i64) -> String {
+    format!(
+        "Too many failed sign-ins. Try again in {} seconds.",
+        retry_after_secs.max(1)
+    )
 }
 
 /// Without a password step waiting (never there, expired, or the password
@@ -68,32 +129,67 @@ pub async fn submit(
     let (status, error) =
         match totp::verify(&state.core, &person.id, &person.username, &form.code, ip).await {
             Ok(()) => {
-                tracing::info!(user_id = %person.id, "signed in with a second step");
-                user::signed_in(&state.core, &person, ip, "password and authenticator code").await;
-                web.sign_in(
-                    person,
-                    state.core.random.token(32),
-                    state.http.session_lifetime,
-                    state.core.clock.now_secs(),
-                    AMR_TOTP,
-                )
-                .await?;
-                return Ok(Redirect::to(&next).into_response());
+                let how = "password and authenticator code";
+                return sign_in(&state, &mut web, person, ip, AMR_TOTP, how, &next).await;
             }
             Err(Error::BadCredentials) => (
                 StatusCode::UNAUTHORIZED,
                 "That code is not right, or was already used. Enter the code your app shows now."
                     .to_owned(),
             ),
-            Err(Error::TooManyAttempts { retry_after_secs }) => (
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "Too many failed sign-ins. Try again in {} seconds.",
-                    retry_after_secs.max(1)
-                ),
-            ),
+            Err(Error::TooManyAttempts { retry_after_secs }) => {
+                (StatusCode::TOO_MANY_REQUESTS, too_many(retry_after_secs))
+            }
             Err(Error::Refused(_)) => return Ok(start_again(&next)),
             Err(e) => return Err(e.into()),
         };
-    Ok(form_page(&state, &web, &next, Some(&error), status))
+    Ok(form_page(
+        &state,
+        &web,
+        &next,
+        Some(Refused::Code(&error)),
+        status,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RecoveryFields {
+    #[serde(default)]
+    pub recovery_code: crate::model::Secret,
+}
+
+/// `POST /login/code/recovery`: the second step with a recovery code.
+pub async fn submit_recovery(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    CsrfForm { mut web, form }: CsrfForm<RecoveryFields>,
+) -> Result<Response, PageError> {
+    let Some((person, next)) = web.awaiting_code(&state).await? else {
+        return Ok(start_again(paths::DEVICE));
+    };
+    let typed = form.recovery_code.expose();
+    let (status, error) =
+        match recovery::verify(&state.core, &person.id, &person.username, typed, ip).await {
+            Ok(_) => {
+                let how = "password and recovery code";
+                return sign_in(&state, &mut web, person, ip, AMR_RECOVERY, how, &next).await;
+            }
+            Err(Error::BadCredentials) => (
+                StatusCode::UNAUTHORIZED,
+                "That recovery code is not right, or was already used. Each code works once."
+                    .to_owned(),
+            ),
+            Err(Error::TooManyAttempts { retry_after_secs }) => {
+                (StatusCode::TOO_MANY_REQUESTS, too_many(retry_after_secs))
+            }
+            Err(Error::Refused(_)) => return Ok(start_again(&next)),
+            Err(e) => return Err(e.into()),
+        };
+    Ok(form_page(
+        &state,
+        &web,
+        &next,
+        Some(Refused::Recovery(&error)),
+        status,
+    ))
 }

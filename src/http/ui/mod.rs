@@ -8,6 +8,7 @@ pub mod device;
 pub mod end_session;
 pub mod login;
 pub mod login_code;
+pub mod recovery;
 pub mod render;
 pub mod session;
 pub mod two_step;
