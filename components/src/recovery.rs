@@ -75,7 +75,7 @@ pub fn recovery_section(p: &RecoverySection<'_>) -> Markup {
                 (csrf_field(p.csrf))
                 (submit(Button::styled("New recovery codes", ButtonStyle::Quiet)))
                 @if p.total > 0 {
-                    p class="text-xs text-slate-500 dark:text-slate-400" { "The codes you have now stop working." }
+                    p class="text-xs text-slate-500 dark:text-slate-400" { "Your current codes stop working when you make new ones." }
                 }
             }
         }

@@ -35,6 +35,9 @@ pub struct CodeForm<'a> {
     /// Where to go once signed in (a validated local path).
     pub next: &'a str,
     pub error: Option<&'a str>,
+    /// Whether the code field takes the focus (not when another form on
+    /// the page, e.g. the recovery code, was refused).
+    pub autofocus: bool,
 }
 
 pub fn code_form(p: &CodeForm<'_>) -> Markup {
@@ -43,7 +46,7 @@ pub fn code_form(p: &CodeForm<'_>) -> Markup {
         form method="post" action=(p.action) class="space-y-5" novalidate {
             (csrf_field(p.csrf))
             input type="hidden" name="next" value=(p.next);
-            (code_field("code", p.error, true, true))
+            (code_field("code", p.error, p.autofocus, true))
             (submit(Button::primary("Continue")))
         }
     })
@@ -158,6 +161,7 @@ mod tests {
             csrf: "tok",
             next: "/device?user_code=<x>",
             error: Some("Wrong code"),
+            autofocus: true,
         })
         .into_string();
         assert!(html.contains("name=\"csrf_token\" value=\"tok\""));

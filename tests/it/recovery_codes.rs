@@ -180,6 +180,13 @@ async fn a_recovery_code_signs_in_once() {
         again.body.contains("<details id=\"use-recovery-code\""),
         "the recovery form is shown again"
     );
+    let field = again.body.find("id=\"recovery-code\"").expect("the field");
+    let tag = &again.body[field..field + again.body[field..].find('>').unwrap()];
+    assert!(
+        tag.contains("autofocus"),
+        "the refused field takes the focus"
+    );
+    assert_eq!(again.body.matches("autofocus").count(), 1);
     assert_eq!(audit(&app, AuditAction::RecoveryCodeFailed).await.len(), 1);
     assert!(!carol.signed_in().await);
     // Another code still works.

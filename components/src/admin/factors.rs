@@ -47,10 +47,11 @@ pub fn second_factors_panel(p: &SecondFactorsPanel) -> Markup {
     } else {
         html! { (p.recovery_left) " of " (p.recovery_total) " left" }
     };
-    panel(
-        Some("Two-step sign-in"),
+    let body = panel(
+        None,
         html! {
-            div id="second-factors" {
+            h2 id="second-factors-title" class="mb-4 text-base font-semibold text-slate-900 dark:text-white" { "Two-step sign-in" }
+            div {
                 (details(&[
                     ("Authenticator app", totp),
                     ("Recovery codes", recovery),
@@ -63,7 +64,9 @@ pub fn second_factors_panel(p: &SecondFactorsPanel) -> Markup {
                 }
             }
         },
-    )
+    );
+    // A named region, so assistive technology (and tests) can find it.
+    html! { div id="second-factors" role="region" aria-labelledby="second-factors-title" { (body) } }
 }
 
 #[cfg(test)]

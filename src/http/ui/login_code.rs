@@ -32,7 +32,7 @@ pub const AMR_TOTP: &[&str] = &["pwd", "otp", "mfa"];
 pub const AMR_RECOVERY: &[&str] = &["pwd", "otp", "mfa"];
 
 /// Which of the page's two forms an error belongs to.
-enum Refused<'a> {
+enum Refusal<'a> {
     Code(&'a str),
     Recovery(&'a str),
 }
@@ -41,12 +41,12 @@ fn form_page(
     state: &AppState,
     web: &WebSession,
     next: &str,
-    error: Option<Refused<'_>>,
+    error: Option<Refusal<'_>>,
     status: StatusCode,
 ) -> Response {
     let (code_error, recovery_error) = match error {
-        Some(Refused::Code(e)) => (Some(e), None),
-        Some(Refused::Recovery(e)) => (None, Some(e)),
+        Some(Refusal::Code(e)) => (Some(e), None),
+        Some(Refusal::Recovery(e)) => (None, Some(e)),
         None => (None, None),
     };
     let body = markup! {
@@ -55,6 +55,7 @@ fn form_page(
             csrf: &web.csrf,
             next,
             error: code_error,
+            autofocus: recovery_error.is_none(),
         }))
         (recovery_code_form(&RecoveryCodeForm {
             action: paths::LOGIN_RECOVERY,
@@ -147,7 +148,7 @@ pub async fn submit(
         &state,
         &web,
         &next,
-        Some(Refused::Code(&error)),
+        Some(Refusal::Code(&error)),
         status,
     ))
 }
@@ -189,7 +190,7 @@ pub async fn submit_recovery(
         &state,
         &web,
         &next,
-        Some(Refused::Recovery(&error)),
+        Some(Refusal::Recovery(&error)),
         status,
     ))
 }
