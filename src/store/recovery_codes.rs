@@ -37,8 +37,8 @@ impl Store {
     ) -> Result<bool> {
         on_pool!(writer self, pool => {
             let mut tx = pool.begin().await?;
-            let on: Option<(i64,)> = sqlx::query_as(
-                "SELECT 1 FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL",
+            let on: Option<(String,)> = sqlx::query_as(
+                "SELECT user_id FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL",
             )
             .bind(user_id)
             .fetch_optional(&mut *tx)
