@@ -55,7 +55,8 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Manage token signing keys (list, rotate).
     Keys(crate::commands::keys::KeysArgs),
-    /// Manage users on the database (add, list, disable, enable, set-password, unlock).
+    /// Manage users on the database (add, list, disable, enable, set-password, unlock,
+    /// reset-factors).
     User(crate::commands::user::UserArgs),
     /// Manage OAuth clients on the database (add, list, disable, enable).
     Client(crate::commands::client::ClientArgs),

@@ -19,6 +19,7 @@ pub mod layout;
 pub mod logout;
 pub mod passkeys;
 pub mod profile;
+pub mod recovery;
 pub mod step_up;
 pub mod two_step;
 

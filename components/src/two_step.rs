@@ -38,6 +38,9 @@ pub struct CodeForm<'a> {
     /// Another way to take the step (`passkeys::passkey_step`), shown
     /// under the form.
     pub alternative: Option<Markup>,
+    /// Whether the code field takes the focus (not when another form on
+    /// the page, e.g. the recovery code, was refused).
+    pub autofocus: bool,
 }
 
 pub fn code_form(p: &CodeForm<'_>) -> Markup {
@@ -46,7 +49,7 @@ pub fn code_form(p: &CodeForm<'_>) -> Markup {
         form method="post" action=(p.action) class="space-y-5" novalidate {
             (csrf_field(p.csrf))
             input type="hidden" name="next" value=(p.next);
-            (code_field("code", p.error, true, true))
+            (code_field("code", p.error, p.autofocus, true))
             (submit(Button::primary("Continue")))
         }
         @if let Some(alternative) = &p.alternative {
@@ -165,6 +168,7 @@ mod tests {
             next: "/device?user_code=<x>",
             error: Some("Wrong code"),
             alternative: None,
+            autofocus: true,
         })
         .into_string();
         assert!(html.contains("name=\"csrf_token\" value=\"tok\""));

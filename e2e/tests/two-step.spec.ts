@@ -3,35 +3,9 @@
 // person sets it up on /account (a wrong code refused, a right one turns
 // it on), signs out, signs in with password and code on the way to a
 // device's code, approves the device, and turns it off again.
-import crypto from 'node:crypto';
 import { connectDevice, expect, signIn, test } from '../fixtures';
 import { shot } from '../support';
-
-/** The key's bytes from its base32 text (RFC 4648, spaces ignored). */
-function base32(text: string): Buffer {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const c of text.replace(/\s/g, '').toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-/** The 6-digit code of the 30 s step `offset` steps from now (SHA-1). */
-function totp(key: string, offset = 0): string {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + offset));
-  const mac = crypto.createHmac('sha1', base32(key)).update(counter).digest();
-  const at = mac[19] & 15;
-  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
+import { totp } from '../totp';
 
 test('two-step sign-in: set up, sign in with a code on the way to a device, turn off', async ({ page, request }) => {
   const person = { username: 'two-step-user', password: 'two-step-password-1' };
@@ -55,6 +29,8 @@ test('two-step sign-in: set up, sign in with a code on the way to a device, turn
   await page.goto('/account#two-step');
   await page.getByLabel('6-digit code', { exact: true }).fill(totp(key));
   await page.getByRole('button', { name: 'Turn on' }).click();
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  await page.getByRole('link', { name: 'I have saved them, continue' }).click();
   await expect(page.getByText('On. Signing in asks for a code')).toBeVisible();
   await expect(page.locator('#two-step-key')).toHaveCount(0);
   await page.getByRole('button', { name: 'Sign out' }).first().click();

@@ -1,4 +1,5 @@
-//! `authgate user add|set-profile|list|disable|enable|set-password|unlock`: managing users on
+//! `authgate user add|set-profile|list|disable|enable|set-password|unlock|reset-factors`:
+//! managing users on
 //! the configured database, without a running server. Changes are audited
 //! like an administrator's, marked "(command line)".
 
@@ -79,6 +80,10 @@ pub enum UserAction {
         #[arg(long)]
         off: bool,
     },
+    /// Reset a user's two-step sign-in (a lost phone): remove their
+    /// authenticator app and recovery codes and end their browser
+    /// sessions; they sign in with the password alone.
+    ResetFactors { username: String },
 }
 
 /// The OpenID Connect profile of a user (ID tokens, UserInfo).
@@ -230,6 +235,21 @@ async fn execute(store: &Store, action: UserAction) -> anyhow::Result<()> {
             let what = if off { "not required" } else { "required" };
             let already = if changed { "" } else { " (unchanged)" };
             writeln!(out, "second factor {what} of {whom}{already}")?;
+            Ok(())
+        }
+        UserAction::ResetFactors { username } => {
+            let user = find(store, &username).await?;
+            let removed = admin::reset_factors(&ctx, &actor, &user.id).await?;
+            let totp = if removed.totp {
+                "authenticator app removed"
+            } else {
+                "no authenticator app"
+            };
+            writeln!(
+                out,
+                "two-step sign-in of {username} reset: {totp}, {} recovery codes removed, browser sessions ended",
+                removed.recovery_codes
+            )?;
             Ok(())
         }
     }

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod logout;
 pub mod oidc;
 pub mod passkey;
+pub mod recovery;
 pub mod step_up;
 pub mod throttle;
 pub mod token;

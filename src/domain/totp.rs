@@ -242,6 +242,8 @@ pub async fn remove(
         return Err(Error::BadCredentials);
     }
     attempt.succeeded(core).await?;
+    // The recovery codes stand in for the factor: they go with it.
+    core.store.delete_recovery_codes(&user.id).await?;
     if core.store.delete_totp(&user.id).await? {
         super::audit::record(
             core,

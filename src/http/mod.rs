@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             paths::LOGIN_PASSKEY_STEP,
             post(ui::passkey_login::step_finish),
         )
+        .route(paths::LOGIN_RECOVERY, post(ui::login_code::submit_recovery))
         .route(paths::LOGOUT, post(ui::login::logout))
         .route(
             paths::DEVICE,
@@ -99,6 +100,10 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT_PASSKEYS, post(ui::passkeys::register))
         .route(paths::ACCOUNT_PASSKEY_RENAME, post(ui::passkeys::rename))
         .route(paths::ACCOUNT_PASSKEY_DELETE, post(ui::passkeys::delete))
+        .route(
+            paths::ACCOUNT_RECOVERY_CODES,
+            post(ui::recovery::regenerate),
+        )
         .merge(admin::routes())
         .layer(session_layer(&state))
         .layer(axum::middleware::from_fn(unsaved_sessions));

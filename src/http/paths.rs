@@ -36,6 +36,8 @@ pub const ACCOUNT_PASSKEYS_OPTIONS: &str = "/account/passkeys/options";
 pub const ACCOUNT_PASSKEYS: &str = "/account/passkeys";
 pub const ACCOUNT_PASSKEY_RENAME: &str = "/account/passkeys/{id}/rename";
 pub const ACCOUNT_PASSKEY_DELETE: &str = "/account/passkeys/{id}/delete";
+/// A new set of recovery codes, replacing the old one.
+pub const ACCOUNT_RECOVERY_CODES: &str = "/account/recovery-codes";
 /// Ends an application's remembered consent (the form names the client).
 pub const ACCOUNT_APP_REVOKE: &str = "/account/apps/revoke";
 /// The verification page people open (RFC 8628 `verification_uri`).
@@ -54,6 +56,8 @@ pub const LOGIN_PASSKEY: &str = "/login/passkey";
 /// A passkey as the second step after a password (JSON).
 pub const LOGIN_PASSKEY_STEP_OPTIONS: &str = "/login/passkey/step/options";
 pub const LOGIN_PASSKEY_STEP: &str = "/login/passkey/step";
+/// The same step with a recovery code instead.
+pub const LOGIN_RECOVERY: &str = "/login/code/recovery";
 pub const LOGOUT: &str = "/logout";
 pub const ASSETS: &str = "/assets";
 pub const ASSET: &str = "/assets/{name}";
@@ -111,6 +115,8 @@ pub const ADMIN_USER_SECOND_FACTOR: &str = "/admin/users/{id}/second-factor";
 /// POST `required=on|off`: whether everyone must.
 pub const ADMIN_SECOND_FACTOR: &str = "/admin/second-factor";
 pub const ADMIN_USER_PROFILE: &str = "/admin/users/{id}/profile";
+/// Removes a person's second factors and ends their sessions.
+pub const ADMIN_USER_FACTORS_RESET: &str = "/admin/users/{id}/factors/reset";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 
 /// The admin navigation, from the same constants as the router.

@@ -40,6 +40,14 @@ pub enum AuditAction {
     /// A passkey was refused: unknown, another person's, a disabled
     /// account, a replayed or invalid answer, a counter going backwards.
     PasskeyFailed,
+    /// A new set of recovery codes was made (the old one, if any, ends).
+    RecoveryCodesGenerated,
+    /// A recovery code stood in for a TOTP code at sign-in.
+    RecoveryCodeUsed,
+    /// A wrong (or already used) recovery code at sign-in.
+    RecoveryCodeFailed,
+    /// The last recovery code of a set was used.
+    RecoveryCodesExhausted,
     /// A typed user code matched no code (RFC 8628 §5.1: what the global
     /// guess cap counts).
     CodeEntryFailed,
@@ -89,6 +97,9 @@ pub enum AuditAction {
     /// Who must use a second factor changed: a person, a client, or
     /// everyone (the target says which).
     AdminSecondFactorPolicyChanged,
+    /// An administrator removed a person's second factors (TOTP, recovery
+    /// codes) and ended their sessions.
+    AdminUserFactorsReset,
 }
 
 /// The groups the audit log filters by.
@@ -105,7 +116,7 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 44] = [
+    pub const ALL: [AuditAction; 49] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOutByApp,
@@ -119,6 +130,10 @@ impl AuditAction {
         Self::PasskeyRemoved,
         Self::PasskeyUsed,
         Self::PasskeyFailed,
+        Self::RecoveryCodesGenerated,
+        Self::RecoveryCodeUsed,
+        Self::RecoveryCodeFailed,
+        Self::RecoveryCodesExhausted,
         Self::CodeEntryFailed,
         Self::DeviceApproved,
         Self::DeviceDenied,
@@ -150,6 +165,7 @@ impl AuditAction {
         Self::AdminUserUnlocked,
         Self::AdminUserProfileChanged,
         Self::AdminSecondFactorPolicyChanged,
+        Self::AdminUserFactorsReset,
     ];
 
     /// The stored form. Rows already hold these strings: never change one.
@@ -168,6 +184,10 @@ impl AuditAction {
             Self::PasskeyRemoved => "auth.passkey_removed",
             Self::PasskeyUsed => "auth.passkey_used",
             Self::PasskeyFailed => "auth.passkey_failed",
+            Self::RecoveryCodesGenerated => "auth.recovery_codes_generated",
+            Self::RecoveryCodeUsed => "auth.recovery_code_used",
+            Self::RecoveryCodeFailed => "auth.recovery_code_failed",
+            Self::RecoveryCodesExhausted => "auth.recovery_codes_exhausted",
             Self::CodeEntryFailed => "user_code.failed",
             Self::DeviceApproved => "device.approved",
             Self::DeviceDenied => "device.denied",
@@ -199,6 +219,7 @@ impl AuditAction {
             Self::AdminUserUnlocked => "admin.user.unlocked",
             Self::AdminUserProfileChanged => "admin.user.profile_changed",
             Self::AdminSecondFactorPolicyChanged => "admin.second_factor_policy_changed",
+            Self::AdminUserFactorsReset => "admin.user.factors_reset",
         }
     }
 
@@ -221,7 +242,11 @@ impl AuditAction {
             | Self::PasskeyRenamed
             | Self::PasskeyRemoved
             | Self::PasskeyUsed
-            | Self::PasskeyFailed => AuditCategory::SignIn,
+            | Self::PasskeyFailed
+            | Self::RecoveryCodesGenerated
+            | Self::RecoveryCodeUsed
+            | Self::RecoveryCodeFailed
+            | Self::RecoveryCodesExhausted => AuditCategory::SignIn,
             Self::CodeEntryFailed
             | Self::DeviceApproved
             | Self::DeviceDenied
@@ -252,7 +277,8 @@ impl AuditAction {
             | Self::AdminUserRoleChanged
             | Self::AdminUserUnlocked
             | Self::AdminUserProfileChanged
-            | Self::AdminSecondFactorPolicyChanged => AuditCategory::Admin,
+            | Self::AdminSecondFactorPolicyChanged
+            | Self::AdminUserFactorsReset => AuditCategory::Admin,
         }
     }
 }
@@ -334,6 +360,10 @@ mod tests {
                 "auth.passkey_removed",
                 "auth.passkey_used",
                 "auth.passkey_failed",
+                "auth.recovery_codes_generated",
+                "auth.recovery_code_used",
+                "auth.recovery_code_failed",
+                "auth.recovery_codes_exhausted",
                 "user_code.failed",
                 "device.approved",
                 "device.denied",
@@ -365,6 +395,7 @@ mod tests {
                 "admin.user.unlocked",
                 "admin.user.profile_changed",
                 "admin.second_factor_policy_changed",
+                "admin.user.factors_reset",
             ]
         );
     }

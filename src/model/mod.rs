@@ -16,6 +16,7 @@ pub mod device_code;
 pub mod ids;
 pub mod oidc;
 pub mod passkey;
+pub mod recovery;
 pub mod redirect_uri;
 pub mod refresh_token;
 pub mod scope;

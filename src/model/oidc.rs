@@ -135,6 +135,7 @@ mod tests {
                 name: Some("Alice".into()),
             },
             require_second_factor: false,
+            session_epoch: 0,
         }
     }
 

@@ -39,6 +39,10 @@ pub struct User {
     /// An administrator requires a second factor of this person (see
     /// `domain/step_up.rs`).
     pub require_second_factor: bool,
+    /// Moves on to end every browser session of the user at once (an
+    /// administrator resetting their second factors); sessions remember
+    /// the value they signed in under.
+    pub session_epoch: i64,
 }
 
 /// What an ID token or UserInfo may say about a user beyond their id and
@@ -134,6 +138,7 @@ impl std::fmt::Debug for User {
             .field("disabled", &self.disabled)
             .field("created_at", &self.created_at)
             .field("profile", &self.profile)
+            .field("session_epoch", &self.session_epoch)
             .finish()
     }
 }

@@ -25,6 +25,7 @@ struct UserRow {
     email_verified: bool,
     name: Option<String>,
     require_second_factor: bool,
+    session_epoch: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -46,12 +47,13 @@ impl TryFrom<UserRow> for User {
                 name: row.name,
             },
             require_second_factor: row.require_second_factor,
+            session_epoch: row.session_epoch,
         })
     }
 }
 
 const COLUMNS: &str = "id, username, password_hash, role, disabled, created_at, email, \
-    email_verified, name, require_second_factor";
+    email_verified, name, require_second_factor, session_epoch";
 
 impl Store {
     pub async fn insert_user(&self, user: &NewUser) -> Result<()> {

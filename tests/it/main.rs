@@ -29,6 +29,7 @@ mod pages;
 mod passkeys;
 mod pending_ceiling;
 mod properties;
+mod recovery_codes;
 mod retries;
 mod scale_out;
 mod sign_in;

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod clients;
 mod controls;
 pub mod device_codes;
+pub mod factors;
 mod list;
 mod live;
 pub mod overview;

@@ -221,6 +221,8 @@ pub struct UserPage<'a> {
     pub second_factor_required_of_everyone: bool,
     /// POST `required=on|off`.
     pub second_factor_action: String,
+    /// The second factors' panel (see `admin::factors`), under the account.
+    pub second_factors: Markup,
 }
 
 pub fn user_page(p: &UserPage<'_>) -> Markup {
@@ -253,6 +255,7 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                     ("Active tokens", html! { (link(&p.tokens_href, &p.active_tokens.to_string())) }),
                     ("Created", when(&p.created)),
                 ])))
+                div class="mt-6" { (p.second_factors) }
             }
             div class="min-w-0" {
                 (panel(Some("Actions"), html! {

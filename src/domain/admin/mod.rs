@@ -10,6 +10,7 @@
 mod audit_log;
 mod clients;
 mod device_codes;
+mod factors;
 mod overview;
 mod profile;
 mod second_factor;
@@ -21,6 +22,7 @@ use std::net::IpAddr;
 pub use audit_log::*;
 pub use clients::*;
 pub use device_codes::*;
+pub use factors::*;
 pub use overview::*;
 pub use profile::*;
 pub use second_factor::*;

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod clients;
 pub mod device_codes;
 pub mod extract;
+pub mod factors;
 pub mod overview;
 pub mod passwords;
 pub mod profiles;
@@ -91,6 +92,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             paths::ADMIN_USER_PROFILE,
             get(profiles::form).post(profiles::set),
+        )
+        .route(
+            paths::ADMIN_USER_FACTORS_RESET,
+            get(factors::confirm_reset).post(factors::reset),
         )
         .route(paths::ADMIN_AUDIT, get(audit::show))
 }

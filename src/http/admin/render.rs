@@ -218,6 +218,10 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::PasskeyRemoved => ("Passkey removed", Hue::Warn),
         A::PasskeyUsed => ("Signed in with a passkey", Hue::Good),
         A::PasskeyFailed => ("Passkey refused", Hue::Bad),
+        A::RecoveryCodesGenerated => ("Recovery codes made", Hue::Good),
+        A::RecoveryCodeUsed => ("Recovery code used", Hue::Warn),
+        A::RecoveryCodeFailed => ("Wrong recovery code", Hue::Bad),
+        A::RecoveryCodesExhausted => ("Last recovery code used", Hue::Warn),
         A::CodeEntryFailed => ("Wrong code entered", Hue::Warn),
         A::DeviceApproved => ("Device approved", Hue::Good),
         A::DeviceDenied => ("Device denied", Hue::Warn),
@@ -249,6 +253,7 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::AdminUserUnlocked => ("Sign-in lock-outs cleared", Hue::Info),
         A::AdminUserProfileChanged => ("Profile changed", Hue::Info),
         A::AdminSecondFactorPolicyChanged => ("Second-factor rule changed", Hue::Info),
+        A::AdminUserFactorsReset => ("Two-step sign-in reset", Hue::Info),
     }
 }
 

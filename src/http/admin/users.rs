@@ -229,6 +229,7 @@ async fn detail_page(
         ))
         .await?,
         second_factor_action: with_id(paths::ADMIN_USER_SECOND_FACTOR, &user.id),
+        second_factors: super::factors::panel(state, &user.id).await?,
     });
     let frame = Frame::new(Section::Users, &user.username).notice(notice);
     Ok(admin_page(state, admin, status, frame, body))
@@ -255,6 +256,10 @@ pub async fn show(
             ("unlocked", "Sign-in lock-outs cleared."),
             ("profile", "Profile saved."),
             ("second_factor", "Second-factor rule saved."),
+            (
+                "factors_reset",
+                "Two-step sign-in reset: their authenticator app and recovery codes are removed, and their sessions ended.",
+            ),
         ],
     );
     detail_page(

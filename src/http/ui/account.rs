@@ -85,6 +85,7 @@ pub async fn show(
         _ => None,
     };
     let two_step = super::two_step::section(&state, &web, &user, None, two_step_notice).await?;
+    let recovery = super::recovery::section(&state, &web, &user).await?;
     // Sent here by a policy that requires a second factor (see
     // `step_up.rs`): say why, with the way back once it is on.
     let two_step_query = query_param(query.as_deref(), "two_step");
@@ -108,7 +109,7 @@ pub async fn show(
     let passkey_notice =
         super::passkeys::notice(query_param(query.as_deref(), "passkey").as_deref());
     let passkeys = super::passkeys::card(&state, &web, &user, passkey_notice, None).await?;
-    let body = html! { div class="space-y-6" { (devices) (apps) (enrol.unwrap_or_default()) (two_step) (resume.unwrap_or_default()) (passkeys) (profile) } };
+    let body = html! { div class="space-y-6" { (devices) (apps) (enrol.unwrap_or_default()) (two_step) @if let Some(r) = recovery { (r) } (resume.unwrap_or_default()) (passkeys) (profile) } };
     Ok(html_response(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),

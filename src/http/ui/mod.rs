@@ -11,6 +11,7 @@ pub mod login;
 pub mod login_code;
 pub mod passkey_login;
 pub mod passkeys;
+pub mod recovery;
 pub mod render;
 pub mod session;
 pub mod step_up;

@@ -104,12 +104,19 @@ impl FromRequestParts<AppState> for WebSession {
     }
 }
 
-/// A short fingerprint of the user's password hash. Every new password has
-/// a new salt, so setting a password (even the same one) changes it, and
-/// every session signed in before no longer matches.
+/// A short fingerprint of the user's password hash and session epoch.
+/// Every new password has a new salt, so setting a password (even the same
+/// one) changes it, and so does moving the epoch on (an administrator
+/// resetting the user's second factors): every session signed in before
+/// no longer matches. Epoch 0 adds nothing, so sessions signed in before
+/// epochs existed stay signed in.
 fn auth_stamp(user: &User) -> String {
-    let digest = sha2::Sha256::digest(user.password_hash.as_bytes());
-    hex::encode(&digest[..16])
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(user.password_hash.as_bytes());
+    if user.session_epoch != 0 {
+        hasher.update(format!("\nepoch {}", user.session_epoch).as_bytes());
+    }
+    hex::encode(&hasher.finalize()[..16])
 }
 
 impl WebSession {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::render::{html, page};
 use super::session::{CsrfForm, SignedIn, WebSession};
 use crate::domain::user::User;
-use crate::domain::{Error, step_up, totp};
+use crate::domain::{Error, recovery, step_up, totp};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
@@ -125,20 +125,29 @@ pub struct CodeFields {
     pub password: Secret,
 }
 
-/// `POST /account/two-step/confirm`: turns it on with a right code.
+/// `POST /account/two-step/confirm`: turns it on with a right code and
+/// shows the first recovery codes (once: only their hashes are kept).
 pub async fn confirm(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     SignedIn { web, user }: SignedIn,
     CsrfForm { form, .. }: CsrfForm<CodeFields>,
 ) -> Result<Response, PageError> {
-    match totp::confirm(&state.core, &user.id, &user.username, &form.code, ip).await {
-        Ok(()) => {
+    match recovery::confirm_totp(&state.core, &user.id, &user.username, &form.code, ip).await {
+        Ok(codes) => {
             // A right code from the new factor proves it: approvals a
             // policy guards need not ask again at once.
             web.stepped_up(&[method::OTP], state.core.clock.now_secs())
                 .await?;
-            Ok(back_to_account("on"))
+            let next = format!("{}?two_step=on#two-step", paths::ACCOUNT);
+            let intro = "Two-step sign-in is on. Signing in now asks for a code.";
+            Ok(super::recovery::shown(
+                &state,
+                &web,
+                &codes,
+                Some(intro),
+                &next,
+            ))
         }
         Err(Error::BadCredentials) => {
             let why = "That code is not right. Check the time on your device and enter the code the app shows now.";

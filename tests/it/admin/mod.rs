@@ -132,6 +132,7 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
         "/admin/users/ADMIN/disable",
         "/admin/users/ADMIN/password",
         "/admin/users/ADMIN/profile",
+        "/admin/users/ADMIN/factors/reset",
         "/admin/audit",
     ]
     .into_iter()
@@ -152,6 +153,7 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
             "/admin/users/ADMIN/password",
             "/admin/users/ADMIN/role",
             "/admin/users/ADMIN/profile",
+            "/admin/users/ADMIN/factors/reset",
         ]
         .into_iter()
         .map(|p| ("POST", p.to_owned())),
