@@ -125,6 +125,9 @@ impl AppState {
                 secrets.session.expose_secret().as_bytes(),
                 "consent ticket",
             )),
+            upstream: Arc::new(
+                crate::domain::upstream::Relying::new().map_err(|e| anyhow::anyhow!(e))?,
+            ),
         };
         let state = AppState {
             core: Arc::new(core),

@@ -19,6 +19,7 @@ pub mod layout;
 pub mod logout;
 pub mod profile;
 pub mod two_step;
+pub mod upstream;
 
 /// The URLs components link and post to, filled from the server's route
 /// table so links cannot drift from the router.

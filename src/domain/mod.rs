@@ -17,6 +17,7 @@ pub mod oidc;
 pub mod throttle;
 pub mod token;
 pub mod totp;
+pub mod upstream;
 pub mod user;
 pub mod user_agent;
 
@@ -46,6 +47,8 @@ pub struct Core {
     pub cap_notices: Arc<dashmap::DashMap<String, i64>>,
     /// Seals consent tickets (keyed from the session secret).
     pub consent: Arc<crate::crypto::seal::Sealer>,
+    /// Talks to upstream OpenID providers; caches their metadata.
+    pub upstream: Arc<upstream::Relying>,
 }
 
 /// The tunable rules of the device flow and tokens.

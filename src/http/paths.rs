@@ -41,6 +41,14 @@ pub const LOGIN: &str = "/login";
 /// The second step of sign-in: a code from an authenticator app.
 pub const LOGIN_CODE: &str = "/login/code";
 pub const LOGOUT: &str = "/logout";
+/// Sign-in through an upstream OpenID provider, and where it comes back
+/// (the redirect URI registered at the provider).
+pub const LOGIN_UPSTREAM: &str = "/login/upstream/{name}";
+pub const LOGIN_UPSTREAM_CALLBACK: &str = "/login/upstream/{name}/callback";
+/// Confirms linking an upstream account after a password sign-in.
+pub const LOGIN_LINK: &str = "/login/link";
+/// Unlinks an upstream account on `/account` (the form names the provider).
+pub const ACCOUNT_UPSTREAM_UNLINK: &str = "/account/upstream/unlink";
 pub const ASSETS: &str = "/assets";
 pub const ASSET: &str = "/assets/{name}";
 
@@ -58,6 +66,11 @@ pub const LINKS: components::Links = components::Links {
 /// The form action that revokes one of the user's grants.
 pub fn account_revoke(grant_id: &str) -> String {
     format!("{ACCOUNT}/grants/{grant_id}/revoke")
+}
+
+/// Where the sign-in button of provider `name` starts.
+pub fn login_upstream(name: &str) -> String {
+    LOGIN_UPSTREAM.replace("{name}", name)
 }
 
 /// The result page of a device decision.

@@ -72,6 +72,21 @@ pub enum AuditAction {
     AdminUserUnlocked,
     /// An administrator changed a user's e-mail, its verification or name.
     AdminUserProfileChanged,
+    /// A person signed in through an upstream OpenID provider.
+    UpstreamSignedIn,
+    /// An upstream sign-in refused (bad state, declined, unverified token,
+    /// no account allowed, an account to sign in to first).
+    UpstreamRefused,
+    /// An upstream account was linked to a local one.
+    UpstreamLinked,
+    /// A person unlinked an upstream account on /account.
+    UpstreamUnlinked,
+    /// An account was created at a first upstream sign-in.
+    UpstreamAccountCreated,
+    AdminProviderCreated,
+    AdminProviderDisabled,
+    AdminProviderEnabled,
+    AdminProviderRemoved,
 }
 
 /// The groups the audit log filters by.
@@ -88,7 +103,7 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 37] = [
+    pub const ALL: [AuditAction; 46] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOutByApp,
@@ -126,6 +141,15 @@ impl AuditAction {
         Self::AdminUserRoleChanged,
         Self::AdminUserUnlocked,
         Self::AdminUserProfileChanged,
+        Self::UpstreamSignedIn,
+        Self::UpstreamRefused,
+        Self::UpstreamLinked,
+        Self::UpstreamUnlinked,
+        Self::UpstreamAccountCreated,
+        Self::AdminProviderCreated,
+        Self::AdminProviderDisabled,
+        Self::AdminProviderEnabled,
+        Self::AdminProviderRemoved,
     ];
 
     /// The stored form. Rows already hold these strings: never change one.
@@ -168,6 +192,15 @@ impl AuditAction {
             Self::AdminUserRoleChanged => "admin.user.role_changed",
             Self::AdminUserUnlocked => "admin.user.unlocked",
             Self::AdminUserProfileChanged => "admin.user.profile_changed",
+            Self::UpstreamSignedIn => "auth.upstream_sign_in",
+            Self::UpstreamRefused => "auth.upstream_refused",
+            Self::UpstreamLinked => "auth.upstream_linked",
+            Self::UpstreamUnlinked => "auth.upstream_unlinked",
+            Self::UpstreamAccountCreated => "auth.upstream_account_created",
+            Self::AdminProviderCreated => "admin.provider.created",
+            Self::AdminProviderDisabled => "admin.provider.disabled",
+            Self::AdminProviderEnabled => "admin.provider.enabled",
+            Self::AdminProviderRemoved => "admin.provider.removed",
         }
     }
 
@@ -184,7 +217,12 @@ impl AuditAction {
             | Self::TotpEnabled
             | Self::TotpRemoved
             | Self::TotpCodeFailed
-            | Self::TotpStepReplayed => AuditCategory::SignIn,
+            | Self::TotpStepReplayed
+            | Self::UpstreamSignedIn
+            | Self::UpstreamRefused
+            | Self::UpstreamLinked
+            | Self::UpstreamUnlinked
+            | Self::UpstreamAccountCreated => AuditCategory::SignIn,
             Self::CodeEntryFailed
             | Self::DeviceApproved
             | Self::DeviceDenied
@@ -214,7 +252,11 @@ impl AuditAction {
             | Self::AdminUserPasswordReset
             | Self::AdminUserRoleChanged
             | Self::AdminUserUnlocked
-            | Self::AdminUserProfileChanged => AuditCategory::Admin,
+            | Self::AdminUserProfileChanged
+            | Self::AdminProviderCreated
+            | Self::AdminProviderDisabled
+            | Self::AdminProviderEnabled
+            | Self::AdminProviderRemoved => AuditCategory::Admin,
         }
     }
 }
@@ -320,6 +362,15 @@ mod tests {
                 "admin.user.role_changed",
                 "admin.user.unlocked",
                 "admin.user.profile_changed",
+                "auth.upstream_sign_in",
+                "auth.upstream_refused",
+                "auth.upstream_linked",
+                "auth.upstream_unlinked",
+                "auth.upstream_account_created",
+                "admin.provider.created",
+                "admin.provider.disabled",
+                "admin.provider.enabled",
+                "admin.provider.removed",
             ]
         );
     }

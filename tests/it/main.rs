@@ -36,5 +36,6 @@ mod token_polling;
 mod tokeninfo;
 mod tokens;
 mod two_step;
+mod upstream;
 
 mod support;

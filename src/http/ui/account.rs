@@ -85,7 +85,10 @@ pub async fn show(
         _ => None,
     };
     let two_step = super::two_step::section(&state, &web, &user, None, two_step_notice).await?;
-    let body = html! { div class="space-y-6" { (devices) (apps) (two_step) (profile) } };
+    let linked_notice = query_param(query.as_deref(), "unlinked")
+        .map(|_| "Unlinked. You can no longer sign in with that account.");
+    let linked = super::upstream_link::section(&state, &web, &user, linked_notice, None).await?;
+    let body = html! { div class="space-y-6" { (devices) (apps) (two_step) (linked) (profile) } };
     Ok(html_response(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),

@@ -11,3 +11,5 @@ pub mod login_code;
 pub mod render;
 pub mod session;
 pub mod two_step;
+pub mod upstream;
+pub mod upstream_link;
