@@ -105,6 +105,11 @@ pub const ADMIN_USER_ROLE: &str = "/admin/users/{id}/role";
 pub const ADMIN_USER_UNLOCK: &str = "/admin/users/{id}/unlock";
 pub const ADMIN_USER_PROFILE: &str = "/admin/users/{id}/profile";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+/// Upstream OpenID providers: the list and add form; Disable and Enable
+/// (by the provider's name).
+pub const ADMIN_PROVIDERS: &str = "/admin/providers";
+pub const ADMIN_PROVIDER_DISABLE: &str = "/admin/providers/{id}/disable";
+pub const ADMIN_PROVIDER_ENABLE: &str = "/admin/providers/{id}/enable";
 
 /// The admin navigation, from the same constants as the router.
 pub const ADMIN_LINKS: components::admin::AdminLinks = components::admin::AdminLinks {
@@ -113,6 +118,7 @@ pub const ADMIN_LINKS: components::admin::AdminLinks = components::admin::AdminL
     tokens: ADMIN_TOKENS,
     clients: ADMIN_CLIENTS,
     users: ADMIN_USERS,
+    providers: ADMIN_PROVIDERS,
     audit: ADMIN_AUDIT,
 };
 

@@ -171,7 +171,7 @@ pub async fn unlink(
         Err(crate::domain::Error::Refused(message)) => {
             let body = section(&state, &web, &user, None, Some(&message)).await?;
             Ok(html(
-                StatusCode::CONFLICT,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 page(&state, &web, "Linked sign-in accounts", body),
             ))
         }

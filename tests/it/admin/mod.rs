@@ -132,6 +132,7 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
         "/admin/users/ADMIN/disable",
         "/admin/users/ADMIN/password",
         "/admin/users/ADMIN/profile",
+        "/admin/providers",
         "/admin/audit",
     ]
     .into_iter()
@@ -152,6 +153,9 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
             "/admin/users/ADMIN/password",
             "/admin/users/ADMIN/role",
             "/admin/users/ADMIN/profile",
+            "/admin/providers",
+            "/admin/providers/corp/disable",
+            "/admin/providers/corp/enable",
         ]
         .into_iter()
         .map(|p| ("POST", p.to_owned())),

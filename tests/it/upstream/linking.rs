@@ -175,7 +175,7 @@ async fn the_last_way_to_sign_in_cannot_be_unlinked() {
             false,
         )
         .await;
-    assert_eq!(refused.status, 409, "{}", refused.body);
+    assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(refused.body.contains("only way you can sign in"));
     assert_eq!(links(&pair.app, &ann.id).await, 1);
     // Without the CSRF token: refused before anything is looked at.

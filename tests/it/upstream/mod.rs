@@ -13,6 +13,7 @@ use authgate::model::user::{Profile, Role};
 
 use crate::support::{Page, TestApp};
 
+mod admin;
 mod cli;
 mod failures;
 mod forged;
