@@ -4,7 +4,7 @@
 
 use authgate::model::audit::AuditAction;
 
-use super::{PASSWORD, find, links, local, pair, user};
+use super::{PASSWORD, find, links, pair, user};
 use crate::admin::audit;
 
 #[tokio::test]
@@ -233,6 +233,5 @@ async fn the_last_way_to_sign_in_cannot_be_unlinked() {
         )
         .await;
     assert_eq!(missing.status, 404);
-    let _ = local;
     pair.shutdown().await;
 }

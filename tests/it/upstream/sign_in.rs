@@ -5,7 +5,7 @@
 use authgate::model::audit::AuditAction;
 use authgate::model::upstream::has_password;
 
-use super::{PASSWORD, find, links, pair, user};
+use super::{find, links, pair, user};
 use crate::admin::audit;
 
 #[tokio::test]
@@ -208,6 +208,5 @@ async fn a_disabled_account_cannot_sign_in_through_its_link() {
     assert_eq!(reply.status, 403, "{}", reply.body);
     assert!(reply.body.contains("disabled"));
     assert!(!pair.is_signed_in_as("ann").await);
-    let _ = PASSWORD;
     pair.shutdown().await;
 }
