@@ -46,6 +46,12 @@ export interface StartOptions {
   name?: string;
   /** Extra or overriding environment variables for the server. */
   env?: Record<string, string>;
+  /**
+   * The host name in BASE_URL (it still listens on 127.0.0.1). Browsers keep
+   * cookies per host, not per port: two servers a browser visits in turn
+   * need different names (e.g. "localhost" for the second).
+   */
+  host?: string;
 }
 
 /** The environment every e2e server gets (before StartOptions.env). */
@@ -132,7 +138,7 @@ async function startOnce(options: StartOptions): Promise<RunningServer> {
   const log = path.join(ARTIFACTS, `${name}.log`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authgate-e2e-'));
   const port = await freePort();
-  const baseURL = `http://127.0.0.1:${port}`;
+  const baseURL = `http://${options.host ?? '127.0.0.1'}:${port}`;
 
   // The log file's descriptor goes straight to the child: output is kept
   // even if this process is busy or dies.
