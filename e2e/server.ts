@@ -47,10 +47,12 @@ export interface StartOptions {
   /** Extra or overriding environment variables for the server. */
   env?: Record<string, string>;
   /**
-   * The host name in BASE_URL (default 127.0.0.1; the server still listens
-   * on 127.0.0.1). Passkeys need a domain name: `localhost`.
+   * The host name in BASE_URL (it still listens on 127.0.0.1). Browsers keep
+   * cookies per host, not per port: two servers a browser visits in turn
+   * need different names (e.g. "localhost" for the second). Passkeys need
+   * a domain name, not an address: `localhost`.
    */
-  publicHost?: string;
+  host?: string;
 }
 
 /** The environment every e2e server gets (before StartOptions.env). */
@@ -138,7 +140,7 @@ async function startOnce(options: StartOptions): Promise<RunningServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authgate-e2e-'));
   const port = await freePort();
   const local = `http://127.0.0.1:${port}`;
-  const baseURL = options.publicHost ? `http://${options.publicHost}:${port}` : local;
+  const baseURL = options.host ? `http://${options.host}:${port}` : local;
 
   // The log file's descriptor goes straight to the child: output is kept
   // even if this process is busy or dies.

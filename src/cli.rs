@@ -60,6 +60,9 @@ pub enum Command {
     User(crate::commands::user::UserArgs),
     /// Manage OAuth clients on the database (add, list, disable, enable).
     Client(crate::commands::client::ClientArgs),
+    /// Manage upstream OpenID providers people may sign in through (add,
+    /// list, disable, enable, remove).
+    Provider(crate::commands::provider::ProviderArgs),
     /// Write a consistent copy of the SQLite database, also while servers run.
     Backup(crate::commands::backup::BackupArgs),
     /// Check a running server's /health (exit 0 when healthy): the

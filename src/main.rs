@@ -67,6 +67,7 @@ fn main() -> ExitCode {
         Command::Keys(args) => runtime.block_on(authgate::commands::keys::run(args)),
         Command::User(args) => runtime.block_on(authgate::commands::user::run(args)),
         Command::Client(args) => runtime.block_on(authgate::commands::client::run(args)),
+        Command::Provider(args) => runtime.block_on(authgate::commands::provider::run(args)),
         Command::Backup(args) => runtime.block_on(authgate::commands::backup::run(args)),
         Command::Health(args) => return runtime.block_on(authgate::commands::health::run(args)),
         Command::Login(args) => return client::exit(runtime.block_on(client::login::run(args))),

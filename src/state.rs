@@ -139,6 +139,9 @@ impl AppState {
                     None
                 }
             },
+            upstream: Arc::new(
+                crate::domain::upstream::Relying::new().map_err(|e| anyhow::anyhow!(e))?,
+            ),
         };
         let state = AppState {
             core: Arc::new(core),

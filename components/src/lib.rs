@@ -22,6 +22,7 @@ pub mod profile;
 pub mod recovery;
 pub mod step_up;
 pub mod two_step;
+pub mod upstream;
 
 /// The URLs components link and post to, filled from the server's route
 /// table so links cannot drift from the router.

@@ -15,7 +15,7 @@ const test = base.extend<{ passkeyServer: RunningServer }>({
   passkeyServer: async ({}, use, testInfo) => {
     const server = await startServer({
       name: `server-passkeys-${testInfo.project.name}`,
-      publicHost: 'localhost',
+      host: 'localhost',
     });
     try {
       await use(server);

@@ -5,4 +5,5 @@ pub mod client;
 pub mod database;
 pub mod health;
 pub mod keys;
+pub mod provider;
 pub mod user;

@@ -21,6 +21,7 @@ pub mod step_up;
 pub mod throttle;
 pub mod token;
 pub mod totp;
+pub mod upstream;
 pub mod user;
 pub mod user_agent;
 
@@ -53,6 +54,8 @@ pub struct Core {
     /// The WebAuthn relying party (built once from WEBAUTHN_RP_ID and
     /// WEBAUTHN_ORIGINS); `None` when passkeys are off.
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// Talks to upstream OpenID providers; caches their metadata.
+    pub upstream: Arc<upstream::Relying>,
 }
 
 /// The tunable rules of the device flow and tokens.

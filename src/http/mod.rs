@@ -77,6 +77,16 @@ pub fn router(state: AppState) -> Router {
         )
         .route(paths::LOGIN_RECOVERY, post(ui::login_code::submit_recovery))
         .route(paths::LOGOUT, post(ui::login::logout))
+        .route(paths::LOGIN_UPSTREAM, get(ui::upstream::start))
+        .route(paths::LOGIN_UPSTREAM_CALLBACK, get(ui::upstream::callback))
+        .route(
+            paths::LOGIN_LINK,
+            get(ui::upstream_link::show).post(ui::upstream_link::confirm),
+        )
+        .route(
+            paths::ACCOUNT_UPSTREAM_UNLINK,
+            post(ui::upstream_link::unlink),
+        )
         .route(
             paths::DEVICE,
             get(ui::device::show).post(ui::device::submit_code),

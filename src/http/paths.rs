@@ -59,6 +59,14 @@ pub const LOGIN_PASSKEY_STEP: &str = "/login/passkey/step";
 /// The same step with a recovery code instead.
 pub const LOGIN_RECOVERY: &str = "/login/code/recovery";
 pub const LOGOUT: &str = "/logout";
+/// Sign-in through an upstream OpenID provider, and where it comes back
+/// (the redirect URI registered at the provider).
+pub const LOGIN_UPSTREAM: &str = "/login/upstream/{name}";
+pub const LOGIN_UPSTREAM_CALLBACK: &str = "/login/upstream/{name}/callback";
+/// Confirms linking an upstream account after a password sign-in.
+pub const LOGIN_LINK: &str = "/login/link";
+/// Unlinks an upstream account on `/account` (the form names the provider).
+pub const ACCOUNT_UPSTREAM_UNLINK: &str = "/account/upstream/unlink";
 pub const ASSETS: &str = "/assets";
 pub const ASSET: &str = "/assets/{name}";
 
@@ -76,6 +84,11 @@ pub const LINKS: components::Links = components::Links {
 /// The form action that revokes one of the user's grants.
 pub fn account_revoke(grant_id: &str) -> String {
     format!("{ACCOUNT}/grants/{grant_id}/revoke")
+}
+
+/// Where the sign-in button of provider `name` starts.
+pub fn login_upstream(name: &str) -> String {
+    LOGIN_UPSTREAM.replace("{name}", name)
 }
 
 /// The result page of a device decision.
@@ -118,6 +131,11 @@ pub const ADMIN_USER_PROFILE: &str = "/admin/users/{id}/profile";
 /// Removes a person's second factors and ends their sessions.
 pub const ADMIN_USER_FACTORS_RESET: &str = "/admin/users/{id}/factors/reset";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
+/// Upstream OpenID providers: the list and add form; Disable and Enable
+/// (by the provider's name).
+pub const ADMIN_PROVIDERS: &str = "/admin/providers";
+pub const ADMIN_PROVIDER_DISABLE: &str = "/admin/providers/{id}/disable";
+pub const ADMIN_PROVIDER_ENABLE: &str = "/admin/providers/{id}/enable";
 
 /// The admin navigation, from the same constants as the router.
 pub const ADMIN_LINKS: components::admin::AdminLinks = components::admin::AdminLinks {
@@ -126,6 +144,7 @@ pub const ADMIN_LINKS: components::admin::AdminLinks = components::admin::AdminL
     tokens: ADMIN_TOKENS,
     clients: ADMIN_CLIENTS,
     users: ADMIN_USERS,
+    providers: ADMIN_PROVIDERS,
     audit: ADMIN_AUDIT,
 };
 

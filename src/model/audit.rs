@@ -100,6 +100,21 @@ pub enum AuditAction {
     /// An administrator removed a person's second factors (TOTP, recovery
     /// codes) and ended their sessions.
     AdminUserFactorsReset,
+    /// A person signed in through an upstream OpenID provider.
+    UpstreamSignedIn,
+    /// An upstream sign-in refused (bad state, declined, unverified token,
+    /// no account allowed, an account to sign in to first).
+    UpstreamRefused,
+    /// An upstream account was linked to a local one.
+    UpstreamLinked,
+    /// A person unlinked an upstream account on /account.
+    UpstreamUnlinked,
+    /// An account was created at a first upstream sign-in.
+    UpstreamAccountCreated,
+    AdminProviderCreated,
+    AdminProviderDisabled,
+    AdminProviderEnabled,
+    AdminProviderRemoved,
 }
 
 /// The groups the audit log filters by.
@@ -116,7 +131,7 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 49] = [
+    pub const ALL: [AuditAction; 58] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOutByApp,
@@ -166,6 +181,15 @@ impl AuditAction {
         Self::AdminUserProfileChanged,
         Self::AdminSecondFactorPolicyChanged,
         Self::AdminUserFactorsReset,
+        Self::UpstreamSignedIn,
+        Self::UpstreamRefused,
+        Self::UpstreamLinked,
+        Self::UpstreamUnlinked,
+        Self::UpstreamAccountCreated,
+        Self::AdminProviderCreated,
+        Self::AdminProviderDisabled,
+        Self::AdminProviderEnabled,
+        Self::AdminProviderRemoved,
     ];
 
     /// The stored form. Rows already hold these strings: never change one.
@@ -220,6 +244,15 @@ impl AuditAction {
             Self::AdminUserProfileChanged => "admin.user.profile_changed",
             Self::AdminSecondFactorPolicyChanged => "admin.second_factor_policy_changed",
             Self::AdminUserFactorsReset => "admin.user.factors_reset",
+            Self::UpstreamSignedIn => "auth.upstream_sign_in",
+            Self::UpstreamRefused => "auth.upstream_refused",
+            Self::UpstreamLinked => "auth.upstream_linked",
+            Self::UpstreamUnlinked => "auth.upstream_unlinked",
+            Self::UpstreamAccountCreated => "auth.upstream_account_created",
+            Self::AdminProviderCreated => "admin.provider.created",
+            Self::AdminProviderDisabled => "admin.provider.disabled",
+            Self::AdminProviderEnabled => "admin.provider.enabled",
+            Self::AdminProviderRemoved => "admin.provider.removed",
         }
     }
 
@@ -246,7 +279,12 @@ impl AuditAction {
             | Self::RecoveryCodesGenerated
             | Self::RecoveryCodeUsed
             | Self::RecoveryCodeFailed
-            | Self::RecoveryCodesExhausted => AuditCategory::SignIn,
+            | Self::RecoveryCodesExhausted
+            | Self::UpstreamSignedIn
+            | Self::UpstreamRefused
+            | Self::UpstreamLinked
+            | Self::UpstreamUnlinked
+            | Self::UpstreamAccountCreated => AuditCategory::SignIn,
             Self::CodeEntryFailed
             | Self::DeviceApproved
             | Self::DeviceDenied
@@ -278,7 +316,11 @@ impl AuditAction {
             | Self::AdminUserUnlocked
             | Self::AdminUserProfileChanged
             | Self::AdminSecondFactorPolicyChanged
-            | Self::AdminUserFactorsReset => AuditCategory::Admin,
+            | Self::AdminUserFactorsReset
+            | Self::AdminProviderCreated
+            | Self::AdminProviderDisabled
+            | Self::AdminProviderEnabled
+            | Self::AdminProviderRemoved => AuditCategory::Admin,
         }
     }
 }
@@ -396,6 +438,15 @@ mod tests {
                 "admin.user.profile_changed",
                 "admin.second_factor_policy_changed",
                 "admin.user.factors_reset",
+                "auth.upstream_sign_in",
+                "auth.upstream_refused",
+                "auth.upstream_linked",
+                "auth.upstream_unlinked",
+                "auth.upstream_account_created",
+                "admin.provider.created",
+                "admin.provider.disabled",
+                "admin.provider.enabled",
+                "admin.provider.removed",
             ]
         );
     }

@@ -24,6 +24,7 @@ pub mod secret;
 pub mod time;
 pub mod token;
 pub mod totp;
+pub mod upstream;
 pub mod user;
 pub mod user_code;
 

@@ -140,6 +140,7 @@ mod signing_keys;
 mod throttle;
 mod tokens;
 mod totp;
+mod upstream;
 mod users;
 mod writer;
 

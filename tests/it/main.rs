@@ -39,5 +39,6 @@ mod token_polling;
 mod tokeninfo;
 mod tokens;
 mod two_step;
+mod upstream;
 
 mod support;

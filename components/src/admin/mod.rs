@@ -17,6 +17,7 @@ mod list;
 mod live;
 pub mod overview;
 pub mod profile;
+pub mod providers;
 mod steps;
 pub mod tokens;
 pub mod users;
@@ -41,6 +42,8 @@ pub struct AdminLinks {
     pub tokens: &'static str,
     pub clients: &'static str,
     pub users: &'static str,
+    /// Upstream OpenID providers people may sign in through.
+    pub providers: &'static str,
     pub audit: &'static str,
 }
 
@@ -52,6 +55,7 @@ pub enum Section {
     Tokens,
     Clients,
     Users,
+    Providers,
     Audit,
 }
 
@@ -85,6 +89,7 @@ pub fn shell(p: &Shell<'_>, body: Markup) -> Markup {
         (Section::Tokens, "Tokens", p.links.tokens),
         (Section::Clients, "Clients", p.links.clients),
         (Section::Users, "Users", p.links.users),
+        (Section::Providers, "Providers", p.links.providers),
         (Section::Audit, "Audit log", p.links.audit),
     ];
     html! {
@@ -254,6 +259,7 @@ mod tests {
             tokens: "/admin/tokens",
             clients: "/admin/clients",
             users: "/admin/users",
+            providers: "/admin/providers",
             audit: "/admin/audit",
         };
         let html = shell(

@@ -15,6 +15,7 @@ pub mod factors;
 pub mod overview;
 pub mod passwords;
 pub mod profiles;
+pub mod providers;
 pub mod render;
 pub mod second_factor;
 pub mod secrets;
@@ -68,6 +69,12 @@ pub fn routes() -> Router<AppState> {
             get(secrets::confirm_rotate).post(secrets::rotate),
         )
         .route(paths::ADMIN_USERS, get(users::list).post(users::create))
+        .route(
+            paths::ADMIN_PROVIDERS,
+            get(providers::list).post(providers::create),
+        )
+        .route(paths::ADMIN_PROVIDER_DISABLE, post(providers::disable))
+        .route(paths::ADMIN_PROVIDER_ENABLE, post(providers::enable))
         .route(paths::ADMIN_USERS_NEW, get(users::new_form))
         .route(paths::ADMIN_USER, get(users::show))
         .route(

@@ -254,6 +254,15 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::AdminUserProfileChanged => ("Profile changed", Hue::Info),
         A::AdminSecondFactorPolicyChanged => ("Second-factor rule changed", Hue::Info),
         A::AdminUserFactorsReset => ("Two-step sign-in reset", Hue::Info),
+        A::UpstreamSignedIn => ("Signed in through a provider", Hue::Good),
+        A::UpstreamRefused => ("Provider sign-in refused", Hue::Warn),
+        A::UpstreamLinked => ("Provider account linked", Hue::Good),
+        A::UpstreamUnlinked => ("Provider account unlinked", Hue::Warn),
+        A::UpstreamAccountCreated => ("Account created at provider sign-in", Hue::Info),
+        A::AdminProviderCreated => ("Provider added", Hue::Info),
+        A::AdminProviderDisabled => ("Provider disabled", Hue::Info),
+        A::AdminProviderEnabled => ("Provider enabled", Hue::Info),
+        A::AdminProviderRemoved => ("Provider removed", Hue::Info),
     }
 }
 

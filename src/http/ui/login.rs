@@ -55,14 +55,14 @@ pub async fn show(
     State(state): State<AppState>,
     web: WebSession,
     RawQuery(query): RawQuery,
-) -> Response {
+) -> Result<Response, PageError> {
     let query = query.as_deref();
     let next = safe_next(query_param(query, "next").as_deref());
     // An application may ask for a fresh sign-in (`prompt=login`,
     // `max_age`): then the form shows even to a signed-in person.
     let reauth = query_param(query, "reauth").is_some();
     if web.user.is_some() && !reauth {
-        return Redirect::to(&next).into_response();
+        return Ok(Redirect::to(&next).into_response());
     }
     let hint = authorize::clean_login_hint(query_param(query, "login_hint").as_deref())
         .or_else(|| web.user.as_ref().map(|u| u.username.clone()))
@@ -83,7 +83,9 @@ pub async fn show(
             notice_for(query)
         },
     });
-    html(StatusCode::OK, page(&state, &web, "Sign in", body))
+    let providers = super::upstream::buttons(&state, &next).await?;
+    let body = maud::html! { (body) (providers) };
+    Ok(html(StatusCode::OK, page(&state, &web, "Sign in", body)))
 }
 
 pub async fn submit(
@@ -146,6 +148,8 @@ pub async fn submit(
         notice: None,
         passkey: super::passkey_login::sign_in_block(&state, &web.csrf, &next),
     });
+    let providers = super::upstream::buttons(&state, &next).await?;
+    let body = maud::html! { (body) (providers) };
     Ok(html(status, page(&state, &web, "Sign in", body)))
 }
 

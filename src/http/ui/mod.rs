@@ -16,3 +16,5 @@ pub mod render;
 pub mod session;
 pub mod step_up;
 pub mod two_step;
+pub mod upstream;
+pub mod upstream_link;

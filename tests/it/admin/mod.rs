@@ -133,6 +133,7 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
         "/admin/users/ADMIN/password",
         "/admin/users/ADMIN/profile",
         "/admin/users/ADMIN/factors/reset",
+        "/admin/providers",
         "/admin/audit",
     ]
     .into_iter()
@@ -154,6 +155,9 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
             "/admin/users/ADMIN/role",
             "/admin/users/ADMIN/profile",
             "/admin/users/ADMIN/factors/reset",
+            "/admin/providers",
+            "/admin/providers/corp/disable",
+            "/admin/providers/corp/enable",
         ]
         .into_iter()
         .map(|p| ("POST", p.to_owned())),

@@ -1,0 +1,183 @@
+//! `GET /login/upstream/{name}` and its callback: sign-in through an
+//! upstream OpenID provider (see domain/upstream for the rules).
+//!
+//! The session remembers the `state` of the sign-in it started, so a
+//! callback is completed only in the browser that began it; the nonce and
+//! PKCE verifier wait in the database (store/upstream.rs), which every
+//! instance shares, and are taken once. Every way it can go wrong is a
+//! page saying what happened, never a 500 with the provider's words.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use components::upstream::{LinkNeeded, ProviderButton, link_needed};
+use serde::{Deserialize, Serialize};
+
+use super::render::{error_page, html, page, query_param};
+use super::session::{WebSession, login_url_for, safe_next};
+use crate::domain::upstream::{self, Callback, Problem, Resolution};
+use crate::http::error::PageError;
+use crate::http::extract::ClientIp;
+use crate::http::paths;
+use crate::state::AppState;
+
+/// The `state` of the upstream sign-in this session started.
+const UPSTREAM_STATE: &str = "upstream_state";
+/// An upstream account waiting to be linked after a password sign-in.
+pub(super) const PENDING_LINK: &str = "upstream_link";
+
+/// See [`PENDING_LINK`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct PendingLink {
+    pub provider_id: String,
+    pub provider_label: String,
+    pub subject: String,
+    /// The account that must be signed in to.
+    pub user_id: String,
+    pub username: String,
+    pub next: String,
+    /// When the upstream sign-in came back (Unix seconds): the password
+    /// sign-in must come after it.
+    pub at: i64,
+}
+
+/// The sign-in buttons for the enabled providers, each returning to `next`.
+pub async fn buttons(state: &AppState, next: &str) -> Result<maud::Markup, PageError> {
+    let providers = upstream::enabled_providers(&state.core).await?;
+    let buttons: Vec<ProviderButton<'_>> = providers
+        .iter()
+        .map(|p| ProviderButton {
+            label: &p.label,
+            href: paths::with_query(&paths::login_upstream(&p.name), &[("next", next)]),
+        })
+        .collect();
+    Ok(components::upstream::provider_buttons(&buttons))
+}
+
+/// A page for each [`Problem`].
+fn problem_page(problem: Problem) -> Response {
+    let (status, title, message) = match problem {
+        Problem::NoSuchProvider => {
+            return PageError::NotFound.into_response();
+        }
+        Problem::Unreachable(label) => (
+            StatusCode::BAD_GATEWAY,
+            "Sign-in provider not answering",
+            format!(
+                "{label} did not answer in time, so you cannot sign in with it now. \
+                 Try again in a moment, or sign in with your password."
+            ),
+        ),
+        Problem::Declined => (
+            StatusCode::FORBIDDEN,
+            "Sign-in cancelled",
+            "You did not allow the sign-in at the provider, so you are not signed in. \
+             Start again from the sign-in page if you want to."
+                .to_owned(),
+        ),
+        Problem::ProviderError(code) => (
+            StatusCode::BAD_GATEWAY,
+            "The provider refused the sign-in",
+            format!(
+                "The sign-in provider answered with the error \u{201c}{code}\u{201d}. Try again, or sign in with your password."
+            ),
+        ),
+        Problem::StaleState => (
+            StatusCode::BAD_REQUEST,
+            "This sign-in has expired",
+            "This sign-in link was already used, has expired, or was started in another \
+             browser. Start again from the sign-in page."
+                .to_owned(),
+        ),
+        Problem::Unverified => (
+            StatusCode::BAD_GATEWAY,
+            "The sign-in could not be verified",
+            "The provider's answer could not be verified, so you are not signed in. \
+             Try again; if it keeps happening, tell an administrator."
+                .to_owned(),
+        ),
+        Problem::Refused(message) => (StatusCode::FORBIDDEN, "Sign-in refused", message),
+        Problem::Domain(e) => return PageError::from(e).into_response(),
+        Problem::Internal(detail) => return PageError::Internal(detail).into_response(),
+    };
+    error_page(status, title, &message)
+}
+
+/// `GET /login/upstream/{name}?next=`: off to the provider.
+pub async fn start(
+    State(state): State<AppState>,
+    web: WebSession,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let next = safe_next(query_param(query.as_deref(), "next").as_deref());
+    match upstream::begin(&state.core, &name, &next).await {
+        Ok(started) => {
+            web.session
+                .insert(UPSTREAM_STATE, started.state.expose())
+                .await?;
+            Ok(Redirect::to(&started.url).into_response())
+        }
+        Err(problem) => Ok(problem_page(problem)),
+    }
+}
+
+/// `GET /login/upstream/{name}/callback`: the provider's answer.
+pub async fn callback(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    mut web: WebSession,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let query = query.as_deref();
+    // Taken whatever happens next: a state is good for one callback.
+    let remembered: Option<String> = web.session.remove(UPSTREAM_STATE).await?;
+    let callback = Callback {
+        state: query_param(query, "state"),
+        code: query_param(query, "code"),
+        error: query_param(query, "error"),
+    };
+    let returned =
+        match upstream::finish(&state.core, &name, &callback, remembered.as_deref(), ip).await {
+            Ok(returned) => returned,
+            Err(problem) => return Ok(problem_page(problem)),
+        };
+    match upstream::resolve(&state.core, &returned, ip).await {
+        Ok(Resolution::SignIn(user)) => {
+            web.sign_in(
+                user,
+                state.core.random.token(32),
+                state.http.session_lifetime,
+                state.core.clock.now_secs(),
+                upstream::AMR,
+            )
+            .await?;
+            Ok(Redirect::to(&returned.next).into_response())
+        }
+        Ok(Resolution::NeedsPassword(user)) => {
+            let pending = PendingLink {
+                provider_id: returned.provider.id.clone(),
+                provider_label: returned.provider.label.clone(),
+                subject: returned.claims.subject.clone(),
+                user_id: user.id.to_string(),
+                username: user.username.clone(),
+                next: returned.next.clone(),
+                at: state.core.clock.now_secs(),
+            };
+            web.session.insert(PENDING_LINK, &pending).await?;
+            let sign_in = login_url_for(paths::LOGIN_LINK, true, Some(&user.username));
+            let body = link_needed(&LinkNeeded {
+                provider: &pending.provider_label,
+                username: &pending.username,
+                sign_in_href: &sign_in,
+                cancel_href: paths::LOGIN,
+            });
+            Ok(html(
+                StatusCode::OK,
+                page(&state, &web, "Sign in to link your account", body),
+            ))
+        }
+        Err(problem) => Ok(problem_page(problem)),
+    }
+}

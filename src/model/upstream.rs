@@ -1,0 +1,179 @@
+//! Upstream OpenID Connect providers people may sign in through, the
+//! upstream accounts linked to local ones, and the rules that need no I/O:
+//! provider names, e-mail domains, usernames made from claims.
+//!
+//! A provider's client secret is a [`Secret`]: the code exchange sends it
+//! to the provider, so it is kept as given (like a TOTP key, see
+//! `model/totp.rs`), shown once when saved and never logged.
+
+use super::Secret;
+use super::time::UnixSecs;
+
+/// The `password_hash` of an account created by an upstream sign-in: not
+/// a PHC string, so no password ever verifies against it (argon2 refuses
+/// to parse it) until an administrator sets one.
+pub const NO_PASSWORD_HASH: &str = "!no-password";
+
+/// Whether `password_hash` is one a password can match.
+pub fn has_password(password_hash: &str) -> bool {
+    password_hash.starts_with('$')
+}
+
+/// Which ID token claims give the username, e-mail and display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimMapping {
+    pub username: String,
+    pub email: String,
+    pub name: String,
+}
+
+impl Default for ClaimMapping {
+    /// OpenID Connect Core §5.1's standard claims.
+    fn default() -> Self {
+        Self {
+            username: "preferred_username".into(),
+            email: "email".into(),
+            name: "name".into(),
+        }
+    }
+}
+
+/// One upstream provider as stored.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub id: String,
+    /// The slug in its URLs (`/login/upstream/{name}`).
+    pub name: String,
+    /// What its button says: "Sign in with {label}".
+    pub label: String,
+    /// The issuer URL its discovery document lives under.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Scopes asked for (always including `openid`).
+    pub scopes: Vec<String>,
+    pub claims: ClaimMapping,
+    /// Whether a person unknown here gets an account at first sign-in.
+    pub create_accounts: bool,
+    /// When not empty, only e-mail addresses (verified upstream) in these
+    /// domains may have accounts created.
+    pub allowed_domains: Vec<String>,
+    /// Whether the provider's `email_verified` is believed: then a
+    /// verified upstream address links to the local account with the same
+    /// verified address.
+    pub trust_email: bool,
+    pub enabled: bool,
+    pub created_at: UnixSecs,
+}
+
+/// An upstream account linked to a local one.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub provider_id: String,
+    /// The provider's label, for listing.
+    pub provider_label: String,
+    /// The provider's `sub` for the person.
+    pub subject: String,
+    pub user_id: String,
+    pub created_at: UnixSecs,
+    pub last_used_at: UnixSecs,
+}
+
+/// A sign-in sent to a provider, waiting for its callback.
+#[derive(Debug, Clone)]
+pub struct PendingSignIn {
+    pub provider_id: String,
+    pub nonce: Secret,
+    pub pkce_verifier: Secret,
+    /// Where to go afterwards (checked with `safe_next` when stored).
+    pub next: String,
+    pub expires_at: UnixSecs,
+}
+
+/// How long a sign-in may take at the provider.
+pub const PENDING_SECS: i64 = 10 * 60;
+
+/// Scopes asked for when none are given.
+pub const DEFAULT_SCOPES: &str = "openid profile email";
+
+/// Provider names: 1 to 32 lowercase letters, digits and `-`, starting
+/// with a letter (they appear in redirect URIs registered upstream).
+pub fn valid_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The domain of `email`, lowercased, if it has one.
+pub fn email_domain(email: &str) -> Option<String> {
+    let (_, domain) = email.rsplit_once('@')?;
+    (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
+}
+
+/// Whether `email` is in one of `domains` (exactly, not subdomains);
+/// every address is when the list is empty.
+pub fn domain_allowed(email: Option<&str>, domains: &[String]) -> bool {
+    if domains.is_empty() {
+        return true;
+    }
+    email.and_then(email_domain).is_some_and(|d| {
+        domains
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(&d))
+    })
+}
+
+/// A local username from an upstream one: letters, digits and `._@-`
+/// kept, anything else dropped, at most 60 characters (room for a
+/// `-NN` suffix); `None` if nothing is left.
+pub fn username_from_claim(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'))
+        .take(60)
+        .collect();
+    (!cleaned.is_empty()).then_some(cleaned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_url_slugs() {
+        assert!(valid_name("corp"));
+        assert!(valid_name("gitlab-2"));
+        for bad in ["", "Corp", "2fa", "a/b", "a b", &"a".repeat(33)] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn domains_match_exactly_and_ignore_case() {
+        let corp = vec!["corp.example".to_owned()];
+        assert!(domain_allowed(Some("ann@Corp.Example"), &corp));
+        assert!(!domain_allowed(Some("ann@evil.corp.example"), &corp));
+        assert!(!domain_allowed(Some("ann@corp.example.evil"), &corp));
+        assert!(!domain_allowed(None, &corp));
+        assert!(domain_allowed(None, &[]));
+    }
+
+    #[test]
+    fn usernames_keep_only_allowed_characters() {
+        assert_eq!(username_from_claim("Ann Lee!"), Some("AnnLee".into()));
+        assert_eq!(username_from_claim("ann@corp"), Some("ann@corp".into()));
+        assert_eq!(username_from_claim("日本"), None);
+        assert_eq!(
+            username_from_claim(&"x".repeat(80)).map(|u| u.len()),
+            Some(60)
+        );
+    }
+
+    #[test]
+    fn only_phc_hashes_hold_a_password() {
+        assert!(!has_password(NO_PASSWORD_HASH));
+        assert!(has_password("$argon2id$v=19$m=7168,t=5,p=1$abc$def"));
+    }
+}
