@@ -18,6 +18,10 @@ pub struct StepUpForm<'a> {
     /// consent page with its request intact).
     pub next: &'a str,
     pub error: Option<&'a str>,
+    /// Whether the person has an authenticator app (the code field).
+    pub code: bool,
+    /// The passkey block, when the person has passkeys.
+    pub passkey: Option<Markup>,
 }
 
 pub fn step_up_form(p: &StepUpForm<'_>) -> Markup {
@@ -26,11 +30,16 @@ pub fn step_up_form(p: &StepUpForm<'_>) -> Markup {
             "Confirm it's you",
             Some("Approving this request needs your second factor. You will go straight back to it."),
         ))
-        form method="post" action=(p.action) class="space-y-5" novalidate {
-            (csrf_field(p.csrf))
-            input type="hidden" name="next" value=(p.next);
-            (code_field("code", p.error, true, true))
-            (submit(Button::primary("Confirm")))
+        @if p.code {
+            form method="post" action=(p.action) class="space-y-5" novalidate {
+                (csrf_field(p.csrf))
+                input type="hidden" name="next" value=(p.next);
+                (code_field("code", p.error, true, true))
+                (submit(Button::primary("Confirm")))
+            }
+        }
+        @if let Some(passkey) = &p.passkey {
+            (passkey)
         }
     })
 }
@@ -78,6 +87,8 @@ mod tests {
             csrf: "t",
             next: "/device?user_code=ABCD-EFGH\"><script>",
             error: Some("That code is not right."),
+            code: true,
+            passkey: None,
         })
         .into_string();
         assert!(html.contains(

@@ -247,8 +247,8 @@ async fn execute(store: &Store, action: UserAction) -> anyhow::Result<()> {
             };
             writeln!(
                 out,
-                "two-step sign-in of {username} reset: {totp}, {} recovery codes removed, browser sessions ended",
-                removed.recovery_codes
+                "two-step sign-in of {username} reset: {totp}, {} recovery codes and {} passkeys removed, browser sessions ended",
+                removed.recovery_codes, removed.passkeys
             )?;
             Ok(())
         }

@@ -15,7 +15,7 @@
 
 use std::net::IpAddr;
 
-use super::{Core, Error, Result, audit, totp, user};
+use super::{Core, Error, Result, audit, factors, passkey, totp, user};
 use crate::model::audit::AuditAction;
 use crate::model::authn::Acr;
 use crate::model::client::Client;
@@ -47,9 +47,10 @@ pub async fn required_of(core: &Core, user: &User) -> Result<bool> {
     Ok(user.require_second_factor || required_of_everyone(core).await?)
 }
 
-/// Whether `user_id` has a second factor they can use.
+/// Whether `user_id` has a second factor they can use (an authenticator
+/// app or a passkey; recovery codes come with the app).
 pub async fn has_factor(core: &Core, user_id: &str) -> Result<bool> {
-    totp::is_on(core, user_id).await
+    factors::has_second_factor(core, user_id).await
 }
 
 /// What `user`, whose session last proved a second factor at `factor_at`
@@ -116,6 +117,12 @@ pub async fn check_approval(
 /// [`Error::Refused`] when the person has no factor to give.
 pub async fn prove(core: &Core, user: &User, code: &str, ip: Option<IpAddr>) -> Result<()> {
     totp::verify(core, &user.id, &user.username, code, ip).await?;
+    record(core, user, ip, "authenticator code").await;
+    Ok(())
+}
+
+/// Audits a step-up `user` made with `what`.
+pub async fn record(core: &Core, user: &User, ip: Option<IpAddr>, what: &str) {
     tracing::info!(user_id = %user.id, "second factor proven again");
     audit::record(
         core,
@@ -123,21 +130,34 @@ pub async fn prove(core: &Core, user: &User, code: &str, ip: Option<IpAddr>) -> 
             actor: Some(user.id.to_string()),
             target: Some(user.id.to_string()),
             ip: ip.map(|ip| ip.to_string()),
-            detail: Some("authenticator code".into()),
+            detail: Some(what.to_owned()),
             ..NewAuditEvent::new(AuditAction::StepUp)
         },
     )
     .await;
-    Ok(())
+}
+
+/// Which factor a person is about to remove.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// The authenticator app (and its recovery codes).
+    Totp,
+    /// One passkey.
+    Passkey,
 }
 
 /// Refuses to remove `user`'s last second factor while a policy requires
 /// them to have one ([`Error::Refused`], with words for the person).
-pub async fn check_removal(core: &Core, user: &User) -> Result<()> {
-    if required_of(core, user).await? {
+pub async fn check_removal(core: &Core, user: &User, removal: Removal) -> Result<()> {
+    let have = factors::second_factors(core, &user.id).await?;
+    let another_left = match removal {
+        Removal::Totp => have.passkey,
+        Removal::Passkey => have.totp || passkey::list(core, &user.id).await?.len() > 1,
+    };
+    if !another_left && required_of(core, user).await? {
         return Err(Error::Refused(
-            "Your administrator requires two-step sign-in for your account, so it cannot be \
-             turned off."
+            "Your administrator requires a second factor for your account, so your last one \
+             cannot be removed. Add another first."
                 .into(),
         ));
     }

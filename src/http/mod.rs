@@ -63,6 +63,14 @@ pub fn router(state: AppState) -> Router {
             get(ui::step_up::show).post(ui::step_up::submit),
         )
         .route(
+            paths::LOGIN_STEP_UP_PASSKEY_OPTIONS,
+            post(ui::step_up_passkey::options),
+        )
+        .route(
+            paths::LOGIN_STEP_UP_PASSKEY,
+            post(ui::step_up_passkey::finish),
+        )
+        .route(
             paths::LOGIN_PASSKEY_OPTIONS,
             post(ui::passkey_login::options),
         )

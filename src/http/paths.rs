@@ -50,6 +50,9 @@ pub const LOGIN: &str = "/login";
 pub const LOGIN_CODE: &str = "/login/code";
 /// A signed-in person proves a second factor again before an approval.
 pub const LOGIN_STEP_UP: &str = "/login/step-up";
+/// The step-up with a passkey: the ceremony's options and answer (JSON).
+pub const LOGIN_STEP_UP_PASSKEY_OPTIONS: &str = "/login/step-up/passkey/options";
+pub const LOGIN_STEP_UP_PASSKEY: &str = "/login/step-up/passkey";
 /// Signing in with a passkey alone: the ceremony's options and answer (JSON).
 pub const LOGIN_PASSKEY_OPTIONS: &str = "/login/passkey/options";
 pub const LOGIN_PASSKEY: &str = "/login/passkey";

@@ -62,6 +62,8 @@ pub enum Ceremony {
     SignIn,
     /// A passkey as the second step after a password.
     SecondStep,
+    /// A signed-in person proving a passkey again before an approval.
+    StepUp,
 }
 
 impl Ceremony {
@@ -71,6 +73,7 @@ impl Ceremony {
             Self::Register => "passkey_register",
             Self::SignIn => "passkey_sign_in",
             Self::SecondStep => "passkey_second_step",
+            Self::StepUp => "passkey_step_up",
         }
     }
 }

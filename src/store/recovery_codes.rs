@@ -24,6 +24,8 @@ pub struct FactorsRemoved {
     pub totp: bool,
     /// Recovery codes removed, used or not.
     pub recovery_codes: u64,
+    /// Passkeys removed.
+    pub passkeys: u64,
 }
 
 impl Store {
@@ -139,6 +141,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
+            let passkeys = sqlx::query("DELETE FROM passkeys WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             sqlx::query(
                 "UPDATE users SET session_epoch = session_epoch + 1, updated_at = $1 WHERE id = $2",
             )
@@ -150,6 +157,7 @@ impl Store {
             FactorsRemoved {
                 totp: totp > 0,
                 recovery_codes: codes,
+                passkeys,
             }
         });
         // Every instance reloads the user, and with it the new epoch.

@@ -457,7 +457,7 @@ async fn an_administrator_resets_two_step_sign_in_and_ends_the_sessions() {
         events[0]
             .detail
             .as_deref()
-            .is_some_and(|d| d.contains("TOTP removed; 10 recovery codes removed"))
+            .is_some_and(|d| d.contains("TOTP removed; 10 recovery codes and 0 passkeys removed"))
     );
     assert!(
         !authgate::domain::totp::is_on(&app.core, &carol.id)
@@ -487,7 +487,7 @@ async fn the_command_line_resets_two_step_sign_in() {
     assert!(ok, "{err}");
     assert_eq!(
         out.trim(),
-        "two-step sign-in of carol reset: authenticator app removed, 10 recovery codes removed, browser sessions ended"
+        "two-step sign-in of carol reset: authenticator app removed, 10 recovery codes and 0 passkeys removed, browser sessions ended"
     );
     assert!(
         !authgate::domain::totp::is_on(&app.core, &carol.id)

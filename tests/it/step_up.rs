@@ -403,7 +403,7 @@ async fn a_required_factor_cannot_be_turned_off_and_everyone_can_be_required() {
         )
         .await;
     assert_eq!(off.status, 422);
-    assert!(off.body.contains("cannot be turned off"));
+    assert!(off.body.contains("cannot be removed"));
     assert!(
         authgate::domain::totp::is_on(&app.core, &app.admin_id)
             .await

@@ -50,8 +50,8 @@ pub async fn reset_factors(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Result<Fac
         Some(user.username.clone()),
         None,
         format!(
-            "{totp}; {} recovery codes removed; sessions ended",
-            removed.recovery_codes
+            "{totp}; {} recovery codes and {} passkeys removed; sessions ended",
+            removed.recovery_codes, removed.passkeys
         ),
     )
     .await;

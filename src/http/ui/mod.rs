@@ -15,6 +15,7 @@ pub mod recovery;
 pub mod render;
 pub mod session;
 pub mod step_up;
+pub mod step_up_passkey;
 pub mod two_step;
 pub mod upstream;
 pub mod upstream_link;

@@ -15,7 +15,7 @@ use super::ceremony::{self, CsrfJson};
 use super::render::{html as html_response, page};
 use super::session::{CsrfForm, SignedIn, WebSession};
 use crate::domain::user::User;
-use crate::domain::{Error, passkey};
+use crate::domain::{Error, passkey, step_up};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
@@ -63,6 +63,9 @@ pub fn notice(what: Option<&str>) -> Option<&'static str> {
         "added" => Some("Passkey added. You can sign in with it now."),
         "renamed" => Some("Passkey renamed."),
         "removed" => Some("Passkey removed."),
+        "required" => Some(
+            "Your administrator requires a second factor: add another before removing your last passkey.",
+        ),
         _ => None,
     }
 }
@@ -180,6 +183,10 @@ pub async fn delete(
     Path(id): Path<String>,
     CsrfForm { .. }: CsrfForm<Nothing>,
 ) -> Result<Response, PageError> {
+    let removal = step_up::Removal::Passkey;
+    if let Err(Error::Refused(_)) = step_up::check_removal(&state.core, &user, removal).await {
+        return Ok(Redirect::to(&back_to_account("required")).into_response());
+    }
     if !id.contains('\0') && passkey::remove(&state.core, &user, &id, ip).await? {
         Ok(Redirect::to(&back_to_account("removed")).into_response())
     } else {

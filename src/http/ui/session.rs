@@ -35,6 +35,9 @@ const SIGN_IN_FOR: &str = "sign_in_for";
 /// Where a person sent to set up a second factor goes back to once it is
 /// on (a checked local path).
 const AFTER_ENROLMENT: &str = "after_enrolment";
+/// Where the step-up page returns to (a checked local path), for the
+/// passkey ceremony, whose answer is JSON without the form's `next`.
+const STEP_UP_NEXT: &str = "step_up_next";
 /// A right password still waiting for its second step: the user id, the
 /// password's fingerprint then, the `next=` and when it lapses (see
 /// [`WebSession::await_code`]).
@@ -249,6 +252,17 @@ impl WebSession {
             authentication: self.authentication_or(now).await?,
             factor_at: self.factor_at().await?,
         })
+    }
+
+    /// Remembers where the step-up page shown now returns to.
+    pub async fn remember_step_up_next(&self, next: &str) -> Result<(), PageError> {
+        self.session.insert(STEP_UP_NEXT, next).await?;
+        Ok(())
+    }
+
+    /// Where a finished step-up goes, once.
+    pub async fn take_step_up_next(&self) -> Result<Option<String>, PageError> {
+        Ok(self.session.remove::<String>(STEP_UP_NEXT).await?)
     }
 
     /// Remembers `next` (a checked local path) for after enrolment.

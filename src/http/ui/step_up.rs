@@ -5,12 +5,14 @@
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use components::passkeys::{CeremonyUrls, PasskeyStep, passkey_step};
 use components::step_up::{StepUpForm, step_up_form};
 use serde::Deserialize;
 
 use super::render::{html, is_htmx, page, query_param};
 use super::session::{CsrfForm, SignedIn, WebSession, safe_next};
-use crate::domain::{Error, step_up};
+use crate::domain::user::User;
+use crate::domain::{Error, factors, step_up};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
@@ -53,20 +55,37 @@ pub fn send_for_factor(headers: &HeaderMap, enrol: bool, here: &str) -> Response
     }
 }
 
-fn form_page(
+/// The page for `user`: the code field if they have an authenticator
+/// app, the passkey button if they have passkeys.
+async fn form_page(
     state: &AppState,
     web: &WebSession,
+    user: &User,
     next: &str,
     error: Option<&str>,
     status: StatusCode,
-) -> Response {
+) -> Result<Response, PageError> {
+    let have = factors::second_factors(&state.core, &user.id).await?;
+    let passkey = have.passkey.then(|| {
+        passkey_step(&PasskeyStep {
+            csrf: &web.csrf,
+            alone: false,
+            urls: CeremonyUrls {
+                options: paths::LOGIN_STEP_UP_PASSKEY_OPTIONS,
+                finish: paths::LOGIN_STEP_UP_PASSKEY,
+                script: &state.http.assets.passkey_js,
+            },
+        })
+    });
     let body = step_up_form(&StepUpForm {
         action: paths::LOGIN_STEP_UP,
         csrf: &web.csrf,
         next,
         error,
+        code: have.totp,
+        passkey,
     });
-    html(status, page(state, web, "Confirm it's you", body))
+    Ok(html(status, page(state, web, "Confirm it's you", body)))
 }
 
 pub async fn show(
@@ -78,7 +97,8 @@ pub async fn show(
     if !step_up::has_factor(&state.core, &user.id).await? {
         return Ok(Redirect::to(&enrol_url(&next)).into_response());
     }
-    Ok(form_page(&state, &web, &next, None, StatusCode::OK))
+    web.remember_step_up_next(&next).await?;
+    form_page(&state, &web, &user, &next, None, StatusCode::OK).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,5 +137,5 @@ pub async fn submit(
         Err(Error::Refused(_)) => return Ok(Redirect::to(&enrol_url(&next)).into_response()),
         Err(e) => return Err(e.into()),
     };
-    Ok(form_page(&state, &web, &next, Some(&error), status))
+    form_page(&state, &web, &user, &next, Some(&error), status).await
 }

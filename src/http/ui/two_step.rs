@@ -168,7 +168,9 @@ pub async fn remove(
     SignedIn { web, user }: SignedIn,
     CsrfForm { form, .. }: CsrfForm<CodeFields>,
 ) -> Result<Response, PageError> {
-    if let Err(Error::Refused(why)) = step_up::check_removal(&state.core, &user).await {
+    if let Err(Error::Refused(why)) =
+        step_up::check_removal(&state.core, &user, step_up::Removal::Totp).await
+    {
         return refused(&state, &web, &user, StatusCode::UNPROCESSABLE_ENTITY, &why).await;
     }
     match totp::remove(&state.core, &user, &form.code, form.password.expose(), ip).await {

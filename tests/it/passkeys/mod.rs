@@ -10,6 +10,7 @@
 mod account;
 mod authenticator;
 mod second_step;
+mod step_up;
 
 use authgate::model::audit::AuditAction;
 use reqwest::Client;
