@@ -25,6 +25,7 @@ const TOKENS_REVOKED: &str = "authgate_tokens_revoked_total";
 const SIGN_IN_FAILURES: &str = "authgate_sign_in_failures_total";
 const RATE_LIMITED: &str = "authgate_rate_limited_total";
 const AUTHORIZATIONS: &str = "authgate_authorization_requests_total";
+const SECOND_FACTORS: &str = "authgate_second_factor_uses_total";
 const POOL_SIZE: &str = "authgate_db_pool_connections";
 const POOL_IDLE: &str = "authgate_db_pool_idle_connections";
 const POOL_MAX: &str = "authgate_db_pool_max_connections";
@@ -191,6 +192,27 @@ impl Limit {
     }
 }
 
+/// A second factor (`factor` label of `authgate_second_factor_uses_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    /// An authenticator app's code.
+    Totp,
+    Passkey,
+    RecoveryCode,
+}
+
+impl Factor {
+    const ALL: [Self; 3] = [Self::Totp, Self::Passkey, Self::RecoveryCode];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Passkey => "passkey",
+            Self::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
 /// Connections of the database pool at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolStats {
@@ -256,6 +278,11 @@ impl Metrics {
                 .counter(RATE_LIMITED, &[("limit", limit.as_str())])
                 .increment(0);
         }
+        for factor in Factor::ALL {
+            for accepted in [true, false] {
+                metrics.second_factor(factor, accepted, 0);
+            }
+        }
         metrics
             .gauge(
                 BUILD_INFO,
@@ -295,6 +322,10 @@ impl Metrics {
             help(
                 AUTHORIZATIONS,
                 "Authorization requests and consent answers, by outcome",
+            ),
+            help(
+                SECOND_FACTORS,
+                "Second factors given at sign-in or step-up, by factor and whether accepted",
             ),
         ] {
             r.describe_counter(name, None, text);
@@ -353,6 +384,21 @@ impl Metrics {
     pub fn authorization(&self, outcome: AuthorizeOutcome) {
         self.counter(AUTHORIZATIONS, &[("outcome", outcome.as_str())])
             .increment(1);
+    }
+
+    /// `n` uses of `factor`, `accepted` or refused.
+    fn second_factor(&self, factor: Factor, accepted: bool, n: u64) {
+        let outcome = if accepted { "accepted" } else { "refused" };
+        self.counter(
+            SECOND_FACTORS,
+            &[("factor", factor.as_str()), ("outcome", outcome)],
+        )
+        .increment(n);
+    }
+
+    /// A second factor given at sign-in or a step-up.
+    pub fn factor_used(&self, factor: Factor, accepted: bool) {
+        self.second_factor(factor, accepted, 1);
     }
 
     pub fn sign_in_failed(&self) {

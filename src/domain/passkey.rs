@@ -29,6 +29,7 @@ use webauthn_rs_proto::ResidentKeyRequirement;
 
 use super::{Core, Error, Result};
 use crate::domain::user::User;
+use crate::metrics::Factor;
 use crate::model::audit::AuditAction;
 use crate::model::passkey::{CEREMONY_SECS, StoredPasskey, clean_name, credential_key};
 use crate::model::time::UnixSecs;
@@ -325,6 +326,7 @@ async fn failed<T>(
 ) -> Result<T> {
     tracing::info!(detail, "passkey refused");
     core.metrics.sign_in_failed();
+    core.metrics.factor_used(Factor::Passkey, false);
     super::audit::record(core, event(AuditAction::PasskeyFailed, user_id, ip, detail)).await;
     Err(Error::BadCredentials)
 }
@@ -406,6 +408,7 @@ pub async fn finish_sign_in(
         return failed(core, owner_id, ip, "the answer was already used (replayed)").await;
     }
     attempt.succeeded(core).await?;
+    core.metrics.factor_used(Factor::Passkey, true);
     super::audit::record(
         core,
         event(
@@ -453,6 +456,7 @@ pub async fn finish_second_step(
         return failed(core, user_id, ip, "the answer was already used (replayed)").await;
     }
     attempt.succeeded(core).await?;
+    core.metrics.factor_used(Factor::Passkey, true);
     super::audit::record(
         core,
         event(

@@ -13,6 +13,7 @@ use std::net::IpAddr;
 
 use super::{Core, Error, Result, totp};
 use crate::crypto::password;
+use crate::metrics::Factor;
 use crate::model::audit::AuditAction;
 use crate::model::recovery::{self, RecoveryCount, SET_SIZE};
 use crate::model::time::UnixSecs;
@@ -122,6 +123,7 @@ pub async fn verify(
     }
     if !spend(core, user_id, typed).await? {
         core.metrics.sign_in_failed();
+        core.metrics.factor_used(Factor::RecoveryCode, false);
         super::audit::record(
             core,
             event(
@@ -135,6 +137,7 @@ pub async fn verify(
         return Err(Error::BadCredentials);
     }
     attempt.succeeded(core).await?;
+    core.metrics.factor_used(Factor::RecoveryCode, true);
     let left = count(core, user_id).await?;
     super::audit::record(
         core,

@@ -17,6 +17,7 @@ use std::net::IpAddr;
 use totp_rs::{Algorithm, Builder, Totp};
 
 use super::{Core, Error, Result};
+use crate::metrics::Factor;
 use crate::model::Secret;
 use crate::model::audit::AuditAction;
 use crate::model::time::UnixSecs;
@@ -203,10 +204,12 @@ pub async fn verify(
     match accept(core, &factor, username, code, StepUse::Verify, ip).await {
         Ok(()) => {
             attempt.succeeded(core).await?;
+            core.metrics.factor_used(Factor::Totp, true);
             Ok(())
         }
         Err(Error::BadCredentials) => {
             core.metrics.sign_in_failed();
+            core.metrics.factor_used(Factor::Totp, false);
             Err(Error::BadCredentials)
         }
         Err(e) => Err(e),

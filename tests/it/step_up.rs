@@ -126,6 +126,13 @@ async fn tokens_say_how_the_approval_was_authenticated() {
     let claims = verified(&app, tokens.json["id_token"].as_str().unwrap(), RP).await;
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]));
     assert_eq!(claims["acr"], MFA);
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics
+            .contains(r#"authgate_second_factor_uses_total{factor="totp",outcome="accepted"} 1"#),
+        "{metrics}"
+    );
 
     let access = introspect(&app, tokens.json["access_token"].as_str().unwrap()).await;
     assert_eq!(access.json["active"], true);

@@ -24,13 +24,15 @@ pub struct SecondFactorsPanel {
     /// Recovery codes not used yet, of how many (0 of 0: none made).
     pub recovery_left: i64,
     pub recovery_total: i64,
+    /// Passkeys the person has.
+    pub passkeys: usize,
     /// GET: the confirmation of resetting two-step sign-in.
     pub reset_href: String,
 }
 
 impl SecondFactorsPanel {
     fn any(&self) -> bool {
-        !matches!(self.totp, TotpStatus::Off) || self.recovery_total > 0
+        !matches!(self.totp, TotpStatus::Off) || self.recovery_total > 0 || self.passkeys > 0
     }
 }
 
@@ -55,6 +57,9 @@ pub fn second_factors_panel(p: &SecondFactorsPanel) -> Markup {
                 (details(&[
                     ("Authenticator app", totp),
                     ("Recovery codes", recovery),
+                    ("Passkeys", html! {
+                        @if p.passkeys == 0 { span class="text-slate-500 dark:text-slate-400" { "None" } } @else { (p.passkeys) }
+                    }),
                 ]))
                 div class="mt-4 flex flex-col gap-2 sm:flex-row sm:items-center" {
                     a href=(p.reset_href) class=(BTN_QUIET_DANGER) { "Reset two-step sign-in…" }
@@ -81,6 +86,7 @@ mod tests {
             },
             recovery_left: 3,
             recovery_total: 10,
+            passkeys: 2,
             reset_href: "/admin/users/u/factors/reset".into(),
         })
         .into_string();

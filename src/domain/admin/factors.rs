@@ -17,6 +17,8 @@ pub struct SecondFactors {
     /// A TOTP key is being set up but not confirmed yet.
     pub totp_enrolling: bool,
     pub recovery: RecoveryCount,
+    /// How many passkeys.
+    pub passkeys: usize,
 }
 
 pub async fn second_factors(ctx: &Ctx<'_>, user_id: &str) -> Result<SecondFactors> {
@@ -25,6 +27,7 @@ pub async fn second_factors(ctx: &Ctx<'_>, user_id: &str) -> Result<SecondFactor
         totp_since: totp.as_ref().and_then(|f| f.confirmed_at).map(|at| at.0),
         totp_enrolling: totp.as_ref().is_some_and(|f| !f.is_on()),
         recovery: ctx.store.recovery_count(user_id).await?,
+        passkeys: ctx.store.passkeys_of(user_id).await?.len(),
     })
 }
 

@@ -35,6 +35,7 @@ pub async fn panel(state: &AppState, user_id: &str) -> Result<Markup, PageError>
         totp: totp_status(&factors, now),
         recovery_left: factors.recovery.left,
         recovery_total: factors.recovery.total,
+        passkeys: factors.passkeys,
         reset_href: with_id(paths::ADMIN_USER_FACTORS_RESET, user_id),
     }))
 }
@@ -53,9 +54,9 @@ pub async fn confirm_reset(
     let cancel = with_id(paths::ADMIN_USER, &user.id);
     let question = format!("Reset two-step sign-in of {}?", user.username);
     let consequence = if user.id == admin.user.id {
-        "Their authenticator app and recovery codes are removed, and every browser session of theirs ends, this one included: you will sign in again with your password alone."
+        "Their authenticator app, recovery codes and passkeys are removed, and every browser session of theirs ends, this one included: you will sign in again with your password alone."
     } else {
-        "Their authenticator app and recovery codes are removed, and every browser session of theirs ends. They sign in with their password alone and can set two-step sign-in up again. Check first that the request really comes from them."
+        "Their authenticator app, recovery codes and passkeys are removed, and every browser session of theirs ends. They sign in with their password alone and can set two-step sign-in up again. Check first that the request really comes from them."
     };
     let totp = match totp_status(&factors, now) {
         TotpStatus::On { since } => html! { "On since " (components::admin::when(&since)) },
