@@ -81,6 +81,9 @@ test('passkeys: add one on /account, sign in with it alone, approve a device', a
   expect(info.status).toBe(200);
   expect(info.json.active).toBe(true);
   expect(info.json.username).toBe('admin');
+  // The approval was made by a session signed in with the passkey alone.
+  expect(info.json.amr).toEqual(['hwk', 'mfa']);
+  expect(info.json.acr).toBe('phr');
 
   // The passkey shows as used.
   await page.goto('/account#passkeys');

@@ -53,6 +53,8 @@ test('a required second factor: enrolment at sign-in, then a step-up before appr
   const key = (await page.locator('#two-step-key').textContent())!;
   await page.getByLabel('6-digit code', { exact: true }).fill(totp(key));
   await page.getByRole('button', { name: 'Turn on' }).click();
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  await page.getByRole('link', { name: 'I have saved them, continue' }).click();
   await expect(page.getByText('On. Signing in asks for a code')).toBeVisible();
   await page.getByRole('link', { name: 'Continue where you were' }).click();
   await submitCode(page);

@@ -32,6 +32,15 @@ pub struct TokenInfoResponse {
     pub expires_in: i64,
     pub jti: String,
     pub iss: String,
+    /// How the approval behind the token was authenticated (RFC 8176),
+    /// e.g. `["hwk","mfa"]` for a passkey.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub amr: Option<Vec<String>>,
+    /// The class those methods reach (see `acr_values_supported`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub acr: Option<&'static str>,
 }
 
 /// Checks an access token for a resource server.
@@ -92,5 +101,7 @@ pub async fn tokeninfo(
         expires_in: (info.expires_at - state.core.clock.now_secs()).max(0),
         jti: info.jti,
         iss: state.core.policy.issuer.clone(),
+        acr: info.authn.as_ref().map(|a| a.amr.acr().as_str()),
+        amr: info.authn.map(|a| a.amr.values().to_vec()),
     }))
 }

@@ -138,3 +138,44 @@ async fn a_policy_asks_for_a_passkey_and_the_approval_says_so() {
         Introspection::Inactive => panic!("the new token is active"),
     }
 }
+
+#[tokio::test]
+async fn an_approval_after_a_passkey_sign_in_says_hwk_and_mfa() {
+    let app = TestApp::spawn().await;
+    let auth = Authenticator::default();
+    let (_, mut credential) = admin_with_passkey(&app, &auth).await;
+    // A new browser signs in with the passkey alone.
+    let visitor = browser();
+    let signed_in = super::sign_in(&visitor, &app, &auth, &mut credential).await;
+    assert_eq!(signed_in.status, 200, "{:?}", signed_in.json);
+    let (device_code, user_code) = app.start_flow().await;
+    let consent = enter(&visitor, &app, &user_code).await;
+    assert_eq!(consent.status(), 200);
+    let consent = consent.text().await.unwrap();
+    assert!(consent.contains("passkey"), "the consent says how");
+    let ticket = hidden_field(&consent, "consent").unwrap();
+    let token = csrf(&visitor, &app, "/device").await;
+    let decided = visitor
+        .post(app.url("/device/decision"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("consent", ticket.as_str()),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 303);
+    app.advance(6);
+    let tokens = app.poll(&device_code).await;
+    let access = tokens.json["access_token"].as_str().unwrap();
+    let Introspection::Active { authn, .. } = introspect(&app.core, access, TokenHint::AccessToken)
+        .await
+        .unwrap()
+    else {
+        panic!("the new token is active");
+    };
+    let authn = authn.expect("the grant's authentication");
+    assert_eq!(authn.amr.to_stored(), "hwk mfa");
+    assert_eq!(authn.amr.acr().as_str(), "phr");
+}
