@@ -48,6 +48,9 @@ test('a required second factor: enrolment at sign-in, then a step-up before appr
   await expect(page).toHaveURL(/\/account\?two_step=required/);
   await expect(page.getByText('Your administrator requires two-step sign-in')).toBeVisible();
   await shot(page, 'step-up-enrol');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, 'step-up-enrol-phone');
+  await page.setViewportSize({ width: 1280, height: 800 });
   const section = page.getByRole('region', { name: 'Two-step sign-in' });
   await section.getByRole('button', { name: 'Set up an authenticator app' }).click();
   const key = (await page.locator('#two-step-key').textContent())!;
@@ -86,6 +89,9 @@ test('a required second factor: enrolment at sign-in, then a step-up before appr
   await submitCode(page);
   await expect(page.getByRole('heading', { name: "Confirm it's you" })).toBeVisible();
   await shot(page, 'step-up-confirm');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, 'step-up-confirm-phone');
+  await page.setViewportSize({ width: 1280, height: 800 });
   // The next step's code: the current one may be the step used at sign-in.
   await page.getByLabel('6-digit code', { exact: true }).fill(totp(key, 1));
   await page.getByRole('button', { name: 'Confirm' }).click();
