@@ -176,7 +176,7 @@ pub fn password_form(p: &PasswordForm<'_>) -> Markup {
             form method="post" action=(p.action) class="max-w-2xl space-y-5" novalidate {
                 (csrf_field(p.csrf))
                 p class="text-sm text-slate-700 dark:text-slate-200" {
-                    "A new password for " strong { (p.username) } ". Their current password stops working at once; signed-in sessions and tokens are not affected."
+                    "A new password for " strong { (p.username) } ". Their current password stops working at once and their browser sessions end; tokens already issued keep working (revoke them from their page)."
                 }
                 (password_field(p.error, true))
                 div class="flex flex-wrap gap-3" {

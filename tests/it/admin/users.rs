@@ -116,6 +116,13 @@ async fn users_are_created_disabled_reset_and_promoted() {
         )
         .await;
     assert_eq!(short.status, 422);
+    // Signed in before the reset: that session ends, tokens do not.
+    let before = Browser::new(&app);
+    assert_eq!(
+        before.sign_in("carol", "carol-password-1").await.status,
+        303
+    );
+    assert_eq!(before.page("/account").await.status, 200);
     let reset = app
         .submit(
             &format!("/admin/users/{carol_id}/password"),
@@ -126,6 +133,12 @@ async fn users_are_created_disabled_reset_and_promoted() {
     assert_eq!(reset.status, 200);
     let generated = text_after(&reset.body, r#"data-testid="secret-1""#);
     assert!(generated.len() >= 16);
+    assert_eq!(before.page("/account").await.status, 303, "signed out");
+    assert_eq!(
+        app.tokeninfo(&access).await.status,
+        200,
+        "tokens keep working"
+    );
     let fresh = Browser::new(&app);
     assert_eq!(fresh.sign_in("carol", "carol-password-1").await.status, 401);
     let fresh = Browser::new(&app);
