@@ -5,6 +5,7 @@
 
 use authgate::domain::token::{Introspection, TokenHint, introspect};
 use authgate::model::audit::AuditAction;
+use authgate::model::authn::Authentication;
 use reqwest::Client;
 use serde_json::json;
 
@@ -21,6 +22,44 @@ async fn enter(admin: &Client, app: &TestApp, user_code: &str) -> reqwest::Respo
         .send()
         .await
         .unwrap()
+}
+
+/// Approves `user_code` in `browser` (its consent must show), redeems
+/// `device_code`, and answers how the token's approval was authenticated.
+async fn approve_and_read_authn(
+    browser: &Client,
+    app: &TestApp,
+    user_code: &str,
+    device_code: &str,
+) -> Authentication {
+    let consent = enter(browser, app, user_code).await;
+    assert_eq!(consent.status(), 200);
+    let consent = consent.text().await.unwrap();
+    assert!(consent.contains("passkey"), "the consent says how");
+    let ticket = hidden_field(&consent, "consent").unwrap();
+    let token = csrf(browser, app, "/device").await;
+    let decided = browser
+        .post(app.url("/device/decision"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("consent", ticket.as_str()),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decided.status(), 303);
+    app.advance(6);
+    let tokens = app.poll(device_code).await;
+    assert_eq!(tokens.status, 200, "{:?}", tokens.json);
+    let access = tokens.json["access_token"].as_str().unwrap();
+    let Introspection::Active { authn, .. } = introspect(&app.core, access, TokenHint::AccessToken)
+        .await
+        .unwrap()
+    else {
+        panic!("the new token is active");
+    };
+    authn.expect("the grant's authentication")
 }
 
 #[tokio::test]
@@ -106,37 +145,9 @@ async fn a_policy_asks_for_a_passkey_and_the_approval_says_so() {
     assert_eq!(audited(&app, AuditAction::StepUp).await, ["passkey"]);
 
     // Now the consent shows, and the approval's token says how.
-    let consent = enter(&admin, &app, &user_code).await;
-    assert_eq!(consent.status(), 200);
-    let consent = consent.text().await.unwrap();
-    let ticket = hidden_field(&consent, "consent").unwrap();
-    let token = csrf(&admin, &app, "/device").await;
-    let decided = admin
-        .post(app.url("/device/decision"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("consent", ticket.as_str()),
-            ("decision", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(decided.status(), 303);
-    app.advance(6);
-    let tokens = app.poll(&device_code).await;
-    assert_eq!(tokens.status, 200, "{:?}", tokens.json);
-    let access = tokens.json["access_token"].as_str().unwrap();
-    match introspect(&app.core, access, TokenHint::AccessToken)
-        .await
-        .unwrap()
-    {
-        Introspection::Active { authn, .. } => {
-            let authn = authn.expect("the grant's authentication");
-            assert_eq!(authn.amr.to_stored(), "pwd hwk mfa");
-            assert_eq!(authn.amr.acr().as_str(), "phr");
-        }
-        Introspection::Inactive => panic!("the new token is active"),
-    }
+    let authn = approve_and_read_authn(&admin, &app, &user_code, &device_code).await;
+    assert_eq!(authn.amr.to_stored(), "pwd hwk mfa");
+    assert_eq!(authn.amr.acr().as_str(), "phr");
 }
 
 #[tokio::test]
@@ -149,33 +160,7 @@ async fn an_approval_after_a_passkey_sign_in_says_hwk_and_mfa() {
     let signed_in = super::sign_in(&visitor, &app, &auth, &mut credential).await;
     assert_eq!(signed_in.status, 200, "{:?}", signed_in.json);
     let (device_code, user_code) = app.start_flow().await;
-    let consent = enter(&visitor, &app, &user_code).await;
-    assert_eq!(consent.status(), 200);
-    let consent = consent.text().await.unwrap();
-    assert!(consent.contains("passkey"), "the consent says how");
-    let ticket = hidden_field(&consent, "consent").unwrap();
-    let token = csrf(&visitor, &app, "/device").await;
-    let decided = visitor
-        .post(app.url("/device/decision"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("consent", ticket.as_str()),
-            ("decision", "approve"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(decided.status(), 303);
-    app.advance(6);
-    let tokens = app.poll(&device_code).await;
-    let access = tokens.json["access_token"].as_str().unwrap();
-    let Introspection::Active { authn, .. } = introspect(&app.core, access, TokenHint::AccessToken)
-        .await
-        .unwrap()
-    else {
-        panic!("the new token is active");
-    };
-    let authn = authn.expect("the grant's authentication");
+    let authn = approve_and_read_authn(&visitor, &app, &user_code, &device_code).await;
     assert_eq!(authn.amr.to_stored(), "hwk mfa");
     assert_eq!(authn.amr.acr().as_str(), "phr");
 }
