@@ -102,6 +102,7 @@ pub struct DecisionForm {
         ("prompt" = Option<String>, Query, description = "`none`, `login`, `consent`, `select_account` (OpenID Connect Core §3.1.2.1)"),
         ("max_age" = Option<i64>, Query, description = "Sign in again when the sign-in is older (seconds)"),
         ("login_hint" = Option<String>, Query, description = "Prefills the username on the sign-in form"),
+        ("idp_hint" = Option<String>, Query, description = "Name of an upstream provider: sign-in goes straight to it"),
     ),
     responses(
         (status = 200, description = "The consent page", content_type = "text/html", body = String),

@@ -64,6 +64,9 @@ pub async fn show(
     if web.user.is_some() && !reauth {
         return Ok(Redirect::to(&next).into_response());
     }
+    if let Some(provider) = super::upstream::hinted(&state, query, &next).await? {
+        return Ok(Redirect::to(&provider).into_response());
+    }
     let hint = authorize::clean_login_hint(query_param(query, "login_hint").as_deref())
         .or_else(|| web.user.as_ref().map(|u| u.username.clone()))
         .unwrap_or_default();

@@ -54,6 +54,32 @@ pub async fn buttons(state: &AppState, next: &str) -> Result<maud::Markup, PageE
     Ok(components::upstream::provider_buttons(&buttons))
 }
 
+/// Where an `idp_hint` sends the browser: straight to that provider's
+/// sign-in, skipping the chooser on `/login`. The hint is read from the
+/// sign-in page's own query or from the request it returns to (`next`:
+/// `/oauth/authorize?...&idp_hint=corp`, `/device?idp_hint=corp`), so the
+/// authorization endpoint and links to the device page need not carry it
+/// separately. A hint naming no enabled provider is ignored: the person
+/// still gets the chooser, as with no hint.
+pub async fn hinted(
+    state: &AppState,
+    query: Option<&str>,
+    next: &str,
+) -> Result<Option<String>, PageError> {
+    let from_next = || {
+        let (_, next_query) = next.split_once('?')?;
+        query_param(Some(next_query), "idp_hint")
+    };
+    let Some(hint) = query_param(query, "idp_hint").or_else(from_next) else {
+        return Ok(None);
+    };
+    let providers = upstream::enabled_providers(&state.core).await?;
+    Ok(providers
+        .iter()
+        .find(|p| p.name == hint)
+        .map(|p| paths::with_query(&paths::login_upstream(&p.name), &[("next", next)])))
+}
+
 /// A page for each [`Problem`].
 fn problem_page(problem: Problem) -> Response {
     let (status, title, message) = match problem {

@@ -17,6 +17,7 @@ mod admin;
 mod cli;
 mod failures;
 mod forged;
+mod hints;
 mod linking;
 mod sign_in;
 
