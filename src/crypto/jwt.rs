@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use arc_swap::ArcSwap;
 use serde::{Deserialize, Serialize};
 
-use super::keys::KeyRing;
+use super::keys::{ACCESS_TOKEN_TYP, KeyRing};
 
 /// The claims of every access token AuthGate issues.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,15 +96,26 @@ impl TokenSigner {
         }
     }
 
+    /// An access token: `typ: at+jwt` (RFC 9068 §2.1).
     pub fn sign(&self, claims: &AccessClaims) -> Result<String, JwtError> {
         self.ring
             .load()
-            .sign(claims)
+            .sign_access(claims)
             .map_err(|e| JwtError::Sign(e.to_string()))
     }
 
-    /// Verifies signature, algorithm, issuer and audience; not expiry.
+    /// Verifies an access token's signature, algorithm, issuer, audience
+    /// and type; not expiry. The type is `at+jwt`, or `JWT` (or none) for
+    /// tokens signed before access tokens said so: those carry the API's
+    /// audience, which no ID token does (its audience is a client), and
+    /// expire within one access token lifetime of an upgrade. Any other
+    /// type (a DPoP proof, a logout token) is refused.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, JwtError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Invalid)?;
+        match header.typ.as_deref() {
+            Some(ACCESS_TOKEN_TYP | "JWT") | None => {}
+            Some(_) => return Err(JwtError::Invalid),
+        }
         self.ring.load().verify(token).ok_or(JwtError::Invalid)
     }
 
@@ -172,6 +183,29 @@ mod tests {
         );
         let token = signer.sign(&claims()).expect("sign");
         assert_eq!(signer.verify(&token).expect("verify"), claims());
+        let header = jsonwebtoken::decode_header(&token).expect("header");
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+    }
+
+    #[test]
+    fn another_type_of_jwt_is_not_an_access_token() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let signer = TokenSigner::hs256(secret, "http://issuer", "http://issuer");
+        let kid = jsonwebtoken::decode_header(signer.sign(&claims()).expect("sign"))
+            .expect("header")
+            .kid;
+        let key = jsonwebtoken::EncodingKey::from_secret(secret);
+        let signed_as = |typ: Option<&str>| {
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+            header.kid = kid.clone();
+            header.typ = typ.map(str::to_owned);
+            jsonwebtoken::encode(&header, &claims(), &key).expect("sign")
+        };
+        assert!(signer.verify(&signed_as(Some("dpop+jwt"))).is_err());
+        assert!(signer.verify(&signed_as(Some("logout+jwt"))).is_err());
+        // Signed before access tokens said at+jwt: still good.
+        assert!(signer.verify(&signed_as(Some("JWT"))).is_ok());
+        assert!(signer.verify(&signed_as(None)).is_ok());
     }
 
     #[test]

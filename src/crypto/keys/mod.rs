@@ -248,9 +248,15 @@ pub struct KeyRing {
     /// it uses signs several times slower than ring's (signing that way
     /// costs about a sixth of the server's CPU in a complete device flow).
     es256: Option<std::sync::Arc<ring::signature::EcdsaKeyPair>>,
-    /// The JWS header, already base64url-encoded (it never changes).
+    /// The JWS header of ID tokens and other plain JWTs, already
+    /// base64url-encoded (it never changes).
     encoded_header: String,
     header: Header,
+    /// The header of access tokens: the same with `typ: at+jwt` (RFC 9068
+    /// §2.1), so that no other JWT this server signs can pass for one at
+    /// a resource server that checks the type.
+    encoded_access_header: String,
+    access_header: Header,
     verifiers: HashMap<String, Verifier>,
     /// Verifies tokens that carry no `kid` (issued by the Go AuthGate), when
     /// HS256 is accepted at all.
@@ -266,6 +272,9 @@ impl fmt::Debug for KeyRing {
             .finish_non_exhaustive()
     }
 }
+
+/// The `typ` of access tokens (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
 fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
     let mut v = Validation::new(alg);
@@ -333,12 +342,18 @@ impl KeyRing {
             }
             _ => None,
         };
-        let encoded_header = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(|e| {
-            KeyError::Unusable {
-                kid: signing_kid.clone(),
-                reason: e.to_string(),
-            }
-        })?);
+        let encode = |header: &Header| {
+            serde_json::to_vec(header)
+                .map(|json| URL_SAFE_NO_PAD.encode(json))
+                .map_err(|e| KeyError::Unusable {
+                    kid: signing_kid.clone(),
+                    reason: e.to_string(),
+                })
+        };
+        let mut access_header = header.clone();
+        access_header.typ = Some(ACCESS_TOKEN_TYP.to_owned());
+        let encoded_header = encode(&header)?;
+        let encoded_access_header = encode(&access_header)?;
         Ok(Self {
             signing_kid,
             signing_alg,
@@ -346,6 +361,8 @@ impl KeyRing {
             es256,
             encoded_header,
             header,
+            encoded_access_header,
+            access_header,
             verifiers,
             legacy_hs256,
             published: published.iter().map(|k| k.public_jwk.clone()).collect(),
@@ -363,17 +380,27 @@ impl KeyRing {
 
     /// A compact JWS of `claims` (RFC 7515 §7.1) with this ring's key.
     pub fn sign<T: serde::Serialize>(&self, claims: &T) -> Result<String, SignError> {
+        self.sign_with(&self.header, &self.encoded_header, claims)
+    }
+
+    /// [`KeyRing::sign`] for an access token: its header says `at+jwt`.
+    pub fn sign_access<T: serde::Serialize>(&self, claims: &T) -> Result<String, SignError> {
+        self.sign_with(&self.access_header, &self.encoded_access_header, claims)
+    }
+
+    fn sign_with<T: serde::Serialize>(
+        &self,
+        header: &Header,
+        encoded_header: &str,
+        claims: &T,
+    ) -> Result<String, SignError> {
         let Some(key) = &self.es256 else {
-            return jsonwebtoken::encode(&self.header, claims, &self.signing_key)
+            return jsonwebtoken::encode(header, claims, &self.signing_key)
                 .map_err(|e| SignError(e.to_string()));
         };
         // ES256 (RFC 7518 §3.4): the signature is R || S, 64 bytes.
         let payload = serde_json::to_vec(claims).map_err(|e| SignError(e.to_string()))?;
-        let message = format!(
-            "{}.{}",
-            self.encoded_header,
-            URL_SAFE_NO_PAD.encode(payload)
-        );
+        let message = format!("{encoded_header}.{}", URL_SAFE_NO_PAD.encode(payload));
         let signature = key
             .sign(&ring::rand::SystemRandom::new(), message.as_bytes())
             .map_err(|e| SignError(e.to_string()))?;

@@ -41,6 +41,14 @@ async fn the_code_grant_answers_with_a_signed_id_token_for_its_scope() {
     assert_eq!(claims["email_verified"], true);
     let header = jsonwebtoken::decode_header(id_token).unwrap();
     assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+    assert_eq!(header.typ.as_deref(), Some("JWT"));
+    // RFC 9068 §2.1: the access token says what it is; the ID token does
+    // not pass for one, and is refused where an access token is wanted.
+    let access_header = jsonwebtoken::decode_header(access).unwrap();
+    assert_eq!(access_header.typ.as_deref(), Some("at+jwt"));
+    assert_eq!(access_header.kid, header.kid);
+    assert_eq!(app.tokeninfo(access).await.status, 200);
+    assert_eq!(app.tokeninfo(id_token).await.status, 401);
 }
 
 #[tokio::test]
