@@ -183,6 +183,7 @@ pub async fn seed(
     };
     if store.find_client(&cli_client_id).await?.is_none() {
         let client = NewClient {
+            keys: None,
             id: cli_client_id.clone(),
             name: CLI_CLIENT_NAME.to_owned(),
             secret_hash: None,

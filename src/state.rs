@@ -142,6 +142,9 @@ impl AppState {
             upstream: Arc::new(
                 crate::domain::upstream::Relying::new().map_err(|e| anyhow::anyhow!(e))?,
             ),
+            client_keys: Arc::new(
+                crate::domain::client_assertion::KeyCache::new().map_err(|e| anyhow::anyhow!(e))?,
+            ),
         };
         let state = AppState {
             core: Arc::new(core),

@@ -159,13 +159,16 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
         .await?;
     // Answered passkey challenges only matter until they expire.
     let passkey_challenges = core.store.delete_expired_passkey_challenges(now).await?;
-    if codes + tokens + audit_events + sign_in_counts + passkey_challenges > 0 {
+    // So do the ids of accepted client assertions.
+    let client_assertions = core.store.delete_expired_client_assertions(now).await?;
+    if codes + tokens + audit_events + sign_in_counts + passkey_challenges + client_assertions > 0 {
         tracing::info!(
             codes,
             tokens,
             audit_events,
             sign_in_counts,
             passkey_challenges,
+            client_assertions,
             "removed expired rows"
         );
     }

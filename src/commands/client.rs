@@ -33,9 +33,18 @@ pub enum ClientAction {
         /// Scopes it may request, separated by spaces.
         #[arg(long, default_value = crate::bootstrap::CLI_CLIENT_SCOPES)]
         scopes: String,
-        /// A server-side client that authenticates with a secret.
+        /// A server-side client that authenticates with a secret (or, with
+        /// --jwks-file or --jwks-uri, with a signed JWT).
         #[arg(long)]
         confidential: bool,
+        /// Authenticate with private_key_jwt (RFC 7523) using the public
+        /// keys in this JWK Set file, instead of a secret.
+        #[arg(long, value_name = "FILE", conflicts_with = "jwks_uri")]
+        jwks_file: Option<std::path::PathBuf>,
+        /// Authenticate with private_key_jwt using the JWK Set published at
+        /// this URL (https; fetched again when the client rotates keys).
+        #[arg(long, value_name = "URL")]
+        jwks_uri: Option<String>,
         /// Do not issue refresh tokens to it.
         #[arg(long)]
         no_refresh_tokens: bool,
@@ -66,6 +75,21 @@ pub enum ClientAction {
     Disable { client_id: String },
     /// Enable a disabled client again.
     Enable { client_id: String },
+    /// Replace the keys of a private_key_jwt client (a key rotation).
+    Keys {
+        client_id: String,
+        /// The new JWK Set, from a file.
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "jwks_uri",
+            required_unless_present = "jwks_uri"
+        )]
+        jwks_file: Option<std::path::PathBuf>,
+        /// Where the client now publishes its JWK Set.
+        #[arg(long, value_name = "URL")]
+        jwks_uri: Option<String>,
+    },
     /// Require a second factor, used within STEP_UP_MAX_AGE, to approve
     /// this client's requests (--off: stop requiring it).
     RequireSecondFactor {
@@ -100,7 +124,10 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             redirect_uris,
             post_logout_redirect_uris,
             grant_types,
+            jwks_file,
+            jwks_uri,
         } => {
+            let keys = read_keys(jwks_file.as_deref(), jwks_uri.as_deref())?;
             let mut spec = admin::client_spec(&name, &scopes, !no_refresh_tokens)
                 .map_err(|errors| problems(&errors))?;
             spec.redirect_uris =
@@ -111,13 +138,17 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             );
             spec.grant_types =
                 admin::grant_types(&grant_types).map_err(|errors| problems(&errors))?;
-            let kind = if confidential {
+            let kind = if confidential || keys.is_some() {
                 ClientKind::Confidential
             } else {
                 ClientKind::Public
             };
-            let created = admin::create_client(&ctx, &actor, &spec, kind).await?;
+            let with_keys = keys.is_some();
+            let created = admin::create_client(&ctx, &actor, &spec, kind, keys).await?;
             writeln!(out, "client_id: {}", created.client_id)?;
+            if with_keys {
+                writeln!(out, "token_endpoint_auth_method: private_key_jwt")?;
+            }
             if let Some(secret) = created.secret {
                 writeln!(out, "client_secret: {}", secret.expose())?;
             }
@@ -129,6 +160,17 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
         }
         ClientAction::Enable { client_id } => {
             set_disabled(&ctx, &actor, &mut out, &client_id, false).await
+        }
+        ClientAction::Keys {
+            client_id,
+            jwks_file,
+            jwks_uri,
+        } => {
+            let keys = read_keys(jwks_file.as_deref(), jwks_uri.as_deref())?
+                .ok_or_else(|| anyhow::anyhow!("give --jwks-file or --jwks-uri"))?;
+            admin::set_client_keys(&ctx, &actor, &client_id, keys).await?;
+            writeln!(out, "keys of client {client_id} replaced")?;
+            Ok(())
         }
         ClientAction::RequireSecondFactor { client_id, off } => {
             let changed =
@@ -142,6 +184,21 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The keys given with --jwks-file (read and checked) or --jwks-uri.
+fn read_keys(
+    file: Option<&std::path::Path>,
+    uri: Option<&str>,
+) -> anyhow::Result<Option<crate::model::client::ClientKeys>> {
+    let json = match file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    Ok(admin::client_keys(json.as_deref(), uri)?)
 }
 
 async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result<()> {

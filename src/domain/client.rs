@@ -17,6 +17,9 @@ pub struct ClientCredentials {
     pub secret: Option<Secret>,
     /// Whether the credentials came in an HTTP Basic `Authorization` header.
     pub via_basic: bool,
+    /// A signed JWT in place of a secret (RFC 7523 §2.2 `client_assertion`,
+    /// its type already checked).
+    pub assertion: Option<Secret>,
 }
 
 /// A client by id (from the store's memory when it holds a current copy).
@@ -63,6 +66,24 @@ pub async fn authenticate(core: &Core, creds: &ClientCredentials) -> Result<Clie
         .ok_or_else(|| invalid("unknown client"))?;
     if client.disabled {
         return Err(invalid("this client is disabled"));
+    }
+    if let Some(keys) = &client.keys {
+        // A client with keys proves itself with them and nothing else.
+        if creds.secret.is_some() {
+            return Err(invalid(
+                "this client authenticates with private_key_jwt, not a secret",
+            ));
+        }
+        let Some(assertion) = &creds.assertion else {
+            return Err(invalid("client authentication is required for this client"));
+        };
+        super::client_assertion::verify(core, &client, keys, assertion.expose(), invalid).await?;
+        return Ok(client);
+    }
+    if creds.assertion.is_some() {
+        return Err(invalid(
+            "this client has no keys registered for private_key_jwt",
+        ));
     }
     let presented = creds
         .secret

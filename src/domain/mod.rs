@@ -8,6 +8,7 @@ pub mod admin;
 pub mod audit;
 pub mod authorize;
 pub mod client;
+pub mod client_assertion;
 pub mod code_guard;
 pub mod consent;
 pub mod device_flow;
@@ -56,6 +57,8 @@ pub struct Core {
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Talks to upstream OpenID providers; caches their metadata.
     pub upstream: Arc<upstream::Relying>,
+    /// Public keys of `private_key_jwt` clients published at a URL.
+    pub client_keys: Arc<client_assertion::KeyCache>,
 }
 
 /// The tunable rules of the device flow and tokens.

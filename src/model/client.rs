@@ -9,8 +9,11 @@ use crate::model::scope::Scopes;
 pub struct Client {
     pub id: ClientId,
     pub name: String,
-    /// SHA-256 of the secret for confidential clients; `None` for public ones.
+    /// SHA-256 of the secret for confidential clients that have one.
     pub secret_hash: Option<String>,
+    /// The public keys of a client that authenticates with a signed JWT
+    /// (RFC 7523 `private_key_jwt`) instead of a secret.
+    pub keys: Option<ClientKeys>,
     pub allowed_scopes: Scopes,
     pub disabled: bool,
     /// Whether the device grant also issues a refresh token.
@@ -24,13 +27,49 @@ pub struct Client {
 }
 
 impl Client {
+    /// Whether it must authenticate: with a secret, or with its keys.
     pub fn is_confidential(&self) -> bool {
-        self.secret_hash.is_some()
+        self.secret_hash.is_some() || self.keys.is_some()
     }
 
     /// Whether it may use `grant`.
     pub fn may_use(&self, grant: GrantType) -> bool {
         self.grant_types.contains(grant)
+    }
+}
+
+/// Where a `private_key_jwt` client's public keys are (RFC 7591 §2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientKeys {
+    /// A JWK Set registered with the client (`jwks`), as JSON.
+    Jwks(String),
+    /// A URL the client publishes its JWK Set at (`jwks_uri`): https, or
+    /// http on a loopback address.
+    JwksUri(String),
+}
+
+impl ClientKeys {
+    /// The stored pair (`jwks`, `jwks_uri`); both set is not a client
+    /// AuthGate registers.
+    pub fn from_stored(
+        jwks: Option<String>,
+        jwks_uri: Option<String>,
+    ) -> Result<Option<Self>, String> {
+        match (jwks, jwks_uri) {
+            (None, None) => Ok(None),
+            (Some(set), None) => Ok(Some(Self::Jwks(set))),
+            (None, Some(uri)) => Ok(Some(Self::JwksUri(uri))),
+            (Some(_), Some(_)) => Err("both jwks and jwks_uri are set".into()),
+        }
+    }
+
+    /// The stored pair.
+    pub fn to_stored(keys: Option<&Self>) -> (Option<&str>, Option<&str>) {
+        match keys {
+            None => (None, None),
+            Some(Self::Jwks(set)) => (Some(set), None),
+            Some(Self::JwksUri(uri)) => (None, Some(uri)),
+        }
     }
 }
 

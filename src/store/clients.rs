@@ -1,7 +1,7 @@
 //! OAuth client rows.
 
 use super::{Error, Result, Store, Topic, on_pool};
-use crate::model::client::{Client, GrantTypes};
+use crate::model::client::{Client, ClientKeys, GrantTypes};
 use crate::model::scope::Scopes;
 
 /// A client to register. `secret_hash` is `None` for public clients.
@@ -10,6 +10,8 @@ pub struct NewClient {
     pub id: String,
     pub name: String,
     pub secret_hash: Option<String>,
+    /// Public keys of a client authenticating with `private_key_jwt`.
+    pub keys: Option<ClientKeys>,
     pub allowed_scopes: String,
     /// Whether the device grant also issues refresh tokens.
     pub refresh_tokens: bool,
@@ -27,6 +29,8 @@ struct ClientRow {
     refresh_tokens: bool,
     grant_types: String,
     require_second_factor: bool,
+    jwks: Option<String>,
+    jwks_uri: Option<String>,
     created_at: i64,
 }
 
@@ -38,7 +42,10 @@ impl TryFrom<ClientRow> for Client {
             .map_err(|e| Error::Corrupt(format!("client {}: {e}", row.id)))?;
         let grant_types = GrantTypes::parse(&row.grant_types)
             .map_err(|e| Error::Corrupt(format!("client {}: {e}", row.id)))?;
+        let keys = ClientKeys::from_stored(row.jwks, row.jwks_uri)
+            .map_err(|e| Error::Corrupt(format!("client {}: {e}", row.id)))?;
         Ok(Client {
+            keys,
             id: row.id.into(),
             name: row.name,
             secret_hash: row.secret_hash,
@@ -53,7 +60,7 @@ impl TryFrom<ClientRow> for Client {
 }
 
 const COLUMNS: &str = "id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, \
-    grant_types, require_second_factor, created_at";
+    grant_types, require_second_factor, jwks, jwks_uri, created_at";
 
 impl Store {
     pub async fn find_client(&self, id: &str) -> Result<Option<Client>> {
@@ -65,11 +72,13 @@ impl Store {
     }
 
     pub async fn insert_client(&self, client: &NewClient) -> Result<()> {
+        let (jwks, jwks_uri) = ClientKeys::to_stored(client.keys.as_ref());
         on_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO oauth_clients \
                  (id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, grant_types, \
-                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+                 created_at, updated_at, jwks, jwks_uri) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
             )
             .bind(&client.id)
             .bind(&client.name)
@@ -79,6 +88,8 @@ impl Store {
             .bind(client.refresh_tokens)
             .bind(client.grant_types.to_string())
             .bind(client.now)
+            .bind(jwks)
+            .bind(jwks_uri)
             .execute(pool)
             .await?;
         });
@@ -183,5 +194,63 @@ impl Store {
             sqlx::query_as("SELECT COUNT(*) FROM oauth_clients").fetch_one(pool).await?
         });
         Ok(n)
+    }
+}
+
+impl Store {
+    /// Replaces the public keys `client_id` authenticates with (`None`:
+    /// none). `false` when there is no such client.
+    pub async fn set_client_keys(
+        &self,
+        client_id: &str,
+        keys: Option<&ClientKeys>,
+    ) -> Result<bool> {
+        let (jwks, jwks_uri) = ClientKeys::to_stored(keys);
+        let n = on_pool!(writer self, pool => {
+            sqlx::query("UPDATE oauth_clients SET jwks = $1, jwks_uri = $2 WHERE id = $3")
+                .bind(jwks)
+                .bind(jwks_uri)
+                .bind(client_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        self.changed(Topic::Clients).await;
+        Ok(n == 1)
+    }
+
+    /// Records the `jti` of a client assertion until `expires_at`: `true`
+    /// the first time, `false` when it was seen before (by any instance).
+    pub async fn accept_client_assertion(
+        &self,
+        client_id: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool> {
+        let n = on_pool!(writer self, pool => {
+            sqlx::query(
+                "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (client_id, jti) DO NOTHING",
+            )
+            .bind(client_id)
+            .bind(jti)
+            .bind(expires_at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Forgets assertions that expired before `now` (they are refused for
+    /// their expiry alone).
+    pub async fn delete_expired_client_assertions(&self, now: i64) -> Result<u64> {
+        Ok(on_pool!(writer self, pool => {
+            sqlx::query("DELETE FROM client_assertions WHERE expires_at < $1")
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
     }
 }

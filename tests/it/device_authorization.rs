@@ -222,6 +222,7 @@ async fn basic_auth_is_url_decoded_and_may_repeat_the_body_client_id() {
     app.core
         .store
         .insert_client(&NewClient {
+            keys: None,
             id: "tv app:1".into(),
             name: "TV".into(),
             secret_hash: None,
@@ -274,6 +275,7 @@ async fn confidential_clients_must_authenticate() {
     app.core
         .store
         .insert_client(&NewClient {
+            keys: None,
             id: "svc".into(),
             name: "Service".into(),
             secret_hash: Some(authgate::crypto::hash_secret("s3cret-value")),

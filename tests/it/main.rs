@@ -28,6 +28,7 @@ mod outages;
 mod pages;
 mod passkeys;
 mod pending_ceiling;
+mod private_key_jwt;
 mod properties;
 mod recovery_codes;
 mod retries;

@@ -58,6 +58,7 @@ async fn lose_an_answer(app: &TestApp) -> String {
     let blocker = Blocker::lock(app, &user_code).await;
     let request = PollRequest {
         client: ClientCredentials {
+            assertion: None,
             client_id: app.cli_client_id.clone(),
             secret: None,
             via_basic: false,

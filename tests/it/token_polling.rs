@@ -210,6 +210,7 @@ async fn unknown_foreign_and_malformed_requests() {
     app.core
         .store
         .insert_client(&NewClient {
+            keys: None,
             id: "other".into(),
             name: "Other".into(),
             secret_hash: None,

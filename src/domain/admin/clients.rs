@@ -6,7 +6,7 @@ use crate::domain::client::Client;
 use crate::domain::{Error, Result};
 use crate::model::Secret;
 use crate::model::audit::AuditAction;
-use crate::model::client::{GrantType, GrantTypes};
+use crate::model::client::{ClientKeys, GrantType, GrantTypes};
 use crate::model::scope::Scopes;
 use crate::store::{ClientListing, NewClient};
 
@@ -198,14 +198,24 @@ pub struct CreatedClient {
     pub secret: Option<Secret>,
 }
 
+/// Registers a client. With `keys` it is confidential and authenticates
+/// with `private_key_jwt` (RFC 7523), so it gets no secret.
 pub async fn create_client(
     ctx: &Ctx<'_>,
     actor: &Actor,
     spec: &ClientSpec,
     kind: ClientKind,
+    keys: Option<ClientKeys>,
 ) -> Result<CreatedClient> {
     let client_id = ctx.random.uuid();
-    let secret = (kind == ClientKind::Confidential).then(|| Secret::new(ctx.random.token(32)));
+    let secret = (kind == ClientKind::Confidential && keys.is_none())
+        .then(|| Secret::new(ctx.random.token(32)));
+    let kind_words = match (&keys, &secret) {
+        (Some(ClientKeys::Jwks(_)), _) => "confidential (private_key_jwt, registered keys)",
+        (Some(ClientKeys::JwksUri(_)), _) => "confidential (private_key_jwt, keys at a URL)",
+        (None, Some(_)) => "confidential",
+        (None, None) => "public",
+    };
     let redirect_uris = spec.redirect_uris.clone().unwrap_or_default();
     let post_logout = spec.post_logout_redirect_uris.clone().unwrap_or_default();
     let grant_types = spec
@@ -214,6 +224,7 @@ pub async fn create_client(
         .unwrap_or_else(|| GrantTypes::default_for(spec.refresh_tokens, !redirect_uris.is_empty()));
     ctx.store
         .insert_client(&NewClient {
+            keys,
             id: client_id.clone(),
             name: spec.name.clone(),
             secret_hash: secret.as_ref().map(|s| hash_secret(s.expose())),
@@ -242,11 +253,7 @@ pub async fn create_client(
         Some(client_id.clone()),
         format!(
             "{} client \"{}\", scopes {}, grants {}{}{}",
-            if secret.is_some() {
-                "confidential"
-            } else {
-                "public"
-            },
+            kind_words,
             spec.name,
             spec.scopes,
             short_names(&grant_types),
@@ -378,9 +385,9 @@ pub async fn set_client_disabled(
 /// stops working at once.
 pub async fn rotate_client_secret(ctx: &Ctx<'_>, actor: &Actor, id: &str) -> Result<Secret> {
     let client = find_client(ctx, id).await?;
-    if !client.is_confidential() {
+    if client.secret_hash.is_none() {
         return Err(Error::InvalidRequest(
-            "public clients have no secret to rotate".into(),
+            "only clients with a secret have one to rotate (private_key_jwt clients replace their keys)".into(),
         ));
     }
     let secret = Secret::new(ctx.random.token(32));

@@ -8,6 +8,7 @@
 //! form can show each problem beside its field.
 
 mod audit_log;
+mod client_keys;
 mod clients;
 mod device_codes;
 mod factors;
@@ -20,6 +21,7 @@ mod users;
 use std::net::IpAddr;
 
 pub use audit_log::*;
+pub use client_keys::*;
 pub use clients::*;
 pub use device_codes::*;
 pub use factors::*;

@@ -224,7 +224,8 @@ pub async fn create(
     } else {
         ClientKind::Public
     };
-    let created = admin::create_client(&Ctx::of(&state.core), &admin.actor(), &spec, kind).await?;
+    let created =
+        admin::create_client(&Ctx::of(&state.core), &admin.actor(), &spec, kind, None).await?;
     let next = with_id(paths::ADMIN_CLIENT, &created.client_id);
     let mut values = vec![("Client ID", created.client_id.as_str())];
     if let Some(secret) = &created.secret {
@@ -253,7 +254,7 @@ fn actions(client: &Client) -> Vec<ClientAction<'static>> {
         label: "View tokens",
         danger: false,
     }];
-    if client.is_confidential() {
+    if client.secret_hash.is_some() {
         actions.push(ClientAction::Link {
             href: with_id(paths::ADMIN_CLIENT_SECRET, &client.id),
             label: "Rotate secret…",

@@ -23,9 +23,9 @@ pub async fn confirm_rotate(
     IdPath(id): IdPath,
 ) -> Result<Response, PageError> {
     let client = admin::find_client(&Ctx::of(&state.core), &id).await?;
-    if !client.is_confidential() {
+    if client.secret_hash.is_none() {
         return Err(PageError::BadRequest(
-            "Public clients have no secret to rotate.".into(),
+            "This client has no secret to rotate.".into(),
         ));
     }
     let action = with_id(paths::ADMIN_CLIENT_SECRET, &client.id);

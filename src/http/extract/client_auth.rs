@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::domain::Error;
 use crate::domain::client::ClientCredentials;
+use crate::domain::client_assertion::{self, ASSERTION_TYPE};
 use crate::http::error::ApiError;
 use crate::model::Secret;
 
@@ -59,42 +60,82 @@ fn form_decode(s: &str) -> Option<String> {
         .map(|c| c.into_owned())
 }
 
+/// The client authentication a form body may carry: `client_id` and
+/// `client_secret` (RFC 6749 §2.3.1), or a `client_assertion` of type
+/// `client_assertion_type` (RFC 7523 §2.2).
+#[derive(Debug, Default)]
+pub struct BodyCredentials {
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub assertion_type: Option<String>,
+    pub assertion: Option<Secret>,
+}
+
 /// Combines header and body credentials into one [`ClientCredentials`].
 ///
 /// A `client_id` in the body that repeats the Basic one is tolerated; a
-/// different one, or a secret in both places, is `invalid_request` (RFC 6749
-/// §2.3: one authentication method per request).
+/// different one, or two methods at once (a secret in both places, a
+/// secret and an assertion), is `invalid_request` (RFC 6749 §2.3: one
+/// authentication method per request). With an assertion the `client_id`
+/// may be left out: it is the assertion's `sub` (RFC 7523 §3).
 pub fn client_credentials(
     auth: ClientAuth,
-    body_client_id: Option<String>,
-    body_secret: Option<Secret>,
+    body: BodyCredentials,
 ) -> Result<ClientCredentials, Error> {
+    let one_method = || Error::InvalidRequest("use only one client authentication method".into());
+    let assertion = body.assertion.filter(|a| !a.is_empty());
+    let assertion_type = body.assertion_type.filter(|t| !t.is_empty());
+    match (&assertion, assertion_type.as_deref()) {
+        (None, None) => {}
+        (None, Some(_)) => {
+            return Err(Error::InvalidRequest(
+                "client_assertion_type needs a client_assertion".into(),
+            ));
+        }
+        (Some(_), Some(ASSERTION_TYPE)) => {}
+        (Some(_), _) => {
+            return Err(Error::InvalidClient {
+                description: format!("client_assertion_type must be {ASSERTION_TYPE}"),
+                basic_auth: false,
+            });
+        }
+    }
+    let body_secret = body.client_secret.filter(|s| !s.is_empty());
     match auth.0 {
         Some((client_id, secret)) => {
-            if body_client_id.as_ref().is_some_and(|b| *b != client_id) {
+            if body.client_id.as_ref().is_some_and(|b| *b != client_id) {
                 return Err(Error::InvalidRequest(
                     "client_id in the body differs from the Authorization header".into(),
                 ));
             }
-            if body_secret.as_ref().is_some_and(|s| !s.is_empty()) {
-                return Err(Error::InvalidRequest(
-                    "use only one client authentication method".into(),
-                ));
+            if body_secret.is_some() || assertion.is_some() {
+                return Err(one_method());
             }
             Ok(ClientCredentials {
                 client_id,
                 secret: Some(secret).filter(|s| !s.is_empty()),
                 via_basic: true,
+                assertion: None,
             })
         }
         None => {
-            let client_id = body_client_id
+            if body_secret.is_some() && assertion.is_some() {
+                return Err(one_method());
+            }
+            let claimed = assertion
+                .as_ref()
+                .and_then(|a| client_assertion::claimed_client(a.expose()));
+            let client_id = body
+                .client_id
                 .filter(|id| !id.is_empty())
+                .or(claimed)
+                .filter(|id| !id.contains('\0'))
                 .ok_or_else(|| Error::InvalidRequest("client_id is required".into()))?;
             Ok(ClientCredentials {
                 client_id,
-                secret: body_secret.filter(|s| !s.is_empty()),
+                secret: body_secret,
                 via_basic: false,
+                assertion,
             })
         }
     }

@@ -5,6 +5,6 @@ mod client_auth;
 mod client_ip;
 pub mod form;
 
-pub use client_auth::{ClientAuth, bearer_token, client_credentials};
+pub use client_auth::{BodyCredentials, ClientAuth, bearer_token, client_credentials};
 pub use client_ip::{ClientIp, UserAgent};
 pub use form::OAuthForm;

@@ -10,7 +10,9 @@ use crate::domain::Error;
 use crate::domain::device_flow::{self, StartRequest};
 use crate::domain::throttle::network_of;
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
-use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, UserAgent, client_credentials};
+use crate::http::extract::{
+    BodyCredentials, ClientAuth, ClientIp, OAuthForm, UserAgent, client_credentials,
+};
 use crate::http::limits;
 use crate::http::openapi::FORM;
 use crate::http::paths;
@@ -29,6 +31,18 @@ pub struct DeviceCodeForm {
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
     #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
     pub client_secret: Option<Secret>,
+    /// RFC 7523 `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[validate(length(max = 255, message = "must be at most 255 characters"))]
+    #[schema(
+        pattern = "^urn:ietf:params:oauth:client-assertion-type:jwt-bearer$",
+        max_length = 255,
+        nullable = false
+    )]
+    pub client_assertion_type: Option<String>,
+    /// RFC 7523: a JWT signed with the client's registered key, instead of a secret.
+    #[validate(length(max = 8192, message = "must be at most 8192 characters"))]
+    #[schema(value_type = Option<String>, max_length = 8192, nullable = false)]
+    pub client_assertion: Option<Secret>,
     /// Space-delimited scopes (RFC 6749 §3.3); all the client may have
     /// when absent.
     #[validate(length(max = 1024, message = "must be at most 1024 characters"))]
@@ -102,7 +116,15 @@ pub async fn request_device_code(
         state.core.metrics.rate_limited(Limit::DeviceCode);
         return Err(Error::TooManyAttempts { retry_after_secs }.into());
     }
-    let client = client_credentials(auth, form.client_id, form.client_secret)?;
+    let client = client_credentials(
+        auth,
+        BodyCredentials {
+            client_id: form.client_id,
+            client_secret: form.client_secret,
+            assertion_type: form.client_assertion_type,
+            assertion: form.client_assertion,
+        },
+    )?;
     let started = device_flow::start(
         &state.core,
         StartRequest {

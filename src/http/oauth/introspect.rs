@@ -13,7 +13,9 @@ use crate::crypto::constant_time_eq;
 use crate::domain::token::{self, Introspection, TokenHint};
 use crate::domain::{Error, client};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
-use crate::http::extract::{ClientAuth, OAuthForm, bearer_token, client_credentials};
+use crate::http::extract::{
+    BodyCredentials, ClientAuth, OAuthForm, bearer_token, client_credentials,
+};
 use crate::http::openapi::FORM;
 use crate::http::paths;
 use crate::model::Secret;
@@ -38,6 +40,18 @@ pub struct IntrospectForm {
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
     #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
     pub client_secret: Option<Secret>,
+    /// RFC 7523 `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[validate(length(max = 255, message = "must be at most 255 characters"))]
+    #[schema(
+        pattern = "^urn:ietf:params:oauth:client-assertion-type:jwt-bearer$",
+        max_length = 255,
+        nullable = false
+    )]
+    pub client_assertion_type: Option<String>,
+    /// RFC 7523: a JWT signed with the client's registered key, instead of a secret.
+    #[validate(length(max = 8192, message = "must be at most 8192 characters"))]
+    #[schema(value_type = Option<String>, max_length = 8192, nullable = false)]
+    pub client_assertion: Option<Secret>,
 }
 
 /// RFC 7662 §2.2; only `active` for inactive tokens.
@@ -123,7 +137,15 @@ pub async fn introspect(
         }
         (Some(_), None) => false,
         (None, _) => {
-            let creds = client_credentials(auth, form.client_id, form.client_secret)?;
+            let creds = client_credentials(
+                auth,
+                BodyCredentials {
+                    client_id: form.client_id,
+                    client_secret: form.client_secret,
+                    assertion_type: form.client_assertion_type,
+                    assertion: form.client_assertion,
+                },
+            )?;
             let client = client::authenticate(&state.core, &creds).await?;
             client.is_confidential()
         }

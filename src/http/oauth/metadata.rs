@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::domain::client_assertion;
 use crate::http::error::{ApiError, ErrorBody};
 use crate::http::oauth::token::{AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT};
 use crate::http::paths;
@@ -47,11 +48,11 @@ pub struct Metadata {
     pub authorization_response_iss_parameter_supported: bool,
     pub scopes_supported: Vec<String>,
     #[schema(value_type = Vec<String>)]
-    pub token_endpoint_auth_methods_supported: [&'static str; 3],
+    pub token_endpoint_auth_methods_supported: [&'static str; 4],
     #[schema(value_type = Vec<String>)]
-    pub revocation_endpoint_auth_methods_supported: [&'static str; 3],
+    pub revocation_endpoint_auth_methods_supported: [&'static str; 4],
     #[schema(value_type = Vec<String>)]
-    pub introspection_endpoint_auth_methods_supported: [&'static str; 2],
+    pub introspection_endpoint_auth_methods_supported: [&'static str; 3],
     /// The algorithm of the key that signs access and ID tokens; empty
     /// with HS256, which cannot sign ID tokens (`openid` is refused then).
     #[schema(value_type = Vec<String>)]
@@ -66,8 +67,14 @@ pub struct Metadata {
     /// `normal`: claims come from this server.
     #[schema(value_type = Vec<String>)]
     pub claim_types_supported: [&'static str; 1],
+    /// What `private_key_jwt` assertions may be signed with (RFC 7523);
+    /// the same for the revocation and introspection endpoints.
     #[schema(value_type = Vec<String>)]
-    pub token_endpoint_auth_signing_alg_values_supported: [&'static str; 0],
+    pub token_endpoint_auth_signing_alg_values_supported: [&'static str; 3],
+    #[schema(value_type = Vec<String>)]
+    pub revocation_endpoint_auth_signing_alg_values_supported: [&'static str; 3],
+    #[schema(value_type = Vec<String>)]
+    pub introspection_endpoint_auth_signing_alg_values_supported: [&'static str; 3],
     #[schema(value_type = Vec<String>)]
     pub subject_types_supported: [&'static str; 1],
     pub service_documentation: String,
@@ -116,15 +123,18 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
             "none",
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
         ],
         revocation_endpoint_auth_methods_supported: [
             "none",
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
         ],
         introspection_endpoint_auth_methods_supported: [
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
         ],
         id_token_signing_alg_values_supported: id_token_alg
             .map(|a| a.as_str())
@@ -133,7 +143,9 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
         claims_supported: crate::model::oidc::CLAIMS,
         acr_values_supported: crate::model::authn::Acr::ALL.map(|a| a.as_str()),
         claim_types_supported: ["normal"],
-        token_endpoint_auth_signing_alg_values_supported: [],
+        token_endpoint_auth_signing_alg_values_supported: client_assertion::ALGORITHMS,
+        revocation_endpoint_auth_signing_alg_values_supported: client_assertion::ALGORITHMS,
+        introspection_endpoint_auth_signing_alg_values_supported: client_assertion::ALGORITHMS,
         subject_types_supported: ["public"],
         service_documentation: url(paths::DEVICE),
         issuer,

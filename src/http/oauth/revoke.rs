@@ -9,7 +9,7 @@ use validator::Validate;
 use crate::domain::Error;
 use crate::domain::token::{self, TokenHint};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
-use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, client_credentials};
+use crate::http::extract::{BodyCredentials, ClientAuth, ClientIp, OAuthForm, client_credentials};
 use crate::http::openapi::FORM;
 use crate::http::paths;
 use crate::model::Secret;
@@ -33,6 +33,18 @@ pub struct RevokeForm {
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
     #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
     pub client_secret: Option<Secret>,
+    /// RFC 7523 `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[validate(length(max = 255, message = "must be at most 255 characters"))]
+    #[schema(
+        pattern = "^urn:ietf:params:oauth:client-assertion-type:jwt-bearer$",
+        max_length = 255,
+        nullable = false
+    )]
+    pub client_assertion_type: Option<String>,
+    /// RFC 7523: a JWT signed with the client's registered key, instead of a secret.
+    #[validate(length(max = 8192, message = "must be at most 8192 characters"))]
+    #[schema(value_type = Option<String>, max_length = 8192, nullable = false)]
+    pub client_assertion: Option<Secret>,
 }
 
 /// An empty JSON object.
@@ -64,7 +76,15 @@ pub async fn revoke(
     auth: ClientAuth,
     OAuthForm(form): OAuthForm<RevokeForm>,
 ) -> Result<Response, ApiError> {
-    let client = client_credentials(auth, form.client_id, form.client_secret)?;
+    let client = client_credentials(
+        auth,
+        BodyCredentials {
+            client_id: form.client_id,
+            client_secret: form.client_secret,
+            assertion_type: form.client_assertion_type,
+            assertion: form.client_assertion,
+        },
+    )?;
     let token = form
         .token
         .filter(|t| !t.is_empty())

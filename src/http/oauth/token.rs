@@ -11,7 +11,7 @@ use crate::domain::Error;
 use crate::domain::device_flow::{self, PollRequest};
 use crate::domain::token::{self, CodeRequest, RefreshRequest};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
-use crate::http::extract::{ClientAuth, ClientIp, OAuthForm, client_credentials};
+use crate::http::extract::{BodyCredentials, ClientAuth, ClientIp, OAuthForm, client_credentials};
 use crate::http::openapi::FORM;
 use crate::http::paths;
 use crate::model::Secret;
@@ -35,6 +35,12 @@ pub struct TokenForm {
     pub client_id: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
     pub client_secret: Option<Secret>,
+    /// RFC 7523 `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[validate(length(max = 255, message = "must be at most 255 characters"))]
+    pub client_assertion_type: Option<String>,
+    /// RFC 7523: a JWT signed with the client's registered key, instead of a secret.
+    #[validate(length(max = 8192, message = "must be at most 8192 characters"))]
+    pub client_assertion: Option<Secret>,
     #[validate(length(max = 1024, message = "must be at most 1024 characters"))]
     pub scope: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
@@ -77,6 +83,16 @@ pub struct AuthorizationCodeGrant {
     pub client_id: Option<String>,
     #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
     pub client_secret: Option<Secret>,
+    /// RFC 7523 `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[schema(
+        pattern = "^urn:ietf:params:oauth:client-assertion-type:jwt-bearer$",
+        max_length = 255,
+        nullable = false
+    )]
+    pub client_assertion_type: Option<String>,
+    /// RFC 7523: a JWT signed with the client's registered key, instead of a secret.
+    #[schema(value_type = Option<String>, max_length = 8192, nullable = false)]
+    pub client_assertion: Option<Secret>,
 }
 
 /// RFC 8628 §3.4: redeem a device code. The client authenticates as on the
@@ -93,6 +109,16 @@ pub struct DeviceCodeGrant {
     pub client_id: Option<String>,
     #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
     pub client_secret: Option<Secret>,
+    /// RFC 7523 `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[schema(
+        pattern = "^urn:ietf:params:oauth:client-assertion-type:jwt-bearer$",
+        max_length = 255,
+        nullable = false
+    )]
+    pub client_assertion_type: Option<String>,
+    /// RFC 7523: a JWT signed with the client's registered key, instead of a secret.
+    #[schema(value_type = Option<String>, max_length = 8192, nullable = false)]
+    pub client_assertion: Option<Secret>,
     /// Tolerated and only checked for syntax: the grant fixed the scope.
     #[schema(max_length = 1024, nullable = false)]
     pub scope: Option<String>,
@@ -114,6 +140,16 @@ pub struct RefreshTokenGrant {
     pub client_id: Option<String>,
     #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
     pub client_secret: Option<Secret>,
+    /// RFC 7523 `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[schema(
+        pattern = "^urn:ietf:params:oauth:client-assertion-type:jwt-bearer$",
+        max_length = 255,
+        nullable = false
+    )]
+    pub client_assertion_type: Option<String>,
+    /// RFC 7523: a JWT signed with the client's registered key, instead of a secret.
+    #[schema(value_type = Option<String>, max_length = 8192, nullable = false)]
+    pub client_assertion: Option<Secret>,
     /// A subset of the granted scope.
     #[schema(max_length = 1024, nullable = false)]
     pub scope: Option<String>,
@@ -170,7 +206,7 @@ pub async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     auth: ClientAuth,
-    OAuthForm(form): OAuthForm<TokenForm>,
+    OAuthForm(mut form): OAuthForm<TokenForm>,
 ) -> Result<Response, ApiError> {
     let grant_type = form
         .grant_type
@@ -179,7 +215,7 @@ pub async fn token(
         .ok_or_else(|| Error::InvalidRequest("grant_type is required".into()))?;
     let issued = match grant_type {
         DEVICE_CODE_GRANT => {
-            let client = client_credentials(auth, form.client_id, form.client_secret)?;
+            let client = client_credentials(auth, form.body_credentials())?;
             let device_code = required(form.device_code, "device_code")?;
             // Some clients repeat `scope` on the token request. The grant
             // already fixed the scope, so it is only checked for syntax.
@@ -195,7 +231,7 @@ pub async fn token(
             .await?
         }
         AUTHORIZATION_CODE_GRANT => {
-            let client = client_credentials(auth, form.client_id, form.client_secret)?;
+            let client = client_credentials(auth, form.body_credentials())?;
             let code = required(form.code, "code")?;
             token::redeem_authorization_code(
                 &state.core,
@@ -210,7 +246,7 @@ pub async fn token(
             .await?
         }
         REFRESH_TOKEN_GRANT => {
-            let client = client_credentials(auth, form.client_id, form.client_secret)?;
+            let client = client_credentials(auth, form.body_credentials())?;
             let refresh_token = required(form.refresh_token, "refresh_token")?;
             token::refresh(
                 &state.core,
@@ -239,6 +275,18 @@ pub async fn token(
         refresh_token: issued.refresh_token,
         id_token: issued.id_token,
     }))
+}
+
+impl TokenForm {
+    /// The client authentication the body carries.
+    fn body_credentials(&mut self) -> BodyCredentials {
+        BodyCredentials {
+            client_id: self.client_id.take(),
+            client_secret: self.client_secret.take(),
+            assertion_type: self.client_assertion_type.take(),
+            assertion: self.client_assertion.take(),
+        }
+    }
 }
 
 fn required(value: Option<Secret>, name: &str) -> Result<Secret, Error> {

@@ -28,7 +28,9 @@ impl Store {
         let mut sql = Sql::new("");
         let n = sql.int(now);
         sql.push(&format!(
-            "SELECT c.id, c.name, c.secret_hash IS NOT NULL AS confidential, c.allowed_scopes, \
+            "SELECT c.id, c.name, \
+             (c.secret_hash IS NOT NULL OR c.jwks IS NOT NULL OR c.jwks_uri IS NOT NULL) \
+             AS confidential, c.allowed_scopes, \
              c.disabled, c.refresh_tokens, c.created_at, \
              (SELECT COUNT(*) FROM access_tokens t WHERE t.client_id = c.id \
                 AND t.revoked_at IS NULL AND t.expires_at > {n}) AS active_tokens \

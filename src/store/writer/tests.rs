@@ -71,6 +71,7 @@ async fn store_with(settings: &PoolSettings, n: usize) -> (Store, tempfile::Temp
     store.migrate().await.unwrap();
     store
         .insert_client(&NewClient {
+            keys: None,
             id: "c".into(),
             name: "C".into(),
             secret_hash: None,

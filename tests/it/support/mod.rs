@@ -492,6 +492,7 @@ impl TestApp {
         self.core
             .store
             .insert_client(&authgate::store::NewClient {
+                keys: None,
                 id: id.into(),
                 name: format!("Client {id}"),
                 secret_hash: secret.map(authgate::crypto::hash_secret),
