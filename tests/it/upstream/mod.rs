@@ -17,8 +17,10 @@ mod admin;
 mod cli;
 mod failures;
 mod forged;
+mod github;
 mod linking;
 mod sign_in;
+mod userinfo;
 
 pub const CLIENT: &str = "authgate-downstream";
 pub const SECRET: &str = "downstream-client-secret";
