@@ -150,18 +150,18 @@ pub async fn exchange(
             provider.label
         )));
     };
-    let text = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
-    let login = text(Some(user.login)).ok_or_else(|| {
+    let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let Some(login) = text(&user.login) else {
         tracing::warn!(provider = %provider.name, "GitHub user without a login");
-        Problem::Unreachable(provider.label.clone())
-    })?;
-    let email = text(Some(primary.email));
+        return Err(Problem::Unreachable(provider.label.clone()));
+    };
+    let email = text(&primary.email);
     Ok(Claims {
         subject: user.id.to_string(),
         username: Some(login),
         email_verified: primary.verified && email.is_some(),
         email,
-        name: text(user.name),
+        name: user.name.as_deref().and_then(text),
     })
 }
 
