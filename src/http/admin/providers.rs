@@ -1,6 +1,8 @@
 //! `/admin/providers`: upstream OpenID providers (and GitHub) people may
-//! sign in through: list, add (from a preset or not), disable and enable (removal, which drops every
-//! account link, is left to `authgate provider remove`).
+//! sign in through: list, add (from a preset or not), disable and enable
+//! (removal, which drops every account link, is left to `authgate
+//! provider remove`). Presets are resolved by domain/upstream/presets.rs,
+//! like the command line's.
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;

@@ -31,6 +31,8 @@ pub(super) struct Mock {
     pub next: Arc<Mutex<Option<Forgery>>>,
     /// What its userinfo endpoint answers to the access token `at`.
     pub userinfo: Arc<Mutex<Value>>,
+    /// Its userinfo status: other than 200, it answers plain text.
+    pub userinfo_status: Arc<Mutex<u16>>,
 }
 
 pub(super) async fn mock() -> Mock {
@@ -56,13 +58,20 @@ pub(super) async fn mock() -> Mock {
     let next: Arc<Mutex<Option<Forgery>>> = Arc::default();
     let forged = next.clone();
     let userinfo = Arc::new(Mutex::new(json!({ "sub": "forger-1" })));
-    let info = userinfo.clone();
+    let userinfo_status = Arc::new(Mutex::new(200));
+    let (info, status) = (userinfo.clone(), userinfo_status.clone());
     let router = axum::Router::new()
         .route(
             "/userinfo",
             get(move |headers: axum::http::HeaderMap| async move {
+                use axum::response::IntoResponse as _;
                 assert_eq!(headers.get("authorization").unwrap(), "Bearer at");
-                Json(info.lock().unwrap().clone())
+                let status = *status.lock().unwrap();
+                if status != 200 {
+                    let code = axum::http::StatusCode::from_u16(status).unwrap();
+                    return (code, "not JSON").into_response();
+                }
+                Json(info.lock().unwrap().clone()).into_response()
             }),
         )
         .route(
@@ -91,6 +100,7 @@ pub(super) async fn mock() -> Mock {
         good,
         next,
         userinfo,
+        userinfo_status,
     }
 }
 

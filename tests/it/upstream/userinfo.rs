@@ -100,3 +100,28 @@ async fn userinfo_about_another_subject_is_refused() {
     }
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_failing_userinfo_endpoint_signs_nobody_in() {
+    let app = TestApp::spawn_with(|c| c.base_url = format!("http://{}", c.addr)).await;
+    let mock = mock().await;
+    add_provider(&app, &mock.base, |p| p.create_accounts = true).await;
+    let good = json!({"sub": "forger-1", "email": "forger@corp.example", "email_verified": true});
+    // A 200 that is not JSON is as useless as an error.
+    for (status, says) in [
+        (500, "not answering"),
+        (401, "could not be verified"),
+        (203, "could not be verified"),
+    ] {
+        *mock.userinfo_status.lock().unwrap() = status;
+        let page = sign_in(&app, &mock, without_email, good.clone()).await;
+        assert_eq!(page.status, 502, "{status}: {}", page.body);
+        assert!(page.body.contains(says), "{status}: {}", page.body);
+        assert!(find(&app, "forger").await.is_none());
+    }
+    *mock.userinfo_status.lock().unwrap() = 200;
+    let page = sign_in(&app, &mock, without_email, good).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(find(&app, "forger").await.is_some());
+    app.shutdown().await;
+}
