@@ -1,4 +1,5 @@
-//! Upstream OpenID Connect providers people may sign in through, the
+//! Upstream providers (OpenID Connect, or GitHub: see [`ProviderKind`])
+//! people may sign in through, the
 //! upstream accounts linked to local ones, and the rules that need no I/O:
 //! provider names, e-mail domains, usernames made from claims.
 //!
