@@ -1,7 +1,7 @@
 //! Upstream providers (OpenID Connect, or GitHub: see [`ProviderKind`])
-//! people may sign in through, the
-//! upstream accounts linked to local ones, and the rules that need no I/O:
-//! provider names, e-mail domains, usernames made from claims.
+//! people may sign in through, the upstream accounts linked to local
+//! ones, and the rules that need no I/O: provider names, e-mail domains,
+//! usernames made from claims.
 //!
 //! A provider's client secret is a [`Secret`]: the code exchange sends it
 //! to the provider, so it is kept as given (like a TOTP key, see
