@@ -1,6 +1,7 @@
-//! Upstream OpenID Connect providers people may sign in through, the
-//! upstream accounts linked to local ones, and the rules that need no I/O:
-//! provider names, e-mail domains, usernames made from claims.
+//! Upstream providers (OpenID Connect, or GitHub: see [`ProviderKind`])
+//! people may sign in through, the upstream accounts linked to local
+//! ones, and the rules that need no I/O: provider names, e-mail domains,
+//! usernames made from claims.
 //!
 //! A provider's client secret is a [`Secret`]: the code exchange sends it
 //! to the provider, so it is kept as given (like a TOTP key, see
@@ -38,19 +39,49 @@ impl Default for ClaimMapping {
     }
 }
 
+/// How AuthGate talks to a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProviderKind {
+    /// OpenID Connect: discovery under the issuer, a signed ID token.
+    #[default]
+    Oidc,
+    /// GitHub (or GitHub Enterprise Server): OAuth 2 without OpenID
+    /// Connect, the person read from its REST API.
+    Github,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 2] = [ProviderKind::Oidc, ProviderKind::Github];
+
+    /// As stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Oidc => "oidc",
+            ProviderKind::Github => "github",
+        }
+    }
+
+    /// The kind stored as `s`, if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// One upstream provider as stored.
 #[derive(Debug, Clone)]
 pub struct Provider {
     pub id: String,
+    pub kind: ProviderKind,
     /// The slug in its URLs (`/login/upstream/{name}`).
     pub name: String,
     /// What its button says: "Sign in with {label}".
     pub label: String,
-    /// The issuer URL its discovery document lives under.
+    /// The issuer URL its discovery document lives under; for GitHub, the
+    /// web address (`https://github.com` or a GitHub Enterprise Server).
     pub issuer: String,
     pub client_id: String,
     pub client_secret: Secret,
-    /// Scopes asked for (always including `openid`).
+    /// Scopes asked for (always including `openid` for OpenID Connect).
     pub scopes: Vec<String>,
     pub claims: ClaimMapping,
     /// Whether a person unknown here gets an account at first sign-in.
@@ -140,6 +171,14 @@ pub fn username_from_claim(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kinds_round_trip() {
+        for kind in ProviderKind::ALL {
+            assert_eq!(ProviderKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(ProviderKind::parse("saml"), None);
+    }
 
     #[test]
     fn names_are_url_slugs() {

@@ -8,11 +8,12 @@
 use super::{Result, Store, on_pool};
 use crate::model::Secret;
 use crate::model::time::UnixSecs;
-use crate::model::upstream::{ClaimMapping, Identity, PendingSignIn, Provider};
+use crate::model::upstream::{ClaimMapping, Identity, PendingSignIn, Provider, ProviderKind};
 
 #[derive(sqlx::FromRow)]
 struct ProviderRow {
     id: String,
+    kind: String,
     name: String,
     label: String,
     issuer: String,
@@ -33,10 +34,16 @@ fn words(list: &str) -> Vec<String> {
     list.split_whitespace().map(str::to_owned).collect()
 }
 
-impl From<ProviderRow> for Provider {
-    fn from(r: ProviderRow) -> Self {
-        Provider {
+impl TryFrom<ProviderRow> for Provider {
+    type Error = super::Error;
+
+    fn try_from(r: ProviderRow) -> Result<Self> {
+        let kind = ProviderKind::parse(&r.kind).ok_or_else(|| {
+            super::Error::Corrupt(format!("provider {} has kind {:?}", r.name, r.kind))
+        })?;
+        Ok(Provider {
             id: r.id,
+            kind,
             name: r.name,
             label: r.label,
             issuer: r.issuer,
@@ -53,13 +60,13 @@ impl From<ProviderRow> for Provider {
             trust_email: r.trust_email,
             enabled: r.enabled,
             created_at: UnixSecs(r.created_at),
-        }
+        })
     }
 }
 
 const PROVIDER_COLUMNS: &str = "id, name, label, issuer, client_id, client_secret, scopes, \
      username_claim, email_claim, name_claim, create_accounts, allowed_domains, trust_email, \
-     enabled, created_at";
+     enabled, created_at, kind";
 
 #[derive(sqlx::FromRow)]
 struct IdentityRow {
@@ -85,7 +92,7 @@ impl Store {
     pub async fn insert_upstream_provider(&self, p: &Provider) -> Result<()> {
         let sql = format!(
             "INSERT INTO upstream_providers ({PROVIDER_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
         );
         on_pool!(writer self, pool => {
             sqlx::query(&sql)
@@ -104,6 +111,7 @@ impl Store {
                 .bind(p.trust_email)
                 .bind(p.enabled)
                 .bind(p.created_at.0)
+                .bind(p.kind.as_str())
                 .execute(pool)
                 .await?;
         });
@@ -116,7 +124,7 @@ impl Store {
         let rows: Vec<ProviderRow> = on_pool!(self, pool => {
             sqlx::query_as(&sql).fetch_all(pool).await?
         });
-        Ok(rows.into_iter().map(Provider::from).collect())
+        rows.into_iter().map(Provider::try_from).collect()
     }
 
     /// The provider called `name`.
@@ -125,7 +133,7 @@ impl Store {
         let row: Option<ProviderRow> = on_pool!(self, pool => {
             sqlx::query_as(&sql).bind(name).fetch_optional(pool).await?
         });
-        Ok(row.map(Provider::from))
+        row.map(Provider::try_from).transpose()
     }
 
     /// Turns the provider called `name` on or off; false if there is none.

@@ -5,7 +5,7 @@ use maud::{Markup, html};
 
 use super::{
     BTN_PRIMARY, BTN_ROW, BTN_ROW_DANGER, Hue, PostForm, TR, Table, badge, cell, checkbox,
-    data_table, panel, post_button,
+    data_table, panel, post_button, select,
 };
 use crate::feedback::{Tone, alert};
 use crate::form::{Field, csrf_field, field};
@@ -18,6 +18,8 @@ pub struct ProviderRow<'a> {
     pub issuer: &'a str,
     /// The redirect URI to register at the provider.
     pub redirect_uri: String,
+    /// `oidc` or `github`.
+    pub kind: &'a str,
     /// "create accounts", "trust e-mail", "domains: …".
     pub options: Vec<String>,
     pub enabled: bool,
@@ -28,6 +30,10 @@ pub struct ProviderRow<'a> {
 /// The add form's values (kept after a refusal) and its problem.
 #[derive(Debug, Clone, Default)]
 pub struct ProviderForm<'a> {
+    /// The presets offered, as (value, label); the first is "none".
+    pub presets: &'a [(&'a str, &'a str)],
+    pub preset: &'a str,
+    pub tenant: &'a str,
     pub name: &'a str,
     pub label: &'a str,
     pub issuer: &'a str,
@@ -49,7 +55,15 @@ pub struct ProvidersPage<'a> {
 
 const TABLE: Table<'static> = Table {
     label: "Sign-in providers",
-    head: &["Name", "Issuer", "Redirect URI", "Options", "Status", ""],
+    head: &[
+        "Name",
+        "Kind",
+        "Issuer",
+        "Redirect URI",
+        "Options",
+        "Status",
+        "",
+    ],
     empty: "No providers yet: people sign in with passwords only.",
 };
 
@@ -70,6 +84,7 @@ fn row(csrf: &str, r: &ProviderRow<'_>) -> Markup {
                 span class="font-semibold" { (r.label) }
                 div class="font-mono text-xs text-slate-500 dark:text-slate-400" { (r.name) }
             }))
+            (cell("Kind", "", html! { code class="font-mono text-xs" { (r.kind) } }))
             (cell("Issuer", "md:max-w-64 break-all", html! { code class="font-mono text-xs break-all" { (r.issuer) } }))
             (cell("Redirect URI", "md:max-w-72 break-all", html! { code class="font-mono text-xs break-all" { (r.redirect_uri) } }))
             (cell("Options", "", html! {
@@ -98,14 +113,19 @@ fn add_form(p: &ProvidersPage<'_>) -> Markup {
             form method="post" action=(p.add_action) class="max-w-2xl space-y-5" novalidate {
                 (csrf_field(p.csrf))
                 @if let Some(error) = f.error { (alert(Tone::Error, error)) }
+                (select("provider-preset", "preset", "Preset", f.presets, f.preset))
                 (field(&Field { id: "provider-name", name: "name", label: "Name", kind: "text", value: f.name,
                     autocomplete: "off", required: true, literal: true,
                     hint: Some("In its URLs: lowercase letters, digits and '-'."), ..Field::default() }))
                 (field(&Field { id: "provider-label", name: "label", label: "Button label", kind: "text",
                     value: f.label, autocomplete: "off", hint: Some("“Sign in with …”"), ..Field::default() }))
                 (field(&Field { id: "provider-issuer", name: "issuer", label: "Issuer URL", kind: "url",
-                    value: f.issuer, autocomplete: "off", required: true, literal: true, input_class: "font-mono",
+                    value: f.issuer, autocomplete: "off", literal: true, input_class: "font-mono",
+                    hint: Some("Needed without a preset and for Gitea; for GitHub Enterprise or self-managed GitLab, its URL."),
                     ..Field::default() }))
+                (field(&Field { id: "provider-tenant", name: "tenant", label: "Microsoft tenant ID", kind: "text",
+                    value: f.tenant, autocomplete: "off", literal: true, input_class: "font-mono",
+                    hint: Some("Microsoft only: the directory's ID (a GUID)."), ..Field::default() }))
                 (field(&Field { id: "provider-client-id", name: "client_id", label: "Client ID", kind: "text",
                     value: f.client_id, autocomplete: "off", required: true, literal: true, ..Field::default() }))
                 (field(&Field { id: "provider-client-secret", name: "client_secret", label: "Client secret",
@@ -121,7 +141,7 @@ fn add_form(p: &ProvidersPage<'_>) -> Markup {
                     hint: Some("Separated by spaces; accounts are then created only for verified addresses there."),
                     ..Field::default() }))
                 (checkbox("provider-trust", "trust_email", "Trust its verified e-mail addresses", f.trust_email,
-                    Some("A verified address links to the account here with the same verified address.")))
+                    Some("A verified address links to the account here with the same verified address. Refused for Microsoft, whose addresses are not verified.")))
                 button type="submit" class=(BTN_PRIMARY) { "Add provider" }
             }
         },
@@ -139,6 +159,7 @@ mod tests {
             add_action: "/admin/providers",
             rows: vec![ProviderRow {
                 name: "corp",
+                kind: "oidc",
                 label: "<Corp>",
                 issuer: "https://id.corp.example",
                 redirect_uri: "https://auth.example/login/upstream/corp/callback".into(),
@@ -146,9 +167,14 @@ mod tests {
                 enabled: false,
                 toggle_action: "/admin/providers/corp/enable".into(),
             }],
-            form: ProviderForm::default(),
+            form: ProviderForm {
+                presets: &[("", "None"), ("github", "GitHub")],
+                preset: "github",
+                ..ProviderForm::default()
+            },
         })
         .into_string();
+        assert!(html.contains("<option value=\"github\" selected>GitHub</option>"));
         assert!(html.contains("&lt;Corp&gt;"));
         assert!(html.contains("action=\"/admin/providers/corp/enable\""));
         assert!(html.contains(">Enable<"));

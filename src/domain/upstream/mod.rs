@@ -1,10 +1,12 @@
-//! Sign-in through upstream OpenID Connect providers.
+//! Sign-in through upstream OpenID Connect providers, and GitHub.
 //!
 //! [`begin`] sends the person to the provider with the authorization code
 //! flow, PKCE S256, a `state` and a `nonce`, all fresh, kept server-side
 //! (see store/upstream.rs) until [`finish`] takes them back exactly once.
 //! The callback's ID token is verified by the `openidconnect` crate
-//! (relying.rs), then [`resolve`] decides whose account it opens, by the
+//! (relying.rs), which also fills missing claims from userinfo; GitHub,
+//! which has no ID token, is asked through its API (github.rs). Then
+//! [`resolve`] decides whose account it opens, by the
 //! rules that keep one account from being taken over through another:
 //!
 //! 1. An upstream account linked before (provider + `sub`) signs in to
@@ -22,7 +24,9 @@
 //!
 //! Every sign-in, link, creation and refusal is audited.
 
+pub mod github;
 pub mod links;
+pub mod presets;
 pub mod providers;
 pub mod relying;
 
@@ -35,7 +39,7 @@ use super::{Core, Error};
 use crate::model::Secret;
 use crate::model::audit::AuditAction;
 use crate::model::time::UnixSecs;
-use crate::model::upstream::{PENDING_SECS, PendingSignIn, Provider};
+use crate::model::upstream::{PENDING_SECS, PendingSignIn, Provider, ProviderKind};
 use crate::store::NewAuditEvent;
 pub use relying::{Claims, Relying};
 
@@ -131,15 +135,15 @@ pub async fn begin(core: &Core, name: &str, next: &str) -> Result<Started, Probl
         nonce: &nonce,
         verifier: &verifier,
     };
-    let url = core
-        .upstream
-        .authorization_url(
-            &provider,
-            &redirect_uri(&core.policy.issuer, name),
-            &secrets,
-            now,
-        )
-        .await?;
+    let redirect = redirect_uri(&core.policy.issuer, name);
+    let url = match provider.kind {
+        ProviderKind::Oidc => {
+            core.upstream
+                .authorization_url(&provider, &redirect, &secrets, now)
+                .await?
+        }
+        ProviderKind::Github => github::authorization_url(&provider, &redirect, &secrets)?,
+    };
     let pending = PendingSignIn {
         provider_id: provider.id.clone(),
         nonce: Secret::new(nonce),
@@ -227,14 +231,24 @@ pub async fn finish(
         verifier: pending.pkce_verifier.expose(),
     };
     let redirect = redirect_uri(&core.policy.issuer, name);
-    let claims = match core
-        .upstream
-        .exchange(&provider, &redirect, code, &secrets, now)
-        .await
-    {
+    let exchanged = match provider.kind {
+        ProviderKind::Oidc => {
+            core.upstream
+                .exchange(&provider, &redirect, code, &secrets, now)
+                .await
+        }
+        ProviderKind::Github => {
+            github::exchange(core.upstream.http(), &provider, &redirect, code, &secrets).await
+        }
+    };
+    let claims = match exchanged {
         Ok(claims) => claims,
         Err(problem) => {
-            refused(core, &provider, ip, "code exchange or ID token refused").await;
+            let why = match provider.kind {
+                ProviderKind::Oidc => "code exchange, ID token or userinfo refused",
+                ProviderKind::Github => "code exchange or GitHub API refused",
+            };
+            refused(core, &provider, ip, why).await;
             return Err(problem);
         }
     };

@@ -7,18 +7,19 @@ use crate::domain::{Error, Result, audit};
 use crate::model::Secret;
 use crate::model::audit::AuditAction;
 use crate::model::time::UnixSecs;
-use crate::model::upstream::{ClaimMapping, DEFAULT_SCOPES, Provider, valid_name};
+use crate::model::upstream::{ClaimMapping, DEFAULT_SCOPES, Provider, ProviderKind, valid_name};
 use crate::store::NewAuditEvent;
 
 /// What an operator gives for a new provider.
 #[derive(Debug, Clone)]
 pub struct ProviderSpec {
+    pub kind: ProviderKind,
     pub name: String,
     pub label: Option<String>,
     pub issuer: String,
     pub client_id: String,
     pub client_secret: Secret,
-    /// Space-separated; `openid` is added when missing.
+    /// Space-separated; `openid` is added when missing (OpenID Connect).
     pub scopes: Option<String>,
     pub claims: ClaimMapping,
     pub create_accounts: bool,
@@ -45,17 +46,27 @@ fn provider(ctx: &Ctx<'_>, spec: ProviderSpec) -> Result<Provider> {
             "the issuer must be an https URL (http only on this machine) without query",
         );
     }
+    if let Some(why) = issuer
+        .as_ref()
+        .and_then(|u| entra_refusal(u, spec.trust_email))
+    {
+        return invalid(why);
+    }
     if spec.client_id.trim().is_empty() || spec.client_secret.is_empty() {
         return invalid("a client id and client secret are needed");
     }
+    let default_scopes = match spec.kind {
+        ProviderKind::Oidc => DEFAULT_SCOPES,
+        ProviderKind::Github => super::presets::GITHUB_SCOPES,
+    };
     let mut scopes: Vec<String> = spec
         .scopes
         .as_deref()
-        .unwrap_or(DEFAULT_SCOPES)
+        .unwrap_or(default_scopes)
         .split_whitespace()
         .map(str::to_owned)
         .collect();
-    if !scopes.iter().any(|s| s == "openid") {
+    if spec.kind == ProviderKind::Oidc && !scopes.iter().any(|s| s == "openid") {
         scopes.insert(0, "openid".into());
     }
     let mut domains = Vec::new();
@@ -81,6 +92,7 @@ fn provider(ctx: &Ctx<'_>, spec: ProviderSpec) -> Result<Provider> {
     }
     Ok(Provider {
         id: ctx.random.uuid(),
+        kind: spec.kind,
         name: spec.name,
         label,
         issuer: spec.issuer,
@@ -94,6 +106,36 @@ fn provider(ctx: &Ctx<'_>, spec: ProviderSpec) -> Result<Provider> {
         enabled: true,
         created_at: UnixSecs(ctx.clock.now_secs()),
     })
+}
+
+/// Why a Microsoft Entra ID issuer cannot be used as given, if it cannot.
+///
+/// Entra's `email` claim is whatever the directory's administrators (of
+/// any tenant, for multi-tenant apps) typed, unverified: believing it
+/// would let someone who controls some tenant sign in as anyone here by
+/// their address. And the shared tenants (`common`, `organizations`,
+/// `consumers`) publish an issuer template no ID token matches.
+fn entra_refusal(issuer: &url::Url, trust_email: bool) -> Option<&'static str> {
+    let host = issuer.host_str()?;
+    let entra = host == "sts.windows.net"
+        || (host.starts_with("login.") && host.contains("microsoftonline."));
+    if !entra {
+        return None;
+    }
+    let tenant = issuer.path_segments()?.next().unwrap_or_default();
+    if super::presets::ENTRA_SHARED_TENANTS
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(tenant))
+    {
+        return Some(
+            "Microsoft's shared tenants (common, organizations, consumers) have an issuer no ID \
+             token matches: give your tenant's ID",
+        );
+    }
+    trust_email.then_some(
+        "Microsoft Entra ID's email claim is not verified by the directory (a tenant's \
+         administrators can set any address), so trusting it for linking is refused",
+    )
 }
 
 async fn record(ctx: &Ctx<'_>, actor: &Actor, action: AuditAction, name: &str, detail: &str) {

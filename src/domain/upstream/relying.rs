@@ -1,6 +1,6 @@
 //! AuthGate as a relying party of an upstream provider, through the
-//! `openidconnect` crate: discovery (cached), the authorization URL, and
-//! the code exchange with the ID token's verification.
+//! `openidconnect` crate: discovery (cached), the authorization URL, the
+//! code exchange with the ID token's verification, and userinfo.
 //!
 //! Every call to a provider has a short deadline ([`UPSTREAM_TIMEOUT`]) and
 //! follows no redirects (a discovery document or token endpoint that
@@ -14,8 +14,8 @@ use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
 };
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 
 use super::Problem;
@@ -66,6 +66,11 @@ impl Relying {
             http,
             metadata: DashMap::new(),
         })
+    }
+
+    /// The HTTP client for providers (short deadlines, no redirects).
+    pub fn http(&self) -> &openidconnect::reqwest::Client {
+        &self.http
     }
 
     /// The provider's discovery document and keys, from memory when
@@ -151,7 +156,10 @@ impl Relying {
 
     /// Exchanges `code` and verifies the ID token: its signature with the
     /// provider's published keys, `iss`, `aud`, `exp` (at `now`) and
-    /// `nonce`, as OpenID Connect Core §3.1.3.7 asks.
+    /// `nonce`, as OpenID Connect Core §3.1.3.7 asks. Mapped claims the ID
+    /// token lacks are asked of the userinfo endpoint, when there is one
+    /// (many providers, Gitea and GitLab among them, keep the profile
+    /// there).
     pub async fn exchange(
         &self,
         provider: &Provider,
@@ -161,6 +169,7 @@ impl Relying {
         now: i64,
     ) -> Result<Claims, Problem> {
         let metadata = self.metadata(provider, now).await?;
+        let userinfo = metadata.userinfo_endpoint().map(|u| u.url().clone());
         let client = Self::client(provider, metadata, redirect_uri)?;
         let tokens = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -200,21 +209,113 @@ impl Relying {
         let subject = claims.subject().as_str().to_owned();
         // Verified above; read the mapped claims from the same payload.
         let payload = payload(&id_token.to_string()).ok_or(Problem::Unverified)?;
-        let text = |claim: &str| {
-            payload
-                .get(claim)
-                .and_then(|v| v.as_str())
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
+        let mut found = mapped(provider, subject, &payload);
+        let missing = found.username.is_none() || found.email.is_none() || found.name.is_none();
+        if let (true, Some(endpoint)) = (missing, userinfo) {
+            let info = self
+                .userinfo(provider, endpoint, tokens.access_token().secret())
+                .await?;
+            // OpenID Connect Core §5.3.4: the userinfo `sub` must be the
+            // ID token's, or the answer is about someone else (or was
+            // substituted) and nothing of it may be used.
+            if info.get("sub").and_then(|v| v.as_str()) != Some(found.subject.as_str()) {
+                tracing::warn!(provider = %provider.name, "userinfo sub is not the ID token's");
+                return Err(Problem::Unverified);
+            }
+            let more = mapped(provider, found.subject.clone(), &info);
+            found.username = found.username.or(more.username);
+            found.name = found.name.or(more.name);
+            if found.email.is_none() {
+                // email_verified from the source that gave the address.
+                found.email = more.email;
+                found.email_verified = more.email_verified;
+            }
+        }
+        Ok(found)
+    }
+
+    /// The provider's userinfo answer (OpenID Connect Core §5.3) for
+    /// `access_token`, as a JSON object. Signed or encrypted answers
+    /// (`application/jwt`) are not read: refused as unverifiable.
+    async fn userinfo(
+        &self,
+        provider: &Provider,
+        endpoint: url::Url,
+        access_token: &str,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, Problem> {
+        let unreachable = |why: &str| {
+            tracing::warn!(provider = %provider.name, reason = why, "upstream userinfo failed");
+            Problem::Unreachable(provider.label.clone())
         };
-        Ok(Claims {
-            subject,
-            username: text(&provider.claims.username),
-            email: text(&provider.claims.email),
-            email_verified: payload.get("email_verified") == Some(&serde_json::Value::Bool(true)),
-            name: text(&provider.claims.name),
-        })
+        let response = self
+            .http
+            .get(endpoint)
+            .bearer_auth(access_token)
+            .header(openidconnect::reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| unreachable(&e.to_string()))?;
+        let status = response.status();
+        if status.is_client_error() {
+            tracing::warn!(provider = %provider.name, %status, "upstream userinfo refused the token");
+            return Err(Problem::Unverified);
+        }
+        if !status.is_success() {
+            return Err(unreachable(status.as_str()));
+        }
+        let json = response
+            .headers()
+            .get(openidconnect::reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !json {
+            tracing::warn!(provider = %provider.name, "upstream userinfo is not plain JSON");
+            return Err(Problem::Unverified);
+        }
+        let body = limited(response)
+            .await
+            .ok_or_else(|| unreachable("unreadable or too large"))?;
+        serde_json::from_slice(&body).map_err(|_| unreachable("malformed JSON"))
+    }
+}
+
+/// The most an answer read by hand (userinfo, GitHub's API) may weigh.
+const MAX_BODY: usize = 256 * 1024;
+
+/// The body of `response`, if it is at most [`MAX_BODY`] bytes.
+pub(super) async fn limited(mut response: openidconnect::reqwest::Response) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Some(body)
+}
+
+/// The mapped claims of a verified ID token's (or userinfo's) `map`.
+/// `email_verified` counts only beside an address from the same map.
+fn mapped(
+    provider: &Provider,
+    subject: String,
+    map: &serde_json::Map<String, serde_json::Value>,
+) -> Claims {
+    let text = |claim: &str| {
+        map.get(claim)
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let email = text(&provider.claims.email);
+    Claims {
+        subject,
+        username: text(&provider.claims.username),
+        email_verified: email.is_some()
+            && map.get("email_verified") == Some(&serde_json::Value::Bool(true)),
+        email,
+        name: text(&provider.claims.name),
     }
 }
 

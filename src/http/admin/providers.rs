@@ -1,6 +1,8 @@
-//! `/admin/providers`: upstream OpenID providers people may sign in
-//! through: list, add, disable and enable (removal, which drops every
-//! account link, is left to `authgate provider remove`).
+//! `/admin/providers`: upstream OpenID providers (and GitHub) people may
+//! sign in through: list, add (from a preset or not), disable and enable
+//! (removal, which drops every account link, is left to `authgate
+//! provider remove`). Presets are resolved by domain/upstream/presets.rs,
+//! like the command line's.
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -14,6 +16,7 @@ use super::extract::{AdminUser, IdPath};
 use super::render::{Frame, admin_page, notice};
 use crate::domain::Error;
 use crate::domain::admin::Ctx;
+use crate::domain::upstream::presets::{self, Choices, Preset};
 use crate::domain::upstream::providers::{self, ProviderSpec};
 use crate::domain::upstream::redirect_uri;
 use crate::http::error::PageError;
@@ -21,11 +24,16 @@ use crate::http::paths::{self, with_id, with_query};
 use crate::http::ui::login::Empty;
 use crate::http::ui::session::CsrfForm;
 use crate::model::Secret;
-use crate::model::upstream::{ClaimMapping, DEFAULT_SCOPES};
+use crate::model::upstream::DEFAULT_SCOPES;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ProviderFields {
+    /// A preset's name, or empty for a generic OpenID Connect provider.
+    #[serde(default)]
+    pub preset: String,
+    #[serde(default)]
+    pub tenant: String,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
@@ -75,6 +83,7 @@ async fn page(
             };
             ProviderRow {
                 name: &p.name,
+                kind: p.kind.as_str(),
                 label: &p.label,
                 issuer: &p.issuer,
                 redirect_uri: redirect_uri(&state.core.policy.issuer, &p.name),
@@ -84,11 +93,17 @@ async fn page(
             }
         })
         .collect();
+    let preset_options: Vec<(&str, &str)> = std::iter::once(("", "None: OpenID Connect"))
+        .chain(Preset::ALL.iter().map(|p| (p.as_str(), p.label())))
+        .collect();
     let body = providers_page(&ProvidersPage {
         csrf: &admin.web.csrf,
         add_action: paths::ADMIN_PROVIDERS,
         rows,
         form: ProviderForm {
+            presets: &preset_options,
+            preset: &fields.preset,
+            tenant: &fields.tenant,
             name: &fields.name,
             label: &fields.label,
             issuer: &fields.issuer,
@@ -101,7 +116,7 @@ async fn page(
         },
     });
     let frame = Frame::new(Section::Providers, "Sign-in providers")
-        .subtitle("OpenID Connect providers people may sign in through.")
+        .subtitle("OpenID Connect providers, and GitHub, people may sign in through.")
         .notice(done.map(|n| (Tone::Success, n)));
     Ok(admin_page(state, admin, status, frame, body))
 }
@@ -138,14 +153,37 @@ pub async fn create(
     admin: AdminUser,
     CsrfForm { form, .. }: CsrfForm<ProviderFields>,
 ) -> Result<Response, PageError> {
-    let spec = ProviderSpec {
-        name: form.name.trim().to_owned(),
+    let preset = match form.preset.as_str() {
+        "" => None,
+        other => match Preset::parse(other) {
+            Some(p) => Some(p),
+            None => return refused(&state, &admin, &form, "no such preset").await,
+        },
+    };
+    // The form shows the generic scopes; with a preset they are the
+    // preset's unless changed.
+    let scopes = Some(form.scopes.clone())
+        .filter(|s| !s.trim().is_empty() && (preset.is_none() || s.trim() != DEFAULT_SCOPES));
+    let choices = Choices {
+        issuer: Some(form.issuer.clone()),
+        tenant: Some(form.tenant.clone()),
         label: Some(form.label.clone()),
-        issuer: form.issuer.trim().to_owned(),
+        scopes,
+        ..Choices::default()
+    };
+    let resolved = match presets::resolve(preset, choices) {
+        Ok(resolved) => resolved,
+        Err(why) => return refused(&state, &admin, &form, &why).await,
+    };
+    let spec = ProviderSpec {
+        kind: resolved.kind,
+        name: form.name.trim().to_owned(),
+        label: resolved.label,
+        issuer: resolved.issuer,
         client_id: form.client_id.clone(),
         client_secret: form.client_secret.clone(),
-        scopes: Some(form.scopes.clone()).filter(|s| !s.trim().is_empty()),
-        claims: ClaimMapping::default(),
+        scopes: resolved.scopes,
+        claims: resolved.claims,
         create_accounts: form.create_accounts.is_some(),
         allowed_domains: form
             .allowed_domains
@@ -158,20 +196,28 @@ pub async fn create(
         Ok(_) => Ok(
             Redirect::to(&with_query(paths::ADMIN_PROVIDERS, &[("added", "1")])).into_response(),
         ),
-        Err(Error::InvalidRequest(why)) => {
-            let message = format!("Not added: {why}.");
-            page(
-                &state,
-                &admin,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &form,
-                Some(&message),
-                None,
-            )
-            .await
-        }
+        Err(Error::InvalidRequest(why)) => refused(&state, &admin, &form, &why).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// The add form again, saying why it was refused.
+async fn refused(
+    state: &AppState,
+    admin: &AdminUser,
+    form: &ProviderFields,
+    why: &str,
+) -> Result<Response, PageError> {
+    let message = format!("Not added: {why}.");
+    page(
+        state,
+        admin,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        form,
+        Some(&message),
+        None,
+    )
+    .await
 }
 
 async fn set_enabled(

@@ -3,6 +3,7 @@
 //! it; the sign-in page follows.
 
 use authgate::model::audit::AuditAction;
+use authgate::model::upstream::ProviderKind;
 
 use crate::admin::audit;
 use crate::support::TestApp;
@@ -118,5 +119,99 @@ async fn administrators_add_disable_and_enable_providers() {
         assert_eq!(events.len(), 1, "{action}");
         assert_eq!(events[0].actor.as_deref(), Some(app.admin_id.as_str()));
     }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn administrators_add_providers_from_presets() {
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let app = TestApp::spawn().await;
+    app.sign_in().await;
+    let list = app.page("/admin/providers").await;
+    assert!(
+        list.body
+            .contains("<option value=\"github\">GitHub</option>")
+    );
+    let csrf = list.csrf();
+    // The form as first shown: its scopes field holds the generic scopes.
+    let add = |fields: &[(&'static str, &'static str)]| {
+        let mut all = vec![
+            ("client_id", "authgate"),
+            ("client_secret", "s3cret"),
+            ("scopes", "openid profile email"),
+            ("csrf_token", csrf.as_str()),
+        ];
+        all.extend_from_slice(fields);
+        let app = &app;
+        async move { app.submit("/admin/providers", &all, false).await }
+    };
+
+    let added = add(&[("preset", "github"), ("name", "gh")]).await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let gh = app
+        .core
+        .store
+        .upstream_provider("gh")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(gh.kind, ProviderKind::Github);
+    assert_eq!(gh.issuer, "https://github.com");
+    assert_eq!(
+        gh.scopes,
+        ["read:user", "user:email"],
+        "the preset's scopes"
+    );
+    assert_eq!(gh.label, "GitHub");
+    let list = app.page("/admin/providers").await;
+    assert!(list.body.contains(">github</code>"), "the kind is listed");
+
+    for (fields, says) in [
+        (
+            vec![
+                ("preset", "microsoft"),
+                ("name", "ms"),
+                ("tenant", TENANT),
+                ("trust_email", "on"),
+            ],
+            "not verified by the directory",
+        ),
+        (
+            vec![
+                ("preset", "microsoft"),
+                ("name", "ms"),
+                ("tenant", "common"),
+            ],
+            "shared by many directories",
+        ),
+        (vec![("preset", "gitea"), ("name", "tea")], "instance"),
+        (vec![("preset", "saml"), ("name", "x")], "no such preset"),
+    ] {
+        let refused = add(&fields).await;
+        assert_eq!(refused.status, 422, "{fields:?}: {}", refused.body);
+        assert!(refused.body.contains(says), "{fields:?}: {}", refused.body);
+    }
+    assert!(
+        app.core
+            .store
+            .upstream_provider("ms")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let added = add(&[("preset", "microsoft"), ("name", "ms"), ("tenant", TENANT)]).await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let ms = app
+        .core
+        .store
+        .upstream_provider("ms")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        ms.issuer,
+        format!("https://login.microsoftonline.com/{TENANT}/v2.0")
+    );
     app.shutdown().await;
 }

@@ -2,6 +2,7 @@
 //! database, as an operator runs them.
 
 use authgate::model::audit::AuditAction;
+use authgate::model::upstream::ProviderKind;
 
 use crate::admin::audit;
 use crate::admin::command_line::run_binary;
@@ -137,6 +138,151 @@ async fn providers_are_managed_from_the_command_line() {
                 .as_deref()
                 .unwrap_or("")
                 .contains("(command line)")
+        );
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn presets_fill_in_what_is_not_given() {
+    const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let app = TestApp::spawn().await;
+    let db = app.dir.clone();
+    let add = |args: &[&str]| {
+        let db = db.clone();
+        let mut all: Vec<String> = ["provider", "add"].map(str::to_owned).to_vec();
+        all.extend(args.iter().map(|s| (*s).to_owned()));
+        all.extend(["--client-id", "c", "--client-secret-stdin"].map(str::to_owned));
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = all.iter().map(String::as_str).collect();
+            run_binary(&db, &args, Some("s3cret\n"))
+        })
+    };
+    let stored = |name: &'static str| {
+        let store = app.core.store.clone();
+        async move { store.upstream_provider(name).await.unwrap().unwrap() }
+    };
+
+    let (ok, out, err) = add(&["gh", "--preset", "github"]).await.unwrap();
+    assert!(ok, "{out}{err}");
+    let gh = stored("gh").await;
+    assert_eq!(gh.kind, ProviderKind::Github);
+    assert_eq!(gh.issuer, "https://github.com");
+    assert_eq!(gh.scopes, ["read:user", "user:email"]);
+    assert_eq!(gh.label, "GitHub");
+
+    let (ok, out, err) = add(&[
+        "lab",
+        "--preset",
+        "gitlab",
+        "--issuer",
+        "https://git.corp.example",
+        "--trust-email",
+    ])
+    .await
+    .unwrap();
+    assert!(ok, "{out}{err}");
+    let lab = stored("lab").await;
+    assert_eq!(lab.kind, ProviderKind::Oidc);
+    assert_eq!(lab.issuer, "https://git.corp.example");
+    assert_eq!(lab.claims.username, "nickname");
+    assert_eq!(lab.label, "GitLab");
+    assert!(lab.trust_email);
+
+    let (ok, out, err) = add(&[
+        "tea",
+        "--preset",
+        "gitea",
+        "--issuer",
+        "https://gitea.corp.example",
+        "--label",
+        "Corp Gitea",
+        "--username-claim",
+        "nickname",
+    ])
+    .await
+    .unwrap();
+    assert!(ok, "{out}{err}");
+    let tea = stored("tea").await;
+    assert_eq!(tea.issuer, "https://gitea.corp.example/");
+    assert_eq!(tea.label, "Corp Gitea", "an explicit label wins");
+    assert_eq!(tea.claims.username, "nickname", "an explicit claim wins");
+
+    let (ok, out, err) = add(&["ms", "--preset", "microsoft", "--tenant", TENANT])
+        .await
+        .unwrap();
+    assert!(ok, "{out}{err}");
+    let ms = stored("ms").await;
+    assert_eq!(
+        ms.issuer,
+        format!("https://login.microsoftonline.com/{TENANT}/v2.0")
+    );
+    assert_eq!(ms.claims.username, "preferred_username");
+    assert!(!ms.trust_email);
+
+    let (ok, out, _) = run_binary(&db, &["provider", "list"], None);
+    assert!(ok);
+    let gh_line = out.lines().find(|l| l.starts_with("gh ")).unwrap();
+    assert!(gh_line.contains(" github "), "{gh_line}");
+    let ms_line = out.lines().find(|l| l.starts_with("ms ")).unwrap();
+    assert!(ms_line.contains(" oidc "), "{ms_line}");
+
+    // Refused, each with its reason, and nothing saved.
+    let refusals: [(&[&str], &str); 8] = [
+        (&["x1", "--preset", "microsoft"], "tenant"),
+        (
+            &["x2", "--preset", "microsoft", "--tenant", "common"],
+            "shared",
+        ),
+        (
+            &["x3", "--preset", "microsoft", "--tenant", "organizations"],
+            "shared",
+        ),
+        (
+            &[
+                "x4",
+                "--preset",
+                "microsoft",
+                "--tenant",
+                TENANT,
+                "--trust-email",
+            ],
+            "not verified",
+        ),
+        (
+            &[
+                "x5",
+                "--issuer",
+                "https://login.microsoftonline.com/consumers/v2.0",
+            ],
+            "shared",
+        ),
+        (
+            &[
+                "x6",
+                "--issuer",
+                &format!("https://login.microsoftonline.com/{TENANT}/v2.0"),
+                "--trust-email",
+            ],
+            "not verified",
+        ),
+        (&["x7", "--preset", "gitea"], "instance"),
+        (
+            &["x8", "--issuer", "https://id.example", "--tenant", TENANT],
+            "tenant",
+        ),
+    ];
+    for (args, says) in refusals {
+        let (ok, out, err) = add(args).await.unwrap();
+        assert!(!ok, "{args:?}: {out}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            app.core
+                .store
+                .upstream_provider(args[0])
+                .await
+                .unwrap()
+                .is_none()
         );
     }
     app.shutdown().await;

@@ -2,6 +2,7 @@
 //! with discovery, a JWK Set (one ES256 key) and a token endpoint that
 //! answers whatever ID token the test forges. Each forgery is refused and
 //! signs nobody in; the honest token from the same provider goes through.
+//! Its userinfo endpoint serves userinfo.rs too.
 
 use std::sync::{Arc, Mutex};
 
@@ -19,18 +20,22 @@ use crate::support::TestApp;
 
 /// What the next token response's ID token says, and which key signs it.
 #[derive(Clone)]
-struct Forgery {
-    claims: Value,
-    key: SigningKey,
+pub(super) struct Forgery {
+    pub claims: Value,
+    pub key: SigningKey,
 }
 
-struct Mock {
-    base: String,
-    good: SigningKey,
-    next: Arc<Mutex<Option<Forgery>>>,
+pub(super) struct Mock {
+    pub base: String,
+    pub good: SigningKey,
+    pub next: Arc<Mutex<Option<Forgery>>>,
+    /// What its userinfo endpoint answers to the access token `at`.
+    pub userinfo: Arc<Mutex<Value>>,
+    /// Its userinfo status: other than 200, it answers plain text.
+    pub userinfo_status: Arc<Mutex<u16>>,
 }
 
-async fn mock() -> Mock {
+pub(super) async fn mock() -> Mock {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let good = SigningKey::random(&mut rand_core_06::OsRng);
@@ -45,13 +50,30 @@ async fn mock() -> Mock {
         "authorization_endpoint": format!("{base}/authorize"),
         "token_endpoint": format!("{base}/token"),
         "jwks_uri": format!("{base}/jwks"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["ES256"],
     });
     let next: Arc<Mutex<Option<Forgery>>> = Arc::default();
     let forged = next.clone();
+    let userinfo = Arc::new(Mutex::new(json!({ "sub": "forger-1" })));
+    let userinfo_status = Arc::new(Mutex::new(200));
+    let (info, status) = (userinfo.clone(), userinfo_status.clone());
     let router = axum::Router::new()
+        .route(
+            "/userinfo",
+            get(move |headers: axum::http::HeaderMap| async move {
+                use axum::response::IntoResponse as _;
+                assert_eq!(headers.get("authorization").unwrap(), "Bearer at");
+                let status = *status.lock().unwrap();
+                if status != 200 {
+                    let code = axum::http::StatusCode::from_u16(status).unwrap();
+                    return (code, "not JSON").into_response();
+                }
+                Json(info.lock().unwrap().clone()).into_response()
+            }),
+        )
         .route(
             "/.well-known/openid-configuration",
             get(move || async move { Json(discovery) }),
@@ -73,7 +95,13 @@ async fn mock() -> Mock {
             }),
         );
     tokio::spawn(async move { axum::serve(listener, router).await });
-    Mock { base, good, next }
+    Mock {
+        base,
+        good,
+        next,
+        userinfo,
+        userinfo_status,
+    }
 }
 
 #[tokio::test]
@@ -155,7 +183,7 @@ async fn forged_id_tokens_are_refused() {
 }
 
 /// Starts a sign-in; the state and nonce the provider was sent.
-async fn start(app: &TestApp) -> (String, String) {
+pub(super) async fn start(app: &TestApp) -> (String, String) {
     let page = app.page("/login/upstream/corp").await;
     assert_eq!(page.status, 303, "{}", page.body);
     let sent = params(page.location().unwrap());
@@ -164,7 +192,7 @@ async fn start(app: &TestApp) -> (String, String) {
     (sent["state"].clone(), sent["nonce"].clone())
 }
 
-fn honest(issuer: &str, nonce: &str, now: i64) -> Value {
+pub(super) fn honest(issuer: &str, nonce: &str, now: i64) -> Value {
     json!({
         "iss": issuer, "sub": "forger-1", "aud": CLIENT, "iat": now, "exp": now + 300,
         "nonce": nonce, "preferred_username": "forger",

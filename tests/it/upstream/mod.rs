@@ -8,7 +8,7 @@
 use authgate::domain::admin::{Actor, Ctx};
 use authgate::domain::upstream::providers::{self, ProviderSpec};
 use authgate::model::Secret;
-use authgate::model::upstream::ClaimMapping;
+use authgate::model::upstream::{ClaimMapping, ProviderKind};
 use authgate::model::user::{Profile, Role};
 
 use crate::support::{Page, TestApp};
@@ -17,9 +17,11 @@ mod admin;
 mod cli;
 mod failures;
 mod forged;
+mod github;
 mod hints;
 mod linking;
 mod sign_in;
+mod userinfo;
 
 pub const CLIENT: &str = "authgate-downstream";
 pub const SECRET: &str = "downstream-client-secret";
@@ -35,6 +37,7 @@ pub struct Pair {
 /// `issuer`, adjusted by `adjust`.
 pub async fn add_provider(app: &TestApp, issuer: &str, adjust: impl FnOnce(&mut ProviderSpec)) {
     let mut spec = ProviderSpec {
+        kind: ProviderKind::Oidc,
         name: "corp".into(),
         label: Some("Corp".into()),
         issuer: issuer.into(),
