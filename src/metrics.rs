@@ -67,13 +67,15 @@ pub enum Grant {
     DeviceCode,
     AuthorizationCode,
     RefreshToken,
+    ClientCredentials,
 }
 
 impl Grant {
-    const ALL: [Self; 3] = [
+    const ALL: [Self; 4] = [
         Self::DeviceCode,
         Self::AuthorizationCode,
         Self::RefreshToken,
+        Self::ClientCredentials,
     ];
 
     fn as_str(self) -> &'static str {
@@ -81,6 +83,7 @@ impl Grant {
             Self::DeviceCode => "device_code",
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
         }
     }
 }

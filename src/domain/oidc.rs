@@ -116,13 +116,18 @@ pub async fn userinfo(core: &Core, access_token: &str) -> Result<UserInfo> {
             "the access token was not issued with the openid scope".into(),
         ));
     }
+    let Some(user_id) = info.user_id else {
+        return Err(Error::InvalidToken(
+            "a client's own token has no user to describe".into(),
+        ));
+    };
     let user = core
         .store
-        .user(&info.user_id, core.clock.now_ms())
+        .user(&user_id, core.clock.now_ms())
         .await?
         .ok_or_else(|| Error::InvalidToken("the access token's user no longer exists".into()))?;
     Ok(UserInfo {
         claims: UserClaims::of(&user, &scopes),
-        sub: info.user_id,
+        sub: user_id,
     })
 }

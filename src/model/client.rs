@@ -82,13 +82,16 @@ pub enum GrantType {
     AuthorizationCode,
     /// RFC 6749 §6.
     RefreshToken,
+    /// RFC 6749 §4.4: a confidential client's token for itself.
+    ClientCredentials,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 3] = [
+    pub const ALL: [GrantType; 4] = [
         Self::DeviceCode,
         Self::AuthorizationCode,
         Self::RefreshToken,
+        Self::ClientCredentials,
     ];
 
     /// The `grant_type` value of the token endpoint, as stored.
@@ -97,6 +100,7 @@ impl GrantType {
             Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
         }
     }
 
@@ -107,6 +111,7 @@ impl GrantType {
             Self::DeviceCode => "device_code",
             Self::AuthorizationCode => "authorization_code",
             Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
         }
     }
 

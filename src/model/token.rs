@@ -33,14 +33,24 @@ impl fmt::Debug for IssuedToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenInfo {
     pub jti: String,
-    pub user_id: String,
-    pub username: String,
+    /// The person it was issued for; `None` for a machine token (the
+    /// client credentials grant), whose subject is the client.
+    pub user_id: Option<String>,
+    pub username: Option<String>,
     pub client_id: String,
     pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
     /// How the approval behind the token was authenticated.
     pub authn: Option<super::authn::Authentication>,
+}
+
+impl TokenInfo {
+    /// Its `sub`: the person, or the client for a machine token (as
+    /// RFC 9068 §2.2 has it for the client credentials grant).
+    pub fn subject(&self) -> &str {
+        self.user_id.as_deref().unwrap_or(&self.client_id)
+    }
 }
 
 /// Where an access token stands; expiry is derived from the clock.

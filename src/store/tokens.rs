@@ -14,19 +14,20 @@ pub struct NewAccessToken {
     pub expires_at: i64,
 }
 
-/// An access token row joined with the state of its user and client.
+/// An access token row joined with the state of its user and client. A
+/// machine token (the client credentials grant) has no user.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccessTokenRecord {
     pub jti: String,
-    pub user_id: String,
-    pub username: String,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
     pub client_id: String,
     pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
     pub grant_id: Option<String>,
-    pub user_disabled: bool,
+    pub user_disabled: Option<bool>,
     pub client_disabled: bool,
     /// The grant's `auth_time` and `amr` (none without a grant).
     pub auth_time: Option<i64>,
@@ -42,7 +43,7 @@ impl Store {
                  c.disabled AS client_disabled, \
                  COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr \
                  FROM access_tokens t \
-                 JOIN users u ON u.id = t.user_id \
+                 LEFT JOIN users u ON u.id = t.user_id \
                  JOIN oauth_clients c ON c.id = t.client_id \
                  LEFT JOIN grants g ON g.id = t.grant_id \
                  WHERE t.jti = $1",
@@ -52,6 +53,32 @@ impl Store {
             .await?
         });
         Ok(row)
+    }
+
+    /// Records an access token issued to a client for itself (the client
+    /// credentials grant): no user, no grant, nothing to hand over.
+    pub async fn insert_machine_token(
+        &self,
+        jti: &str,
+        client_id: &str,
+        scope: &str,
+        issued_at: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        on_pool!(writer self, pool => {
+            sqlx::query(
+                "INSERT INTO access_tokens (jti, user_id, client_id, scope, issued_at, expires_at) \
+                 VALUES ($1, NULL, $2, $3, $4, $5)",
+            )
+            .bind(jti)
+            .bind(client_id)
+            .bind(scope)
+            .bind(issued_at)
+            .bind(expires_at)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
     }
 
     /// Revokes one access token of `client_id`. `false` when there was no

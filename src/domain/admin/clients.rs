@@ -115,7 +115,7 @@ pub fn grant_types<S: AsRef<str>>(
                 return Err(vec![field_error(
                     "grant_types",
                     &format!(
-                        "Unknown grant type {shown:?}: use device_code, authorization_code or refresh_token."
+                        "Unknown grant type {shown:?}: use device_code, authorization_code, refresh_token or client_credentials."
                     ),
                 )]);
             }
@@ -207,6 +207,17 @@ pub async fn create_client(
     kind: ClientKind,
     keys: Option<ClientKeys>,
 ) -> Result<CreatedClient> {
+    let public = kind == ClientKind::Public && keys.is_none();
+    if public
+        && spec
+            .grant_types
+            .as_ref()
+            .is_some_and(|g| g.contains(GrantType::ClientCredentials))
+    {
+        return Err(Error::InvalidRequest(
+            "the client credentials grant is for confidential clients (--confidential, --jwks-file or --jwks-uri)".into(),
+        ));
+    }
     let client_id = ctx.random.uuid();
     let secret = (kind == ClientKind::Confidential && keys.is_none())
         .then(|| Secret::new(ctx.random.token(32)));

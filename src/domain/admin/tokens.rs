@@ -61,7 +61,7 @@ pub async fn revoke_token(ctx: &Ctx<'_>, actor: &Actor, jti: &str) -> Result<u64
         Some(record_.client_id.clone()),
         format!(
             "token of {} revoked{}",
-            record_.username,
+            record_.username.as_deref().unwrap_or("its client"),
             if record_.grant_id.is_some() {
                 " with its grant and refresh token"
             } else {

@@ -70,7 +70,7 @@ async fn inspect_uncached(core: &Core, token: &str) -> Result<TokenInfo> {
             "the access token has been revoked".into(),
         ));
     }
-    if record.user_disabled || record.client_disabled {
+    if record.user_disabled == Some(true) || record.client_disabled {
         return Err(Error::InvalidToken(
             "the access token's user or client is disabled".into(),
         ));

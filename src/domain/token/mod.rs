@@ -48,8 +48,10 @@ use crate::model::{DeviceCode, Secret};
 use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows};
 
 mod authorization_code;
+mod client_credentials;
 mod inspect;
 pub use authorization_code::*;
+pub use client_credentials::*;
 pub use inspect::*;
 
 pub use crate::model::token::IssuedToken;
@@ -470,7 +472,8 @@ pub enum Introspection {
         token_type: &'static str,
         scope: String,
         client_id: String,
-        username: String,
+        /// `None` for a machine token.
+        username: Option<String>,
         sub: String,
         exp: i64,
         iat: i64,
@@ -485,11 +488,11 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
     let as_access = || async {
         match inspect(core, token).await {
             Ok(info) => Ok(Some(Introspection::Active {
+                sub: info.subject().to_owned(),
                 token_type: "Bearer",
                 scope: info.scope,
                 client_id: info.client_id,
                 username: info.username,
-                sub: info.user_id,
                 exp: info.expires_at,
                 iat: info.issued_at,
                 jti: Some(info.jti),
@@ -508,7 +511,7 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
             token_type: "refresh_token",
             scope: r.scope,
             client_id: r.client_id.into_string(),
-            username: r.username,
+            username: Some(r.username),
             sub: r.user_id.into_string(),
             exp: r.expires_at.0,
             iat: r.issued_at.0,

@@ -229,7 +229,10 @@ async fn describe(state: &AppState, target: Target) -> Result<Confirmation, Page
                         .to_owned(),
                 details: vec![
                     ("Token", full_id(&token.jti)),
-                    ("User", html! { (token.username) }),
+                    (
+                        "User",
+                        html! { (token.username.as_deref().unwrap_or("— (the client itself)")) },
+                    ),
                     ("Client", html! { (client.name) }),
                     ("Scope", html! { span class="font-mono" { (token.scope) } }),
                     ("Expires", components::admin::when(&expires)),

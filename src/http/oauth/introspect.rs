@@ -197,7 +197,7 @@ pub async fn introspect(
             active: true,
             scope: Some(scope),
             client_id: Some(client_id),
-            username: Some(username),
+            username,
             token_type: Some(token_type),
             exp: Some(exp),
             iat: Some(iat),

@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 
 use crate::domain::client_assertion;
 use crate::http::error::{ApiError, ErrorBody};
-use crate::http::oauth::token::{AUTHORIZATION_CODE_GRANT, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT};
+use crate::http::oauth::token::{
+    AUTHORIZATION_CODE_GRANT, CLIENT_CREDENTIALS_GRANT, DEVICE_CODE_GRANT, REFRESH_TOKEN_GRANT,
+};
 use crate::http::paths;
 use crate::state::AppState;
 
@@ -34,7 +36,7 @@ pub struct Metadata {
     /// OpenID Connect RP-Initiated Logout 1.0 §2.1.
     pub end_session_endpoint: String,
     #[schema(value_type = Vec<String>)]
-    pub grant_types_supported: [&'static str; 3],
+    pub grant_types_supported: [&'static str; 4],
     /// `code` (RFC 6749 §4.1).
     #[schema(value_type = Vec<String>)]
     pub response_types_supported: [&'static str; 1],
@@ -111,6 +113,7 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
             DEVICE_CODE_GRANT,
             AUTHORIZATION_CODE_GRANT,
             REFRESH_TOKEN_GRANT,
+            CLIENT_CREDENTIALS_GRANT,
         ],
         response_types_supported: ["code"],
         response_modes_supported: ["query"],

@@ -9,7 +9,7 @@ use validator::Validate;
 
 use crate::domain::Error;
 use crate::domain::device_flow::{self, PollRequest};
-use crate::domain::token::{self, CodeRequest, RefreshRequest};
+use crate::domain::token::{self, ClientCredentialsRequest, CodeRequest, RefreshRequest};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::{BodyCredentials, ClientAuth, ClientIp, OAuthForm, client_credentials};
 use crate::http::openapi::FORM;
@@ -22,6 +22,8 @@ use crate::state::AppState;
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// RFC 6749 §6.
 pub const REFRESH_TOKEN_GRANT: &str = "refresh_token";
+/// RFC 6749 §4.4.
+pub const CLIENT_CREDENTIALS_GRANT: &str = "client_credentials";
 /// RFC 6749 §4.1.3.
 pub const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 
@@ -62,6 +64,34 @@ pub enum TokenRequest {
     DeviceCode(DeviceCodeGrant),
     AuthorizationCode(AuthorizationCodeGrant),
     RefreshToken(RefreshTokenGrant),
+    ClientCredentials(ClientCredentialsGrant),
+}
+
+/// RFC 6749 §4.4: a confidential client's token for itself (`sub` is the
+/// client; no refresh token; no `openid`, `profile`, `email` or
+/// `offline_access`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClientCredentialsGrant {
+    #[schema(value_type = String, pattern = "^client_credentials$", example = "client_credentials")]
+    pub grant_type: String,
+    /// A subset of the client's scopes; all of them when absent.
+    #[schema(max_length = 1024, nullable = false)]
+    pub scope: Option<String>,
+    /// Required unless sent with HTTP Basic or in a client assertion.
+    #[schema(max_length = 255, nullable = false)]
+    pub client_id: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 512, nullable = false)]
+    pub client_secret: Option<Secret>,
+    /// RFC 7523 `private_key_jwt`: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`.
+    #[schema(
+        pattern = "^urn:ietf:params:oauth:client-assertion-type:jwt-bearer$",
+        max_length = 255,
+        nullable = false
+    )]
+    pub client_assertion_type: Option<String>,
+    /// RFC 7523: a JWT signed with the client's registered key.
+    #[schema(value_type = Option<String>, max_length = 8192, nullable = false)]
+    pub client_assertion: Option<Secret>,
 }
 
 /// RFC 6749 §4.1.3 with RFC 7636 §4.5: redeem an authorization code,
@@ -259,10 +289,21 @@ pub async fn token(
             )
             .await?
         }
+        CLIENT_CREDENTIALS_GRANT => {
+            let client = client_credentials(auth, form.body_credentials())?;
+            token::issue_to_client(
+                &state.core,
+                ClientCredentialsRequest {
+                    client,
+                    scope: form.scope,
+                },
+            )
+            .await?
+        }
         other => {
             return Err(Error::UnsupportedGrantType(format!(
                 "grant_type {other} is not supported; use {DEVICE_CODE_GRANT}, \
-                 {AUTHORIZATION_CODE_GRANT} or {REFRESH_TOKEN_GRANT}"
+                 {AUTHORIZATION_CODE_GRANT}, {REFRESH_TOKEN_GRANT} or {CLIENT_CREDENTIALS_GRANT}"
             ))
             .into());
         }

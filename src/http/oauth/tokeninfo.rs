@@ -16,10 +16,15 @@ use crate::state::AppState;
 pub struct TokenInfoResponse {
     /// Always `true`: an unusable token is a 401.
     pub active: bool,
+    /// The person, or the client for a machine token.
     pub sub: String,
-    /// Same as `sub`.
-    pub user_id: String,
-    pub username: String,
+    /// The person (absent for a machine token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub username: Option<String>,
     pub client_id: String,
     pub scope: String,
     #[schema(value_type = String, example = "Bearer")]
@@ -90,7 +95,7 @@ pub async fn tokeninfo(
     let info = token::inspect(&state.core, &token).await?;
     Ok(json_no_store(TokenInfoResponse {
         active: true,
-        sub: info.user_id.clone(),
+        sub: info.subject().to_owned(),
         user_id: info.user_id,
         username: info.username,
         client_id: info.client_id,

@@ -243,8 +243,14 @@ async fn the_command_line_registers_and_rotates_key_clients() {
     .await
     .unwrap();
     assert!(ok, "{err}");
-    assert!(out.contains("token_endpoint_auth_method: private_key_jwt\n"), "{out}");
-    assert!(!out.contains("client_secret"), "no secret for a key client: {out}");
+    assert!(
+        out.contains("token_endpoint_auth_method: private_key_jwt\n"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("client_secret"),
+        "no secret for a key client: {out}"
+    );
     let client = out
         .lines()
         .find_map(|l| l.strip_prefix("client_id: "))
