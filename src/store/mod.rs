@@ -157,8 +157,8 @@ use sqlx::sqlite::{
 
 pub use admin::{
     AuditFilter, AuditListing, ClientListing, CodeCursor, CodePage, CodePart, Cursor,
-    DashboardCounts, DeviceCodeFilter, DeviceCodeListing, Page, PageAt, TokenFilter, TokenListing,
-    TokenOwner, UserListing,
+    DashboardCounts, DeviceCodeFilter, DeviceCodeListing, Page, PageAt, TokenFilter, TokenKind,
+    TokenListing, TokenOwner, UserListing,
 };
 pub use audit::{AuditEvent, NewAuditEvent};
 pub use authorization_codes::{CodeRedemption, NewAuthorizationCode};

@@ -224,3 +224,42 @@ async fn a_key_client_gets_its_token_with_a_signed_assertion() {
     assert_eq!(again.json["error"], "invalid_client");
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_dashboard_lists_machine_tokens_apart_from_people_s() {
+    let app = TestApp::spawn().await;
+    let (id, secret) = machine(&app).await;
+    let machine_token = ask(&app, &id, &secret, None).await;
+    let machine_jti = machine_token.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let machine_jti = jsonwebtoken::dangerous::insecure_decode::<serde_json::Value>(&machine_jti)
+        .unwrap()
+        .claims["jti"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.issue_tokens().await;
+    app.sign_in().await;
+
+    let all = app.page("/admin/tokens").await;
+    assert_eq!(all.status, 200, "{}", all.body);
+    assert!(
+        all.body.contains("Machine (client&#39;s own)")
+            || all.body.contains("Machine (client's own)")
+    );
+    assert!(all.body.contains("admin"), "the person's token too");
+    let machines = app.page("/admin/tokens?kind=machines").await;
+    assert!(machines.body.contains(&machine_jti), "{}", machines.body);
+    assert!(!machines.body.contains("/admin/tokens?user="));
+    let people = app.page("/admin/tokens?kind=people").await;
+    assert!(!people.body.contains(&machine_jti));
+    assert!(people.body.contains("/admin/tokens?user="));
+    // Its revocation page names no user, and revoking works.
+    let confirm = app
+        .page(&format!("/admin/tokens/revoke?jti={machine_jti}"))
+        .await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    app.shutdown().await;
+}

@@ -10,9 +10,9 @@ use super::{
 #[derive(Debug, Clone)]
 pub struct TokenRow<'a> {
     pub jti: &'a str,
-    pub username: &'a str,
-    /// The token list filtered to this user.
-    pub user_href: String,
+    /// The person and the token list filtered to them; `None` for a
+    /// client's own token (a machine's).
+    pub user: Option<(&'a str, String)>,
     pub client_name: &'a str,
     pub client_href: String,
     pub scope: &'a str,
@@ -38,6 +38,9 @@ pub struct TokensPage<'a> {
     pub search: &'a str,
     pub status: &'a str,
     pub status_options: Vec<(&'a str, &'a str)>,
+    /// People's tokens, machines' (clients' own), or all.
+    pub kind: &'a str,
+    pub kind_options: Vec<(&'a str, &'a str)>,
     pub client: &'a str,
     pub client_options: Vec<(&'a str, &'a str)>,
     /// The user the list is narrowed to (by a link), kept by the filter form.
@@ -63,6 +66,7 @@ pub fn tokens_page(p: &TokensPage<'_>) -> Markup {
             fields: html! {
                 (filter_input("tokens-q", "q", "Search", p.search, "username, client or token id"))
                 (select("tokens-status", "status", "Status", &p.status_options, p.status))
+                (select("tokens-kind", "kind", "Whose", &p.kind_options, p.kind))
                 (select("tokens-client", "client", "Client", &p.client_options, p.client))
                 @if let Some((id, _)) = p.user {
                     input type="hidden" name="user" value=(id);
@@ -95,7 +99,12 @@ fn token_row(t: &TokenRow<'_>) -> Markup {
     html! {
         tr class=(TR) {
             (cell("Token", "", short_id(t.jti)))
-            (cell("User", "", link(&t.user_href, t.username)))
+            (cell("User", "", html! {
+                @match &t.user {
+                    Some((name, href)) => (link(href, name)),
+                    None => span class="text-slate-500 italic dark:text-slate-400" { "Machine (client's own)" },
+                }
+            }))
             (cell("Client", "", link(&t.client_href, t.client_name)))
             (cell("Scope", "", html! { span class="font-mono text-xs" { (t.scope) } }))
             (cell("Status", "", badge(t.hue, t.status)))
@@ -119,8 +128,7 @@ mod tests {
     fn on_phones_each_token_is_a_card_with_its_revoke_link() {
         let html = token_row(&TokenRow {
             jti: "0d6c2b8e-2f0b-4bfa-9d3c-5a4f8a7c1e22",
-            username: "alice",
-            user_href: "/admin/tokens?user=u".into(),
+            user: Some(("alice", "/admin/tokens?user=u".into())),
             client_name: "CLI",
             client_href: "/admin/tokens?client=c".into(),
             scope: "read",

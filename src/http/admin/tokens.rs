@@ -22,7 +22,7 @@ use crate::http::ui::render::query_param;
 use crate::http::ui::session::CsrfForm;
 use crate::model::token::TokenStatus;
 use crate::state::AppState;
-use crate::store::{TokenFilter, TokenOwner};
+use crate::store::{TokenFilter, TokenKind, TokenOwner};
 
 fn param(query: Option<&str>, name: &str) -> Option<String> {
     query_param(query, name)
@@ -38,8 +38,11 @@ fn rows(entries: &[TokenEntry], now: i64) -> Vec<TokenRow<'_>> {
             let (status, hue) = token_status(e.status);
             TokenRow {
                 jti: &t.jti,
-                username: &t.username,
-                user_href: with_query(paths::ADMIN_TOKENS, &[("user", &t.user_id)]),
+                user: t
+                    .username
+                    .as_deref()
+                    .zip(t.user_id.as_deref())
+                    .map(|(name, id)| (name, with_query(paths::ADMIN_TOKENS, &[("user", id)]))),
                 client_name: &t.client_name,
                 client_href: with_query(paths::ADMIN_TOKENS, &[("client", &t.client_id)]),
                 scope: &t.scope,
@@ -60,6 +63,7 @@ struct Filters {
     status: Option<TokenStatus>,
     user_id: String,
     client_id: String,
+    kind: Option<TokenKind>,
 }
 
 impl Filters {
@@ -69,6 +73,7 @@ impl Filters {
             status: param(q, "status").and_then(|s| TokenStatus::parse(&s)),
             user_id: param(q, "user").unwrap_or_default(),
             client_id: param(q, "client").unwrap_or_default(),
+            kind: param(q, "kind").and_then(|k| TokenKind::parse(&k)),
         }
     }
 
@@ -81,16 +86,18 @@ impl Filters {
             status: self.status,
             user_id: set(&self.user_id),
             client_id: set(&self.client_id),
+            kind: self.kind,
         }
     }
 
     /// As query parameters, for the pager.
-    fn pairs(&self) -> [(&'static str, &str); 4] {
+    fn pairs(&self) -> [(&'static str, &str); 5] {
         [
             ("q", &self.search),
             ("status", self.status.map(TokenStatus::as_str).unwrap_or("")),
             ("user", &self.user_id),
             ("client", &self.client_id),
+            ("kind", self.kind.map(TokenKind::as_str).unwrap_or("")),
         ]
     }
 }
@@ -148,6 +155,12 @@ pub async fn show(
             ("active", "Active"),
             ("revoked", "Revoked"),
             ("expired", "Expired"),
+        ],
+        kind: pairs[4].1,
+        kind_options: vec![
+            ("", "People and machines"),
+            ("people", "People's"),
+            ("machines", "Machines' (client credentials)"),
         ],
         client: &filters.client_id,
         client_options,

@@ -19,7 +19,7 @@ pub use audit::{AuditFilter, AuditListing};
 pub use clients::ClientListing;
 pub use counts::DashboardCounts;
 pub use device_codes::{CodeCursor, CodePage, CodePart, DeviceCodeFilter, DeviceCodeListing};
-pub use tokens::{TokenFilter, TokenListing, TokenOwner};
+pub use tokens::{TokenFilter, TokenKind, TokenListing, TokenOwner};
 pub use users::UserListing;
 
 /// A value bound to a query built at run time.

@@ -8,8 +8,9 @@ use crate::store::{Result, Store, Topic, on_pool};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenListing {
     pub jti: String,
-    pub user_id: String,
-    pub username: String,
+    /// `None` for a client's own token (the client credentials grant).
+    pub user_id: Option<String>,
+    pub username: Option<String>,
     pub client_id: String,
     pub client_name: String,
     pub scope: String,
@@ -27,6 +28,32 @@ pub struct TokenFilter<'a> {
     pub status: Option<TokenStatus>,
     pub user_id: Option<&'a str>,
     pub client_id: Option<&'a str>,
+    /// People's tokens or clients' own, or both when `None`.
+    pub kind: Option<TokenKind>,
+}
+
+/// Whose an access token is: a person's, or a client's own (a machine's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    People,
+    Machines,
+}
+
+impl TokenKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "people" => Some(Self::People),
+            "machines" => Some(Self::Machines),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::People => "people",
+            Self::Machines => "machines",
+        }
+    }
 }
 
 /// Whose tokens a bulk revocation is for.
@@ -75,6 +102,15 @@ fn token_page(filter: &TokenFilter<'_>, now: i64, at: &PageAt, limit: i64) -> Sq
         }
         None => {}
     }
+    match filter.kind {
+        Some(TokenKind::People) => {
+            sql.push(" AND t.user_id IS NOT NULL");
+        }
+        Some(TokenKind::Machines) => {
+            sql.push(" AND t.user_id IS NULL");
+        }
+        None => {}
+    }
     if let Some(user) = filter.user_id {
         let u = sql.text(user);
         sql.push(&format!(" AND t.user_id = {u}"));
@@ -115,7 +151,7 @@ impl Store {
         let text = format!(
             "SELECT p.jti, p.user_id, u.username, p.client_id, c.name AS client_name, p.scope, \
              p.issued_at, p.expires_at, p.revoked_at, p.grant_id FROM ({}) p \
-             JOIN users u ON u.id = p.user_id JOIN oauth_clients c ON c.id = p.client_id \
+             LEFT JOIN users u ON u.id = p.user_id JOIN oauth_clients c ON c.id = p.client_id \
              ORDER BY p.issued_at {order}, p.jti {order}",
             sql.text
         );
