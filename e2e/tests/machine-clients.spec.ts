@@ -1,0 +1,100 @@
+// A machine client, unmodified certified library: `oauth4webapi` registers
+// nothing itself; an operator adds the client with `authgate client add
+// --jwks-file` (its public key only), and the library then gets a token
+// with the client credentials grant, authenticating with private_key_jwt
+// (an ES256 key made here with WebCrypto). The access token passes the
+// library's RFC 9068 validator (typ at+jwt, signature from the JWK Set,
+// iss, aud, exp, sub, client_id, jti), and an assertion sent a second time
+// is refused. `allowInsecureRequests`: the server is plain http on 127.0.0.1.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as oauth from 'oauth4webapi';
+import { expect, test } from '../fixtures';
+import { serverBinary, startServer, stopServer, type RunningServer } from '../server';
+
+let server: RunningServer;
+
+test.beforeAll(async () => {
+  server = await startServer({ name: 'machine-clients' });
+});
+
+test.afterAll(async () => {
+  if (server) await stopServer(server);
+});
+
+/** Runs `authgate ARGS` on the server's database; its standard output. */
+function authgate(args: string[]): string {
+  return execFileSync(serverBinary(), args, {
+    env: {
+      ...process.env,
+      DATABASE_URL: `sqlite://${path.join(server.info.dataDir, 'authgate.db')}`,
+      BASE_URL: server.info.baseURL,
+    },
+    encoding: 'utf8',
+  });
+}
+
+test('oauth4webapi gets a machine token with private_key_jwt and validates it', async () => {
+  const insecure = { [oauth.allowInsecureRequests]: true };
+  const { privateKey, publicKey } = (await crypto.subtle.generateKey(
+    { name: 'ECDSA', namedCurve: 'P-256' },
+    false,
+    ['sign', 'verify'],
+  )) as CryptoKeyPair;
+  const jwk = { ...(await crypto.subtle.exportKey('jwk', publicKey)), kid: 'job-key-1', alg: 'ES256', use: 'sig' };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authgate-jwks-'));
+  const jwksFile = path.join(dir, 'jwks.json');
+  fs.writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
+  const added = authgate([
+    'client', 'add', 'Nightly job', '--jwks-file', jwksFile,
+    '--grant-type', 'client_credentials', '--scopes', 'reports:read',
+  ]);
+  expect(added).toContain('token_endpoint_auth_method: private_key_jwt');
+  expect(added).not.toContain('client_secret');
+  const clientId = /client_id: (\S+)/.exec(added)![1];
+
+  const issuer = new URL(server.info.baseURL);
+  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
+  expect(as.token_endpoint_auth_methods_supported).toContain('private_key_jwt');
+  const client: oauth.Client = { client_id: clientId };
+  const auth = oauth.PrivateKeyJwt({ key: privateKey, kid: 'job-key-1' });
+
+  // Keep what the library sent, to send it again afterwards.
+  let sentBody = '';
+  const capture = {
+    ...insecure,
+    [oauth.customFetch]: async (url: string, init: RequestInit) => {
+      sentBody = String(init.body);
+      return fetch(url, init);
+    },
+  };
+  const response = await oauth.clientCredentialsGrantRequest(
+    as, client, auth, new URLSearchParams({ scope: 'reports:read' }), capture,
+  );
+  const tokens = await oauth.processClientCredentialsResponse(as, client, response);
+  expect(tokens.token_type).toBe('bearer');
+  expect(tokens.scope).toBe('reports:read');
+  expect(tokens.refresh_token).toBeUndefined();
+  expect(sentBody).toContain('client_assertion=');
+
+  // A resource server checks the token locally, as RFC 9068 says.
+  const apiRequest = new Request(`${server.info.baseURL}/reports`, {
+    headers: { authorization: `Bearer ${tokens.access_token}` },
+  });
+  const claims = await oauth.validateJwtAccessToken(as, apiRequest, server.info.baseURL, insecure);
+  expect(claims.sub).toBe(clientId);
+  expect(claims.client_id).toBe(clientId);
+  expect(claims.scope).toBe('reports:read');
+
+  // The same assertion a second time: refused, nothing issued.
+  const replay = await fetch(as.token_endpoint!, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: sentBody,
+  });
+  expect(replay.status).toBe(400);
+  expect((await replay.json()).error).toBe('invalid_client');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
