@@ -101,25 +101,40 @@ pub struct LinkedRow<'a> {
     pub used_secs_ago: i64,
 }
 
+/// An enabled provider the person has no account linked at.
+#[derive(Debug, Clone)]
+pub struct Linkable<'a> {
+    pub label: &'a str,
+    /// Its name, posted as `provider`.
+    pub name: &'a str,
+}
+
 #[derive(Debug, Clone)]
 pub struct LinkedSection<'a> {
     pub csrf: &'a str,
     /// Where an Unlink form posts (with `provider_id`).
     pub unlink_action: &'a str,
+    /// Where a Link form posts (with `provider`).
+    pub link_action: &'a str,
     pub rows: Vec<LinkedRow<'a>>,
+    pub linkable: Vec<Linkable<'a>>,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
 }
 
-/// The section, or nothing without links, notice or error.
+/// The section, or nothing without links, providers to link, notice or error.
 pub fn linked_section(p: &LinkedSection<'_>) -> Markup {
-    if p.rows.is_empty() && p.notice.is_none() && p.error.is_none() {
+    if p.rows.is_empty() && p.linkable.is_empty() && p.notice.is_none() && p.error.is_none() {
         return html! {};
     }
     card(html! {
         h2 class="mb-1.5 text-xl font-bold tracking-tight text-slate-900 dark:text-white" { "Linked sign-in accounts" }
         p class="mb-6 text-sm text-slate-600 dark:text-slate-300" {
-            "You can sign in to AuthGate with these accounts."
+            @if p.rows.is_empty() {
+                "Link an account you have elsewhere to sign in to AuthGate with it."
+            } @else {
+                "You can sign in to AuthGate with these accounts."
+            }
         }
         @if let Some(notice) = p.notice {
             div class="mb-5" { (alert(Tone::Success, notice)) }
@@ -140,6 +155,18 @@ pub fn linked_section(p: &LinkedSection<'_>) -> Markup {
                         (csrf_field(p.csrf))
                         input type="hidden" name="provider_id" value=(r.provider_id);
                         (submit(Button::styled("Unlink", ButtonStyle::Quiet)))
+                    }
+                }
+            }
+        }
+        @if !p.linkable.is_empty() {
+            div class="mt-4 flex flex-wrap gap-3" {
+                @for l in &p.linkable {
+                    @let text = format!("Link {}", l.label);
+                    form method="post" action=(p.link_action) {
+                        (csrf_field(p.csrf))
+                        input type="hidden" name="provider" value=(l.name);
+                        (submit(Button::styled(&text, ButtonStyle::Quiet)))
                     }
                 }
             }
@@ -168,6 +195,11 @@ mod tests {
         let html = linked_section(&LinkedSection {
             csrf: "t",
             unlink_action: "/account/upstream/unlink",
+            link_action: "/account/upstream/link",
+            linkable: vec![Linkable {
+                label: "<Git>",
+                name: "git",
+            }],
             rows: vec![LinkedRow {
                 provider: "Corp",
                 provider_id: "p\"1",
@@ -181,5 +213,8 @@ mod tests {
         assert!(html.contains("value=\"p&quot;1\""));
         assert!(html.contains("name=\"csrf_token\""));
         assert!(html.contains("Unlink"));
+        assert!(html.contains("Link &lt;Git&gt;"));
+        assert!(html.contains("action=\"/account/upstream/link\""));
+        assert!(html.contains("name=\"provider\" value=\"git\""));
     }
 }

@@ -1,6 +1,6 @@
 //! `/admin/providers`: upstream OpenID providers people may sign in
-//! through: list, add, disable and enable (removal, which drops every
-//! account link, is left to `authgate provider remove`).
+//! through: list, add, disable and enable (each provider's own page, with
+//! its edit form and removal, is in `provider.rs`).
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -44,6 +44,9 @@ pub struct ProviderFields {
     /// Checkboxes: present when ticked.
     pub create_accounts: Option<String>,
     pub trust_email: Option<String>,
+    /// Space-separated.
+    #[serde(default)]
+    pub hint_domains: String,
 }
 
 async fn page(
@@ -68,6 +71,9 @@ async fn page(
             if p.trust_email {
                 options.push("trusts e-mail".to_owned());
             }
+            if !p.hint_domains.is_empty() {
+                options.push(format!("sign-in domains: {}", p.hint_domains.join(", ")));
+            }
             let toggle = if p.enabled {
                 paths::ADMIN_PROVIDER_DISABLE
             } else {
@@ -76,6 +82,7 @@ async fn page(
             ProviderRow {
                 name: &p.name,
                 label: &p.label,
+                href: with_id(paths::ADMIN_PROVIDER, &p.name),
                 issuer: &p.issuer,
                 redirect_uri: redirect_uri(&state.core.policy.issuer, &p.name),
                 options,
@@ -97,6 +104,7 @@ async fn page(
             allowed_domains: &fields.allowed_domains,
             create_accounts: fields.create_accounts.is_some(),
             trust_email: fields.trust_email.is_some(),
+            hint_domains: &fields.hint_domains,
             error,
         },
     });
@@ -123,6 +131,7 @@ pub async fn list(
                 "Provider disabled: its button is gone and its sign-ins are refused.",
             ),
             ("enabled", "Provider enabled."),
+            ("removed", "Provider removed, with its account links."),
         ],
     );
     let fields = ProviderFields {
@@ -153,6 +162,11 @@ pub async fn create(
             .map(str::to_owned)
             .collect(),
         trust_email: form.trust_email.is_some(),
+        hint_domains: form
+            .hint_domains
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
     };
     match providers::add(&Ctx::of(&state.core), &admin.actor(), spec).await {
         Ok(_) => Ok(

@@ -1,5 +1,12 @@
 //! Linking an upstream account after a password sign-in (`/login/link`),
-//! and the linked accounts on `/account` with Unlink.
+//! and the linked accounts on `/account` with Unlink and Link.
+//!
+//! Link on `/account` is a CSRF-checked POST that starts the upstream
+//! flow with, beside the session's `state`, the id of the account that
+//! asked; the callback links to that account only if the same person is
+//! still signed in, and never moves a link from another account. The
+//! session is not renewed: the person stays signed in as before, with the
+//! same `amr`.
 //!
 //! The upstream callback left a [`PendingLink`] naming the local account
 //! that matched. The link is made only when that very account signed in
@@ -9,14 +16,16 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use components::upstream::{LinkConfirm, LinkedRow, LinkedSection, link_confirm, linked_section};
+use components::upstream::{
+    LinkConfirm, Linkable, LinkedRow, LinkedSection, link_confirm, linked_section,
+};
 use maud::Markup;
 use serde::Deserialize;
 
 use super::render::{error_page, html, page};
 use super::session::{CsrfForm, SignedIn, WebSession};
-use super::upstream::{PENDING_LINK, PendingLink};
-use crate::domain::upstream::links;
+use super::upstream::{PENDING_LINK, PendingLink, UPSTREAM_LINK_FOR, UPSTREAM_STATE};
+use crate::domain::upstream::{self, Problem, Returned, links};
 use crate::domain::user::User;
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
@@ -135,10 +144,20 @@ pub async fn section(
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
     let linked = links::identities(&state.core, &user.id).await?;
+    let providers = upstream::enabled_providers(&state.core).await?;
     let now = state.core.clock.now_secs();
     Ok(linked_section(&LinkedSection {
         csrf: &web.csrf,
         unlink_action: paths::ACCOUNT_UPSTREAM_UNLINK,
+        link_action: paths::ACCOUNT_UPSTREAM_LINK,
+        linkable: providers
+            .iter()
+            .filter(|p| !linked.iter().any(|i| i.provider_id == p.id))
+            .map(|p| Linkable {
+                label: &p.label,
+                name: &p.name,
+            })
+            .collect(),
         rows: linked
             .iter()
             .map(|i| LinkedRow {
@@ -176,5 +195,64 @@ pub async fn unlink(
             ))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LinkFields {
+    /// The provider's name.
+    #[serde(default)]
+    pub provider: String,
+}
+
+/// `POST /account/upstream/link`: off to the provider, remembering who asked.
+pub async fn start_link(
+    State(state): State<AppState>,
+    SignedIn { user, .. }: SignedIn,
+    CsrfForm { web, form }: CsrfForm<LinkFields>,
+) -> Result<Response, PageError> {
+    match upstream::begin(&state.core, &form.provider, paths::ACCOUNT).await {
+        Ok(started) => {
+            web.session
+                .insert(UPSTREAM_STATE, started.state.expose())
+                .await?;
+            web.session
+                .insert(UPSTREAM_LINK_FOR, user.id.as_str())
+                .await?;
+            Ok(Redirect::to(&started.url).into_response())
+        }
+        Err(problem) => Ok(super::upstream::problem_page(problem)),
+    }
+}
+
+/// The callback of a link asked for on `/account` by `link_for`: links
+/// if that person is still the one signed in, then back to `/account`.
+pub(super) async fn finish_link(
+    state: &AppState,
+    web: &WebSession,
+    link_for: &str,
+    returned: &Returned,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Response, PageError> {
+    let Some(user) = web.user.as_ref().filter(|u| u.id.as_str() == link_for) else {
+        crate::domain::upstream::refused_link(&state.core, &returned.provider, ip).await;
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            "Not linked",
+            "You are no longer signed in to the account that asked for this link, so \
+             nothing was linked. Sign in and start again from your account page.",
+        ));
+    };
+    match links::link_signed_in(&state.core, &returned.provider, &returned.claims, user, ip).await {
+        Ok(links::Linked::Now) => {
+            Ok(Redirect::to(&format!("{}?linked=1", paths::ACCOUNT)).into_response())
+        }
+        Ok(links::Linked::Already) => {
+            Ok(Redirect::to(&format!("{}?linked=already", paths::ACCOUNT)).into_response())
+        }
+        Err(Problem::Refused(message)) => {
+            Ok(error_page(StatusCode::CONFLICT, "Not linked", &message))
+        }
+        Err(problem) => Ok(super::upstream::problem_page(problem)),
     }
 }

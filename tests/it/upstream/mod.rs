@@ -44,6 +44,7 @@ pub async fn add_provider(app: &TestApp, issuer: &str, adjust: impl FnOnce(&mut 
         create_accounts: false,
         allowed_domains: vec![],
         trust_email: false,
+        hint_domains: vec![],
     };
     adjust(&mut spec);
     providers::add(&Ctx::of(&app.core), &Actor::command_line(), spec)
