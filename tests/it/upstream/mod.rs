@@ -15,6 +15,8 @@ use crate::support::{Page, TestApp};
 
 mod admin;
 mod cli;
+mod dashboard;
+mod edit;
 mod failures;
 mod forged;
 mod linking;
