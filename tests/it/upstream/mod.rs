@@ -19,6 +19,8 @@ mod dashboard;
 mod edit;
 mod failures;
 mod forged;
+mod hints;
+mod link_signed_in;
 mod linking;
 mod sign_in;
 
