@@ -92,6 +92,27 @@ pub fn link_confirm(p: &LinkConfirm<'_>) -> Markup {
     })
 }
 
+/// Props of the page between Link on `/account` and the provider.
+#[derive(Debug, Clone)]
+pub struct ContinueTo<'a> {
+    pub provider: &'a str,
+    /// The provider's authorization URL.
+    pub href: &'a str,
+}
+
+/// "Continuing to …", with the link the browser follows by itself.
+pub fn continue_to(p: &ContinueTo<'_>) -> Markup {
+    card(html! {
+        (heading(&format!("Continuing to {}", p.provider), None))
+        p class="mb-6 text-sm text-slate-600 dark:text-slate-300" {
+            "Sign in there to link your " (p.provider) " account to this one."
+        }
+        a href=(p.href) class="inline-flex items-center justify-center rounded-lg bg-brand-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-brand-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600" {
+            "Continue to " (p.provider)
+        }
+    })
+}
+
 /// One linked upstream account.
 #[derive(Debug, Clone)]
 pub struct LinkedRow<'a> {

@@ -14,10 +14,11 @@
 //! the person confirms with a CSRF-checked form.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use components::upstream::{
-    LinkConfirm, Linkable, LinkedRow, LinkedSection, link_confirm, linked_section,
+    ContinueTo, LinkConfirm, Linkable, LinkedRow, LinkedSection, continue_to, link_confirm,
+    linked_section,
 };
 use maud::Markup;
 use serde::Deserialize;
@@ -33,6 +34,9 @@ use crate::http::paths;
 use crate::http::ui::login::Empty;
 use crate::model::upstream::PENDING_SECS;
 use crate::state::AppState;
+
+/// HTML's `Refresh` header (not in the `http` crate's list).
+const REFRESH: HeaderName = HeaderName::from_static("refresh");
 
 /// The pending link, if it is for `user`, fresh, and `user` signed in
 /// after it was made; otherwise the page that says why not.
@@ -205,24 +209,52 @@ pub struct LinkFields {
     pub provider: String,
 }
 
-/// `POST /account/upstream/link`: off to the provider, remembering who asked.
+/// `POST /account/upstream/link`: off to the provider, remembering who
+/// asked.
+///
+/// Not a 303: Chromium checks a form's redirects against the page's CSP
+/// `form-action 'self'`, and the provider's authorization endpoint is
+/// elsewhere (and known only from its discovery document). The answer is
+/// a page that moves on by the `Refresh` header, a new navigation rather
+/// than the form's, with a link in case it does not.
 pub async fn start_link(
     State(state): State<AppState>,
     SignedIn { user, .. }: SignedIn,
     CsrfForm { web, form }: CsrfForm<LinkFields>,
 ) -> Result<Response, PageError> {
-    match upstream::begin(&state.core, &form.provider, paths::ACCOUNT).await {
-        Ok(started) => {
-            web.session
-                .insert(UPSTREAM_STATE, started.state.expose())
-                .await?;
-            web.session
-                .insert(UPSTREAM_LINK_FOR, user.id.as_str())
-                .await?;
-            Ok(Redirect::to(&started.url).into_response())
-        }
-        Err(problem) => Ok(super::upstream::problem_page(problem)),
-    }
+    let started = match upstream::enabled_provider(&state.core, &form.provider).await {
+        Ok(provider) => upstream::begin(&state.core, &provider.name, paths::ACCOUNT)
+            .await
+            .map(|started| (provider, started)),
+        Err(problem) => Err(problem),
+    };
+    let (provider, started) = match started {
+        Ok(started) => started,
+        Err(problem) => return Ok(super::upstream::problem_page(problem)),
+    };
+    web.session
+        .insert(UPSTREAM_STATE, started.state.expose())
+        .await?;
+    web.session
+        .insert(UPSTREAM_LINK_FOR, user.id.as_str())
+        .await?;
+    let body = continue_to(&ContinueTo {
+        provider: &provider.label,
+        href: &started.url,
+    });
+    let mut response = html(
+        StatusCode::OK,
+        page(
+            &state,
+            &web,
+            &format!("Continue to {}", provider.label),
+            body,
+        ),
+    );
+    let refresh = HeaderValue::try_from(format!("0; url={}", started.url))
+        .map_err(|e| PageError::Internal(format!("refresh header: {e}")))?;
+    response.headers_mut().insert(REFRESH, refresh);
+    Ok(response)
 }
 
 /// The callback of a link asked for on `/account` by `link_for`: links
