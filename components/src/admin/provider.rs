@@ -103,7 +103,7 @@ fn edit_form(p: &ProviderPage<'_>) -> Markup {
                 (field(&Field { hint: Some("“Sign in with …”"), literal: false,
                     ..text("provider-label", "label", "Button label", f.label) }))
                 (field(&Field { kind: "url", input_class: "font-mono", required: true,
-                    hint: Some("Refused while accounts are linked: remove the provider and add it again."),
+                    hint: Some("Cannot change while accounts are linked through it: remove the provider and add it again."),
                     ..text("provider-issuer", "issuer", "Issuer URL", f.issuer) }))
                 (field(&Field { required: true, ..text("provider-client-id", "client_id", "Client ID", f.client_id) }))
                 (field(&Field { id: "provider-client-secret", name: "client_secret", label: "New client secret",
