@@ -92,6 +92,27 @@ pub fn link_confirm(p: &LinkConfirm<'_>) -> Markup {
     })
 }
 
+/// Props of the page between Link on `/account` and the provider.
+#[derive(Debug, Clone)]
+pub struct ContinueTo<'a> {
+    pub provider: &'a str,
+    /// The provider's authorization URL.
+    pub href: &'a str,
+}
+
+/// "Continuing to …", with the link the browser follows by itself.
+pub fn continue_to(p: &ContinueTo<'_>) -> Markup {
+    card(html! {
+        (heading(&format!("Continuing to {}", p.provider), None))
+        p class="mb-6 text-sm text-slate-600 dark:text-slate-300" {
+            "Sign in there to link your " (p.provider) " account to this one."
+        }
+        a href=(p.href) class="inline-flex items-center justify-center rounded-lg bg-brand-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-brand-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600" {
+            "Continue to " (p.provider)
+        }
+    })
+}
+
 /// One linked upstream account.
 #[derive(Debug, Clone)]
 pub struct LinkedRow<'a> {
@@ -101,25 +122,40 @@ pub struct LinkedRow<'a> {
     pub used_secs_ago: i64,
 }
 
+/// An enabled provider the person has no account linked at.
+#[derive(Debug, Clone)]
+pub struct Linkable<'a> {
+    pub label: &'a str,
+    /// Its name, posted as `provider`.
+    pub name: &'a str,
+}
+
 #[derive(Debug, Clone)]
 pub struct LinkedSection<'a> {
     pub csrf: &'a str,
     /// Where an Unlink form posts (with `provider_id`).
     pub unlink_action: &'a str,
+    /// Where a Link form posts (with `provider`).
+    pub link_action: &'a str,
     pub rows: Vec<LinkedRow<'a>>,
+    pub linkable: Vec<Linkable<'a>>,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
 }
 
-/// The section, or nothing without links, notice or error.
+/// The section, or nothing without links, providers to link, notice or error.
 pub fn linked_section(p: &LinkedSection<'_>) -> Markup {
-    if p.rows.is_empty() && p.notice.is_none() && p.error.is_none() {
+    if p.rows.is_empty() && p.linkable.is_empty() && p.notice.is_none() && p.error.is_none() {
         return html! {};
     }
     card(html! {
         h2 class="mb-1.5 text-xl font-bold tracking-tight text-slate-900 dark:text-white" { "Linked sign-in accounts" }
         p class="mb-6 text-sm text-slate-600 dark:text-slate-300" {
-            "You can sign in to AuthGate with these accounts."
+            @if p.rows.is_empty() {
+                "Link an account you have elsewhere to sign in to AuthGate with it."
+            } @else {
+                "You can sign in to AuthGate with these accounts."
+            }
         }
         @if let Some(notice) = p.notice {
             div class="mb-5" { (alert(Tone::Success, notice)) }
@@ -140,6 +176,18 @@ pub fn linked_section(p: &LinkedSection<'_>) -> Markup {
                         (csrf_field(p.csrf))
                         input type="hidden" name="provider_id" value=(r.provider_id);
                         (submit(Button::styled("Unlink", ButtonStyle::Quiet)))
+                    }
+                }
+            }
+        }
+        @if !p.linkable.is_empty() {
+            div class="mt-4 flex flex-wrap gap-3" {
+                @for l in &p.linkable {
+                    @let text = format!("Link {}", l.label);
+                    form method="post" action=(p.link_action) {
+                        (csrf_field(p.csrf))
+                        input type="hidden" name="provider" value=(l.name);
+                        (submit(Button::styled(&text, ButtonStyle::Quiet)))
                     }
                 }
             }
@@ -168,6 +216,11 @@ mod tests {
         let html = linked_section(&LinkedSection {
             csrf: "t",
             unlink_action: "/account/upstream/unlink",
+            link_action: "/account/upstream/link",
+            linkable: vec![Linkable {
+                label: "<Git>",
+                name: "git",
+            }],
             rows: vec![LinkedRow {
                 provider: "Corp",
                 provider_id: "p\"1",
@@ -181,5 +234,8 @@ mod tests {
         assert!(html.contains("value=\"p&quot;1\""));
         assert!(html.contains("name=\"csrf_token\""));
         assert!(html.contains("Unlink"));
+        assert!(html.contains("Link &lt;Git&gt;"));
+        assert!(html.contains("action=\"/account/upstream/link\""));
+        assert!(html.contains("name=\"provider\" value=\"git\""));
     }
 }

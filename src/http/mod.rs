@@ -96,6 +96,10 @@ pub fn router(state: AppState) -> Router {
             post(ui::upstream_link::unlink),
         )
         .route(
+            paths::ACCOUNT_UPSTREAM_LINK,
+            post(ui::upstream_link::start_link),
+        )
+        .route(
             paths::DEVICE,
             get(ui::device::show).post(ui::device::submit_code),
         )

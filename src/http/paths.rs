@@ -70,6 +70,9 @@ pub const LOGIN_UPSTREAM_CALLBACK: &str = "/login/upstream/{name}/callback";
 pub const LOGIN_LINK: &str = "/login/link";
 /// Unlinks an upstream account on `/account` (the form names the provider).
 pub const ACCOUNT_UPSTREAM_UNLINK: &str = "/account/upstream/unlink";
+/// Starts linking an upstream account on `/account` (the form names the
+/// provider).
+pub const ACCOUNT_UPSTREAM_LINK: &str = "/account/upstream/link";
 pub const ASSETS: &str = "/assets";
 pub const ASSET: &str = "/assets/{name}";
 
@@ -139,6 +142,12 @@ pub const ADMIN_AUDIT: &str = "/admin/audit";
 pub const ADMIN_PROVIDERS: &str = "/admin/providers";
 pub const ADMIN_PROVIDER_DISABLE: &str = "/admin/providers/{id}/disable";
 pub const ADMIN_PROVIDER_ENABLE: &str = "/admin/providers/{id}/enable";
+/// One provider: its page and edit form (GET, POST), and its removal
+/// (GET asks, POST removes).
+pub const ADMIN_PROVIDER: &str = "/admin/providers/{id}";
+pub const ADMIN_PROVIDER_REMOVE: &str = "/admin/providers/{id}/remove";
+/// Unlinks one of a person's upstream accounts (the form names the provider).
+pub const ADMIN_USER_UPSTREAM_UNLINK: &str = "/admin/users/{id}/upstream/unlink";
 
 /// The admin navigation, from the same constants as the router.
 pub const ADMIN_LINKS: components::admin::AdminLinks = components::admin::AdminLinks {

@@ -115,6 +115,10 @@ pub enum AuditAction {
     AdminProviderDisabled,
     AdminProviderEnabled,
     AdminProviderRemoved,
+    /// A provider's settings were edited (the detail names the fields).
+    AdminProviderUpdated,
+    /// An administrator unlinked someone's upstream account.
+    AdminUserUpstreamUnlinked,
 }
 
 /// The groups the audit log filters by.
@@ -131,7 +135,7 @@ pub enum AuditCategory {
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 58] = [
+    pub const ALL: [AuditAction; 60] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOutByApp,
@@ -190,6 +194,8 @@ impl AuditAction {
         Self::AdminProviderDisabled,
         Self::AdminProviderEnabled,
         Self::AdminProviderRemoved,
+        Self::AdminProviderUpdated,
+        Self::AdminUserUpstreamUnlinked,
     ];
 
     /// The stored form. Rows already hold these strings: never change one.
@@ -253,6 +259,8 @@ impl AuditAction {
             Self::AdminProviderDisabled => "admin.provider.disabled",
             Self::AdminProviderEnabled => "admin.provider.enabled",
             Self::AdminProviderRemoved => "admin.provider.removed",
+            Self::AdminProviderUpdated => "admin.provider.updated",
+            Self::AdminUserUpstreamUnlinked => "admin.user.upstream_unlinked",
         }
     }
 
@@ -320,7 +328,9 @@ impl AuditAction {
             | Self::AdminProviderCreated
             | Self::AdminProviderDisabled
             | Self::AdminProviderEnabled
-            | Self::AdminProviderRemoved => AuditCategory::Admin,
+            | Self::AdminProviderRemoved
+            | Self::AdminProviderUpdated
+            | Self::AdminUserUpstreamUnlinked => AuditCategory::Admin,
         }
     }
 }
@@ -447,6 +457,8 @@ mod tests {
                 "admin.provider.disabled",
                 "admin.provider.enabled",
                 "admin.provider.removed",
+                "admin.provider.updated",
+                "admin.user.upstream_unlinked",
             ]
         );
     }

@@ -93,8 +93,22 @@ pub struct Provider {
     /// verified upstream address links to the local account with the same
     /// verified address.
     pub trust_email: bool,
+    /// E-mail domains whose people are sent straight here when an
+    /// application's `login_hint` names one of their addresses.
+    pub hint_domains: Vec<String>,
     pub enabled: bool,
     pub created_at: UnixSecs,
+}
+
+impl Provider {
+    /// Whether `login_hint` is an address in one of this provider's
+    /// sign-in domains (exactly, ignoring case).
+    pub fn claims_hint(&self, login_hint: &str) -> bool {
+        self.enabled
+            && !self.hint_domains.is_empty()
+            && login_hint.contains('@')
+            && domain_allowed(Some(login_hint), &self.hint_domains)
+    }
 }
 
 /// An upstream account linked to a local one.
@@ -208,6 +222,35 @@ mod tests {
             username_from_claim(&"x".repeat(80)).map(|u| u.len()),
             Some(60)
         );
+    }
+
+    #[test]
+    fn hints_match_sign_in_domains_of_enabled_providers_only() {
+        let mut p = Provider {
+            id: "p".into(),
+            kind: ProviderKind::Oidc,
+            name: "corp".into(),
+            label: "Corp".into(),
+            issuer: "https://id.corp.example".into(),
+            client_id: "c".into(),
+            client_secret: Secret::new("s"),
+            scopes: vec!["openid".into()],
+            claims: ClaimMapping::default(),
+            create_accounts: false,
+            allowed_domains: vec![],
+            trust_email: false,
+            hint_domains: vec!["corp.example".into()],
+            enabled: true,
+            created_at: UnixSecs(0),
+        };
+        assert!(p.claims_hint("Ann@CORP.example"));
+        assert!(!p.claims_hint("ann@sub.corp.example"));
+        assert!(!p.claims_hint("corp.example"));
+        p.enabled = false;
+        assert!(!p.claims_hint("ann@corp.example"));
+        p.enabled = true;
+        p.hint_domains.clear();
+        assert!(!p.claims_hint("ann@corp.example"));
     }
 
     #[test]

@@ -26,6 +26,7 @@ struct ProviderRow {
     create_accounts: bool,
     allowed_domains: String,
     trust_email: bool,
+    hint_domains: String,
     enabled: bool,
     created_at: i64,
 }
@@ -58,6 +59,7 @@ impl TryFrom<ProviderRow> for Provider {
             create_accounts: r.create_accounts,
             allowed_domains: words(&r.allowed_domains),
             trust_email: r.trust_email,
+            hint_domains: words(&r.hint_domains),
             enabled: r.enabled,
             created_at: UnixSecs(r.created_at),
         })
@@ -66,7 +68,7 @@ impl TryFrom<ProviderRow> for Provider {
 
 const PROVIDER_COLUMNS: &str = "id, name, label, issuer, client_id, client_secret, scopes, \
      username_claim, email_claim, name_claim, create_accounts, allowed_domains, trust_email, \
-     enabled, created_at, kind";
+     enabled, created_at, kind, hint_domains";
 
 #[derive(sqlx::FromRow)]
 struct IdentityRow {
@@ -92,7 +94,7 @@ impl Store {
     pub async fn insert_upstream_provider(&self, p: &Provider) -> Result<()> {
         let sql = format!(
             "INSERT INTO upstream_providers ({PROVIDER_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         );
         on_pool!(writer self, pool => {
             sqlx::query(&sql)
@@ -112,6 +114,7 @@ impl Store {
                 .bind(p.enabled)
                 .bind(p.created_at.0)
                 .bind(p.kind.as_str())
+                .bind(p.hint_domains.join(" "))
                 .execute(pool)
                 .await?;
         });
@@ -134,6 +137,66 @@ impl Store {
             sqlx::query_as(&sql).bind(name).fetch_optional(pool).await?
         });
         row.map(Provider::try_from).transpose()
+    }
+
+    /// Saves an edited provider (found by its id; its name, id, status and
+    /// creation time stay). False if it is gone.
+    pub async fn update_upstream_provider(&self, p: &Provider) -> Result<bool> {
+        let n = on_pool!(writer self, pool => {
+            sqlx::query(
+                "UPDATE upstream_providers SET label = $1, issuer = $2, client_id = $3, \
+                 client_secret = $4, scopes = $5, username_claim = $6, email_claim = $7, \
+                 name_claim = $8, create_accounts = $9, allowed_domains = $10, \
+                 trust_email = $11, hint_domains = $12 WHERE id = $13",
+            )
+            .bind(&p.label)
+            .bind(&p.issuer)
+            .bind(&p.client_id)
+            .bind(p.client_secret.expose())
+            .bind(p.scopes.join(" "))
+            .bind(&p.claims.username)
+            .bind(&p.claims.email)
+            .bind(&p.claims.name)
+            .bind(p.create_accounts)
+            .bind(p.allowed_domains.join(" "))
+            .bind(p.trust_email)
+            .bind(p.hint_domains.join(" "))
+            .bind(&p.id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// How many upstream accounts are linked through the provider `provider_id`.
+    pub async fn count_upstream_identities(&self, provider_id: &str) -> Result<i64> {
+        let (n,): (i64,) = on_pool!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*) FROM upstream_identities WHERE provider_id = $1")
+                .bind(provider_id)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n)
+    }
+
+    /// The local account `subject` at `provider_id` is linked to, if any
+    /// (without noting a use).
+    pub async fn upstream_identity_owner(
+        &self,
+        provider_id: &str,
+        subject: &str,
+    ) -> Result<Option<String>> {
+        let row: Option<(String,)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT user_id FROM upstream_identities WHERE provider_id = $1 AND subject = $2",
+            )
+            .bind(provider_id)
+            .bind(subject)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(id,)| id))
     }
 
     /// Turns the provider called `name` on or off; false if there is none.

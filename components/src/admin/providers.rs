@@ -1,5 +1,6 @@
 //! `/admin/providers`: upstream OpenID providers people may sign in
-//! through: the list with Disable/Enable, and the form that adds one.
+//! through: the list with Disable/Enable (each name opens its page, see
+//! `provider.rs`), and the form that adds one.
 
 use maud::{Markup, html};
 
@@ -15,6 +16,8 @@ use crate::form::{Field, csrf_field, field};
 pub struct ProviderRow<'a> {
     pub name: &'a str,
     pub label: &'a str,
+    /// Its page: settings, edit, removal.
+    pub href: String,
     pub issuer: &'a str,
     /// The redirect URI to register at the provider.
     pub redirect_uri: String,
@@ -42,6 +45,7 @@ pub struct ProviderForm<'a> {
     pub allowed_domains: &'a str,
     pub create_accounts: bool,
     pub trust_email: bool,
+    pub hint_domains: &'a str,
     pub error: Option<&'a str>,
 }
 
@@ -81,7 +85,7 @@ fn row(csrf: &str, r: &ProviderRow<'_>) -> Markup {
     html! {
         tr class=(TR) {
             (cell("Name", "", html! {
-                span class="font-semibold" { (r.label) }
+                a href=(r.href) class="font-semibold text-brand-700 underline-offset-2 hover:underline dark:text-brand-300" { (r.label) }
                 div class="font-mono text-xs text-slate-500 dark:text-slate-400" { (r.name) }
             }))
             (cell("Kind", "", html! { code class="font-mono text-xs" { (r.kind) } }))
@@ -142,6 +146,10 @@ fn add_form(p: &ProvidersPage<'_>) -> Markup {
                     ..Field::default() }))
                 (checkbox("provider-trust", "trust_email", "Trust its verified e-mail addresses", f.trust_email,
                     Some("A verified address links to the account here with the same verified address. Refused for Microsoft, whose addresses are not verified.")))
+                (field(&Field { id: "provider-hint-domains", name: "hint_domains", label: "Sign-in domains",
+                    kind: "text", value: f.hint_domains, autocomplete: "off", literal: true,
+                    hint: Some("Separated by spaces; an application's login_hint at one of these domains goes straight to this provider."),
+                    ..Field::default() }))
                 button type="submit" class=(BTN_PRIMARY) { "Add provider" }
             }
         },
@@ -161,6 +169,7 @@ mod tests {
                 name: "corp",
                 kind: "oidc",
                 label: "<Corp>",
+                href: "/admin/providers/corp".into(),
                 issuer: "https://id.corp.example",
                 redirect_uri: "https://auth.example/login/upstream/corp/callback".into(),
                 options: vec!["create accounts".into()],
@@ -178,6 +187,7 @@ mod tests {
         assert!(html.contains("&lt;Corp&gt;"));
         assert!(html.contains("action=\"/admin/providers/corp/enable\""));
         assert!(html.contains(">Enable<"));
+        assert!(html.contains("href=\"/admin/providers/corp\""));
         assert!(html.contains("name=\"client_secret\""));
     }
 }

@@ -223,6 +223,8 @@ pub struct UserPage<'a> {
     pub second_factor_action: String,
     /// The second factors' panel (see `admin::factors`), under the account.
     pub second_factors: Markup,
+    /// Their linked upstream accounts (see `admin::identities`).
+    pub identities: Markup,
 }
 
 pub fn user_page(p: &UserPage<'_>) -> Markup {
@@ -256,6 +258,7 @@ pub fn user_page(p: &UserPage<'_>) -> Markup {
                     ("Created", when(&p.created)),
                 ])))
                 div class="mt-6" { (p.second_factors) }
+                div class="mt-6" { (p.identities) }
             }
             div class="min-w-0" {
                 (panel(Some("Actions"), html! {

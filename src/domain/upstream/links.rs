@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use super::{Claims, Problem, Resolution, event};
+use crate::domain::admin::Actor;
 use crate::domain::user::{self, User};
 use crate::domain::{Core, Error, audit};
 use crate::model::audit::AuditAction;
@@ -298,23 +299,14 @@ pub async fn unlink(
     provider_id: &str,
     ip: Option<IpAddr>,
 ) -> Result<(), Error> {
-    let keep_one = !has_password(&user.password_hash);
-    let removed = core
-        .store
-        .delete_upstream_identity(&user.id, provider_id, keep_one)
-        .await?;
-    if !removed {
-        let linked = identities(core, &user.id).await?;
-        return if linked.iter().any(|i| i.provider_id == provider_id) {
-            Err(Error::Refused(
-                "This is the only way you can sign in: your account has no password. \
-                 Ask an administrator to set one before you unlink it."
-                    .into(),
-            ))
-        } else {
-            Err(Error::NotFound("no such linked account".into()))
-        };
-    }
+    remove_link(
+        core,
+        user,
+        provider_id,
+        "This is the only way you can sign in: your account has no password. \
+         Ask an administrator to set one before you unlink it.",
+    )
+    .await?;
     audit::record(
         core,
         crate::store::NewAuditEvent {
@@ -327,4 +319,137 @@ pub async fn unlink(
     )
     .await;
     Ok(())
+}
+
+/// An administrator unlinks `user`'s account at `provider_id`, by the
+/// same rule as [`unlink`]: never the last way they can sign in.
+pub async fn unlink_by_admin(
+    core: &Core,
+    actor: &Actor,
+    user: &User,
+    provider_id: &str,
+) -> Result<(), Error> {
+    let message = format!(
+        "This is the only way {} can sign in: the account has no password. \
+         Set one before unlinking it.",
+        user.username
+    );
+    let label = remove_link(core, user, provider_id, &message).await?;
+    audit::record(
+        core,
+        crate::store::NewAuditEvent {
+            actor: actor.user_id.clone(),
+            ip: actor.ip.clone(),
+            target: Some(user.id.to_string()),
+            detail: Some(format!("{label} account unlinked from {}", user.username)),
+            ..crate::store::NewAuditEvent::new(AuditAction::AdminUserUpstreamUnlinked)
+        },
+    )
+    .await;
+    Ok(())
+}
+
+/// Removes the link, unless it is `user`'s last way to sign in (then
+/// [`Error::Refused`] with `last_way`): the provider's label.
+async fn remove_link(
+    core: &Core,
+    user: &User,
+    provider_id: &str,
+    last_way: &str,
+) -> Result<String, Error> {
+    let linked = identities(core, &user.id).await?;
+    let Some(label) = linked
+        .iter()
+        .find(|i| i.provider_id == provider_id)
+        .map(|i| i.provider_label.clone())
+    else {
+        return Err(Error::NotFound("no such linked account".into()));
+    };
+    let keep_one = !has_password(&user.password_hash);
+    // The count is checked again in the DELETE itself: two unlinks at
+    // once cannot both pass.
+    if !core
+        .store
+        .delete_upstream_identity(&user.id, provider_id, keep_one)
+        .await?
+    {
+        return Err(Error::Refused(last_way.to_owned()));
+    }
+    Ok(label)
+}
+
+/// What linking from `/account` came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Linked {
+    /// Linked now.
+    Now,
+    /// That upstream account was linked to this person already.
+    Already,
+}
+
+/// Links the verified upstream account in `claims` to `user`, who was
+/// signed in here when they asked for it (see http/ui/upstream_link.rs).
+/// [`Problem::Refused`] when it is linked to someone else (no account is
+/// ever moved or taken over this way) or `user` has another account at
+/// that provider linked already.
+pub async fn link_signed_in(
+    core: &Core,
+    provider: &Provider,
+    claims: &Claims,
+    user: &User,
+    ip: Option<IpAddr>,
+) -> Result<Linked, Problem> {
+    match core
+        .store
+        .upstream_identity_owner(&provider.id, &claims.subject)
+        .await?
+    {
+        Some(owner) if owner == user.id.as_str() => return Ok(Linked::Already),
+        Some(_) => {
+            super::refused(
+                core,
+                provider,
+                ip,
+                &format!(
+                    "link for {} refused: linked to another account",
+                    user.username
+                ),
+            )
+            .await;
+            return Err(Problem::Refused(format!(
+                "This {} account is already linked to another AuthGate account, so it was \
+                 not linked to yours. Nothing was changed. If it is yours, sign in with it \
+                 and unlink it there first.",
+                provider.label
+            )));
+        }
+        None => {}
+    }
+    if identities(core, &user.id)
+        .await?
+        .iter()
+        .any(|i| i.provider_id == provider.id)
+    {
+        super::refused(
+            core,
+            provider,
+            ip,
+            "link refused: another account linked already",
+        )
+        .await;
+        return Err(Problem::Refused(format!(
+            "Another {} account is linked to yours already. Unlink it first.",
+            provider.label
+        )));
+    }
+    link(
+        core,
+        provider,
+        &claims.subject,
+        user,
+        ip,
+        "linked from the account page",
+    )
+    .await?;
+    Ok(Linked::Now)
 }

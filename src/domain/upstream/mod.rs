@@ -295,6 +295,18 @@ fn event(
     }
 }
 
+/// Audits a link asked for on `/account` whose callback came back when
+/// that person was no longer the one signed in.
+pub async fn refused_link(core: &Core, provider: &Provider, ip: Option<IpAddr>) {
+    refused(
+        core,
+        provider,
+        ip,
+        "link refused: the account that asked is not signed in",
+    )
+    .await;
+}
+
 /// Audits a refused upstream sign-in.
 async fn refused(core: &Core, provider: &Provider, ip: Option<IpAddr>, why: &str) {
     tracing::info!(provider = %provider.name, reason = why, "upstream sign-in refused");

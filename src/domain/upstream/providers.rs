@@ -1,5 +1,6 @@
-//! Managing upstream providers (`authgate provider ...`): validated,
-//! audited like an administrator's changes. Only the store, clock and
+//! Managing upstream providers (`authgate provider ...` and the
+//! dashboard): validated, audited like an administrator's changes. Adding
+//! and editing share one validation ([`provider`]). Only the store, clock and
 //! randomness are needed, so the commands run without a server.
 
 use crate::domain::admin::{Actor, Ctx};
@@ -25,6 +26,25 @@ pub struct ProviderSpec {
     pub create_accounts: bool,
     pub allowed_domains: Vec<String>,
     pub trust_email: bool,
+    /// Sign-in domains: a `login_hint` there goes straight to the provider.
+    pub hint_domains: Vec<String>,
+}
+
+/// Checked e-mail domains (lowercased, a leading `@` dropped).
+fn domains(list: &[String], what: &str) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for d in list {
+        let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
+        if d.is_empty() || !d.contains('.') || d.chars().any(|c| c.is_whitespace() || c == '@') {
+            return Err(Error::InvalidRequest(format!(
+                "{what} look like example.com"
+            )));
+        }
+        if !out.contains(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
 }
 
 /// Checks `spec` into a provider. [`Error::InvalidRequest`] says what is wrong.
@@ -69,14 +89,8 @@ fn provider(ctx: &Ctx<'_>, spec: ProviderSpec) -> Result<Provider> {
     if spec.kind == ProviderKind::Oidc && !scopes.iter().any(|s| s == "openid") {
         scopes.insert(0, "openid".into());
     }
-    let mut domains = Vec::new();
-    for d in &spec.allowed_domains {
-        let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
-        if d.is_empty() || !d.contains('.') || d.chars().any(|c| c.is_whitespace() || c == '@') {
-            return invalid("allowed domains look like example.com");
-        }
-        domains.push(d);
-    }
+    let allowed_domains = domains(&spec.allowed_domains, "allowed domains")?;
+    let hint_domains = domains(&spec.hint_domains, "sign-in domains")?;
     for claim in [&spec.claims.username, &spec.claims.email, &spec.claims.name] {
         if claim.is_empty() || claim.len() > 64 {
             return invalid("claim names are 1 to 64 characters");
@@ -101,8 +115,9 @@ fn provider(ctx: &Ctx<'_>, spec: ProviderSpec) -> Result<Provider> {
         scopes,
         claims: spec.claims,
         create_accounts: spec.create_accounts,
-        allowed_domains: domains,
+        allowed_domains,
         trust_email: spec.trust_email,
+        hint_domains,
         enabled: true,
         created_at: UnixSecs(ctx.clock.now_secs()),
     })
@@ -221,4 +236,153 @@ pub async fn remove(ctx: &Ctx<'_>, actor: &Actor, name: &str) -> Result<()> {
     )
     .await;
     Ok(())
+}
+
+/// What an edit changes: `None` keeps the stored value.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderChanges {
+    pub label: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    /// Never shown back; `None` keeps the stored secret.
+    pub client_secret: Option<Secret>,
+    pub scopes: Option<String>,
+    pub username_claim: Option<String>,
+    pub email_claim: Option<String>,
+    pub name_claim: Option<String>,
+    pub create_accounts: Option<bool>,
+    pub allowed_domains: Option<Vec<String>>,
+    pub trust_email: Option<bool>,
+    pub hint_domains: Option<Vec<String>>,
+}
+
+/// The names of the fields that differ between `old` and `new`, for the
+/// audit log (the secret's name only, never its value).
+fn changed_fields(old: &Provider, new: &Provider) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    let mut note = |differs: bool, name| {
+        if differs {
+            changed.push(name);
+        }
+    };
+    note(old.label != new.label, "label");
+    note(old.issuer != new.issuer, "issuer");
+    note(old.client_id != new.client_id, "client id");
+    note(
+        !crate::crypto::constant_time_eq(
+            old.client_secret.expose().as_bytes(),
+            new.client_secret.expose().as_bytes(),
+        ),
+        "client secret",
+    );
+    note(old.scopes != new.scopes, "scopes");
+    note(old.claims != new.claims, "claims");
+    note(
+        old.create_accounts != new.create_accounts,
+        "create accounts",
+    );
+    note(
+        old.allowed_domains != new.allowed_domains,
+        "allowed domains",
+    );
+    note(old.trust_email != new.trust_email, "trust e-mail");
+    note(old.hint_domains != new.hint_domains, "sign-in domains");
+    changed
+}
+
+/// Edits the provider called `name`: only what `changes` gives changes,
+/// checked as when adding. Errors: [`Error::NotFound`];
+/// [`Error::InvalidRequest`] for bad input; [`Error::Refused`] for a new
+/// issuer while accounts are linked (their `sub`s belong to the old
+/// issuer, and could name other people at the new one).
+pub async fn update(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    name: &str,
+    changes: ProviderChanges,
+) -> Result<Provider> {
+    let old = ctx
+        .store
+        .upstream_provider(name)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no provider called {name}")))?;
+    let spec = ProviderSpec {
+        name: old.name.clone(),
+        kind: old.kind,
+        label: Some(changes.label.unwrap_or_else(|| old.label.clone())),
+        issuer: changes
+            .issuer
+            .map(|i| i.trim().to_owned())
+            .unwrap_or_else(|| old.issuer.clone()),
+        client_id: changes.client_id.unwrap_or_else(|| old.client_id.clone()),
+        client_secret: changes
+            .client_secret
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| old.client_secret.clone()),
+        scopes: Some(changes.scopes.unwrap_or_else(|| old.scopes.join(" ")))
+            .filter(|s| !s.trim().is_empty()),
+        claims: ClaimMapping {
+            username: changes
+                .username_claim
+                .unwrap_or_else(|| old.claims.username.clone()),
+            email: changes
+                .email_claim
+                .unwrap_or_else(|| old.claims.email.clone()),
+            name: changes
+                .name_claim
+                .unwrap_or_else(|| old.claims.name.clone()),
+        },
+        create_accounts: changes.create_accounts.unwrap_or(old.create_accounts),
+        allowed_domains: changes
+            .allowed_domains
+            .unwrap_or_else(|| old.allowed_domains.clone()),
+        trust_email: changes.trust_email.unwrap_or(old.trust_email),
+        hint_domains: changes
+            .hint_domains
+            .unwrap_or_else(|| old.hint_domains.clone()),
+    };
+    let new = Provider {
+        id: old.id.clone(),
+        enabled: old.enabled,
+        created_at: old.created_at,
+        ..provider(ctx, spec)?
+    };
+    let changed = changed_fields(&old, &new);
+    if changed.is_empty() {
+        return Ok(old);
+    }
+    if new.issuer != old.issuer {
+        let linked = ctx.store.count_upstream_identities(&old.id).await?;
+        if linked > 0 {
+            return Err(Error::Refused(format!(
+                "{linked} account(s) are linked through {name}, by identifiers that only \
+                 its current issuer vouches for. To use another issuer, remove the \
+                 provider (which unlinks them) and add it again"
+            )));
+        }
+    }
+    if !ctx.store.update_upstream_provider(&new).await? {
+        return Err(Error::NotFound(format!("no provider called {name}")));
+    }
+    record(
+        ctx,
+        actor,
+        AuditAction::AdminProviderUpdated,
+        name,
+        &format!("changed {}", changed.join(", ")),
+    )
+    .await;
+    Ok(new)
+}
+
+/// The provider called `name` and how many accounts are linked through
+/// it. [`Error::NotFound`] if there is none.
+pub async fn find(ctx: &Ctx<'_>, name: &str) -> Result<(Provider, i64)> {
+    let provider = ctx
+        .store
+        .upstream_provider(name)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no provider called {name}")))?;
+    let linked = ctx.store.count_upstream_identities(&provider.id).await?;
+    Ok((provider, linked))
 }

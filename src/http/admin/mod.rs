@@ -12,9 +12,11 @@ pub mod clients;
 pub mod device_codes;
 pub mod extract;
 pub mod factors;
+pub mod identities;
 pub mod overview;
 pub mod passwords;
 pub mod profiles;
+pub mod provider;
 pub mod providers;
 pub mod render;
 pub mod second_factor;
@@ -75,6 +77,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route(paths::ADMIN_PROVIDER_DISABLE, post(providers::disable))
         .route(paths::ADMIN_PROVIDER_ENABLE, post(providers::enable))
+        .route(
+            paths::ADMIN_PROVIDER,
+            get(provider::show).post(provider::save),
+        )
+        .route(
+            paths::ADMIN_PROVIDER_REMOVE,
+            get(provider::confirm_remove).post(provider::remove),
+        )
+        .route(paths::ADMIN_USER_UPSTREAM_UNLINK, post(identities::unlink))
         .route(paths::ADMIN_USERS_NEW, get(users::new_form))
         .route(paths::ADMIN_USER, get(users::show))
         .route(

@@ -1,7 +1,7 @@
 //! `/admin/providers`: upstream OpenID providers (and GitHub) people may
 //! sign in through: list, add (from a preset or not), disable and enable
-//! (removal, which drops every account link, is left to `authgate
-//! provider remove`). Presets are resolved by domain/upstream/presets.rs,
+//! (each provider's own page, with its edit form and removal, is in
+//! `provider.rs`). Presets are resolved by domain/upstream/presets.rs,
 //! like the command line's.
 
 use axum::extract::{RawQuery, State};
@@ -52,6 +52,9 @@ pub struct ProviderFields {
     /// Checkboxes: present when ticked.
     pub create_accounts: Option<String>,
     pub trust_email: Option<String>,
+    /// Space-separated.
+    #[serde(default)]
+    pub hint_domains: String,
 }
 
 async fn page(
@@ -76,6 +79,9 @@ async fn page(
             if p.trust_email {
                 options.push("trusts e-mail".to_owned());
             }
+            if !p.hint_domains.is_empty() {
+                options.push(format!("sign-in domains: {}", p.hint_domains.join(", ")));
+            }
             let toggle = if p.enabled {
                 paths::ADMIN_PROVIDER_DISABLE
             } else {
@@ -85,6 +91,7 @@ async fn page(
                 name: &p.name,
                 kind: p.kind.as_str(),
                 label: &p.label,
+                href: with_id(paths::ADMIN_PROVIDER, &p.name),
                 issuer: &p.issuer,
                 redirect_uri: redirect_uri(&state.core.policy.issuer, &p.name),
                 options,
@@ -112,6 +119,7 @@ async fn page(
             allowed_domains: &fields.allowed_domains,
             create_accounts: fields.create_accounts.is_some(),
             trust_email: fields.trust_email.is_some(),
+            hint_domains: &fields.hint_domains,
             error,
         },
     });
@@ -138,6 +146,7 @@ pub async fn list(
                 "Provider disabled: its button is gone and its sign-ins are refused.",
             ),
             ("enabled", "Provider enabled."),
+            ("removed", "Provider removed, with its account links."),
         ],
     );
     let fields = ProviderFields {
@@ -191,6 +200,11 @@ pub async fn create(
             .map(str::to_owned)
             .collect(),
         trust_email: form.trust_email.is_some(),
+        hint_domains: form
+            .hint_domains
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
     };
     match providers::add(&Ctx::of(&state.core), &admin.actor(), spec).await {
         Ok(_) => Ok(

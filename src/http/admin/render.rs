@@ -263,6 +263,8 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::AdminProviderDisabled => ("Provider disabled", Hue::Info),
         A::AdminProviderEnabled => ("Provider enabled", Hue::Info),
         A::AdminProviderRemoved => ("Provider removed", Hue::Info),
+        A::AdminProviderUpdated => ("Provider edited", Hue::Info),
+        A::AdminUserUpstreamUnlinked => ("Provider account unlinked by admin", Hue::Info),
     }
 }
 

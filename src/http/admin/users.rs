@@ -230,6 +230,7 @@ async fn detail_page(
         .await?,
         second_factor_action: with_id(paths::ADMIN_USER_SECOND_FACTOR, &user.id),
         second_factors: super::factors::panel(state, &user.id).await?,
+        identities: super::identities::panel(state, &admin.web.csrf, user).await?,
     });
     let frame = Frame::new(Section::Users, &user.username).notice(notice);
     Ok(admin_page(state, admin, status, frame, body))
@@ -257,6 +258,10 @@ pub async fn show(
             ("profile", "Profile saved."),
             ("second_factor", "Second-factor rule saved."),
             (
+                "unlinked",
+                "Linked account removed: they can no longer sign in with it.",
+            ),
+            (
                 "factors_reset",
                 "Two-step sign-in reset: their authenticator app and recovery codes are removed, and their sessions ended.",
             ),
@@ -273,7 +278,7 @@ pub async fn show(
 }
 
 /// Redirects to the user page with `done`, or shows it with the refusal.
-async fn after_change(
+pub(super) async fn after_change(
     state: &AppState,
     admin: &AdminUser,
     id: &str,

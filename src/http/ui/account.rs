@@ -109,8 +109,15 @@ pub async fn show(
     let passkey_notice =
         super::passkeys::notice(query_param(query.as_deref(), "passkey").as_deref());
     let passkeys = super::passkeys::card(&state, &web, &user, passkey_notice, None).await?;
-    let linked_notice = query_param(query.as_deref(), "unlinked")
-        .map(|_| "Unlinked. You can no longer sign in with that account.");
+    let linked_notice = match (
+        query_param(query.as_deref(), "unlinked"),
+        query_param(query.as_deref(), "linked").as_deref(),
+    ) {
+        (Some(_), _) => Some("Unlinked. You can no longer sign in with that account."),
+        (None, Some("already")) => Some("That account was linked to yours already."),
+        (None, Some(_)) => Some("Linked. You can now sign in with that account too."),
+        _ => None,
+    };
     let linked = super::upstream_link::section(&state, &web, &user, linked_notice, None).await?;
     let body = html! { div class="space-y-6" { (devices) (apps) (enrol.unwrap_or_default()) (two_step) @if let Some(r) = recovery { (r) } (resume.unwrap_or_default()) (passkeys) (linked) (profile) } };
     Ok(html_response(

@@ -67,7 +67,18 @@ pub async fn show(
     if let Some(provider) = super::upstream::hinted(&state, query, &next).await? {
         return Ok(Redirect::to(&provider).into_response());
     }
-    let hint = authorize::clean_login_hint(query_param(query, "login_hint").as_deref())
+    let given_hint = authorize::clean_login_hint(query_param(query, "login_hint").as_deref());
+    // An address in a provider's sign-in domains goes straight there. Not
+    // when the application asked for a fresh sign-in: the provider might
+    // answer from its own session without asking again.
+    if !reauth
+        && let Some(hint) = &given_hint
+        && let Some(provider) = super::upstream::provider_for_hint(&state, hint).await?
+    {
+        let start = paths::with_query(&paths::login_upstream(&provider), &[("next", &next)]);
+        return Ok(Redirect::to(&start).into_response());
+    }
+    let hint = given_hint
         .or_else(|| web.user.as_ref().map(|u| u.username.clone()))
         .unwrap_or_default();
     let body = login_form(&LoginForm {

@@ -22,7 +22,10 @@ use crate::http::paths;
 use crate::state::AppState;
 
 /// The `state` of the upstream sign-in this session started.
-const UPSTREAM_STATE: &str = "upstream_state";
+pub(super) const UPSTREAM_STATE: &str = "upstream_state";
+/// The account that asked, from `/account`, to link the upstream account
+/// of the sign-in this session started (kept beside [`UPSTREAM_STATE`]).
+pub(super) const UPSTREAM_LINK_FOR: &str = "upstream_link_for";
 /// An upstream account waiting to be linked after a password sign-in.
 pub(super) const PENDING_LINK: &str = "upstream_link";
 
@@ -80,8 +83,21 @@ pub async fn hinted(
         .map(|p| paths::with_query(&paths::login_upstream(&p.name), &[("next", next)])))
 }
 
+/// The name of the enabled provider whose sign-in domains hold the
+/// address `login_hint`, if one does.
+pub async fn provider_for_hint(
+    state: &AppState,
+    login_hint: &str,
+) -> Result<Option<String>, PageError> {
+    let providers = upstream::enabled_providers(&state.core).await?;
+    Ok(providers
+        .into_iter()
+        .find(|p| p.claims_hint(login_hint))
+        .map(|p| p.name))
+}
+
 /// A page for each [`Problem`].
-fn problem_page(problem: Problem) -> Response {
+pub(super) fn problem_page(problem: Problem) -> Response {
     let (status, title, message) = match problem {
         Problem::NoSuchProvider => {
             return PageError::NotFound.into_response();
@@ -139,6 +155,8 @@ pub async fn start(
     let next = safe_next(query_param(query.as_deref(), "next").as_deref());
     match upstream::begin(&state.core, &name, &next).await {
         Ok(started) => {
+            // A plain sign-in: whatever link an earlier start asked for is off.
+            web.session.remove::<String>(UPSTREAM_LINK_FOR).await?;
             web.session
                 .insert(UPSTREAM_STATE, started.state.expose())
                 .await?;
@@ -159,6 +177,7 @@ pub async fn callback(
     let query = query.as_deref();
     // Taken whatever happens next: a state is good for one callback.
     let remembered: Option<String> = web.session.remove(UPSTREAM_STATE).await?;
+    let link_for: Option<String> = web.session.remove(UPSTREAM_LINK_FOR).await?;
     let callback = Callback {
         state: query_param(query, "state"),
         code: query_param(query, "code"),
@@ -169,6 +188,9 @@ pub async fn callback(
             Ok(returned) => returned,
             Err(problem) => return Ok(problem_page(problem)),
         };
+    if let Some(link_for) = link_for {
+        return super::upstream_link::finish_link(&state, &web, &link_for, &returned, ip).await;
+    }
     match upstream::resolve(&state.core, &returned, ip).await {
         Ok(Resolution::SignIn(user)) => {
             web.sign_in(

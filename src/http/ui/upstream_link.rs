@@ -1,5 +1,12 @@
 //! Linking an upstream account after a password sign-in (`/login/link`),
-//! and the linked accounts on `/account` with Unlink.
+//! and the linked accounts on `/account` with Unlink and Link.
+//!
+//! Link on `/account` is a CSRF-checked POST that starts the upstream
+//! flow with, beside the session's `state`, the id of the account that
+//! asked; the callback links to that account only if the same person is
+//! still signed in, and never moves a link from another account. The
+//! session is not renewed: the person stays signed in as before, with the
+//! same `amr`.
 //!
 //! The upstream callback left a [`PendingLink`] naming the local account
 //! that matched. The link is made only when that very account signed in
@@ -7,16 +14,19 @@
 //! the person confirms with a CSRF-checked form.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use components::upstream::{LinkConfirm, LinkedRow, LinkedSection, link_confirm, linked_section};
+use components::upstream::{
+    ContinueTo, LinkConfirm, Linkable, LinkedRow, LinkedSection, continue_to, link_confirm,
+    linked_section,
+};
 use maud::Markup;
 use serde::Deserialize;
 
 use super::render::{error_page, html, page};
 use super::session::{CsrfForm, SignedIn, WebSession};
-use super::upstream::{PENDING_LINK, PendingLink};
-use crate::domain::upstream::links;
+use super::upstream::{PENDING_LINK, PendingLink, UPSTREAM_LINK_FOR, UPSTREAM_STATE};
+use crate::domain::upstream::{self, Problem, Returned, links};
 use crate::domain::user::User;
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
@@ -24,6 +34,9 @@ use crate::http::paths;
 use crate::http::ui::login::Empty;
 use crate::model::upstream::PENDING_SECS;
 use crate::state::AppState;
+
+/// HTML's `Refresh` header (not in the `http` crate's list).
+const REFRESH: HeaderName = HeaderName::from_static("refresh");
 
 /// The pending link, if it is for `user`, fresh, and `user` signed in
 /// after it was made; otherwise the page that says why not.
@@ -135,10 +148,20 @@ pub async fn section(
     error: Option<&str>,
 ) -> Result<Markup, PageError> {
     let linked = links::identities(&state.core, &user.id).await?;
+    let providers = upstream::enabled_providers(&state.core).await?;
     let now = state.core.clock.now_secs();
     Ok(linked_section(&LinkedSection {
         csrf: &web.csrf,
         unlink_action: paths::ACCOUNT_UPSTREAM_UNLINK,
+        link_action: paths::ACCOUNT_UPSTREAM_LINK,
+        linkable: providers
+            .iter()
+            .filter(|p| !linked.iter().any(|i| i.provider_id == p.id))
+            .map(|p| Linkable {
+                label: &p.label,
+                name: &p.name,
+            })
+            .collect(),
         rows: linked
             .iter()
             .map(|i| LinkedRow {
@@ -176,5 +199,92 @@ pub async fn unlink(
             ))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LinkFields {
+    /// The provider's name.
+    #[serde(default)]
+    pub provider: String,
+}
+
+/// `POST /account/upstream/link`: off to the provider, remembering who
+/// asked.
+///
+/// Not a 303: Chromium checks a form's redirects against the page's CSP
+/// `form-action 'self'`, and the provider's authorization endpoint is
+/// elsewhere (and known only from its discovery document). The answer is
+/// a page that moves on by the `Refresh` header, a new navigation rather
+/// than the form's, with a link in case it does not.
+pub async fn start_link(
+    State(state): State<AppState>,
+    SignedIn { user, .. }: SignedIn,
+    CsrfForm { web, form }: CsrfForm<LinkFields>,
+) -> Result<Response, PageError> {
+    let started = match upstream::enabled_provider(&state.core, &form.provider).await {
+        Ok(provider) => upstream::begin(&state.core, &provider.name, paths::ACCOUNT)
+            .await
+            .map(|started| (provider, started)),
+        Err(problem) => Err(problem),
+    };
+    let (provider, started) = match started {
+        Ok(started) => started,
+        Err(problem) => return Ok(super::upstream::problem_page(problem)),
+    };
+    web.session
+        .insert(UPSTREAM_STATE, started.state.expose())
+        .await?;
+    web.session
+        .insert(UPSTREAM_LINK_FOR, user.id.as_str())
+        .await?;
+    let body = continue_to(&ContinueTo {
+        provider: &provider.label,
+        href: &started.url,
+    });
+    let mut response = html(
+        StatusCode::OK,
+        page(
+            &state,
+            &web,
+            &format!("Continue to {}", provider.label),
+            body,
+        ),
+    );
+    let refresh = HeaderValue::try_from(format!("0; url={}", started.url))
+        .map_err(|e| PageError::Internal(format!("refresh header: {e}")))?;
+    response.headers_mut().insert(REFRESH, refresh);
+    Ok(response)
+}
+
+/// The callback of a link asked for on `/account` by `link_for`: links
+/// if that person is still the one signed in, then back to `/account`.
+pub(super) async fn finish_link(
+    state: &AppState,
+    web: &WebSession,
+    link_for: &str,
+    returned: &Returned,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Response, PageError> {
+    let Some(user) = web.user.as_ref().filter(|u| u.id.as_str() == link_for) else {
+        crate::domain::upstream::refused_link(&state.core, &returned.provider, ip).await;
+        return Ok(error_page(
+            StatusCode::FORBIDDEN,
+            "Not linked",
+            "You are no longer signed in to the account that asked for this link, so \
+             nothing was linked. Sign in and start again from your account page.",
+        ));
+    };
+    match links::link_signed_in(&state.core, &returned.provider, &returned.claims, user, ip).await {
+        Ok(links::Linked::Now) => {
+            Ok(Redirect::to(&format!("{}?linked=1", paths::ACCOUNT)).into_response())
+        }
+        Ok(links::Linked::Already) => {
+            Ok(Redirect::to(&format!("{}?linked=already", paths::ACCOUNT)).into_response())
+        }
+        Err(Problem::Refused(message)) => {
+            Ok(error_page(StatusCode::CONFLICT, "Not linked", &message))
+        }
+        Err(problem) => Ok(super::upstream::problem_page(problem)),
     }
 }

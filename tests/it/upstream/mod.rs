@@ -15,10 +15,14 @@ use crate::support::{Page, TestApp};
 
 mod admin;
 mod cli;
+mod dashboard;
+mod edit;
 mod failures;
 mod forged;
 mod github;
+mod hint_domains;
 mod hints;
+mod link_signed_in;
 mod linking;
 mod sign_in;
 mod userinfo;
@@ -48,6 +52,7 @@ pub async fn add_provider(app: &TestApp, issuer: &str, adjust: impl FnOnce(&mut 
         create_accounts: false,
         allowed_domains: vec![],
         trust_email: false,
+        hint_domains: vec![],
     };
     adjust(&mut spec);
     providers::add(&Ctx::of(&app.core), &Actor::command_line(), spec)
