@@ -64,3 +64,18 @@ pub fn login_form(p: &LoginForm<'_>) -> Markup {
         }
     })
 }
+
+/// The page between a sign-in form and the application that asked for
+/// the sign-in: the browser follows `href` by itself (the server sends a
+/// `Refresh` header); the link is for those that do not.
+pub fn continuing(href: &str) -> Markup {
+    card(html! {
+        (heading("Signed in", None))
+        p class="mb-6 text-sm text-slate-600 dark:text-slate-300" {
+            "Taking you back to the application…"
+        }
+        a href=(href) class="inline-flex items-center justify-center rounded-lg bg-brand-600 px-4 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-brand-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600" {
+            "Continue"
+        }
+    })
+}

@@ -456,7 +456,7 @@ async fn acr_values_ask_for_a_second_factor_when_the_person_has_one() {
             false,
         )
         .await;
-    assert_eq!(right.location(), Some(here.as_str()));
+    assert_eq!(right.continues_to(), here.as_str());
     let consent = app.page(&here).await;
     assert_eq!(consent.status, 200, "the consent page now");
     let approved = app.decide_app(&consent, "approve").await;

@@ -131,7 +131,7 @@ pub async fn submit(
                 if enrol {
                     return Ok(Redirect::to(&super::step_up::enrol_url(&next)).into_response());
                 }
-                return Ok(Redirect::to(&next).into_response());
+                return Ok(super::render::go_on(&state, &web, &next));
             }
             Ok(user::Password::NeedsCode(user)) => {
                 // Not signed in yet: the code page finishes it.

@@ -157,7 +157,7 @@ pub async fn submit(
             Ok(()) => {
                 let how = "password and authenticator code";
                 complete(&state, &mut web, person, ip, how, AMR_TOTP).await?;
-                return Ok(Redirect::to(&next).into_response());
+                return Ok(super::render::go_on(&state, &web, &next));
             }
             Err(Error::BadCredentials) => (
                 StatusCode::UNAUTHORIZED,
@@ -195,7 +195,7 @@ pub async fn submit_recovery(
             Ok(_) => {
                 let how = "password and recovery code";
                 complete(&state, &mut web, person, ip, how, AMR_RECOVERY).await?;
-                return Ok(Redirect::to(&next).into_response());
+                return Ok(super::render::go_on(&state, &web, &next));
             }
             Err(Error::BadCredentials) => (
                 StatusCode::UNAUTHORIZED,

@@ -1,7 +1,7 @@
 //! Turning components into responses: full pages, htmx partials, errors.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use components::error_page::{ErrorPage, error_body};
 use components::layout;
 use components::{Account, PageCtx};
@@ -107,4 +107,34 @@ pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
     form_urlencoded::parse(query?.as_bytes())
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+/// HTML's `Refresh` header (not in the `http` crate's list).
+const REFRESH: header::HeaderName = header::HeaderName::from_static("refresh");
+
+/// Where a form that signs someone in (or steps them up) sends them on to
+/// `next`, a local path.
+///
+/// Usually a 303. But the authorization endpoint may answer at once with
+/// a redirect to the application (remembered consent), and browsers hold
+/// every redirect that follows a form submission to the form page's CSP
+/// `form-action 'self'` (Chromium blocks it, leaving the person on the
+/// sign-in form). So when `next` is an authorization request, the answer
+/// is a page that moves on by itself with `Refresh`: a new navigation,
+/// not a redirect of the form's, with a link for browsers that ignore it.
+pub fn go_on(state: &AppState, web: &WebSession, next: &str) -> Response {
+    if !next.starts_with(paths::AUTHORIZE) {
+        return Redirect::to(next).into_response();
+    }
+    let body = components::auth::continuing(next);
+    let mut response = html(StatusCode::OK, page(state, web, "Signed in", body));
+    match HeaderValue::try_from(format!("0; url={next}")) {
+        Ok(value) => {
+            response.headers_mut().insert(REFRESH, value);
+            response
+        }
+        // `next` passed `safe_next` (no control characters); should a
+        // header still refuse it, the 303 is the better failure.
+        Err(_) => Redirect::to(next).into_response(),
+    }
 }

@@ -120,7 +120,7 @@ pub async fn submit(
         Ok(()) => {
             web.stepped_up(&[method::OTP], state.core.clock.now_secs())
                 .await?;
-            return Ok(Redirect::to(&next).into_response());
+            return Ok(super::render::go_on(&state, &web, &next));
         }
         Err(Error::BadCredentials) => (
             StatusCode::UNAUTHORIZED,

@@ -201,7 +201,8 @@ pub async fn callback(
                 upstream::AMR,
             )
             .await?;
-            Ok(Redirect::to(&returned.next).into_response())
+            // The provider's own form may have started this redirect chain.
+            Ok(super::render::go_on(&state, &web, &returned.next))
         }
         Ok(Resolution::NeedsPassword(user)) => {
             let pending = PendingLink {

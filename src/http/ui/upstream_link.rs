@@ -125,7 +125,7 @@ pub async fn confirm(
     )
     .await
     {
-        Ok(()) => Ok(Redirect::to(&pending.next).into_response()),
+        Ok(()) => Ok(super::render::go_on(&state, &web, &pending.next)),
         Err(crate::domain::upstream::Problem::Refused(message)) => {
             Ok(error_page(StatusCode::CONFLICT, "Not linked", &message))
         }

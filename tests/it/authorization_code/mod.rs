@@ -442,8 +442,7 @@ async fn a_signed_out_person_signs_in_and_comes_back_to_the_consent() {
             false,
         )
         .await;
-    assert_eq!(signed_in.status, 303);
-    assert_eq!(signed_in.location(), Some(path.as_str()));
+    assert_eq!(signed_in.continues_to(), path.as_str());
     let consent = consent(&app, &request()).await;
     let location = answer(&app, &consent, "approve").await;
     assert!(params(&location).contains_key("code"));

@@ -268,6 +268,18 @@ impl Page {
     pub fn location(&self) -> Option<&str> {
         self.header("location")
     }
+
+    /// Where a sign-in form sends the browser on to an authorization
+    /// request: a page (200) whose `Refresh` header names it, never a
+    /// redirect (see `go_on` in http/ui/render.rs). Fails the test
+    /// otherwise.
+    pub fn continues_to(&self) -> &str {
+        assert_eq!(self.status, 200, "a page that moves on: {}", self.body);
+        let refresh = self.header("refresh").expect("a Refresh header");
+        let url = refresh.strip_prefix("0; url=").expect("0; url=...");
+        assert!(self.body.contains("Continue"), "with a link: {}", self.body);
+        url
+    }
 }
 
 /// The value of the first hidden field `name` in `html`.

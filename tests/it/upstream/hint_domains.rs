@@ -75,8 +75,7 @@ async fn a_login_hint_in_a_sign_in_domain_goes_straight_to_the_provider() {
         .approve_upstream(to_provider.location().unwrap(), "ann")
         .await;
     let back = pair.app.page(&local(&callback)).await;
-    assert_eq!(back.status, 303, "{}", back.body);
-    assert_eq!(back.location(), Some(request.as_str()));
+    assert_eq!(back.continues_to(), request.as_str());
     assert!(pair.is_signed_in_as("ann").await);
     let account = pair.app.page("/account").await;
     pair.app

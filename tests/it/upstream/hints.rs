@@ -60,8 +60,7 @@ async fn an_authorization_request_with_idp_hint_skips_the_chooser() {
         .approve_upstream(to_provider.location().unwrap(), "ann")
         .await;
     let back = pair.app.page(&local(&callback)).await;
-    assert_eq!(back.status, 303, "{}", back.body);
-    assert_eq!(back.location(), Some(here.as_str()));
+    assert_eq!(back.continues_to(), here.as_str());
     let consent = pair.app.page(&here).await;
     assert_eq!(consent.status, 200, "{}", consent.body);
     assert!(
