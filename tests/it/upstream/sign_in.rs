@@ -210,3 +210,38 @@ async fn a_disabled_account_cannot_sign_in_through_its_link() {
     assert!(!pair.is_signed_in_as("ann").await);
     pair.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_callback_that_reaches_another_instance_completes() {
+    let pair = pair(|p| p.create_accounts = true).await;
+    user(&pair.up, "ann", Some("ann@corp.example"), true).await;
+    // A second instance of the app on the same database and clock, with
+    // the same public address (as behind a load balancer).
+    let base = pair.app.core.policy.issuer.clone();
+    let other =
+        crate::support::TestApp::spawn_on(pair.app.dir.clone(), pair.app.clock.clone(), move |c| {
+            c.base_url = base
+        })
+        .await;
+
+    let authorize = pair.start("/account").await;
+    let callback = pair.approve_upstream(&authorize, "ann").await;
+    // The browser's cookies go to both (cookies are per host, not port).
+    let reply = crate::support::TestApp::to_page(
+        pair.app
+            .http
+            .get(other.url(&super::local(&callback)))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(reply.location(), Some("/account"));
+    assert!(pair.is_signed_in_as("ann").await);
+    // Taken once: the same callback again, at the first instance, is stale.
+    let again = pair.app.page(&super::local(&callback)).await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    other.shutdown().await;
+    pair.shutdown().await;
+}
