@@ -97,6 +97,7 @@ pub struct GrantChoice {
     pub device_code: bool,
     pub authorization_code: bool,
     pub refresh_token: bool,
+    pub client_credentials: bool,
 }
 
 /// The create and edit form.
@@ -194,6 +195,8 @@ pub fn client_form(p: &ClientForm<'_>) -> Markup {
                         Some("Apps send people to sign in and return with a code (needs a redirect URI).")))
                     (checkbox("client-grant-refresh", "grant_refresh_token", "Refresh token", p.grants.refresh_token,
                         Some("The client may renew access with a refresh token.")))
+                    (checkbox("client-grant-machine", "grant_client_credentials", "Client credentials", p.grants.client_credentials,
+                        Some("A confidential client gets tokens for itself, with no person (a service, a job).")))
                 }
                 @if let Some(confidential) = p.kind {
                     fieldset class="space-y-2" {

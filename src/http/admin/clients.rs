@@ -46,6 +46,7 @@ pub struct ClientFields {
     pub grant_device_code: Option<String>,
     pub grant_authorization_code: Option<String>,
     pub grant_refresh_token: Option<String>,
+    pub grant_client_credentials: Option<String>,
     /// `public` or `confidential` (creation only).
     #[serde(default)]
     pub kind: String,
@@ -63,6 +64,12 @@ impl ClientFields {
                 "grant_types",
                 "Choose at least one grant type.",
             )]),
+            Some(g) if g.contains(GrantType::ClientCredentials) && self.kind == "public" => {
+                Err(vec![admin::field_error(
+                    "grant_types",
+                    "Client credentials is for confidential clients: a public one cannot keep a secret.",
+                )])
+            }
             other => Ok(other),
         };
         match (
@@ -95,6 +102,7 @@ impl ClientFields {
             (&self.grant_device_code, GrantType::DeviceCode),
             (&self.grant_authorization_code, GrantType::AuthorizationCode),
             (&self.grant_refresh_token, GrantType::RefreshToken),
+            (&self.grant_client_credentials, GrantType::ClientCredentials),
         ];
         Some(GrantTypes::new(
             ticked
@@ -110,6 +118,7 @@ impl ClientFields {
             device_code: grants.contains(GrantType::DeviceCode),
             authorization_code: grants.contains(GrantType::AuthorizationCode),
             refresh_token: grants.contains(GrantType::RefreshToken),
+            client_credentials: grants.contains(GrantType::ClientCredentials),
         }
     }
 }
@@ -194,6 +203,7 @@ pub async fn new_form(State(state): State<AppState>, admin: AdminUser) -> Respon
         grant_device_code: Some("on".to_owned()),
         grant_authorization_code: Some("on".to_owned()),
         grant_refresh_token: Some("on".to_owned()),
+        grant_client_credentials: None,
         kind: "public".to_owned(),
         refresh_tokens: Some("on".to_owned()),
     };
@@ -353,6 +363,7 @@ fn fields_of(client: &Client, redirect_uris: &[String], post_logout: &[String]) 
         grant_device_code: on(GrantType::DeviceCode),
         grant_authorization_code: on(GrantType::AuthorizationCode),
         grant_refresh_token: on(GrantType::RefreshToken),
+        grant_client_credentials: on(GrantType::ClientCredentials),
         kind: String::new(),
         refresh_tokens: client.refresh_tokens.then(|| "on".to_owned()),
     }

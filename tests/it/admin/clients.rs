@@ -332,6 +332,7 @@ async fn grant_types_and_post_logout_uris_are_shown_checked_and_edited() {
         "client-grant-device",
         "client-grant-code",
         "client-grant-refresh",
+        "client-grant-machine",
     ] {
         assert!(new.body.contains(&format!(r#"id="{id}""#)), "{id}");
     }
@@ -366,6 +367,11 @@ async fn grant_types_and_post_logout_uris_are_shown_checked_and_edited() {
             "wildcard",
         ),
         (vec![], "client-grants-error", "at least one grant type"),
+        (
+            vec![("grant_client_credentials", "on")],
+            "client-grants-error",
+            "for confidential clients",
+        ),
     ] {
         let bad = app.submit("/admin/clients", &with(&extra), false).await;
         assert_eq!(bad.status, 422, "{extra:?}");
@@ -439,5 +445,47 @@ async fn grant_types_and_post_logout_uris_are_shown_checked_and_edited() {
             .as_deref()
             .unwrap()
             .contains("grants authorization_code")
+    );
+}
+
+#[tokio::test]
+async fn a_machine_client_is_set_up_in_the_dashboard_and_gets_its_token() {
+    let (app, csrf) = admin_app().await;
+    let (id, secret) = create_client(
+        &app,
+        &csrf,
+        &[
+            ("name", "Nightly job"),
+            ("scopes", "reports"),
+            ("kind", "confidential"),
+            ("grants_shown", "1"),
+            ("grant_client_credentials", "on"),
+        ],
+    )
+    .await;
+    let secret = secret.expect("a confidential client's secret");
+    let reply = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert_eq!(reply.json["scope"], "reports");
+    // Its page shows the grant ticked.
+    let page = app.page(&format!("/admin/clients/{id}")).await;
+    let at = page
+        .body
+        .find(r#"name="grant_client_credentials""#)
+        .expect("the box");
+    let tag_end = at + page.body[at..].find('>').unwrap();
+    assert!(
+        page.body[at..tag_end].contains("checked"),
+        "{}",
+        &page.body[at..tag_end]
     );
 }
