@@ -172,3 +172,41 @@ async fn hs256_tokens_are_refused_unless_hs256_is_configured_or_accepted() {
         assert_eq!(introspect(&app, &forged).await.json["active"], true);
     }
 }
+
+#[tokio::test]
+async fn a_refresh_token_never_passes_for_an_access_token() {
+    let app = TestApp::spawn_with(|c| {
+        c.introspection_token = Some(SecretString::from(INTROSPECTION_TOKEN));
+    })
+    .await;
+    let tokens = app.issue_tokens().await;
+    // Where an access token is wanted: tokeninfo, UserInfo.
+    let info = app.tokeninfo(&tokens.refresh).await;
+    assert_eq!(info.status, 401, "{:?}", info.json);
+    assert_eq!(info.json["error"], "invalid_token");
+    let userinfo = app
+        .http
+        .get(app.url("/oauth/userinfo"))
+        .bearer_auth(&tokens.refresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status().as_u16(), 401);
+    // Introspection describes it, as what it is.
+    let described = introspect(&app, &tokens.refresh).await;
+    assert_eq!(described.json["active"], true);
+    assert_eq!(described.json["token_type"], "refresh_token");
+    // And an access token is not a refresh token either.
+    let refreshed = app.refresh(&tokens.access, None).await;
+    assert_eq!(refreshed.status, 400);
+    // Longer than any refresh token: refused as malformed before lookup.
+    assert!(
+        matches!(
+            refreshed.json["error"].as_str(),
+            Some("invalid_grant" | "invalid_request")
+        ),
+        "{:?}",
+        refreshed.json
+    );
+    app.shutdown().await;
+}
