@@ -257,6 +257,9 @@ pub enum ClientAction<'a> {
 pub struct ClientPage<'a> {
     pub id: &'a str,
     pub confidential: bool,
+    /// How it authenticates, in words ("a secret", "a signed JWT
+    /// (private_key_jwt), keys at https://…").
+    pub authentication: &'a str,
     pub disabled: bool,
     pub active_tokens: i64,
     pub created: When,
@@ -274,6 +277,7 @@ pub fn client_page(p: &ClientPage<'_>, form: Markup) -> Markup {
                 (panel(Some("Client"), details(&[
                     ("Client ID", html! { code class="break-all font-mono text-xs" data-testid="client-id" { (p.id) } }),
                     ("Type", html! { @if p.confidential { "Confidential" } @else { "Public" } }),
+                    ("Authenticates with", html! { span class="break-words" { (p.authentication) } }),
                     ("Status", html! { @if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) } }),
                     ("Active tokens", html! { (p.active_tokens) }),
                     ("Second factor to approve", html! {

@@ -337,6 +337,7 @@ async fn edit_page(
         &ClientPage {
             id: &client.id,
             confidential: client.is_confidential(),
+            authentication: &authentication_of(client),
             disabled: client.disabled,
             active_tokens: live,
             created: when(client.created_at, state.core.clock.now_secs()),
@@ -488,4 +489,19 @@ pub async fn enable(
     admin::set_client_disabled(&Ctx::of(&state.core), &admin.actor(), &id, false).await?;
     let back = with_query(&with_id(paths::ADMIN_CLIENT, &id), &[("enabled", "1")]);
     Ok(Redirect::to(&back).into_response())
+}
+
+/// How `client` authenticates, in words for its page.
+fn authentication_of(client: &Client) -> String {
+    use crate::model::client::ClientKeys;
+    match (&client.keys, &client.secret_hash) {
+        (Some(ClientKeys::Jwks(_)), _) => {
+            "A signed JWT (private_key_jwt), with registered keys".into()
+        }
+        (Some(ClientKeys::JwksUri(uri)), _) => {
+            format!("A signed JWT (private_key_jwt), with the keys at {uri}")
+        }
+        (None, Some(_)) => "A secret (client_secret_basic or client_secret_post)".into(),
+        (None, None) => "Nothing: a public client, with PKCE".into(),
+    }
 }

@@ -489,3 +489,34 @@ async fn a_machine_client_is_set_up_in_the_dashboard_and_gets_its_token() {
         &page.body[at..tag_end]
     );
 }
+
+#[tokio::test]
+async fn a_client_page_says_how_the_client_authenticates() {
+    use authgate::domain::admin::{self, Actor, ClientKind, Ctx};
+    use authgate::model::client::ClientKeys;
+    let (app, _) = admin_app().await;
+    let spec = admin::client_spec("Signer", "read", false).unwrap();
+    let keys = ClientKeys::JwksUri("https://signer.example/jwks.json".into());
+    let id = admin::create_client(
+        &Ctx::of(&app.core),
+        &Actor::command_line(),
+        &spec,
+        ClientKind::Confidential,
+        Some(keys),
+    )
+    .await
+    .unwrap()
+    .client_id;
+    let page = app.page(&format!("/admin/clients/{id}")).await;
+    assert!(page.body.contains("Authenticates with"), "{}", page.body);
+    assert!(page.body.contains("private_key_jwt"));
+    assert!(page.body.contains("https://signer.example/jwks.json"));
+    assert!(
+        !page.body.contains("Rotate secret"),
+        "a key client has no secret"
+    );
+    let cli = app
+        .page(&format!("/admin/clients/{}", app.cli_client_id))
+        .await;
+    assert!(cli.body.contains("Nothing: a public client"));
+}
