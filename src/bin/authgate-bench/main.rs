@@ -37,6 +37,7 @@
 mod apps;
 mod client;
 mod fill;
+mod machines;
 mod measure;
 mod report;
 mod scenarios;
@@ -91,7 +92,7 @@ pub(crate) struct Args {
     pub(crate) fill: usize,
     /// Only these scenarios (comma-separated): health, device_code, poll,
     /// poll_signin, tokeninfo, introspect, flow, authorization_code,
-    /// userinfo.
+    /// userinfo, client_credentials.
     #[arg(long, value_delimiter = ',')]
     pub(crate) only: Vec<String>,
 }
@@ -157,6 +158,10 @@ async fn main() -> Result<()> {
             let tokens = apps::tokens(&target, &app, 8).await?;
             rows.push(apps::userinfo(&target, tokens).await);
         }
+    }
+    if wanted(&args, "client_credentials") {
+        let machine = machines::machine(&target).await?;
+        rows.push(machines::client_credentials(&target, machine).await);
     }
     if args.fill > 0 {
         let (codes, secs) = fill::fill(&target, args.fill, 200).await?;
