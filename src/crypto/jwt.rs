@@ -247,6 +247,27 @@ mod tests {
     }
 
     #[test]
+    fn an_access_token_may_name_resources_but_an_older_type_only_the_issuer() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let signer = TokenSigner::hs256(secret, "http://issuer", "http://issuer");
+        let for_api = AccessClaims {
+            aud: Audience::Many(vec!["https://a.example".into(), "https://b.example".into()]),
+            ..claims()
+        };
+        let token = signer.sign(&for_api).expect("sign");
+        assert_eq!(signer.verify(&token).expect("verify"), for_api);
+
+        // Without `at+jwt` nothing tells it from an ID token but the audience.
+        let kid = jsonwebtoken::decode_header(&token).expect("header").kid;
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = kid;
+        header.typ = Some("JWT".into());
+        let key = jsonwebtoken::EncodingKey::from_secret(secret);
+        let legacy = jsonwebtoken::encode(&header, &for_api, &key).expect("sign");
+        assert!(signer.verify(&legacy).is_err());
+    }
+
+    #[test]
     fn other_key_or_issuer_is_rejected() {
         let a = TokenSigner::hs256(
             b"0123456789abcdef0123456789abcdef",

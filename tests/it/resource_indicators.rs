@@ -191,6 +191,21 @@ async fn a_resource_not_registered_or_malformed_is_invalid_target() {
         .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.json["error"], "invalid_request");
+    // Other grants do not take it yet: refused, not silently ignored.
+    let reply = app
+        .post_form(
+            "/oauth/token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "whatever"),
+                ("client_id", &id),
+                ("client_secret", &secret),
+                ("resource", ORDERS),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json["error"], "invalid_target", "{:?}", reply.json);
     app.shutdown().await;
 }
 

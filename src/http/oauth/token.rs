@@ -260,6 +260,14 @@ pub async fn token(
         .as_deref()
         .filter(|g| !g.is_empty())
         .ok_or_else(|| Error::InvalidRequest("grant_type is required".into()))?;
+    // RFC 8707 §2: refused rather than ignored, so a client never gets a
+    // token whose audience is not what it asked for.
+    if !form.resource.is_empty() && grant_type != CLIENT_CREDENTIALS_GRANT {
+        return Err(Error::InvalidTarget(format!(
+            "resource is only accepted with grant_type={CLIENT_CREDENTIALS_GRANT}"
+        ))
+        .into());
+    }
     let issued = match grant_type {
         DEVICE_CODE_GRANT => {
             let client = client_credentials(auth, form.body_credentials())?;
