@@ -62,9 +62,14 @@ pub enum ClientAction {
         /// authorization_code when it has a redirect URI.
         #[arg(long = "grant-type", value_name = "GRANT")]
         grant_types: Vec<String>,
+        /// A resource (API) it may ask tokens for (repeatable; RFC 8707):
+        /// an absolute URI without a fragment, https or http on a loopback
+        /// host. A token for it carries it as its audience.
+        #[arg(long = "resource", value_name = "URI")]
+        resources: Vec<String>,
     },
     /// List clients: client_id, name, type, status, scopes (and, with
-    /// --json, redirect URIs).
+    /// --json, redirect URIs, grants and resources).
     List {
         /// One JSON object per line instead of a table.
         #[arg(long)]
@@ -126,6 +131,7 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             grant_types,
             jwks_file,
             jwks_uri,
+            resources,
         } => {
             let keys = read_keys(jwks_file.as_deref(), jwks_uri.as_deref())?;
             let mut spec = admin::client_spec(&name, &scopes, !no_refresh_tokens)
@@ -138,6 +144,8 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
             );
             spec.grant_types =
                 admin::grant_types(&grant_types).map_err(|errors| problems(&errors))?;
+            spec.resources =
+                Some(admin::resources(&resources).map_err(|errors| problems(&errors))?);
             let kind = if confidential || keys.is_some() {
                 ClientKind::Confidential
             } else {
@@ -218,8 +226,8 @@ async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result
         if json {
             let redirect_uris = admin::client_redirect_uris(ctx, &c.id).await?;
             let post_logout = admin::client_post_logout_redirect_uris(ctx, &c.id).await?;
-            let grants = admin::find_client(ctx, &c.id).await?.grant_types;
-            let grants: Vec<&str> = grants.iter().map(|g| g.short()).collect();
+            let client = admin::find_client(ctx, &c.id).await?;
+            let grants: Vec<&str> = client.grant_types.iter().map(|g| g.short()).collect();
             let line = serde_json::json!({
                 "client_id": c.id,
                 "name": c.name,
@@ -230,6 +238,7 @@ async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result
                 "redirect_uris": redirect_uris,
                 "post_logout_redirect_uris": post_logout,
                 "grant_types": grants,
+                "resources": client.resources,
                 "active_tokens": c.active_tokens,
                 "created_at": c.created_at,
             });

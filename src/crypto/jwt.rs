@@ -18,7 +18,8 @@ use super::keys::{ACCESS_TOKEN_TYP, KeyRing};
 pub struct AccessClaims {
     pub iss: String,
     pub sub: String,
-    pub aud: String,
+    /// The issuer, or the RFC 8707 resources the token was asked for.
+    pub aud: Audience,
     pub client_id: String,
     pub scope: String,
     pub iat: i64,
@@ -35,7 +36,7 @@ pub struct IdTokenHint {
 }
 
 /// The `aud` claim (RFC 7519 §4.1.3): a string or an array of strings.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Audience {
     One(String),
@@ -43,6 +44,24 @@ pub enum Audience {
 }
 
 impl Audience {
+    /// An access token's audience: the RFC 8707 resources it was asked
+    /// for (one as a string, several as an array), or the issuer when none.
+    pub fn of_access_token(issuer: &str, resources: &[String]) -> Self {
+        match resources {
+            [] => Self::One(issuer.to_owned()),
+            [one] => Self::One(one.clone()),
+            many => Self::Many(many.to_vec()),
+        }
+    }
+
+    /// Every audience it names.
+    pub fn values(&self) -> Vec<&str> {
+        match self {
+            Self::One(aud) => vec![aud.as_str()],
+            Self::Many(list) => list.iter().map(String::as_str).collect(),
+        }
+    }
+
     /// The client the token was issued to: the only audience, or `azp`-less
     /// lists of one (a list of several names no single client).
     pub fn single(&self) -> Option<&str> {
@@ -110,13 +129,32 @@ impl TokenSigner {
     /// audience, which no ID token does (its audience is a client), and
     /// expire within one access token lifetime of an upgrade. Any other
     /// type (a DPoP proof, a logout token) is refused.
+    ///
+    /// An `at+jwt` token may have any audience: one asked for RFC 8707
+    /// resources names them, not the issuer, yet tokeninfo, introspection
+    /// and revocation must still recognise it. Its type already tells it
+    /// from an ID token, and the caller then finds the token's record by
+    /// `jti` and compares the audience recorded at issue (see
+    /// `domain/token/inspect.rs`): the record is what counts, as it is for
+    /// expiry and revocation. Checking "the issuer or one of the client's
+    /// resources" here instead would need a database read before the
+    /// signature is known to be good, and would still not pin the token to
+    /// the audience it was issued for.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, JwtError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| JwtError::Invalid)?;
         match header.typ.as_deref() {
-            Some(ACCESS_TOKEN_TYP | "JWT") | None => {}
-            Some(_) => return Err(JwtError::Invalid),
+            Some(ACCESS_TOKEN_TYP) => {
+                let ring = self.ring.load();
+                let (key, validation) = ring.verifier_of(token).ok_or(JwtError::Invalid)?;
+                let mut validation = validation.clone();
+                validation.validate_aud = false;
+                jsonwebtoken::decode::<AccessClaims>(token, key, &validation)
+                    .map(|d| d.claims)
+                    .map_err(|_| JwtError::Invalid)
+            }
+            Some("JWT") | None => self.ring.load().verify(token).ok_or(JwtError::Invalid),
+            Some(_) => Err(JwtError::Invalid),
         }
-        self.ring.load().verify(token).ok_or(JwtError::Invalid)
     }
 
     /// The claims of an ID token this server signed (OpenID Connect
@@ -165,7 +203,7 @@ mod tests {
         AccessClaims {
             iss: "http://issuer".into(),
             sub: "user-1".into(),
-            aud: "http://issuer".into(),
+            aud: Audience::One("http://issuer".into()),
             client_id: "cli".into(),
             scope: "read".into(),
             iat: 1,
@@ -206,6 +244,27 @@ mod tests {
         // Signed before access tokens said at+jwt: still good.
         assert!(signer.verify(&signed_as(Some("JWT"))).is_ok());
         assert!(signer.verify(&signed_as(None)).is_ok());
+    }
+
+    #[test]
+    fn an_access_token_may_name_resources_but_an_older_type_only_the_issuer() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let signer = TokenSigner::hs256(secret, "http://issuer", "http://issuer");
+        let for_api = AccessClaims {
+            aud: Audience::Many(vec!["https://a.example".into(), "https://b.example".into()]),
+            ..claims()
+        };
+        let token = signer.sign(&for_api).expect("sign");
+        assert_eq!(signer.verify(&token).expect("verify"), for_api);
+
+        // Without `at+jwt` nothing tells it from an ID token but the audience.
+        let kid = jsonwebtoken::decode_header(&token).expect("header").kid;
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = kid;
+        header.typ = Some("JWT".into());
+        let key = jsonwebtoken::EncodingKey::from_secret(secret);
+        let legacy = jsonwebtoken::encode(&header, &for_api, &key).expect("sign");
+        assert!(signer.verify(&legacy).is_err());
     }
 
     #[test]

@@ -118,6 +118,10 @@ pub enum Error {
     /// RFC 6749 §5.2 `invalid_scope`.
     #[error("{0}")]
     InvalidScope(String),
+    /// RFC 8707 §2 `invalid_target`: a `resource` that is malformed or not
+    /// one the client may ask tokens for.
+    #[error("{0}")]
+    InvalidTarget(String),
     /// RFC 8628 §3.5: the user has not decided yet.
     #[error("the user has not yet approved or denied this request")]
     AuthorizationPending,

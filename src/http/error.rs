@@ -56,6 +56,7 @@ impl ApiError {
             Error::UnauthorizedClient(_) => ("unauthorized_client", StatusCode::BAD_REQUEST),
             Error::UnsupportedGrantType(_) => ("unsupported_grant_type", StatusCode::BAD_REQUEST),
             Error::InvalidScope(_) => ("invalid_scope", StatusCode::BAD_REQUEST),
+            Error::InvalidTarget(_) => ("invalid_target", StatusCode::BAD_REQUEST),
             Error::AuthorizationPending => ("authorization_pending", StatusCode::BAD_REQUEST),
             Error::SlowDown { .. } => ("slow_down", StatusCode::BAD_REQUEST),
             Error::AccessDenied => ("access_denied", StatusCode::BAD_REQUEST),

@@ -23,6 +23,9 @@ pub struct Client {
     /// Approving this client's requests needs a recent second factor
     /// (see `domain/step_up.rs`).
     pub require_second_factor: bool,
+    /// RFC 8707: the resources (APIs) it may ask tokens for, as absolute
+    /// URIs; a token for one of them has it as its `aud`.
+    pub resources: Vec<String>,
     pub created_at: i64,
 }
 

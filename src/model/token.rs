@@ -43,6 +43,9 @@ pub struct TokenInfo {
     pub expires_at: i64,
     /// How the approval behind the token was authenticated.
     pub authn: Option<super::authn::Authentication>,
+    /// The RFC 8707 resources it was issued for (its `aud`); empty when
+    /// its audience is the issuer.
+    pub audience: Vec<String>,
 }
 
 impl TokenInfo {

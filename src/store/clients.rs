@@ -31,6 +31,7 @@ struct ClientRow {
     require_second_factor: bool,
     jwks: Option<String>,
     jwks_uri: Option<String>,
+    resources: String,
     created_at: i64,
 }
 
@@ -54,13 +55,14 @@ impl TryFrom<ClientRow> for Client {
             refresh_tokens: row.refresh_tokens,
             grant_types,
             require_second_factor: row.require_second_factor,
+            resources: crate::model::resource::from_stored(&row.resources),
             created_at: row.created_at,
         })
     }
 }
 
 const COLUMNS: &str = "id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, \
-    grant_types, require_second_factor, jwks, jwks_uri, created_at";
+    grant_types, require_second_factor, jwks, jwks_uri, resources, created_at";
 
 impl Store {
     pub async fn find_client(&self, id: &str) -> Result<Option<Client>> {
@@ -113,6 +115,19 @@ impl Store {
         scopes.sort();
         scopes.dedup();
         Ok(scopes)
+    }
+
+    /// Replaces the RFC 8707 resources `client_id` may ask tokens for.
+    pub async fn set_client_resources(&self, client_id: &str, resources: &[String]) -> Result<()> {
+        on_pool!(writer self, pool => {
+            sqlx::query("UPDATE oauth_clients SET resources = $1 WHERE id = $2")
+                .bind(crate::model::resource::to_stored(resources))
+                .bind(client_id)
+                .execute(pool)
+                .await?;
+        });
+        self.changed(Topic::Clients).await;
+        Ok(())
     }
 
     /// Replaces the grants `client_id` may use.

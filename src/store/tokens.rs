@@ -32,6 +32,9 @@ pub struct AccessTokenRecord {
     /// The grant's `auth_time` and `amr` (none without a grant).
     pub auth_time: Option<i64>,
     pub amr: Option<String>,
+    /// The RFC 8707 resources it was issued for, space-separated; empty
+    /// when its audience is the issuer.
+    pub audience: String,
 }
 
 impl Store {
@@ -41,7 +44,7 @@ impl Store {
                 "SELECT t.jti, t.user_id, u.username, t.client_id, t.scope, t.issued_at, \
                  t.expires_at, t.revoked_at, t.grant_id, u.disabled AS user_disabled, \
                  c.disabled AS client_disabled, \
-                 COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr \
+                 COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr, t.audience \
                  FROM access_tokens t \
                  LEFT JOIN users u ON u.id = t.user_id \
                  JOIN oauth_clients c ON c.id = t.client_id \
@@ -62,17 +65,20 @@ impl Store {
         jti: &str,
         client_id: &str,
         scope: &str,
+        audience: &str,
         issued_at: i64,
         expires_at: i64,
     ) -> Result<()> {
         on_pool!(writer self, pool => {
             sqlx::query(
-                "INSERT INTO access_tokens (jti, user_id, client_id, scope, issued_at, expires_at) \
-                 VALUES ($1, NULL, $2, $3, $4, $5)",
+                "INSERT INTO access_tokens \
+                 (jti, user_id, client_id, scope, audience, issued_at, expires_at) \
+                 VALUES ($1, NULL, $2, $3, $4, $5, $6)",
             )
             .bind(jti)
             .bind(client_id)
             .bind(scope)
+            .bind(audience)
             .bind(issued_at)
             .bind(expires_at)
             .execute(pool)

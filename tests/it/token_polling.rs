@@ -40,7 +40,7 @@ async fn pending_then_approved_yields_a_jwt() {
         jti,
     } = claims;
     assert_eq!(iss, "http://localhost:8080");
-    assert_eq!(aud, "http://localhost:8080");
+    assert_eq!(aud.values(), ["http://localhost:8080"]);
     assert_eq!(sub, app.admin_id);
     assert_eq!(client_id, app.cli_client_id);
     assert_eq!(scope, "read write");

@@ -7,6 +7,7 @@ use crate::domain::{Error, Result};
 use crate::model::Secret;
 use crate::model::audit::AuditAction;
 use crate::model::client::{ClientKeys, GrantType, GrantTypes};
+use crate::model::resource;
 use crate::model::scope::Scopes;
 use crate::store::{ClientListing, NewClient};
 
@@ -24,6 +25,9 @@ pub struct ClientSpec {
     /// The grants it may use; `None` leaves them as they are (a new client
     /// then gets [`GrantTypes::default_for`]).
     pub grant_types: Option<GrantTypes>,
+    /// RFC 8707: the resources it may ask tokens for; `None` leaves a
+    /// client's as they are.
+    pub resources: Option<Vec<String>>,
 }
 
 /// Public clients (CLIs, TVs) cannot keep a secret; confidential ones
@@ -72,6 +76,7 @@ pub fn client_spec(
             redirect_uris: None,
             post_logout_redirect_uris: None,
             grant_types: None,
+            resources: None,
         }),
         _ => Err(errors),
     }
@@ -122,6 +127,35 @@ pub fn grant_types<S: AsRef<str>>(
         }
     }
     Ok((!grants.is_empty()).then(|| GrantTypes::new(grants)))
+}
+
+/// Checks the RFC 8707 resources a client may ask tokens for (see
+/// `model::resource::problem`), at most 20, duplicates dropped.
+pub fn resources<S: AsRef<str>>(uris: &[S]) -> std::result::Result<Vec<String>, Vec<FieldError>> {
+    let mut out: Vec<String> = Vec::new();
+    for uri in uris
+        .iter()
+        .map(|u| u.as_ref().trim())
+        .filter(|u| !u.is_empty())
+    {
+        if let Some(problem) = resource::problem(uri) {
+            let shown: String = uri.chars().take(80).collect();
+            return Err(vec![field_error(
+                "resources",
+                &format!("The resource {shown:?} {problem}."),
+            )]);
+        }
+        if !out.iter().any(|u| u == uri) {
+            out.push(uri.to_owned());
+        }
+    }
+    if out.len() > resource::MAX_COUNT {
+        return Err(vec![field_error(
+            "resources",
+            &format!("Register at most {} resources.", resource::MAX_COUNT),
+        )]);
+    }
+    Ok(out)
 }
 
 fn uri_list<S: AsRef<str>>(
@@ -255,6 +289,12 @@ pub async fn create_client(
             .set_client_post_logout_redirect_uris(&client_id, &post_logout)
             .await?;
     }
+    let resources = spec.resources.clone().unwrap_or_default();
+    if !resources.is_empty() {
+        ctx.store
+            .set_client_resources(&client_id, &resources)
+            .await?;
+    }
     tracing::info!(client_id = %client_id, "client registered");
     record(
         ctx,
@@ -263,7 +303,7 @@ pub async fn create_client(
         Some(client_id.clone()),
         Some(client_id.clone()),
         format!(
-            "{} client \"{}\", scopes {}, grants {}{}{}",
+            "{} client \"{}\", scopes {}, grants {}{}{}{}",
             kind_words,
             spec.name,
             spec.scopes,
@@ -277,6 +317,11 @@ pub async fn create_client(
                 String::new()
             } else {
                 format!(", post-logout redirect URIs {}", post_logout.join(" "))
+            },
+            if resources.is_empty() {
+                String::new()
+            } else {
+                format!(", resources {}", resources.join(" "))
             }
         ),
     )
@@ -329,6 +374,10 @@ pub async fn update_client(
                 .await?;
             changes.push(format!("post-logout redirect URIs {}", uris.join(" ")));
         }
+    }
+    if let Some(resources) = spec.resources.as_ref().filter(|r| **r != before.resources) {
+        ctx.store.set_client_resources(id, resources).await?;
+        changes.push(format!("resources {}", resources.join(" ")));
     }
     if let Some(grants) = spec
         .grant_types

@@ -9,10 +9,11 @@
 //! no person to describe or to stay signed in.
 
 use super::{Core, Error, Result, secs};
-use crate::crypto::jwt::AccessClaims;
+use crate::crypto::jwt::{AccessClaims, Audience};
 use crate::domain::client::{self, ClientCredentials};
 use crate::metrics::Grant;
 use crate::model::client::GrantType;
+use crate::model::resource;
 use crate::model::scope::Scopes;
 use crate::model::token::IssuedToken;
 
@@ -26,6 +27,9 @@ pub struct ClientCredentialsRequest {
     /// Space-separated; absent means every scope the client may have
     /// that is not [`PERSONAL`].
     pub scope: Option<String>,
+    /// RFC 8707 `resource` parameters, each one of the client's registered
+    /// resources; they become the token's `aud` (the issuer when none).
+    pub resources: Vec<String>,
 }
 
 /// Issues an access token to the authenticated client itself.
@@ -69,12 +73,14 @@ pub async fn issue_to_client(
             Scopes::parse(&own.join(" ")).map_err(Error::Internal)?
         }
     };
+    let resources = resource::check_requested(&request.resources, &client.resources)
+        .map_err(Error::InvalidTarget)?;
     let scope = scopes.iter().collect::<Vec<_>>().join(" ");
     let now = core.clock.now_secs();
     let claims = AccessClaims {
         iss: core.policy.issuer.clone(),
         sub: client.id.to_string(),
-        aud: core.policy.issuer.clone(),
+        aud: Audience::of_access_token(&core.policy.issuer, &resources),
         client_id: client.id.to_string(),
         scope: scope.clone(),
         iat: now,
@@ -83,7 +89,14 @@ pub async fn issue_to_client(
     };
     let access_token = core.signer.sign(&claims)?;
     core.store
-        .insert_machine_token(&claims.jti, &claims.client_id, &scope, now, claims.exp)
+        .insert_machine_token(
+            &claims.jti,
+            &claims.client_id,
+            &scope,
+            &resource::to_stored(&resources),
+            now,
+            claims.exp,
+        )
         .await?;
     core.metrics.token_issued(Grant::ClientCredentials);
     Ok(IssuedToken {

@@ -4,7 +4,7 @@
 
 use sha2::Digest;
 
-use crate::crypto::jwt::AccessClaims;
+use crate::crypto::jwt::{AccessClaims, Audience};
 use crate::domain::{Core, Error, Result};
 use crate::model::authn::{Amr, Authentication};
 use crate::model::time::UnixSecs;
@@ -70,6 +70,14 @@ async fn inspect_uncached(core: &Core, token: &str) -> Result<TokenInfo> {
             "the access token has been revoked".into(),
         ));
     }
+    // The signature check let any audience through (see `TokenSigner::verify`):
+    // the token must name exactly the audience recorded when it was issued.
+    let audience = crate::model::resource::from_stored(&record.audience);
+    if claims.aud != Audience::of_access_token(&core.policy.issuer, &audience) {
+        return Err(Error::InvalidToken(
+            "the access token's audience is not the one it was issued for".into(),
+        ));
+    }
     if record.user_disabled == Some(true) || record.client_disabled {
         return Err(Error::InvalidToken(
             "the access token's user or client is disabled".into(),
@@ -83,6 +91,7 @@ async fn inspect_uncached(core: &Core, token: &str) -> Result<TokenInfo> {
         scope: record.scope,
         issued_at: record.issued_at,
         expires_at: record.expires_at,
+        audience,
         authn: record.auth_time.map(|time| Authentication {
             time: UnixSecs(time),
             amr: Amr::from_stored(record.amr.as_deref()),

@@ -35,7 +35,7 @@ use super::client::{self, Client, ClientCredentials};
 use super::oidc::{self, IdTokenFor};
 use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
-use crate::crypto::jwt::AccessClaims;
+use crate::crypto::jwt::{AccessClaims, Audience};
 use crate::metrics::{Grant, Revoker};
 use crate::model::audit::AuditAction;
 use crate::model::authn::{Amr, Authentication};
@@ -74,7 +74,7 @@ fn mint_access(
     let claims = AccessClaims {
         iss: core.policy.issuer.clone(),
         sub: user_id.to_owned(),
-        aud: core.policy.issuer.clone(),
+        aud: Audience::of_access_token(&core.policy.issuer, &[]),
         client_id: client_id.to_owned(),
         scope: scope.to_owned(),
         iat: now,
@@ -480,6 +480,10 @@ pub enum Introspection {
         jti: Option<String>,
         /// How the approval behind the token was authenticated.
         authn: Option<Authentication>,
+        /// The RFC 8707 resources it was issued for: its `aud`, or the
+        /// issuer when empty. (Boxed: the variant stays small enough to
+        /// return by value.)
+        resources: Box<[String]>,
     },
 }
 
@@ -497,6 +501,7 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
                 iat: info.issued_at,
                 jti: Some(info.jti),
                 authn: info.authn,
+                resources: info.audience.into_boxed_slice(),
             })),
             Err(Error::InvalidToken(_)) => Ok(None),
             Err(e) => Err(e),
@@ -517,6 +522,7 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
             iat: r.issued_at.0,
             jti: None,
             authn: Some(r.authn),
+            resources: Box::default(),
         }))
     };
     let found = match hint {

@@ -11,16 +11,28 @@ use crate::http::error::ApiError;
 
 /// A validated OAuth form body. Rejects a wrong content type, a body that
 /// is not valid form encoding or UTF-8, a NUL character anywhere, a
-/// repeated parameter (RFC 6749 §3.1), and input failing `T`'s validation
-/// — all as `invalid_request`.
+/// repeated parameter (RFC 6749 §3.1) other than [`RESOURCE`], and input
+/// failing `T`'s validation — all as `invalid_request`.
 /// Unknown parameters are ignored, as RFC 6749 §3.1 requires.
 #[derive(Debug)]
 pub struct OAuthForm<T>(pub T);
 
+/// RFC 8707 §2: `resource` is the one parameter a request may repeat (one
+/// per resource). Its values are taken out of the body before `T` is
+/// deserialised and handed to [`OAuthParams::set_resources`].
+pub const RESOURCE: &str = "resource";
+
+/// A form an [`OAuthForm`] can parse.
+pub trait OAuthParams: DeserializeOwned + Validate {
+    /// Receives every `resource` value, in order; forms of endpoints that
+    /// take none ignore them.
+    fn set_resources(&mut self, _resources: Vec<String>) {}
+}
+
 impl<S, T> FromRequest<S> for OAuthForm<T>
 where
     S: Send + Sync,
-    T: DeserializeOwned + Validate,
+    T: OAuthParams,
 {
     type Rejection = ApiError;
 
@@ -58,11 +70,13 @@ fn invalid(msg: &str) -> ApiError {
 }
 
 /// Parses and validates a form body; public for the fuzz tests.
-pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError> {
+pub fn parse<T: OAuthParams>(body: &[u8]) -> Result<T, ApiError> {
     if std::str::from_utf8(body).is_err() {
         return Err(invalid("the request body is not valid UTF-8"));
     }
     let mut seen: Vec<std::borrow::Cow<'_, str>> = Vec::new();
+    let mut resources: Vec<String> = Vec::new();
+    let mut rest = form_urlencoded::Serializer::new(String::new());
     for (name, value) in form_urlencoded::parse(body) {
         // PostgreSQL text cannot hold NUL: it would fail the query (a 500)
         // instead of the lookup simply finding nothing.
@@ -72,14 +86,20 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError>
                 name.replace('\0', "")
             )));
         }
+        if name == RESOURCE {
+            resources.push(value.into_owned());
+            continue;
+        }
         if seen.contains(&name) {
             return Err(invalid(&format!("parameter {name} must not be repeated")));
         }
+        rest.append_pair(&name, &value);
         seen.push(name);
     }
-    let value: T = serde_urlencoded::from_bytes(body)
+    let mut value: T = serde_urlencoded::from_str(&rest.finish())
         .map_err(|e| invalid(&format!("malformed parameters: {e}")))?;
     value.validate().map_err(|e| invalid(&describe(&e)))?;
+    value.set_resources(resources);
     Ok(value)
 }
 

@@ -59,6 +59,8 @@ pub struct DeviceCodeForm {
     pub code_challenge_method: Option<String>,
 }
 
+impl crate::http::extract::form::OAuthParams for DeviceCodeForm {}
+
 /// RFC 8628 §3.2. `expires_in` and `interval` are always present: some
 /// widely used clients fail without them.
 /// No `Debug`: it carries the device code.

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::crypto::constant_time_eq;
+use crate::crypto::jwt::Audience;
 use crate::domain::token::{self, Introspection, TokenHint};
 use crate::domain::{Error, client};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
@@ -54,6 +55,8 @@ pub struct IntrospectForm {
     pub client_assertion: Option<Secret>,
 }
 
+impl crate::http::extract::form::OAuthParams for IntrospectForm {}
+
 /// RFC 7662 §2.2; only `active` for inactive tokens.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IntrospectionResponse {
@@ -80,9 +83,11 @@ pub struct IntrospectionResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub sub: Option<String>,
+    /// The issuer, or the RFC 8707 resource(s) the token was issued for
+    /// (an array when several).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub aud: Option<String>,
+    #[schema(value_type = Option<Object>, nullable = false)]
+    pub aud: Option<Audience>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub iss: Option<String>,
@@ -193,6 +198,7 @@ pub async fn introspect(
             iat,
             jti,
             authn,
+            resources,
         } => IntrospectionResponse {
             active: true,
             scope: Some(scope),
@@ -202,7 +208,7 @@ pub async fn introspect(
             exp: Some(exp),
             iat: Some(iat),
             sub: Some(sub),
-            aud: Some(issuer.clone()),
+            aud: Some(Audience::of_access_token(issuer, &resources)),
             iss: Some(issuer.clone()),
             jti,
             auth_time: authn.as_ref().map(|a| a.time.0),

@@ -47,6 +47,8 @@ pub struct RevokeForm {
     pub client_assertion: Option<Secret>,
 }
 
+impl crate::http::extract::form::OAuthParams for RevokeForm {}
+
 /// An empty JSON object.
 #[derive(Debug, serde::Serialize, ToSchema)]
 pub struct Empty {}

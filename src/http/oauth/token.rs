@@ -11,6 +11,7 @@ use crate::domain::Error;
 use crate::domain::device_flow::{self, PollRequest};
 use crate::domain::token::{self, ClientCredentialsRequest, CodeRequest, RefreshRequest};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
+use crate::http::extract::form::OAuthParams;
 use crate::http::extract::{BodyCredentials, ClientAuth, ClientIp, OAuthForm, client_credentials};
 use crate::http::openapi::FORM;
 use crate::http::paths;
@@ -53,6 +54,15 @@ pub struct TokenForm {
     pub redirect_uri: Option<String>,
     #[validate(length(max = 512, message = "must be at most 512 characters"))]
     pub code_verifier: Option<Secret>,
+    /// RFC 8707 `resource`, repeatable: filled by [`OAuthParams`], not serde.
+    #[serde(skip)]
+    pub resource: Vec<String>,
+}
+
+impl OAuthParams for TokenForm {
+    fn set_resources(&mut self, resources: Vec<String>) {
+        self.resource = resources;
+    }
 }
 
 /// The token request as documented: one shape per grant. [`TokenForm`]
@@ -77,6 +87,12 @@ pub struct ClientCredentialsGrant {
     /// A subset of the client's scopes; all of them when absent.
     #[schema(max_length = 1024, nullable = false)]
     pub scope: Option<String>,
+    /// RFC 8707: the API the token is for, one of the client's registered
+    /// resources (absolute URI, no fragment); repeat it for several. The
+    /// token's `aud` is the resource (an array for several), else the
+    /// issuer. A malformed or unregistered one is `invalid_target`.
+    #[schema(value_type = Option<Vec<String>>, nullable = false)]
+    pub resource: Option<Vec<String>>,
     /// Required unless sent with HTTP Basic or in a client assertion.
     #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
@@ -224,7 +240,8 @@ pub struct TokenResponse {
         (status = 200, description = "Tokens issued", body = TokenResponse,
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "`invalid_request`, `invalid_client` (no HTTP Basic), `invalid_grant`, \
-            `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `authorization_pending`, \
+            `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_target` (RFC 8707 \
+            `resource` malformed or not registered for the client), `authorization_pending`, \
             `slow_down` (with `interval`), `access_denied` or `expired_token`", body = ErrorBody),
         (status = 401, description = "`invalid_client` with HTTP Basic", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
@@ -243,6 +260,14 @@ pub async fn token(
         .as_deref()
         .filter(|g| !g.is_empty())
         .ok_or_else(|| Error::InvalidRequest("grant_type is required".into()))?;
+    // RFC 8707 §2: refused rather than ignored, so a client never gets a
+    // token whose audience is not what it asked for.
+    if !form.resource.is_empty() && grant_type != CLIENT_CREDENTIALS_GRANT {
+        return Err(Error::InvalidTarget(format!(
+            "resource is only accepted with grant_type={CLIENT_CREDENTIALS_GRANT}"
+        ))
+        .into());
+    }
     let issued = match grant_type {
         DEVICE_CODE_GRANT => {
             let client = client_credentials(auth, form.body_credentials())?;
@@ -296,6 +321,7 @@ pub async fn token(
                 ClientCredentialsRequest {
                     client,
                     scope: form.scope,
+                    resources: form.resource,
                 },
             )
             .await?
