@@ -53,6 +53,7 @@ pub fn authorization_url(
     provider: &Provider,
     redirect_uri: &str,
     secrets: &Secrets<'_>,
+    login_hint: Option<&str>,
 ) -> Result<String, Problem> {
     let web = endpoints(&provider.issuer).web;
     let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
@@ -71,6 +72,11 @@ pub fn authorization_url(
         ],
     )
     .map_err(|e| Problem::Internal(format!("GitHub authorization URL: {e}")))?;
+    let mut url = url;
+    if let Some(hint) = login_hint {
+        // GitHub's name for it: the account to suggest.
+        url.query_pairs_mut().append_pair("login", hint);
+    }
     Ok(url.to_string())
 }
 
@@ -225,5 +231,59 @@ mod tests {
                 api: "https://ghe.example.com/api/v3".into()
             }
         );
+    }
+
+    #[test]
+    fn the_authorization_url_carries_pkce_state_and_the_login_hint() {
+        use crate::model::Secret;
+        use crate::model::time::UnixSecs;
+        use crate::model::upstream::{ClaimMapping, ProviderKind};
+        let provider = Provider {
+            id: "p".into(),
+            kind: ProviderKind::Github,
+            name: "github".into(),
+            label: "GitHub".into(),
+            issuer: "https://github.com".into(),
+            client_id: "Iv1.abc".into(),
+            client_secret: Secret::new("s"),
+            scopes: vec!["read:user".into(), "user:email".into()],
+            claims: ClaimMapping::default(),
+            create_accounts: false,
+            allowed_domains: vec![],
+            trust_email: false,
+            hint_domains: vec![],
+            enabled: true,
+            created_at: UnixSecs(0),
+        };
+        let secrets = Secrets {
+            state: "st",
+            nonce: "n",
+            verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        };
+        let url = authorization_url(
+            &provider,
+            "https://auth.example/cb",
+            &secrets,
+            Some("octocat"),
+        )
+        .expect("a URL");
+        let url = url::Url::parse(&url).expect("parses");
+        assert_eq!(url.path(), "/login/oauth/authorize");
+        let get = |name: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        assert_eq!(get("login").as_deref(), Some("octocat"));
+        assert_eq!(get("state").as_deref(), Some("st"));
+        assert_eq!(get("code_challenge_method").as_deref(), Some("S256"));
+        assert_eq!(
+            get("code_challenge").as_deref(),
+            Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM")
+        );
+        assert_eq!(get("scope").as_deref(), Some("read:user user:email"));
+        let without =
+            authorization_url(&provider, "https://auth.example/cb", &secrets, None).expect("a URL");
+        assert!(!without.contains("login="));
     }
 }

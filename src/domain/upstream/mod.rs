@@ -123,7 +123,16 @@ pub struct Started {
 }
 
 /// Starts a sign-in at `name` that returns to `next` (already checked).
-pub async fn begin(core: &Core, name: &str, next: &str) -> Result<Started, Problem> {
+///
+/// `login_hint` (the application's, already cleaned) is passed on, so the
+/// provider can prefill who is signing in (OpenID Connect Core §3.1.2.1;
+/// GitHub calls it `login`).
+pub async fn begin(
+    core: &Core,
+    name: &str,
+    next: &str,
+    login_hint: Option<&str>,
+) -> Result<Started, Problem> {
     let provider = enabled_provider(core, name).await?;
     let state = core.random.token(32);
     let nonce = core.random.token(32);
@@ -139,10 +148,12 @@ pub async fn begin(core: &Core, name: &str, next: &str) -> Result<Started, Probl
     let url = match provider.kind {
         ProviderKind::Oidc => {
             core.upstream
-                .authorization_url(&provider, &redirect, &secrets, now)
+                .authorization_url(&provider, &redirect, &secrets, login_hint, now)
                 .await?
         }
-        ProviderKind::Github => github::authorization_url(&provider, &redirect, &secrets)?,
+        ProviderKind::Github => {
+            github::authorization_url(&provider, &redirect, &secrets, login_hint)?
+        }
     };
     let pending = PendingSignIn {
         provider_id: provider.id.clone(),

@@ -133,6 +133,7 @@ impl Relying {
         provider: &Provider,
         redirect_uri: &str,
         secrets: &Secrets<'_>,
+        login_hint: Option<&str>,
         now: i64,
     ) -> Result<String, Problem> {
         let metadata = self.metadata(provider, now).await?;
@@ -149,6 +150,9 @@ impl Relying {
         );
         for scope in provider.scopes.iter().filter(|s| *s != "openid") {
             request = request.add_scope(Scope::new(scope.clone()));
+        }
+        if let Some(hint) = login_hint {
+            request = request.add_extra_param("login_hint", hint.to_owned());
         }
         let (url, _, _) = request.set_pkce_challenge(challenge).url();
         Ok(url.to_string())

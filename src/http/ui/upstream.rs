@@ -153,7 +153,13 @@ pub async fn start(
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
     let next = safe_next(query_param(query.as_deref(), "next").as_deref());
-    match upstream::begin(&state.core, &name, &next).await {
+    // The application's login_hint, when the sign-in is for one.
+    let login_hint = next
+        .split_once('?')
+        .filter(|(path, _)| *path == paths::AUTHORIZE)
+        .and_then(|(_, q)| query_param(Some(q), "login_hint"));
+    let login_hint = crate::domain::authorize::clean_login_hint(login_hint.as_deref());
+    match upstream::begin(&state.core, &name, &next, login_hint.as_deref()).await {
         Ok(started) => {
             // A plain sign-in: whatever link an earlier start asked for is off.
             web.session.remove::<String>(UPSTREAM_LINK_FOR).await?;

@@ -223,7 +223,7 @@ pub async fn start_link(
     CsrfForm { web, form }: CsrfForm<LinkFields>,
 ) -> Result<Response, PageError> {
     let started = match upstream::enabled_provider(&state.core, &form.provider).await {
-        Ok(provider) => upstream::begin(&state.core, &provider.name, paths::ACCOUNT)
+        Ok(provider) => upstream::begin(&state.core, &provider.name, paths::ACCOUNT, None)
             .await
             .map(|started| (provider, started)),
         Err(problem) => Err(problem),

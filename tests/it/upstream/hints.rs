@@ -124,3 +124,24 @@ async fn a_hint_naming_no_enabled_provider_shows_the_chooser() {
     assert!(!login.body.contains("Sign in with Corp"));
     pair.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_application_s_login_hint_is_passed_on_to_the_provider() {
+    let pair = pair(|_| {}).await;
+    app_client(&pair.app).await;
+    let here = authorize(&[("idp_hint", "corp"), ("login_hint", "ann@corp.example")]);
+    let to_login = pair.app.page(&here).await;
+    let login = pair.app.page(to_login.location().unwrap()).await;
+    let start = pair.app.page(login.location().unwrap()).await;
+    assert_eq!(start.status, 303, "{}", start.body);
+    let at_provider = url::Url::parse(start.location().unwrap()).unwrap();
+    let hint = at_provider
+        .query_pairs()
+        .find(|(k, _)| k == "login_hint")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(hint.as_deref(), Some("ann@corp.example"));
+    // A sign-in that is not for an application carries none.
+    let plain = pair.app.page("/login/upstream/corp?next=/account").await;
+    assert!(!plain.location().unwrap().contains("login_hint"));
+    pair.shutdown().await;
+}
