@@ -260,6 +260,8 @@ pub struct ClientPage<'a> {
     /// How it authenticates, in words ("a secret", "a signed JWT
     /// (private_key_jwt), keys at https://…").
     pub authentication: &'a str,
+    /// The RFC 8707 resources its tokens may be for; empty: none.
+    pub resources: &'a [String],
     pub disabled: bool,
     pub active_tokens: i64,
     pub created: When,
@@ -278,6 +280,15 @@ pub fn client_page(p: &ClientPage<'_>, form: Markup) -> Markup {
                     ("Client ID", html! { code class="break-all font-mono text-xs" data-testid="client-id" { (p.id) } }),
                     ("Type", html! { @if p.confidential { "Confidential" } @else { "Public" } }),
                     ("Authenticates with", html! { span class="break-words" { (p.authentication) } }),
+                    ("Resources", html! {
+                        @if p.resources.is_empty() {
+                            span class="text-slate-500 dark:text-slate-400" { "None (tokens are for this server)" }
+                        } @else {
+                            ul class="space-y-1" {
+                                @for r in p.resources { li { code class="break-all font-mono text-xs" { (r) } } }
+                            }
+                        }
+                    }),
                     ("Status", html! { @if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) } }),
                     ("Active tokens", html! { (p.active_tokens) }),
                     ("Second factor to approve", html! {

@@ -338,6 +338,7 @@ async fn edit_page(
             id: &client.id,
             confidential: client.is_confidential(),
             authentication: &authentication_of(client),
+            resources: &client.resources,
             disabled: client.disabled,
             active_tokens: live,
             created: when(client.created_at, state.core.clock.now_secs()),

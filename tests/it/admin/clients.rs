@@ -495,7 +495,8 @@ async fn a_client_page_says_how_the_client_authenticates() {
     use authgate::domain::admin::{self, Actor, ClientKind, Ctx};
     use authgate::model::client::ClientKeys;
     let (app, _) = admin_app().await;
-    let spec = admin::client_spec("Signer", "read", false).unwrap();
+    let mut spec = admin::client_spec("Signer", "read", false).unwrap();
+    spec.resources = Some(vec!["https://reports.example/api".into()]);
     let keys = ClientKeys::JwksUri("https://signer.example/jwks.json".into());
     let id = admin::create_client(
         &Ctx::of(&app.core),
@@ -512,6 +513,10 @@ async fn a_client_page_says_how_the_client_authenticates() {
     assert!(page.body.contains("private_key_jwt"));
     assert!(page.body.contains("https://signer.example/jwks.json"));
     assert!(
+        page.body.contains("https://reports.example/api"),
+        "its resources"
+    );
+    assert!(
         !page.body.contains("Rotate secret"),
         "a key client has no secret"
     );
@@ -519,4 +524,5 @@ async fn a_client_page_says_how_the_client_authenticates() {
         .page(&format!("/admin/clients/{}", app.cli_client_id))
         .await;
     assert!(cli.body.contains("Nothing: a public client"));
+    assert!(cli.body.contains("None (tokens are for this server)"));
 }
