@@ -228,3 +228,12 @@ impl From<crate::crypto::jwt::JwtError> for Error {
 pub fn secs(d: Duration) -> i64 {
     i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
+
+/// Whether AuthGate may fetch from `url` (an upstream issuer's discovery,
+/// a client's `jwks_uri`): https, or http on this machine only, where no
+/// network can read or alter the answer.
+pub fn fetchable_url(url: &url::Url) -> bool {
+    url.scheme() == "https"
+        || (url.scheme() == "http"
+            && matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost")))
+}

@@ -21,11 +21,7 @@ pub fn client_keys(jwks: Option<&str>, jwks_uri: Option<&str>) -> Result<Option<
         },
         (None, Some(uri)) => {
             let parsed = url::Url::parse(uri).ok();
-            let allowed = parsed.as_ref().is_some_and(|u| {
-                u.scheme() == "https"
-                    || (u.scheme() == "http"
-                        && matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost")))
-            });
+            let allowed = parsed.as_ref().is_some_and(crate::domain::fetchable_url);
             if !allowed || parsed.is_some_and(|u| u.fragment().is_some()) {
                 return invalid(
                     "the jwks_uri must be an https URL (http only on this machine)".into(),

@@ -56,11 +56,7 @@ fn provider(ctx: &Ctx<'_>, spec: ProviderSpec) -> Result<Provider> {
         );
     }
     let issuer = url::Url::parse(&spec.issuer).ok();
-    let https_or_loopback = issuer.as_ref().is_some_and(|u| {
-        u.scheme() == "https"
-            || (u.scheme() == "http"
-                && matches!(u.host_str(), Some("127.0.0.1" | "[::1]" | "localhost")))
-    });
+    let https_or_loopback = issuer.as_ref().is_some_and(crate::domain::fetchable_url);
     if !https_or_loopback || spec.issuer.contains('?') || spec.issuer.contains('#') {
         return invalid(
             "the issuer must be an https URL (http only on this machine) without query",
