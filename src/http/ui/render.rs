@@ -112,6 +112,20 @@ pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
 /// HTML's `Refresh` header (not in the `http` crate's list).
 const REFRESH: header::HeaderName = header::HeaderName::from_static("refresh");
 
+/// Makes `response` (a page) move on to `url` by itself: a new navigation,
+/// which a form page's CSP `form-action` does not govern, unlike the
+/// redirects that follow a form submission. `false` when `url` cannot be
+/// a header value.
+pub fn refresh_to(response: &mut Response, url: &str) -> bool {
+    match HeaderValue::try_from(format!("0; url={url}")) {
+        Ok(value) => {
+            response.headers_mut().insert(REFRESH, value);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 /// Where a form that signs someone in (or steps them up) sends them on to
 /// `next`, a local path.
 ///
@@ -128,13 +142,11 @@ pub fn go_on(state: &AppState, web: &WebSession, next: &str) -> Response {
     }
     let body = components::auth::continuing(next);
     let mut response = html(StatusCode::OK, page(state, web, "Signed in", body));
-    match HeaderValue::try_from(format!("0; url={next}")) {
-        Ok(value) => {
-            response.headers_mut().insert(REFRESH, value);
-            response
-        }
+    if refresh_to(&mut response, next) {
+        response
+    } else {
         // `next` passed `safe_next` (no control characters); should a
         // header still refuse it, the 303 is the better failure.
-        Err(_) => Redirect::to(next).into_response(),
+        Redirect::to(next).into_response()
     }
 }

@@ -14,7 +14,7 @@
 //! the person confirms with a CSRF-checked form.
 
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use components::upstream::{
     ContinueTo, LinkConfirm, Linkable, LinkedRow, LinkedSection, continue_to, link_confirm,
@@ -34,9 +34,6 @@ use crate::http::paths;
 use crate::http::ui::login::Empty;
 use crate::model::upstream::PENDING_SECS;
 use crate::state::AppState;
-
-/// HTML's `Refresh` header (not in the `http` crate's list).
-const REFRESH: HeaderName = HeaderName::from_static("refresh");
 
 /// The pending link, if it is for `user`, fresh, and `user` signed in
 /// after it was made; otherwise the page that says why not.
@@ -251,9 +248,11 @@ pub async fn start_link(
             body,
         ),
     );
-    let refresh = HeaderValue::try_from(format!("0; url={}", started.url))
-        .map_err(|e| PageError::Internal(format!("refresh header: {e}")))?;
-    response.headers_mut().insert(REFRESH, refresh);
+    if !super::render::refresh_to(&mut response, &started.url) {
+        return Err(PageError::Internal(
+            "the provider's URL is not a header value".into(),
+        ));
+    }
     Ok(response)
 }
 
