@@ -57,7 +57,7 @@ pub(crate) async fn app(t: &Target) -> Result<Arc<App>> {
         )
         .await?;
     ensure!(status == StatusCode::CREATED, "creating the app: {status}");
-    let client_id = shown_value(std::str::from_utf8(&page)?)?;
+    let client_id = shown(std::str::from_utf8(&page)?, "secret-0")?;
     create_user(&t.conn, admin, PERSON.0, PERSON.1).await?;
     let person = sign_in(&t.base, PERSON, PERSON_ADDRESS).await?;
     let app = App { client_id, person };
@@ -65,10 +65,11 @@ pub(crate) async fn app(t: &Target) -> Result<Arc<App>> {
     Ok(Arc::new(app))
 }
 
-/// The first value the "created" page shows once: the client id.
-fn shown_value(html: &str) -> Result<String> {
-    let marker = r#"data-testid="secret-0""#;
-    let start = html.find(marker).ok_or_else(|| anyhow!("no client id"))? + marker.len();
+/// A value the "created" page shows once, by its test id: `secret-0` is
+/// the client id, `secret-1` a confidential client's secret.
+pub(crate) fn shown(html: &str, test_id: &str) -> Result<String> {
+    let marker = format!(r#"data-testid="{test_id}""#);
+    let start = html.find(&marker).ok_or_else(|| anyhow!("no {test_id}"))? + marker.len();
     let start = html[start..]
         .find('>')
         .ok_or_else(|| anyhow!("no tag end"))?
@@ -255,7 +256,7 @@ mod tests {
     #[test]
     fn the_client_id_is_read_from_the_created_page() {
         let html = r#"<dd><code data-testid="secret-0" class="block">cid-123</code></dd>"#;
-        assert_eq!(shown_value(html).unwrap(), "cid-123");
-        assert!(shown_value("<p>nothing</p>").is_err());
+        assert_eq!(shown(html, "secret-0").unwrap(), "cid-123");
+        assert!(shown("<p>nothing</p>", "secret-0").is_err());
     }
 }

@@ -8,13 +8,14 @@
 
 use std::sync::Arc;
 
-use anyhow::{Result, anyhow, ensure};
+use anyhow::{Result, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hyper::StatusCode;
 use hyper::header::{AUTHORIZATION, COOKIE};
 use serde_json::Value;
 
+use crate::apps::shown;
 use crate::measure::{Row, measure};
 use crate::scenarios::Target;
 
@@ -47,19 +48,6 @@ pub(crate) async fn machine(t: &Target) -> Result<Arc<String>> {
         "Basic {}",
         STANDARD.encode(format!("{id}:{secret}"))
     )))
-}
-
-/// The value the "created" page shows once under `test_id`.
-fn shown(html: &str, test_id: &str) -> Result<String> {
-    let marker = format!(r#"data-testid="{test_id}""#);
-    let start = html.find(&marker).ok_or_else(|| anyhow!("no {test_id}"))? + marker.len();
-    let start = html[start..]
-        .find('>')
-        .ok_or_else(|| anyhow!("no tag end"))?
-        + start
-        + 1;
-    let end = html[start..].find('<').ok_or_else(|| anyhow!("no tag"))? + start;
-    Ok(html[start..end].trim().to_owned())
 }
 
 /// `grant_type=client_credentials`, each answer a new access token.
