@@ -13,7 +13,7 @@
 // - a log file e2e/artifacts/<name>.log with stdout and stderr
 // - the administrator and CLI client the specs expect (support.ts: ADMIN,
 //   CLI_CLIENT_ID), and a 1 s polling interval
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -234,4 +234,20 @@ export async function stopServer(server: RunningServer): Promise<void> {
   if (!process.env.E2E_KEEP_DATA) {
     fs.rmSync(info.dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `authgate ARGS` (an operator's command) on the database of `server`,
+ * with `input` on standard input; its standard output.
+ */
+export function authgate(server: RunningServer, args: string[], input?: string): string {
+  return execFileSync(serverBinary(), args, {
+    env: {
+      ...process.env,
+      DATABASE_URL: `sqlite://${path.join(server.info.dataDir, 'authgate.db')}`,
+      BASE_URL: server.info.baseURL,
+    },
+    input,
+    encoding: 'utf8',
+  });
 }

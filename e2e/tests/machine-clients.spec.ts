@@ -6,13 +6,12 @@
 // library's RFC 9068 validator (typ at+jwt, signature from the JWK Set,
 // iss, aud, exp, sub, client_id, jti), and an assertion sent a second time
 // is refused. `allowInsecureRequests`: the server is plain http on 127.0.0.1.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as oauth from 'oauth4webapi';
 import { expect, test } from '../fixtures';
-import { serverBinary, startServer, stopServer, type RunningServer } from '../server';
+import { authgate, startServer, stopServer, type RunningServer } from '../server';
 
 let server: RunningServer;
 
@@ -24,17 +23,6 @@ test.afterAll(async () => {
   if (server) await stopServer(server);
 });
 
-/** Runs `authgate ARGS` on the server's database; its standard output. */
-function authgate(args: string[]): string {
-  return execFileSync(serverBinary(), args, {
-    env: {
-      ...process.env,
-      DATABASE_URL: `sqlite://${path.join(server.info.dataDir, 'authgate.db')}`,
-      BASE_URL: server.info.baseURL,
-    },
-    encoding: 'utf8',
-  });
-}
 
 test('oauth4webapi gets a machine token with private_key_jwt and validates it', async () => {
   const insecure = { [oauth.allowInsecureRequests]: true };
@@ -47,7 +35,7 @@ test('oauth4webapi gets a machine token with private_key_jwt and validates it', 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'authgate-jwks-'));
   const jwksFile = path.join(dir, 'jwks.json');
   fs.writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
-  const added = authgate([
+  const added = authgate(server, [
     'client', 'add', 'Nightly job', '--jwks-file', jwksFile,
     '--grant-type', 'client_credentials', '--scopes', 'reports:read',
   ]);

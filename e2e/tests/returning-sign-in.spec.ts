@@ -4,39 +4,26 @@
 // page forbids posting elsewhere (CSP `form-action 'self'`), and Chromium
 // applies that to every redirect after the form is sent, so the way back
 // must be a fresh navigation, not a redirect chain from the form.
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { expect, test, type Page } from '../fixtures';
 import { startApp } from '../support';
-import { serverBinary, startServer, stopServer, type RunningServer } from '../server';
+import { authgate, startServer, stopServer, type RunningServer } from '../server';
 
 const PERSON = { username: 'rosa', password: 'rosa-returns-password' };
 let server: RunningServer;
 let app: { port: number; close: () => Promise<void> };
 let clientId: string;
 
-function authgate(args: string[], input?: string): string {
-  return execFileSync(serverBinary(), args, {
-    env: {
-      ...process.env,
-      DATABASE_URL: `sqlite://${path.join(server.info.dataDir, 'authgate.db')}`,
-      BASE_URL: server.info.baseURL,
-    },
-    input,
-    encoding: 'utf8',
-  });
-}
 
 test.beforeAll(async () => {
   server = await startServer({ name: 'returning-sign-in' });
   app = await startApp('Back in Notes');
-  const added = authgate([
+  const added = authgate(server, [
     'client', 'add', 'Notes', '--scopes', 'openid read',
     '--redirect-uri', 'http://127.0.0.1/callback', '--grant-type', 'authorization_code',
   ]);
   clientId = /client_id: (\S+)/.exec(added)![1];
-  authgate(['user', 'add', PERSON.username, '--password-stdin'], `${PERSON.password}\n`);
+  authgate(server, ['user', 'add', PERSON.username, '--password-stdin'], `${PERSON.password}\n`);
 });
 
 test.afterAll(async () => {

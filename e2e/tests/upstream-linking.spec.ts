@@ -5,24 +5,10 @@
 // once. Finn's address is verified here but not at the provider: the
 // provider's word is not enough, so he is asked to sign in with his
 // password before the link is made, and until then he is not signed in.
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { expect, test, type Page } from '../fixtures';
 import { shot } from '../support';
-import { serverBinary, startServer, stopServer, type RunningServer } from '../server';
+import { authgate, startServer, stopServer, type RunningServer } from '../server';
 
-/** Runs `authgate ARGS` on the database of `server`; its standard output. */
-function authgate(server: RunningServer, args: string[], input?: string): string {
-  return execFileSync(serverBinary(), args, {
-    env: {
-      ...process.env,
-      DATABASE_URL: `sqlite://${path.join(server.info.dataDir, 'authgate.db')}`,
-      BASE_URL: server.info.baseURL,
-    },
-    input,
-    encoding: 'utf8',
-  });
-}
 
 /** Adds `username` with `email` (verified or not) and `password` on `server`. */
 function addUser(server: RunningServer, username: string, password: string, email: string, verified: boolean) {

@@ -7,29 +7,15 @@
 // from /login and the callback is refused. Screenshots of /account with
 // the Link button and of the provider's dashboard page, phone-sized and
 // desktop.
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { expect, signIn, test } from '../fixtures';
 import { shot } from '../support';
-import { serverBinary, startServer, stopServer, type RunningServer } from '../server';
+import { authgate, startServer, stopServer, type RunningServer } from '../server';
 
 const LOCAL = { username: 'erin', password: 'erin-local-password' };
 const UPSTREAM = { username: 'erin-corp', password: 'erin-upstream-password' };
 // Someone else at the provider, whose consent to the app is not remembered.
 const OTHER = { username: 'finn-corp', password: 'finn-upstream-password' };
 
-/** Runs `authgate ARGS` on the database of `server`; its standard output. */
-function authgate(server: RunningServer, args: string[], input?: string): string {
-  return execFileSync(serverBinary(), args, {
-    env: {
-      ...process.env,
-      DATABASE_URL: `sqlite://${path.join(server.info.dataDir, 'authgate.db')}`,
-      BASE_URL: server.info.baseURL,
-    },
-    input,
-    encoding: 'utf8',
-  });
-}
 
 let provider: RunningServer;
 let app: RunningServer;

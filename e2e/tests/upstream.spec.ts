@@ -6,26 +6,12 @@
 // provider on the way to a device's code: an account is created, they
 // approve the device, and /account lists the linked account. Screenshots
 // of /login with the button and of /account, phone-sized and desktop.
-import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { expect, test } from '../fixtures';
 import { pollToken, requestDeviceCode, shot } from '../support';
-import { serverBinary, startServer, stopServer, type RunningServer } from '../server';
+import { authgate, startServer, stopServer, type RunningServer } from '../server';
 
 const PERSON = { username: 'dana', password: 'dana-upstream-password' };
 
-/** Runs `authgate ARGS` on the database of `server`; its standard output. */
-function authgate(server: RunningServer, args: string[], input?: string): string {
-  return execFileSync(serverBinary(), args, {
-    env: {
-      ...process.env,
-      DATABASE_URL: `sqlite://${path.join(server.info.dataDir, 'authgate.db')}`,
-      BASE_URL: server.info.baseURL,
-    },
-    input,
-    encoding: 'utf8',
-  });
-}
 
 let provider: RunningServer;
 let app: RunningServer;
