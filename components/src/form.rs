@@ -8,7 +8,7 @@ pub struct Field<'a> {
     pub id: &'a str,
     pub name: &'a str,
     pub label: &'a str,
-    /// `text`, `password`...
+    /// `text`, `password`... or `textarea` for several lines.
     pub kind: &'a str,
     pub value: &'a str,
     pub autocomplete: &'a str,
@@ -19,7 +19,8 @@ pub struct Field<'a> {
     /// Extra classes for the input (e.g. the big code field).
     pub input_class: &'a str,
     pub inputmode: Option<&'a str>,
-    /// Turns off autocorrect, autocapitalisation and spell checking.
+    /// Turns off autocorrect, autocapitalisation and spell checking (a
+    /// user code's keyboard capitalises instead: codes are upper case).
     pub literal: bool,
     /// `data-user-code`: formatted as XXXX-XXXX while typing (assets/app.js).
     pub user_code: bool,
@@ -52,18 +53,30 @@ pub fn field(f: &Field<'_>) -> Markup {
     html! {
         div class="space-y-1.5" {
             label for=(f.id) class="block text-sm font-medium text-slate-700 dark:text-slate-200" { (f.label) }
-            input id=(f.id) name=(f.name) type=(f.kind) value=(f.value)
-                class={ (INPUT) " " (state) " " (f.input_class) }
-                autocomplete=(f.autocomplete)
-                inputmode=[f.inputmode]
-                autocapitalize=[f.literal.then_some("characters")]
-                autocorrect=[f.literal.then_some("off")]
-                spellcheck=[f.literal.then_some("false")]
-                data-user-code[f.user_code]
-                required[f.required]
-                autofocus[f.autofocus]
-                aria-invalid=[f.error.map(|_| "true")]
-                aria-describedby=[(!described.is_empty()).then(|| described.join(" "))];
+            @if f.kind == "textarea" {
+                textarea id=(f.id) name=(f.name) rows="6"
+                    class={ (INPUT) " " (state) " " (f.input_class) }
+                    autocomplete=(f.autocomplete)
+                    autocorrect=[f.literal.then_some("off")]
+                    spellcheck=[f.literal.then_some("false")]
+                    required[f.required]
+                    autofocus[f.autofocus]
+                    aria-invalid=[f.error.map(|_| "true")]
+                    aria-describedby=[(!described.is_empty()).then(|| described.join(" "))] { (f.value) }
+            } @else {
+                input id=(f.id) name=(f.name) type=(f.kind) value=(f.value)
+                    class={ (INPUT) " " (state) " " (f.input_class) }
+                    autocomplete=(f.autocomplete)
+                    inputmode=[f.inputmode]
+                    autocapitalize=[f.literal.then_some(if f.user_code { "characters" } else { "off" })]
+                    autocorrect=[f.literal.then_some("off")]
+                    spellcheck=[f.literal.then_some("false")]
+                    data-user-code[f.user_code]
+                    required[f.required]
+                    autofocus[f.autofocus]
+                    aria-invalid=[f.error.map(|_| "true")]
+                    aria-describedby=[(!described.is_empty()).then(|| described.join(" "))];
+            }
             @if let Some(error) = f.error {
                 p id=(error_id) role="alert" class="text-sm font-medium text-red-600 dark:text-red-400" { (error) }
             }
@@ -145,5 +158,48 @@ pub fn submit(b: Button<'_>) -> Markup {
             class={ "inline-flex min-h-11 items-center justify-center gap-2 rounded-lg px-4 py-2.5 text-base font-semibold shadow-sm transition focus-visible:outline-2 focus-visible:outline-offset-2 disabled:opacity-60 " (look) " " (width) } {
             (b.label)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_user_codes_are_capitalised_by_phone_keyboards() {
+        let username = field(&Field {
+            id: "u",
+            name: "username",
+            label: "Username",
+            literal: true,
+            ..Field::default()
+        })
+        .into_string();
+        assert!(username.contains(r#"autocapitalize="off""#), "{username}");
+        let code = field(&Field {
+            id: "c",
+            name: "code",
+            label: "Code",
+            literal: true,
+            user_code: true,
+            ..Field::default()
+        })
+        .into_string();
+        assert!(code.contains(r#"autocapitalize="characters""#), "{code}");
+    }
+
+    #[test]
+    fn a_textarea_keeps_its_value_as_text() {
+        let html = field(&Field {
+            id: "k",
+            name: "jwks",
+            label: "Keys",
+            kind: "textarea",
+            value: r#"{"keys":[]}</textarea><script>"#,
+            ..Field::default()
+        })
+        .into_string();
+        assert!(html.contains("<textarea"), "{html}");
+        assert!(!html.contains("<script>"), "{html}");
     }
 }

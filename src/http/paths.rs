@@ -121,6 +121,7 @@ pub const ADMIN_CLIENT_ENABLE: &str = "/admin/clients/{id}/enable";
 /// POST `required=on|off`: whether approving needs a second factor.
 pub const ADMIN_CLIENT_SECOND_FACTOR: &str = "/admin/clients/{id}/second-factor";
 pub const ADMIN_CLIENT_SECRET: &str = "/admin/clients/{id}/secret";
+pub const ADMIN_CLIENT_KEYS: &str = "/admin/clients/{id}/keys";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_USERS_NEW: &str = "/admin/users/new";
 pub const ADMIN_USER: &str = "/admin/users/{id}";

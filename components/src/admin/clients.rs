@@ -89,6 +89,9 @@ pub struct ClientErrors<'a> {
     pub redirect_uris: Option<&'a str>,
     pub post_logout_redirect_uris: Option<&'a str>,
     pub grant_types: Option<&'a str>,
+    pub resources: Option<&'a str>,
+    /// The JWK Set or its URL (signed-JWT clients).
+    pub keys: Option<&'a str>,
 }
 
 /// Which grants the form shows ticked.
@@ -98,6 +101,13 @@ pub struct GrantChoice {
     pub authorization_code: bool,
     pub refresh_token: bool,
     pub client_credentials: bool,
+}
+
+/// The public keys a signed-JWT client registers: a JWK Set or its URL.
+#[derive(Debug, Clone, Default)]
+pub struct ClientKeysInput<'a> {
+    pub jwks: &'a str,
+    pub jwks_uri: &'a str,
 }
 
 /// The create and edit form.
@@ -113,8 +123,12 @@ pub struct ClientForm<'a> {
     pub post_logout_redirect_uris: &'a str,
     pub grants: GrantChoice,
     pub refresh_tokens: bool,
-    /// `Some(confidential)` on creation (the type is chosen once).
-    pub kind: Option<bool>,
+    /// Space-separated RFC 8707 resources.
+    pub resources: &'a str,
+    /// On creation only (the type is chosen once): `public`,
+    /// `confidential` (a secret) or `keys` (a signed JWT, with `keys`).
+    pub kind: Option<&'a str>,
+    pub keys: ClientKeysInput<'a>,
     pub errors: ClientErrors<'a>,
     pub submit: &'a str,
     pub cancel: &'a str,
@@ -182,6 +196,19 @@ pub fn client_form(p: &ClientForm<'_>) -> Markup {
                     input_class: "font-mono",
                     ..Field::default()
                 }))
+                (field(&Field {
+                    id: "client-resources",
+                    name: "resources",
+                    label: "Resources",
+                    kind: "text",
+                    value: p.resources,
+                    autocomplete: "off",
+                    error: p.errors.resources,
+                    hint: Some("The APIs (RFC 8707 resource URIs) its tokens may be for, separated by spaces. Empty: tokens are for this server only."),
+                    literal: true,
+                    input_class: "font-mono",
+                    ..Field::default()
+                }))
                 fieldset class="space-y-2" aria-describedby=[p.errors.grant_types.map(|_| "client-grants-error")] {
                     legend class="text-sm font-medium text-slate-700 dark:text-slate-200" { "Grant types" }
                     // Tells the server the boxes were on the form: none ticked is then a choice.
@@ -198,20 +225,85 @@ pub fn client_form(p: &ClientForm<'_>) -> Markup {
                     (checkbox("client-grant-machine", "grant_client_credentials", "Client credentials", p.grants.client_credentials,
                         Some("A confidential client gets tokens for itself, with no person (a service, a job).")))
                 }
-                @if let Some(confidential) = p.kind {
+                @if let Some(kind) = p.kind {
                     fieldset class="space-y-2" {
                         legend class="text-sm font-medium text-slate-700 dark:text-slate-200" { "Type" }
-                        (radio("client-public", "public", !confidential, "Public",
+                        (radio("client-public", "public", kind == "public", "Public",
                             "Runs on the user's device (CLI, TV app) and cannot keep a secret."))
-                        (radio("client-confidential", "confidential", confidential, "Confidential",
+                        (radio("client-confidential", "confidential", kind == "confidential", "Confidential",
                             "Runs on a server and authenticates with a secret, shown once after creation."))
+                        (radio("client-keys", "keys", kind == "keys", "Confidential, signed JWT",
+                            "Runs on a server and authenticates with a JWT signed by its own private key (private_key_jwt): register its public keys below."))
                     }
+                    (keys_fields(&p.keys, p.errors.keys, "Only for a signed-JWT client."))
                 }
                 (checkbox("client-refresh", "refresh_tokens", "Issue refresh tokens", p.refresh_tokens,
                     Some("The device can renew its access without asking the user again.")))
                 div class="flex flex-wrap gap-3" {
                     button type="submit" class=(BTN_PRIMARY) { (p.submit) }
                     a href=(p.cancel) class=(BTN_QUIET) { "Cancel" }
+                }
+            }
+        },
+    )
+}
+
+/// The JWK Set and `jwks_uri` inputs (one of them is given), on the
+/// create form and the page that replaces a client's keys.
+pub fn keys_fields(keys: &ClientKeysInput<'_>, error: Option<&str>, when: &str) -> Markup {
+    let jwks_hint =
+        format!("{when} Its JWK Set, as JSON: public keys only (ES256, EdDSA or RS256).");
+    html! {
+        (field(&Field {
+            id: "client-jwks",
+            name: "jwks",
+            label: "Public keys (JWK Set)",
+            kind: "textarea",
+            value: keys.jwks,
+            autocomplete: "off",
+            error,
+            hint: Some(&jwks_hint),
+            autofocus: error.is_some(),
+            literal: true,
+            input_class: "font-mono text-sm",
+            ..Field::default()
+        }))
+        (field(&Field {
+            id: "client-jwks-uri",
+            name: "jwks_uri",
+            label: "Or the URL of its keys (jwks_uri)",
+            kind: "url",
+            value: keys.jwks_uri,
+            autocomplete: "off",
+            hint: Some("Fetched and cached for five minutes; https only (http on this machine)."),
+            literal: true,
+            input_class: "font-mono",
+            ..Field::default()
+        }))
+    }
+}
+
+/// The page that replaces a signed-JWT client's public keys.
+pub fn keys_form(
+    action: &str,
+    csrf: &str,
+    keys: &ClientKeysInput<'_>,
+    error: Option<&str>,
+    cancel: &str,
+) -> Markup {
+    panel(
+        None,
+        html! {
+            form method="post" action=(action) class="max-w-2xl space-y-5" novalidate {
+                (csrf_field(csrf))
+                p class="text-sm text-slate-600 dark:text-slate-300" {
+                    "The new keys replace the registered ones at once: assertions signed with a key no longer listed are refused. "
+                    "To rotate without a gap, list the old and the new key together first."
+                }
+                (keys_fields(keys, error, "Give one of the two."))
+                div class="flex flex-wrap gap-3" {
+                    button type="submit" class=(BTN_PRIMARY) { "Replace keys" }
+                    a href=(cancel) class=(BTN_QUIET) { "Cancel" }
                 }
             }
         },

@@ -5,123 +5,27 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use components::admin::clients::{
-    ClientAction, ClientErrors, ClientForm, ClientPage, ClientRow, ClientsPage, GrantChoice,
-    client_form, client_page, clients_page,
+    ClientAction, ClientForm, ClientPage, ClientRow, ClientsPage, client_form, client_page,
+    clients_page,
 };
 use components::admin::{
     Confirm, ConfirmPage, PostForm, SecretOnce, Section, full_id, secret_once,
 };
 use components::feedback::Tone;
 use maud::html;
-use serde::Deserialize;
 
+use super::client_fields::{ClientFields, client_errors};
 use super::extract::{AdminUser, IdPath};
-use super::render::{Frame, admin_page, confirm_page, field_message, notice, when};
-use crate::domain::admin::{self, ClientKind, ClientSpec, Ctx, FieldError};
+use super::render::{Frame, admin_page, confirm_page, notice, when};
+use crate::domain::admin::{self, Ctx, FieldError};
 use crate::domain::client::Client;
 use crate::http::error::PageError;
 use crate::http::paths::{self, with_id, with_query};
 use crate::http::ui::login::Empty;
 use crate::http::ui::render::query_param;
 use crate::http::ui::session::CsrfForm;
-use crate::model::client::{GrantType, GrantTypes};
 use crate::state::AppState;
 use crate::store::TokenOwner;
-
-#[derive(Debug, Deserialize)]
-pub struct ClientFields {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub scopes: String,
-    /// Space-separated redirect URIs.
-    #[serde(default)]
-    pub redirect_uris: String,
-    /// Space-separated post-logout redirect URIs.
-    #[serde(default)]
-    pub post_logout_redirect_uris: String,
-    /// Present when the form showed the grant checkboxes (so that none
-    /// ticked is a choice, not an older form).
-    pub grants_shown: Option<String>,
-    pub grant_device_code: Option<String>,
-    pub grant_authorization_code: Option<String>,
-    pub grant_refresh_token: Option<String>,
-    pub grant_client_credentials: Option<String>,
-    /// `public` or `confidential` (creation only).
-    #[serde(default)]
-    pub kind: String,
-    /// A checkbox: present when ticked.
-    pub refresh_tokens: Option<String>,
-}
-
-impl ClientFields {
-    fn spec(&self) -> Result<ClientSpec, Vec<FieldError>> {
-        let uris: Vec<&str> = self.redirect_uris.split_whitespace().collect();
-        let logout: Vec<&str> = self.post_logout_redirect_uris.split_whitespace().collect();
-        let grants = self.grants();
-        let grants = match grants {
-            Some(g) if g.is_empty() => Err(vec![admin::field_error(
-                "grant_types",
-                "Choose at least one grant type.",
-            )]),
-            Some(g) if g.contains(GrantType::ClientCredentials) && self.kind == "public" => {
-                Err(vec![admin::field_error(
-                    "grant_types",
-                    "Client credentials is for confidential clients: a public one cannot keep a secret.",
-                )])
-            }
-            other => Ok(other),
-        };
-        match (
-            admin::client_spec(&self.name, &self.scopes, self.refresh_tokens.is_some()),
-            admin::redirect_uris(&uris),
-            admin::post_logout_redirect_uris(&logout),
-            grants,
-        ) {
-            (Ok(spec), Ok(uris), Ok(logout), Ok(grants)) => Ok(ClientSpec {
-                redirect_uris: Some(uris),
-                post_logout_redirect_uris: Some(logout),
-                grant_types: grants,
-                ..spec
-            }),
-            (spec, uris, logout, grants) => Err(spec
-                .err()
-                .into_iter()
-                .flatten()
-                .chain(uris.err().into_iter().flatten())
-                .chain(logout.err().into_iter().flatten())
-                .chain(grants.err().into_iter().flatten())
-                .collect()),
-        }
-    }
-
-    /// The ticked grants, or `None` from a form without the boxes.
-    fn grants(&self) -> Option<GrantTypes> {
-        self.grants_shown.as_ref()?;
-        let ticked = [
-            (&self.grant_device_code, GrantType::DeviceCode),
-            (&self.grant_authorization_code, GrantType::AuthorizationCode),
-            (&self.grant_refresh_token, GrantType::RefreshToken),
-            (&self.grant_client_credentials, GrantType::ClientCredentials),
-        ];
-        Some(GrantTypes::new(
-            ticked
-                .into_iter()
-                .filter(|(on, _)| on.is_some())
-                .map(|(_, g)| g),
-        ))
-    }
-
-    fn choice(&self) -> GrantChoice {
-        let grants = self.grants().unwrap_or_default();
-        GrantChoice {
-            device_code: grants.contains(GrantType::DeviceCode),
-            authorization_code: grants.contains(GrantType::AuthorizationCode),
-            refresh_token: grants.contains(GrantType::RefreshToken),
-            client_credentials: grants.contains(GrantType::ClientCredentials),
-        }
-    }
-}
 
 pub async fn list(
     State(state): State<AppState>,
@@ -177,14 +81,10 @@ fn new_page(
         post_logout_redirect_uris: &fields.post_logout_redirect_uris,
         grants: fields.choice(),
         refresh_tokens: fields.refresh_tokens.is_some(),
-        kind: Some(fields.kind == "confidential"),
-        errors: ClientErrors {
-            name: field_message(errors, "name"),
-            scopes: field_message(errors, "scopes"),
-            redirect_uris: field_message(errors, "redirect_uris"),
-            post_logout_redirect_uris: field_message(errors, "post_logout_redirect_uris"),
-            grant_types: field_message(errors, "grant_types"),
-        },
+        resources: fields.resources.as_deref().unwrap_or_default(),
+        kind: Some(&fields.kind),
+        keys: fields.keys(),
+        errors: client_errors(errors),
         submit: "Create client",
         cancel: paths::ADMIN_CLIENTS,
     });
@@ -194,20 +94,13 @@ fn new_page(
 }
 
 pub async fn new_form(State(state): State<AppState>, admin: AdminUser) -> Response {
-    let fields = ClientFields {
-        name: String::new(),
-        scopes: crate::bootstrap::CLI_CLIENT_SCOPES.to_owned(),
-        redirect_uris: String::new(),
-        post_logout_redirect_uris: String::new(),
-        grants_shown: Some("1".to_owned()),
-        grant_device_code: Some("on".to_owned()),
-        grant_authorization_code: Some("on".to_owned()),
-        grant_refresh_token: Some("on".to_owned()),
-        grant_client_credentials: None,
-        kind: "public".to_owned(),
-        refresh_tokens: Some("on".to_owned()),
-    };
-    new_page(&state, &admin, StatusCode::OK, &fields, &[])
+    new_page(
+        &state,
+        &admin,
+        StatusCode::OK,
+        &ClientFields::new_client(),
+        &[],
+    )
 }
 
 /// `POST /admin/clients`: registers a client and shows its id (and secret)
@@ -217,9 +110,11 @@ pub async fn create(
     admin: AdminUser,
     CsrfForm { form, .. }: CsrfForm<ClientFields>,
 ) -> Result<Response, PageError> {
-    let spec = match form.spec() {
-        Ok(spec) => spec,
-        Err(errors) => {
+    let (spec, (kind, keys)) = match (form.spec(), form.kind_and_keys()) {
+        (Ok(spec), Ok(kind)) => (spec, kind),
+        (spec, kind) => {
+            let errors: Vec<FieldError> =
+                spec.err().into_iter().chain(kind.err()).flatten().collect();
             return Ok(new_page(
                 &state,
                 &admin,
@@ -229,13 +124,9 @@ pub async fn create(
             ));
         }
     };
-    let kind = if form.kind == "confidential" {
-        ClientKind::Confidential
-    } else {
-        ClientKind::Public
-    };
+    let signed_jwt = keys.is_some();
     let created =
-        admin::create_client(&Ctx::of(&state.core), &admin.actor(), &spec, kind, None).await?;
+        admin::create_client(&Ctx::of(&state.core), &admin.actor(), &spec, kind, keys).await?;
     let next = with_id(paths::ADMIN_CLIENT, &created.client_id);
     let mut values = vec![("Client ID", created.client_id.as_str())];
     if let Some(secret) = &created.secret {
@@ -243,6 +134,8 @@ pub async fn create(
     }
     let message = if created.secret.is_some() {
         "The client authenticates with this ID and secret (HTTP Basic or client_secret_post)."
+    } else if signed_jwt {
+        "The client authenticates with a JWT it signs with its private key (private_key_jwt), with this ID as iss and sub."
     } else {
         "Devices identify themselves with this client ID; public clients have no secret."
     };
@@ -268,6 +161,13 @@ fn actions(client: &Client) -> Vec<ClientAction<'static>> {
         actions.push(ClientAction::Link {
             href: with_id(paths::ADMIN_CLIENT_SECRET, &client.id),
             label: "Rotate secret…",
+            danger: false,
+        });
+    }
+    if client.keys.is_some() {
+        actions.push(ClientAction::Link {
+            href: with_id(paths::ADMIN_CLIENT_KEYS, &client.id),
+            label: "Replace keys…",
             danger: false,
         });
     }
@@ -322,14 +222,10 @@ async fn edit_page(
         post_logout_redirect_uris: &fields.post_logout_redirect_uris,
         grants: fields.choice(),
         refresh_tokens: fields.refresh_tokens.is_some(),
+        resources: fields.resources.as_deref().unwrap_or_default(),
         kind: None,
-        errors: ClientErrors {
-            name: field_message(errors, "name"),
-            scopes: field_message(errors, "scopes"),
-            redirect_uris: field_message(errors, "redirect_uris"),
-            post_logout_redirect_uris: field_message(errors, "post_logout_redirect_uris"),
-            grant_types: field_message(errors, "grant_types"),
-        },
+        keys: Default::default(),
+        errors: client_errors(errors),
         submit: "Save changes",
         cancel: paths::ADMIN_CLIENTS,
     });
@@ -354,23 +250,6 @@ async fn edit_page(
     Ok(admin_page(state, admin, status, frame, body))
 }
 
-fn fields_of(client: &Client, redirect_uris: &[String], post_logout: &[String]) -> ClientFields {
-    let on = |grant| client.may_use(grant).then(|| "on".to_owned());
-    ClientFields {
-        name: client.name.clone(),
-        scopes: client.allowed_scopes.to_string(),
-        redirect_uris: redirect_uris.join(" "),
-        post_logout_redirect_uris: post_logout.join(" "),
-        grants_shown: Some("1".to_owned()),
-        grant_device_code: on(GrantType::DeviceCode),
-        grant_authorization_code: on(GrantType::AuthorizationCode),
-        grant_refresh_token: on(GrantType::RefreshToken),
-        grant_client_credentials: on(GrantType::ClientCredentials),
-        kind: String::new(),
-        refresh_tokens: client.refresh_tokens.then(|| "on".to_owned()),
-    }
-}
-
 pub async fn edit(
     State(state): State<AppState>,
     admin: AdminUser,
@@ -388,12 +267,16 @@ pub async fn edit(
             ),
             ("enabled", "Client enabled."),
             ("second_factor", "Second-factor rule saved."),
+            (
+                "keys",
+                "Keys replaced. Assertions are now checked with the new keys.",
+            ),
         ],
     );
     let ctx = Ctx::of(&state.core);
     let uris = admin::client_redirect_uris(&ctx, &client.id).await?;
     let post_logout = admin::client_post_logout_redirect_uris(&ctx, &client.id).await?;
-    let fields = fields_of(&client, &uris, &post_logout);
+    let fields = ClientFields::of(&client, &uris, &post_logout);
     edit_page(
         &state,
         &admin,

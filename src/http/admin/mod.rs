@@ -8,6 +8,8 @@
 //! their `.../live` routes, which answer 204 while nothing has changed.
 
 pub mod audit;
+pub mod client_fields;
+pub mod client_keys;
 pub mod clients;
 pub mod device_codes;
 pub mod extract;
@@ -69,6 +71,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             paths::ADMIN_CLIENT_SECRET,
             get(secrets::confirm_rotate).post(secrets::rotate),
+        )
+        .route(
+            paths::ADMIN_CLIENT_KEYS,
+            get(client_keys::form).post(client_keys::replace),
         )
         .route(paths::ADMIN_USERS, get(users::list).post(users::create))
         .route(

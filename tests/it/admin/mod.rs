@@ -4,6 +4,7 @@
 
 mod access;
 mod audit;
+mod client_keys;
 mod clients;
 pub mod command_line;
 mod device_code_pages;
@@ -126,6 +127,7 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
         "/admin/clients/CLIENT",
         "/admin/clients/CLIENT/disable",
         "/admin/clients/CLIENT/secret",
+        "/admin/clients/CLIENT/keys",
         "/admin/users",
         "/admin/users/new",
         "/admin/users/ADMIN",
@@ -148,6 +150,7 @@ pub fn admin_routes(app: &TestApp) -> Vec<(&'static str, String)> {
             "/admin/clients/CLIENT/disable",
             "/admin/clients/CLIENT/enable",
             "/admin/clients/CLIENT/secret",
+            "/admin/clients/CLIENT/keys",
             "/admin/users",
             "/admin/users/ADMIN/disable",
             "/admin/users/ADMIN/enable",
