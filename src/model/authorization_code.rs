@@ -163,6 +163,9 @@ pub struct AuthorizationCode {
     pub created_at: UnixSecs,
     pub expires_at: UnixSecs,
     pub state: CodeState,
+    /// RFC 8707: the resources the request named and the person approved;
+    /// the most the tokens may be for. Empty: tokens for the issuer.
+    pub resources: Vec<String>,
 }
 
 impl AuthorizationCode {
@@ -221,6 +224,15 @@ impl AuthorizationCode {
             },
             ..self.clone()
         })
+    }
+}
+
+impl AuthorizationCode {
+    /// The audience of the token for an exchange naming `requested` (RFC
+    /// 8707 §2.2): a subset of the approved resources, all of them when
+    /// none is named. `Err` says why, for `invalid_target`.
+    pub fn resources_for(&self, requested: &[String]) -> Result<Vec<String>, String> {
+        super::resource::narrow(requested, &self.resources)
     }
 }
 
@@ -285,6 +297,7 @@ mod tests {
             created_at: UnixSecs(0),
             expires_at: UnixSecs(60),
             state: CodeState::Issued,
+            resources: Vec::new(),
         }
     }
 

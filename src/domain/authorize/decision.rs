@@ -42,6 +42,9 @@ pub(super) struct Ticket {
     /// The least `acr` the request's `acr_values` asked for.
     #[serde(default)]
     acr: Option<String>,
+    /// The RFC 8707 resources the person saw and approves.
+    #[serde(default)]
+    resources: Vec<String>,
     expires_at: i64,
 }
 
@@ -56,6 +59,7 @@ pub(super) fn ticket_of(core: &Core, request: &AuthorizationRequest) -> Ticket {
         code_challenge: request.code_challenge.clone(),
         nonce: request.nonce.clone(),
         acr: request.acr.map(|a| a.as_str().to_owned()),
+        resources: request.resources.clone(),
         expires_at: core.clock.now_secs() + TICKET_TTL_SECS,
     }
 }
@@ -138,7 +142,7 @@ pub async fn decide(
         client_id: Some(client.id.to_string()),
         target: Some(redirect_uri::destination(&ticket.redirect_uri)),
         ip,
-        detail: Some(format!("scope {}", ticket.scope)),
+        detail: Some(describe(&ticket.scope, &ticket.resources)),
         ..NewAuditEvent::new(match decision {
             Decision::Approve => AuditAction::AppApproved,
             Decision::Deny => AuditAction::AppDenied,
@@ -158,10 +162,19 @@ pub async fn decide(
         ));
     }
     let scope = Scopes::parse(&ticket.scope).map_err(Error::Internal)?;
+    let resources = ticket.resources.clone();
     let location = issue_code(core, &client.id, user_id, proof.authentication, ticket).await?;
     audit::record(core, event.clone()).await;
-    remember(core, user_id, &client.id, &scope, event.ip).await?;
+    remember(core, user_id, &client.id, &scope, &resources, event.ip).await?;
     Ok(location)
+}
+
+/// An audit detail: the scope, and the resources when there are any.
+pub(super) fn describe(scope: &str, resources: &[String]) -> String {
+    match resources {
+        [] => format!("scope {scope}"),
+        _ => format!("scope {scope}, resources {}", resources.join(" ")),
+    }
 }
 
 /// Stores a new code for what `ticket` holds; answers the address that
@@ -189,6 +202,7 @@ pub(super) async fn issue_code(
             authn,
             created_at: now,
             expires_at: now + secs(core.policy.authorization_code_ttl),
+            resources: ticket.resources,
         })
         .await?;
     tracing::info!(client_id = %client_id, "authorization code issued");
