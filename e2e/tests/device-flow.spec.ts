@@ -297,7 +297,8 @@ withOwnServer('a device request naming an API: the person sees it, and the token
   await page.goto(dc.verification_uri_complete);
   await signIn(page);
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
-  await expectConsent(page, dc.user_code);
+  await expect(page.getByRole('heading', { name: 'Authorize Orders TV?', exact: true })).toBeVisible();
+  await expect(page.getByTestId('consent-code')).toHaveText(dc.user_code);
   const resources = page.getByTestId('resources');
   await expect(resources.getByRole('heading', { name: 'Access to:' })).toBeVisible();
   await expect(resources.getByRole('listitem')).toHaveCount(1);

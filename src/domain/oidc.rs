@@ -107,7 +107,8 @@ pub struct UserInfo {
 
 /// Answers UserInfo for an access token: checked as tokeninfo checks it
 /// (and through the same cache); a token without `openid` is
-/// [`Error::InsufficientScope`].
+/// [`Error::InsufficientScope`], one issued for another resource (its
+/// RFC 8707 audience leaves out the issuer) [`Error::InvalidToken`].
 pub async fn userinfo(core: &Core, access_token: &str) -> Result<UserInfo> {
     let info = super::token::inspect(core, access_token).await?;
     // RFC 8707: a token issued for another API (its `aud` names only that

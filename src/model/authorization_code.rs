@@ -173,6 +173,13 @@ impl AuthorizationCode {
         now >= self.expires_at
     }
 
+    /// The audience of the token for an exchange naming `requested` (RFC
+    /// 8707 §2.2): a subset of the approved resources, all of them when
+    /// none is named. `Err` says why, for `invalid_target`.
+    pub fn resources_for(&self, requested: &[String]) -> Result<Vec<String>, String> {
+        super::resource::narrow(requested, &self.resources)
+    }
+
     pub fn status(&self) -> CodeStatus {
         self.state.status()
     }
@@ -224,15 +231,6 @@ impl AuthorizationCode {
             },
             ..self.clone()
         })
-    }
-}
-
-impl AuthorizationCode {
-    /// The audience of the token for an exchange naming `requested` (RFC
-    /// 8707 §2.2): a subset of the approved resources, all of them when
-    /// none is named. `Err` says why, for `invalid_target`.
-    pub fn resources_for(&self, requested: &[String]) -> Result<Vec<String>, String> {
-        super::resource::narrow(requested, &self.resources)
     }
 }
 

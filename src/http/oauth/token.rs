@@ -256,7 +256,7 @@ pub struct TokenResponse {
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "`invalid_request`, `invalid_client` (no HTTP Basic), `invalid_grant`, \
             `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_target` (RFC 8707 \
-            `resource` malformed or not registered for the client), `authorization_pending`, \
+            `resource` malformed, not registered for the client, or not approved for the grant), `authorization_pending`, \
             `slow_down` (with `interval`), `access_denied` or `expired_token`", body = ErrorBody),
         (status = 401, description = "`invalid_client` with HTTP Basic", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
