@@ -55,6 +55,14 @@ pub fn host_of(uri: &str) -> String {
     }
 }
 
+/// An audit detail: the scope, and the resources when there are any.
+pub fn describe(scope: &str, resources: &[String]) -> String {
+    match resources {
+        [] => format!("scope {scope}"),
+        _ => format!("scope {scope}, resources {}", resources.join(" ")),
+    }
+}
+
 /// The stored form: URIs separated by single spaces (none contains one).
 pub fn to_stored(resources: &[String]) -> String {
     resources.join(" ")

@@ -18,8 +18,8 @@ use crate::model::Decision;
 use crate::model::audit::AuditAction;
 use crate::model::authn::{Acr, Authentication, SessionProof};
 use crate::model::ids::ClientId;
-use crate::model::redirect_uri;
 use crate::model::scope::Scopes;
+use crate::model::{redirect_uri, resource};
 use crate::store::{NewAuditEvent, NewAuthorizationCode};
 
 /// How long a consent page may be answered.
@@ -142,7 +142,7 @@ pub async fn decide(
         client_id: Some(client.id.to_string()),
         target: Some(redirect_uri::destination(&ticket.redirect_uri)),
         ip,
-        detail: Some(describe(&ticket.scope, &ticket.resources)),
+        detail: Some(resource::describe(&ticket.scope, &ticket.resources)),
         ..NewAuditEvent::new(match decision {
             Decision::Approve => AuditAction::AppApproved,
             Decision::Deny => AuditAction::AppDenied,
@@ -167,14 +167,6 @@ pub async fn decide(
     audit::record(core, event.clone()).await;
     remember(core, user_id, &client.id, &scope, &resources, event.ip).await?;
     Ok(location)
-}
-
-/// An audit detail: the scope, and the resources when there are any.
-pub(super) fn describe(scope: &str, resources: &[String]) -> String {
-    match resources {
-        [] => format!("scope {scope}"),
-        _ => format!("scope {scope}, resources {}", resources.join(" ")),
-    }
 }
 
 /// Stores a new code for what `ticket` holds; answers the address that

@@ -9,7 +9,7 @@
 //! (§3.1.2.6). Revoking the consent on /account forgets all of it.
 
 use super::AuthorizationRequest;
-use super::decision::{describe, issue_code, ticket_of};
+use super::decision::{issue_code, ticket_of};
 use crate::domain::{Core, Result, audit};
 use crate::metrics::Revoker;
 use crate::model::audit::AuditAction;
@@ -57,7 +57,7 @@ pub async fn answer_remembered(
             ip,
             detail: Some(format!(
                 "{} (remembered consent)",
-                describe(&request.scope.to_string(), &request.resources)
+                resource::describe(&request.scope.to_string(), &request.resources)
             )),
             ..NewAuditEvent::new(AuditAction::AppApproved)
         },
@@ -100,7 +100,7 @@ pub(super) async fn remember(
             actor: Some(user_id.to_owned()),
             client_id: Some(client_id.to_string()),
             ip,
-            detail: Some(describe(&granted.to_string(), &granted_resources)),
+            detail: Some(resource::describe(&granted.to_string(), &granted_resources)),
             ..NewAuditEvent::new(AuditAction::ConsentGiven)
         },
     )

@@ -116,7 +116,10 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
             client_id: Some(code.client_id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: req.ip.clone(),
-            detail: Some(format!("authorization code grant, scope {}", code.scope)),
+            detail: Some(format!(
+                "authorization code grant, {}",
+                resource::describe(&code.scope, &audience)
+            )),
             ..NewAuditEvent::new(AuditAction::TokenIssued)
         },
     );

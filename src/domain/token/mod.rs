@@ -212,7 +212,10 @@ pub async fn redeem_device_code(
             client_id: Some(code.client_id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: code.requester_ip.clone(),
-            detail: Some(format!("device grant, scope {}", code.scope)),
+            detail: Some(format!(
+                "device grant, {}",
+                resource::describe(&code.scope, &audience)
+            )),
             ..NewAuditEvent::new(AuditAction::TokenIssued)
         },
     );
@@ -372,7 +375,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
             client_id: Some(client.id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: req.ip,
-            detail: Some(format!("scope {scope}")),
+            detail: Some(resource::describe(&scope.to_string(), &audience)),
             ..NewAuditEvent::new(AuditAction::TokenRefreshed)
         },
     )

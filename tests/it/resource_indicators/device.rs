@@ -2,6 +2,7 @@
 //! the person sees them, the token request may name a subset, and a
 //! refresh may narrow the audience but never widen it.
 
+use authgate::model::audit::AuditAction;
 use serde_json::json;
 
 use super::{BILLING, ISSUER, ORDERS, accepted_by, payload};
@@ -117,6 +118,16 @@ async fn the_token_is_for_the_approved_resources_or_the_subset_the_device_names(
     assert!(!accepted_by(&app, &access, ORDERS).await);
     let info = app.tokeninfo(&access).await;
     assert_eq!(info.status, 200, "{:?}", info.json);
+    let issued = app
+        .core
+        .store
+        .recent_audit_events(Some(AuditAction::TokenIssued), 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        issued[0].detail.as_deref(),
+        Some(format!("device grant, scope openid read, resources {BILLING}").as_str())
+    );
 
     // None named: every approved resource.
     let device_code = approved(&app, &[ORDERS, BILLING]).await;
