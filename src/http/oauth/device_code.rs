@@ -61,8 +61,11 @@ pub struct DeviceCodeForm {
     /// registered resources (absolute URI, no fragment); repeat it for
     /// several. The person sees them on the approval page; the token
     /// request may then name a subset. A malformed or unregistered one is
-    /// `invalid_target`. Filled by `OAuthParams`, not serde (it repeats).
-    #[serde(skip_deserializing)]
+    /// `invalid_target`.
+    // Filled by `OAuthParams::set_resources`: the parser takes every
+    // `resource` out of the body before serde sees it (it may repeat).
+    // `default`, not `skip`, so that the OpenAPI document lists it.
+    #[serde(default)]
     #[schema(value_type = Option<Vec<String>>, nullable = false)]
     pub resource: Vec<String>,
 }

@@ -93,6 +93,10 @@ async fn a_device_request_for_a_resource_the_client_may_not_have_is_invalid_targ
         .await;
     assert_eq!(reply.status, 400, "{:?}", reply.json);
     assert_eq!(reply.json["error"], "invalid_target");
+    // The parameter is documented where clients look.
+    let doc = app.get("/openapi.json").await.json;
+    let form = &doc["components"]["schemas"]["DeviceCodeForm"]["properties"];
+    assert_eq!(form["resource"]["type"], "array", "{form}");
     app.shutdown().await;
 }
 
