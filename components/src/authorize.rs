@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use crate::device::{detail, scopes_and_decision};
+use crate::device::{detail, resources_list, scopes_and_decision};
 use crate::feedback::card;
 
 /// Props of the consent view.
@@ -18,6 +18,8 @@ pub struct AppConsent<'a> {
     pub ticket: &'a str,
     /// Plain-words descriptions of the requested scopes.
     pub scopes: Vec<(&'a str, &'a str)>,
+    /// RFC 8707 resources the request names, as (host, full URI).
+    pub resources: Vec<(&'a str, &'a str)>,
     pub account: &'a str,
 }
 
@@ -33,6 +35,7 @@ pub fn app_consent(p: &AppConsent<'_>) -> Markup {
             (detail("Returns you to", html! { span class="font-mono" data-testid="returns-to" { (p.returns_to) } }))
             (detail("Your account", html! { (p.account) }))
         }
+        (resources_list(&p.resources))
         (scopes_and_decision(&p.scopes, p.action, p.csrf, p.ticket))
     })
 }
@@ -50,12 +53,14 @@ mod tests {
             returns_to: "\"><img src=x onerror=alert(1)>",
             ticket: "sealed.ticket",
             scopes: vec![("read", "Read your data")],
+            resources: vec![("orders.example", "https://orders.example/api")],
             account: "alice",
         })
         .into_string();
         assert!(!html.contains("<script>alert(1)"));
         assert!(!html.contains("<img src=x"));
         assert!(html.contains("Sign in to &lt;script&gt;"));
+        assert!(html.contains("https://orders.example/api"));
         assert!(html.contains(r#"name="consent" value="sealed.ticket""#));
         assert!(html.contains(r#"name="decision" value="approve""#));
         assert!(html.contains(r#"name="decision" value="deny""#));

@@ -80,6 +80,9 @@ pub struct Consent<'a> {
     pub requested_secs_ago: i64,
     /// Plain-words descriptions of the requested scopes.
     pub scopes: Vec<(&'a str, &'a str)>,
+    /// RFC 8707 resources the request names, as (host, full URI); none
+    /// shows nothing.
+    pub resources: Vec<(&'a str, &'a str)>,
     pub account: &'a str,
     /// How this session signed in, in words ("password and one-time
     /// code"): an approval carries it to the device's tokens.
@@ -110,6 +113,7 @@ pub fn consent(p: &Consent<'_>) -> Markup {
             (detail("Your account", html! { (p.account) }))
             (detail("Signed in with", html! { (p.signed_in_with) }))
         }
+        (resources_list(&p.resources))
         (scopes_and_decision(&p.scopes, p.action, p.csrf, p.ticket))
     })
 }
@@ -123,7 +127,27 @@ pub(crate) fn detail(term: &str, value: Markup) -> Markup {
     }
 }
 
-/// "just now", "3 minutes ago", "2 hours ago".
+/// The APIs (RFC 8707 resources) a consent's tokens will be for, as
+/// (host, full URI): the host large enough to recognise, the whole URI
+/// below it so nothing is hidden. Nothing when the request names none.
+pub(crate) fn resources_list(resources: &[(&str, &str)]) -> Markup {
+    html! {
+        @if !resources.is_empty() {
+            div class="mb-6" data-testid="resources" {
+                h2 class="mb-2 text-sm font-semibold text-slate-900 dark:text-white" { "Access to:" }
+                ul class="space-y-2" {
+                    @for (host, uri) in resources {
+                        li class="rounded-lg border border-slate-200 bg-slate-50 px-3 py-2 dark:border-slate-800 dark:bg-slate-950" {
+                            p class="text-sm font-semibold text-slate-900 break-all dark:text-white" { (host) }
+                            p class="font-mono text-xs text-slate-500 break-all dark:text-slate-400" { (uri) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// What a consent grants, in plain words with the scope beside each, and
 /// the Deny/Approve form carrying the consent ticket: the same on the
 /// device and the app consent pages.
@@ -250,10 +274,14 @@ mod tests {
             address: Some("127.0.0.1"),
             requested_secs_ago: 10,
             scopes: vec![("read", "Read your data")],
+            resources: vec![("api.example", "https://api.example/<b>v1</b>")],
             account: "alice",
             signed_in_with: "password",
         })
         .into_string();
+        assert!(html.contains("Access to:"));
+        assert!(html.contains(">api.example<"));
+        assert!(html.contains("https://api.example/&lt;b&gt;v1&lt;/b&gt;"));
         assert!(!html.contains("<script>alert(1)"));
         assert!(!html.contains("<img src=x"));
         assert!(html.contains("&lt;script&gt;"));
@@ -264,6 +292,11 @@ mod tests {
             !html.contains(r#"name="user_code""#),
             "the decision form carries no code"
         );
+    }
+
+    #[test]
+    fn no_resources_means_no_access_line() {
+        assert_eq!(resources_list(&[]).into_string(), "");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 // The verification journey in a desktop browser, with the device played
 // over HTTP: approve, deny, the pre-filled link, and a mistyped code.
+import type { RunningServer } from '../server';
+import { authgate, startServer, stopServer } from '../server';
 import {
   CLI_CLIENT_NAME,
   DEVICE_NAME,
@@ -11,6 +13,7 @@ import {
   expectCodeEntry,
   expectConsent,
   expectFocusOnConsentHeading,
+  expectNoHorizontalScroll,
   loginURL,
   markDocument,
   openDevicePageSignedIn,
@@ -254,4 +257,84 @@ test('result pages show only the session\'s own last decision; a direct visit go
   // An unknown outcome is not a result page at all.
   const unknown = await page.request.get('/device/approvedd', { maxRedirects: 0 });
   expect(unknown.status()).toBe(404);
+});
+
+// RFC 8707: a device asks for a token for one API. The client is added
+// with its resource on a server of its own (`page` and `device` follow
+// `baseURL`); the person sees the API on the consent page, at desktop and
+// phone widths, and the device's token names it as its audience. The
+// application consent page shows a requested resource the same way.
+const ORDERS_API = 'https://orders.example/api';
+const withOwnServer = test.extend<{ resourceServer: RunningServer }>({
+  resourceServer: async ({}, use, testInfo) => {
+    const server = await startServer({ name: `server-resource-${testInfo.project.name}` });
+    try {
+      await use(server);
+    } finally {
+      await stopServer(server);
+    }
+  },
+  baseURL: async ({ resourceServer }, use) => {
+    await use(resourceServer.info.baseURL);
+  },
+});
+
+withOwnServer('a device request naming an API: the person sees it, and the token is for it', async ({
+  page,
+  device,
+  resourceServer,
+}) => {
+  const added = authgate(resourceServer, [
+    'client', 'add', 'Orders TV', '--scopes', 'read',
+    '--resource', ORDERS_API, '--redirect-uri', 'http://127.0.0.1/cb',
+  ]);
+  const clientId = /client_id: (\S+)/.exec(added)![1];
+
+  const res = await device.post('/oauth/device/code', { form: { client_id: clientId, resource: ORDERS_API } });
+  expect(res.status(), await res.text()).toBe(200);
+  const dc = await res.json();
+
+  await page.goto(dc.verification_uri_complete);
+  await signIn(page);
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Authorize Orders TV?', exact: true })).toBeVisible();
+  await expect(page.getByTestId('consent-code')).toHaveText(dc.user_code);
+  const resources = page.getByTestId('resources');
+  await expect(resources.getByRole('heading', { name: 'Access to:' })).toBeVisible();
+  await expect(resources.getByRole('listitem')).toHaveCount(1);
+  await expect(resources.getByRole('listitem')).toContainText('orders.example');
+  await expect(resources.getByRole('listitem')).toContainText(ORDERS_API);
+  await shot(page, 'consent-resource-1280');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectNoHorizontalScroll(page, 390);
+  await shot(page, 'consent-resource-390');
+
+  await page.getByRole('button', { name: 'Approve', exact: true }).click();
+  await expect(page).toHaveURL(exactPath('/device/approved'));
+  const token = await device.post('/oauth/token', {
+    form: { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: dc.device_code, client_id: clientId },
+  });
+  const json = await token.json();
+  expect(token.status(), JSON.stringify(json)).toBe(200);
+  expect(decodeJwt(json.access_token).payload.aud).toBe(ORDERS_API);
+  const info = await tokenInfo(device, json.access_token);
+  expect(info.status).toBe(200);
+
+  // The application consent page lists a requested API alike.
+  const query = new URLSearchParams({
+    response_type: 'code',
+    client_id: clientId,
+    redirect_uri: 'http://127.0.0.1/cb',
+    scope: 'read',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+    resource: ORDERS_API,
+  });
+  await page.goto(`/oauth/authorize?${query}`);
+  await expect(page.getByRole('heading', { name: 'Sign in to Orders TV?' })).toBeVisible();
+  await expect(page.getByTestId('resources').getByRole('listitem')).toContainText(ORDERS_API);
+  await expectNoHorizontalScroll(page, 390);
+  await shot(page, 'app-consent-resource-390');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot(page, 'app-consent-resource-1280');
 });

@@ -107,9 +107,17 @@ pub struct UserInfo {
 
 /// Answers UserInfo for an access token: checked as tokeninfo checks it
 /// (and through the same cache); a token without `openid` is
-/// [`Error::InsufficientScope`].
+/// [`Error::InsufficientScope`], one issued for another resource (its
+/// RFC 8707 audience leaves out the issuer) [`Error::InvalidToken`].
 pub async fn userinfo(core: &Core, access_token: &str) -> Result<UserInfo> {
     let info = super::token::inspect(core, access_token).await?;
+    // RFC 8707: a token issued for another API (its `aud` names only that
+    // API) is not a token for this endpoint.
+    if !info.audience.is_empty() && !info.audience.contains(&core.policy.issuer) {
+        return Err(Error::InvalidToken(
+            "the access token was issued for another resource, not for userinfo".into(),
+        ));
+    }
     let scopes = Scopes::parse(&info.scope).map_err(Error::Internal)?;
     if !scopes.contains(OPENID) {
         return Err(Error::InsufficientScope(

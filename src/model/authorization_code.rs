@@ -163,11 +163,21 @@ pub struct AuthorizationCode {
     pub created_at: UnixSecs,
     pub expires_at: UnixSecs,
     pub state: CodeState,
+    /// RFC 8707: the resources the request named and the person approved;
+    /// the most the tokens may be for. Empty: tokens for the issuer.
+    pub resources: Vec<String>,
 }
 
 impl AuthorizationCode {
     pub fn is_expired(&self, now: UnixSecs) -> bool {
         now >= self.expires_at
+    }
+
+    /// The audience of the token for an exchange naming `requested` (RFC
+    /// 8707 §2.2): a subset of the approved resources, all of them when
+    /// none is named. `Err` says why, for `invalid_target`.
+    pub fn resources_for(&self, requested: &[String]) -> Result<Vec<String>, String> {
+        super::resource::narrow(requested, &self.resources)
     }
 
     pub fn status(&self) -> CodeStatus {
@@ -285,6 +295,7 @@ mod tests {
             created_at: UnixSecs(0),
             expires_at: UnixSecs(60),
             state: CodeState::Issued,
+            resources: Vec::new(),
         }
     }
 

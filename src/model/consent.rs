@@ -15,16 +15,22 @@ pub struct Consent {
     pub user_id: UserId,
     pub client_id: ClientId,
     pub scope: Scopes,
-    /// The last approval that changed the scope.
+    /// The RFC 8707 resources (APIs) approved for it, kept like the scope
+    /// (the union of every approval): a request naming another one asks
+    /// the person again.
+    pub resources: Vec<String>,
+    /// The last approval that changed the scope or the resources.
     pub granted_at: UnixSecs,
     /// The last authorization request it answered without asking.
     pub last_used_at: UnixSecs,
 }
 
 impl Consent {
-    /// Whether a request for `requested` may skip the consent page.
-    pub fn covers(&self, requested: &Scopes) -> bool {
+    /// Whether a request for `requested` scopes and `resources` may skip
+    /// the consent page: both must be within what was approved before.
+    pub fn covers(&self, requested: &Scopes, resources: &[String]) -> bool {
         requested.is_subset_of(&self.scope)
+            && super::resource::all_within(resources, &self.resources)
     }
 }
 
@@ -52,13 +58,19 @@ mod tests {
             user_id: UserId::from("u".to_owned()),
             client_id: ClientId::from("c".to_owned()),
             scope: scopes("read write"),
+            resources: vec!["https://a.example".to_owned()],
             granted_at: UnixSecs(1),
             last_used_at: UnixSecs(1),
         };
-        assert!(consent.covers(&scopes("read")));
-        assert!(consent.covers(&scopes("write read")));
-        assert!(consent.covers(&scopes("")));
-        assert!(!consent.covers(&scopes("read admin")));
+        assert!(consent.covers(&scopes("read"), &[]));
+        assert!(consent.covers(&scopes("write read"), &[]));
+        assert!(consent.covers(&scopes(""), &[]));
+        assert!(!consent.covers(&scopes("read admin"), &[]));
+        assert!(consent.covers(&scopes("read"), &["https://a.example".to_owned()]));
+        assert!(
+            !consent.covers(&scopes("read"), &["https://b.example".to_owned()]),
+            "a new resource is asked for again"
+        );
     }
 
     #[test]

@@ -114,9 +114,20 @@ pub struct RefreshToken {
     /// When and how the person behind the grant signed in (OpenID
     /// Connect `auth_time`, `amr`).
     pub authn: Authentication,
+    /// RFC 8707: the resources the grant was approved for. A refresh may
+    /// ask for a subset; rotation keeps them all (they are the grant's).
+    pub resources: Vec<String>,
 }
 
 impl RefreshToken {
+    /// The audience of the access token a refresh naming `requested`
+    /// gets (RFC 8707 §2.2): a subset of the grant's resources, all of them
+    /// when none is named — never one outside (`Err` says why, for
+    /// `invalid_target`).
+    pub fn resources_for(&self, requested: &[String]) -> Result<Vec<String>, String> {
+        super::resource::narrow(requested, &self.resources)
+    }
+
     /// Whether `client_id` may use this token at `now_secs`, in the order
     /// the checks matter: a reuse is reported before anything else about a
     /// live grant, so the caller can revoke it.
@@ -182,6 +193,7 @@ mod tests {
                 time: UnixSecs(0),
                 amr: Amr::password(),
             },
+            resources: Vec::new(),
         }
     }
 

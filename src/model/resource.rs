@@ -42,6 +42,27 @@ pub fn problem(uri: &str) -> Option<&'static str> {
     }
 }
 
+/// What a consent page shows large for `uri`: its host, with the port
+/// when it is not the scheme's default (the whole URI when it has none).
+pub fn host_of(uri: &str) -> String {
+    match url::Url::parse(uri) {
+        Ok(url) => match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => uri.to_owned(),
+        },
+        Err(_) => uri.to_owned(),
+    }
+}
+
+/// An audit detail: the scope, and the resources when there are any.
+pub fn describe(scope: &str, resources: &[String]) -> String {
+    match resources {
+        [] => format!("scope {scope}"),
+        _ => format!("scope {scope}, resources {}", resources.join(" ")),
+    }
+}
+
 /// The stored form: URIs separated by single spaces (none contains one).
 pub fn to_stored(resources: &[String]) -> String {
     resources.join(" ")
@@ -80,6 +101,46 @@ pub fn check_requested(requested: &[String], allowed: &[String]) -> Result<Vec<S
         return Err(format!("name at most {MAX_COUNT} resources"));
     }
     Ok(out)
+}
+
+/// The resources a token request names (RFC 8707 §2.2), checked against
+/// what the person approved for the grant: each must be one of `approved`,
+/// compared as exact strings; none named means all of them. A grant with
+/// no resources takes none (its tokens are for the issuer). `Err` says why,
+/// for an `invalid_target` answer.
+pub fn narrow(requested: &[String], approved: &[String]) -> Result<Vec<String>, String> {
+    if requested.is_empty() {
+        return Ok(approved.to_vec());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for uri in requested {
+        if !approved.iter().any(|a| a == uri) {
+            let shown: String = uri.chars().take(80).collect();
+            return Err(format!(
+                "the resource {shown:?} is not one the grant was approved for"
+            ));
+        }
+        if !out.contains(uri) {
+            out.push(uri.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether every one of `requested` is among `approved`.
+pub fn all_within(requested: &[String], approved: &[String]) -> bool {
+    requested.iter().all(|r| approved.contains(r))
+}
+
+/// `before` with what `added` names that it does not, in order.
+pub fn union(before: &[String], added: &[String]) -> Vec<String> {
+    let mut out = before.to_vec();
+    for uri in added {
+        if !out.contains(uri) {
+            out.push(uri.clone());
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -152,6 +213,14 @@ mod tests {
     }
 
     #[test]
+    fn the_host_is_what_a_person_recognises() {
+        assert_eq!(host_of("https://orders.example/api"), "orders.example");
+        assert_eq!(host_of("https://api.example:8443/v1"), "api.example:8443");
+        assert_eq!(host_of("http://127.0.0.1:9000"), "127.0.0.1:9000");
+        assert_eq!(host_of("not a uri"), "not a uri");
+    }
+
+    #[test]
     fn stored_form_round_trips() {
         let list = vec![
             "https://a.example".to_owned(),
@@ -159,5 +228,39 @@ mod tests {
         ];
         assert_eq!(from_stored(&to_stored(&list)), list);
         assert!(from_stored("").is_empty());
+    }
+
+    #[test]
+    fn a_token_request_narrows_within_the_approved_set() {
+        let approved = vec![
+            "https://a.example".to_owned(),
+            "https://b.example".to_owned(),
+        ];
+        let own = |uris: &[&str]| uris.iter().map(|u| (*u).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            narrow(&[], &approved),
+            Ok(approved.clone()),
+            "none named: all"
+        );
+        assert_eq!(
+            narrow(&own(&["https://b.example", "https://b.example"]), &approved),
+            Ok(own(&["https://b.example"]))
+        );
+        assert!(narrow(&own(&["https://c.example"]), &approved).is_err());
+        assert!(narrow(&own(&["https://a.example/"]), &approved).is_err());
+        assert!(
+            narrow(&own(&["https://a.example"]), &[]).is_err(),
+            "nothing approved"
+        );
+        assert_eq!(narrow(&[], &[]), Ok(vec![]));
+        assert!(all_within(&own(&["https://a.example"]), &approved));
+        assert!(!all_within(&own(&["https://c.example"]), &approved));
+        assert_eq!(
+            union(
+                &own(&["https://a.example"]),
+                &own(&["https://b.example", "https://a.example"])
+            ),
+            approved
+        );
     }
 }

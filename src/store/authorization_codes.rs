@@ -13,6 +13,7 @@ use super::{Error, Result, Store, Topic, on_pool};
 use crate::model::authn::{Amr, Authentication};
 use crate::model::authorization_code::{AuthorizationCode, CodeState, CodeTransition};
 use crate::model::ids::{AuthorizationCodeId, ClientId, GrantId, UserId};
+use crate::model::resource;
 use crate::model::time::UnixSecs;
 use crate::store::{NewAccessToken, NewAuditEvent};
 
@@ -32,6 +33,8 @@ pub struct NewAuthorizationCode {
     pub authn: Authentication,
     pub created_at: UnixSecs,
     pub expires_at: UnixSecs,
+    /// RFC 8707 resources the person approved (checked by the domain).
+    pub resources: Vec<String>,
 }
 
 /// An `authorization_codes` row as selected.
@@ -52,6 +55,7 @@ struct CodeRow {
     status: String,
     redeemed_at: Option<i64>,
     grant_id: Option<String>,
+    resources: String,
 }
 
 impl TryFrom<CodeRow> for AuthorizationCode {
@@ -85,6 +89,7 @@ impl TryFrom<CodeRow> for AuthorizationCode {
             created_at: UnixSecs(row.created_at),
             expires_at: UnixSecs(row.expires_at),
             state,
+            resources: resource::from_stored(&row.resources),
         })
     }
 }
@@ -105,7 +110,8 @@ impl Store {
         let sql = format!(
             "INSERT INTO authorization_codes (id, code_hash, client_id, user_id, redirect_uri, \
              redirect_uri_given, scope, code_challenge, nonce, auth_time, amr, created_at, \
-             expires_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '{}')",
+             expires_at, resources, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '{}')",
             CodeTransition::Redeem.leaves().as_str()
         );
         on_pool!(writer self, pool => {
@@ -123,6 +129,7 @@ impl Store {
                 .bind(code.authn.amr.to_stored())
                 .bind(code.created_at.0)
                 .bind(code.expires_at.0)
+                .bind(resource::to_stored(&code.resources))
                 .execute(pool)
                 .await?;
         });
@@ -135,7 +142,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT id, client_id, user_id, redirect_uri, redirect_uri_given, scope, \
                  code_challenge, nonce, auth_time, amr, created_at, expires_at, status, redeemed_at, \
-                 grant_id FROM authorization_codes WHERE code_hash = $1",
+                 grant_id, resources FROM authorization_codes WHERE code_hash = $1",
             )
             .bind(hash)
             .fetch_optional(pool)

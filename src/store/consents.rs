@@ -11,6 +11,7 @@
 use super::{Error, Result, Store, Topic, on_pool};
 use crate::model::consent::{Consent, ConsentView};
 use crate::model::ids::{ClientId, UserId};
+use crate::model::resource;
 use crate::model::scope::Scopes;
 use crate::model::time::UnixSecs;
 
@@ -19,6 +20,7 @@ struct ConsentRow {
     user_id: String,
     client_id: String,
     scope: String,
+    resources: String,
     granted_at: i64,
     last_used_at: i64,
 }
@@ -41,7 +43,7 @@ impl Store {
     pub async fn find_consent(&self, user_id: &str, client_id: &str) -> Result<Option<Consent>> {
         let row: Option<ConsentRow> = on_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT user_id, client_id, scope, granted_at, last_used_at FROM consents \
+                "SELECT user_id, client_id, scope, resources, granted_at, last_used_at FROM consents \
                  WHERE user_id = $1 AND client_id = $2",
             )
             .bind(user_id)
@@ -52,6 +54,7 @@ impl Store {
         row.map(|r| {
             Ok(Consent {
                 scope: scopes(&r.scope, &r.client_id)?,
+                resources: resource::from_stored(&r.resources),
                 user_id: UserId::from(r.user_id),
                 client_id: ClientId::from(r.client_id),
                 granted_at: UnixSecs(r.granted_at),
@@ -61,25 +64,27 @@ impl Store {
         .transpose()
     }
 
-    /// Stores that `user_id` consents to `scope` for `client_id` as of
-    /// `now` (replacing the scope of an earlier consent).
+    /// Stores that `user_id` consents to `scope` and `resources` for
+    /// `client_id` as of `now` (replacing those of an earlier consent).
     pub async fn save_consent(
         &self,
         user_id: &str,
         client_id: &str,
         scope: &Scopes,
+        resources: &[String],
         now: UnixSecs,
     ) -> Result<()> {
         on_pool!(writer self, pool => {
             sqlx::query(
-                "INSERT INTO consents (user_id, client_id, scope, granted_at, last_used_at) \
-                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (user_id, client_id) \
-                 DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at, \
-                 last_used_at = excluded.last_used_at",
+                "INSERT INTO consents (user_id, client_id, scope, resources, granted_at, last_used_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (user_id, client_id) \
+                 DO UPDATE SET scope = excluded.scope, resources = excluded.resources, \
+                 granted_at = excluded.granted_at, last_used_at = excluded.last_used_at",
             )
             .bind(user_id)
             .bind(client_id)
             .bind(scope.to_string())
+            .bind(resource::to_stored(resources))
             .bind(now.0)
             .execute(pool)
             .await?;

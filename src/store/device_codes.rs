@@ -12,6 +12,7 @@ use super::{Error, Result, Store, on_pool};
 use crate::model::authn::{Amr, Authentication};
 use crate::model::device_code::PollUpdate;
 use crate::model::ids::{ClientId, DeviceCodeId, UserId};
+use crate::model::resource;
 use crate::model::time::{UnixMs, UnixSecs};
 use crate::model::{DeviceCode, DeviceState, DeviceStatus, Transition, UserCode};
 use crate::store::{NewAccessToken, NewAuditEvent};
@@ -32,6 +33,8 @@ pub struct NewDeviceCode {
     pub expires_at: UnixSecs,
     /// RFC 7636 S256 challenge, when the device sent one.
     pub code_challenge: Option<String>,
+    /// RFC 8707 resources the request named (checked by the domain).
+    pub resources: Vec<String>,
 }
 
 /// A `device_codes` row as selected; decoded into exactly one state.
@@ -55,6 +58,7 @@ pub(super) struct DeviceCodeRow {
     code_challenge: Option<String>,
     auth_time: Option<i64>,
     amr: Option<String>,
+    resources: String,
 }
 
 impl TryFrom<DeviceCodeRow> for DeviceCode {
@@ -94,6 +98,7 @@ impl TryFrom<DeviceCodeRow> for DeviceCode {
                 time: UnixSecs(time),
                 amr: Amr::from_stored(row.amr.as_deref()),
             }),
+            resources: resource::from_stored(&row.resources),
         })
     }
 }
@@ -114,6 +119,7 @@ impl Batched for NewDeviceCode {
         Column::BigInt("created_at"),
         Column::BigInt("expires_at"),
         Column::Text("code_challenge"),
+        Column::Text("resources"),
     ];
 
     fn key(&self) -> &str {
@@ -122,7 +128,7 @@ impl Batched for NewDeviceCode {
 
     json_row!(code => code.id, code.device_code_hash, code.user_code.as_str(), code.client_id,
         code.scope, DeviceStatus::Pending.as_str(), code.interval_secs, false, code.requester_ip, code.user_agent, code.created_at,
-        code.expires_at, code.code_challenge);
+        code.expires_at, code.code_challenge, resource::to_stored(&code.resources));
 }
 
 /// Stores a pending code's pacing. Another instance may have written a
@@ -143,7 +149,7 @@ macro_rules! select_device_code {
         concat!(
             "SELECT id, user_code, client_id, scope, status, user_id, interval_secs, \
              last_poll_at_ms, poll_grace_used, requester_ip, user_agent, created_at, \
-             expires_at, decided_at, redeemed_at, code_challenge, auth_time, amr FROM device_codes WHERE ",
+             expires_at, decided_at, redeemed_at, code_challenge, auth_time, amr, resources FROM device_codes WHERE ",
             $where
         )
     };

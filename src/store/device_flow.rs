@@ -182,5 +182,6 @@ fn issued(row: &NewDeviceCode) -> DeviceCode {
         state: DeviceState::Pending,
         code_challenge: row.code_challenge.clone(),
         authn: None,
+        resources: row.resources.clone(),
     }
 }

@@ -10,6 +10,7 @@ use super::{Error, Result, Store, Topic, on_pool};
 use crate::model::authn::{Amr, Authentication};
 use crate::model::ids::{ClientId, GrantId, RefreshTokenId, UserId};
 use crate::model::refresh_token::{RefreshState, RefreshStatus, RefreshToken, Rotation};
+use crate::model::resource;
 use crate::model::time::UnixSecs;
 use crate::store::NewAccessToken;
 
@@ -27,6 +28,9 @@ pub struct NewGrant {
     pub auth_time: Option<i64>,
     /// How they signed in (RFC 8176 `amr`, space-separated).
     pub amr: Option<String>,
+    /// RFC 8707: the resources the person approved, in stored form
+    /// (space-separated; empty for none). A refresh may narrow to them.
+    pub resources: String,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +76,7 @@ struct RefreshTokenRow {
     client_disabled: bool,
     auth_time: i64,
     amr: Option<String>,
+    grant_resources: String,
 }
 
 impl From<RefreshTokenRow> for RefreshToken {
@@ -96,6 +101,7 @@ impl From<RefreshTokenRow> for RefreshToken {
                 time: UnixSecs(row.auth_time),
                 amr: Amr::from_stored(row.amr.as_deref()),
             },
+            resources: resource::from_stored(&row.grant_resources),
         }
     }
 }
@@ -125,6 +131,7 @@ impl Batched for NewGrant {
         Column::BigInt("last_used_at"),
         Column::BigInt("auth_time"),
         Column::Text("amr"),
+        Column::Text("resources"),
     ];
 
     fn key(&self) -> &str {
@@ -132,7 +139,7 @@ impl Batched for NewGrant {
     }
 
     json_row!(g => g.id, g.user_id, g.client_id, g.scope, g.device_code_id, g.device_label,
-        g.requester_ip, g.now, g.now, g.auth_time, g.amr);
+        g.requester_ip, g.now, g.now, g.auth_time, g.amr, g.resources);
 }
 
 impl Batched for NewRefreshToken {
@@ -167,6 +174,7 @@ impl Batched for NewAccessToken {
         Column::Text("grant_id"),
         Column::BigInt("issued_at"),
         Column::BigInt("expires_at"),
+        Column::Text("audience"),
     ];
     const KEY: &'static str = "jti";
 
@@ -175,7 +183,7 @@ impl Batched for NewAccessToken {
     }
 
     json_row!(a => a.jti, a.user_id, a.client_id, a.scope, a.device_code_id, a.grant_id,
-        a.issued_at, a.expires_at);
+        a.issued_at, a.expires_at, a.audience);
 }
 
 impl Store {
@@ -248,7 +256,8 @@ impl Store {
                 "SELECT r.id, r.grant_id, r.client_id, r.user_id, u.username, r.scope, r.issued_at, \
                  r.expires_at, r.consumed_at, r.revoked_at, g.revoked_at AS grant_revoked_at, \
                  u.disabled AS user_disabled, c.disabled AS client_disabled, \
-                 COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr \
+                 COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr, \
+                 g.resources AS grant_resources \
                  FROM refresh_tokens r \
                  JOIN grants g ON g.id = r.grant_id \
                  JOIN users u ON u.id = r.user_id \

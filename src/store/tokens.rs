@@ -12,6 +12,8 @@ pub struct NewAccessToken {
     pub grant_id: String,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// RFC 8707 resources it is for, in stored form; empty: the issuer.
+    pub audience: String,
 }
 
 /// An access token row joined with the state of its user and client. A

@@ -18,8 +18,8 @@ use crate::model::Decision;
 use crate::model::audit::AuditAction;
 use crate::model::authn::{Acr, Authentication, SessionProof};
 use crate::model::ids::ClientId;
-use crate::model::redirect_uri;
 use crate::model::scope::Scopes;
+use crate::model::{redirect_uri, resource};
 use crate::store::{NewAuditEvent, NewAuthorizationCode};
 
 /// How long a consent page may be answered.
@@ -42,6 +42,9 @@ pub(super) struct Ticket {
     /// The least `acr` the request's `acr_values` asked for.
     #[serde(default)]
     acr: Option<String>,
+    /// The RFC 8707 resources the person saw and approves.
+    #[serde(default)]
+    resources: Vec<String>,
     expires_at: i64,
 }
 
@@ -56,6 +59,7 @@ pub(super) fn ticket_of(core: &Core, request: &AuthorizationRequest) -> Ticket {
         code_challenge: request.code_challenge.clone(),
         nonce: request.nonce.clone(),
         acr: request.acr.map(|a| a.as_str().to_owned()),
+        resources: request.resources.clone(),
         expires_at: core.clock.now_secs() + TICKET_TTL_SECS,
     }
 }
@@ -138,7 +142,7 @@ pub async fn decide(
         client_id: Some(client.id.to_string()),
         target: Some(redirect_uri::destination(&ticket.redirect_uri)),
         ip,
-        detail: Some(format!("scope {}", ticket.scope)),
+        detail: Some(resource::describe(&ticket.scope, &ticket.resources)),
         ..NewAuditEvent::new(match decision {
             Decision::Approve => AuditAction::AppApproved,
             Decision::Deny => AuditAction::AppDenied,
@@ -158,9 +162,10 @@ pub async fn decide(
         ));
     }
     let scope = Scopes::parse(&ticket.scope).map_err(Error::Internal)?;
+    let resources = ticket.resources.clone();
     let location = issue_code(core, &client.id, user_id, proof.authentication, ticket).await?;
     audit::record(core, event.clone()).await;
-    remember(core, user_id, &client.id, &scope, event.ip).await?;
+    remember(core, user_id, &client.id, &scope, &resources, event.ip).await?;
     Ok(location)
 }
 
@@ -189,6 +194,7 @@ pub(super) async fn issue_code(
             authn,
             created_at: now,
             expires_at: now + secs(core.policy.authorization_code_ttl),
+            resources: ticket.resources,
         })
         .await?;
     tracing::info!(client_id = %client_id, "authorization code issued");

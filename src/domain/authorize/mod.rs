@@ -21,8 +21,8 @@ use super::{Core, Error, Result, device_flow};
 use crate::model::authn::Acr;
 use crate::model::authorization_code::valid_challenge;
 use crate::model::client::GrantType;
-use crate::model::redirect_uri;
 use crate::model::scope::Scopes;
+use crate::model::{redirect_uri, resource};
 
 mod decision;
 mod prompt;
@@ -54,6 +54,9 @@ pub struct AuthorizeParams {
     pub max_age: Option<String>,
     pub login_hint: Option<String>,
     pub acr_values: Option<String>,
+    /// RFC 8707 `resource`: the one parameter that may repeat (one per
+    /// resource), in order.
+    pub resources: Vec<String>,
     /// Known parameters sent more than once (RFC 6749 §3.1 forbids it).
     pub repeated: Vec<&'static str>,
 }
@@ -78,6 +81,10 @@ impl AuthorizeParams {
                 "max_age" => ("max_age", &mut params.max_age),
                 "login_hint" => ("login_hint", &mut params.login_hint),
                 "acr_values" => ("acr_values", &mut params.acr_values),
+                "resource" => {
+                    params.resources.push(value.into_owned());
+                    continue;
+                }
                 _ => continue,
             };
             if slot.is_some() {
@@ -116,6 +123,9 @@ pub struct AuthorizationRequest {
     /// The least class `acr_values` asked for (unknown values are
     /// ignored, §3.1.2.1); see `step_up.rs`.
     pub acr: Option<Acr>,
+    /// RFC 8707: the resources (APIs) the tokens are to be for, each one
+    /// the client registered; shown on the consent page.
+    pub resources: Vec<String>,
 }
 
 impl AuthorizationRequest {
@@ -292,6 +302,9 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
         .map_err(|e| refuse("invalid_scope", e.to_string()))?;
     super::oidc::check_available(core, &scope)
         .map_err(|e| refuse("invalid_scope", e.to_string()))?;
+    // RFC 8707 §2: an unusable resource goes back as invalid_target.
+    let resources = resource::check_requested(&p.resources, &client.resources)
+        .map_err(|why| refuse("invalid_target", why))?;
     let code_challenge =
         pkce(&client, challenge, method).map_err(|why| refuse("invalid_request", why.into()))?;
     Ok(AuthorizationRequest {
@@ -306,6 +319,7 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
         max_age,
         login_hint: prompt::clean_login_hint(p.login_hint.as_deref()),
         acr: p.acr_values.as_deref().and_then(Acr::least_requested),
+        resources,
     })
 }
 
@@ -376,8 +390,10 @@ mod tests {
     #[test]
     fn parameters_are_read_once_and_repeats_noted() {
         let p = AuthorizeParams::parse(
-            "response_type=code&client_id=c&state=a&state=b&scope=&x=1&code_challenge=%00",
+            "response_type=code&client_id=c&state=a&state=b&scope=&x=1&code_challenge=%00\
+             &resource=https%3A%2F%2Fa.example&resource=https%3A%2F%2Fb.example",
         );
+        assert_eq!(p.resources, ["https://a.example", "https://b.example"]);
         assert_eq!(p.response_type.as_deref(), Some("code"));
         assert_eq!(p.client_id.as_deref(), Some("c"));
         assert_eq!(p.state.as_deref(), Some("a"));

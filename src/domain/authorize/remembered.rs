@@ -15,8 +15,8 @@ use crate::metrics::Revoker;
 use crate::model::audit::AuditAction;
 use crate::model::authn::Authentication;
 use crate::model::ids::ClientId;
-use crate::model::redirect_uri;
 use crate::model::scope::Scopes;
+use crate::model::{redirect_uri, resource};
 use crate::store::NewAuditEvent;
 
 /// The address that hands `request` a code at once when `user_id` (signed
@@ -31,7 +31,8 @@ pub async fn answer_remembered(
     ip: Option<String>,
 ) -> Result<Option<String>> {
     let consent = core.store.find_consent(user_id, &request.client.id).await?;
-    let covered = !request.prompt.consent && consent.is_some_and(|c| c.covers(&request.scope));
+    let covered = !request.prompt.consent
+        && consent.is_some_and(|c| c.covers(&request.scope, &request.resources));
     if !covered {
         return if request.prompt.none {
             Err(request.refusal(
@@ -54,7 +55,10 @@ pub async fn answer_remembered(
             client_id: Some(request.client.id.to_string()),
             target: Some(redirect_uri::destination(&request.redirect_uri)),
             ip,
-            detail: Some(format!("scope {} (remembered consent)", request.scope)),
+            detail: Some(format!(
+                "{} (remembered consent)",
+                resource::describe(&request.scope.to_string(), &request.resources)
+            )),
             ..NewAuditEvent::new(AuditAction::AppApproved)
         },
     )
@@ -62,28 +66,33 @@ pub async fn answer_remembered(
     Ok(Some(location))
 }
 
-/// Remembers that `user_id` approved `scope` for `client_id`: the union
-/// with an earlier consent. Audited when it adds something.
+/// Remembers that `user_id` approved `scope` and `resources` for
+/// `client_id`: the union with an earlier consent. Audited when it adds
+/// something.
 pub(super) async fn remember(
     core: &Core,
     user_id: &str,
     client_id: &ClientId,
     scope: &Scopes,
+    resources: &[String],
     ip: Option<String>,
 ) -> Result<()> {
     let before = core.store.find_consent(user_id, client_id).await?;
     let granted = match &before {
-        Some(consent) if consent.covers(scope) => None,
-        Some(consent) => Some(consent.scope.union(scope)),
-        None => Some(scope.clone()),
+        Some(consent) if consent.covers(scope, resources) => None,
+        Some(consent) => Some((
+            consent.scope.union(scope),
+            resource::union(&consent.resources, resources),
+        )),
+        None => Some((scope.clone(), resources.to_vec())),
     };
     let now = core.clock.secs();
-    let Some(granted) = granted else {
+    let Some((granted, granted_resources)) = granted else {
         core.store.touch_consent(user_id, client_id, now).await?;
         return Ok(());
     };
     core.store
-        .save_consent(user_id, client_id, &granted, now)
+        .save_consent(user_id, client_id, &granted, &granted_resources, now)
         .await?;
     audit::record(
         core,
@@ -91,7 +100,7 @@ pub(super) async fn remember(
             actor: Some(user_id.to_owned()),
             client_id: Some(client_id.to_string()),
             ip,
-            detail: Some(format!("scope {granted}")),
+            detail: Some(resource::describe(&granted.to_string(), &granted_resources)),
             ..NewAuditEvent::new(AuditAction::ConsentGiven)
         },
     )

@@ -9,7 +9,7 @@ use crate::model::audit::AuditAction;
 use crate::model::authn::{Amr, Authentication};
 use crate::model::device_code::Refusal;
 use crate::model::ids::UserId;
-use crate::model::{Decision, DeviceCode, DeviceState, UserCode};
+use crate::model::{Decision, DeviceCode, DeviceState, UserCode, resource};
 use crate::store::NewAuditEvent;
 
 /// The live, undecided request with `user_code`, with its client.
@@ -101,7 +101,7 @@ pub(crate) async fn decide_code(
             client_id: Some(code.client_id.to_string()),
             target: Some(code.user_code.display()),
             ip,
-            detail: Some(format!("scope {}", code.scope)),
+            detail: Some(resource::describe(&code.scope, &code.resources)),
             ..NewAuditEvent::new(match decision {
                 Decision::Approve => AuditAction::DeviceApproved,
                 Decision::Deny => AuditAction::DeviceDenied,

@@ -12,6 +12,7 @@ use crate::metrics::Limit;
 use crate::model::audit::AuditAction;
 use crate::model::client::GrantType;
 use crate::model::device_code::Paced;
+use crate::model::resource;
 use crate::model::scope::Scopes;
 use crate::model::time::UnixSecs;
 use crate::model::{DeviceCode, Secret};
@@ -36,6 +37,9 @@ pub struct StartRequest {
     /// RFC 7636 on the device grant (optional): S256 only.
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<String>,
+    /// RFC 8707 `resource` parameters: each one of the client's registered
+    /// resources, else `invalid_target`.
+    pub resources: Vec<String>,
 }
 
 /// The answer to a device (RFC 8628 §3.2).
@@ -55,6 +59,8 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
     let client = client::authenticate_for(core, &req.client, GrantType::DeviceCode).await?;
     let scope = resolve_scope(&client, req.scope.as_deref())?;
     super::oidc::check_available(core, &scope)?;
+    let resources = resource::check_requested(&req.resources, &client.resources)
+        .map_err(Error::InvalidTarget)?;
     let code_challenge = pkce(
         req.code_challenge.as_deref(),
         req.code_challenge_method.as_deref(),
@@ -80,6 +86,7 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
             created_at: UnixSecs(now),
             expires_at: UnixSecs(now) + expires_in,
             code_challenge: code_challenge.clone(),
+            resources: resources.clone(),
         };
         match core
             .store
@@ -209,6 +216,8 @@ pub struct PollRequest {
     pub device_code: Secret,
     /// RFC 7636 §4.5: required when the device request sent a challenge.
     pub code_verifier: Option<Secret>,
+    /// RFC 8707 §2.2: a subset of the approved resources for this token.
+    pub resources: Vec<String>,
 }
 
 /// Answers one poll: an error that speaks RFC 8628 §3.5, or the token.
@@ -231,7 +240,9 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
         remembered: true,
     } = &polled
     {
-        match token::redeem_device_code(core, &client, code, user_id, verifier).await {
+        match token::redeem_device_code(core, &client, code, user_id, verifier, &req.resources)
+            .await
+        {
             Err(Error::InvalidGrant(_)) => {
                 polled = core
                     .store
@@ -255,7 +266,8 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
             Err(Error::ExpiredToken)
         }
         Polled::Redeem { code, user_id, .. } => {
-            token::redeem_device_code(core, &client, &code, &user_id, verifier).await
+            token::redeem_device_code(core, &client, &code, &user_id, verifier, &req.resources)
+                .await
         }
         Polled::Replayed(code) => replayed(core, &client, &code).await,
     }

@@ -19,7 +19,7 @@ use crate::model::audit::AuditAction;
 use crate::model::authorization_code::{AuthorizationCode, CodeRefusal, CodeState};
 use crate::model::client::GrantType;
 use crate::model::ids::GrantId;
-use crate::model::redirect_uri;
+use crate::model::{redirect_uri, resource};
 use crate::store::{CodeRedemption, NewAuditEvent, NewGrant};
 
 /// A `grant_type=authorization_code` request.
@@ -30,6 +30,9 @@ pub struct CodeRequest {
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<Secret>,
     pub ip: Option<String>,
+    /// RFC 8707 `resource` parameters: a subset of the approved resources
+    /// for this token (all of them when none).
+    pub resources: Vec<String>,
 }
 
 /// Redeems an authorization code for an access token (and a refresh token
@@ -59,6 +62,11 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         }
         Err(refusal) => return Err(invalid(refusal.describe())),
     };
+    // Before anything is written: a request naming more than the person
+    // approved leaves the code unused.
+    let audience = code
+        .resources_for(&req.resources)
+        .map_err(Error::InvalidTarget)?;
     let now = core.clock.now_secs();
     let grant = NewGrant {
         id: grant_id.to_string(),
@@ -75,6 +83,7 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         now,
         auth_time: Some(code.authn.time.0),
         amr: Some(code.authn.amr.to_stored()),
+        resources: resource::to_stored(&code.resources),
     };
     let access = mint_access(
         core,
@@ -83,6 +92,7 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         &code.scope,
         &grant.id,
         None,
+        &audience,
     )?;
     let id_token = oidc::id_token(
         core,
@@ -106,7 +116,10 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
             client_id: Some(code.client_id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: req.ip.clone(),
-            detail: Some(format!("authorization code grant, scope {}", code.scope)),
+            detail: Some(format!(
+                "authorization code grant, {}",
+                resource::describe(&code.scope, &audience)
+            )),
             ..NewAuditEvent::new(AuditAction::TokenIssued)
         },
     );

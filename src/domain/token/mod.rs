@@ -42,6 +42,7 @@ use crate::model::authn::{Amr, Authentication};
 use crate::model::client::GrantType;
 use crate::model::device_code::Refusal;
 use crate::model::refresh_token::{RefreshRefusal, RefreshToken};
+use crate::model::resource;
 use crate::model::scope::Scopes;
 use crate::model::time::UnixSecs;
 use crate::model::{DeviceCode, Secret};
@@ -62,6 +63,8 @@ struct MintedAccess {
     row: NewAccessToken,
 }
 
+/// `audience` is the RFC 8707 resources the token is for (the issuer when
+/// empty), checked by the caller against what the grant approved.
 fn mint_access(
     core: &Core,
     user_id: &str,
@@ -69,12 +72,13 @@ fn mint_access(
     scope: &str,
     grant_id: &str,
     device_code_id: Option<&str>,
+    audience: &[String],
 ) -> Result<MintedAccess> {
     let now = core.clock.now_secs();
     let claims = AccessClaims {
         iss: core.policy.issuer.clone(),
         sub: user_id.to_owned(),
-        aud: Audience::of_access_token(&core.policy.issuer, &[]),
+        aud: Audience::of_access_token(&core.policy.issuer, audience),
         client_id: client_id.to_owned(),
         scope: scope.to_owned(),
         iat: now,
@@ -93,6 +97,7 @@ fn mint_access(
             grant_id: grant_id.to_owned(),
             issued_at: now,
             expires_at: claims.exp,
+            audience: resource::to_stored(audience),
         },
     })
 }
@@ -125,13 +130,16 @@ fn mint_refresh(
 /// The state change, the grant and the tokens commit in one transaction
 /// whose `UPDATE` requires the code to still be approved: of any number of
 /// concurrent redemptions exactly one succeeds; the others get
-/// `invalid_grant`.
+/// `invalid_grant`. `resources` are those the token request names (RFC
+/// 8707 §2.2): a subset of the approved ones, else `invalid_target` and the
+/// code stays approved.
 pub async fn redeem_device_code(
     core: &Core,
     client: &Client,
     code: &DeviceCode,
     user_id: &str,
     code_verifier: Option<&str>,
+    resources: &[String],
 ) -> Result<IssuedToken> {
     let now = core.clock.now_secs();
     // The model's word on whether it may be redeemed now; the store's
@@ -151,6 +159,9 @@ pub async fn redeem_device_code(
             "the code_verifier does not match the device request's code_challenge".into(),
         ));
     }
+    let audience = code
+        .resources_for(resources)
+        .map_err(Error::InvalidTarget)?;
     // A code approved before methods were recorded stands for a
     // password at its decision.
     let authn = code.authn.clone().unwrap_or_else(|| Authentication {
@@ -168,6 +179,7 @@ pub async fn redeem_device_code(
         now,
         auth_time: Some(authn.time.0),
         amr: Some(authn.amr.to_stored()),
+        resources: resource::to_stored(&code.resources),
     };
     let access = mint_access(
         core,
@@ -176,6 +188,7 @@ pub async fn redeem_device_code(
         &code.scope,
         &grant.id,
         Some(&code.id),
+        &audience,
     )?;
     let id_token = oidc::id_token(
         core,
@@ -199,7 +212,10 @@ pub async fn redeem_device_code(
             client_id: Some(code.client_id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: code.requester_ip.clone(),
-            detail: Some(format!("device grant, scope {}", code.scope)),
+            detail: Some(format!(
+                "device grant, {}",
+                resource::describe(&code.scope, &audience)
+            )),
             ..NewAuditEvent::new(AuditAction::TokenIssued)
         },
     );
@@ -266,10 +282,14 @@ pub struct RefreshRequest {
     pub refresh_token: Secret,
     pub scope: Option<String>,
     pub ip: Option<String>,
+    /// RFC 8707 `resource` parameters: a subset of the grant's resources
+    /// for this access token (all of them when none).
+    pub resources: Vec<String>,
 }
 
-/// Rotates a refresh token: a new access token (scope narrowed if asked,
-/// never widened) and a new refresh token with the grant's full scope.
+/// Rotates a refresh token: a new access token (scope and resources
+/// narrowed if asked, never widened: `invalid_scope`, `invalid_target`) and
+/// a new refresh token with the grant's full scope and resources.
 /// Presenting an already-used refresh token revokes the whole grant
 /// (OAuth 2.0 Security BCP §4.14: reuse means it leaked).
 pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
@@ -303,6 +323,9 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
             wider.join(" ")
         )));
     };
+    let audience = record
+        .resources_for(&req.resources)
+        .map_err(Error::InvalidTarget)?;
     let access = mint_access(
         core,
         &record.user_id,
@@ -310,6 +333,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         &scope.to_string(),
         &record.grant_id,
         None,
+        &audience,
     )?;
     // OpenID Connect Core §12.2: a new ID token, no nonce, the same
     // auth_time.
@@ -351,7 +375,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
             client_id: Some(client.id.to_string()),
             target: Some(access.row.jti.clone()),
             ip: req.ip,
-            detail: Some(format!("scope {scope}")),
+            detail: Some(resource::describe(&scope.to_string(), &audience)),
             ..NewAuditEvent::new(AuditAction::TokenRefreshed)
         },
     )

@@ -57,9 +57,24 @@ pub struct DeviceCodeForm {
     #[validate(length(max = 16, message = "must be at most 16 characters"))]
     #[schema(pattern = "^S256$", example = "S256", nullable = false)]
     pub code_challenge_method: Option<String>,
+    /// RFC 8707: an API the tokens are to be for, one of the client's
+    /// registered resources (absolute URI, no fragment); repeat it for
+    /// several. The person sees them on the approval page; the token
+    /// request may then name a subset. A malformed or unregistered one is
+    /// `invalid_target`.
+    // Filled by `OAuthParams::set_resources`: the parser takes every
+    // `resource` out of the body before serde sees it (it may repeat).
+    // `default`, not `skip`, so that the OpenAPI document lists it.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, nullable = false)]
+    pub resource: Vec<String>,
 }
 
-impl crate::http::extract::form::OAuthParams for DeviceCodeForm {}
+impl crate::http::extract::form::OAuthParams for DeviceCodeForm {
+    fn set_resources(&mut self, resources: Vec<String>) {
+        self.resource = resources;
+    }
+}
 
 /// RFC 8628 §3.2. `expires_in` and `interval` are always present: some
 /// widely used clients fail without them.
@@ -96,7 +111,7 @@ pub struct DeviceCodeResponse {
     responses(
         (status = 200, description = "Codes issued", body = DeviceCodeResponse,
             headers(("Cache-Control" = String, description = "`no-store`"))),
-        (status = 400, description = "`invalid_request`, `invalid_client` (no HTTP Basic) or `invalid_scope`", body = ErrorBody),
+        (status = 400, description = "`invalid_request`, `invalid_client` (no HTTP Basic), `invalid_scope` or `invalid_target` (RFC 8707 `resource` malformed or not registered for the client)", body = ErrorBody),
         (status = 401, description = "`invalid_client` with HTTP Basic", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
         (status = 413, description = "`invalid_request`: body over 64 KiB", body = ErrorBody),
@@ -136,6 +151,7 @@ pub async fn request_device_code(
             user_agent,
             code_challenge: form.code_challenge.filter(|c| !c.is_empty()),
             code_challenge_method: form.code_challenge_method.filter(|m| !m.is_empty()),
+            resources: form.resource,
         },
     )
     .await?;

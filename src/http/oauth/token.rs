@@ -124,6 +124,11 @@ pub struct AuthorizationCodeGrant {
     /// Required when the authorization request carried a `code_challenge`.
     #[schema(value_type = Option<String>, min_length = 43, max_length = 128, nullable = false)]
     pub code_verifier: Option<Secret>,
+    /// RFC 8707 §2.2: some of the resources the authorization request named
+    /// and the person approved (all of them when absent); repeat it for
+    /// several. Another one is `invalid_target`.
+    #[schema(value_type = Option<Vec<String>>, nullable = false)]
+    pub resource: Option<Vec<String>>,
     /// Required unless sent with HTTP Basic.
     #[schema(max_length = 255, nullable = false)]
     pub client_id: Option<String>,
@@ -171,6 +176,11 @@ pub struct DeviceCodeGrant {
     /// RFC 7636: required when the device request carried a `code_challenge`.
     #[schema(value_type = Option<String>, min_length = 43, max_length = 128, nullable = false)]
     pub code_verifier: Option<Secret>,
+    /// RFC 8707 §2.2: some of the resources the device request named and
+    /// the person approved (all of them when absent); repeat it for
+    /// several. Another one is `invalid_target`.
+    #[schema(value_type = Option<Vec<String>>, nullable = false)]
+    pub resource: Option<Vec<String>>,
 }
 
 /// RFC 6749 §6: exchange a refresh token (rotated on every use) for a new
@@ -199,6 +209,11 @@ pub struct RefreshTokenGrant {
     /// A subset of the granted scope.
     #[schema(max_length = 1024, nullable = false)]
     pub scope: Option<String>,
+    /// RFC 8707: some of the grant's resources for this access token (all
+    /// of them when absent; the refresh token keeps them all). Another one
+    /// is `invalid_target`.
+    #[schema(value_type = Option<Vec<String>>, nullable = false)]
+    pub resource: Option<Vec<String>>,
 }
 
 /// RFC 6749 §5.1. No `Debug`: it carries the tokens.
@@ -241,7 +256,7 @@ pub struct TokenResponse {
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "`invalid_request`, `invalid_client` (no HTTP Basic), `invalid_grant`, \
             `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_target` (RFC 8707 \
-            `resource` malformed or not registered for the client), `authorization_pending`, \
+            `resource` malformed, not registered for the client, or not approved for the grant), `authorization_pending`, \
             `slow_down` (with `interval`), `access_denied` or `expired_token`", body = ErrorBody),
         (status = 401, description = "`invalid_client` with HTTP Basic", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
@@ -260,14 +275,6 @@ pub async fn token(
         .as_deref()
         .filter(|g| !g.is_empty())
         .ok_or_else(|| Error::InvalidRequest("grant_type is required".into()))?;
-    // RFC 8707 §2: refused rather than ignored, so a client never gets a
-    // token whose audience is not what it asked for.
-    if !form.resource.is_empty() && grant_type != CLIENT_CREDENTIALS_GRANT {
-        return Err(Error::InvalidTarget(format!(
-            "resource is only accepted with grant_type={CLIENT_CREDENTIALS_GRANT}"
-        ))
-        .into());
-    }
     let issued = match grant_type {
         DEVICE_CODE_GRANT => {
             let client = client_credentials(auth, form.body_credentials())?;
@@ -281,6 +288,7 @@ pub async fn token(
                     client,
                     device_code,
                     code_verifier: form.code_verifier.filter(|v| !v.is_empty()),
+                    resources: form.resource,
                 },
             )
             .await?
@@ -296,6 +304,7 @@ pub async fn token(
                     redirect_uri: form.redirect_uri.filter(|u| !u.is_empty()),
                     code_verifier: form.code_verifier.filter(|v| !v.is_empty()),
                     ip: ip.map(|ip| ip.to_string()),
+                    resources: form.resource,
                 },
             )
             .await?
@@ -310,6 +319,7 @@ pub async fn token(
                     refresh_token,
                     scope: form.scope,
                     ip: ip.map(|ip| ip.to_string()),
+                    resources: form.resource,
                 },
             )
             .await?

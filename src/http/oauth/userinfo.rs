@@ -56,7 +56,8 @@ pub struct UserInfoForm {
 
 /// OpenID Connect UserInfo: claims about the signed-in user.
 ///
-/// Needs an access token whose scope holds `openid`. Without a token the
+/// Needs an access token whose scope holds `openid` and whose audience is
+/// AuthGate itself, not another API (RFC 8707). Without a token the
 /// answer is a bare `WWW-Authenticate: Bearer` challenge (RFC 6750 §3.1).
 #[utoipa::path(
     get,
@@ -67,7 +68,7 @@ pub struct UserInfoForm {
         (status = 200, description = "Claims about the user", body = UserInfoResponse,
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "`invalid_request`: a token in two places", body = ErrorBody),
-        (status = 401, description = "No token (a bare challenge), or `invalid_token`: unknown, expired, revoked or badly signed", body = ErrorBody,
+        (status = 401, description = "No token (a bare challenge), or `invalid_token`: unknown, expired, revoked, badly signed, or issued for another resource (RFC 8707 `aud`)", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`insufficient_scope`: the token lacks `openid`", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),

@@ -29,7 +29,7 @@ use crate::http::{paths, security_headers};
 use crate::metrics::AuthorizeOutcome;
 use crate::model::Decision;
 use crate::model::redirect_uri;
-use crate::model::scope;
+use crate::model::{resource, scope};
 use crate::state::AppState;
 
 /// A 303 to `location` that nobody may cache: it may carry a code.
@@ -187,6 +187,11 @@ pub async fn authorize(
     let ticket = authorize::issue_ticket(&state.core, &web.csrf, &user.id, &request)?;
     let scopes: Vec<String> = request.scope.iter().map(str::to_owned).collect();
     let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
+    let hosts: Vec<String> = request
+        .resources
+        .iter()
+        .map(|r| resource::host_of(r))
+        .collect();
     let returns_to = redirect_uri::destination(&request.redirect_uri);
     let view = app_consent(&AppConsent {
         action: paths::AUTHORIZE_DECISION,
@@ -198,6 +203,11 @@ pub async fn authorize(
             .iter()
             .map(String::as_str)
             .zip(words.iter().map(String::as_str))
+            .collect(),
+        resources: hosts
+            .iter()
+            .map(String::as_str)
+            .zip(request.resources.iter().map(String::as_str))
             .collect(),
         account: &user.username,
     });

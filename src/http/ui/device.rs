@@ -17,8 +17,8 @@ use crate::domain::{Error, consent, step_up, user_agent};
 use crate::http::error::PageError;
 use crate::http::extract::ClientIp;
 use crate::http::paths;
-use crate::model::scope;
 use crate::model::{Decision, UserCode};
+use crate::model::{resource, scope};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +128,11 @@ pub async fn submit_code(
         .map(str::to_owned)
         .collect();
     let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
+    let hosts: Vec<String> = code
+        .resources
+        .iter()
+        .map(|r| resource::host_of(r))
+        .collect();
     let device = user_agent::describe(code.user_agent.as_deref());
     let ticket = consent::issue(&state.core, &web.csrf, &user.id, &code);
     let signed_in_with = web.amr().await?.describe();
@@ -144,6 +149,11 @@ pub async fn submit_code(
             .iter()
             .map(String::as_str)
             .zip(words.iter().map(String::as_str))
+            .collect(),
+        resources: hosts
+            .iter()
+            .map(String::as_str)
+            .zip(code.resources.iter().map(String::as_str))
             .collect(),
         account: &user.username,
         signed_in_with: &signed_in_with,

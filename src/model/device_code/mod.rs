@@ -264,6 +264,10 @@ pub struct DeviceCode {
     /// When and how the approving person signed in (OpenID Connect
     /// `auth_time`, `amr`); set with an approval.
     pub authn: Option<Authentication>,
+    /// RFC 8707: the resources (APIs) the device request named, checked
+    /// against the client's allowlist; what the person approves, and the
+    /// most its tokens may be for. Empty: tokens for the issuer.
+    pub resources: Vec<String>,
 }
 
 /// What a poll of a code gets (RFC 8628 §3.5), decided from the code and the
@@ -379,6 +383,13 @@ impl DeviceCode {
         }
     }
 
+    /// The audience of a token for a redemption that names `requested`
+    /// (RFC 8707 §2.2): a subset of the approved resources, all of them
+    /// when none is named. `Err` says why, for `invalid_target`.
+    pub fn resources_for(&self, requested: &[String]) -> Result<Vec<String>, String> {
+        super::resource::narrow(requested, &self.resources)
+    }
+
     fn decide(
         &self,
         transition: Transition,
@@ -466,6 +477,7 @@ impl DeviceCode {
             state: DeviceState::Pending,
             code_challenge: None,
             authn: None,
+            resources: Vec::new(),
         }
     }
 }

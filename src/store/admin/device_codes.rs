@@ -189,7 +189,7 @@ fn code_page(
 
 const DEVICE_CODE_COLUMNS: &str = "d.id, d.user_code, d.client_id, d.scope, d.status, d.user_id, \
     d.interval_secs, d.last_poll_at_ms, d.poll_grace_used, d.requester_ip, d.user_agent, \
-    d.created_at, d.expires_at, d.decided_at, d.redeemed_at, d.code_challenge, d.auth_time, d.amr";
+    d.created_at, d.expires_at, d.decided_at, d.redeemed_at, d.code_challenge, d.auth_time, d.amr, d.resources";
 
 impl Store {
     /// One page of device codes matching `filter` at `now`: live pending

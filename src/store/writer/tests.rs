@@ -62,6 +62,7 @@ fn code(i: usize) -> NewDeviceCode {
         created_at: UnixSecs(0),
         expires_at: UnixSecs(i64::MAX / 2),
         code_challenge: None,
+        resources: Vec::new(),
     }
 }
 
@@ -251,6 +252,7 @@ fn redemption(i: usize, n: usize) -> (NewGrant, NewAccessToken) {
         now: 2,
         auth_time: None,
         amr: None,
+        resources: String::new(),
     };
     let access = NewAccessToken {
         jti: format!("t{i}-{n}"),
@@ -261,6 +263,7 @@ fn redemption(i: usize, n: usize) -> (NewGrant, NewAccessToken) {
         grant_id: grant.id.clone(),
         issued_at: 2,
         expires_at: 3,
+        audience: String::new(),
     };
     (grant, access)
 }
