@@ -14,7 +14,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::error::ErrorBody;
-use crate::http::oauth::{device_code, introspect, metadata, revoke, token, tokeninfo, userinfo};
+use crate::http::oauth::{
+    device_code, introspect, metadata, register, revoke, token, tokeninfo, userinfo,
+};
 use crate::http::ui::{authorize, end_session};
 use crate::http::{health, paths};
 
@@ -26,6 +28,8 @@ pub const FORM: &str = "application/x-www-form-urlencoded";
 const CLIENT_BASIC: &str = "client_basic";
 const ACCESS_TOKEN: &str = "access_token";
 const INTROSPECTION_TOKEN: &str = "introspection_token";
+const INITIAL_ACCESS_TOKEN: &str = "initial_access_token";
+const REGISTRATION_ACCESS_TOKEN: &str = "registration_access_token";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -53,6 +57,10 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
         userinfo::userinfo_post,
         metadata::metadata,
         metadata::jwks,
+        register::register,
+        register::read,
+        register::update,
+        register::delete,
         health::health,
     ),
     components(schemas(ErrorBody)),
@@ -63,6 +71,8 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
             answering the application by redirect (RFC 6749 §4.1, RFC 7636, RFC 9207)"),
         (name = "resource servers", description = "Checking access tokens (RFC 7662)"),
         (name = "discovery", description = "Metadata and keys (RFC 8414, RFC 7517)"),
+        (name = "registration", description = "Dynamic client registration with an \
+            administrator's approval (RFC 7591, RFC 7592); 404 unless REGISTRATION is on"),
         (name = "operations", description = "Health checks"),
     ),
 )]
@@ -105,6 +115,28 @@ impl Modify for SecuritySchemes {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "The operator-configured introspection token (RFC 7662 §2.1)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            INITIAL_ACCESS_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "REGISTRATION_TOKEN, when REGISTRATION=token (RFC 7591 §3)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            REGISTRATION_ACCESS_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The registration access token a client got when it registered (RFC 7592 §1)",
                     ))
                     .build(),
             ),
