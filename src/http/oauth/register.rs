@@ -173,9 +173,60 @@ fn json_body<T: serde::de::DeserializeOwned>(
             Error::InvalidClientMetadata("the body is not UTF-8 JSON without NUL".into()).into(),
         );
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        let why: String = e.to_string().chars().take(200).collect();
+        ApiError(Error::InvalidClientMetadata(format!(
+            "the body is not JSON: {why}"
+        )))
+    })?;
+    if let Some(member) = mistyped_member(&value) {
+        return Err(Error::InvalidClientMetadata(member).into());
+    }
+    serde_json::from_value(value).map_err(|e| {
         let why: String = e.to_string().chars().take(200).collect();
         Error::InvalidClientMetadata(format!("the client metadata is not valid: {why}")).into()
+    })
+}
+
+/// Which member of the metadata has the wrong JSON type, said as RFC 7591
+/// §2 defines it (serde's own message does not name the member).
+fn mistyped_member(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let Value::Object(members) = value else {
+        return Some("the client metadata must be a JSON object".into());
+    };
+    const LISTS: [&str; 4] = ["redirect_uris", "grant_types", "response_types", "contacts"];
+    const STRINGS: [&str; 10] = [
+        "token_endpoint_auth_method",
+        "client_name",
+        "client_uri",
+        "scope",
+        "software_id",
+        "software_version",
+        "jwks_uri",
+        "client_id",
+        "client_secret",
+        "logo_uri",
+    ];
+    members.iter().find_map(|(name, v)| {
+        let name = name.as_str();
+        let ok = match v {
+            Value::Null => true,
+            Value::Array(items) if LISTS.contains(&name) => items.iter().all(Value::is_string),
+            Value::String(_) if STRINGS.contains(&name) => true,
+            Value::Object(_) if name == "jwks" => true,
+            _ => !(LISTS.contains(&name) || STRINGS.contains(&name) || name == "jwks"),
+        };
+        (!ok).then(|| {
+            let wanted = if LISTS.contains(&name) {
+                "an array of strings"
+            } else if name == "jwks" {
+                "a JWK Set object"
+            } else {
+                "a string"
+            };
+            format!("{name} must be {wanted}")
+        })
     })
 }
 

@@ -1,0 +1,1 @@
+//! The dashboard: pending clients listed first, the registration shown, approve and reject.
