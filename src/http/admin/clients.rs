@@ -131,6 +131,7 @@ pub async fn list(
     let q = query.as_deref();
     let search = query_param(q, "q").unwrap_or_default();
     let clients = admin::clients(&Ctx::of(&state.core), Some(&search)).await?;
+    let pending = admin::pending_clients(&Ctx::of(&state.core)).await?;
     let now = state.core.clock.now_secs();
     let rows = clients
         .iter()
@@ -142,6 +143,7 @@ pub async fn list(
             scopes: &c.allowed_scopes,
             refresh_tokens: c.refresh_tokens,
             disabled: c.disabled,
+            status: &c.status,
             active_tokens: c.active_tokens,
             tokens_href: with_query(
                 paths::ADMIN_TOKENS,
@@ -155,6 +157,7 @@ pub async fn list(
         search: search.trim(),
         new_href: paths::ADMIN_CLIENTS_NEW,
         rows,
+        pending,
     });
     let frame = Frame::new(Section::Clients, "Clients")
         .subtitle("The applications and devices that may ask users for access.");
@@ -301,7 +304,10 @@ fn actions(client: &Client) -> Vec<ClientAction<'static>> {
     actions
 }
 
-async fn edit_page(
+/// The client page. `approval` is the Approve form's resources and their
+/// problem, after a refused approval.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn edit_page(
     state: &AppState,
     admin: &AdminUser,
     status: StatusCode,
@@ -309,6 +315,7 @@ async fn edit_page(
     fields: &ClientFields,
     errors: &[FieldError],
     notice: Option<(Tone, &str)>,
+    approval: (&str, Option<&str>),
 ) -> Result<Response, PageError> {
     let ctx = Ctx::of(&state.core);
     let live = admin::live_tokens(&ctx, TokenOwner::Client(&client.id)).await?;
@@ -345,6 +352,7 @@ async fn edit_page(
             csrf: &admin.web.csrf,
             actions: actions(client),
             second_factor_required: client.require_second_factor,
+            registration: super::registrations::panel(state, admin, client, approval).await?,
         },
         form,
     );
@@ -354,7 +362,11 @@ async fn edit_page(
     Ok(admin_page(state, admin, status, frame, body))
 }
 
-fn fields_of(client: &Client, redirect_uris: &[String], post_logout: &[String]) -> ClientFields {
+pub(super) fn fields_of(
+    client: &Client,
+    redirect_uris: &[String],
+    post_logout: &[String],
+) -> ClientFields {
     let on = |grant| client.may_use(grant).then(|| "on".to_owned());
     ClientFields {
         name: client.name.clone(),
@@ -388,6 +400,14 @@ pub async fn edit(
             ),
             ("enabled", "Client enabled."),
             ("second_factor", "Second-factor rule saved."),
+            (
+                "approved",
+                "Client approved. It may now use what it registered for.",
+            ),
+            (
+                "rejected",
+                "Client rejected. Every request it makes is refused.",
+            ),
         ],
     );
     let ctx = Ctx::of(&state.core);
@@ -402,6 +422,7 @@ pub async fn edit(
         &fields,
         &[],
         notice.map(|n| (Tone::Success, n)),
+        ("", None),
     )
     .await
 }
@@ -431,6 +452,7 @@ pub async fn update(
                 &form,
                 &errors,
                 None,
+                ("", None),
             )
             .await
         }
