@@ -268,6 +268,8 @@ pub struct ClientPage<'a> {
     /// The RFC 8707 resources its tokens may be for; empty: none.
     pub resources: &'a [String],
     pub disabled: bool,
+    /// `pending`, `approved` or `rejected`.
+    pub status: &'a str,
     pub active_tokens: i64,
     pub created: When,
     pub csrf: &'a str,
@@ -301,7 +303,10 @@ pub fn client_page(p: &ClientPage<'_>, form: Markup) -> Markup {
                             }
                         }
                     }),
-                    ("Status", html! { @if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) } }),
+                    ("Status", html! {
+                        @if p.status != "approved" { (super::registration::status_badge(p.status)) }
+                        @else if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) }
+                    }),
                     ("Active tokens", html! { (p.active_tokens) }),
                     ("Second factor to approve", html! {
                         @if p.second_factor_required { (badge(Hue::Info, "Required")) } @else { (badge(Hue::Neutral, "Not required")) }

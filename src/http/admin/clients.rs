@@ -347,6 +347,7 @@ pub(super) async fn edit_page(
             authentication: &authentication_of(client),
             resources: &client.resources,
             disabled: client.disabled,
+            status: client.status.as_str(),
             active_tokens: live,
             created: when(client.created_at, state.core.clock.now_secs()),
             csrf: &admin.web.csrf,
