@@ -120,6 +120,7 @@ impl ClientMetadataBody {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ClientUpdateBody {
     /// Must be the client's own.
+    #[schema(nullable = false)]
     pub client_id: Option<String>,
     /// May be left out; if sent it must be the current secret.
     #[schema(value_type = Option<String>, nullable = false)]
@@ -275,6 +276,7 @@ fn path_id(
         (status = 401, description = "`invalid_token`: the initial access token is missing or wrong", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
         (status = 404, description = "Registration is off", body = ErrorBody),
+        (status = 500, description = "`server_error`", body = ErrorBody),
         (status = 413, description = "`invalid_request`: body over 16 KiB", body = ErrorBody),
         (status = 429, description = "`temporarily_unavailable`: too many registrations from this address, or too many clients waiting for approval", body = ErrorBody,
             headers(("Retry-After" = i64, description = "seconds to wait"))),
@@ -335,6 +337,7 @@ pub async fn register(
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 401, description = "`invalid_token`", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 404, description = "Registration is off", body = ErrorBody),
+        (status = 500, description = "`server_error`", body = ErrorBody),
     )
 )]
 pub async fn read(
@@ -396,6 +399,7 @@ fn information(
         (status = 400, description = "`invalid_redirect_uri`, `invalid_client_metadata` or `invalid_request`", body = ErrorBody),
         (status = 401, description = "`invalid_token`", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 404, description = "Registration is off", body = ErrorBody),
+        (status = 500, description = "`server_error`", body = ErrorBody),
         (status = 413, description = "`invalid_request`: body over 16 KiB", body = ErrorBody),
     )
 )]
@@ -442,6 +446,7 @@ pub async fn update(
         (status = 204, description = "Deleted; its tokens are revoked"),
         (status = 401, description = "`invalid_token`", body = ErrorBody, headers(("WWW-Authenticate" = String))),
         (status = 404, description = "Registration is off", body = ErrorBody),
+        (status = 500, description = "`server_error`", body = ErrorBody),
     )
 )]
 pub async fn delete(
