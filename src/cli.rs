@@ -104,6 +104,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// Who may register a client at `/oauth/register` (RFC 7591).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegistrationMode {
+    /// Nobody: the endpoint answers 404 and discovery does not name it.
+    Off,
+    /// Anyone; the client waits for an administrator's approval.
+    Open,
+    /// Whoever presents REGISTRATION_TOKEN (RFC 7591 §3 initial access
+    /// token); the client still waits for approval.
+    Token,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Environment {
     Development,
@@ -319,6 +331,48 @@ pub struct ServerArgs {
         default_value_t = 60
     )]
     pub rate_limit_device_code: u32,
+
+    /// Dynamic client registration at /oauth/register (RFC 7591): `off`,
+    /// `open`, or `token` (requires REGISTRATION_TOKEN). Registered
+    /// clients wait for an administrator's approval.
+    #[arg(
+        long,
+        env = "REGISTRATION",
+        value_name = "REGISTRATION",
+        value_enum,
+        default_value_t = RegistrationMode::Off
+    )]
+    pub registration: RegistrationMode,
+
+    /// The initial access token registrations must present as
+    /// `Authorization: Bearer` when REGISTRATION=token (16+ characters).
+    #[arg(
+        long,
+        env = "REGISTRATION_TOKEN",
+        value_name = "REGISTRATION_TOKEN",
+        hide_env_values = true
+    )]
+    pub registration_token: Option<String>,
+
+    /// Registrations allowed per client address per hour (0 turns the
+    /// limit off).
+    #[arg(
+        long,
+        env = "RATE_LIMIT_REGISTRATION",
+        value_name = "RATE_LIMIT_REGISTRATION",
+        default_value_t = 10
+    )]
+    pub rate_limit_registration: u32,
+
+    /// The most registered clients that may wait for approval at once;
+    /// further registrations are refused until an administrator decides.
+    #[arg(
+        long,
+        env = "REGISTRATION_MAX_PENDING",
+        value_name = "REGISTRATION_MAX_PENDING",
+        default_value_t = 100
+    )]
+    pub registration_max_pending: u32,
 
     /// The most live pending device codes one client may have (0 turns the
     /// ceiling off). A device request beyond it is refused with `slow_down`

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use crate::cli::{Environment, ServerArgs};
+use crate::cli::{Environment, RegistrationMode, ServerArgs};
 use crate::crypto::keys::SigningAlg;
 use crate::store::{Backend, PoolSettings};
 
@@ -111,6 +111,32 @@ pub struct Config {
     /// The WebAuthn relying party for passkeys (WEBAUTHN_RP_ID,
     /// WEBAUTHN_ORIGINS, else from BASE_URL); `None` turns passkeys off.
     pub passkeys: Option<PasskeySettings>,
+    /// Dynamic client registration (REGISTRATION and its companions).
+    pub registration: RegistrationSettings,
+}
+
+/// Dynamic client registration (RFC 7591): who may register, and the
+/// bounds that keep the endpoint from filling the database.
+#[derive(Debug, Clone)]
+pub struct RegistrationSettings {
+    pub mode: RegistrationMode,
+    /// REGISTRATION_TOKEN: the initial access token of mode `token`.
+    pub token: Option<SecretString>,
+    /// RATE_LIMIT_REGISTRATION: registrations per address per hour; 0 is off.
+    pub per_hour: u32,
+    /// REGISTRATION_MAX_PENDING: clients waiting for approval at once.
+    pub max_pending: u32,
+}
+
+impl Default for RegistrationSettings {
+    fn default() -> Self {
+        Self {
+            mode: RegistrationMode::Off,
+            token: None,
+            per_hour: 10,
+            max_pending: 100,
+        }
+    }
 }
 
 impl Config {
@@ -124,6 +150,7 @@ impl Config {
             &mut args.admin_password,
             &mut args.metrics_token,
             &mut args.introspection_token,
+            &mut args.registration_token,
         ] {
             if secret.as_deref().is_some_and(str::is_empty) {
                 *secret = None;
@@ -194,6 +221,12 @@ impl Config {
             metrics_addr: args.metrics_addr,
             cleanup_period: Some(crate::tasks::CLEANUP_PERIOD),
             passkeys,
+            registration: RegistrationSettings {
+                mode: args.registration,
+                token: args.registration_token.map(SecretString::from),
+                per_hour: args.rate_limit_registration,
+                max_pending: args.registration_max_pending,
+            },
         };
         at_least("SESSION_LIFETIME", config.session_lifetime, 60)?;
         at_least("STEP_UP_MAX_AGE", config.step_up_max_age, 30)?;
@@ -252,7 +285,30 @@ impl Config {
             passkeys: webauthn::settings("http://localhost:8080", None, &[], false)
                 .ok()
                 .flatten(),
+            registration: RegistrationSettings::default(),
         }
+    }
+}
+
+/// REGISTRATION=token needs its token, and a token is only for that mode
+/// (given with another, it would silently protect nothing).
+fn check_registration(args: &ServerArgs) -> Result<(), ConfigError> {
+    match (args.registration, &args.registration_token) {
+        (RegistrationMode::Token, None) => Err(bad(
+            "REGISTRATION_TOKEN",
+            "must be set when REGISTRATION=token",
+        )),
+        (RegistrationMode::Token, Some(token)) if token.len() < 16 => {
+            Err(bad("REGISTRATION_TOKEN", "must be at least 16 characters"))
+        }
+        (RegistrationMode::Off | RegistrationMode::Open, Some(_)) => Err(bad(
+            "REGISTRATION_TOKEN",
+            "is only used with REGISTRATION=token",
+        )),
+        _ if args.registration_max_pending == 0 || args.registration_max_pending > 100_000 => {
+            Err(bad("REGISTRATION_MAX_PENDING", "must be 1 to 100000"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -370,6 +426,7 @@ fn check_limits(args: &ServerArgs) -> Result<(), ConfigError> {
     {
         return Err(bad("INTROSPECTION_TOKEN", "must be at least 16 characters"));
     }
+    check_registration(args)?;
     check_metrics(
         args.addr,
         args.metrics,

@@ -175,14 +175,17 @@ pub enum Limit {
     SignIn,
     /// A device request refused: its client is at MAX_PENDING_CODES_PER_CLIENT.
     ClientPendingCodes,
+    /// RATE_LIMIT_REGISTRATION, per address.
+    Registration,
 }
 
 impl Limit {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 5] = [
         Self::DeviceCode,
         Self::CodeEntry,
         Self::SignIn,
         Self::ClientPendingCodes,
+        Self::Registration,
     ];
 
     fn as_str(self) -> &'static str {
@@ -191,6 +194,7 @@ impl Limit {
             Self::CodeEntry => "code_entry",
             Self::SignIn => "sign_in",
             Self::ClientPendingCodes => "client_pending_codes",
+            Self::Registration => "registration",
         }
     }
 }

@@ -118,6 +118,7 @@ impl AppState {
                 max_pending_codes_per_client: (config.max_pending_codes_per_client > 0)
                     .then_some(config.max_pending_codes_per_client),
                 step_up_max_age: config.step_up_max_age,
+                registration: registration_policy(config),
             },
             metrics: crate::metrics::Metrics::new(),
             guesses: Arc::default(),
@@ -163,12 +164,46 @@ impl AppState {
                 assets: assets::versioned_urls(),
             }),
             sessions,
-            limits: Arc::new(Limits::new(config.rate_limit_device_code)),
+            limits: Arc::new(
+                Limits::new(config.rate_limit_device_code)
+                    .with_registration(registration_per_hour(config)),
+            ),
         };
         // Read once now, so discovery has an answer even if the database
         // is out before the first request asks.
         crate::domain::client::scopes_supported(&state.core).await?;
         Ok(Prepared { state, seeded })
+    }
+}
+
+/// The domain's view of REGISTRATION: `None` when off; the initial access
+/// token kept only as its SHA-256.
+fn registration_policy(config: &Config) -> Option<crate::domain::registration::RegistrationPolicy> {
+    use crate::cli::RegistrationMode;
+    let settings = &config.registration;
+    let initial_token_hash = match settings.mode {
+        RegistrationMode::Off => return None,
+        RegistrationMode::Open => None,
+        RegistrationMode::Token => Some(crate::crypto::hash_secret(
+            settings
+                .token
+                .as_ref()
+                .map(|t| t.expose_secret())
+                .unwrap_or_default(),
+        )),
+    };
+    Some(crate::domain::registration::RegistrationPolicy {
+        initial_token_hash,
+        max_pending: settings.max_pending,
+    })
+}
+
+/// RATE_LIMIT_REGISTRATION while registration is on; 0 (no limiter) otherwise.
+fn registration_per_hour(config: &Config) -> u32 {
+    if config.registration.mode == crate::cli::RegistrationMode::Off {
+        0
+    } else {
+        config.registration.per_hour
     }
 }
 

@@ -68,7 +68,8 @@ pub enum ClientAction {
         #[arg(long = "resource", value_name = "URI")]
         resources: Vec<String>,
     },
-    /// List clients: client_id, name, type, status, scopes (and, with
+    /// List clients, those waiting for approval first: client_id, name,
+    /// type, status (enabled, disabled, pending, rejected), scopes (and, with
     /// --json, redirect URIs, grants and resources).
     List {
         /// One JSON object per line instead of a table.
@@ -80,6 +81,17 @@ pub enum ClientAction {
     Disable { client_id: String },
     /// Enable a disabled client again.
     Enable { client_id: String },
+    /// Approve a client that registered itself (it waits as pending until
+    /// then); --resource sets the resources its tokens may be for.
+    Approve {
+        client_id: String,
+        /// An RFC 8707 resource (absolute URI) its tokens may be for; repeatable.
+        #[arg(long = "resource", value_name = "URI")]
+        resources: Vec<String>,
+    },
+    /// Reject a client that registered itself: every request it makes is
+    /// refused.
+    Reject { client_id: String },
     /// Replace the keys of a private_key_jwt client (a key rotation).
     Keys {
         client_id: String,
@@ -169,6 +181,19 @@ async fn execute(store: &Store, action: ClientAction) -> anyhow::Result<()> {
         ClientAction::Enable { client_id } => {
             set_disabled(&ctx, &actor, &mut out, &client_id, false).await
         }
+        ClientAction::Approve {
+            client_id,
+            resources,
+        } => {
+            admin::decide_client(&ctx, &actor, &client_id, true, &resources).await?;
+            writeln!(out, "client {client_id} approved")?;
+            Ok(())
+        }
+        ClientAction::Reject { client_id } => {
+            admin::decide_client(&ctx, &actor, &client_id, false, &[] as &[&str]).await?;
+            writeln!(out, "client {client_id} rejected")?;
+            Ok(())
+        }
         ClientAction::Keys {
             client_id,
             jwks_file,
@@ -233,6 +258,7 @@ async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result
                 "name": c.name,
                 "type": kind,
                 "disabled": c.disabled,
+                "status": c.status,
                 "allowed_scopes": c.allowed_scopes,
                 "refresh_tokens": c.refresh_tokens,
                 "redirect_uris": redirect_uris,
@@ -244,7 +270,12 @@ async fn list(ctx: &Ctx<'_>, out: &mut impl Write, json: bool) -> anyhow::Result
             });
             writeln!(out, "{line}")?;
         } else {
-            let status = if c.disabled { "disabled" } else { "enabled" };
+            // Pending and rejected say more than enabled/disabled.
+            let status = match (c.status.as_str(), c.disabled) {
+                ("approved", true) => "disabled",
+                ("approved", false) => "enabled",
+                (other, _) => other,
+            };
             writeln!(
                 out,
                 "{:<36} {:<24} {:<12} {:<8} {} (created {})",

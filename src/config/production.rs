@@ -54,6 +54,7 @@ pub(super) fn check(config: &Config) -> Result<(), ConfigError> {
         ("INTROSPECTION_TOKEN", &config.introspection_token),
         ("METRICS_TOKEN", &config.metrics_token),
         ("ADMIN_PASSWORD", &config.admin_password),
+        ("REGISTRATION_TOKEN", &config.registration.token),
     ]
     .into_iter()
     .filter_map(|(variable, secret)| secret.as_ref().map(|s| (variable, s)))

@@ -309,3 +309,57 @@ fn database_settings_have_flags() {
     assert!(c.database_migrate);
     assert!(parse(&["--database-migrate", "maybe"]).is_err());
 }
+
+#[test]
+fn registration_is_off_by_default_and_its_token_is_checked() {
+    let base = ["--database-url", "sqlite://x.db"];
+    let c = parse(&base).expect("defaults");
+    assert_eq!(c.registration.mode, RegistrationMode::Off);
+    let with = |extra: &[&str]| {
+        let mut all = base.to_vec();
+        all.extend_from_slice(extra);
+        parse(&all)
+    };
+    let err = with(&["--registration", "token"]).expect_err("token mode needs a token");
+    assert_eq!(err.variable, "REGISTRATION_TOKEN");
+    let err = with(&["--registration", "token", "--registration-token", "short"])
+        .expect_err("short token");
+    assert_eq!(err.variable, "REGISTRATION_TOKEN");
+    let err = with(&["--registration-token", "k3Jd9sLq2Vx8Tz4Wm7Pn"])
+        .expect_err("a token without token mode protects nothing");
+    assert_eq!(err.variable, "REGISTRATION_TOKEN");
+    let err = with(&["--registration", "open", "--registration-max-pending", "0"])
+        .expect_err("no room to wait");
+    assert_eq!(err.variable, "REGISTRATION_MAX_PENDING");
+    let c = with(&[
+        "--registration",
+        "token",
+        "--registration-token",
+        "k3Jd9sLq2Vx8Tz4Wm7Pn",
+    ])
+    .expect("token mode");
+    assert_eq!(c.registration.mode, RegistrationMode::Token);
+    let err = with(&["--registration", "sometimes"]).expect_err("unknown mode");
+    assert_eq!(err.variable, "ARGS");
+}
+
+#[test]
+fn production_refuses_a_guessable_registration_token() {
+    let err = parse(&[
+        "--production",
+        "--database-url",
+        "sqlite://x.db",
+        "--base-url",
+        "https://auth.example.com",
+        "--jwt-secret",
+        "Qm9vdHN0cmFwIGtleSBmb3IgdGVzdHMgb25seSA0Mg==",
+        "--session-secret",
+        "U2Vzc2lvbiBrZXkgZm9yIHRlc3RzIG9ubHkgMTIzNDU=",
+        "--registration",
+        "token",
+        "--registration-token",
+        "0000000000000000",
+    ])
+    .expect_err("typed token");
+    assert_eq!(err.variable, "REGISTRATION_TOKEN");
+}

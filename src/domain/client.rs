@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{Core, Error, Result};
 use crate::crypto::{constant_time_eq, hash_secret};
 use crate::model::Secret;
-use crate::model::client::GrantType;
+use crate::model::client::{ClientStatus, GrantType};
 
 pub use crate::model::client::Client;
 
@@ -53,7 +53,7 @@ pub async fn authenticate_for(
 
 /// Looks the client up and checks its secret.
 ///
-/// Unknown and disabled clients, a confidential client without or with a
+/// Unknown, disabled, pending and rejected clients, a confidential client without or with a
 /// wrong secret, and a public client presenting a secret all fail with
 /// `invalid_client` (RFC 6749 §5.2).
 pub async fn authenticate(core: &Core, creds: &ClientCredentials) -> Result<Client> {
@@ -66,6 +66,17 @@ pub async fn authenticate(core: &Core, creds: &ClientCredentials) -> Result<Clie
         .ok_or_else(|| invalid("unknown client"))?;
     if client.disabled {
         return Err(invalid("this client is disabled"));
+    }
+    match client.status {
+        ClientStatus::Approved => {}
+        ClientStatus::Pending => {
+            return Err(invalid(
+                "this client is waiting for an administrator's approval",
+            ));
+        }
+        ClientStatus::Rejected => {
+            return Err(invalid("this client's registration was rejected"));
+        }
     }
     if let Some(keys) = &client.keys {
         // A client with keys proves itself with them and nothing else.

@@ -114,7 +114,7 @@ pub async fn check(core: &Core, params: LogoutParams) -> Result<LogoutRequest> {
         Some(id) => Some(
             client::find(core, id)
                 .await?
-                .filter(|c| !c.disabled)
+                .filter(Client::is_usable)
                 .ok_or_else(|| {
                     refuse("The application that sent you here is unknown or disabled.")
                 })?,

@@ -18,6 +18,7 @@ pub mod logout;
 pub mod oidc;
 pub mod passkey;
 pub mod recovery;
+pub mod registration;
 pub mod step_up;
 pub mod throttle;
 pub mod token;
@@ -85,6 +86,8 @@ pub struct Policy {
     /// How recently a second factor must have been used for an approval
     /// a policy guards (STEP_UP_MAX_AGE; see `step_up.rs`).
     pub step_up_max_age: Duration,
+    /// Dynamic client registration (REGISTRATION); `None` when it is off.
+    pub registration: Option<registration::RegistrationPolicy>,
 }
 
 impl Policy {
@@ -196,6 +199,20 @@ pub enum Error {
     /// (OpenID Connect RP-Initiated Logout 1.0 §2): told to the person.
     #[error("{0}")]
     InvalidLogoutRequest(String),
+    /// RFC 7591 §3.2.2 `invalid_redirect_uri`: a redirect URI a client may
+    /// not register (or none for the code grant).
+    #[error("{0}")]
+    InvalidRedirectUri(String),
+    /// RFC 7591 §3.2.2 `invalid_client_metadata`: a metadata value that is
+    /// malformed, unsupported or inconsistent with another.
+    #[error("{0}")]
+    InvalidClientMetadata(String),
+    /// REGISTRATION_MAX_PENDING clients already wait for approval.
+    #[error(
+        "too many registered clients are waiting for an administrator's approval; \
+         try again later"
+    )]
+    RegistrationsFull,
     /// A request body above the configured limit.
     #[error("the request body is too large")]
     PayloadTooLarge,

@@ -72,6 +72,9 @@ impl ApiError {
             }
             Error::TooManyPendingCodes { .. } => ("slow_down", StatusCode::TOO_MANY_REQUESTS),
             Error::PayloadTooLarge => ("invalid_request", StatusCode::PAYLOAD_TOO_LARGE),
+            Error::InvalidRedirectUri(_) => ("invalid_redirect_uri", StatusCode::BAD_REQUEST),
+            Error::InvalidClientMetadata(_) => ("invalid_client_metadata", StatusCode::BAD_REQUEST),
+            Error::RegistrationsFull => ("temporarily_unavailable", StatusCode::TOO_MANY_REQUESTS),
             Error::InvalidAuthorizationRequest(_)
             | Error::AuthorizationRefused(_)
             | Error::InvalidLogoutRequest(_) => ("invalid_request", StatusCode::BAD_REQUEST),
@@ -151,6 +154,9 @@ impl IntoResponse for ApiError {
                 if let Ok(value) = HeaderValue::from_str(&challenge) {
                     headers.insert(header::WWW_AUTHENTICATE, value);
                 }
+            }
+            Error::RegistrationsFull => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(3600));
             }
             _ if status == StatusCode::SERVICE_UNAVAILABLE => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));

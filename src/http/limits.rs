@@ -20,6 +20,9 @@ fn nz(n: u32) -> NonZeroU32 {
 pub struct Limits {
     /// `None` when RATE_LIMIT_DEVICE_CODE is 0 (off). Keyed by network.
     pub device_code: Option<KeyedLimiter<IpAddr>>,
+    /// Client registrations per network per hour (RATE_LIMIT_REGISTRATION);
+    /// `None` when 0 or registration is off.
+    pub registration: Option<KeyedLimiter<IpAddr>>,
 }
 
 impl Limits {
@@ -27,12 +30,24 @@ impl Limits {
         Self {
             device_code: (device_code_per_minute > 0)
                 .then(|| RateLimiter::keyed(Quota::per_minute(nz(device_code_per_minute)))),
+            registration: None,
+        }
+    }
+
+    /// Limits registrations to `per_hour` per network (0: no limit).
+    pub fn with_registration(self, per_hour: u32) -> Self {
+        Self {
+            registration: (per_hour > 0).then(|| RateLimiter::keyed(Quota::per_hour(nz(per_hour)))),
+            ..self
         }
     }
 
     /// Forgets keys whose limits have fully replenished (bounds memory).
     pub fn retain_recent(&self) {
-        if let Some(l) = &self.device_code {
+        for l in [&self.device_code, &self.registration]
+            .into_iter()
+            .flatten()
+        {
             l.retain_recent();
         }
     }

@@ -143,6 +143,13 @@ pub fn router(state: AppState) -> Router {
             paths::USERINFO,
             get(oauth::userinfo::userinfo_get).post(oauth::userinfo::userinfo_post),
         )
+        .route(paths::REGISTRATION, post(oauth::register::register))
+        .route(
+            paths::REGISTRATION_CLIENT,
+            get(oauth::register::read)
+                .put(oauth::register::update)
+                .delete(oauth::register::delete),
+        )
         .route(paths::METADATA, get(oauth::metadata::metadata))
         .route(paths::OPENID_CONFIGURATION, get(oauth::metadata::metadata))
         .route(paths::JWKS, get(oauth::metadata::jwks))

@@ -14,7 +14,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::http::error::ErrorBody;
-use crate::http::oauth::{device_code, introspect, metadata, revoke, token, tokeninfo, userinfo};
+use crate::http::oauth::{
+    device_code, introspect, metadata, register, revoke, token, tokeninfo, userinfo,
+};
 use crate::http::ui::{authorize, end_session};
 use crate::http::{health, paths};
 
@@ -26,6 +28,8 @@ pub const FORM: &str = "application/x-www-form-urlencoded";
 const CLIENT_BASIC: &str = "client_basic";
 const ACCESS_TOKEN: &str = "access_token";
 const INTROSPECTION_TOKEN: &str = "introspection_token";
+const INITIAL_ACCESS_TOKEN: &str = "initial_access_token";
+const REGISTRATION_ACCESS_TOKEN: &str = "registration_access_token";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -53,6 +57,10 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
         userinfo::userinfo_post,
         metadata::metadata,
         metadata::jwks,
+        register::register,
+        register::read,
+        register::update,
+        register::delete,
         health::health,
     ),
     components(schemas(ErrorBody)),
@@ -63,6 +71,8 @@ const INTROSPECTION_TOKEN: &str = "introspection_token";
             answering the application by redirect (RFC 6749 §4.1, RFC 7636, RFC 9207)"),
         (name = "resource servers", description = "Checking access tokens (RFC 7662)"),
         (name = "discovery", description = "Metadata and keys (RFC 8414, RFC 7517)"),
+        (name = "registration", description = "Dynamic client registration with an \
+            administrator's approval (RFC 7591, RFC 7592); 404 unless REGISTRATION is on"),
         (name = "operations", description = "Health checks"),
     ),
 )]
@@ -105,6 +115,28 @@ impl Modify for SecuritySchemes {
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some(
                         "The operator-configured introspection token (RFC 7662 §2.1)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            INITIAL_ACCESS_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "REGISTRATION_TOKEN, when REGISTRATION=token (RFC 7591 §3)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            REGISTRATION_ACCESS_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The registration access token a client got when it registered (RFC 7592 §1)",
                     ))
                     .build(),
             ),
@@ -155,11 +187,18 @@ mod tests {
         for (path, item) in paths {
             for (method, op) in item.as_object().expect("item") {
                 let responses = op["responses"].as_object().expect("responses");
-                // The authorization decision's success is a redirect.
+                // The authorization decision's success is a redirect;
+                // registration answers 201 and deletion 204 (RFC 7591, 7592).
                 assert!(
-                    responses.contains_key("200") || responses.contains_key("303"),
+                    ["200", "201", "204", "303"]
+                        .iter()
+                        .any(|s| responses.contains_key(*s)),
                     "{method} {path}"
                 );
+                // Reading or deleting a registration has no input to refuse
+                // but its token (401).
+                let no_bad_request =
+                    path == paths::REGISTRATION_CLIENT && (method == "get" || method == "delete");
                 // The authorization and end-session endpoints answer people
                 // with pages.
                 if path.starts_with("/oauth/")
@@ -167,6 +206,9 @@ mod tests {
                     && path != paths::END_SESSION
                 {
                     for status in ["400", "500"] {
+                        if status == "400" && no_bad_request {
+                            continue;
+                        }
                         let body = &responses[status]["content"]["application/json"]["schema"];
                         assert_eq!(
                             body["$ref"], "#/components/schemas/ErrorBody",
@@ -174,7 +216,7 @@ mod tests {
                         );
                     }
                 }
-                if method == "post" {
+                if method == "post" && path != paths::REGISTRATION {
                     assert!(
                         op["requestBody"]["content"][FORM].is_object(),
                         "{method} {path} takes a form"

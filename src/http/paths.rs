@@ -17,6 +17,10 @@ pub const AUTHORIZE: &str = "/oauth/authorize";
 pub const END_SESSION: &str = "/oauth/logout";
 /// Where its consent page posts the person's answer.
 pub const AUTHORIZE_DECISION: &str = "/oauth/authorize/decision";
+/// Dynamic client registration (RFC 7591) and, per client, its
+/// management (RFC 7592).
+pub const REGISTRATION: &str = "/oauth/register";
+pub const REGISTRATION_CLIENT: &str = "/oauth/register/{id}";
 pub const METADATA: &str = "/.well-known/oauth-authorization-server";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
 pub const JWKS: &str = "/.well-known/jwks.json";
@@ -122,6 +126,9 @@ pub const ADMIN_CLIENT_ENABLE: &str = "/admin/clients/{id}/enable";
 pub const ADMIN_CLIENT_SECOND_FACTOR: &str = "/admin/clients/{id}/second-factor";
 pub const ADMIN_CLIENT_SECRET: &str = "/admin/clients/{id}/secret";
 pub const ADMIN_CLIENT_KEYS: &str = "/admin/clients/{id}/keys";
+/// An administrator's decision on a client that registered itself.
+pub const ADMIN_CLIENT_APPROVE: &str = "/admin/clients/{id}/approve";
+pub const ADMIN_CLIENT_REJECT: &str = "/admin/clients/{id}/reject";
 pub const ADMIN_USERS: &str = "/admin/users";
 pub const ADMIN_USERS_NEW: &str = "/admin/users/new";
 pub const ADMIN_USER: &str = "/admin/users/{id}";

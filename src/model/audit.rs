@@ -119,6 +119,16 @@ pub enum AuditAction {
     AdminProviderUpdated,
     /// An administrator unlinked someone's upstream account.
     AdminUserUpstreamUnlinked,
+    /// A client registered itself (RFC 7591); it waits for approval.
+    ClientRegistered,
+    /// A client replaced its registered metadata (RFC 7592).
+    ClientRegistrationUpdated,
+    /// A client deleted its registration (RFC 7592); its tokens were revoked.
+    ClientRegistrationDeleted,
+    /// An administrator approved a client that registered itself.
+    AdminClientApproved,
+    /// An administrator rejected a client that registered itself.
+    AdminClientRejected,
 }
 
 /// The groups the audit log filters by.
@@ -129,13 +139,14 @@ pub enum AuditCategory {
     Device,
     /// Tokens issued, refreshed, reused and revoked, by clients or people.
     Tokens,
-    /// Changes by administrators (and the `authgate` commands).
+    /// Changes by administrators (and the `authgate` commands), and
+    /// clients' own registrations, which only administrators act on.
     Admin,
 }
 
 impl AuditAction {
     /// Every action, in the order the audit filter lists them.
-    pub const ALL: [AuditAction; 60] = [
+    pub const ALL: [AuditAction; 65] = [
         Self::SignedIn,
         Self::SignInFailed,
         Self::SignedOutByApp,
@@ -196,6 +207,11 @@ impl AuditAction {
         Self::AdminProviderRemoved,
         Self::AdminProviderUpdated,
         Self::AdminUserUpstreamUnlinked,
+        Self::ClientRegistered,
+        Self::ClientRegistrationUpdated,
+        Self::ClientRegistrationDeleted,
+        Self::AdminClientApproved,
+        Self::AdminClientRejected,
     ];
 
     /// The stored form. Rows already hold these strings: never change one.
@@ -261,6 +277,11 @@ impl AuditAction {
             Self::AdminProviderRemoved => "admin.provider.removed",
             Self::AdminProviderUpdated => "admin.provider.updated",
             Self::AdminUserUpstreamUnlinked => "admin.user.upstream_unlinked",
+            Self::ClientRegistered => "admin.client.registered",
+            Self::ClientRegistrationUpdated => "admin.client.registration_updated",
+            Self::ClientRegistrationDeleted => "admin.client.registration_deleted",
+            Self::AdminClientApproved => "admin.client.approved",
+            Self::AdminClientRejected => "admin.client.rejected",
         }
     }
 
@@ -330,7 +351,12 @@ impl AuditAction {
             | Self::AdminProviderEnabled
             | Self::AdminProviderRemoved
             | Self::AdminProviderUpdated
-            | Self::AdminUserUpstreamUnlinked => AuditCategory::Admin,
+            | Self::AdminUserUpstreamUnlinked
+            | Self::ClientRegistered
+            | Self::ClientRegistrationUpdated
+            | Self::ClientRegistrationDeleted
+            | Self::AdminClientApproved
+            | Self::AdminClientRejected => AuditCategory::Admin,
         }
     }
 }
@@ -459,6 +485,11 @@ mod tests {
                 "admin.provider.removed",
                 "admin.provider.updated",
                 "admin.user.upstream_unlinked",
+                "admin.client.registered",
+                "admin.client.registration_updated",
+                "admin.client.registration_deleted",
+                "admin.client.approved",
+                "admin.client.rejected",
             ]
         );
     }

@@ -26,6 +26,9 @@ pub struct Client {
     /// RFC 8707: the resources (APIs) it may ask tokens for, as absolute
     /// URIs; a token for one of them has it as its `aud`.
     pub resources: Vec<String>,
+    /// Whether an administrator let it be used (a client that registered
+    /// itself waits as [`ClientStatus::Pending`]).
+    pub status: ClientStatus,
     pub created_at: i64,
 }
 
@@ -35,9 +38,51 @@ impl Client {
         self.secret_hash.is_some() || self.keys.is_some()
     }
 
+    /// Whether it may do anything at all: enabled, and approved by an
+    /// administrator. Every endpoint refuses a client that is not.
+    pub fn is_usable(&self) -> bool {
+        !self.disabled && self.status == ClientStatus::Approved
+    }
+
     /// Whether it may use `grant`.
     pub fn may_use(&self, grant: GrantType) -> bool {
         self.grant_types.contains(grant)
+    }
+}
+
+/// Where a client stands with the administrators. Clients an administrator
+/// made are approved at creation; one that registered itself (RFC 7591)
+/// waits as pending until an administrator approves or rejects it, and
+/// goes back to pending when it changes something security-relevant (RFC
+/// 7592 update, see `domain/registration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl ClientStatus {
+    /// The stored form (the `status` column).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Approved, Self::Rejected]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+    }
+
+    /// The states an administrator's decision may leave: only a pending
+    /// client is approved or rejected (so two administrators deciding at
+    /// once cannot both win).
+    pub const fn decidable_from() -> Self {
+        Self::Pending
     }
 }
 
@@ -201,6 +246,14 @@ mod tests {
         assert_eq!(GrantTypes::parse(&all.to_string()), Ok(all));
         assert_eq!(GrantType::parse("device_code"), Some(GrantType::DeviceCode));
         assert!(GrantTypes::parse("implicit").is_err());
+        for status in [
+            ClientStatus::Pending,
+            ClientStatus::Approved,
+            ClientStatus::Rejected,
+        ] {
+            assert_eq!(ClientStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(ClientStatus::parse("deleted"), None);
         assert_eq!(
             GrantTypes::default_for(false, true),
             GrantTypes::new([GrantType::DeviceCode, GrantType::AuthorizationCode])

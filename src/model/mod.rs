@@ -19,6 +19,7 @@ pub mod passkey;
 pub mod recovery;
 pub mod redirect_uri;
 pub mod refresh_token;
+pub mod registration;
 pub mod resource;
 pub mod scope;
 pub mod secret;

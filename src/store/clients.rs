@@ -1,7 +1,7 @@
 //! OAuth client rows.
 
 use super::{Error, Result, Store, Topic, on_pool};
-use crate::model::client::{Client, ClientKeys, GrantTypes};
+use crate::model::client::{Client, ClientKeys, ClientStatus, GrantTypes};
 use crate::model::scope::Scopes;
 
 /// A client to register. `secret_hash` is `None` for public clients.
@@ -32,6 +32,7 @@ struct ClientRow {
     jwks: Option<String>,
     jwks_uri: Option<String>,
     resources: String,
+    status: String,
     created_at: i64,
 }
 
@@ -45,6 +46,8 @@ impl TryFrom<ClientRow> for Client {
             .map_err(|e| Error::Corrupt(format!("client {}: {e}", row.id)))?;
         let keys = ClientKeys::from_stored(row.jwks, row.jwks_uri)
             .map_err(|e| Error::Corrupt(format!("client {}: {e}", row.id)))?;
+        let status = ClientStatus::parse(&row.status)
+            .ok_or_else(|| Error::Corrupt(format!("client {}: status {:?}", row.id, row.status)))?;
         Ok(Client {
             keys,
             id: row.id.into(),
@@ -56,13 +59,14 @@ impl TryFrom<ClientRow> for Client {
             grant_types,
             require_second_factor: row.require_second_factor,
             resources: crate::model::resource::from_stored(&row.resources),
+            status,
             created_at: row.created_at,
         })
     }
 }
 
 const COLUMNS: &str = "id, name, secret_hash, allowed_scopes, disabled, refresh_tokens, \
-    grant_types, require_second_factor, jwks, jwks_uri, resources, created_at";
+    grant_types, require_second_factor, jwks, jwks_uri, resources, status, created_at";
 
 impl Store {
     pub async fn find_client(&self, id: &str) -> Result<Option<Client>> {
@@ -98,11 +102,15 @@ impl Store {
         Ok(())
     }
 
-    /// Every scope some enabled client may request (for RFC 8414 metadata).
+    /// Every scope some enabled, approved client may request (for RFC 8414
+    /// metadata): a client waiting for approval adds none.
     pub async fn all_client_scopes(&self) -> Result<Vec<String>> {
         let rows: Vec<(String,)> = on_pool!(self, pool => {
-            sqlx::query_as("SELECT allowed_scopes FROM oauth_clients WHERE disabled = $1")
+            sqlx::query_as(
+                "SELECT allowed_scopes FROM oauth_clients WHERE disabled = $1 AND status = $2",
+            )
                 .bind(false)
+                .bind(ClientStatus::Approved.as_str())
                 .fetch_all(pool)
                 .await?
         });

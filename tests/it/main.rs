@@ -32,6 +32,7 @@ mod pending_ceiling;
 mod private_key_jwt;
 mod properties;
 mod recovery_codes;
+mod registration;
 mod resource_indicators;
 mod retries;
 mod scale_out;

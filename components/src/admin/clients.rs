@@ -18,6 +18,8 @@ pub struct ClientRow<'a> {
     pub scopes: &'a str,
     pub refresh_tokens: bool,
     pub disabled: bool,
+    /// `pending`, `approved` or `rejected`.
+    pub status: &'a str,
     pub active_tokens: i64,
     pub tokens_href: String,
     pub created: When,
@@ -29,6 +31,8 @@ pub struct ClientsPage<'a> {
     pub search: &'a str,
     pub new_href: &'a str,
     pub rows: Vec<ClientRow<'a>>,
+    /// How many clients wait for approval (all of them, not just shown).
+    pub pending: i64,
 }
 
 const TABLE: Table<'static> = Table {
@@ -53,7 +57,7 @@ pub fn clients_page(p: &ClientsPage<'_>) -> Markup {
             fields: filter_input("clients-q", "q", "Search", p.search, "name or client ID"),
         },
         create: Some((p.new_href, "New client")),
-        toolbar: None,
+        toolbar: (p.pending > 0).then(|| super::registration::pending_notice(p.pending)),
         pager: Pager::None,
         footnote: None,
     };
@@ -73,7 +77,8 @@ fn client_row(c: &ClientRow<'_>) -> Markup {
             }))
             (cell("Scopes", "", html! { span class="font-mono text-xs" { (c.scopes) } }))
             (cell("Status", "", html! {
-                @if c.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) }
+                @if c.status != "approved" { (super::registration::status_badge(c.status)) }
+                @else if c.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) }
             }))
             (cell("Active tokens", "tabular-nums", html! { a href=(c.tokens_href) class="hover:underline" { (c.active_tokens) } }))
             (cell("Created", "", when(&c.created)))
@@ -355,18 +360,27 @@ pub struct ClientPage<'a> {
     /// The RFC 8707 resources its tokens may be for; empty: none.
     pub resources: &'a [String],
     pub disabled: bool,
+    /// `pending`, `approved` or `rejected`.
+    pub status: &'a str,
     pub active_tokens: i64,
     pub created: When,
     pub csrf: &'a str,
     pub actions: Vec<ClientAction<'a>>,
     /// Approving its requests needs a recent second factor.
     pub second_factor_required: bool,
+    /// How it registered itself, with Approve / Reject while pending
+    /// (`registration::registration_panel`); `None` for clients an
+    /// administrator made.
+    pub registration: Option<Markup>,
 }
 
 pub fn client_page(p: &ClientPage<'_>, form: Markup) -> Markup {
     html! {
         div class="grid gap-6 lg:grid-cols-3" {
-            div class="min-w-0 lg:col-span-2" { (form) }
+            div class="min-w-0 lg:col-span-2" {
+                @if let Some(registration) = &p.registration { (registration) }
+                (form)
+            }
             div class="min-w-0 space-y-6" {
                 (panel(Some("Client"), details(&[
                     ("Client ID", html! { code class="break-all font-mono text-xs" data-testid="client-id" { (p.id) } }),
@@ -381,7 +395,10 @@ pub fn client_page(p: &ClientPage<'_>, form: Markup) -> Markup {
                             }
                         }
                     }),
-                    ("Status", html! { @if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) } }),
+                    ("Status", html! {
+                        @if p.status != "approved" { (super::registration::status_badge(p.status)) }
+                        @else if p.disabled { (badge(Hue::Bad, "Disabled")) } @else { (badge(Hue::Good, "Enabled")) }
+                    }),
                     ("Active tokens", html! { (p.active_tokens) }),
                     ("Second factor to approve", html! {
                         @if p.second_factor_required { (badge(Hue::Info, "Required")) } @else { (badge(Hue::Neutral, "Not required")) }
@@ -442,6 +459,7 @@ mod tests {
             scopes: "read write",
             refresh_tokens: true,
             disabled: false,
+            status: "approved",
             active_tokens: 3,
             tokens_href: "/admin/tokens?client=x".into(),
             created: When::default(),

@@ -20,6 +20,7 @@ pub mod overview;
 pub mod profile;
 pub mod provider;
 pub mod providers;
+pub mod registration;
 mod steps;
 pub mod tokens;
 pub mod users;

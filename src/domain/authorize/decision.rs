@@ -122,7 +122,7 @@ pub async fn decide(
     }
     let client = client::find(core, &ticket.client_id)
         .await?
-        .filter(|c| !c.disabled)
+        .filter(client::Client::is_usable)
         .ok_or_else(|| {
             Error::InvalidAuthorizationRequest("The application is no longer available.".into())
         })?;

@@ -20,7 +20,7 @@ use super::client::{self, Client};
 use super::{Core, Error, Result, device_flow};
 use crate::model::authn::Acr;
 use crate::model::authorization_code::valid_challenge;
-use crate::model::client::GrantType;
+use crate::model::client::{ClientStatus, GrantType};
 use crate::model::scope::Scopes;
 use crate::model::{redirect_uri, resource};
 
@@ -188,6 +188,22 @@ async fn client_and_redirect(core: &Core, p: &AuthorizeParams) -> Result<(Client
         .await?
         .filter(|c| !c.disabled)
         .ok_or_else(|| page("The application that sent you here is unknown or disabled."))?;
+    // A client that registered itself proves nothing about its redirect
+    // URIs until an administrator approves it: tell the person, never
+    // redirect to it.
+    match client.status {
+        ClientStatus::Approved => {}
+        ClientStatus::Pending => {
+            return Err(page(
+                "The application that sent you here registered itself and is waiting for an administrator's approval. It cannot sign you in yet.",
+            ));
+        }
+        ClientStatus::Rejected => {
+            return Err(page(
+                "The application that sent you here was rejected by an administrator. It cannot sign you in.",
+            ));
+        }
+    }
     let registered = core.store.client_redirect_uris(&client.id).await?;
     let given = clean(
         "redirect_uri",

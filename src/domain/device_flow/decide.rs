@@ -32,6 +32,7 @@ pub(crate) async fn lookup_pending(
     }
     let client = client::find(core, &code.client_id)
         .await?
+        .filter(client::Client::is_usable)
         .ok_or(Error::UnknownUserCode)?;
     Ok((code, client))
 }
@@ -161,6 +162,7 @@ pub(crate) async fn decided_before(
     }
     let client = client::find(core, &code.client_id)
         .await?
+        .filter(client::Client::is_usable)
         .ok_or(Error::UnknownUserCode)?;
     Ok((code, client))
 }

@@ -35,6 +35,7 @@ pub async fn list(
     let q = query.as_deref();
     let search = query_param(q, "q").unwrap_or_default();
     let clients = admin::clients(&Ctx::of(&state.core), Some(&search)).await?;
+    let pending = admin::pending_clients(&Ctx::of(&state.core)).await?;
     let now = state.core.clock.now_secs();
     let rows = clients
         .iter()
@@ -46,6 +47,7 @@ pub async fn list(
             scopes: &c.allowed_scopes,
             refresh_tokens: c.refresh_tokens,
             disabled: c.disabled,
+            status: &c.status,
             active_tokens: c.active_tokens,
             tokens_href: with_query(
                 paths::ADMIN_TOKENS,
@@ -59,6 +61,7 @@ pub async fn list(
         search: search.trim(),
         new_href: paths::ADMIN_CLIENTS_NEW,
         rows,
+        pending,
     });
     let frame = Frame::new(Section::Clients, "Clients")
         .subtitle("The applications and devices that may ask users for access.");
@@ -201,7 +204,10 @@ fn actions(client: &Client) -> Vec<ClientAction<'static>> {
     actions
 }
 
-async fn edit_page(
+/// The client page. `approval` is the Approve form's resources and their
+/// problem, after a refused approval.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn edit_page(
     state: &AppState,
     admin: &AdminUser,
     status: StatusCode,
@@ -209,6 +215,7 @@ async fn edit_page(
     fields: &ClientFields,
     errors: &[FieldError],
     notice: Option<(Tone, &str)>,
+    approval: (&str, Option<&str>),
 ) -> Result<Response, PageError> {
     let ctx = Ctx::of(&state.core);
     let live = admin::live_tokens(&ctx, TokenOwner::Client(&client.id)).await?;
@@ -236,11 +243,13 @@ async fn edit_page(
             authentication: &authentication_of(client),
             resources: &client.resources,
             disabled: client.disabled,
+            status: client.status.as_str(),
             active_tokens: live,
             created: when(client.created_at, state.core.clock.now_secs()),
             csrf: &admin.web.csrf,
             actions: actions(client),
             second_factor_required: client.require_second_factor,
+            registration: super::registrations::panel(state, admin, client, approval).await?,
         },
         form,
     );
@@ -271,6 +280,14 @@ pub async fn edit(
                 "keys",
                 "Keys replaced. Assertions are now checked with the new keys.",
             ),
+            (
+                "approved",
+                "Client approved. It may now use what it registered for.",
+            ),
+            (
+                "rejected",
+                "Client rejected. Every request it makes is refused.",
+            ),
         ],
     );
     let ctx = Ctx::of(&state.core);
@@ -285,6 +302,7 @@ pub async fn edit(
         &fields,
         &[],
         notice.map(|n| (Tone::Success, n)),
+        ("", None),
     )
     .await
 }
@@ -314,6 +332,7 @@ pub async fn update(
                 &form,
                 &errors,
                 None,
+                ("", None),
             )
             .await
         }

@@ -20,6 +20,7 @@ pub mod passwords;
 pub mod profiles;
 pub mod provider;
 pub mod providers;
+pub mod registrations;
 pub mod render;
 pub mod second_factor;
 pub mod secrets;
@@ -67,6 +68,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             paths::ADMIN_CLIENT_SECOND_FACTOR,
             post(second_factor::for_client),
+        )
+        .route(paths::ADMIN_CLIENT_APPROVE, post(registrations::approve))
+        .route(
+            paths::ADMIN_CLIENT_REJECT,
+            get(registrations::confirm_reject).post(registrations::reject),
         )
         .route(
             paths::ADMIN_CLIENT_SECRET,

@@ -265,6 +265,11 @@ pub fn action_words(action: AuditAction) -> (&'static str, Hue) {
         A::AdminProviderRemoved => ("Provider removed", Hue::Info),
         A::AdminProviderUpdated => ("Provider edited", Hue::Info),
         A::AdminUserUpstreamUnlinked => ("Provider account unlinked by admin", Hue::Info),
+        A::ClientRegistered => ("Client registered itself", Hue::Warn),
+        A::ClientRegistrationUpdated => ("Client updated its registration", Hue::Warn),
+        A::ClientRegistrationDeleted => ("Client deleted its registration", Hue::Neutral),
+        A::AdminClientApproved => ("Client approved", Hue::Info),
+        A::AdminClientRejected => ("Client rejected", Hue::Info),
     }
 }
 

@@ -35,6 +35,10 @@ pub struct Metadata {
     pub jwks_uri: String,
     /// OpenID Connect RP-Initiated Logout 1.0 §2.1.
     pub end_session_endpoint: String,
+    /// RFC 7591 §3; present only when REGISTRATION is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub registration_endpoint: Option<String>,
     #[schema(value_type = Vec<String>)]
     pub grant_types_supported: [&'static str; 4],
     /// `code` (RFC 6749 §4.1).
@@ -109,6 +113,8 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
         userinfo_endpoint: url(paths::USERINFO),
         jwks_uri: url(paths::JWKS),
         end_session_endpoint: url(paths::END_SESSION),
+        registration_endpoint: crate::domain::registration::enabled(&state.core)
+            .then(|| url(paths::REGISTRATION)),
         grant_types_supported: [
             DEVICE_CODE_GRANT,
             AUTHORIZATION_CODE_GRANT,

@@ -3,6 +3,7 @@
 pub mod device_code;
 pub mod introspect;
 pub mod metadata;
+pub mod register;
 pub mod revoke;
 pub mod token;
 pub mod tokeninfo;

@@ -12,13 +12,15 @@ pub struct ClientListing {
     pub allowed_scopes: String,
     pub disabled: bool,
     pub refresh_tokens: bool,
+    /// `pending`, `approved` or `rejected` (see `ClientStatus`).
+    pub status: String,
     pub created_at: i64,
     pub active_tokens: i64,
 }
 
 impl Store {
-    /// Clients, by name, with their live token counts; `search` matches
-    /// part of the name or id.
+    /// Clients waiting for approval first, then the others, by name, with
+    /// their live token counts; `search` matches part of the name or id.
     pub async fn list_clients(
         &self,
         search: Option<&str>,
@@ -31,7 +33,7 @@ impl Store {
             "SELECT c.id, c.name, \
              (c.secret_hash IS NOT NULL OR c.jwks IS NOT NULL OR c.jwks_uri IS NOT NULL) \
              AS confidential, c.allowed_scopes, \
-             c.disabled, c.refresh_tokens, c.created_at, \
+             c.disabled, c.refresh_tokens, c.status, c.created_at, \
              (SELECT COUNT(*) FROM access_tokens t WHERE t.client_id = c.id \
                 AND t.revoked_at IS NULL AND t.expires_at > {n}) AS active_tokens \
              FROM oauth_clients c WHERE 1 = 1"
@@ -43,7 +45,11 @@ impl Store {
             ));
         }
         let l = sql.int(limit);
-        sql.push(&format!(" ORDER BY LOWER(c.name), c.id LIMIT {l}"));
+        let pending = sql.text(crate::model::client::ClientStatus::Pending.as_str());
+        sql.push(&format!(
+            " ORDER BY CASE WHEN c.status = {pending} THEN 0 ELSE 1 END, LOWER(c.name), c.id \
+             LIMIT {l}"
+        ));
         let rows = on_pool!(self, pool => {
             bind_all!(sqlx::query_as(&sql.text), &sql.args).fetch_all(pool).await?
         });
