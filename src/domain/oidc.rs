@@ -108,8 +108,9 @@ pub struct UserInfo {
 /// Answers UserInfo for an access token: checked as tokeninfo checks it
 /// (and through the same cache); a token without `openid` is
 /// [`Error::InsufficientScope`].
-pub async fn userinfo(core: &Core, access_token: &str) -> Result<UserInfo> {
+pub async fn userinfo(core: &Core, access_token: &str, dpop_jkt: Option<&str>) -> Result<UserInfo> {
     let info = super::token::inspect(core, access_token).await?;
+    super::dpop::binding_holds(info.dpop_jkt.as_deref(), dpop_jkt)?;
     let scopes = Scopes::parse(&info.scope).map_err(Error::Internal)?;
     if !scopes.contains(OPENID) {
         return Err(Error::InsufficientScope(

@@ -80,6 +80,10 @@ pub enum RefreshRefusal {
     UserDisabled,
     /// Its client is disabled.
     ClientDisabled,
+    /// Its grant started with DPoP and the request has no proof.
+    DpopProofMissing,
+    /// Bound to a DPoP key (a public client's) and proved with another.
+    DpopKeyMismatch,
 }
 
 impl RefreshRefusal {
@@ -92,6 +96,12 @@ impl RefreshRefusal {
             RefreshRefusal::Expired => "the refresh token has expired",
             RefreshRefusal::UserDisabled => "the user is disabled",
             RefreshRefusal::ClientDisabled => "the client is disabled",
+            RefreshRefusal::DpopProofMissing => {
+                "the refresh token was issued with DPoP: send a DPoP proof to refresh it"
+            }
+            RefreshRefusal::DpopKeyMismatch => {
+                "the refresh token is bound to another DPoP key than the proof's"
+            }
         }
     }
 }
@@ -114,6 +124,9 @@ pub struct RefreshToken {
     /// When and how the person behind the grant signed in (OpenID
     /// Connect `auth_time`, `amr`).
     pub authn: Authentication,
+    /// The thumbprint of the DPoP key its tokens were bound to when it was
+    /// issued (RFC 9449 §5); `None` for a bearer grant.
+    pub dpop_jkt: Option<String>,
 }
 
 impl RefreshToken {
@@ -149,6 +162,25 @@ impl RefreshToken {
         Ok(())
     }
 
+    /// Whether a request proving the DPoP key `proven` (if any) may
+    /// refresh this token (RFC 9449 §5): a grant started with DPoP stays
+    /// DPoP, and a public client's token is bound to its key — a
+    /// confidential client authenticates anyway, so it may change keys.
+    pub fn proof_fits(
+        &self,
+        proven: Option<&str>,
+        public_client: bool,
+    ) -> Result<(), RefreshRefusal> {
+        match (&self.dpop_jkt, proven) {
+            (None, _) => Ok(()),
+            (Some(_), None) => Err(RefreshRefusal::DpopProofMissing),
+            (Some(bound), Some(proven)) if public_client && bound != proven => {
+                Err(RefreshRefusal::DpopKeyMismatch)
+            }
+            (Some(_), Some(_)) => Ok(()),
+        }
+    }
+
     /// The token after `client_id` exchanged it at `now_secs`.
     pub fn rotate(&self, client_id: &str, now_secs: UnixSecs) -> Result<Self, RefreshRefusal> {
         self.usable_by(client_id, now_secs)?;
@@ -182,6 +214,7 @@ mod tests {
                 time: UnixSecs(0),
                 amr: Amr::password(),
             },
+            dpop_jkt: None,
         }
     }
 

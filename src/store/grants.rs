@@ -39,6 +39,8 @@ pub struct NewRefreshToken {
     pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The DPoP key the grant's tokens were bound to (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 /// A grant as its user sees it on /account.
@@ -72,6 +74,7 @@ struct RefreshTokenRow {
     client_disabled: bool,
     auth_time: i64,
     amr: Option<String>,
+    dpop_jkt: Option<String>,
 }
 
 impl From<RefreshTokenRow> for RefreshToken {
@@ -96,6 +99,7 @@ impl From<RefreshTokenRow> for RefreshToken {
                 time: UnixSecs(row.auth_time),
                 amr: Amr::from_stored(row.amr.as_deref()),
             },
+            dpop_jkt: row.dpop_jkt,
         }
     }
 }
@@ -146,6 +150,7 @@ impl Batched for NewRefreshToken {
         Column::Text("scope"),
         Column::BigInt("issued_at"),
         Column::BigInt("expires_at"),
+        Column::Text("dpop_jkt"),
     ];
 
     fn key(&self) -> &str {
@@ -153,7 +158,7 @@ impl Batched for NewRefreshToken {
     }
 
     json_row!(r => r.id, r.token_hash, r.grant_id, r.client_id, r.user_id, r.scope, r.issued_at,
-        r.expires_at);
+        r.expires_at, r.dpop_jkt);
 }
 
 impl Batched for NewAccessToken {
@@ -167,6 +172,7 @@ impl Batched for NewAccessToken {
         Column::Text("grant_id"),
         Column::BigInt("issued_at"),
         Column::BigInt("expires_at"),
+        Column::Text("dpop_jkt"),
     ];
     const KEY: &'static str = "jti";
 
@@ -175,7 +181,7 @@ impl Batched for NewAccessToken {
     }
 
     json_row!(a => a.jti, a.user_id, a.client_id, a.scope, a.device_code_id, a.grant_id,
-        a.issued_at, a.expires_at);
+        a.issued_at, a.expires_at, a.dpop_jkt);
 }
 
 impl Store {
@@ -248,7 +254,7 @@ impl Store {
                 "SELECT r.id, r.grant_id, r.client_id, r.user_id, u.username, r.scope, r.issued_at, \
                  r.expires_at, r.consumed_at, r.revoked_at, g.revoked_at AS grant_revoked_at, \
                  u.disabled AS user_disabled, c.disabled AS client_disabled, \
-                 COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr \
+                 COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr, r.dpop_jkt \
                  FROM refresh_tokens r \
                  JOIN grants g ON g.id = r.grant_id \
                  JOIN users u ON u.id = r.user_id \

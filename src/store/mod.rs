@@ -176,7 +176,7 @@ pub use pending_counts::PendingOfClient;
 pub use recovery_codes::{FactorsRemoved, RecoveryCodeHash};
 pub use sessions::Sessions;
 pub use throttle::{LockRule, Reservation};
-pub use tokens::{AccessTokenRecord, NewAccessToken};
+pub use tokens::{AccessTokenRecord, NewAccessToken, NewMachineToken};
 pub use users::NewUser;
 pub use writer::Writes;
 

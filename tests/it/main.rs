@@ -15,6 +15,7 @@ mod connections;
 mod crash;
 mod database;
 mod device_authorization;
+mod dpop;
 mod faults;
 mod fuzz_regressions;
 mod guessing;

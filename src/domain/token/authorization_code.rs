@@ -30,6 +30,8 @@ pub struct CodeRequest {
     pub redirect_uri: Option<String>,
     pub code_verifier: Option<Secret>,
     pub ip: Option<String>,
+    /// The thumbprint of the key a valid DPoP proof proved (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 /// Redeems an authorization code for an access token (and a refresh token
@@ -83,6 +85,7 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         &code.scope,
         &grant.id,
         None,
+        req.dpop_jkt.as_deref(),
     )?;
     let id_token = oidc::id_token(
         core,
@@ -96,9 +99,16 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         },
     )
     .await?;
-    let refresh = client
-        .refresh_tokens
-        .then(|| mint_refresh(core, &grant.id, &code.user_id, &code.client_id, &code.scope));
+    let refresh = client.refresh_tokens.then(|| {
+        mint_refresh(
+            core,
+            &grant.id,
+            &code.user_id,
+            &code.client_id,
+            &code.scope,
+            req.dpop_jkt.as_deref(),
+        )
+    });
     let audit = audit::stamp(
         core,
         NewAuditEvent {

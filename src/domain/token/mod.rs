@@ -35,7 +35,7 @@ use super::client::{self, Client, ClientCredentials};
 use super::oidc::{self, IdTokenFor};
 use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
-use crate::crypto::jwt::{AccessClaims, Audience};
+use crate::crypto::jwt::{AccessClaims, Audience, Confirmation};
 use crate::metrics::{Grant, Revoker};
 use crate::model::audit::AuditAction;
 use crate::model::authn::{Amr, Authentication};
@@ -69,6 +69,7 @@ fn mint_access(
     scope: &str,
     grant_id: &str,
     device_code_id: Option<&str>,
+    dpop_jkt: Option<&str>,
 ) -> Result<MintedAccess> {
     let now = core.clock.now_secs();
     let claims = AccessClaims {
@@ -80,6 +81,7 @@ fn mint_access(
         iat: now,
         exp: now + secs(core.policy.access_token_ttl),
         jti: core.random.ordered_id(core.clock.now_ms()),
+        cnf: Confirmation::of(dpop_jkt),
     };
     let jwt = core.signer.sign(&claims)?;
     Ok(MintedAccess {
@@ -93,6 +95,7 @@ fn mint_access(
             grant_id: grant_id.to_owned(),
             issued_at: now,
             expires_at: claims.exp,
+            dpop_jkt: dpop_jkt.map(str::to_owned),
         },
     })
 }
@@ -104,6 +107,7 @@ fn mint_refresh(
     user_id: &str,
     client_id: &str,
     scope: &str,
+    dpop_jkt: Option<&str>,
 ) -> (String, NewRefreshToken) {
     let now = core.clock.now_secs();
     let secret = core.random.token(32);
@@ -116,6 +120,7 @@ fn mint_refresh(
         scope: scope.to_owned(),
         issued_at: now,
         expires_at: now + secs(core.policy.refresh_token_ttl),
+        dpop_jkt: dpop_jkt.map(str::to_owned),
     };
     (secret, row)
 }
@@ -132,6 +137,7 @@ pub async fn redeem_device_code(
     code: &DeviceCode,
     user_id: &str,
     code_verifier: Option<&str>,
+    dpop_jkt: Option<&str>,
 ) -> Result<IssuedToken> {
     let now = core.clock.now_secs();
     // The model's word on whether it may be redeemed now; the store's
@@ -176,6 +182,7 @@ pub async fn redeem_device_code(
         &code.scope,
         &grant.id,
         Some(&code.id),
+        dpop_jkt,
     )?;
     let id_token = oidc::id_token(
         core,
@@ -189,9 +196,16 @@ pub async fn redeem_device_code(
         },
     )
     .await?;
-    let refresh = client
-        .refresh_tokens
-        .then(|| mint_refresh(core, &grant.id, user_id, &code.client_id, &code.scope));
+    let refresh = client.refresh_tokens.then(|| {
+        mint_refresh(
+            core,
+            &grant.id,
+            user_id,
+            &code.client_id,
+            &code.scope,
+            dpop_jkt,
+        )
+    });
     let audit = audit::stamp(
         core,
         NewAuditEvent {
@@ -266,6 +280,8 @@ pub struct RefreshRequest {
     pub refresh_token: Secret,
     pub scope: Option<String>,
     pub ip: Option<String>,
+    /// The thumbprint of the key a valid DPoP proof proved (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 /// Rotates a refresh token: a new access token (scope narrowed if asked,
@@ -281,6 +297,11 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         .await?
         .ok_or_else(|| invalid("unknown refresh token"))?;
     let now = core.clock.now_secs();
+    // Before the rotation: a token stolen without its key is refused, and
+    // stays usable by the client that holds the key.
+    record
+        .proof_fits(req.dpop_jkt.as_deref(), !client.is_confidential())
+        .map_err(|refusal| invalid(refusal.describe()))?;
     let rotated = match record.rotate(&client.id, UnixSecs(now)) {
         Ok(rotated) => rotated,
         Err(RefreshRefusal::Reused) => {
@@ -310,6 +331,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         &scope.to_string(),
         &record.grant_id,
         None,
+        req.dpop_jkt.as_deref(),
     )?;
     // OpenID Connect Core §12.2: a new ID token, no nonce, the same
     // auth_time.
@@ -331,6 +353,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         &record.user_id,
         &client.id,
         &record.scope,
+        req.dpop_jkt.as_deref(),
     );
     if !core
         .store
@@ -479,11 +502,14 @@ pub enum Introspection {
         iat: i64,
         jti: Option<String>,
         /// How the approval behind the token was authenticated.
-        authn: Option<Authentication>,
+        /// (Boxed, as `resources`.)
+        authn: Option<Box<Authentication>>,
         /// The RFC 8707 resources it was issued for: its `aud`, or the
         /// issuer when empty. (Boxed: the variant stays small enough to
         /// return by value.)
         resources: Box<[String]>,
+        /// RFC 9449 §6.2: the DPoP key an access token is bound to.
+        dpop_jkt: Option<String>,
     },
 }
 
@@ -493,14 +519,19 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
         match inspect(core, token).await {
             Ok(info) => Ok(Some(Introspection::Active {
                 sub: info.subject().to_owned(),
-                token_type: "Bearer",
+                token_type: if info.dpop_jkt.is_some() {
+                    "DPoP"
+                } else {
+                    "Bearer"
+                },
+                dpop_jkt: info.dpop_jkt,
                 scope: info.scope,
                 client_id: info.client_id,
                 username: info.username,
                 exp: info.expires_at,
                 iat: info.issued_at,
                 jti: Some(info.jti),
-                authn: info.authn,
+                authn: info.authn.map(Box::new),
                 resources: info.audience.into_boxed_slice(),
             })),
             Err(Error::InvalidToken(_)) => Ok(None),
@@ -521,8 +552,11 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
             exp: r.expires_at.0,
             iat: r.issued_at.0,
             jti: None,
-            authn: Some(r.authn),
+            authn: Some(Box::new(r.authn)),
             resources: Box::default(),
+            // RFC 9449 §6.2 speaks of access tokens; a confidential
+            // client's refresh token is not bound to its key anyway.
+            dpop_jkt: None,
         }))
     };
     let found = match hint {

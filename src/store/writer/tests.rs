@@ -261,6 +261,7 @@ fn redemption(i: usize, n: usize) -> (NewGrant, NewAccessToken) {
         grant_id: grant.id.clone(),
         issued_at: 2,
         expires_at: 3,
+        dpop_jkt: None,
     };
     (grant, access)
 }
