@@ -29,6 +29,8 @@ pub struct NewAuthorizationCode {
     pub scope: String,
     pub code_challenge: Option<String>,
     pub nonce: Option<String>,
+    /// RFC 9449 §10: the DPoP key the exchange must prove.
+    pub dpop_jkt: Option<String>,
     pub authn: Authentication,
     pub created_at: UnixSecs,
     pub expires_at: UnixSecs,
@@ -52,6 +54,7 @@ struct CodeRow {
     status: String,
     redeemed_at: Option<i64>,
     grant_id: Option<String>,
+    dpop_jkt: Option<String>,
 }
 
 impl TryFrom<CodeRow> for AuthorizationCode {
@@ -78,6 +81,7 @@ impl TryFrom<CodeRow> for AuthorizationCode {
             scope: row.scope,
             code_challenge: row.code_challenge,
             nonce: row.nonce,
+            dpop_jkt: row.dpop_jkt,
             authn: Authentication {
                 time: UnixSecs(row.auth_time),
                 amr: Amr::from_stored(row.amr.as_deref()),
@@ -105,7 +109,8 @@ impl Store {
         let sql = format!(
             "INSERT INTO authorization_codes (id, code_hash, client_id, user_id, redirect_uri, \
              redirect_uri_given, scope, code_challenge, nonce, auth_time, amr, created_at, \
-             expires_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '{}')",
+             expires_at, dpop_jkt, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '{}')",
             CodeTransition::Redeem.leaves().as_str()
         );
         on_pool!(writer self, pool => {
@@ -123,6 +128,7 @@ impl Store {
                 .bind(code.authn.amr.to_stored())
                 .bind(code.created_at.0)
                 .bind(code.expires_at.0)
+                .bind(&code.dpop_jkt)
                 .execute(pool)
                 .await?;
         });
@@ -135,7 +141,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT id, client_id, user_id, redirect_uri, redirect_uri_given, scope, \
                  code_challenge, nonce, auth_time, amr, created_at, expires_at, status, redeemed_at, \
-                 grant_id FROM authorization_codes WHERE code_hash = $1",
+                 grant_id, dpop_jkt FROM authorization_codes WHERE code_hash = $1",
             )
             .bind(hash)
             .fetch_optional(pool)

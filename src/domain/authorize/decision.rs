@@ -42,6 +42,9 @@ pub(super) struct Ticket {
     /// The least `acr` the request's `acr_values` asked for.
     #[serde(default)]
     acr: Option<String>,
+    /// RFC 9449 §10 `dpop_jkt`.
+    #[serde(default)]
+    dpop_jkt: Option<String>,
     expires_at: i64,
 }
 
@@ -56,6 +59,7 @@ pub(super) fn ticket_of(core: &Core, request: &AuthorizationRequest) -> Ticket {
         code_challenge: request.code_challenge.clone(),
         nonce: request.nonce.clone(),
         acr: request.acr.map(|a| a.as_str().to_owned()),
+        dpop_jkt: request.dpop_jkt.clone(),
         expires_at: core.clock.now_secs() + TICKET_TTL_SECS,
     }
 }
@@ -186,6 +190,7 @@ pub(super) async fn issue_code(
             scope: ticket.scope,
             code_challenge: ticket.code_challenge,
             nonce: ticket.nonce,
+            dpop_jkt: ticket.dpop_jkt,
             authn,
             created_at: now,
             expires_at: now + secs(core.policy.authorization_code_ttl),

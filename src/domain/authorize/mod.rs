@@ -54,6 +54,8 @@ pub struct AuthorizeParams {
     pub max_age: Option<String>,
     pub login_hint: Option<String>,
     pub acr_values: Option<String>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code is for.
+    pub dpop_jkt: Option<String>,
     /// Known parameters sent more than once (RFC 6749 §3.1 forbids it).
     pub repeated: Vec<&'static str>,
 }
@@ -78,6 +80,7 @@ impl AuthorizeParams {
                 "max_age" => ("max_age", &mut params.max_age),
                 "login_hint" => ("login_hint", &mut params.login_hint),
                 "acr_values" => ("acr_values", &mut params.acr_values),
+                "dpop_jkt" => ("dpop_jkt", &mut params.dpop_jkt),
                 _ => continue,
             };
             if slot.is_some() {
@@ -116,6 +119,9 @@ pub struct AuthorizationRequest {
     /// The least class `acr_values` asked for (unknown values are
     /// ignored, §3.1.2.1); see `step_up.rs`.
     pub acr: Option<Acr>,
+    /// RFC 9449 §10: the code may only be exchanged with a DPoP proof of
+    /// this key (its thumbprint).
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -294,6 +300,15 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
         .map_err(|e| refuse("invalid_scope", e.to_string()))?;
     let code_challenge =
         pkce(&client, challenge, method).map_err(|why| refuse("invalid_request", why.into()))?;
+    let dpop_jkt = match p.dpop_jkt.as_deref() {
+        Some(jkt) if !crate::model::dpop::is_thumbprint(jkt) => {
+            return Err(refuse(
+                "invalid_request",
+                "dpop_jkt must be a SHA-256 JWK thumbprint (43 base64url characters)".into(),
+            ));
+        }
+        jkt => jkt.map(str::to_owned),
+    };
     Ok(AuthorizationRequest {
         client,
         redirect_uri,
@@ -306,6 +321,7 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
         max_age,
         login_hint: prompt::clean_login_hint(p.login_hint.as_deref()),
         acr: p.acr_values.as_deref().and_then(Acr::least_requested),
+        dpop_jkt,
     })
 }
 

@@ -44,6 +44,16 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         .find_authorization_code(&hash_secret(req.code.expose()))
         .await?
         .ok_or_else(|| invalid("unknown authorization code"))?;
+    // RFC 9449 §10.1: a code bound to a key needs a proof of that key.
+    // Refused before the redemption, so the client that holds the key
+    // still can.
+    if let Some(bound) = &code.dpop_jkt
+        && req.dpop_jkt.as_ref() != Some(bound)
+    {
+        return Err(invalid(
+            "the authorization request named a DPoP key (dpop_jkt): send a DPoP proof of it",
+        ));
+    }
     let grant_id = GrantId::new(core.random.ordered_id(core.clock.now_ms()));
     let redeemed = match code.redeem(
         core.clock.secs(),

@@ -224,3 +224,55 @@ async fn a_bearer_grant_may_be_refreshed_into_dpop() {
     assert_eq!(without.json["error"], "invalid_grant", "{:?}", without.json);
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_authorization_code_with_dpop_jkt_needs_a_proof_of_that_key() {
+    use crate::authorization_code::{APP, REDIRECT, VERIFIER, code_for, spawn, with};
+    let app = spawn().await;
+    app.sign_in().await;
+    let key = DpopKey::es256();
+    fn form(code: &str) -> [(&'static str, &str); 5] {
+        [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", APP),
+            ("code_verifier", VERIFIER),
+        ]
+    }
+
+    // Unbound: a proof binds the token all the same.
+    let code = code_for(&app, &with("state", Some("one"))).await;
+    let reply = token(&app, &form(&code), &[&key.token_proof(&app)]).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert_eq!(reply.json["token_type"], "DPoP");
+    assert_eq!(
+        jwt_claims(reply.json["access_token"].as_str().unwrap())["cnf"]["jkt"],
+        key.jkt()
+    );
+
+    // Bound to the key by dpop_jkt: refused without a proof, or with a
+    // proof of another key, and still redeemable by the key's holder.
+    let jkt = key.jkt();
+    let code = code_for(&app, &with("dpop_jkt", Some(&jkt))).await;
+    let without = token(&app, &form(&code), &[]).await;
+    assert_eq!(without.json["error"], "invalid_grant", "{:?}", without.json);
+    let thief = DpopKey::es256();
+    let other = token(&app, &form(&code), &[&thief.token_proof(&app)]).await;
+    assert_eq!(other.json["error"], "invalid_grant", "{:?}", other.json);
+    let reply = token(&app, &form(&code), &[&key.token_proof(&app)]).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    assert_eq!(reply.json["token_type"], "DPoP");
+
+    // A malformed dpop_jkt goes back to the app as invalid_request.
+    let page = app
+        .page(&format!(
+            "/oauth/authorize?response_type=code&client_id={APP}&redirect_uri={REDIRECT}\
+             &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\
+             &code_challenge_method=S256&dpop_jkt=short"
+        ))
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert!(page.location().unwrap().contains("error=invalid_request"));
+    app.shutdown().await;
+}
