@@ -10,6 +10,7 @@ mod binary;
 mod caches;
 mod cli_browser;
 mod cli_client;
+mod cli_dpop;
 mod client_credentials;
 mod connections;
 mod crash;
