@@ -234,6 +234,9 @@ pub struct TokenResponse {
 /// `expired_token` are all 400. A device code redeemed twice is
 /// `invalid_grant` and revokes the tokens it produced, and so is an
 /// authorization code used twice (RFC 6749 §4.1.2).
+///
+/// With a `DPoP` proof (RFC 9449) the access token is bound to the proof's
+/// key: `token_type` is `DPoP` and the JWT carries `cnf.jkt`.
 #[utoipa::path(
     post,
     path = paths::TOKEN,
@@ -246,7 +249,9 @@ pub struct TokenResponse {
         (status = 400, description = "`invalid_request`, `invalid_client` (no HTTP Basic), `invalid_grant`, \
             `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_target` (RFC 8707 \
             `resource` malformed or not registered for the client), `authorization_pending`, \
-            `slow_down` (with `interval`), `access_denied` or `expired_token`", body = ErrorBody),
+            `slow_down` (with `interval`), `access_denied` or `expired_token`; `invalid_dpop_proof` (a `DPoP` \
+            header that is repeated, malformed, for another request, too old or replayed) or `use_dpop_nonce` \
+            (DPOP_NONCE on: retry with the `DPoP-Nonce` sent)", body = ErrorBody),
         (status = 401, description = "`invalid_client` with HTTP Basic", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
         (status = 413, description = "`invalid_request`: body over 64 KiB", body = ErrorBody),

@@ -69,7 +69,7 @@ pub struct UserInfoForm {
         (status = 200, description = "Claims about the user", body = UserInfoResponse,
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "`invalid_request`: a token in two places", body = ErrorBody),
-        (status = 401, description = "No token (a bare challenge), or `invalid_token`: unknown, expired, revoked or badly signed", body = ErrorBody,
+        (status = 401, description = "No token (a bare challenge), or `invalid_token`: unknown, expired, revoked or badly signed, or DPoP-bound and sent as Bearer; `invalid_dpop_proof`: a token sent as `DPoP` without a good proof of its key", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`insufficient_scope`: the token lacks `openid`", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
