@@ -113,3 +113,36 @@ async fn login_and_refresh_follow_a_required_nonce() {
     let renewed = text(&out.stdout).trim().to_owned();
     assert_eq!(cnf_jkt(&renewed), jkt_of_key_file(&app, config).as_str());
 }
+
+#[tokio::test]
+async fn no_dpop_keeps_bearer_tokens() {
+    let app = server(|_| {}).await;
+    let _tick = Ticking::start(app.clock.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path();
+    let login = crate::cli_client::Login::start_with(
+        crate::cli_client::cli(config),
+        &app,
+        &["--no-browser", "--no-dpop"],
+    )
+    .await;
+    app.approve(&login.user_code).await;
+    let (code, stderr) = login.finish().await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let creds = stored(&app, config);
+    assert!(creds.get("dpop").is_none(), "{creds}");
+    assert!(!key_file(&app, config).exists());
+    assert_eq!(
+        cnf_jkt(creds["access_token"].as_str().unwrap()),
+        Value::Null
+    );
+    // A bearer token asks for no DPoP headers.
+    let url = format!("{}/oauth/tokeninfo", app.base);
+    let out = run(config, &["token", "--dpop", "GET", &url]).await;
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("not DPoP-bound"),
+        "{}",
+        text(&out.stderr)
+    );
+}
