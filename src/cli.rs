@@ -385,6 +385,12 @@ pub struct ServerArgs {
     )]
     pub max_pending_codes_per_client: u64,
 
+    /// Require a server nonce in DPoP proofs at the token endpoint
+    /// (RFC 9449 §8; true/false): a proof cannot then be made ahead of
+    /// time. Clients are told the nonce with `use_dpop_nonce`.
+    #[arg(long, env = "DPOP_NONCE", value_name = "DPOP_NONCE", default_value = "false", action = ArgAction::Set, value_parser = BoolishValueParser::new())]
+    pub dpop_nonce: bool,
+
     /// WebAuthn relying party id for passkeys: a domain that is the host
     /// of every passkey origin or a parent of it. BASE_URL's host when
     /// unset.

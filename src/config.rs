@@ -79,6 +79,9 @@ pub struct Config {
     pub rate_limit_device_code: u32,
     /// MAX_PENDING_CODES_PER_CLIENT; 0 is no ceiling.
     pub max_pending_codes_per_client: u64,
+    /// DPOP_NONCE: the token endpoint requires a server nonce in DPoP
+    /// proofs (RFC 9449 §8).
+    pub dpop_nonce: bool,
     pub allow_insecure_http: bool,
     /// Serve assets from disk with live reload (`--dev`).
     pub dev: bool,
@@ -208,6 +211,7 @@ impl Config {
             trusted_proxies,
             rate_limit_device_code: args.rate_limit_device_code,
             max_pending_codes_per_client: args.max_pending_codes_per_client,
+            dpop_nonce: args.dpop_nonce,
             allow_insecure_http: args.allow_insecure_http,
             dev: args.dev,
             session_lifetime: args.session_lifetime,
@@ -269,6 +273,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             rate_limit_device_code: 60,
             max_pending_codes_per_client: 50_000,
+            dpop_nonce: false,
             allow_insecure_http: false,
             dev: false,
             session_lifetime: Duration::from_secs(7 * 24 * 3600),

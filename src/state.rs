@@ -146,6 +146,11 @@ impl AppState {
             client_keys: Arc::new(
                 crate::domain::client_assertion::KeyCache::new().map_err(|e| anyhow::anyhow!(e))?,
             ),
+            dpop_nonces: config.dpop_nonce.then(|| {
+                Arc::new(crate::domain::dpop::Nonces::new(
+                    secrets.session.expose_secret().as_bytes(),
+                ))
+            }),
         };
         let state = AppState {
             core: Arc::new(core),

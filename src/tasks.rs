@@ -161,7 +161,17 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
     let passkey_challenges = core.store.delete_expired_passkey_challenges(now).await?;
     // So do the ids of accepted client assertions.
     let client_assertions = core.store.delete_expired_client_assertions(now).await?;
-    if codes + tokens + audit_events + sign_in_counts + passkey_challenges + client_assertions > 0 {
+    // And the ids of DPoP proofs.
+    let dpop_proofs = core.store.delete_expired_dpop_proofs(now).await?;
+    if codes
+        + tokens
+        + audit_events
+        + sign_in_counts
+        + passkey_challenges
+        + client_assertions
+        + dpop_proofs
+        > 0
+    {
         tracing::info!(
             codes,
             tokens,
@@ -169,6 +179,7 @@ pub async fn cleanup_once(core: &Core) -> crate::store::Result<(u64, u64)> {
             sign_in_counts,
             passkey_challenges,
             client_assertions,
+            dpop_proofs,
             "removed expired rows"
         );
     }

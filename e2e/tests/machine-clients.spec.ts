@@ -6,11 +6,17 @@
 // library's RFC 9068 validator (typ at+jwt, signature from the JWK Set,
 // iss, aud, exp, sub, client_id, jti), and an assertion sent a second time
 // is refused. `allowInsecureRequests`: the server is plain http on 127.0.0.1.
+//
+// DPoP (RFC 9449) with the same library: a device flow of the CLI client
+// whose token requests carry proofs of a key made here, a refresh with the
+// same key, the access token's cnf.jkt matching the key's thumbprint, and
+// a proof sent a second time refused.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as oauth from 'oauth4webapi';
-import { expect, test } from '../fixtures';
+import { codeField, exactPath, expect, signIn, test } from '../fixtures';
+import { CLI_CLIENT_ID } from '../support';
 import { authgate, startServer, stopServer, type RunningServer } from '../server';
 
 let server: RunningServer;
@@ -85,4 +91,66 @@ test('oauth4webapi gets a machine token with private_key_jwt and validates it', 
   expect(replay.status).toBe(400);
   expect((await replay.json()).error).toBe('invalid_client');
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('oauth4webapi completes a DPoP-bound device flow and refresh', async ({ page }) => {
+  const insecure = { [oauth.allowInsecureRequests]: true };
+  const issuer = new URL(server.info.baseURL);
+  const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
+  expect(as.dpop_signing_alg_values_supported).toContain('ES256');
+  const client: oauth.Client = { client_id: CLI_CLIENT_ID };
+  const auth = oauth.None();
+  const dpop = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
+  const jkt = await dpop.calculateThumbprint();
+
+  const started = await oauth.processDeviceAuthorizationResponse(
+    as, client, await oauth.deviceAuthorizationRequest(as, client, auth, new URLSearchParams(), insecure),
+  );
+  // The person approves in the browser.
+  await page.goto(`${server.info.baseURL}/device`);
+  await signIn(page);
+  await expect(page).toHaveURL(exactPath('/device'));
+  await codeField(page).pressSequentially(started.user_code);
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await page.getByRole('button', { name: 'Approve', exact: true }).click();
+  await expect(page).toHaveURL(exactPath('/device/approved'));
+
+  // Keep what the library sent, to send it again afterwards.
+  let sent: { body: string; proof: string } = { body: '', proof: '' };
+  const capture = {
+    ...insecure,
+    DPoP: dpop,
+    [oauth.customFetch]: async (url: string, init: RequestInit) => {
+      sent = { body: String(init.body), proof: new Headers(init.headers).get('dpop') ?? '' };
+      return fetch(url, init);
+    },
+  };
+  const tokens = await oauth.processDeviceCodeResponse(
+    as, client, await oauth.deviceCodeGrantRequest(as, client, auth, started.device_code, capture),
+  );
+  expect(tokens.token_type).toBe('dpop');
+  expect(sent.proof).not.toBe('');
+  const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1], 'base64url').toString());
+  expect(claims.cnf.jkt).toBe(jkt);
+
+  // The proof a second time: refused before anything else is looked at.
+  const replay = await fetch(as.token_endpoint!, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', dpop: sent.proof },
+    body: sent.body,
+  });
+  expect(replay.status).toBe(400);
+  expect((await replay.json()).error).toBe('invalid_dpop_proof');
+
+  // The refresh token is bound: without a proof it is refused, with one
+  // of the same key it works and the new token is bound as well.
+  const bare = await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, insecure);
+  expect(bare.status).toBe(400);
+  expect((await bare.json()).error).toBe('invalid_grant');
+  const renewed = await oauth.processRefreshTokenResponse(
+    as, client, await oauth.refreshTokenGrantRequest(as, client, auth, tokens.refresh_token!, { ...insecure, DPoP: dpop }),
+  );
+  expect(renewed.token_type).toBe('dpop');
+  const renewedClaims = JSON.parse(Buffer.from(renewed.access_token.split('.')[1], 'base64url').toString());
+  expect(renewedClaims.cnf.jkt).toBe(jkt);
 });

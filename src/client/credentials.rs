@@ -16,6 +16,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
+use super::dpop::StoredDpopKey;
 use super::{Failure, Result};
 
 /// Overrides the configuration directory (tests, several identities).
@@ -39,6 +40,10 @@ pub struct Credentials {
     pub token_endpoint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation_endpoint: Option<String>,
+    /// Whether the tokens are DPoP-bound (RFC 9449) to the key kept
+    /// beside this file ([`CredentialStore::load_dpop_key`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop: bool,
 }
 
 impl Credentials {
@@ -193,8 +198,48 @@ impl CredentialStore {
         Ok(path)
     }
 
-    /// Deletes `server`'s file; whether there was one.
+    /// The file holding `server`'s DPoP key (not `.json`: it is no
+    /// credentials file).
+    pub fn dpop_key_path(&self, server: &str) -> PathBuf {
+        self.path_for(server).with_extension("dpop")
+    }
+
+    /// Writes `server`'s DPoP key atomically with mode 0600.
+    pub fn save_dpop_key(&self, server: &str, key: &StoredDpopKey) -> Result<PathBuf> {
+        self.ensure_dir()?;
+        let path = self.dpop_key_path(server);
+        let tmp = path.with_extension("dpop.tmp");
+        let _ = fs::remove_file(&tmp);
+        let mut file =
+            create_private(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        file.write_all(&serde_json::to_vec(key).map_err(anyhow::Error::from)?)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// `server`'s DPoP key, if one is kept.
+    pub fn load_dpop_key(&self, server: &str) -> Result<Option<StoredDpopKey>> {
+        let path = self.dpop_key_path(server);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).with_context(|| {
+                format!("{} is damaged; sign in again", path.display())
+            })?)),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(anyhow::Error::new(e)
+                .context(format!("cannot read {}", path.display()))
+                .into()),
+        }
+    }
+
+    /// Deletes `server`'s file and DPoP key; whether there was a file.
     pub fn delete(&self, server: &str) -> Result<bool> {
+        match fs::remove_file(self.dpop_key_path(server)) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
         match fs::remove_file(self.path_for(server)) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
@@ -294,6 +339,7 @@ mod tests {
             scope: Some("read".into()),
             token_endpoint: format!("{server}/oauth/token"),
             revocation_endpoint: None,
+            dpop: false,
         }
     }
 

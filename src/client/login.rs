@@ -11,6 +11,7 @@ use clap::Args;
 use super::browser::{self, Outcome};
 use super::choice::{self, Fallback, Surroundings, Way};
 use super::credentials::{CredentialStore, Credentials, normalize_server};
+use super::dpop::{Prover, StoredDpopKey};
 use super::oauth::{Client, Endpoints, TokenResponse};
 use super::untrusted::clean;
 use super::{Result, device, now_secs, relative, utc};
@@ -50,6 +51,11 @@ pub struct LoginArgs {
     /// Do not draw the QR code.
     #[arg(long)]
     pub no_qr: bool,
+
+    /// Keep bearer tokens even when the server offers DPoP (RFC 9449):
+    /// for a machine whose clock is too far off for its proofs.
+    #[arg(long)]
+    pub no_dpop: bool,
 }
 
 pub async fn run(args: LoginArgs) -> Result<()> {
@@ -58,6 +64,22 @@ pub async fn run(args: LoginArgs) -> Result<()> {
     let store = CredentialStore::open()?;
     let client = Client::new(&server)?;
     let endpoints = client.discover().await?;
+    // RFC 9449: when the server offers DPoP, the tokens are bound to a key
+    // made here and now, kept beside them.
+    let dpop_key = if !args.no_dpop
+        && endpoints
+            .dpop_signing_alg_values_supported
+            .iter()
+            .any(|a| a == "ES256")
+    {
+        Some(StoredDpopKey::generate()?)
+    } else {
+        None
+    };
+    let client = match &dpop_key {
+        Some(key) => client.with_dpop(Prover::new(key)?),
+        None => client,
+    };
     let tokens = sign_in(&client, &endpoints, &args).await?;
     let now = now_secs();
     let creds = Credentials {
@@ -69,7 +91,21 @@ pub async fn run(args: LoginArgs) -> Result<()> {
         scope: tokens.scope,
         token_endpoint: endpoints.token_endpoint,
         revocation_endpoint: endpoints.revocation_endpoint,
+        dpop: dpop_key.is_some()
+            && tokens
+                .token_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("DPoP")),
     };
+    // The key first: credentials that say DPoP never lack theirs.
+    match &dpop_key {
+        Some(key) if creds.dpop => {
+            store.save_dpop_key(&server, key)?;
+        }
+        _ => {
+            let _ = store.delete(&server);
+        }
+    }
     let path = store.save(&creds)?;
     let who = match client.tokeninfo(&creds.access_token).await {
         Ok(Some(info)) => info.username.map(|u| format!(" as {}", clean(&u))),

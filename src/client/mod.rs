@@ -31,6 +31,7 @@ pub mod browser;
 pub mod choice;
 pub mod credentials;
 pub mod device;
+pub mod dpop;
 pub mod login;
 pub mod logout;
 pub mod loopback;

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use serde::Deserialize;
 
 use super::credentials::Credentials;
+use super::dpop::Prover;
 use super::untrusted::clean;
 
 /// RFC 8628 §3.4 grant type.
@@ -28,6 +29,9 @@ pub struct Endpoints {
     /// browser sign-in requires (mix-up defence).
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 9449 §5.1: the server binds tokens to a key proved with these.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Vec<String>,
 }
 
 impl Endpoints {
@@ -136,6 +140,8 @@ pub struct TokenInfo {
 pub struct Client {
     http: reqwest::Client,
     server: String,
+    /// Proves possession of the DPoP key on every token request.
+    prover: Option<Prover>,
 }
 
 impl Client {
@@ -150,7 +156,15 @@ impl Client {
         Ok(Self {
             http,
             server: server.to_owned(),
+            prover: None,
         })
+    }
+
+    /// This client, sending a DPoP proof of `prover`'s key with every
+    /// token request (RFC 9449 §5).
+    pub fn with_dpop(mut self, prover: Prover) -> Self {
+        self.prover = Some(prover);
+        self
     }
 
     pub fn server(&self) -> &str {
@@ -373,12 +387,44 @@ impl Client {
         endpoint: &str,
         form: &[(&str, &str)],
     ) -> anyhow::Result<reqwest::Response> {
-        self.http
-            .post(endpoint)
-            .form(form)
-            .send()
+        let send = || async {
+            let mut request = self.http.post(endpoint).form(form);
+            if let Some(prover) = &self.prover {
+                request = request.header("DPoP", prover.proof("POST", endpoint, None)?);
+            }
+            request
+                .send()
+                .await
+                .with_context(|| format!("cannot reach {endpoint}"))
+        };
+        let resp = send().await?;
+        let Some(prover) = &self.prover else {
+            return Ok(resp);
+        };
+        let fresh_nonce = resp
+            .headers()
+            .get("dpop-nonce")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|nonce| prover.remember_nonce(nonce));
+        if !(fresh_nonce && resp.status() == reqwest::StatusCode::BAD_REQUEST) {
+            return Ok(resp);
+        }
+        // RFC 9449 §8: `use_dpop_nonce` asks for the proof again with the
+        // nonce just sent; once.
+        let (status, headers) = (resp.status(), resp.headers().clone());
+        let body = resp
+            .bytes()
             .await
-            .with_context(|| format!("cannot reach {endpoint}"))
+            .context("the token endpoint's answer broke off")?;
+        let asks_nonce = serde_json::from_slice::<ErrorResponse>(&body)
+            .is_ok_and(|e| e.error == "use_dpop_nonce");
+        if asks_nonce {
+            return send().await;
+        }
+        let mut rebuilt = axum::http::Response::new(body);
+        *rebuilt.status_mut() = status;
+        *rebuilt.headers_mut() = headers;
+        Ok(reqwest::Response::from(rebuilt))
     }
 }
 

@@ -4,12 +4,22 @@
 //! ```sh
 //! curl -H "Authorization: Bearer $(authgate token)" https://api.example.com/
 //! ```
+//!
+//! Tokens bound to the CLI's DPoP key (RFC 9449) need a proof per request:
+//! `authgate token --dpop GET https://api.example.com/items` prints the two
+//! header lines for that request, ready for `curl -H @-`:
+//!
+//! ```text
+//! Authorization: DPoP eyJ...
+//! DPoP: eyJ...
+//! ```
 
 use std::io::Write as _;
 
 use clap::Args;
 
 use super::credentials::{CredentialStore, Credentials};
+use super::dpop::Prover;
 use super::oauth::Client;
 use super::untrusted::clean;
 use super::{Failure, Result, ServerChoice, now_secs};
@@ -19,6 +29,11 @@ use super::{Failure, Result, ServerChoice, now_secs};
 pub struct TokenArgs {
     #[command(flatten)]
     pub server: ServerChoice,
+
+    /// Print the `Authorization` and `DPoP` header lines for one request
+    /// (its method and URL) instead of the bare token.
+    #[arg(long, num_args = 2, value_names = ["METHOD", "URL"])]
+    pub dpop: Option<Vec<String>>,
 }
 
 pub async fn run(args: TokenArgs) -> Result<()> {
@@ -28,8 +43,47 @@ pub async fn run(args: TokenArgs) -> Result<()> {
     let mut out = std::io::stdout().lock();
     // A real access token is printable ASCII (RFC 6749 §A.12) and passes
     // unchanged; a server's escapes do not reach the terminal through it.
-    writeln!(out, "{}", clean(&creds.access_token))?;
+    let token = clean(&creds.access_token);
+    match args.dpop.as_deref() {
+        None => writeln!(out, "{token}")?,
+        Some([method, url]) => {
+            let prover = prover_of(&store, &creds)?.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the tokens for {} are not DPoP-bound: send them as Authorization: Bearer",
+                    creds.server
+                )
+            })?;
+            let url = url::Url::parse(url)
+                .map_err(|_| anyhow::anyhow!("--dpop needs a METHOD and an absolute URL"))?;
+            // RFC 9449 §4.2: htu without query and fragment.
+            let mut htu = url.clone();
+            htu.set_query(None);
+            htu.set_fragment(None);
+            let proof = prover.proof(
+                &method.to_ascii_uppercase(),
+                htu.as_str(),
+                Some(&creds.access_token),
+            )?;
+            writeln!(out, "Authorization: DPoP {token}")?;
+            writeln!(out, "DPoP: {proof}")?;
+        }
+        Some(_) => return Err(anyhow::anyhow!("--dpop needs a METHOD and a URL").into()),
+    }
     Ok(())
+}
+
+/// The prover of `creds`' DPoP key, when its tokens are bound to one.
+pub fn prover_of(store: &CredentialStore, creds: &Credentials) -> Result<Option<Prover>> {
+    if !creds.dpop {
+        return Ok(None);
+    }
+    let key = store.load_dpop_key(&creds.server)?.ok_or_else(|| {
+        Failure::NotSignedIn(format!(
+            "the DPoP key for {} is missing; run `authgate login --server {} --client-id {}` again",
+            creds.server, creds.server, creds.client_id
+        ))
+    })?;
+    Ok(Some(Prover::new(&key)?))
 }
 
 /// `creds` with an access token good for at least a minute more: renewed
@@ -54,7 +108,10 @@ pub async fn fresh(
     if !due(&creds) {
         return Ok(creds);
     }
-    let client = Client::new(&server)?;
+    let client = match prover_of(store, &creds)? {
+        Some(prover) => Client::new(&server)?.with_dpop(prover),
+        None => Client::new(&server)?,
+    };
     match client.refresh(&creds).await? {
         Ok(tokens) => {
             let renewed = Credentials {

@@ -25,6 +25,24 @@ pub struct AccessClaims {
     pub iat: i64,
     pub exp: i64,
     pub jti: String,
+    /// RFC 9449 §6.1: the DPoP key the token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// The `cnf` claim of a DPoP-bound token (RFC 7800 §3.1, RFC 9449 §6.1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    /// The RFC 7638 SHA-256 thumbprint of the key.
+    pub jkt: String,
+}
+
+impl Confirmation {
+    pub fn of(jkt: Option<&str>) -> Option<Self> {
+        jkt.map(|jkt| Self {
+            jkt: jkt.to_owned(),
+        })
+    }
 }
 
 /// What an `id_token_hint` tells: who (`sub`) signed in to which client
@@ -209,6 +227,7 @@ mod tests {
             iat: 1,
             exp: 2,
             jti: "j".into(),
+            cnf: None,
         }
     }
 

@@ -12,6 +12,7 @@ pub mod client_assertion;
 pub mod code_guard;
 pub mod consent;
 pub mod device_flow;
+pub mod dpop;
 pub mod factors;
 pub mod keys;
 pub mod logout;
@@ -60,6 +61,8 @@ pub struct Core {
     pub upstream: Arc<upstream::Relying>,
     /// Public keys of `private_key_jwt` clients published at a URL.
     pub client_keys: Arc<client_assertion::KeyCache>,
+    /// DPoP server nonces (RFC 9449 §8); `None` when DPOP_NONCE is off.
+    pub dpop_nonces: Option<Arc<dpop::Nonces>>,
 }
 
 /// The tunable rules of the device flow and tokens.
@@ -125,6 +128,17 @@ pub enum Error {
     /// one the client may ask tokens for.
     #[error("{0}")]
     InvalidTarget(String),
+    /// RFC 9449 §5 `invalid_dpop_proof` at the token endpoint: a DPoP
+    /// header that is repeated, malformed, or fails a check.
+    #[error("{0}")]
+    InvalidDpopProof(String),
+    /// RFC 9449 §7.1 `invalid_dpop_proof` at a resource: a 401 with a
+    /// `DPoP` challenge.
+    #[error("{0}")]
+    DpopProofAtResource(String),
+    /// RFC 9449 §8 `use_dpop_nonce`: the proof lacks a fresh server nonce.
+    #[error("{0}")]
+    UseDpopNonce(String),
     /// RFC 8628 §3.5: the user has not decided yet.
     #[error("the user has not yet approved or denied this request")]
     AuthorizationPending,

@@ -109,8 +109,9 @@ pub struct UserInfo {
 /// (and through the same cache); a token without `openid` is
 /// [`Error::InsufficientScope`], one issued for another resource (its
 /// RFC 8707 audience leaves out the issuer) [`Error::InvalidToken`].
-pub async fn userinfo(core: &Core, access_token: &str) -> Result<UserInfo> {
+pub async fn userinfo(core: &Core, access_token: &str, dpop_jkt: Option<&str>) -> Result<UserInfo> {
     let info = super::token::inspect(core, access_token).await?;
+    super::dpop::binding_holds(info.dpop_jkt.as_deref(), dpop_jkt)?;
     // RFC 8707: a token issued for another API (its `aud` names only that
     // API) is not a token for this endpoint.
     if !info.audience.is_empty() && !info.audience.contains(&core.policy.issuer) {

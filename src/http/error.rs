@@ -57,6 +57,9 @@ impl ApiError {
             Error::UnsupportedGrantType(_) => ("unsupported_grant_type", StatusCode::BAD_REQUEST),
             Error::InvalidScope(_) => ("invalid_scope", StatusCode::BAD_REQUEST),
             Error::InvalidTarget(_) => ("invalid_target", StatusCode::BAD_REQUEST),
+            Error::InvalidDpopProof(_) => ("invalid_dpop_proof", StatusCode::BAD_REQUEST),
+            Error::DpopProofAtResource(_) => ("invalid_dpop_proof", StatusCode::UNAUTHORIZED),
+            Error::UseDpopNonce(_) => ("use_dpop_nonce", StatusCode::BAD_REQUEST),
             Error::AuthorizationPending => ("authorization_pending", StatusCode::BAD_REQUEST),
             Error::SlowDown { .. } => ("slow_down", StatusCode::BAD_REQUEST),
             Error::AccessDenied => ("access_denied", StatusCode::BAD_REQUEST),
@@ -157,6 +160,17 @@ impl IntoResponse for ApiError {
             }
             Error::RegistrationsFull => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(3600));
+            }
+            // RFC 9449 §7.1: the DPoP scheme, with the algorithms accepted.
+            Error::DpopProofAtResource(why) => {
+                let challenge = format!(
+                    "DPoP algs=\"{}\", error=\"{error}\", error_description=\"{}\"",
+                    crate::domain::dpop::ALGORITHMS.join(" "),
+                    quoted(why)
+                );
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    headers.insert(header::WWW_AUTHENTICATE, value);
+                }
             }
             _ if status == StatusCode::SERVICE_UNAVAILABLE => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));

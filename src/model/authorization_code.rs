@@ -158,6 +158,9 @@ pub struct AuthorizationCode {
     pub code_challenge: Option<String>,
     /// OpenID Connect's `nonce`, kept for the ID token.
     pub nonce: Option<String>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the exchange must
+    /// prove, when the request named one.
+    pub dpop_jkt: Option<String>,
     /// When and how the person signed in.
     pub authn: Authentication,
     pub created_at: UnixSecs,
@@ -288,6 +291,7 @@ mod tests {
             scope: "read".into(),
             code_challenge: Some(CHALLENGE.into()),
             nonce: None,
+            dpop_jkt: None,
             authn: Authentication {
                 time: UnixSecs(0),
                 amr: Amr::password(),

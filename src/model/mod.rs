@@ -13,6 +13,7 @@ pub mod authorization_code;
 pub mod client;
 pub mod consent;
 pub mod device_code;
+pub mod dpop;
 pub mod ids;
 pub mod oidc;
 pub mod passkey;

@@ -80,6 +80,10 @@ pub enum RefreshRefusal {
     UserDisabled,
     /// Its client is disabled.
     ClientDisabled,
+    /// Its grant started with DPoP and the request has no proof.
+    DpopProofMissing,
+    /// Bound to a DPoP key (a public client's) and proved with another.
+    DpopKeyMismatch,
 }
 
 impl RefreshRefusal {
@@ -92,6 +96,12 @@ impl RefreshRefusal {
             RefreshRefusal::Expired => "the refresh token has expired",
             RefreshRefusal::UserDisabled => "the user is disabled",
             RefreshRefusal::ClientDisabled => "the client is disabled",
+            RefreshRefusal::DpopProofMissing => {
+                "the refresh token was issued with DPoP: send a DPoP proof to refresh it"
+            }
+            RefreshRefusal::DpopKeyMismatch => {
+                "the refresh token is bound to another DPoP key than the proof's"
+            }
         }
     }
 }
@@ -117,6 +127,9 @@ pub struct RefreshToken {
     /// RFC 8707: the resources the grant was approved for. A refresh may
     /// ask for a subset; rotation keeps them all (they are the grant's).
     pub resources: Vec<String>,
+    /// The thumbprint of the DPoP key its tokens were bound to when it was
+    /// issued (RFC 9449 §5); `None` for a bearer grant.
+    pub dpop_jkt: Option<String>,
 }
 
 impl RefreshToken {
@@ -160,6 +173,25 @@ impl RefreshToken {
         Ok(())
     }
 
+    /// Whether a request proving the DPoP key `proven` (if any) may
+    /// refresh this token (RFC 9449 §5): a grant started with DPoP stays
+    /// DPoP, and a public client's token is bound to its key — a
+    /// confidential client authenticates anyway, so it may change keys.
+    pub fn proof_fits(
+        &self,
+        proven: Option<&str>,
+        public_client: bool,
+    ) -> Result<(), RefreshRefusal> {
+        match (&self.dpop_jkt, proven) {
+            (None, _) => Ok(()),
+            (Some(_), None) => Err(RefreshRefusal::DpopProofMissing),
+            (Some(bound), Some(proven)) if public_client && bound != proven => {
+                Err(RefreshRefusal::DpopKeyMismatch)
+            }
+            (Some(_), Some(_)) => Ok(()),
+        }
+    }
+
     /// The token after `client_id` exchanged it at `now_secs`.
     pub fn rotate(&self, client_id: &str, now_secs: UnixSecs) -> Result<Self, RefreshRefusal> {
         self.usable_by(client_id, now_secs)?;
@@ -194,6 +226,7 @@ mod tests {
                 amr: Amr::password(),
             },
             resources: Vec::new(),
+            dpop_jkt: None,
         }
     }
 

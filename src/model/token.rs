@@ -46,6 +46,8 @@ pub struct TokenInfo {
     /// The RFC 8707 resources it was issued for (its `aud`); empty when
     /// its audience is the issuer.
     pub audience: Vec<String>,
+    /// The thumbprint of the DPoP key it is bound to (RFC 9449 §6).
+    pub dpop_jkt: Option<String>,
 }
 
 impl TokenInfo {

@@ -30,6 +30,8 @@ pub struct NewAuthorizationCode {
     pub scope: String,
     pub code_challenge: Option<String>,
     pub nonce: Option<String>,
+    /// RFC 9449 §10: the DPoP key the exchange must prove.
+    pub dpop_jkt: Option<String>,
     pub authn: Authentication,
     pub created_at: UnixSecs,
     pub expires_at: UnixSecs,
@@ -56,6 +58,7 @@ struct CodeRow {
     redeemed_at: Option<i64>,
     grant_id: Option<String>,
     resources: String,
+    dpop_jkt: Option<String>,
 }
 
 impl TryFrom<CodeRow> for AuthorizationCode {
@@ -82,6 +85,7 @@ impl TryFrom<CodeRow> for AuthorizationCode {
             scope: row.scope,
             code_challenge: row.code_challenge,
             nonce: row.nonce,
+            dpop_jkt: row.dpop_jkt,
             authn: Authentication {
                 time: UnixSecs(row.auth_time),
                 amr: Amr::from_stored(row.amr.as_deref()),
@@ -110,8 +114,8 @@ impl Store {
         let sql = format!(
             "INSERT INTO authorization_codes (id, code_hash, client_id, user_id, redirect_uri, \
              redirect_uri_given, scope, code_challenge, nonce, auth_time, amr, created_at, \
-             expires_at, resources, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, '{}')",
+             expires_at, resources, dpop_jkt, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, '{}')",
             CodeTransition::Redeem.leaves().as_str()
         );
         on_pool!(writer self, pool => {
@@ -130,6 +134,7 @@ impl Store {
                 .bind(code.created_at.0)
                 .bind(code.expires_at.0)
                 .bind(resource::to_stored(&code.resources))
+                .bind(&code.dpop_jkt)
                 .execute(pool)
                 .await?;
         });
@@ -142,7 +147,7 @@ impl Store {
             sqlx::query_as(
                 "SELECT id, client_id, user_id, redirect_uri, redirect_uri_given, scope, \
                  code_challenge, nonce, auth_time, amr, created_at, expires_at, status, redeemed_at, \
-                 grant_id, resources FROM authorization_codes WHERE code_hash = $1",
+                 grant_id, resources, dpop_jkt FROM authorization_codes WHERE code_hash = $1",
             )
             .bind(hash)
             .fetch_optional(pool)

@@ -265,6 +265,36 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Records the `jti` of a DPoP proof by the key `jkt` until
+    /// `expires_at`: `true` the first time, `false` when any instance saw
+    /// it before (RFC 9449 §11.1).
+    pub async fn accept_dpop_proof(&self, jkt: &str, jti: &str, expires_at: i64) -> Result<bool> {
+        let n = on_pool!(writer self, pool => {
+            sqlx::query(
+                "INSERT INTO dpop_proofs (jkt, jti, expires_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (jkt, jti) DO NOTHING",
+            )
+            .bind(jkt)
+            .bind(jti)
+            .bind(expires_at)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Forgets DPoP proofs too old to be accepted anyway.
+    pub async fn delete_expired_dpop_proofs(&self, now: i64) -> Result<u64> {
+        Ok(on_pool!(writer self, pool => {
+            sqlx::query("DELETE FROM dpop_proofs WHERE expires_at < $1")
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
+
     /// Forgets assertions that expired before `now` (they are refused for
     /// their expiry alone).
     pub async fn delete_expired_client_assertions(&self, now: i64) -> Result<u64> {

@@ -43,6 +43,8 @@ pub struct NewRefreshToken {
     pub scope: String,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The DPoP key the grant's tokens were bound to (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 /// A grant as its user sees it on /account.
@@ -77,6 +79,7 @@ struct RefreshTokenRow {
     auth_time: i64,
     amr: Option<String>,
     grant_resources: String,
+    dpop_jkt: Option<String>,
 }
 
 impl From<RefreshTokenRow> for RefreshToken {
@@ -102,6 +105,7 @@ impl From<RefreshTokenRow> for RefreshToken {
                 amr: Amr::from_stored(row.amr.as_deref()),
             },
             resources: resource::from_stored(&row.grant_resources),
+            dpop_jkt: row.dpop_jkt,
         }
     }
 }
@@ -153,6 +157,7 @@ impl Batched for NewRefreshToken {
         Column::Text("scope"),
         Column::BigInt("issued_at"),
         Column::BigInt("expires_at"),
+        Column::Text("dpop_jkt"),
     ];
 
     fn key(&self) -> &str {
@@ -160,7 +165,7 @@ impl Batched for NewRefreshToken {
     }
 
     json_row!(r => r.id, r.token_hash, r.grant_id, r.client_id, r.user_id, r.scope, r.issued_at,
-        r.expires_at);
+        r.expires_at, r.dpop_jkt);
 }
 
 impl Batched for NewAccessToken {
@@ -175,6 +180,7 @@ impl Batched for NewAccessToken {
         Column::BigInt("issued_at"),
         Column::BigInt("expires_at"),
         Column::Text("audience"),
+        Column::Text("dpop_jkt"),
     ];
     const KEY: &'static str = "jti";
 
@@ -183,7 +189,7 @@ impl Batched for NewAccessToken {
     }
 
     json_row!(a => a.jti, a.user_id, a.client_id, a.scope, a.device_code_id, a.grant_id,
-        a.issued_at, a.expires_at, a.audience);
+        a.issued_at, a.expires_at, a.audience, a.dpop_jkt);
 }
 
 impl Store {
@@ -257,7 +263,7 @@ impl Store {
                  r.expires_at, r.consumed_at, r.revoked_at, g.revoked_at AS grant_revoked_at, \
                  u.disabled AS user_disabled, c.disabled AS client_disabled, \
                  COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr, \
-                 g.resources AS grant_resources \
+                 g.resources AS grant_resources, r.dpop_jkt \
                  FROM refresh_tokens r \
                  JOIN grants g ON g.id = r.grant_id \
                  JOIN users u ON u.id = r.user_id \

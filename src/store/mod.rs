@@ -178,7 +178,7 @@ pub use recovery_codes::{FactorsRemoved, RecoveryCodeHash};
 pub use registrations::{NewRegistration, RegistrationUpdate};
 pub use sessions::Sessions;
 pub use throttle::{LockRule, Reservation};
-pub use tokens::{AccessTokenRecord, NewAccessToken};
+pub use tokens::{AccessTokenRecord, NewAccessToken, NewMachineToken};
 pub use users::NewUser;
 pub use writer::Writes;
 

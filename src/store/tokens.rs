@@ -14,6 +14,23 @@ pub struct NewAccessToken {
     pub expires_at: i64,
     /// RFC 8707 resources it is for, in stored form; empty: the issuer.
     pub audience: String,
+    /// The thumbprint of the DPoP key it is bound to (RFC 9449 §6).
+    pub dpop_jkt: Option<String>,
+}
+
+/// An access token a client was issued for itself (the client
+/// credentials grant).
+#[derive(Debug, Clone, Copy)]
+pub struct NewMachineToken<'a> {
+    pub jti: &'a str,
+    pub client_id: &'a str,
+    pub scope: &'a str,
+    /// The RFC 8707 resources, space-separated ('' = the issuer).
+    pub audience: &'a str,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    /// The DPoP key it is bound to (RFC 9449 §6).
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// An access token row joined with the state of its user and client. A
@@ -37,6 +54,8 @@ pub struct AccessTokenRecord {
     /// The RFC 8707 resources it was issued for, space-separated; empty
     /// when its audience is the issuer.
     pub audience: String,
+    /// The DPoP key it is bound to, if any.
+    pub dpop_jkt: Option<String>,
 }
 
 impl Store {
@@ -46,7 +65,7 @@ impl Store {
                 "SELECT t.jti, t.user_id, u.username, t.client_id, t.scope, t.issued_at, \
                  t.expires_at, t.revoked_at, t.grant_id, u.disabled AS user_disabled, \
                  c.disabled AS client_disabled, \
-                 COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr, t.audience \
+                 COALESCE(g.auth_time, g.created_at) AS auth_time, g.amr, t.audience, t.dpop_jkt \
                  FROM access_tokens t \
                  LEFT JOIN users u ON u.id = t.user_id \
                  JOIN oauth_clients c ON c.id = t.client_id \
@@ -62,27 +81,20 @@ impl Store {
 
     /// Records an access token issued to a client for itself (the client
     /// credentials grant): no user, no grant, nothing to hand over.
-    pub async fn insert_machine_token(
-        &self,
-        jti: &str,
-        client_id: &str,
-        scope: &str,
-        audience: &str,
-        issued_at: i64,
-        expires_at: i64,
-    ) -> Result<()> {
+    pub async fn insert_machine_token(&self, token: &NewMachineToken<'_>) -> Result<()> {
         on_pool!(writer self, pool => {
             sqlx::query(
                 "INSERT INTO access_tokens \
-                 (jti, user_id, client_id, scope, audience, issued_at, expires_at) \
-                 VALUES ($1, NULL, $2, $3, $4, $5, $6)",
+                 (jti, user_id, client_id, scope, audience, issued_at, expires_at, dpop_jkt) \
+                 VALUES ($1, NULL, $2, $3, $4, $5, $6, $7)",
             )
-            .bind(jti)
-            .bind(client_id)
-            .bind(scope)
-            .bind(audience)
-            .bind(issued_at)
-            .bind(expires_at)
+            .bind(token.jti)
+            .bind(token.client_id)
+            .bind(token.scope)
+            .bind(token.audience)
+            .bind(token.issued_at)
+            .bind(token.expires_at)
+            .bind(token.dpop_jkt)
             .execute(pool)
             .await?;
         });

@@ -159,7 +159,7 @@ pub(crate) fn stored(app: &TestApp, config: &Path) -> Value {
 }
 
 /// Signs in through the binary, approving as the seeded administrator.
-async fn login(app: &TestApp, config: &Path) -> String {
+pub(crate) async fn login(app: &TestApp, config: &Path) -> String {
     let login = Login::start(app, config).await;
     app.approve(&login.user_code).await;
     let (code, stderr) = login.finish().await;
@@ -335,7 +335,9 @@ async fn expiry_is_reported_with_its_exit_code() {
     let app = server(|c| c.device_code_ttl = Duration::from_secs(60)).await;
     let _tick = Ticking::start(app.clock.clone());
     let dir = tempfile::tempdir().unwrap();
-    let login = Login::start(&app, dir.path()).await;
+    // Bearer tokens: the server's clock jumps ahead of this machine's,
+    // which would make every DPoP proof look a minute old.
+    let login = Login::start_with(cli(dir.path()), &app, &["--no-browser", "--no-dpop"]).await;
     // Nobody approves; the server's clock passes the code's expiry.
     app.advance(61);
     let (code, stderr) = login.finish().await;
@@ -356,7 +358,9 @@ async fn slow_down_lengthens_the_interval() {
     })
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let login = Login::start(&app, dir.path()).await;
+    // Bearer tokens: the server's frozen clock would see DPoP proofs from
+    // this machine's running one arrive from the future.
+    let login = Login::start_with(cli(dir.path()), &app, &["--no-browser", "--no-dpop"]).await;
     let user_code = UserCode::parse(&login.user_code).unwrap();
     let slowed = tokio::time::timeout(Duration::from_secs(30), async {
         loop {

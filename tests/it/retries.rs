@@ -66,6 +66,7 @@ async fn lose_an_answer(app: &TestApp) -> String {
         device_code: device_code.clone().into(),
         code_verifier: None,
         resources: Vec::new(),
+        dpop_jkt: None,
     };
     let gave_up = tokio::time::timeout(
         Duration::from_millis(300),

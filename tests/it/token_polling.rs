@@ -38,7 +38,9 @@ async fn pending_then_approved_yields_a_jwt() {
         iat,
         exp,
         jti,
+        cnf,
     } = claims;
+    assert_eq!(cnf, None, "a bearer token names no key");
     assert_eq!(iss, "http://localhost:8080");
     assert_eq!(aud.values(), ["http://localhost:8080"]);
     assert_eq!(sub, app.admin_id);

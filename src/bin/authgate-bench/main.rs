@@ -92,7 +92,7 @@ pub(crate) struct Args {
     pub(crate) fill: usize,
     /// Only these scenarios (comma-separated): health, device_code, poll,
     /// poll_signin, tokeninfo, introspect, flow, authorization_code,
-    /// userinfo, client_credentials.
+    /// userinfo, client_credentials, dpop.
     #[arg(long, value_delimiter = ',')]
     pub(crate) only: Vec<String>,
 }
@@ -159,9 +159,14 @@ async fn main() -> Result<()> {
             rows.push(apps::userinfo(&target, tokens).await);
         }
     }
-    if wanted(&args, "client_credentials") {
+    if wanted(&args, "client_credentials") || wanted(&args, "dpop") {
         let machine = machines::machine(&target).await?;
-        rows.push(machines::client_credentials(&target, machine).await);
+        if wanted(&args, "client_credentials") {
+            rows.push(machines::client_credentials(&target, machine.clone()).await);
+        }
+        if wanted(&args, "dpop") {
+            rows.push(machines::dpop(&target, machine).await?);
+        }
     }
     if args.fill > 0 {
         let (codes, secs) = fill::fill(&target, args.fill, 200).await?;

@@ -45,6 +45,9 @@ pub(super) struct Ticket {
     /// The RFC 8707 resources the person saw and approves.
     #[serde(default)]
     resources: Vec<String>,
+    /// RFC 9449 §10 `dpop_jkt`.
+    #[serde(default)]
+    dpop_jkt: Option<String>,
     expires_at: i64,
 }
 
@@ -60,6 +63,7 @@ pub(super) fn ticket_of(core: &Core, request: &AuthorizationRequest) -> Ticket {
         nonce: request.nonce.clone(),
         acr: request.acr.map(|a| a.as_str().to_owned()),
         resources: request.resources.clone(),
+        dpop_jkt: request.dpop_jkt.clone(),
         expires_at: core.clock.now_secs() + TICKET_TTL_SECS,
     }
 }
@@ -191,6 +195,7 @@ pub(super) async fn issue_code(
             scope: ticket.scope,
             code_challenge: ticket.code_challenge,
             nonce: ticket.nonce,
+            dpop_jkt: ticket.dpop_jkt,
             authn,
             created_at: now,
             expires_at: now + secs(core.policy.authorization_code_ttl),

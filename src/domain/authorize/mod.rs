@@ -57,6 +57,8 @@ pub struct AuthorizeParams {
     /// RFC 8707 `resource`: the one parameter that may repeat (one per
     /// resource), in order.
     pub resources: Vec<String>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code is for.
+    pub dpop_jkt: Option<String>,
     /// Known parameters sent more than once (RFC 6749 §3.1 forbids it).
     pub repeated: Vec<&'static str>,
 }
@@ -85,6 +87,7 @@ impl AuthorizeParams {
                     params.resources.push(value.into_owned());
                     continue;
                 }
+                "dpop_jkt" => ("dpop_jkt", &mut params.dpop_jkt),
                 _ => continue,
             };
             if slot.is_some() {
@@ -126,6 +129,9 @@ pub struct AuthorizationRequest {
     /// RFC 8707: the resources (APIs) the tokens are to be for, each one
     /// the client registered; shown on the consent page.
     pub resources: Vec<String>,
+    /// RFC 9449 §10: the code may only be exchanged with a DPoP proof of
+    /// this key (its thumbprint).
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -323,6 +329,15 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
         .map_err(|why| refuse("invalid_target", why))?;
     let code_challenge =
         pkce(&client, challenge, method).map_err(|why| refuse("invalid_request", why.into()))?;
+    let dpop_jkt = match p.dpop_jkt.as_deref() {
+        Some(jkt) if !crate::model::dpop::is_thumbprint(jkt) => {
+            return Err(refuse(
+                "invalid_request",
+                "dpop_jkt must be a SHA-256 JWK thumbprint (43 base64url characters)".into(),
+            ));
+        }
+        jkt => jkt.map(str::to_owned),
+    };
     Ok(AuthorizationRequest {
         client,
         redirect_uri,
@@ -336,6 +351,7 @@ pub async fn check(core: &Core, p: &AuthorizeParams) -> Result<AuthorizationRequ
         login_hint: prompt::clean_login_hint(p.login_hint.as_deref()),
         acr: p.acr_values.as_deref().and_then(Acr::least_requested),
         resources,
+        dpop_jkt,
     })
 }
 

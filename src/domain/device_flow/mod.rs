@@ -218,6 +218,8 @@ pub struct PollRequest {
     pub code_verifier: Option<Secret>,
     /// RFC 8707 §2.2: a subset of the approved resources for this token.
     pub resources: Vec<String>,
+    /// The thumbprint of the key a valid DPoP proof proved (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 /// Answers one poll: an error that speaks RFC 8628 §3.5, or the token.
@@ -229,6 +231,7 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
     let client = client::authenticate_for(core, &req.client, GrantType::DeviceCode).await?;
     let hash = hash_secret(req.device_code.expose());
     let verifier = req.code_verifier.as_ref().map(Secret::expose);
+    let dpop = req.dpop_jkt.as_deref();
     let now_ms = core.clock.now_ms();
     let mut polled = core
         .store
@@ -240,8 +243,16 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
         remembered: true,
     } = &polled
     {
-        match token::redeem_device_code(core, &client, code, user_id, verifier, &req.resources)
-            .await
+        match token::redeem_device_code(
+            core,
+            &client,
+            code,
+            user_id,
+            verifier,
+            &req.resources,
+            dpop,
+        )
+        .await
         {
             Err(Error::InvalidGrant(_)) => {
                 polled = core
@@ -266,8 +277,16 @@ pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
             Err(Error::ExpiredToken)
         }
         Polled::Redeem { code, user_id, .. } => {
-            token::redeem_device_code(core, &client, &code, &user_id, verifier, &req.resources)
-                .await
+            token::redeem_device_code(
+                core,
+                &client,
+                &code,
+                &user_id,
+                verifier,
+                &req.resources,
+                dpop,
+            )
+            .await
         }
         Polled::Replayed(code) => replayed(core, &client, &code).await,
     }

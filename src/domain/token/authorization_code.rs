@@ -8,7 +8,7 @@
 //! is `invalid_grant`, and the tokens the first redemption produced are
 //! revoked with their grant (RFC 6749 §4.1.2).
 
-use super::{IssuedToken, mint_access, mint_refresh};
+use super::{Issue, IssuedToken, mint_access, mint_refresh};
 use crate::crypto::hash_secret;
 use crate::domain::client::{self, ClientCredentials};
 use crate::domain::oidc::{self, IdTokenFor};
@@ -33,6 +33,8 @@ pub struct CodeRequest {
     /// RFC 8707 `resource` parameters: a subset of the approved resources
     /// for this token (all of them when none).
     pub resources: Vec<String>,
+    /// The thumbprint of the key a valid DPoP proof proved (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 /// Redeems an authorization code for an access token (and a refresh token
@@ -45,6 +47,16 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         .find_authorization_code(&hash_secret(req.code.expose()))
         .await?
         .ok_or_else(|| invalid("unknown authorization code"))?;
+    // RFC 9449 §10.1: a code bound to a key needs a proof of that key.
+    // Refused before the redemption, so the client that holds the key
+    // still can.
+    if let Some(bound) = &code.dpop_jkt
+        && req.dpop_jkt.as_ref() != Some(bound)
+    {
+        return Err(invalid(
+            "the authorization request named a DPoP key (dpop_jkt): send a DPoP proof of it",
+        ));
+    }
     let grant_id = GrantId::new(core.random.ordered_id(core.clock.now_ms()));
     let redeemed = match code.redeem(
         core.clock.secs(),
@@ -85,15 +97,14 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         amr: Some(code.authn.amr.to_stored()),
         resources: resource::to_stored(&code.resources),
     };
-    let access = mint_access(
-        core,
-        &code.user_id,
-        &code.client_id,
-        &code.scope,
-        &grant.id,
-        None,
-        &audience,
-    )?;
+    let issue = Issue {
+        user_id: &code.user_id,
+        client_id: &code.client_id,
+        scope: &code.scope,
+        grant_id: &grant.id,
+        dpop_jkt: req.dpop_jkt.as_deref(),
+    };
+    let access = mint_access(core, &issue, None, &audience)?;
     let id_token = oidc::id_token(
         core,
         IdTokenFor {
@@ -106,9 +117,7 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         },
     )
     .await?;
-    let refresh = client
-        .refresh_tokens
-        .then(|| mint_refresh(core, &grant.id, &code.user_id, &code.client_id, &code.scope));
+    let refresh = client.refresh_tokens.then(|| mint_refresh(core, &issue));
     let audit = audit::stamp(
         core,
         NewAuditEvent {

@@ -9,13 +9,14 @@
 //! no person to describe or to stay signed in.
 
 use super::{Core, Error, Result, secs};
-use crate::crypto::jwt::{AccessClaims, Audience};
+use crate::crypto::jwt::{AccessClaims, Audience, Confirmation};
 use crate::domain::client::{self, ClientCredentials};
 use crate::metrics::Grant;
 use crate::model::client::GrantType;
 use crate::model::resource;
 use crate::model::scope::Scopes;
 use crate::model::token::IssuedToken;
+use crate::store::NewMachineToken;
 
 /// Scopes that only mean something for a person.
 const PERSONAL: [&str; 4] = ["openid", "profile", "email", "offline_access"];
@@ -30,6 +31,8 @@ pub struct ClientCredentialsRequest {
     /// RFC 8707 `resource` parameters, each one of the client's registered
     /// resources; they become the token's `aud` (the issuer when none).
     pub resources: Vec<String>,
+    /// The thumbprint of the key a valid DPoP proof proved (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 /// Issues an access token to the authenticated client itself.
@@ -86,17 +89,19 @@ pub async fn issue_to_client(
         iat: now,
         exp: now + secs(core.policy.access_token_ttl),
         jti: core.random.ordered_id(core.clock.now_ms()),
+        cnf: Confirmation::of(request.dpop_jkt.as_deref()),
     };
     let access_token = core.signer.sign(&claims)?;
     core.store
-        .insert_machine_token(
-            &claims.jti,
-            &claims.client_id,
-            &scope,
-            &resource::to_stored(&resources),
-            now,
-            claims.exp,
-        )
+        .insert_machine_token(&NewMachineToken {
+            jti: &claims.jti,
+            client_id: &claims.client_id,
+            scope: &scope,
+            audience: &resource::to_stored(&resources),
+            issued_at: now,
+            expires_at: claims.exp,
+            dpop_jkt: request.dpop_jkt.as_deref(),
+        })
         .await?;
     core.metrics.token_issued(Grant::ClientCredentials);
     Ok(IssuedToken {

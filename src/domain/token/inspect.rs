@@ -78,6 +78,12 @@ async fn inspect_uncached(core: &Core, token: &str) -> Result<TokenInfo> {
             "the access token's audience is not the one it was issued for".into(),
         ));
     }
+    // The same for the DPoP key it is bound to (RFC 9449 §6).
+    if claims.cnf.as_ref().map(|c| c.jkt.as_str()) != record.dpop_jkt.as_deref() {
+        return Err(Error::InvalidToken(
+            "the access token's key binding is not the one it was issued with".into(),
+        ));
+    }
     if record.user_disabled == Some(true) || record.client_disabled {
         return Err(Error::InvalidToken(
             "the access token's user or client is disabled".into(),
@@ -92,6 +98,7 @@ async fn inspect_uncached(core: &Core, token: &str) -> Result<TokenInfo> {
         issued_at: record.issued_at,
         expires_at: record.expires_at,
         audience,
+        dpop_jkt: record.dpop_jkt,
         authn: record.auth_time.map(|time| Authentication {
             time: UnixSecs(time),
             amr: Amr::from_stored(record.amr.as_deref()),

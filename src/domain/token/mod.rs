@@ -35,7 +35,6 @@ use super::client::{self, Client, ClientCredentials};
 use super::oidc::{self, IdTokenFor};
 use super::{Core, Error, Result, audit, secs, user_agent};
 use crate::crypto::hash_secret;
-use crate::crypto::jwt::{AccessClaims, Audience};
 use crate::metrics::{Grant, Revoker};
 use crate::model::audit::AuditAction;
 use crate::model::authn::{Amr, Authentication};
@@ -46,84 +45,18 @@ use crate::model::resource;
 use crate::model::scope::Scopes;
 use crate::model::time::UnixSecs;
 use crate::model::{DeviceCode, Secret};
-use crate::store::{NewAccessToken, NewAuditEvent, NewGrant, NewRefreshToken, RedemptionRows};
+use crate::store::{NewAuditEvent, NewGrant, RedemptionRows};
 
 mod authorization_code;
 mod client_credentials;
 mod inspect;
+mod mint;
 pub use authorization_code::*;
 pub use client_credentials::*;
 pub use inspect::*;
+use mint::{Issue, mint_access, mint_refresh};
 
 pub use crate::model::token::IssuedToken;
-
-/// A signed access token and the row that records it.
-struct MintedAccess {
-    jwt: String,
-    row: NewAccessToken,
-}
-
-/// `audience` is the RFC 8707 resources the token is for (the issuer when
-/// empty), checked by the caller against what the grant approved.
-fn mint_access(
-    core: &Core,
-    user_id: &str,
-    client_id: &str,
-    scope: &str,
-    grant_id: &str,
-    device_code_id: Option<&str>,
-    audience: &[String],
-) -> Result<MintedAccess> {
-    let now = core.clock.now_secs();
-    let claims = AccessClaims {
-        iss: core.policy.issuer.clone(),
-        sub: user_id.to_owned(),
-        aud: Audience::of_access_token(&core.policy.issuer, audience),
-        client_id: client_id.to_owned(),
-        scope: scope.to_owned(),
-        iat: now,
-        exp: now + secs(core.policy.access_token_ttl),
-        jti: core.random.ordered_id(core.clock.now_ms()),
-    };
-    let jwt = core.signer.sign(&claims)?;
-    Ok(MintedAccess {
-        jwt,
-        row: NewAccessToken {
-            jti: claims.jti,
-            user_id: claims.sub,
-            client_id: claims.client_id,
-            scope: claims.scope,
-            device_code_id: device_code_id.map(str::to_owned),
-            grant_id: grant_id.to_owned(),
-            issued_at: now,
-            expires_at: claims.exp,
-            audience: resource::to_stored(audience),
-        },
-    })
-}
-
-/// A new refresh token: the secret for the client, the row for the store.
-fn mint_refresh(
-    core: &Core,
-    grant_id: &str,
-    user_id: &str,
-    client_id: &str,
-    scope: &str,
-) -> (String, NewRefreshToken) {
-    let now = core.clock.now_secs();
-    let secret = core.random.token(32);
-    let row = NewRefreshToken {
-        id: core.random.ordered_id(core.clock.now_ms()),
-        token_hash: hash_secret(&secret),
-        grant_id: grant_id.to_owned(),
-        client_id: client_id.to_owned(),
-        user_id: user_id.to_owned(),
-        scope: scope.to_owned(),
-        issued_at: now,
-        expires_at: now + secs(core.policy.refresh_token_ttl),
-    };
-    (secret, row)
-}
 
 /// Exchanges an approved device code for tokens, once.
 ///
@@ -140,6 +73,7 @@ pub async fn redeem_device_code(
     user_id: &str,
     code_verifier: Option<&str>,
     resources: &[String],
+    dpop_jkt: Option<&str>,
 ) -> Result<IssuedToken> {
     let now = core.clock.now_secs();
     // The model's word on whether it may be redeemed now; the store's
@@ -181,15 +115,14 @@ pub async fn redeem_device_code(
         amr: Some(authn.amr.to_stored()),
         resources: resource::to_stored(&code.resources),
     };
-    let access = mint_access(
-        core,
+    let issue = Issue {
         user_id,
-        &code.client_id,
-        &code.scope,
-        &grant.id,
-        Some(&code.id),
-        &audience,
-    )?;
+        client_id: &code.client_id,
+        scope: &code.scope,
+        grant_id: &grant.id,
+        dpop_jkt,
+    };
+    let access = mint_access(core, &issue, Some(&code.id), &audience)?;
     let id_token = oidc::id_token(
         core,
         IdTokenFor {
@@ -202,9 +135,7 @@ pub async fn redeem_device_code(
         },
     )
     .await?;
-    let refresh = client
-        .refresh_tokens
-        .then(|| mint_refresh(core, &grant.id, user_id, &code.client_id, &code.scope));
+    let refresh = client.refresh_tokens.then(|| mint_refresh(core, &issue));
     let audit = audit::stamp(
         core,
         NewAuditEvent {
@@ -285,6 +216,8 @@ pub struct RefreshRequest {
     /// RFC 8707 `resource` parameters: a subset of the grant's resources
     /// for this access token (all of them when none).
     pub resources: Vec<String>,
+    /// The thumbprint of the key a valid DPoP proof proved (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 /// Rotates a refresh token: a new access token (scope and resources
@@ -301,6 +234,11 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         .await?
         .ok_or_else(|| invalid("unknown refresh token"))?;
     let now = core.clock.now_secs();
+    // Before the rotation: a token stolen without its key is refused, and
+    // stays usable by the client that holds the key.
+    record
+        .proof_fits(req.dpop_jkt.as_deref(), !client.is_confidential())
+        .map_err(|refusal| invalid(refusal.describe()))?;
     let rotated = match record.rotate(&client.id, UnixSecs(now)) {
         Ok(rotated) => rotated,
         Err(RefreshRefusal::Reused) => {
@@ -328,10 +266,13 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         .map_err(Error::InvalidTarget)?;
     let access = mint_access(
         core,
-        &record.user_id,
-        &client.id,
-        &scope.to_string(),
-        &record.grant_id,
+        &Issue {
+            user_id: &record.user_id,
+            client_id: &client.id,
+            scope: &scope.to_string(),
+            grant_id: &record.grant_id,
+            dpop_jkt: req.dpop_jkt.as_deref(),
+        },
         None,
         &audience,
     )?;
@@ -351,10 +292,13 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
     .await?;
     let (secret, next) = mint_refresh(
         core,
-        &record.grant_id,
-        &record.user_id,
-        &client.id,
-        &record.scope,
+        &Issue {
+            user_id: &record.user_id,
+            client_id: &client.id,
+            scope: &record.scope,
+            grant_id: &record.grant_id,
+            dpop_jkt: req.dpop_jkt.as_deref(),
+        },
     );
     if !core
         .store
@@ -503,11 +447,14 @@ pub enum Introspection {
         iat: i64,
         jti: Option<String>,
         /// How the approval behind the token was authenticated.
-        authn: Option<Authentication>,
+        /// (Boxed, as `resources`.)
+        authn: Option<Box<Authentication>>,
         /// The RFC 8707 resources it was issued for: its `aud`, or the
         /// issuer when empty. (Boxed: the variant stays small enough to
         /// return by value.)
         resources: Box<[String]>,
+        /// RFC 9449 §6.2: the DPoP key an access token is bound to.
+        dpop_jkt: Option<String>,
     },
 }
 
@@ -517,14 +464,19 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
         match inspect(core, token).await {
             Ok(info) => Ok(Some(Introspection::Active {
                 sub: info.subject().to_owned(),
-                token_type: "Bearer",
+                token_type: if info.dpop_jkt.is_some() {
+                    "DPoP"
+                } else {
+                    "Bearer"
+                },
+                dpop_jkt: info.dpop_jkt,
                 scope: info.scope,
                 client_id: info.client_id,
                 username: info.username,
                 exp: info.expires_at,
                 iat: info.issued_at,
                 jti: Some(info.jti),
-                authn: info.authn,
+                authn: info.authn.map(Box::new),
                 resources: info.audience.into_boxed_slice(),
             })),
             Err(Error::InvalidToken(_)) => Ok(None),
@@ -545,8 +497,11 @@ pub async fn introspect(core: &Core, token: &str, hint: TokenHint) -> Result<Int
             exp: r.expires_at.0,
             iat: r.issued_at.0,
             jti: None,
-            authn: Some(r.authn),
+            authn: Some(Box::new(r.authn)),
             resources: Box::default(),
+            // RFC 9449 §6.2 speaks of access tokens; a confidential
+            // client's refresh token is not bound to its key anyway.
+            dpop_jkt: None,
         }))
     };
     let found = match hint {

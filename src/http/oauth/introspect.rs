@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::crypto::constant_time_eq;
-use crate::crypto::jwt::Audience;
+use crate::crypto::jwt::{Audience, Confirmation};
 use crate::domain::token::{self, Introspection, TokenHint};
 use crate::domain::{Error, client};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
@@ -106,6 +106,11 @@ pub struct IntrospectionResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub acr: Option<&'static str>,
+    /// RFC 9449 §6.2: `{"jkt": ...}`, the DPoP key an access token is
+    /// bound to (its `token_type` is then `DPoP`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, nullable = false)]
+    pub cnf: Option<Confirmation>,
 }
 
 /// Token introspection for resource servers (RFC 7662).
@@ -187,6 +192,7 @@ pub async fn introspect(
             auth_time: None,
             amr: None,
             acr: None,
+            cnf: None,
         },
         Introspection::Active {
             token_type,
@@ -199,6 +205,7 @@ pub async fn introspect(
             jti,
             authn,
             resources,
+            dpop_jkt,
         } => IntrospectionResponse {
             active: true,
             scope: Some(scope),
@@ -214,6 +221,7 @@ pub async fn introspect(
             auth_time: authn.as_ref().map(|a| a.time.0),
             acr: authn.as_ref().map(|a| a.amr.acr().as_str()),
             amr: authn.map(|a| a.amr.values().to_vec()),
+            cnf: Confirmation::of(dpop_jkt.as_deref()),
         },
     };
     Ok(json_no_store(body))

@@ -77,6 +77,10 @@ pub struct Metadata {
     /// the same for the revocation and introspection endpoints.
     #[schema(value_type = Vec<String>)]
     pub token_endpoint_auth_signing_alg_values_supported: [&'static str; 3],
+    /// RFC 9449 §5.1: what DPoP proofs may be signed with. A client that
+    /// sends one gets tokens bound to its key.
+    #[schema(value_type = Vec<String>)]
+    pub dpop_signing_alg_values_supported: [&'static str; 3],
     #[schema(value_type = Vec<String>)]
     pub revocation_endpoint_auth_signing_alg_values_supported: [&'static str; 3],
     #[schema(value_type = Vec<String>)]
@@ -153,6 +157,7 @@ pub async fn metadata(State(state): State<AppState>) -> Result<Response, ApiErro
         acr_values_supported: crate::model::authn::Acr::ALL.map(|a| a.as_str()),
         claim_types_supported: ["normal"],
         token_endpoint_auth_signing_alg_values_supported: client_assertion::ALGORITHMS,
+        dpop_signing_alg_values_supported: crate::domain::dpop::ALGORITHMS,
         revocation_endpoint_auth_signing_alg_values_supported: client_assertion::ALGORITHMS,
         introspection_endpoint_auth_signing_alg_values_supported: client_assertion::ALGORITHMS,
         subject_types_supported: ["public"],

@@ -2,17 +2,21 @@
 //! RFC 6749 §4.1.3 with RFC 7636 §4.5).
 
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
-use crate::domain::Error;
 use crate::domain::device_flow::{self, PollRequest};
+use crate::domain::dpop::{self, Place};
 use crate::domain::token::{self, ClientCredentialsRequest, CodeRequest, RefreshRequest};
+use crate::domain::{Error, token::IssuedToken};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
 use crate::http::extract::form::OAuthParams;
-use crate::http::extract::{BodyCredentials, ClientAuth, ClientIp, OAuthForm, client_credentials};
+use crate::http::extract::{
+    BodyCredentials, ClientAuth, ClientIp, DpopProof, OAuthForm, client_credentials,
+};
 use crate::http::openapi::FORM;
 use crate::http::paths;
 use crate::model::Secret;
@@ -245,6 +249,9 @@ pub struct TokenResponse {
 /// `expired_token` are all 400. A device code redeemed twice is
 /// `invalid_grant` and revokes the tokens it produced, and so is an
 /// authorization code used twice (RFC 6749 §4.1.2).
+///
+/// With a `DPoP` proof (RFC 9449) the access token is bound to the proof's
+/// key: `token_type` is `DPoP` and the JWT carries `cnf.jkt`.
 #[utoipa::path(
     post,
     path = paths::TOKEN,
@@ -257,7 +264,9 @@ pub struct TokenResponse {
         (status = 400, description = "`invalid_request`, `invalid_client` (no HTTP Basic), `invalid_grant`, \
             `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_target` (RFC 8707 \
             `resource` malformed, not registered for the client, or not approved for the grant), `authorization_pending`, \
-            `slow_down` (with `interval`), `access_denied` or `expired_token`", body = ErrorBody),
+            `slow_down` (with `interval`), `access_denied` or `expired_token`; `invalid_dpop_proof` (a `DPoP` \
+            header that is repeated, malformed, for another request, too old or replayed) or `use_dpop_nonce` \
+            (DPOP_NONCE on: retry with the `DPoP-Nonce` sent)", body = ErrorBody),
         (status = 401, description = "`invalid_client` with HTTP Basic", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
         (status = 413, description = "`invalid_request`: body over 64 KiB", body = ErrorBody),
@@ -267,14 +276,55 @@ pub struct TokenResponse {
 pub async fn token(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    DpopProof(proof): DpopProof,
     auth: ClientAuth,
-    OAuthForm(mut form): OAuthForm<TokenForm>,
-) -> Result<Response, ApiError> {
+    OAuthForm(form): OAuthForm<TokenForm>,
+) -> Response {
+    let mut response = match grant(&state, ip, proof, auth, form).await {
+        Ok((issued, bound)) => json_no_store(TokenResponse {
+            access_token: issued.access_token,
+            // RFC 9449 §5: a bound token is a DPoP token.
+            token_type: if bound { "DPoP" } else { "Bearer" },
+            expires_in: issued.expires_in,
+            scope: issued.scope,
+            refresh_token: issued.refresh_token,
+            id_token: issued.id_token,
+        }),
+        Err(e) => e.into_response(),
+    };
+    // RFC 9449 §8: every answer carries the nonce for the next proof.
+    if let Some(nonce) = dpop::nonce(&state.core)
+        && let Ok(value) = HeaderValue::from_str(&nonce)
+    {
+        response.headers_mut().insert("dpop-nonce", value);
+    }
+    response
+}
+
+/// Issues the tokens of one grant, with whether they are DPoP-bound.
+async fn grant(
+    state: &AppState,
+    ip: Option<std::net::IpAddr>,
+    proof: Option<String>,
+    auth: ClientAuth,
+    mut form: TokenForm,
+) -> Result<(IssuedToken, bool), ApiError> {
     let grant_type = form
         .grant_type
         .as_deref()
         .filter(|g| !g.is_empty())
         .ok_or_else(|| Error::InvalidRequest("grant_type is required".into()))?;
+    // RFC 9449 §5: with a valid proof, every grant's token is bound to
+    // the proof's key.
+    let dpop_jkt = dpop::prove(
+        &state.core,
+        proof.as_deref(),
+        "POST",
+        paths::TOKEN,
+        None,
+        Place::TokenEndpoint,
+    )
+    .await?;
     let issued = match grant_type {
         DEVICE_CODE_GRANT => {
             let client = client_credentials(auth, form.body_credentials())?;
@@ -289,6 +339,7 @@ pub async fn token(
                     device_code,
                     code_verifier: form.code_verifier.filter(|v| !v.is_empty()),
                     resources: form.resource,
+                    dpop_jkt: dpop_jkt.clone(),
                 },
             )
             .await?
@@ -305,6 +356,7 @@ pub async fn token(
                     code_verifier: form.code_verifier.filter(|v| !v.is_empty()),
                     ip: ip.map(|ip| ip.to_string()),
                     resources: form.resource,
+                    dpop_jkt: dpop_jkt.clone(),
                 },
             )
             .await?
@@ -320,6 +372,7 @@ pub async fn token(
                     scope: form.scope,
                     ip: ip.map(|ip| ip.to_string()),
                     resources: form.resource,
+                    dpop_jkt: dpop_jkt.clone(),
                 },
             )
             .await?
@@ -332,6 +385,7 @@ pub async fn token(
                     client,
                     scope: form.scope,
                     resources: form.resource,
+                    dpop_jkt: dpop_jkt.clone(),
                 },
             )
             .await?
@@ -344,14 +398,7 @@ pub async fn token(
             .into());
         }
     };
-    Ok(json_no_store(TokenResponse {
-        access_token: issued.access_token,
-        token_type: "Bearer",
-        expires_in: issued.expires_in,
-        scope: issued.scope,
-        refresh_token: issued.refresh_token,
-        id_token: issued.id_token,
-    }))
+    Ok((issued, dpop_jkt.is_some()))
 }
 
 impl TokenForm {

@@ -6,9 +6,10 @@ use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::crypto::jwt::Confirmation;
 use crate::domain::{Error, token};
 use crate::http::error::{ApiError, ErrorBody, json_no_store};
-use crate::http::extract::bearer_token;
+use crate::http::extract::{Presented, presented_token, proven_token};
 use crate::http::paths;
 use crate::state::AppState;
 
@@ -46,6 +47,10 @@ pub struct TokenInfoResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub acr: Option<&'static str>,
+    /// RFC 9449 §6.2: `{"jkt": ...}` for a DPoP-bound token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, nullable = false)]
+    pub cnf: Option<Confirmation>,
 }
 
 /// Checks an access token for a resource server.
@@ -77,8 +82,8 @@ pub async fn tokeninfo(
             .map(|(_, value)| value.into_owned())
             .filter(|t| !t.is_empty())
     });
-    let from_header = bearer_token(&headers);
-    let token = match (from_header, from_query) {
+    let from_header = presented_token(&headers);
+    let token = match (from_header, from_query.map(Presented::Bearer)) {
         (Some(_), Some(_)) => {
             return Err(
                 Error::InvalidRequest("send the access token in one place only".into()).into(),
@@ -92,7 +97,15 @@ pub async fn tokeninfo(
             .into());
         }
     };
+    let (token, dpop_jkt) =
+        proven_token(&state.core, &headers, token, "GET", paths::TOKEN_INFO).await?;
     let info = token::inspect(&state.core, &token).await?;
+    // A resource server may forward a bound token it received as Bearer to
+    // check it (it sees `cnf` and checks the proof itself); a token sent
+    // here as DPoP must be proved with its own key.
+    if dpop_jkt.is_some() {
+        crate::domain::dpop::binding_holds(info.dpop_jkt.as_deref(), dpop_jkt.as_deref())?;
+    }
     Ok(json_no_store(TokenInfoResponse {
         active: true,
         sub: info.subject().to_owned(),
@@ -100,7 +113,12 @@ pub async fn tokeninfo(
         username: info.username,
         client_id: info.client_id,
         scope: info.scope,
-        token_type: "Bearer",
+        token_type: if info.dpop_jkt.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        },
+        cnf: Confirmation::of(info.dpop_jkt.as_deref()),
         iat: info.issued_at,
         exp: info.expires_at,
         expires_in: (info.expires_at - state.core.clock.now_secs()).max(0),

@@ -4,7 +4,9 @@
 //! The access token comes as `Authorization: Bearer` or, on POST, as the
 //! form parameter `access_token` (RFC 6750 §2.1, §2.2) — never from the
 //! query string, which ends up in logs. It is checked exactly as
-//! tokeninfo checks it (the same cached path).
+//! tokeninfo checks it (the same cached path). A DPoP-bound token comes as
+//! `Authorization: DPoP` with a proof of its key (RFC 9449 §7.1); as
+//! `Bearer` it is refused.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -16,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::domain::{Error, oidc};
 use crate::http::error::{ApiError, ErrorBody, json_no_store, no_store};
-use crate::http::extract::bearer_token;
+use crate::http::extract::{Presented, presented_token, proven_token};
 use crate::http::openapi::FORM;
 use crate::http::paths;
 use crate::state::AppState;
@@ -68,7 +70,7 @@ pub struct UserInfoForm {
         (status = 200, description = "Claims about the user", body = UserInfoResponse,
             headers(("Cache-Control" = String, description = "`no-store`"))),
         (status = 400, description = "`invalid_request`: a token in two places", body = ErrorBody),
-        (status = 401, description = "No token (a bare challenge), or `invalid_token`: unknown, expired, revoked, badly signed, or issued for another resource (RFC 8707 `aud`)", body = ErrorBody,
+        (status = 401, description = "No token (a bare challenge), or `invalid_token`: unknown, expired, revoked, badly signed, issued for another resource (RFC 8707 `aud`), or DPoP-bound and sent as Bearer; `invalid_dpop_proof`: a token sent as `DPoP` without a good proof of its key", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
         (status = 403, description = "`insufficient_scope`: the token lacks `openid`", body = ErrorBody,
             headers(("WWW-Authenticate" = String))),
@@ -79,7 +81,8 @@ pub async fn userinfo_get(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    answer(&state, bearer_token(&headers)).await
+    let presented = presented_token(&headers);
+    answer(&state, &headers, "GET", presented).await
 }
 
 /// OpenID Connect UserInfo by POST: the token as a bearer header or the
@@ -117,15 +120,15 @@ pub async fn userinfo_post(
         }
     })?;
     let from_form = form_token(&headers, &body)?;
-    let token = match (bearer_token(&headers), from_form) {
+    let token = match (presented_token(&headers), from_form) {
         (Some(_), Some(_)) => {
             return Err(
                 Error::InvalidRequest("send the access token in one place only".into()).into(),
             );
         }
-        (header, form) => header.or(form),
+        (header, form) => header.or(form.map(Presented::Bearer)),
     };
-    answer(&state, token).await
+    answer(&state, &headers, "POST", token).await
 }
 
 /// The form's `access_token`, when the body is a form (RFC 6750 §2.2);
@@ -151,11 +154,18 @@ fn form_token(headers: &HeaderMap, body: &[u8]) -> Result<Option<String>, ApiErr
     Ok(found.filter(|t| !t.is_empty()))
 }
 
-async fn answer(state: &AppState, token: Option<String>) -> Result<Response, ApiError> {
-    let Some(token) = token else {
+async fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &str,
+    presented: Option<Presented>,
+) -> Result<Response, ApiError> {
+    let Some(presented) = presented else {
         return Ok(challenge());
     };
-    let info = oidc::userinfo(&state.core, &token).await?;
+    let (token, dpop_jkt) =
+        proven_token(&state.core, headers, presented, method, paths::USERINFO).await?;
+    let info = oidc::userinfo(&state.core, &token, dpop_jkt.as_deref()).await?;
     Ok(json_no_store(UserInfoResponse {
         sub: info.sub,
         name: info.claims.name,
@@ -173,6 +183,11 @@ fn challenge() -> Response {
     headers.insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Bearer realm=\"authgate\""),
+    );
+    // RFC 9449 §7.1: DPoP is offered too.
+    headers.append(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("DPoP algs=\"ES256 EdDSA RS256\""),
     );
     no_store(headers);
     response

@@ -99,6 +99,7 @@ pub struct DecisionForm {
         ("code_challenge" = Option<String>, Query, description = "S256 challenge; required for public clients"),
         ("code_challenge_method" = Option<String>, Query, description = "`S256` (`plain` is refused)"),
         ("nonce" = Option<String>, Query),
+        ("dpop_jkt" = Option<String>, Query, description = "RFC 9449 §10: the code is then only exchanged with a DPoP proof of this key"),
         ("prompt" = Option<String>, Query, description = "`none`, `login`, `consent`, `select_account` (OpenID Connect Core §3.1.2.1)"),
         ("max_age" = Option<i64>, Query, description = "Sign in again when the sign-in is older (seconds)"),
         ("login_hint" = Option<String>, Query, description = "Prefills the username on the sign-in form"),

@@ -264,6 +264,7 @@ fn redemption(i: usize, n: usize) -> (NewGrant, NewAccessToken) {
         issued_at: 2,
         expires_at: 3,
         audience: String::new(),
+        dpop_jkt: None,
     };
     (grant, access)
 }

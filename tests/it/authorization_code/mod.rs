@@ -19,15 +19,15 @@ mod remembered;
 mod single_use;
 
 /// RFC 7636 Appendix B.
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const APP: &str = "web-app";
-const REDIRECT: &str = "https://app.example/callback";
+pub(crate) const APP: &str = "web-app";
+pub(crate) const REDIRECT: &str = "https://app.example/callback";
 const ISSUER: &str = "http://localhost:8080";
 
 /// An app with a public client `web-app` (refresh tokens on) whose
 /// redirect URIs are [`REDIRECT`] and a loopback one.
-async fn spawn() -> TestApp {
+pub(crate) async fn spawn() -> TestApp {
     let app = TestApp::spawn().await;
     app.add_client(APP, None, "read write", true).await;
     app.core
@@ -55,7 +55,7 @@ fn request() -> Vec<(&'static str, String)> {
 }
 
 /// `request()` with `name` set to `value` (or removed when `None`).
-fn with(name: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {
+pub(crate) fn with(name: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {
     let mut pairs: Vec<_> = request().into_iter().filter(|(k, _)| *k != name).collect();
     if let Some(value) = value {
         pairs.push((name, value.to_owned()));
@@ -97,7 +97,7 @@ async fn answer(app: &TestApp, page: &Page, decision: &str) -> String {
 
 /// Approves `pairs` (signed in) and returns the code: on the consent page,
 /// or at once when the consent is remembered.
-async fn code_for(app: &TestApp, pairs: &[(&str, String)]) -> String {
+pub(crate) async fn code_for(app: &TestApp, pairs: &[(&str, String)]) -> String {
     let page = app.page(&authorize_path(pairs)).await;
     let location = match page.status {
         200 => answer(app, &page, "approve").await,

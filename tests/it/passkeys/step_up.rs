@@ -59,7 +59,7 @@ async fn approve_and_read_authn(
     else {
         panic!("the new token is active");
     };
-    authn.expect("the grant's authentication")
+    *authn.expect("the grant's authentication")
 }
 
 #[tokio::test]
