@@ -5,7 +5,8 @@
 // page instead of sending the person to it; an administrator finds it at
 // the top of /admin/clients and approves it by clicking; then the client,
 // unmodified oauth4webapi, completes the authorization code grant with
-// PKCE while a person approves in the browser. Screenshots at 390 and
+// PKCE and an RFC 8707 resource (the MCP server it is for, allowed at the
+// approval) while a person approves in the browser. Screenshots at 390 and
 // 1280 px wide.
 import * as oauth from 'oauth4webapi';
 import { expect, signIn, test } from '../fixtures';
@@ -39,6 +40,7 @@ test('a client registers itself, an administrator approves it, and it signs a pe
   const app = await startApp('Back in the agent');
   try {
     const redirectUri = `http://127.0.0.1:${app.port}/callback`;
+    const mcpServer = 'https://mcp.example/api';
     // The client registers itself, as MCP clients do.
     const registered = await fetch(as.registration_endpoint!, {
       method: 'POST',
@@ -72,6 +74,7 @@ test('a client registers itself, an administrator approves it, and it signs a pe
       state,
       code_challenge: challenge,
       code_challenge_method: 'S256',
+      resource: mcpServer,
     })) authorize.searchParams.set(k, v);
 
     // While it waits: an error page, never the way back to the client
@@ -94,6 +97,7 @@ test('a client registers itself, an administrator approves it, and it signs a pe
     await expect(registration).toContainText('mcp-agent 0.9.1');
     await expect(registration).toContainText(redirectUri);
     await both(page, 'registration-client');
+    await page.getByLabel('Resources its tokens may be for (optional)').fill(mcpServer);
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await expect(page.getByText('Client approved.')).toBeVisible();
     await expect(page.getByRole('button', { name: 'Approve', exact: true })).toHaveCount(0);
@@ -101,16 +105,23 @@ test('a client registers itself, an administrator approves it, and it signs a pe
     // Now the person approves, and the client redeems with PKCE.
     await page.goto(authorize.href);
     await expect(page.getByRole('heading', { name: 'Sign in to MCP agent?' })).toBeVisible();
+    await expect(page.getByTestId('resources')).toContainText('mcp.example');
     await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await page.waitForURL((url) => url.origin === `http://127.0.0.1:${app.port}`);
     await expect(page.getByRole('heading', { name: 'Back in the agent' })).toBeVisible();
     const params = oauth.validateAuthResponse(as, client, new URL(page.url()), state);
     const response = await oauth.authorizationCodeGrantRequest(
-      as, client, oauth.None(), params, redirectUri, verifier, insecure,
+      as, client, oauth.None(), params, redirectUri, verifier,
+      { ...insecure, additionalParameters: { resource: mcpServer } },
     );
     const tokens = await oauth.processAuthorizationCodeResponse(as, client, response);
     expect(tokens.token_type).toBe('bearer');
     expect(tokens.scope).toBe('read');
+    // The MCP server checks the token locally: it is for that server.
+    const call = new Request(mcpServer, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    const claims = await oauth.validateJwtAccessToken(as, call, mcpServer, insecure);
+    expect(claims.aud).toBe(mcpServer);
+    expect(claims.client_id).toBe(client.client_id);
   } finally {
     await app.close();
   }
