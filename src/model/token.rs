@@ -12,6 +12,10 @@ pub struct IssuedToken {
     pub refresh_token: Option<String>,
     /// OpenID Connect: with `openid` in the scope.
     pub id_token: Option<String>,
+    /// The access token is bound to a DPoP key (RFC 9449 §5): its
+    /// `token_type` is `DPoP`. Kept with the tokens, so that a retry handed
+    /// a lost answer's tokens is told what they are, proof or not.
+    pub dpop_bound: bool,
 }
 
 impl fmt::Debug for IssuedToken {
@@ -25,6 +29,7 @@ impl fmt::Debug for IssuedToken {
                 &self.refresh_token.as_ref().map(|_| "[redacted]"),
             )
             .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .field("dpop_bound", &self.dpop_bound)
             .finish()
     }
 }
@@ -112,6 +117,7 @@ mod tests {
             scope: "read".into(),
             refresh_token: Some("refresh-secret".into()),
             id_token: Some("id-secret".into()),
+            dpop_bound: true,
         };
         let shown = format!("{issued:?}");
         assert!(!shown.contains("secret"), "{shown}");

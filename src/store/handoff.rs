@@ -178,6 +178,7 @@ mod tests {
                 scope: "read".into(),
                 refresh_token: None,
                 id_token: None,
+                dpop_bound: false,
             },
         }
     }

@@ -49,10 +49,11 @@ impl Blocker {
     }
 }
 
-/// Approves a new flow, then polls it in process and gives up after
-/// 300 ms while the writer waits for the blocker; the redemption commits
-/// once the blocker is gone. Returns the device code.
-async fn lose_an_answer(app: &TestApp) -> String {
+/// Approves a new flow, then polls it in process (with a DPoP proof of
+/// the key `dpop_jkt` names, if any) and gives up after 300 ms while the
+/// writer waits for the blocker; the redemption commits once the blocker
+/// is gone. Returns the device code.
+async fn lose_an_answer(app: &TestApp, dpop_jkt: Option<String>) -> String {
     let (device_code, user_code) = app.start_flow().await;
     app.approve(&user_code).await;
     let blocker = Blocker::lock(app, &user_code).await;
@@ -66,7 +67,7 @@ async fn lose_an_answer(app: &TestApp) -> String {
         device_code: device_code.clone().into(),
         code_verifier: None,
         resources: Vec::new(),
-        dpop_jkt: None,
+        dpop_jkt,
     };
     let gave_up = tokio::time::timeout(
         Duration::from_millis(300),
@@ -94,7 +95,7 @@ async fn lose_an_answer(app: &TestApp) -> String {
 #[tokio::test]
 async fn the_next_poll_receives_the_tokens_of_a_redemption_whose_answer_was_lost() {
     let app = TestApp::spawn().await;
-    let device_code = lose_an_answer(&app).await;
+    let device_code = lose_an_answer(&app, None).await;
 
     let r = app.poll(&device_code).await;
     assert_eq!(r.status, 200, "a retry, not a replay: {:?}", r.json);
@@ -109,9 +110,26 @@ async fn the_next_poll_receives_the_tokens_of_a_redemption_whose_answer_was_lost
 }
 
 #[tokio::test]
+async fn a_retry_is_told_the_tokens_it_receives_are_dpop_bound() {
+    let app = TestApp::spawn().await;
+    let key = crate::dpop::DpopKey::es256();
+    let device_code = lose_an_answer(&app, Some(key.jkt())).await;
+
+    // The retry carries no proof, yet what it receives is bound to the key
+    // of the poll that made it: a Bearer label would send the client to
+    // resources with a token they refuse.
+    let r = app.poll(&device_code).await;
+    assert_eq!(r.status, 200, "a retry, not a replay: {:?}", r.json);
+    assert_eq!(r.json["token_type"], "DPoP", "{:?}", r.json);
+    let token = r.json["access_token"].as_str().unwrap();
+    let claims = crate::dpop::jwt_claims(token);
+    assert_eq!(claims["cnf"]["jkt"], key.jkt());
+}
+
+#[tokio::test]
 async fn a_late_retry_is_a_replay() {
     let app = TestApp::spawn().await;
-    let device_code = lose_an_answer(&app).await;
+    let device_code = lose_an_answer(&app, None).await;
     app.clock.advance(Duration::from_millis(
         u64::try_from(HOLD_MS).unwrap() + 1_000,
     ));

@@ -168,6 +168,7 @@ pub async fn redeem_authorization_code(core: &Core, req: CodeRequest) -> Result<
         scope: code.scope.clone(),
         refresh_token: refresh.map(|(secret, _)| secret),
         id_token,
+        dpop_bound: access.row.dpop_jkt.is_some(),
     })
 }
 

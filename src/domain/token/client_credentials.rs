@@ -110,5 +110,6 @@ pub async fn issue_to_client(
         scope,
         refresh_token: None,
         id_token: None,
+        dpop_bound: claims.cnf.is_some(),
     })
 }

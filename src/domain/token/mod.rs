@@ -162,6 +162,7 @@ pub async fn redeem_device_code(
         scope: code.scope.clone(),
         refresh_token: refresh.as_ref().map(|(secret, _)| secret.clone()),
         id_token,
+        dpop_bound: access.row.dpop_jkt.is_some(),
     };
     match core
         .store
@@ -330,6 +331,7 @@ pub async fn refresh(core: &Core, req: RefreshRequest) -> Result<IssuedToken> {
         scope: scope.to_string(),
         refresh_token: Some(secret),
         id_token,
+        dpop_bound: access.row.dpop_jkt.is_some(),
     })
 }
 

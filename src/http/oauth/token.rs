@@ -281,10 +281,10 @@ pub async fn token(
     OAuthForm(form): OAuthForm<TokenForm>,
 ) -> Response {
     let mut response = match grant(&state, ip, proof, auth, form).await {
-        Ok((issued, bound)) => json_no_store(TokenResponse {
-            access_token: issued.access_token,
+        Ok(issued) => json_no_store(TokenResponse {
             // RFC 9449 §5: a bound token is a DPoP token.
-            token_type: if bound { "DPoP" } else { "Bearer" },
+            token_type: if issued.dpop_bound { "DPoP" } else { "Bearer" },
+            access_token: issued.access_token,
             expires_in: issued.expires_in,
             scope: issued.scope,
             refresh_token: issued.refresh_token,
@@ -301,14 +301,14 @@ pub async fn token(
     response
 }
 
-/// Issues the tokens of one grant, with whether they are DPoP-bound.
+/// Issues the tokens of one grant.
 async fn grant(
     state: &AppState,
     ip: Option<std::net::IpAddr>,
     proof: Option<String>,
     auth: ClientAuth,
     mut form: TokenForm,
-) -> Result<(IssuedToken, bool), ApiError> {
+) -> Result<IssuedToken, ApiError> {
     let grant_type = form
         .grant_type
         .as_deref()
@@ -398,7 +398,7 @@ async fn grant(
             .into());
         }
     };
-    Ok((issued, dpop_jkt.is_some()))
+    Ok(issued)
 }
 
 impl TokenForm {
