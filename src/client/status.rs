@@ -74,6 +74,13 @@ pub async fn run(args: StatusArgs) -> Result<()> {
         "none; sign in again when the access token expires"
     };
     writeln!(out, "  refresh token: {refresh}")?;
+    if creds.dpop {
+        writeln!(
+            out,
+            "  bound to:      the DPoP key in {} (the tokens are useless without it)",
+            store.dpop_key_path(&creds.server).display()
+        )?;
+    }
     writeln!(
         out,
         "  stored in:     {}",

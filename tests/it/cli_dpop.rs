@@ -65,6 +65,16 @@ async fn login_binds_the_tokens_to_a_key_kept_beside_them() {
     assert_ne!(renewed, access);
     assert_eq!(cnf_jkt(&renewed), jkt.as_str());
 
+    // `status` says what the tokens are bound to.
+    let out = run(config, &["status"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("bound to:      the DPoP key in"), "{shown}");
+    assert!(
+        shown.contains(&key_file(&app, config).display().to_string()),
+        "{shown}"
+    );
+
     // Headers for one request, which the resource accepts.
     let url = format!("{}/oauth/tokeninfo", app.base);
     let out = run(config, &["token", "--dpop", "get", &url]).await;
@@ -144,5 +154,12 @@ async fn no_dpop_keeps_bearer_tokens() {
         text(&out.stderr).contains("not DPoP-bound"),
         "{}",
         text(&out.stderr)
+    );
+    let out = run(config, &["status"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        !text(&out.stdout).contains("bound to:"),
+        "{}",
+        text(&out.stdout)
     );
 }
