@@ -15,19 +15,7 @@ const GRANT: &str = "client_credentials";
 async fn machine(app: &TestApp) -> (String, String) {
     let mut spec = admin::client_spec("Nightly job", "read write openid", false).unwrap();
     spec.grant_types = Some(GrantTypes::new([GrantType::ClientCredentials]));
-    let created = admin::create_client(
-        &Ctx::of(&app.core),
-        &Actor::command_line(),
-        &spec,
-        ClientKind::Confidential,
-        None,
-    )
-    .await
-    .unwrap();
-    (
-        created.client_id,
-        created.secret.unwrap().expose().to_owned(),
-    )
+    crate::support::confidential_client(app, &spec).await
 }
 
 async fn ask(app: &TestApp, id: &str, secret: &str, scope: Option<&str>) -> Reply {

@@ -4,7 +4,7 @@
 //! DPoP stays DPoP.
 
 use authgate::crypto::keys::SigningAlg;
-use authgate::domain::admin::{self, Actor, ClientKind, Ctx};
+use authgate::domain::admin;
 use authgate::model::client::{GrantType, GrantTypes};
 
 use super::{DpopKey, bound_tokens, jwt_claims, token};
@@ -31,19 +31,7 @@ async fn confidential(app: &TestApp) -> (String, String) {
         GrantType::RefreshToken,
         GrantType::ClientCredentials,
     ]));
-    let created = admin::create_client(
-        &Ctx::of(&app.core),
-        &Actor::command_line(),
-        &spec,
-        ClientKind::Confidential,
-        None,
-    )
-    .await
-    .unwrap();
-    (
-        created.client_id,
-        created.secret.unwrap().expose().to_owned(),
-    )
+    crate::support::confidential_client(app, &spec).await
 }
 
 /// The CLI client's refresh of `refresh` with `proofs`.

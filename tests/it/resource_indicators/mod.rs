@@ -5,7 +5,7 @@
 //! their refresh in the submodules.
 
 use authgate::crypto::jwt::{AccessClaims, Audience};
-use authgate::domain::admin::{self, Actor, ClientKind, Ctx};
+use authgate::domain::admin;
 use authgate::model::client::{GrantType, GrantTypes};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{DecodingKey, Validation};
@@ -26,19 +26,7 @@ async fn machine(app: &TestApp) -> (String, String) {
     let mut spec = admin::client_spec("Reporting job", "read", false).unwrap();
     spec.grant_types = Some(GrantTypes::new([GrantType::ClientCredentials]));
     spec.resources = Some(admin::resources(&[ORDERS, BILLING]).unwrap());
-    let created = admin::create_client(
-        &Ctx::of(&app.core),
-        &Actor::command_line(),
-        &spec,
-        ClientKind::Confidential,
-        None,
-    )
-    .await
-    .unwrap();
-    (
-        created.client_id,
-        created.secret.unwrap().expose().to_owned(),
-    )
+    crate::support::confidential_client(app, &spec).await
 }
 
 async fn ask(app: &TestApp, id: &str, secret: &str, resources: &[&str]) -> Reply {

@@ -562,3 +562,23 @@ impl TestApp {
         .await
     }
 }
+
+/// Registers a confidential client with a secret, as the command line
+/// does, for `spec`; its id and secret.
+pub async fn confidential_client(
+    app: &TestApp,
+    spec: &authgate::domain::admin::ClientSpec,
+) -> (String, String) {
+    use authgate::domain::admin::{self, Actor, ClientKind, Ctx};
+    let created = admin::create_client(
+        &Ctx::of(&app.core),
+        &Actor::command_line(),
+        spec,
+        ClientKind::Confidential,
+        None,
+    )
+    .await
+    .expect("register the client");
+    let secret = created.secret.expect("a confidential client has a secret");
+    (created.client_id, secret.expose().to_owned())
+}
