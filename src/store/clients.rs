@@ -250,56 +250,68 @@ impl Store {
         jti: &str,
         expires_at: i64,
     ) -> Result<bool> {
-        let n = on_pool!(writer self, pool => {
-            sqlx::query(
-                "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (client_id, jti) DO NOTHING",
-            )
-            .bind(client_id)
-            .bind(jti)
-            .bind(expires_at)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        Ok(n == 1)
+        self.first_use(
+            "INSERT INTO client_assertions (client_id, jti, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (client_id, jti) DO NOTHING",
+            client_id,
+            jti,
+            expires_at,
+        )
+        .await
     }
 
     /// Records the `jti` of a DPoP proof by the key `jkt` until
     /// `expires_at`: `true` the first time, `false` when any instance saw
     /// it before (RFC 9449 §11.1).
     pub async fn accept_dpop_proof(&self, jkt: &str, jti: &str, expires_at: i64) -> Result<bool> {
+        self.first_use(
+            "INSERT INTO dpop_proofs (jkt, jti, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (jkt, jti) DO NOTHING",
+            jkt,
+            jti,
+            expires_at,
+        )
+        .await
+    }
+
+    /// Runs `insert`, an `INSERT ... ON CONFLICT DO NOTHING` of (`owner`,
+    /// `jti`, `expires_at`): whether the row is new, i.e. this is the
+    /// first use of that `jti` on any instance.
+    async fn first_use(
+        &self,
+        insert: &'static str,
+        owner: &str,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<bool> {
         let n = on_pool!(writer self, pool => {
-            sqlx::query(
-                "INSERT INTO dpop_proofs (jkt, jti, expires_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT (jkt, jti) DO NOTHING",
-            )
-            .bind(jkt)
-            .bind(jti)
-            .bind(expires_at)
-            .execute(pool)
-            .await?
-            .rows_affected()
+            sqlx::query(insert)
+                .bind(owner)
+                .bind(jti)
+                .bind(expires_at)
+                .execute(pool)
+                .await?
+                .rows_affected()
         });
         Ok(n == 1)
     }
 
     /// Forgets DPoP proofs too old to be accepted anyway.
     pub async fn delete_expired_dpop_proofs(&self, now: i64) -> Result<u64> {
-        Ok(on_pool!(writer self, pool => {
-            sqlx::query("DELETE FROM dpop_proofs WHERE expires_at < $1")
-                .bind(now)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        }))
+        self.delete_expired("DELETE FROM dpop_proofs WHERE expires_at < $1", now)
+            .await
     }
 
     /// Forgets assertions that expired before `now` (they are refused for
     /// their expiry alone).
     pub async fn delete_expired_client_assertions(&self, now: i64) -> Result<u64> {
+        self.delete_expired("DELETE FROM client_assertions WHERE expires_at < $1", now)
+            .await
+    }
+
+    async fn delete_expired(&self, delete: &'static str, now: i64) -> Result<u64> {
         Ok(on_pool!(writer self, pool => {
-            sqlx::query("DELETE FROM client_assertions WHERE expires_at < $1")
+            sqlx::query(delete)
                 .bind(now)
                 .execute(pool)
                 .await?
