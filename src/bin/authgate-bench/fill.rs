@@ -1,8 +1,10 @@
 //! `--fill N`: grows the database to N live pending device codes (as a
-//! flood of device requests would), then times, one request at a time,
-//! what must not grow with it: a person's code entry, the admin overview,
-//! its live fragment and the first device-codes page. Each row's rate is
-//! that of sequential requests; its p50 and p99 are what one person waits.
+//! flood of device requests would), timing those requests by tenth of the
+//! fill, then times, one request at a time, what must not grow with it: a
+//! person's code entry, the admin overview, its live fragment and the first
+//! device-codes page. Each of those rows' rate is that of sequential
+//! requests; its p50 and p99 are what one person waits. Last, it kills the
+//! server and times its restart on the full database.
 #![allow(clippy::disallowed_methods)] // measuring wall time is the point
 
 use std::sync::Arc;
@@ -10,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Result, anyhow};
+use hdrhistogram::Histogram;
 use hyper::StatusCode;
 use tokio::sync::Mutex;
 
@@ -17,9 +20,19 @@ use crate::client::{Browser, Conn, device_code, enter_code};
 use crate::measure::Row;
 use crate::scenarios::Target;
 
+/// What the fill saw: the user codes of the last `keep` codes, how long it
+/// took, and the latency of every request by the tenth of the fill it fell
+/// in (the table was that much fuller), so a stall as the table grows shows
+/// as a tenth whose p99 climbs.
+pub(crate) struct Filled {
+    pub(crate) codes: Vec<String>,
+    pub(crate) secs: f64,
+    tenths: Vec<Histogram<u64>>,
+}
+
 /// Issues device codes from the scenario's connections until `n` were
-/// issued; answers the user codes of the last `keep` and the time it took.
-pub(crate) async fn fill(t: &Target, n: usize, keep: usize) -> Result<(Vec<String>, f64)> {
+/// issued, timing each request.
+pub(crate) async fn fill(t: &Target, n: usize, keep: usize) -> Result<Filled> {
     let issued = Arc::new(AtomicUsize::new(0));
     let kept = Arc::new(Mutex::new(Vec::with_capacity(keep)));
     let start = Instant::now();
@@ -28,12 +41,18 @@ pub(crate) async fn fill(t: &Target, n: usize, keep: usize) -> Result<(Vec<Strin
         let conn = Conn::new(t.addr);
         let (issued, kept) = (issued.clone(), kept.clone());
         tasks.push(tokio::spawn(async move {
+            let mut tenths = vec![histogram(); 10];
             loop {
                 let i = issued.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
-                    return Ok::<_, anyhow::Error>(());
+                    return Ok::<_, anyhow::Error>(tenths);
                 }
+                let t0 = Instant::now();
                 let dc = device_code(&conn).await?;
+                let micros = u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX);
+                if let Some(h) = tenths.get_mut(i * 10 / n) {
+                    let _ = h.record(micros.max(1));
+                }
                 if i + keep >= n {
                     let code = dc["user_code"]
                         .as_str()
@@ -43,11 +62,54 @@ pub(crate) async fn fill(t: &Target, n: usize, keep: usize) -> Result<(Vec<Strin
             }
         }));
     }
+    let mut tenths = vec![histogram(); 10];
     for task in tasks {
-        task.await??;
+        for (all, mine) in tenths.iter_mut().zip(task.await??) {
+            let _ = all.add(&mine);
+        }
     }
     let codes = std::mem::take(&mut *kept.lock().await);
-    Ok((codes, start.elapsed().as_secs_f64()))
+    Ok(Filled {
+        codes,
+        secs: start.elapsed().as_secs_f64(),
+        tenths,
+    })
+}
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3)
+        .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
+}
+
+impl Filled {
+    /// Prints each tenth's p50, p99 and worst request, then answers the row
+    /// of the whole fill.
+    pub(crate) fn growing_row(&self, n: usize, workers: usize) -> Row {
+        let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        let mut all = histogram();
+        for (k, h) in self.tenths.iter().enumerate() {
+            println!(
+                "  fill {:>3}-{:>3}%: p50 {:>6.2} ms, p99 {:>7.2} ms, max {:>7.1} ms",
+                k * 10,
+                k * 10 + 10,
+                ms(h, 0.5),
+                ms(h, 0.99),
+                h.max() as f64 / 1000.0
+            );
+            let _ = all.add(h);
+        }
+        Row {
+            scenario: format!(
+                "device code requests while growing to {n} live codes ({workers} connections)"
+            ),
+            requests: all.len(),
+            errors: 0,
+            rps: n as f64 / self.secs.max(f64::EPSILON),
+            p50_ms: ms(&all, 0.5),
+            p99_ms: ms(&all, 0.99),
+            rps_vs_health: 0.0,
+        }
+    }
 }
 
 /// Times `samples` sequential runs of `op`, which answers whether the
@@ -82,6 +144,34 @@ where
         p99_ms: at(0.99),
         rps_vs_health: 0.0,
     }
+}
+
+/// The time from starting the server on the filled database (after a
+/// crash, so SQLite first recovers its WAL) to its first healthy answer:
+/// start-up reads what it keeps in memory, the pending codes' counts
+/// among it.
+pub(crate) async fn restart(t: &Target, live: usize) -> Result<Row> {
+    let start = Instant::now();
+    for _ in 0..3_000 {
+        if let Ok((status, _)) = t.conn.get("/health", None).await
+            && status == StatusCode::OK
+        {
+            let ms = start.elapsed().as_secs_f64() * 1000.0;
+            return Ok(Row {
+                scenario: format!("restart after a crash ({live} live codes), until healthy"),
+                requests: 1,
+                errors: 0,
+                rps: 0.0,
+                p50_ms: ms,
+                p99_ms: ms,
+                rps_vs_health: 0.0,
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    Err(anyhow!(
+        "the server did not become healthy again within 30 s"
+    ))
 }
 
 /// The rows of a filled database: see the module doc.

@@ -104,7 +104,7 @@ fn wanted(args: &Args, name: &str) -> bool {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let server = start_server(&args)?;
+    let mut server = start_server(&args)?;
     let pid = server.child.id();
     let conn = Conn::new(server.addr);
     wait_healthy(&conn).await?;
@@ -169,15 +169,22 @@ async fn main() -> Result<()> {
         }
     }
     if args.fill > 0 {
-        let (codes, secs) = fill::fill(&target, args.fill, 200).await?;
+        let filled = fill::fill(&target, args.fill, 200).await?;
         println!(
-            "filled: {} device codes in {secs:.1} s ({:.0}/s)",
+            "filled: {} device codes in {:.1} s ({:.0}/s)",
             args.fill,
-            args.fill as f64 / secs
+            filled.secs,
+            args.fill as f64 / filled.secs
         );
-        rows.extend(fill::rows_at(&target, args.fill, &codes).await);
+        rows.push(filled.growing_row(args.fill, args.concurrency));
+        rows.extend(fill::rows_at(&target, args.fill, &filled.codes).await);
     }
     let (peak_rss_kb, _) = memory_kb(pid);
+    if args.fill > 0 {
+        // Last: the server it starts is not the one whose memory is shown.
+        server.crash_and_start(&args)?;
+        rows.push(fill::restart(&target, args.fill).await?);
+    }
     let mut report = Report {
         backend: if args.database_url.is_some() {
             "postgres"

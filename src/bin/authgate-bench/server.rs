@@ -30,16 +30,38 @@ pub(crate) fn start_server(args: &Args) -> Result<Server> {
     let dir = tempfile::tempdir()?;
     let port = free_port()?;
     let base = format!("http://127.0.0.1:{port}");
+    let child = spawn(args, dir.path(), port)?;
+    Ok(Server {
+        child,
+        base,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        _dir: dir,
+    })
+}
+
+impl Server {
+    /// Kills the server, as a crash or a power cut would, and starts it
+    /// again on the same database and port.
+    pub(crate) fn crash_and_start(&mut self, args: &Args) -> Result<()> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(args, self._dir.path(), self.addr.port())?;
+        Ok(())
+    }
+}
+
+fn spawn(args: &Args, dir: &std::path::Path, port: u16) -> Result<Child> {
+    let base = format!("http://127.0.0.1:{port}");
     let database = args
         .database_url
         .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+        .unwrap_or_else(|| format!("sqlite://{}", dir.join("bench.db").display()));
     // The server runs in its own temporary directory: resolve the path first.
     let bin = std::fs::canonicalize(&args.bin)
         .with_context(|| format!("server binary {}", args.bin.display()))?;
-    let child = Command::new(&bin)
+    Command::new(&bin)
         .arg("server")
-        .current_dir(dir.path())
+        .current_dir(dir)
         .env("SERVER_ADDR", format!("127.0.0.1:{port}"))
         .env("BASE_URL", &base)
         .env("DATABASE_URL", database)
@@ -65,13 +87,7 @@ pub(crate) fn start_server(args: &Args) -> Result<Server> {
         })
         .stderr(Stdio::inherit())
         .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
-    Ok(Server {
-        child,
-        base,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        _dir: dir,
-    })
+        .with_context(|| format!("starting {}", bin.display()))
 }
 
 /// Peak (VmHWM) and current (VmRSS) resident memory of `pid`, in KiB.
