@@ -1,6 +1,7 @@
 //! Cryptographic building blocks: password hashing, JWT signing, randomness
 //! and hashing of bearer secrets. Nothing here knows about HTTP or SQL.
 
+pub mod device_code;
 pub mod jwt;
 pub mod keys;
 pub mod password;

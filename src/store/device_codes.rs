@@ -17,8 +17,9 @@ use crate::model::time::{UnixMs, UnixSecs};
 use crate::model::{DeviceCode, DeviceState, DeviceStatus, Transition, UserCode};
 use crate::store::{NewAccessToken, NewAuditEvent};
 
-/// A freshly issued device code; `device_code_hash` is the SHA-256 of the
-/// secret the device holds, which itself is never stored.
+/// A freshly issued device code; `device_code_hash` is the key it is found
+/// under (its issue time and the SHA-256 of the secret the device holds,
+/// see [`crate::crypto::device_code`]); the secret itself is never stored.
 #[derive(Debug, Clone)]
 pub struct NewDeviceCode {
     pub id: DeviceCodeId,

@@ -2,7 +2,7 @@
 //! something the database no longer says: a revoked token, a disabled user
 //! or client, or a decided code is seen at the very next request.
 
-use authgate::crypto::hash_secret;
+use authgate::crypto::device_code;
 use authgate::domain::device_flow;
 
 use crate::support::{DEVICE_GRANT, TestApp};
@@ -118,7 +118,7 @@ async fn poll_pacing_is_written_behind_and_survives_a_restart() {
     assert_eq!(r.json["interval"], 10);
     let stored = |app: &TestApp| {
         let core = app.core.clone();
-        let hash = hash_secret(&device_code);
+        let hash = device_code::key(&device_code);
         async move {
             core.store
                 .find_device_code_by_hash(&hash)

@@ -76,7 +76,7 @@ async fn lose_an_answer(app: &TestApp, dpop_jkt: Option<String>) -> String {
     .await;
     assert!(gave_up.is_err(), "the poll waits for the blocked writer");
     blocker.release().await;
-    let hash = authgate::crypto::hash_secret(&device_code);
+    let hash = authgate::crypto::device_code::key(&device_code);
     for _ in 0..100 {
         let code = app
             .core

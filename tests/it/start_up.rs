@@ -150,7 +150,7 @@ async fn the_started_server_cleans_up_by_itself() {
     })
     .await;
     let (device_code, _) = app.start_flow().await;
-    let hash = authgate::crypto::hash_secret(&device_code);
+    let hash = authgate::crypto::device_code::key(&device_code);
     let stored = || app.core.store.find_device_code_by_hash(&hash);
     assert!(stored().await.unwrap().is_some());
     // Past the device-code retention (24 h after expiry).

@@ -363,3 +363,48 @@ async fn concurrent_redemption_yields_exactly_one_token() {
         }
     }
 }
+
+/// Codes are stored under their issue time and hash (so the index takes new
+/// ones at its end). A code stored the earlier way, under its bare hash,
+/// which is how every code live at an upgrade was stored, still redeems.
+#[tokio::test]
+async fn a_code_stored_under_its_bare_hash_still_redeems() {
+    use authgate::model::UserCode;
+    use authgate::model::time::UnixSecs;
+
+    let app = TestApp::spawn().await;
+    let (fresh, _) = app.start_flow().await;
+    assert_ne!(
+        authgate::crypto::device_code::key(&fresh),
+        authgate::crypto::hash_secret(&fresh),
+        "a fresh code is stored under its prefix"
+    );
+    let legacy = app.core.random.token(32);
+    let user_code = UserCode::parse("BCDF-GHJK").unwrap();
+    let now = app.core.clock.now_secs();
+    let row = authgate::store::NewDeviceCode {
+        id: app.core.random.ordered_id(app.core.clock.now_ms()).into(),
+        device_code_hash: authgate::crypto::hash_secret(&legacy),
+        user_code: user_code.clone(),
+        client_id: app.cli_client_id.clone().into(),
+        scope: "read".into(),
+        interval_secs: 5,
+        requester_ip: None,
+        user_agent: None,
+        created_at: UnixSecs(now),
+        expires_at: UnixSecs(now + 600),
+        code_challenge: None,
+        resources: Vec::new(),
+    };
+    app.core
+        .store
+        .issue_device_code(&row, app.core.clock.now_ms())
+        .await
+        .unwrap();
+    let r = app.poll(&legacy).await;
+    assert_eq!((r.status, r.error()), (400, "authorization_pending"));
+    app.approve(&user_code.display()).await;
+    let r = app.poll(&legacy).await;
+    assert_eq!(r.status, 200, "{:?}", r.json);
+    assert_eq!(r.json["scope"], "read");
+}

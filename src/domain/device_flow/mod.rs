@@ -7,7 +7,7 @@
 use super::client::{self, Client, ClientCredentials};
 use super::token::{self, IssuedToken};
 use super::{Core, Error, Result, audit, secs};
-use crate::crypto::hash_secret;
+use crate::crypto::device_code;
 use crate::metrics::Limit;
 use crate::model::audit::AuditAction;
 use crate::model::client::GrantType;
@@ -66,7 +66,7 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
         req.code_challenge_method.as_deref(),
     )?;
     within_ceiling(core, &client, req.requester_ip.clone()).await?;
-    let device_code = Secret::new(core.random.token(32));
+    let device_code = device_code::issue(&core.random, core.clock.now_ms());
     let now = core.clock.now_secs();
     let expires_in = secs(core.policy.device_code_ttl);
     let interval = secs(core.policy.poll_interval);
@@ -76,7 +76,7 @@ pub async fn start(core: &Core, req: StartRequest) -> Result<Started> {
         let user_code = core.random.user_code();
         let row = NewDeviceCode {
             id: core.random.ordered_id(core.clock.now_ms()).into(),
-            device_code_hash: hash_secret(device_code.expose()),
+            device_code_hash: device_code::key(device_code.expose()),
             user_code: user_code.clone(),
             client_id: client.id.clone(),
             scope: scope.to_string(),
@@ -229,7 +229,7 @@ pub struct PollRequest {
 /// (tokens revoked) from a race.
 pub async fn poll(core: &Core, req: PollRequest) -> Result<IssuedToken> {
     let client = client::authenticate_for(core, &req.client, GrantType::DeviceCode).await?;
-    let hash = hash_secret(req.device_code.expose());
+    let hash = device_code::key(req.device_code.expose());
     let verifier = req.code_verifier.as_ref().map(Secret::expose);
     let dpop = req.dpop_jkt.as_deref();
     let now_ms = core.clock.now_ms();
