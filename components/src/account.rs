@@ -16,6 +16,8 @@ pub struct GrantRow<'a> {
     pub address: Option<&'a str>,
     /// Plain-words scope descriptions.
     pub scopes: Vec<String>,
+    /// The APIs (RFC 8707 resources) its tokens may be for, as (host, URI).
+    pub resources: Vec<(String, String)>,
     pub approved_secs_ago: i64,
     pub used_secs_ago: i64,
     /// Where the Revoke form posts.
@@ -29,6 +31,27 @@ pub struct AccountPage<'a> {
     pub grants: Vec<GrantRow<'a>>,
     pub notice: Option<&'a str>,
     pub device_link: &'a str,
+}
+
+/// The APIs a grant or a remembered consent covers, in a list item: each
+/// host, and its whole URI below it so nothing is hidden. Nothing when it
+/// names none (its tokens are then for this server's own endpoints).
+pub(crate) fn access_to(resources: &[(String, String)]) -> Markup {
+    html! {
+        @if !resources.is_empty() {
+            div class="mt-2" data-testid="resources" {
+                p class="text-xs font-semibold text-slate-600 dark:text-slate-300" { "Access to:" }
+                ul class="mt-1 space-y-1" {
+                    @for (host, uri) in resources {
+                        li class="text-xs" {
+                            span class="block font-semibold text-slate-900 dark:text-white" { (host) }
+                            span class="block font-mono text-slate-500 break-all dark:text-slate-400" { (uri) }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 pub fn account(p: &AccountPage<'_>) -> Markup {
@@ -64,6 +87,7 @@ pub fn account(p: &AccountPage<'_>) -> Markup {
                                         li class="rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-700 dark:bg-slate-800 dark:text-slate-200" { (s) }
                                     }
                                 }
+                                (access_to(&g.resources))
                             }
                         }
                         form method="post" action=(g.revoke_action) class="mt-3" {

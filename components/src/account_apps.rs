@@ -3,6 +3,7 @@
 
 use maud::{Markup, html};
 
+use crate::account::access_to;
 use crate::device::ago;
 use crate::feedback::{Tone, alert, card};
 use crate::form::{Button, ButtonStyle, csrf_field, submit};
@@ -15,6 +16,8 @@ pub struct AppRow<'a> {
     pub client_id: &'a str,
     /// Plain-words scope descriptions.
     pub scopes: Vec<String>,
+    /// The APIs (RFC 8707 resources) allowed with them, as (host, URI).
+    pub resources: Vec<(String, String)>,
     pub granted_secs_ago: i64,
     pub used_secs_ago: i64,
 }
@@ -61,6 +64,7 @@ pub fn apps_section(p: &AppsSection<'_>) -> Markup {
                                             li class="rounded-full bg-slate-100 px-2 py-0.5 text-xs text-slate-700 dark:bg-slate-800 dark:text-slate-200" { (s) }
                                         }
                                     }
+                                    (access_to(&a.resources))
                                 }
                             }
                             form method="post" action=(p.revoke_action) class="mt-3" {
@@ -96,6 +100,7 @@ mod tests {
                 app_name: "<Evil>",
                 client_id: "a\"b",
                 scopes: vec!["Read your data".into()],
+                resources: vec![("api.example".into(), "https://api.example/<v1>".into())],
                 granted_secs_ago: 7200,
                 used_secs_ago: 10,
             }],
@@ -105,6 +110,8 @@ mod tests {
         assert!(html.contains("&lt;Evil&gt;"));
         assert!(html.contains("value=\"a&quot;b\""));
         assert!(html.contains("last used just now"));
+        assert!(html.contains("Access to:"));
+        assert!(html.contains("https://api.example/&lt;v1&gt;"));
         assert!(html.contains("name=\"csrf_token\""));
     }
 }

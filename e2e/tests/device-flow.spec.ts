@@ -337,4 +337,18 @@ withOwnServer('a device request naming an API: the person sees it, and the token
   await shot(page, 'app-consent-resource-390');
   await page.setViewportSize({ width: 1280, height: 800 });
   await shot(page, 'app-consent-resource-1280');
+
+  // Afterwards /account names the API beside the scopes the device has.
+  await page.goto('/account');
+  const grant = page
+    .getByRole('list', { name: 'Approved applications' })
+    .getByRole('listitem')
+    .filter({ hasText: 'Orders TV' })
+    .first();
+  await expect(grant.getByTestId('resources')).toContainText('Access to:');
+  await expect(grant.getByTestId('resources')).toContainText(ORDERS_API);
+  await shot(page, 'account-resource-1280');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expectNoHorizontalScroll(page, 390);
+  await shot(page, 'account-resource-390');
 });

@@ -40,6 +40,8 @@ pub struct ConsentView {
     pub client_id: ClientId,
     pub client_name: String,
     pub scope: Scopes,
+    /// RFC 8707: the APIs approved with the scopes.
+    pub resources: Vec<String>,
     pub granted_at: UnixSecs,
     pub last_used_at: UnixSecs,
 }

@@ -30,6 +30,7 @@ struct ConsentViewRow {
     client_id: String,
     client_name: String,
     scope: String,
+    resources: String,
     granted_at: i64,
     last_used_at: i64,
 }
@@ -111,7 +112,8 @@ impl Store {
     pub async fn list_user_consents(&self, user_id: &str) -> Result<Vec<ConsentView>> {
         let rows: Vec<ConsentViewRow> = on_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT s.client_id, c.name AS client_name, s.scope, s.granted_at, s.last_used_at \
+                "SELECT s.client_id, c.name AS client_name, s.scope, s.resources, s.granted_at, \
+                 s.last_used_at \
                  FROM consents s JOIN oauth_clients c ON c.id = s.client_id \
                  WHERE s.user_id = $1 ORDER BY s.last_used_at DESC, s.client_id",
             )
@@ -123,6 +125,7 @@ impl Store {
             .map(|r| {
                 Ok(ConsentView {
                     scope: scopes(&r.scope, &r.client_id)?,
+                    resources: resource::from_stored(&r.resources),
                     client_id: ClientId::from(r.client_id),
                     client_name: r.client_name,
                     granted_at: UnixSecs(r.granted_at),

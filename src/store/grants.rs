@@ -48,16 +48,47 @@ pub struct NewRefreshToken {
 }
 
 /// A grant as its user sees it on /account.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct GrantView {
     pub id: String,
     pub client_id: String,
     pub client_name: String,
     pub scope: String,
+    /// RFC 8707: the APIs its tokens may be for (none: the issuer's own).
+    pub resources: Vec<String>,
     pub device_label: Option<String>,
     pub requester_ip: Option<String>,
     pub created_at: i64,
     pub last_used_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct GrantViewRow {
+    id: String,
+    client_id: String,
+    client_name: String,
+    scope: String,
+    resources: String,
+    device_label: Option<String>,
+    requester_ip: Option<String>,
+    created_at: i64,
+    last_used_at: i64,
+}
+
+impl From<GrantViewRow> for GrantView {
+    fn from(r: GrantViewRow) -> Self {
+        Self {
+            resources: resource::from_stored(&r.resources),
+            id: r.id,
+            client_id: r.client_id,
+            client_name: r.client_name,
+            scope: r.scope,
+            device_label: r.device_label,
+            requester_ip: r.requester_ip,
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+        }
+    }
 }
 
 /// A refresh token row with what decides whether it may be used.
@@ -195,10 +226,10 @@ impl Batched for NewAccessToken {
 impl Store {
     /// Active grants of a user, most recently used first.
     pub async fn list_user_grants(&self, user_id: &str) -> Result<Vec<GrantView>> {
-        let rows = on_pool!(self, pool => {
+        let rows: Vec<GrantViewRow> = on_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT g.id, g.client_id, c.name AS client_name, g.scope, g.device_label, \
-                 g.requester_ip, g.created_at, g.last_used_at \
+                "SELECT g.id, g.client_id, c.name AS client_name, g.scope, g.resources, \
+                 g.device_label, g.requester_ip, g.created_at, g.last_used_at \
                  FROM grants g JOIN oauth_clients c ON c.id = g.client_id \
                  WHERE g.user_id = $1 AND g.revoked_at IS NULL \
                  ORDER BY g.last_used_at DESC, g.id",
@@ -207,7 +238,7 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        Ok(rows)
+        Ok(rows.into_iter().map(GrantView::from).collect())
     }
 
     /// Revokes a grant and all its tokens. With `owner`, only that user's

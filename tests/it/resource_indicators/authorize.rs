@@ -195,3 +195,29 @@ async fn a_remembered_consent_does_not_cover_a_new_resource() {
     assert_eq!(consent_row.resources, [ORDERS]);
     app.shutdown().await;
 }
+
+/// What a person approved stays visible: `/account` lists the APIs beside
+/// the scopes, in the remembered consent and in the grant ("Connected
+/// devices"), and says nothing of APIs for a grant that named none.
+#[tokio::test]
+async fn the_account_page_names_the_approved_resources() {
+    let app = spawn().await;
+    let before = app.page("/account").await;
+    assert_eq!(before.status, 200);
+    assert!(!before.body.contains("Access to:"));
+    let code = approve(&app, &consent(&app, &[ORDERS, BILLING]).await).await;
+    access(&exchange(&app, &code, &[]).await);
+
+    let page = app.page("/account").await;
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    let apps = body.find("Apps you allowed").expect("the consents section");
+    let (devices, consents) = body.split_at(apps);
+    for section in [devices, consents] {
+        assert!(section.contains("Access to:"), "{section}");
+        assert!(section.contains(">orders.example<"), "the host");
+        assert!(section.contains(ORDERS), "the whole URI");
+        assert!(section.contains(">127.0.0.1:9000<"));
+    }
+    app.shutdown().await;
+}
