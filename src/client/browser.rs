@@ -38,6 +38,9 @@ pub struct Request<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
     pub scope: Option<&'a str>,
+    /// RFC 8707 resources to ask for; the code's exchange then names none
+    /// and gets tokens for all of them.
+    pub resources: &'a [String],
     /// How long to wait for the browser's answer.
     pub timeout: Duration,
 }
@@ -127,6 +130,9 @@ fn authorization_url(
         if let Some(scope) = request.scope {
             query.append_pair("scope", scope);
         }
+        for resource in request.resources {
+            query.append_pair("resource", resource);
+        }
         query
             .append_pair("state", state)
             .append_pair("code_challenge", &s256_challenge(verifier))
@@ -147,6 +153,7 @@ mod tests {
             issuer: "https://auth.example.com",
             client_id: "cli",
             scope: Some("read write"),
+            resources: &["https://a.example/api".into(), "https://b.example".into()],
             timeout: Duration::from_secs(1),
         };
         let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -158,6 +165,12 @@ mod tests {
         assert_eq!(get("response_type"), Some("code"));
         assert_eq!(get("client_id"), Some("cli"));
         assert_eq!(get("scope"), Some("read write"));
+        let resources: Vec<&str> = q
+            .iter()
+            .filter(|(n, _)| n == "resource")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(resources, ["https://a.example/api", "https://b.example"]);
         assert_eq!(get("state"), Some("st"));
         // RFC 7636 Appendix B.
         assert_eq!(

@@ -22,6 +22,8 @@ const MAX_BACKOFF: u64 = 60;
 pub struct Options<'a> {
     pub client_id: &'a str,
     pub scope: Option<&'a str>,
+    /// RFC 8707 resources to ask for.
+    pub resources: &'a [String],
     /// Open the verification page in a browser here (when there is one).
     pub open_browser: bool,
     /// Draw the QR code (when stderr is a terminal).
@@ -41,7 +43,12 @@ pub async fn sign_in(
         .clone()
         .ok_or_else(|| anyhow::anyhow!("{server} does not offer the device authorization grant"))?;
     let auth = client
-        .device_authorization(&device_endpoint, options.client_id, options.scope)
+        .device_authorization(
+            &device_endpoint,
+            options.client_id,
+            options.scope,
+            options.resources,
+        )
         .await?;
     let shown = vet(server, &auth)?;
     let interactive = prompt::interactive();

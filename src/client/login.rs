@@ -33,6 +33,12 @@ pub struct LoginArgs {
     #[arg(long, value_name = "SCOPE")]
     pub scope: Option<String>,
 
+    /// An API the tokens are for (RFC 8707; repeat for several): their
+    /// audience. The client must be allowed each; left out, the tokens are
+    /// for the AuthGate server itself.
+    #[arg(long = "resource", value_name = "URI")]
+    pub resources: Vec<String>,
+
     /// Use the device flow: sign in from a browser anywhere by entering a
     /// code, instead of in a browser on this machine.
     #[arg(long)]
@@ -153,6 +159,7 @@ async fn sign_in(
                 issuer: &endpoints.issuer,
                 client_id: &args.client_id,
                 scope: args.scope.as_deref(),
+                resources: &args.resources,
                 timeout: args.browser_timeout,
             };
             match browser::sign_in(client, request).await? {
@@ -176,6 +183,7 @@ async fn sign_in(
     let options = device::Options {
         client_id: &args.client_id,
         scope: args.scope.as_deref(),
+        resources: &args.resources,
         open_browser,
         qr: !args.no_qr,
     };

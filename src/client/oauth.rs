@@ -201,17 +201,20 @@ impl Client {
         Ok(endpoints)
     }
 
-    /// RFC 8628 §3.1: asks for a device code and a user code.
+    /// RFC 8628 §3.1: asks for a device code and a user code, for
+    /// `resources` (RFC 8707) when there are any.
     pub async fn device_authorization(
         &self,
         endpoint: &str,
         client_id: &str,
         scope: Option<&str>,
+        resources: &[String],
     ) -> anyhow::Result<DeviceAuthorization> {
         let mut form = vec![("client_id", client_id)];
         if let Some(scope) = scope {
             form.push(("scope", scope));
         }
+        form.extend(resources.iter().map(|r| ("resource", r.as_str())));
         let resp = self.post(endpoint, &form).await?;
         if resp.status().is_success() {
             return resp

@@ -11,6 +11,7 @@ mod caches;
 mod cli_browser;
 mod cli_client;
 mod cli_dpop;
+mod cli_resources;
 mod client_credentials;
 mod connections;
 mod crash;
