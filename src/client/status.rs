@@ -60,6 +60,10 @@ pub async fn run(args: StatusArgs) -> Result<()> {
         "  scope:         {}",
         if scope.is_empty() { "(none)" } else { &scope }
     )?;
+    let apis = apis_of(&creds.access_token, &creds.server);
+    if !apis.is_empty() {
+        writeln!(out, "  for the APIs:  {}", clean(&apis.join(" ")))?;
+    }
     if let Some(exp) = info.exp.or(creds.expires_at) {
         writeln!(
             out,
@@ -87,4 +91,62 @@ pub async fn run(args: StatusArgs) -> Result<()> {
         store.path_for(&creds.server).display()
     )?;
     Ok(())
+}
+
+/// The APIs (RFC 8707 resources) the access token is for, read from its
+/// own `aud` (for display only: the server has just accepted the token);
+/// none when it is for the server itself or cannot be read.
+fn apis_of(access_token: &str, server: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let claims = access_token
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    let audience: Vec<String> = match claims.as_ref().map(|c| &c["aud"]) {
+        Some(serde_json::Value::String(one)) => vec![one.clone()],
+        Some(serde_json::Value::Array(many)) => many
+            .iter()
+            .filter_map(|a| a.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let own = |a: &String| a.trim_end_matches('/') == server.trim_end_matches('/');
+    if audience.iter().all(own) {
+        Vec::new()
+    } else {
+        audience
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::apis_of;
+
+    fn token(claims: serde_json::Value) -> String {
+        let b64 = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!("{}.{}.sig", b64(b"{}"), b64(claims.to_string().as_bytes()))
+    }
+
+    #[test]
+    fn apis_are_the_audience_unless_it_is_the_server() {
+        let server = "https://auth.example";
+        let own = token(serde_json::json!({"aud": "https://auth.example"}));
+        assert!(apis_of(&own, server).is_empty());
+        let one = token(serde_json::json!({"aud": "https://api.example"}));
+        assert_eq!(apis_of(&one, server), ["https://api.example"]);
+        let two = token(serde_json::json!({"aud": ["https://a.example", "https://b.example"]}));
+        assert_eq!(
+            apis_of(&two, server),
+            ["https://a.example", "https://b.example"]
+        );
+        assert!(apis_of("not a jwt", server).is_empty());
+        assert!(apis_of(&token(serde_json::json!({"aud": 5})), server).is_empty());
+    }
 }

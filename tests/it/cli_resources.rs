@@ -1,6 +1,7 @@
 //! `authgate login --resource URI` (RFC 8707): the device request names
-//! the APIs, the person sees them, and the stored tokens (refreshed ones
-//! too) are for them; an API the client may not have fails the sign-in.
+//! the APIs, the person sees them, the stored tokens (refreshed ones too)
+//! are for them, and `status` names them; an API the client may not have
+//! fails the sign-in.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -57,6 +58,13 @@ async fn login_asks_for_the_named_apis_and_keeps_them_on_refresh() {
     let renewed = text(&out.stdout).trim().to_owned();
     assert_ne!(renewed, access, "refreshed");
     assert_eq!(audience(&renewed), json!([ORDERS, BILLING]));
+    let out = run(config, &["status"]).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains(&format!("for the APIs:  {ORDERS} {BILLING}")),
+        "{shown}"
+    );
     app.shutdown().await;
 }
 
