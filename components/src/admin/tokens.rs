@@ -16,6 +16,9 @@ pub struct TokenRow<'a> {
     pub client_name: &'a str,
     pub client_href: String,
     pub scope: &'a str,
+    /// The APIs (RFC 8707 resources) it is for; empty when it is for
+    /// this server.
+    pub apis: Vec<String>,
     pub status: &'a str,
     pub hue: Hue,
     pub issued: When,
@@ -106,7 +109,12 @@ fn token_row(t: &TokenRow<'_>) -> Markup {
                 }
             }))
             (cell("Client", "", link(&t.client_href, t.client_name)))
-            (cell("Scope", "", html! { span class="font-mono text-xs" { (t.scope) } }))
+            (cell("Scope", "", html! {
+                span class="font-mono text-xs" { (t.scope) }
+                @for api in &t.apis {
+                    span class="block text-xs text-slate-500 break-all dark:text-slate-400" { "for " (api) }
+                }
+            }))
             (cell("Status", "", badge(t.hue, t.status)))
             (cell("Issued", "", when(&t.issued)))
             (cell("Expires", "", when(&t.expires)))
@@ -132,6 +140,7 @@ mod tests {
             client_name: "CLI",
             client_href: "/admin/tokens?client=c".into(),
             scope: "read",
+            apis: vec!["https://api.example/<v1>".into()],
             status: "Active",
             hue: Hue::Good,
             issued: When::default(),
@@ -142,5 +151,9 @@ mod tests {
         crate::admin::list::assert_card_labels(&html, TABLE.head);
         let action = html.find(">Action</span>").expect("action label");
         assert!(html[action..].contains(">Revoke…</a>"));
+        assert!(
+            html.contains("for https://api.example/&lt;v1&gt;"),
+            "the API, escaped"
+        );
     }
 }

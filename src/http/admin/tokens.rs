@@ -20,6 +20,7 @@ use crate::http::error::PageError;
 use crate::http::paths::{self, with_query};
 use crate::http::ui::render::query_param;
 use crate::http::ui::session::CsrfForm;
+use crate::model::resource;
 use crate::model::token::TokenStatus;
 use crate::state::AppState;
 use crate::store::{TokenFilter, TokenKind, TokenOwner};
@@ -46,6 +47,7 @@ fn rows(entries: &[TokenEntry], now: i64) -> Vec<TokenRow<'_>> {
                 client_name: &t.client_name,
                 client_href: with_query(paths::ADMIN_TOKENS, &[("client", &t.client_id)]),
                 scope: &t.scope,
+                apis: resource::from_stored(&t.audience),
                 status,
                 hue,
                 issued: when(t.issued_at, now),

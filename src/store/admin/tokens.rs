@@ -14,6 +14,9 @@ pub struct TokenListing {
     pub client_id: String,
     pub client_name: String,
     pub scope: String,
+    /// The RFC 8707 resources it is for, space-separated; empty when its
+    /// audience is the issuer.
+    pub audience: String,
     pub issued_at: i64,
     pub expires_at: i64,
     pub revoked_at: Option<i64>,
@@ -81,8 +84,8 @@ impl TokenOwner<'_> {
 /// table; PostgreSQL reads `+x` as `x`.
 fn token_page(filter: &TokenFilter<'_>, now: i64, at: &PageAt, limit: i64) -> Sql {
     let mut sql = Sql::new(
-        "SELECT t.jti, t.user_id, t.client_id, t.scope, t.issued_at, t.expires_at, \
-         t.revoked_at, t.grant_id FROM access_tokens t WHERE 1 = 1",
+        "SELECT t.jti, t.user_id, t.client_id, t.scope, t.audience, t.issued_at, \
+         t.expires_at, t.revoked_at, t.grant_id FROM access_tokens t WHERE 1 = 1",
     );
     match filter.status {
         Some(TokenStatus::Active) => {
@@ -150,7 +153,7 @@ impl Store {
         };
         let text = format!(
             "SELECT p.jti, p.user_id, u.username, p.client_id, c.name AS client_name, p.scope, \
-             p.issued_at, p.expires_at, p.revoked_at, p.grant_id FROM ({}) p \
+             p.audience, p.issued_at, p.expires_at, p.revoked_at, p.grant_id FROM ({}) p \
              LEFT JOIN users u ON u.id = p.user_id JOIN oauth_clients c ON c.id = p.client_id \
              ORDER BY p.issued_at {order}, p.jti {order}",
             sql.text

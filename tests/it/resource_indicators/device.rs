@@ -259,3 +259,25 @@ async fn the_device_consent_page_names_the_resources() {
     assert!(!consent.body.contains("Access to:"));
     app.shutdown().await;
 }
+
+/// The admin token list says which API each token is for; a token for
+/// this server says nothing more than its scope.
+#[tokio::test]
+async fn the_admin_token_list_names_each_token_s_api() {
+    let app = spawn().await;
+    let device_code = approved(&app, &[ORDERS]).await;
+    token(&poll(&app, &device_code, &[]).await, "access_token");
+    let device_code = approved(&app, &[]).await;
+    token(&poll(&app, &device_code, &[]).await, "access_token");
+    app.sign_in().await;
+    let page = app.page("/admin/tokens").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.body.matches("for https://").count(),
+        1,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!("for {ORDERS}")));
+    app.shutdown().await;
+}
