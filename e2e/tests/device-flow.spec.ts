@@ -351,4 +351,12 @@ withOwnServer('a device request naming an API: the person sees it, and the token
   await page.setViewportSize({ width: 390, height: 844 });
   await expectNoHorizontalScroll(page, 390);
   await shot(page, 'account-resource-390');
+
+  // The administrator's token list says which API the token is for.
+  await page.goto('/admin/tokens');
+  await expect(page.getByText(`for ${ORDERS_API}`)).toBeVisible();
+  await expectNoHorizontalScroll(page, 390);
+  await shot(page, 'admin-tokens-resource-390');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await shot(page, 'admin-tokens-resource-1280');
 });
