@@ -19,7 +19,7 @@ pub struct AppConsent<'a> {
     /// Plain-words descriptions of the requested scopes.
     pub scopes: Vec<(&'a str, &'a str)>,
     /// RFC 8707 resources the request names, as (host, full URI).
-    pub resources: Vec<(&'a str, &'a str)>,
+    pub resources: Vec<(String, String)>,
     pub account: &'a str,
 }
 
@@ -53,7 +53,7 @@ mod tests {
             returns_to: "\"><img src=x onerror=alert(1)>",
             ticket: "sealed.ticket",
             scopes: vec![("read", "Read your data")],
-            resources: vec![("orders.example", "https://orders.example/api")],
+            resources: vec![("orders.example".into(), "https://orders.example/api".into())],
             account: "alice",
         })
         .into_string();

@@ -82,7 +82,7 @@ pub struct Consent<'a> {
     pub scopes: Vec<(&'a str, &'a str)>,
     /// RFC 8707 resources the request names, as (host, full URI); none
     /// shows nothing.
-    pub resources: Vec<(&'a str, &'a str)>,
+    pub resources: Vec<(String, String)>,
     pub account: &'a str,
     /// How this session signed in, in words ("password and one-time
     /// code"): an approval carries it to the device's tokens.
@@ -130,7 +130,7 @@ pub(crate) fn detail(term: &str, value: Markup) -> Markup {
 /// The APIs (RFC 8707 resources) a consent's tokens will be for, as
 /// (host, full URI): the host large enough to recognise, the whole URI
 /// below it so nothing is hidden. Nothing when the request names none.
-pub(crate) fn resources_list(resources: &[(&str, &str)]) -> Markup {
+pub(crate) fn resources_list(resources: &[(String, String)]) -> Markup {
     html! {
         @if !resources.is_empty() {
             div class="mb-6" data-testid="resources" {
@@ -274,7 +274,7 @@ mod tests {
             address: Some("127.0.0.1"),
             requested_secs_ago: 10,
             scopes: vec![("read", "Read your data")],
-            resources: vec![("api.example", "https://api.example/<b>v1</b>")],
+            resources: vec![("api.example".into(), "https://api.example/<b>v1</b>".into())],
             account: "alice",
             signed_in_with: "password",
         })

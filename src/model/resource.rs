@@ -55,6 +55,12 @@ pub fn host_of(uri: &str) -> String {
     }
 }
 
+/// Each resource with its host, as (host, URI): how pages show them, the
+/// host to recognise and the whole URI so nothing is hidden.
+pub fn with_hosts(resources: &[String]) -> Vec<(String, String)> {
+    resources.iter().map(|r| (host_of(r), r.clone())).collect()
+}
+
 /// An audit detail: the scope, and the resources when there are any.
 pub fn describe(scope: &str, resources: &[String]) -> String {
     match resources {

@@ -41,7 +41,7 @@ pub async fn show(
                 .filter(|s| !s.is_empty())
                 .map(scope::describe)
                 .collect(),
-            resources: hosts_and_uris(&g.resources),
+            resources: resource::with_hosts(&g.resources),
             approved_secs_ago: (now - g.created_at).max(0),
             used_secs_ago: (now - g.last_used_at).max(0),
             revoke_action: paths::account_revoke(&g.id),
@@ -66,7 +66,7 @@ pub async fn show(
                 app_name: &c.client_name,
                 client_id: &c.client_id,
                 scopes: c.scope.iter().map(scope::describe).collect(),
-                resources: hosts_and_uris(&c.resources),
+                resources: resource::with_hosts(&c.resources),
                 granted_secs_ago: (now - c.granted_at.0).max(0),
                 used_secs_ago: (now - c.last_used_at.0).max(0),
             })
@@ -126,14 +126,6 @@ pub async fn show(
         StatusCode::OK,
         page(&state, &web, "Connected devices", body),
     ))
-}
-
-/// Each resource as (host, URI), for `components::account::access_to`.
-fn hosts_and_uris(resources: &[String]) -> Vec<(String, String)> {
-    resources
-        .iter()
-        .map(|r| (resource::host_of(r), r.clone()))
-        .collect()
 }
 
 pub async fn revoke(

@@ -188,11 +188,6 @@ pub async fn authorize(
     let ticket = authorize::issue_ticket(&state.core, &web.csrf, &user.id, &request)?;
     let scopes: Vec<String> = request.scope.iter().map(str::to_owned).collect();
     let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
-    let hosts: Vec<String> = request
-        .resources
-        .iter()
-        .map(|r| resource::host_of(r))
-        .collect();
     let returns_to = redirect_uri::destination(&request.redirect_uri);
     let view = app_consent(&AppConsent {
         action: paths::AUTHORIZE_DECISION,
@@ -205,11 +200,7 @@ pub async fn authorize(
             .map(String::as_str)
             .zip(words.iter().map(String::as_str))
             .collect(),
-        resources: hosts
-            .iter()
-            .map(String::as_str)
-            .zip(request.resources.iter().map(String::as_str))
-            .collect(),
+        resources: resource::with_hosts(&request.resources),
         account: &user.username,
     });
     let mut response = html_response(

@@ -128,11 +128,6 @@ pub async fn submit_code(
         .map(str::to_owned)
         .collect();
     let words: Vec<String> = scopes.iter().map(|s| scope::describe(s)).collect();
-    let hosts: Vec<String> = code
-        .resources
-        .iter()
-        .map(|r| resource::host_of(r))
-        .collect();
     let device = user_agent::describe(code.user_agent.as_deref());
     let ticket = consent::issue(&state.core, &web.csrf, &user.id, &code);
     let signed_in_with = web.amr().await?.describe();
@@ -150,11 +145,7 @@ pub async fn submit_code(
             .map(String::as_str)
             .zip(words.iter().map(String::as_str))
             .collect(),
-        resources: hosts
-            .iter()
-            .map(String::as_str)
-            .zip(code.resources.iter().map(String::as_str))
-            .collect(),
+        resources: resource::with_hosts(&code.resources),
         account: &user.username,
         signed_in_with: &signed_in_with,
     });
