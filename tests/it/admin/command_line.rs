@@ -3,6 +3,7 @@
 use authgate::model::audit::AuditAction;
 
 use super::{Browser, audit};
+use crate::support::printed_client_id;
 use crate::support::{TestApp, TestDb};
 
 /// Runs the binary with `args` on `db`; returns (success, stdout, stderr).
@@ -127,11 +128,7 @@ async fn users_and_clients_are_managed_from_the_command_line() {
     .await
     .unwrap();
     assert!(ok, "{out}");
-    let id = out
-        .lines()
-        .find_map(|l| l.strip_prefix("client_id: "))
-        .unwrap()
-        .to_owned();
+    let id = printed_client_id(&out);
     let secret = out
         .lines()
         .find_map(|l| l.strip_prefix("client_secret: "))
@@ -165,10 +162,7 @@ async fn users_and_clients_are_managed_from_the_command_line() {
     .await
     .unwrap();
     assert!(ok, "{out}");
-    let web_id = out
-        .lines()
-        .find_map(|l| l.strip_prefix("client_id: "))
-        .unwrap();
+    let web_id = &printed_client_id(&out);
     assert_eq!(
         app.core.store.client_redirect_uris(web_id).await.unwrap(),
         ["http://127.0.0.1/cb", "https://app.example/cb"]

@@ -7,6 +7,7 @@ use authgate::model::client::{GrantType, GrantTypes};
 use super::{APP, REDIRECT, VERIFIER, exchange, params, refused_redirect, request, spawn};
 use crate::admin::command_line::run_binary;
 use crate::support::TestApp;
+use crate::support::printed_client_id;
 
 async fn cli(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let db = app.dir.clone();
@@ -108,11 +109,7 @@ async fn the_command_line_registers_grants_and_post_logout_uris() {
     )
     .await;
     assert!(ok, "{err}");
-    let id = out
-        .lines()
-        .find_map(|l| l.strip_prefix("client_id: "))
-        .unwrap()
-        .to_owned();
+    let id = printed_client_id(&out);
     let client = app.core.store.find_client(&id).await.unwrap().unwrap();
     assert_eq!(
         client.grant_types,
@@ -144,10 +141,7 @@ async fn the_command_line_registers_grants_and_post_logout_uris() {
     // code grant because it has a redirect URI.
     let (ok, out, _) = cli(&app, &["client", "add", "Web", "--redirect-uri", REDIRECT]).await;
     assert!(ok);
-    let id = out
-        .lines()
-        .find_map(|l| l.strip_prefix("client_id: "))
-        .unwrap();
+    let id = &printed_client_id(&out);
     let client = app.core.store.find_client(id).await.unwrap().unwrap();
     assert_eq!(
         client.grant_types,

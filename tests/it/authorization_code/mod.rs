@@ -5,10 +5,9 @@
 //! single use under concurrency, reuse revoking, expiry by the clock, and
 //! hostile input.
 
-use std::collections::HashMap;
-
 use authgate::model::audit::AuditAction;
 
+use crate::oidc::params;
 use crate::support::{Page, Reply, TestApp};
 
 mod grants;
@@ -69,15 +68,6 @@ fn authorize_path(pairs: &[(&str, String)]) -> String {
         query.append_pair(k, v);
     }
     format!("/oauth/authorize?{}", query.finish())
-}
-
-/// The query parameters of a redirect's `Location`.
-fn params(location: &str) -> HashMap<String, String> {
-    url::Url::parse(location)
-        .unwrap()
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
 }
 
 /// Opens the consent page of `pairs` (signed in), which must be shown.

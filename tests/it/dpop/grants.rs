@@ -10,18 +10,6 @@ use authgate::model::client::{GrantType, GrantTypes};
 use super::{DpopKey, bound_tokens, jwt_claims, token};
 use crate::support::{Reply, TestApp};
 
-async fn introspect(app: &TestApp, id: &str, secret: &str, token: &str) -> Reply {
-    app.post_form(
-        "/oauth/introspect",
-        &[
-            ("token", token),
-            ("client_id", id),
-            ("client_secret", secret),
-        ],
-    )
-    .await
-}
-
 /// A confidential client with a secret, refresh tokens and the device,
 /// refresh and client credentials grants; its id and secret.
 async fn confidential(app: &TestApp) -> (String, String) {
@@ -55,7 +43,7 @@ async fn a_device_flow_with_a_proof_gets_a_token_bound_to_the_key() {
         let access = reply.json["access_token"].as_str().unwrap();
         assert_eq!(jwt_claims(access)["cnf"]["jkt"], key.jkt(), "{alg:?}");
 
-        let seen = introspect(&app, &id, &secret, access).await;
+        let seen = app.introspect_as(&id, &secret, access).await;
         assert_eq!(seen.json["active"], true);
         assert_eq!(seen.json["token_type"], "DPoP");
         assert_eq!(seen.json["cnf"]["jkt"], key.jkt());
@@ -70,7 +58,7 @@ async fn a_device_flow_with_a_proof_gets_a_token_bound_to_the_key() {
     // Without a proof nothing changes.
     let bearer = app.issue_token().await;
     assert!(jwt_claims(&bearer).get("cnf").is_none());
-    let seen = introspect(&app, &id, &secret, &bearer).await;
+    let seen = app.introspect_as(&id, &secret, &bearer).await;
     assert_eq!(seen.json["token_type"], "Bearer");
     assert!(seen.json.get("cnf").is_none());
     app.shutdown().await;
@@ -92,7 +80,7 @@ async fn client_credentials_with_a_proof_are_bound() {
     let access = reply.json["access_token"].as_str().unwrap();
     assert_eq!(jwt_claims(access)["cnf"]["jkt"], key.jkt());
     assert_eq!(
-        introspect(&app, &id, &secret, access).await.json["cnf"]["jkt"],
+        app.introspect_as(&id, &secret, access).await.json["cnf"]["jkt"],
         key.jkt()
     );
 

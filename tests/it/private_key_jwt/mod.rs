@@ -10,6 +10,7 @@ use authgate::model::client::ClientKeys;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
+use crate::support::printed_client_id;
 use crate::support::{Reply, TestApp};
 
 mod jwks_uri;
@@ -251,11 +252,7 @@ async fn the_command_line_registers_and_rotates_key_clients() {
         !out.contains("client_secret"),
         "no secret for a key client: {out}"
     );
-    let client = out
-        .lines()
-        .find_map(|l| l.strip_prefix("client_id: "))
-        .unwrap()
-        .to_owned();
+    let client = printed_client_id(&out);
     let reply = device_code(&app, &client, &sign(&first, &claims(&app, &client))).await;
     assert_eq!(reply.status, 200, "{:?}", reply.json);
 

@@ -3,11 +3,10 @@
 //! consent page shows them, the code exchange may name a subset, and a
 //! remembered consent covers only the resources it was given for.
 
-use std::collections::HashMap;
-
 use serde_json::json;
 
 use super::{BILLING, ORDERS, payload};
+use crate::oidc::params;
 use crate::support::{Page, Reply, TestApp};
 
 /// RFC 7636 Appendix B.
@@ -49,14 +48,6 @@ fn authorize_path(resources: &[&str], extra: &[(&str, &str)]) -> String {
     query.extend_pairs(resources.iter().map(|r| ("resource", *r)));
     query.extend_pairs(extra);
     format!("/oauth/authorize?{}", query.finish())
-}
-
-fn params(location: &str) -> HashMap<String, String> {
-    url::Url::parse(location)
-        .unwrap()
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
 }
 
 /// The consent page of a request naming `resources`, which must be shown.

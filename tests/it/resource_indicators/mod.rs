@@ -12,6 +12,7 @@ use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::{Value, json};
 
 use crate::admin::command_line::run_binary;
+use crate::support::printed_client_id;
 use crate::support::{Reply, TestApp};
 
 mod authorize;
@@ -37,18 +38,6 @@ async fn ask(app: &TestApp, id: &str, secret: &str, resources: &[&str]) -> Reply
     ];
     form.extend(resources.iter().map(|r| ("resource", *r)));
     app.post_form("/oauth/token", &form).await
-}
-
-async fn introspect(app: &TestApp, id: &str, secret: &str, token: &str) -> Reply {
-    app.post_form(
-        "/oauth/introspect",
-        &[
-            ("token", token),
-            ("client_id", id),
-            ("client_secret", secret),
-        ],
-    )
-    .await
 }
 
 /// What a resource server does: verify with the published keys, and that
@@ -96,7 +85,7 @@ async fn a_token_for_a_registered_resource_names_it_as_its_audience() {
     // AuthGate itself still recognises it.
     let info = app.tokeninfo(&token).await;
     assert_eq!(info.status, 200, "{:?}", info.json);
-    let inspected = introspect(&app, &id, &secret, &token).await;
+    let inspected = app.introspect_as(&id, &secret, &token).await;
     assert_eq!(inspected.json["active"], true, "{:?}", inspected.json);
     assert_eq!(inspected.json["aud"], ORDERS);
     let revoked = app
@@ -119,7 +108,7 @@ async fn a_token_for_a_registered_resource_names_it_as_its_audience() {
     assert!(accepted_by(&app, &plain, ISSUER).await);
     assert!(!accepted_by(&app, &plain, ORDERS).await);
     assert_eq!(
-        introspect(&app, &id, &secret, &plain).await.json["aud"],
+        app.introspect_as(&id, &secret, &plain).await.json["aud"],
         ISSUER
     );
     app.shutdown().await;
@@ -143,7 +132,7 @@ async fn several_resources_make_an_audience_array() {
     assert!(!accepted_by(&app, &token, "https://other.example").await);
 
     assert_eq!(app.tokeninfo(&token).await.status, 200);
-    let inspected = introspect(&app, &id, &secret, &token).await;
+    let inspected = app.introspect_as(&id, &secret, &token).await;
     assert_eq!(inspected.json["active"], true);
     assert_eq!(inspected.json["aud"], json!([ORDERS, BILLING]));
     app.shutdown().await;
@@ -207,7 +196,7 @@ async fn a_token_re_signed_for_another_audience_is_not_recognised() {
         .unwrap();
     assert_eq!(app.tokeninfo(&widened).await.status, 401);
     assert_eq!(
-        introspect(&app, &id, &secret, &widened).await.json["active"],
+        app.introspect_as(&id, &secret, &widened).await.json["active"],
         false
     );
     app.shutdown().await;
@@ -236,11 +225,7 @@ async fn resources_are_registered_and_listed_from_the_command_line() {
     .await
     .unwrap();
     assert!(ok, "{out}{err}");
-    let id = out
-        .lines()
-        .find_map(|l| l.strip_prefix("client_id: "))
-        .unwrap()
-        .to_owned();
+    let id = printed_client_id(&out);
     let client = app.core.store.find_client(&id).await.unwrap().unwrap();
     assert_eq!(client.resources, [ORDERS, BILLING]);
 

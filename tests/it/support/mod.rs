@@ -9,9 +9,11 @@
 //! PostgreSQL database created for the test through that URL and dropped
 //! afterwards, so tests stay independent and run in parallel.
 
+mod clients;
 mod lock;
 pub mod process;
 
+pub use clients::printed_client_id;
 pub use lock::WriteLock;
 
 use std::sync::Arc;
