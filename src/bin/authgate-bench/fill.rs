@@ -16,8 +16,8 @@ use hdrhistogram::Histogram;
 use hyper::StatusCode;
 use tokio::sync::Mutex;
 
-use crate::client::{Browser, Conn, device_code, enter_code};
-use crate::measure::Row;
+use crate::client::{Browser, Conn, device_code, enter_code, wait_healthy};
+use crate::measure::{Row, histogram};
 use crate::scenarios::Target;
 
 /// What the fill saw: the user codes of the last `keep` codes, how long it
@@ -74,11 +74,6 @@ pub(crate) async fn fill(t: &Target, n: usize, keep: usize) -> Result<Filled> {
         secs: start.elapsed().as_secs_f64(),
         tenths,
     })
-}
-
-fn histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 60_000_000, 3)
-        .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
 }
 
 impl Filled {
@@ -152,26 +147,17 @@ where
 /// among it.
 pub(crate) async fn restart(t: &Target, live: usize) -> Result<Row> {
     let start = Instant::now();
-    for _ in 0..3_000 {
-        if let Ok((status, _)) = t.conn.get("/health", None).await
-            && status == StatusCode::OK
-        {
-            let ms = start.elapsed().as_secs_f64() * 1000.0;
-            return Ok(Row {
-                scenario: format!("restart after a crash ({live} live codes), until healthy"),
-                requests: 1,
-                errors: 0,
-                rps: 0.0,
-                p50_ms: ms,
-                p99_ms: ms,
-                rps_vs_health: 0.0,
-            });
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    Err(anyhow!(
-        "the server did not become healthy again within 30 s"
-    ))
+    wait_healthy(&t.conn).await?;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    Ok(Row {
+        scenario: format!("restart after a crash ({live} live codes), until healthy"),
+        requests: 1,
+        errors: 0,
+        rps: 0.0,
+        p50_ms: ms,
+        p99_ms: ms,
+        rps_vs_health: 0.0,
+    })
 }
 
 /// The rows of a filled database: see the module doc.

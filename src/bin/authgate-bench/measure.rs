@@ -23,6 +23,12 @@ pub(crate) struct Row {
     pub(crate) rps_vs_health: f64,
 }
 
+/// A latency histogram in microseconds, 1 µs to 60 s.
+pub(crate) fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3)
+        .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!()))
+}
+
 /// Runs `op` from `workers` tasks for `seconds`; `op` returns how many
 /// requests it made and whether the answer was the expected one.
 pub(crate) async fn measure<F, Fut>(
@@ -37,10 +43,7 @@ where
     Fut: std::future::Future<Output = (u64, bool)> + Send,
 {
     let op = Arc::new(op);
-    let histogram = Arc::new(Mutex::new(
-        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)
-            .unwrap_or_else(|_| Histogram::new(3).unwrap_or_else(|_| unreachable!())),
-    ));
+    let histogram = Arc::new(Mutex::new(histogram()));
     let requests = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     #[allow(clippy::disallowed_methods)] // measuring wall time is the point
