@@ -10,6 +10,7 @@ use super::oauth::Client;
 use super::token::fresh;
 use super::untrusted::clean;
 use super::{Failure, Result, ServerChoice, now_secs, relative, utc};
+use crate::crypto::jwt::Audience;
 
 /// Options of `authgate status`.
 #[derive(Debug, Clone, Args)]
@@ -98,7 +99,12 @@ pub async fn run(args: StatusArgs) -> Result<()> {
 /// none when it is for the server itself or cannot be read.
 fn apis_of(access_token: &str, server: &str) -> Vec<String> {
     use base64::Engine as _;
-    let claims = access_token
+
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        aud: Audience,
+    }
+    let Some(claims) = access_token
         .split('.')
         .nth(1)
         .and_then(|p| {
@@ -106,20 +112,16 @@ fn apis_of(access_token: &str, server: &str) -> Vec<String> {
                 .decode(p)
                 .ok()
         })
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-    let audience: Vec<String> = match claims.as_ref().map(|c| &c["aud"]) {
-        Some(serde_json::Value::String(one)) => vec![one.clone()],
-        Some(serde_json::Value::Array(many)) => many
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
+        .and_then(|b| serde_json::from_slice::<Claims>(&b).ok())
+    else {
+        return Vec::new();
     };
-    let own = |a: &String| a.trim_end_matches('/') == server.trim_end_matches('/');
+    let audience = claims.aud.values();
+    let own = |a: &&str| a.trim_end_matches('/') == server.trim_end_matches('/');
     if audience.iter().all(own) {
         Vec::new()
     } else {
-        audience
+        audience.into_iter().map(str::to_owned).collect()
     }
 }
 
